@@ -1,0 +1,21 @@
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    YEKUO_VAR_DIR=/var/lib/yekuo
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+# collectstatic needs settings but no secrets or services.
+RUN YEKUO_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --noinput \
+ && useradd --system --home /var/lib/yekuo yekuo \
+ && mkdir -p /var/lib/yekuo/media && chown -R yekuo /var/lib/yekuo
+USER yekuo
+
+EXPOSE 8000
+CMD ["gunicorn", "yekuo.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

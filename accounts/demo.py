@@ -1,0 +1,122 @@
+"""Demo people for a new installation: regions, roles and sign-ins to try the product.
+
+Only the demo loader (``manage.py seed_demo``) calls this; migrations never create users.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from yekuo.domain import VoltageClass
+
+from .models import AccountManagerProfile, Department, Region, User
+from .roles import Role
+
+DEMO_PASSWORD = "yekuo-demo"
+
+REGIONS = [
+    ("east", "城东供电区"),
+    ("west", "城西供电区"),
+    ("hitech", "高新区"),
+    ("devzone", "经开区"),
+    ("county", "县域供电区"),
+]
+
+HV = [VoltageClass.KV_10, VoltageClass.KV_35]
+ALL_HV = [VoltageClass.KV_10, VoltageClass.KV_35, VoltageClass.KV_110, VoltageClass.KV_220]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    role: str
+    department: str | None
+    regions: tuple[str, ...] = ()
+    voltage_classes: tuple[str, ...] = ()
+    capacity: int = 20
+
+
+DEMO_USERS = [
+    DemoUser("admin", "系统管理员", Role.ADMINISTRATOR, None),
+    DemoUser("supervisor", "王建国（分管领导）", Role.SUPERVISOR, "marketing"),
+    DemoUser(
+        "manager",
+        "张敏",
+        Role.ACCOUNT_MANAGER,
+        "marketing",
+        ("east", "hitech"),
+        (VoltageClass.LV_0_4, *ALL_HV),
+        20,
+    ),
+    DemoUser(
+        "manager2",
+        "李强",
+        Role.ACCOUNT_MANAGER,
+        "marketing",
+        ("west", "devzone"),
+        (VoltageClass.LV_0_4, *HV),
+        16,
+    ),
+    DemoUser(
+        "manager3", "陈静", Role.ACCOUNT_MANAGER, "marketing", ("east", "west"), tuple(HV), 12
+    ),
+    DemoUser(
+        "manager4",
+        "刘洋",
+        Role.ACCOUNT_MANAGER,
+        "marketing",
+        ("hitech", "devzone"),
+        tuple(ALL_HV),
+        18,
+    ),
+    DemoUser(
+        "manager5",
+        "赵磊",
+        Role.ACCOUNT_MANAGER,
+        "marketing",
+        ("county",),
+        (VoltageClass.LV_0_4, VoltageClass.KV_10),
+        10,
+    ),
+    DemoUser("survey", "周勘查（运检）", Role.DEPARTMENT_STAFF, "operations"),
+    DemoUser("design", "吴方案（发策）", Role.DEPARTMENT_STAFF, "planning"),
+    DemoUser("metering", "郑计量", Role.DEPARTMENT_STAFF, "metering"),
+]
+
+
+def demo_is_loaded() -> bool:
+    return User.objects.filter(username="admin").exists()
+
+
+@transaction.atomic
+def demo_people_load() -> list[User]:
+    """Create or refresh the demo regions, users and account-manager profiles."""
+    regions = {}
+    for code, name in REGIONS:
+        regions[code], _ = Region.objects.update_or_create(code=code, defaults={"name": name})
+    departments = {d.code: d for d in Department.objects.all()}
+    groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+    users = []
+    for spec in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=spec.username,
+            defaults={"display_name": spec.display_name, "email": f"{spec.username}@yekuo.local"},
+        )
+        user.display_name = spec.display_name
+        user.department = departments.get(spec.department) if spec.department else None
+        user.is_staff = spec.role == Role.ADMINISTRATOR
+        user.is_superuser = spec.role == Role.ADMINISTRATOR
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([groups[spec.role]])
+        if spec.role == Role.ACCOUNT_MANAGER:
+            profile, _ = AccountManagerProfile.objects.update_or_create(
+                user=user,
+                defaults={"voltage_classes": list(spec.voltage_classes), "capacity": spec.capacity},
+            )
+            profile.regions.set([regions[code] for code in spec.regions])
+        users.append(user)
+    return users

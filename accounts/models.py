@@ -1,0 +1,155 @@
+"""People: users, departments, service regions and account-manager profiles."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yekuo.domain import VoltageClass
+
+
+class Department(models.Model):
+    """A department of the utility that owns activities (data, edited in the admin)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    """A service region (供电区域) that customers belong to and managers serve."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("service region")
+        verbose_name_plural = _("service regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in: staff of the utility or an integration's service account."""
+
+    display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    failed_login_count = models.PositiveIntegerField(
+        _("failed logins since the last success"), default=0, editable=False
+    )
+    last_failed_login_at = models.DateTimeField(
+        _("last failed login"), null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        permissions = [
+            ("view_dashboard", _("Can view the deviation dashboard")),
+            ("view_assessment", _("Can view and export the assessment")),
+            ("handle_applications", _("Can own and move service-connection applications")),
+            ("record_department_progress", _("Can record progress of the department's work")),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+
+class AccountManagerProfile(models.Model):
+    """The account manager (客户经理) side of a user: where and for what they may serve."""
+
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="account_manager",
+    )
+    regions = models.ManyToManyField(
+        Region, verbose_name=_("service regions"), related_name="account_managers", blank=True
+    )
+    voltage_classes = models.JSONField(
+        _("qualified voltage classes"),
+        default=list,
+        blank=True,
+        help_text=_("Voltage classes this manager is qualified to handle."),
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        default=20,
+        validators=[MinValueValidator(1)],
+        help_text=_("The most weighted active applications this manager should hold."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("account manager")
+        verbose_name_plural = _("account managers")
+        permissions = [
+            ("assign_account_manager", _("Can assign and reassign account managers")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="account_manager_capacity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        valid = set(VoltageClass.values)
+        if not isinstance(self.voltage_classes, list) or any(
+            v not in valid for v in self.voltage_classes
+        ):
+            raise ValidationError(
+                {
+                    "voltage_classes": _("Choose voltage classes from: %(choices)s.")
+                    % {"choices": ", ".join(VoltageClass.values)}
+                }
+            )
+        self.voltage_classes = sorted(set(self.voltage_classes), key=VoltageClass.values.index)
+
+
+class LoginAttempt(models.Model):
+    """One sign-in attempt, kept for the audit and for refusing password guessing."""
+
+    username = models.CharField(_("user name"), max_length=150, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    succeeded = models.BooleanField(_("succeeded"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("login attempt")
+        verbose_name_plural = _("login attempts")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M} {'ok' if self.succeeded else 'failed'}"

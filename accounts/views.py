@@ -1,0 +1,47 @@
+from urllib.parse import urlencode
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from .forms import LoginForm
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only, so a link or a prefetch cannot sign anyone out)."""
+
+
+@login_not_required
+def admin_login(request):
+    """Send the admin's sign-in to the one sign-in page, which counts and limits failures.
+
+    A signed-in person without admin rights is told so instead of being sent round in
+    a loop between the two sign-in pages.
+    """
+    if request.user.is_authenticated:
+        if request.user.is_staff:
+            return redirect(url_has_allowed_next(request) or "admin:index")
+        raise PermissionDenied(_("The administration is for administrators only."))
+    query = urlencode({"next": url_has_allowed_next(request) or reverse("admin:index")})
+    return redirect(f"{reverse('login')}?{query}")
+
+
+def url_has_allowed_next(request) -> str | None:
+    target = request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None

@@ -1,0 +1,60 @@
+import os
+
+import pytest
+
+from accounts.roles import Role
+
+from .factories import PASSWORD, AccountManagerProfileFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(name: str, available: bool, why: str) -> None:
+    """Skip a test whose service is absent locally; fail it when services are required."""
+    if available:
+        return
+    message = f"{name} is required for this test: {why}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin-t", role=Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor-t", role=Role.SUPERVISOR, department_code="marketing")
+
+
+@pytest.fixture
+def manager(db):
+    return AccountManagerProfileFactory(user__username="manager-t").user
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staff-t", role=Role.DEPARTMENT_STAFF, department_code="operations")
+
+
+@pytest.fixture
+def role_users(admin_user, supervisor, manager, staff):
+    return {
+        Role.ADMINISTRATOR: admin_user,
+        Role.SUPERVISOR: supervisor,
+        Role.ACCOUNT_MANAGER: manager,
+        Role.DEPARTMENT_STAFF: staff,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects stored passwords, not test runs.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
