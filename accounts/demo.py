@@ -40,7 +40,7 @@ class DemoUser:
 
 DEMO_USERS = [
     DemoUser("admin", "系统管理员", Role.ADMINISTRATOR, None),
-    DemoUser("supervisor", "王建国（分管领导）", Role.SUPERVISOR, "marketing"),
+    DemoUser("supervisor", "王建国", Role.SUPERVISOR, "marketing"),
     DemoUser(
         "manager",
         "张敏",
@@ -80,9 +80,9 @@ DEMO_USERS = [
         (VoltageClass.LV_0_4, VoltageClass.KV_10),
         10,
     ),
-    DemoUser("survey", "周勘查（运检）", Role.DEPARTMENT_STAFF, "operations"),
-    DemoUser("design", "吴方案（发策）", Role.DEPARTMENT_STAFF, "planning"),
-    DemoUser("metering", "郑计量", Role.DEPARTMENT_STAFF, "metering"),
+    DemoUser("survey", "周涛", Role.DEPARTMENT_STAFF, "operations"),
+    DemoUser("design", "吴芳", Role.DEPARTMENT_STAFF, "planning"),
+    DemoUser("metering", "郑伟", Role.DEPARTMENT_STAFF, "metering"),
 ]
 
 

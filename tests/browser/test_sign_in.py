@@ -1,0 +1,43 @@
+import pytest
+
+from accounts.roles import Role
+from tests.factories import PASSWORD, AccountManagerProfileFactory, UserFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, username, password):
+    page.goto("/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+
+
+def test_account_manager_signs_in_sees_the_workspace_and_signs_out(page):
+    user = AccountManagerProfileFactory(user__username="zhangmin", user__display_name="张敏").user
+    _sign_in(page, user.username, "not-the-password")
+    assert page.locator("#login-errors").inner_text().splitlines()[0] == "用户名或密码不正确。"
+
+    _sign_in(page, user.username, PASSWORD)
+    page.wait_for_url("**/")
+    assert page.locator("h1").inner_text() == "工作台"
+    assert page.locator("nav.mainnav a").all_inner_texts() == ["工作台"]
+    assert "张敏" in page.locator(".toolbar .who").inner_text()
+
+    page.select_option("#language-select", "en")
+    page.click(".langswitch button")
+    assert page.locator("h1").inner_text() == "Workspace"
+
+    page.click(".toolbar button.link")
+    page.wait_for_url("**/accounts/login/")
+    assert page.locator("h1").inner_text() == "Sign in"
+
+
+def test_supervisor_reaches_the_dashboard_from_the_navigation(page):
+    UserFactory(username="wangjg", display_name="王建国", role=Role.SUPERVISOR)
+    AccountManagerProfileFactory(user__display_name="李强", capacity=16)
+    _sign_in(page, "wangjg", PASSWORD)
+    page.click("nav.mainnav >> text=偏差看板")
+    page.wait_for_url("**/dashboard/")
+    row = page.locator("table.table tbody tr", has_text="李强")
+    assert row.locator("td.num").inner_text() == "16"
