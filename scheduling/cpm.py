@@ -1,0 +1,1025 @@
+"""Critical path method (CPM) for service-connection networks, compiled once and evaluated many.
+
+A network is read from its JSON form (``examples/networks/README.md``) by :func:`parse_network`
+into frozen dataclasses, and compiled once by :func:`compile_network`: the structure is
+validated, an activity-on-arrow (AOA, 双代号) network is reduced to activity-level precedence
+(the successors of arc i-j are the real activities leaving j, reached through any chain of
+dummies) and the activities are put into one topological order with networkx. Every later
+:meth:`CompiledNetwork.evaluate` or :meth:`CompiledNetwork.forecast` is then only the two
+classic CPM passes in plain Python over that precomputed order:
+
+- forward pass: ES = max(EF(pred) + lag) (0 for start activities), EF = ES + D, Tc = max EF;
+- backward pass from Tp (the committed duration, else Tc): LF = min(LS(succ) - lag)
+  (Tp for end activities), LS = LF - D;
+- TF = LS - ES; FF = min(ES(succ) - lag) - EF (Tp - EF for end activities); floats are
+  reported as computed, never clamped, so they are negative when Tp < Tc;
+- critical: TF equals the minimum TF of the network; critical paths are the maximal chains
+  of critical activities in which every link has no gap (ES(next) = EF(prev) + lag). In an
+  evaluation without progress these are exactly the start-to-end chains of DESIGN.md §4;
+- AOA event times: ET(j) = max over arcs into j of ET(i) + D, LT(i) = min over arcs out of
+  i of LT(j) - D, dummies included with D = 0 and LT = Tp at the end events.
+
+Lags exist only in the AON (单代号) form; they are whole, non-negative working days
+(finish-to-start with a wait). Time is counted in working days from day 0, the project start.
+
+The forecast (:meth:`CompiledNetwork.forecast`) follows Primavera P6's retained logic:
+finished activities keep their actual dates, started ones finish at max(as-of, predecessors'
+finish) + remaining duration, unstarted ones cannot start before the as-of day.
+
+This module imports nothing from Django: selectors build the dataclasses, this module
+computes, services persist. Bad input raises a :class:`NetworkError` subclass with a stable
+``code`` and the offending data as attributes, never a KeyError or TypeError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import networkx as nx
+
+__all__ = [
+    "ActivitySpec",
+    "ActivityTimes",
+    "CompiledNetwork",
+    "CycleError",
+    "DuplicateActivityError",
+    "DuplicateArcError",
+    "EmptyNetworkError",
+    "EventTimes",
+    "InvalidDurationError",
+    "InvalidLagError",
+    "InvalidProgressError",
+    "MalformedNetworkError",
+    "MixedFormError",
+    "Network",
+    "NetworkError",
+    "Predecessor",
+    "Progress",
+    "Schedule",
+    "UnknownActivityError",
+    "UnknownPredecessorError",
+    "compile_network",
+    "load_network",
+    "parse_network",
+]
+
+ACTIVITY_KINDS = ("normal", "meeting")
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+class NetworkError(Exception):
+    """Base of every error about the content of a network or of its inputs."""
+
+    code = "network_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MalformedNetworkError(NetworkError):
+    """Raise for wrong types, missing keys and values the format does not allow."""
+
+    code = "malformed_network"
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class EmptyNetworkError(NetworkError):
+    """Raise when a network has no real activity."""
+
+    code = "empty_network"
+
+    def __init__(self) -> None:
+        super().__init__("the network has no activities")
+
+
+class DuplicateActivityError(NetworkError):
+    code = "duplicate_activity"
+
+    def __init__(self, activity: str) -> None:
+        self.activity = activity
+        super().__init__(f"activity id {activity!r} is used more than once")
+
+
+class UnknownPredecessorError(NetworkError):
+    code = "unknown_predecessor"
+
+    def __init__(self, activity: str, predecessor: str) -> None:
+        self.activity = activity
+        self.predecessor = predecessor
+        super().__init__(f"activity {activity!r} has an unknown predecessor {predecessor!r}")
+
+
+class UnknownActivityError(NetworkError):
+    """Raise when an id given with a request (or in ``parallel_with``) is not in the network."""
+
+    code = "unknown_activity"
+
+    def __init__(self, activity: str, *, referenced_by: str | None = None) -> None:
+        self.activity = activity
+        self.referenced_by = referenced_by
+        where = f" (referenced by {referenced_by!r})" if referenced_by else ""
+        super().__init__(f"there is no activity {activity!r} in the network{where}")
+
+
+class InvalidDurationError(NetworkError):
+    """Raise for a duration that is missing, negative, fractional or not a number.
+
+    ``field`` names which duration is wrong: ``duration``, ``shortest_duration``,
+    ``planned_duration`` or ``delay``; ``activity`` is None for the network's planned duration.
+    """
+
+    code = "invalid_duration"
+
+    def __init__(self, activity: str | None, value: Any, *, field: str = "duration") -> None:
+        self.activity = activity
+        self.value = value
+        self.field = field
+        owner = f"activity {activity!r}" if activity is not None else "the network"
+        if value is None:
+            message = f"{owner} has no {field}"
+        else:
+            message = (
+                f"{owner}: {field} must be a whole, non-negative number of working days, "
+                f"got {value!r}"
+            )
+        super().__init__(message)
+
+
+class InvalidLagError(NetworkError):
+    code = "invalid_lag"
+
+    def __init__(self, activity: str, predecessor: str, value: Any) -> None:
+        self.activity = activity
+        self.predecessor = predecessor
+        self.value = value
+        super().__init__(
+            f"activity {activity!r}: the lag after {predecessor!r} must be a whole, "
+            f"non-negative number of working days, got {value!r}"
+        )
+
+
+class CycleError(NetworkError):
+    """Raise when the logic loops; ``activities`` lists the cycle in order.
+
+    In the AOA form a dummy on the cycle is named ``"dummy i-j"`` and ``events`` lists the
+    event numbers of the cycle in order.
+    """
+
+    code = "cycle"
+
+    def __init__(self, activities: Iterable[str], *, events: Iterable[int] | None = None) -> None:
+        self.activities = tuple(activities)
+        self.events = tuple(events) if events is not None else None
+        chain = " → ".join((*self.activities, self.activities[0]))
+        super().__init__(f"the network has a cycle: {chain}")
+
+
+class DuplicateArcError(NetworkError):
+    """Raise for two AOA arcs with the same tail and head (one of them needs a dummy)."""
+
+    code = "duplicate_arc"
+
+    def __init__(self, tail: int, head: int, activities: tuple[str, str]) -> None:
+        self.tail = tail
+        self.head = head
+        self.activities = activities
+        super().__init__(
+            f"activities {activities[0]!r} and {activities[1]!r} both run from event {tail} "
+            f"to event {head}; give one of them its own head event and a dummy"
+        )
+
+
+class MixedFormError(NetworkError):
+    """Raise when a network (or one activity) mixes the AOA and AON forms."""
+
+    code = "mixed_form"
+
+    def __init__(self, aoa_activity: str, aon_activity: str) -> None:
+        self.aoa_activity = aoa_activity
+        self.aon_activity = aon_activity
+        if aoa_activity == aon_activity:
+            message = f"activity {aoa_activity!r} has both tail/head (AOA) and predecessors (AON)"
+        else:
+            message = (
+                f"the network mixes forms: {aoa_activity!r} is AOA (tail/head), "
+                f"{aon_activity!r} is AON (predecessors)"
+            )
+        super().__init__(message)
+
+
+class InvalidProgressError(NetworkError):
+    code = "invalid_progress"
+
+    def __init__(self, activity: str | None, reason: str) -> None:
+        self.activity = activity
+        self.reason = reason
+        owner = f"activity {activity!r}: " if activity is not None else ""
+        super().__init__(f"{owner}{reason}")
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int subclass, but true/false is never a number of days.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_days(value: Any, activity: str | None, field_name: str) -> int:
+    if not _is_int(value) or value < 0:
+        raise InvalidDurationError(activity, value, field=field_name)
+    return value
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Predecessor:
+    """A finish-to-start link in the AON form: start ``lag`` working days after ``id`` ends."""
+
+    id: str
+    lag: int = 0
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    """One activity (or AOA dummy) of a network, as a template or an application holds it.
+
+    AON activities set ``predecessors``; AOA arcs set ``tail`` and ``head`` (a dummy sets
+    ``dummy=True`` and needs no id). ``shortest_duration`` is the crash limit used by
+    corrective proposals; ``parallel_with`` lists the activities this one may run side by
+    side with when a deviation calls for it; ``meeting_weekday`` (0 = Monday) overrides the
+    configured meeting day for a ``kind="meeting"`` activity. ``extras`` keeps unknown keys.
+    """
+
+    id: str | None
+    duration: int
+    predecessors: tuple[Predecessor, ...] = ()
+    tail: int | None = None
+    head: int | None = None
+    dummy: bool = False
+    name: str | None = None
+    name_en: str | None = None
+    stage: str | None = None
+    department: str | None = None
+    party: str | None = None
+    kind: str = "normal"
+    shortest_duration: int | None = None
+    parallel_with: tuple[str, ...] = ()
+    meeting_weekday: int | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        label = self.label
+        if self.id is not None and (not isinstance(self.id, str) or not self.id):
+            raise MalformedNetworkError(f"activity id must be a non-empty string, got {self.id!r}")
+        if not isinstance(self.dummy, bool):
+            raise MalformedNetworkError(f"activity {label!r}: dummy must be true or false")
+        if self.is_aoa:
+            for end in ("tail", "head"):
+                if not _is_int(getattr(self, end)):
+                    raise MalformedNetworkError(
+                        f"activity {label!r}: {end} must be an event number (an integer), "
+                        f"got {getattr(self, end)!r}"
+                    )
+            if self.predecessors:
+                raise MixedFormError(label, label)
+        else:
+            if self.dummy:
+                raise MalformedNetworkError(
+                    f"activity {label!r}: dummies exist only in the AOA form (tail/head)"
+                )
+        if not self.dummy and self.id is None:
+            raise MalformedNetworkError("an activity needs an id (only an AOA dummy may omit it)")
+        _check_days(self.duration, label, "duration")
+        if self.dummy and self.duration != 0:
+            raise InvalidDurationError(label, self.duration, field="duration (a dummy takes 0)")
+        preds = []
+        for pred in self.predecessors:
+            if isinstance(pred, str):
+                pred = Predecessor(pred)
+            if not isinstance(pred, Predecessor) or not isinstance(pred.id, str):
+                raise MalformedNetworkError(
+                    f"activity {label!r}: a predecessor must be an id, got {pred!r}"
+                )
+            if not _is_int(pred.lag) or pred.lag < 0:
+                raise InvalidLagError(label, pred.id, pred.lag)
+            preds.append(pred)
+        object.__setattr__(self, "predecessors", tuple(preds))
+        if self.shortest_duration is not None:
+            _check_days(self.shortest_duration, label, "shortest_duration")
+            if self.shortest_duration > self.duration:
+                raise InvalidDurationError(
+                    label, self.shortest_duration, field="shortest_duration (above duration)"
+                )
+        if isinstance(self.parallel_with, str) or not all(
+            isinstance(other, str) for other in self.parallel_with
+        ):
+            raise MalformedNetworkError(
+                f"activity {label!r}: parallel_with must be a list of activity ids"
+            )
+        object.__setattr__(self, "parallel_with", tuple(self.parallel_with))
+        if self.kind not in ACTIVITY_KINDS:
+            raise MalformedNetworkError(
+                f"activity {label!r}: kind must be one of {', '.join(ACTIVITY_KINDS)}, "
+                f"got {self.kind!r}"
+            )
+        if self.meeting_weekday is not None and (
+            not _is_int(self.meeting_weekday) or not 0 <= self.meeting_weekday <= 6
+        ):
+            raise MalformedNetworkError(
+                f"activity {label!r}: meeting_weekday must be 0 (Monday) to 6 (Sunday)"
+            )
+        for text in ("name", "name_en", "stage", "department", "party"):
+            value = getattr(self, text)
+            if value is not None and not isinstance(value, str):
+                raise MalformedNetworkError(f"activity {label!r}: {text} must be text")
+        object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))
+
+    @property
+    def is_aoa(self) -> bool:
+        return self.tail is not None or self.head is not None
+
+    @property
+    def label(self) -> str:
+        """Return the id, or ``"dummy i-j"`` for an AOA dummy without one."""
+        if self.dummy:
+            return f"dummy {self.tail}-{self.head}"
+        return self.id if isinstance(self.id, str) else repr(self.id)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network as read: its activities in input order and the committed duration Tp."""
+
+    activities: tuple[ActivitySpec, ...]
+    planned_duration: int | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "activities", tuple(self.activities))
+        for spec in self.activities:
+            if not isinstance(spec, ActivitySpec):
+                raise MalformedNetworkError(f"expected an ActivitySpec, got {spec!r}")
+        if self.planned_duration is not None:
+            _check_days(self.planned_duration, None, "planned_duration")
+
+    @property
+    def is_aoa(self) -> bool:
+        return any(spec.is_aoa for spec in self.activities)
+
+
+_AON_KEYS = frozenset({"id", "duration", "predecessors"})
+_AOA_KEYS = frozenset({"id", "duration", "tail", "head", "dummy"})
+_TEXT_KEYS = ("name", "name_en", "stage", "department", "party")
+_MISSING = object()
+
+
+def parse_network(data: Any) -> Network:
+    """Read a network from its decoded JSON form (see ``examples/networks/README.md``).
+
+    Check the shape and the values of each activity; :func:`compile_network` checks the
+    structure (ids, references, arcs, cycles).
+    """
+    if not isinstance(data, Mapping):
+        raise MalformedNetworkError("a network must be a JSON object", location="$")
+    activities = data.get("activities", _MISSING)
+    if activities is _MISSING:
+        raise MalformedNetworkError("the key 'activities' is missing", location="$")
+    if not isinstance(activities, list):
+        raise MalformedNetworkError("'activities' must be a list", location="$.activities")
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise MalformedNetworkError("'name' must be text", location="$.name")
+    specs = tuple(_parse_activity(raw, position) for position, raw in enumerate(activities))
+    return Network(activities=specs, planned_duration=data.get("planned_duration"), name=name)
+
+
+def _parse_activity(raw: Any, position: int) -> ActivitySpec:
+    location = f"$.activities[{position}]"
+    if not isinstance(raw, Mapping):
+        raise MalformedNetworkError("an activity must be a JSON object", location=location)
+    ident = raw.get("id")
+    label = ident if isinstance(ident, str) else location
+    is_aoa = "tail" in raw or "head" in raw or raw.get("dummy") is True
+    if is_aoa and "predecessors" in raw:
+        raise MixedFormError(label, label)
+    dummy = raw.get("dummy", False)
+    if is_aoa and (raw.get("tail") is None or raw.get("head") is None):
+        raise MalformedNetworkError(
+            f"activity {label!r}: an AOA arc needs both 'tail' and 'head'", location=location
+        )
+    kwargs: dict[str, Any] = {
+        "id": ident,
+        # A dummy takes no time, so its duration may be left out; a real activity's may not.
+        "duration": raw.get("duration", 0 if dummy is True else None),
+    }
+    if is_aoa:
+        kwargs.update(tail=raw.get("tail"), head=raw.get("head"), dummy=dummy)
+    else:
+        kwargs["predecessors"] = _parse_predecessors(raw.get("predecessors", []), label, location)
+    for key in _TEXT_KEYS:
+        if key in raw:
+            kwargs[key] = raw[key]
+    if "kind" in raw:
+        kwargs["kind"] = raw["kind"]
+    if "shortest_duration" in raw and "min_duration" in raw:
+        raise MalformedNetworkError(
+            f"activity {label!r}: give 'shortest_duration' or 'min_duration', not both",
+            location=location,
+        )
+    for key in ("shortest_duration", "min_duration"):
+        if key in raw:
+            kwargs["shortest_duration"] = raw[key]
+    if "parallel_with" in raw:
+        if not isinstance(raw["parallel_with"], list):
+            raise MalformedNetworkError(
+                f"activity {label!r}: parallel_with must be a list of activity ids",
+                location=location,
+            )
+        kwargs["parallel_with"] = tuple(raw["parallel_with"])
+    if "meeting_weekday" in raw:
+        kwargs["meeting_weekday"] = raw["meeting_weekday"]
+    known = (_AOA_KEYS if is_aoa else _AON_KEYS).union(
+        _TEXT_KEYS, ("kind", "shortest_duration", "min_duration", "parallel_with")
+    )
+    kwargs["extras"] = {
+        key: value for key, value in raw.items() if key not in known and key != "meeting_weekday"
+    }
+    return ActivitySpec(**kwargs)
+
+
+def _parse_predecessors(raw: Any, label: str, location: str) -> tuple[Predecessor, ...]:
+    if not isinstance(raw, list):
+        raise MalformedNetworkError(
+            f"activity {label!r}: 'predecessors' must be a list", location=location
+        )
+    preds = []
+    for item in raw:
+        if isinstance(item, str):
+            preds.append(Predecessor(item))
+        elif isinstance(item, Mapping) and isinstance(item.get("id"), str):
+            unknown = set(item) - {"id", "lag"}
+            if unknown:
+                raise MalformedNetworkError(
+                    f"activity {label!r}: unknown key(s) {sorted(unknown)} in a predecessor",
+                    location=location,
+                )
+            preds.append(Predecessor(item["id"], item.get("lag", 0)))
+        else:
+            raise MalformedNetworkError(
+                f"activity {label!r}: a predecessor is an id or {{'id': ..., 'lag': ...}}, "
+                f"got {item!r}",
+                location=location,
+            )
+    return tuple(preds)
+
+
+def load_network(data: Any) -> CompiledNetwork:
+    """Parse and compile a network from its decoded JSON form."""
+    return compile_network(parse_network(data))
+
+
+# --- Compilation ------------------------------------------------------------------------------
+
+
+def compile_network(network: Network) -> CompiledNetwork:
+    """Validate the structure of ``network`` once and return it ready for evaluation."""
+    real = [spec for spec in network.activities if not spec.dummy]
+    if not real:
+        raise EmptyNetworkError()
+    aoa = [spec for spec in network.activities if spec.is_aoa]
+    if aoa and len(aoa) != len(network.activities):
+        aon = next(spec for spec in network.activities if not spec.is_aoa)
+        raise MixedFormError(aoa[0].label, aon.label)
+    ids: list[str] = []
+    index: dict[str, int] = {}
+    for spec in real:
+        if spec.id in index:
+            raise DuplicateActivityError(spec.id)
+        index[spec.id] = len(ids)
+        ids.append(spec.id)
+    for spec in real:
+        for other in spec.parallel_with:
+            if other not in index:
+                raise UnknownActivityError(other, referenced_by=spec.id)
+    if aoa:
+        preds, events = _reduce_aoa(network.activities, index)
+    else:
+        preds = _aon_links(real, index)
+        events = None
+    return CompiledNetwork(network, tuple(real), preds, events)
+
+
+def _aon_links(real: list[ActivitySpec], index: dict[str, int]) -> list[dict[int, int]]:
+    preds: list[dict[int, int]] = []
+    for spec in real:
+        links: dict[int, int] = {}
+        for pred in spec.predecessors:
+            if pred.id not in index:
+                raise UnknownPredecessorError(spec.id, pred.id)
+            if pred.id == spec.id:
+                raise CycleError([spec.id])
+            if index[pred.id] in links:
+                raise MalformedNetworkError(
+                    f"activity {spec.id!r} lists predecessor {pred.id!r} more than once"
+                )
+            links[index[pred.id]] = pred.lag
+        preds.append(links)
+    return preds
+
+
+@dataclass(frozen=True)
+class _EventGraph:
+    """The AOA event structure kept for event times: arcs as (other event, activity or -1)."""
+
+    order: tuple[int, ...]
+    incoming: Mapping[int, tuple[tuple[int, int], ...]]
+    outgoing: Mapping[int, tuple[tuple[int, int], ...]]
+
+
+def _reduce_aoa(
+    specs: tuple[ActivitySpec, ...], index: dict[str, int]
+) -> tuple[list[dict[int, int]], _EventGraph]:
+    graph = nx.DiGraph()
+    arcs: dict[tuple[int, int], ActivitySpec] = {}
+    for spec in specs:
+        key = (spec.tail, spec.head)
+        if key in arcs:
+            raise DuplicateArcError(spec.tail, spec.head, (arcs[key].label, spec.label))
+        arcs[key] = spec
+        graph.add_edge(spec.tail, spec.head)
+    try:
+        event_order = tuple(nx.lexicographical_topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(graph)
+        raise CycleError(
+            [arcs[(tail, head)].label for tail, head in cycle],
+            events=[tail for tail, _ in cycle],
+        ) from None
+    incoming: dict[int, list[tuple[int, int]]] = {event: [] for event in event_order}
+    outgoing: dict[int, list[tuple[int, int]]] = {event: [] for event in event_order}
+    for (tail, head), spec in arcs.items():
+        activity = -1 if spec.dummy else index[spec.id]
+        incoming[head].append((tail, activity))
+        outgoing[tail].append((head, activity))
+    # reaching[e]: the real activities that end at e directly or through a chain of dummies.
+    reaching: dict[int, set[int]] = {}
+    for event in event_order:
+        found: set[int] = set()
+        for tail, activity in incoming[event]:
+            if activity == -1:
+                found |= reaching[tail]
+            else:
+                found.add(activity)
+        reaching[event] = found
+    preds: list[dict[int, int]] = [{} for _ in index]
+    for spec in specs:
+        if not spec.dummy:
+            preds[index[spec.id]] = dict.fromkeys(sorted(reaching[spec.tail]), 0)
+    events = _EventGraph(
+        order=event_order,
+        incoming={event: tuple(arcs_in) for event, arcs_in in incoming.items()},
+        outgoing={event: tuple(arcs_out) for event, arcs_out in outgoing.items()},
+    )
+    return preds, events
+
+
+# --- Results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityTimes:
+    es: int
+    ef: int
+    ls: int
+    lf: int
+    tf: int
+    ff: int
+    critical: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "es": self.es,
+            "ef": self.ef,
+            "ls": self.ls,
+            "lf": self.lf,
+            "tf": self.tf,
+            "ff": self.ff,
+            "critical": self.critical,
+        }
+
+
+@dataclass(frozen=True)
+class EventTimes:
+    et: int
+    lt: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress on one activity, in working-day offsets from the project start.
+
+    ``actual_finish`` marks the activity finished (``remaining`` is then ignored);
+    ``actual_start`` alone marks it started, with ``remaining`` working days still to go
+    (default: the planned duration less the days elapsed since the start, at least 0).
+    """
+
+    actual_start: int | None = None
+    actual_finish: int | None = None
+    remaining: int | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The result of one evaluation or forecast.
+
+    ``duration`` is Tc (for a forecast, the forecast finish) and ``planned_duration`` is Tp.
+    ``durations`` are the durations used; ``as_of`` and ``progress`` are set for a forecast.
+    ``compiled`` is the network it was computed on, so it can be re-evaluated for what-ifs.
+    """
+
+    activities: Mapping[str, ActivityTimes]
+    duration: int
+    planned_duration: int
+    critical_paths: tuple[tuple[str, ...], ...]
+    events: Mapping[int, EventTimes] | None
+    durations: Mapping[str, int]
+    compiled: CompiledNetwork = field(repr=False, compare=False)
+    as_of: int | None = None
+    progress: Mapping[str, Progress] = field(default_factory=dict)
+
+    @property
+    def finish(self) -> int:
+        """Return the (forecast) finish, the same number as ``duration``."""
+        return self.duration
+
+    @property
+    def min_total_float(self) -> int:
+        return min(times.tf for times in self.activities.values())
+
+    @property
+    def is_forecast(self) -> bool:
+        return self.as_of is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON output of ``compute_schedule`` (``examples/networks/README.md``)."""
+        result: dict[str, Any] = {
+            "duration": self.duration,
+            "planned_duration": self.planned_duration,
+            "critical_paths": [list(path) for path in self.critical_paths],
+            "activities": {
+                activity: times.as_dict() for activity, times in self.activities.items()
+            },
+        }
+        if self.events is not None:
+            result["events"] = {
+                str(event): {"et": times.et, "lt": times.lt}
+                for event, times in sorted(self.events.items())
+            }
+        return result
+
+
+# --- Evaluation -------------------------------------------------------------------------------
+
+
+class CompiledNetwork:
+    """A validated network in topological order, ready for many fast evaluations.
+
+    Treat it as immutable; it is safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        specs: tuple[ActivitySpec, ...],
+        preds: list[dict[int, int]],
+        events: _EventGraph | None,
+        *,
+        order: tuple[int, ...] | None = None,
+    ) -> None:
+        self.network = network
+        self.specs = specs
+        self.ids: tuple[str, ...] = tuple(spec.id for spec in specs)
+        self.index: Mapping[str, int] = MappingProxyType(
+            {activity: position for position, activity in enumerate(self.ids)}
+        )
+        self._base = tuple(spec.duration for spec in specs)
+        self._preds = tuple(tuple(links.items()) for links in preds)
+        succs: list[list[tuple[int, int]]] = [[] for _ in specs]
+        for activity, links in enumerate(preds):
+            for pred, lag in links.items():
+                succs[pred].append((activity, lag))
+        self._succs = tuple(tuple(links) for links in succs)
+        self._events = events
+        self._order = order if order is not None else self._topological_order()
+        self._reverse = tuple(reversed(self._order))
+
+    def _topological_order(self) -> tuple[int, ...]:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(len(self.ids)))
+        graph.add_edges_from(
+            (pred, activity) for activity, links in enumerate(self._preds) for pred, _lag in links
+        )
+        try:
+            # Input order breaks ties so results and error messages are reproducible.
+            return tuple(nx.lexicographical_topological_sort(graph))
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(graph)
+            raise CycleError([self.ids[pred] for pred, _ in cycle]) from None
+
+    # Read-only views used by deviation analysis and by callers.
+
+    @property
+    def is_aoa(self) -> bool:
+        return self._events is not None
+
+    @property
+    def planned_duration(self) -> int | None:
+        return self.network.planned_duration
+
+    def spec(self, activity: str) -> ActivitySpec:
+        return self.specs[self._position(activity)]
+
+    def predecessors(self, activity: str) -> tuple[Predecessor, ...]:
+        """Return the activity-level predecessors (through dummies in the AOA form)."""
+        return tuple(
+            Predecessor(self.ids[pred], lag) for pred, lag in self._preds[self._position(activity)]
+        )
+
+    def successors(self, activity: str) -> tuple[Predecessor, ...]:
+        """Return the activity-level successors, each with the lag of its link."""
+        return tuple(
+            Predecessor(self.ids[succ], lag) for succ, lag in self._succs[self._position(activity)]
+        )
+
+    def descendants(self, activity: str) -> frozenset[str]:
+        """Return every activity that follows ``activity`` directly or indirectly."""
+        seen: set[int] = set()
+        stack = [self._position(activity)]
+        while stack:
+            for succ, _lag in self._succs[stack.pop()]:
+                if succ not in seen:
+                    seen.add(succ)
+                    stack.append(succ)
+        return frozenset(self.ids[position] for position in seen)
+
+    def parallel_pairs(self) -> frozenset[frozenset[str]]:
+        """Return the pairs the template allows to run in parallel (``parallel_with``)."""
+        return frozenset(
+            frozenset((spec.id, other))
+            for spec in self.specs
+            for other in spec.parallel_with
+            if other != spec.id
+        )
+
+    def with_parallel(self, first: str, second: str) -> CompiledNetwork:
+        """Return a copy in which two directly linked activities run side by side.
+
+        The link first → second (in either direction) is removed; the later one then waits
+        for the earlier one's predecessors instead, and the later one's successors also wait
+        for the earlier one, so nothing downstream starts before both are done. The copy has
+        activity-level logic only (no AOA events).
+        """
+        a, b = self._position(first), self._position(second)
+        links = [dict(pred_links) for pred_links in self._preds]
+        if a in links[b]:
+            earlier, later = a, b
+        elif b in links[a]:
+            earlier, later = b, a
+        else:
+            raise ValueError(f"{first!r} and {second!r} do not follow one another directly")
+        del links[later][earlier]
+        for pred, lag in self._preds[earlier]:
+            links[later][pred] = max(lag, links[later].get(pred, lag))
+        for succ, lag in self._succs[later]:
+            links[succ][earlier] = max(lag, links[succ].get(earlier, lag))
+        return CompiledNetwork(self.network, self.specs, links, None)
+
+    def _position(self, activity: str) -> int:
+        try:
+            return self.index[activity]
+        except (KeyError, TypeError):
+            raise UnknownActivityError(activity) from None
+
+    def _durations(self, durations: Mapping[str, int] | None) -> list[int]:
+        resolved = list(self._base)
+        if durations:
+            if not isinstance(durations, Mapping):
+                raise MalformedNetworkError("durations must map activity ids to working days")
+            for activity, days in durations.items():
+                resolved[self._position(activity)] = _check_days(days, activity, "duration")
+        return resolved
+
+    def evaluate(
+        self,
+        durations: Mapping[str, int] | None = None,
+        planned_duration: int | None = None,
+    ) -> Schedule:
+        """Return the CPM schedule, with ``durations`` overriding the planned ones.
+
+        ``planned_duration`` (Tp) defaults to the network's committed duration, else to Tc.
+        """
+        return self._compute(durations, planned_duration)
+
+    def forecast(
+        self,
+        as_of: int,
+        progress: Mapping[str, Progress],
+        durations: Mapping[str, int] | None = None,
+        planned_duration: int | None = None,
+    ) -> Schedule:
+        """Return the forecast at working day ``as_of`` given the progress recorded so far.
+
+        Floats are measured against Tp: ``planned_duration``, else the network's committed
+        duration, else the Tc of the plan without progress (the baseline's own duration).
+        """
+        if not _is_int(as_of) or as_of < 0:
+            raise InvalidProgressError(
+                None, f"as_of must be a working-day offset ≥ 0, got {as_of!r}"
+            )
+        if not isinstance(progress, Mapping):
+            raise InvalidProgressError(None, "progress must map activity ids to Progress")
+        if planned_duration is None and self.network.planned_duration is None:
+            planned_duration = self._compute(durations, None).duration
+        return self._compute(durations, planned_duration, as_of=as_of, progress=progress)
+
+    def _compute(
+        self,
+        durations: Mapping[str, int] | None,
+        planned_duration: int | None,
+        *,
+        as_of: int | None = None,
+        progress: Mapping[str, Progress] | None = None,
+        start_no_earlier: Mapping[str, int] | None = None,
+        fixed_start: Mapping[str, int] | None = None,
+    ) -> Schedule:
+        """Run both passes; the keyword arguments are the package-internal constraints.
+
+        ``start_no_earlier`` holds activities back (ES ≥ the day given); ``fixed_start`` pins
+        an activity's start regardless of its predecessors (a what-if assumption).
+        """
+        dur = self._durations(durations)
+        if planned_duration is None:
+            planned_duration = self.network.planned_duration
+        elif not _is_int(planned_duration) or planned_duration < 0:
+            raise InvalidDurationError(None, planned_duration, field="planned_duration")
+        n = len(dur)
+        done: dict[int, tuple[int, int]] = {}
+        started: dict[int, tuple[int, int]] = {}
+        if as_of is not None:
+            done, started = self._progress(progress or {}, dur, as_of)
+        floors = {self._position(key): day for key, day in (start_no_earlier or {}).items()}
+        pins = {self._position(key): day for key, day in (fixed_start or {}).items()}
+        floor_all = as_of if as_of is not None else 0
+        preds, succs = self._preds, self._succs
+
+        es = [0] * n
+        ef = [0] * n
+        for i in self._order:
+            if i in done:
+                es[i], ef[i] = done[i]
+                continue
+            if i in pins:
+                es[i] = pins[i]
+                ef[i] = es[i] + dur[i]
+                continue
+            start = 0
+            for pred, lag in preds[i]:
+                if ef[pred] + lag > start:
+                    start = ef[pred] + lag
+            if i in started:
+                # Retained logic: the remaining work still waits for unfinished predecessors.
+                es[i] = started[i][0]
+                ef[i] = max(start, floor_all) + started[i][1]
+                continue
+            start = max(start, floor_all, floors.get(i, 0))
+            es[i] = start
+            ef[i] = start + dur[i]
+        tc = max(ef)
+        tp = tc if planned_duration is None else planned_duration
+
+        ls = [0] * n
+        lf = [0] * n
+        for i in self._reverse:
+            finish = tp
+            if succs[i]:
+                finish = min(ls[succ] - lag for succ, lag in succs[i])
+            lf[i] = finish
+            ls[i] = finish - (ef[i] - es[i])
+        tf = [ls[i] - es[i] for i in range(n)]
+        ff = [
+            (min(es[succ] - lag for succ, lag in succs[i]) if succs[i] else tp) - ef[i]
+            for i in range(n)
+        ]
+        min_tf = min(tf)
+        critical = [value == min_tf for value in tf]
+
+        ids = self.ids
+        times = {
+            ids[i]: ActivityTimes(es[i], ef[i], ls[i], lf[i], tf[i], ff[i], critical[i])
+            for i in range(n)
+        }
+        return Schedule(
+            activities=MappingProxyType(times),
+            duration=tc,
+            planned_duration=tp,
+            critical_paths=self._critical_paths(es, ef, critical),
+            events=self._event_times(es, ef, ls, tp) if self._events is not None else None,
+            durations=MappingProxyType(dict(zip(ids, dur, strict=True))),
+            compiled=self,
+            as_of=as_of,
+            progress=MappingProxyType(dict(progress or {})),
+        )
+
+    def _progress(
+        self, progress: Mapping[str, Progress], dur: list[int], as_of: int
+    ) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+        """Return finished activities as {i: (start, finish)}, started as {i: (start, rest)}."""
+        done: dict[int, tuple[int, int]] = {}
+        started: dict[int, tuple[int, int]] = {}
+        for activity, record in progress.items():
+            i = self._position(activity)
+            if not isinstance(record, Progress):
+                raise InvalidProgressError(activity, f"expected a Progress, got {record!r}")
+            start, finish, rest = record.actual_start, record.actual_finish, record.remaining
+            for label, value in (("actual_start", start), ("actual_finish", finish)):
+                if value is not None and (not _is_int(value) or value < 0):
+                    raise InvalidProgressError(activity, f"{label} must be a day offset ≥ 0")
+                if value is not None and value > as_of:
+                    raise InvalidProgressError(
+                        activity, f"{label} {value} is after the as-of day {as_of}"
+                    )
+            if finish is not None:
+                if start is None:
+                    raise InvalidProgressError(activity, "a finish needs a start")
+                if finish < start:
+                    raise InvalidProgressError(
+                        activity, f"actual_finish {finish} is before actual_start {start}"
+                    )
+                done[i] = (start, finish)
+            elif start is not None:
+                if rest is None:
+                    rest = max(0, dur[i] - (as_of - start))
+                elif not _is_int(rest) or rest < 0:
+                    raise InvalidProgressError(
+                        activity, f"remaining must be whole working days ≥ 0, got {rest!r}"
+                    )
+                started[i] = (start, rest)
+            elif rest is not None:
+                raise InvalidProgressError(activity, "remaining is given but no actual_start")
+        return done, started
+
+    def _critical_paths(
+        self, es: list[int], ef: list[int], critical: list[bool]
+    ) -> tuple[tuple[str, ...], ...]:
+        ids, succs = self.ids, self._succs
+        links: dict[int, list[int]] = {}
+        driven: set[int] = set()
+        for i in self._order:
+            if critical[i]:
+                tight = [s for s, lag in succs[i] if critical[s] and es[s] == ef[i] + lag]
+                links[i] = tight
+                driven.update(tight)
+        paths: list[tuple[str, ...]] = []
+        # Depth-first with an explicit stack: chains can be as long as the network.
+        for start in self._order:
+            if not critical[start] or start in driven:
+                continue
+            stack: list[tuple[int, tuple[str, ...]]] = [(start, (ids[start],))]
+            while stack:
+                i, path = stack.pop()
+                if not links[i]:
+                    paths.append(path)
+                for succ in links[i]:
+                    stack.append((succ, (*path, ids[succ])))
+        return tuple(sorted(paths))
+
+    def _event_times(
+        self, es: list[int], ef: list[int], ls: list[int], tp: int
+    ) -> Mapping[int, EventTimes]:
+        # Read off the activity times: without progress this is exactly ET(j) = max ET(i) + D
+        # and LT(i) = min LT(j) - D, and with progress it keeps the actual dates.
+        graph = self._events
+        et: dict[int, int] = {}
+        for event in graph.order:
+            arcs = graph.incoming[event]
+            et[event] = max(
+                (et[tail] if activity == -1 else ef[activity] for tail, activity in arcs),
+                default=0,
+            )
+        lt: dict[int, int] = {}
+        for event in reversed(graph.order):
+            arcs = graph.outgoing[event]
+            lt[event] = min(
+                (lt[head] if activity == -1 else ls[activity] for head, activity in arcs),
+                default=tp,
+            )
+        return MappingProxyType({event: EventTimes(et[event], lt[event]) for event in graph.order})

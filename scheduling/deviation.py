@@ -1,0 +1,742 @@
+"""Deviation analysis and corrective proposals (DESIGN.md §5), as pure functions.
+
+For an activity late by Δ working days, with total float TF and free float FF of the
+baseline (both measured against the planned duration Tp), the paper's four cases are:
+
+1. ``critical``: the activity is critical, so the total duration slips by Δ;
+2. ``beyond_total_float``: Δ > TF, so the total duration slips by Δ - TF and successors move;
+3. ``beyond_free_float``: Δ > FF, so the early start of successors slips by Δ - FF only;
+4. ``absorbed``: the free float absorbs the delay.
+
+Severity: ``red`` for cases 1 and 2 (the planned date moves), ``amber`` for case 3 (the
+successors move), ``info`` for case 4. :func:`analyse_delay` answers "what if this activity
+took Δ days longer" by re-evaluating the compiled network (the numbers are measured, not
+derived); :func:`analyse_forecast` classifies every activity whose forecast finish is later
+than its baseline finish, with the §5 formulas on the baseline floats. Explanations come in
+Chinese (zh-Hans) and English, one sentence each.
+
+:func:`propose_corrections` proposes, and never applies, corrective measures. Each carries a
+what-if recomputed on the compiled network (``new_finish``, ``days_recovered`` against
+``finish_before``):
+
+- ``shorten``: unstarted critical activities (after the deviating one, when given) cut to
+  their ``shortest_duration``, one at a time and all together, most days recovered first;
+- ``parallel``: two activities the template allows to run side by side. The permission is
+  the activity field ``parallel_with`` (JSON key ``"parallel_with": ["M"]`` on either
+  activity; the relation is symmetric). It applies when one directly precedes the other and
+  the later one has not started: the what-if removes that link, the later activity waits for
+  the earlier one's predecessors instead, and whatever followed the later one also waits for
+  the earlier one (:meth:`CompiledNetwork.with_parallel`);
+- ``meeting``: a ``kind="meeting"`` activity held only on one weekday (the activity's
+  ``meeting_weekday``, else the ``meeting_weekday`` argument; 0 = Monday). ``weekday_of``
+  maps a working-day offset to its weekday, for instance
+  ``lambda k: calendar.offset_to_date(start, k).weekday()``. When the predecessors finish
+  after this week's meeting day, the proposal says how many days earlier they must finish to
+  catch it; the what-if compares the meeting held at the next meeting day (waiting) with it
+  held this week. It is proposed only when every late predecessor, cut to its
+  ``shortest_duration`` (or kept at its duration when it has none) from its current early
+  start, can finish in time;
+- ``escalate``: when the finish overruns the planned duration, to the supervisor and the
+  owning departments; no what-if.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from scheduling.cpm import (
+    CompiledNetwork,
+    InvalidDurationError,
+    Schedule,
+    UnknownActivityError,
+)
+
+__all__ = [
+    "AMBER",
+    "CASE_ABSORBED",
+    "CASE_BEYOND_FREE_FLOAT",
+    "CASE_BEYOND_TOTAL_FLOAT",
+    "CASE_CRITICAL",
+    "INFO",
+    "RED",
+    "DelayAnalysis",
+    "Deviation",
+    "Proposal",
+    "UnknownActivityError",
+    "analyse_delay",
+    "analyse_forecast",
+    "classify_delay",
+    "propose_corrections",
+]
+
+CASE_CRITICAL = "critical"
+CASE_BEYOND_TOTAL_FLOAT = "beyond_total_float"
+CASE_BEYOND_FREE_FLOAT = "beyond_free_float"
+CASE_ABSORBED = "absorbed"
+
+RED, AMBER, INFO = "red", "amber", "info"
+SEVERITY_OF_CASE = {
+    CASE_CRITICAL: RED,
+    CASE_BEYOND_TOTAL_FLOAT: RED,
+    CASE_BEYOND_FREE_FLOAT: AMBER,
+    CASE_ABSORBED: INFO,
+}
+_SEVERITY_RANK = {RED: 0, AMBER: 1, INFO: 2}
+
+# A meeting weekday recurs within a few weeks even across the Spring Festival; searching
+# further would only hide a calendar with no such weekday at all.
+_MEETING_SEARCH_DAYS = 40
+
+
+def classify_delay(delay: int, total_float: int, free_float: int, critical: bool) -> str:
+    """Return the §5 case of a delay of ``delay`` working days."""
+    if delay > 0 and critical:
+        return CASE_CRITICAL
+    if delay > total_float:
+        return CASE_BEYOND_TOTAL_FLOAT
+    if delay > free_float:
+        return CASE_BEYOND_FREE_FLOAT
+    return CASE_ABSORBED
+
+
+# --- Wording ----------------------------------------------------------------------------------
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def _name_zh(compiled: CompiledNetwork, activity: str) -> str:
+    return compiled.spec(activity).name or activity
+
+
+def _name_en(compiled: CompiledNetwork, activity: str) -> str:
+    spec = compiled.spec(activity)
+    return spec.name_en or spec.name or activity
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _explain(
+    compiled: CompiledNetwork,
+    activity: str,
+    *,
+    delay: int,
+    total_float: int,
+    free_float: int,
+    case: str,
+    total_slip: int,
+    successor_slip: int,
+    overrun: int,
+) -> tuple[str, str]:
+    """Return the one-sentence explanation of a delay, in Chinese and in English."""
+    zh = [f"{_name_zh(compiled, activity)}拖延{delay}天"]
+    en_head = f"{_capitalized(_name_en(compiled, activity))} is {_days(delay)} late"
+    if case == CASE_CRITICAL:
+        zh.append("是关键工作")
+        en_head += " and on the critical path"
+    elif case == CASE_BEYOND_TOTAL_FLOAT:
+        zh.append(f"超出其总时差（{total_float}天）")
+        en_head += f", more than its total float of {_days(total_float)}"
+    elif case == CASE_BEYOND_FREE_FLOAT:
+        zh.append(f"超出其自由时差（{free_float}天）")
+        en_head += f", more than its free float of {_days(free_float)}"
+    else:
+        zh.append(f"未超出其自由时差（{free_float}天）")
+        en_head += f", within its free float of {_days(free_float)}"
+    en: list[str] = []
+    if case == CASE_BEYOND_FREE_FLOAT and successor_slip > 0:
+        zh.append(f"紧后工作最早开始推迟{successor_slip}天")
+        en.append(f"its successors' earliest start slips by {_days(successor_slip)}")
+    if total_slip > 0:
+        zh.append(f"总工期推迟{total_slip}天")
+        en.append(f"the total duration slips by {_days(total_slip)}")
+    elif case == CASE_ABSORBED:
+        zh.append("不影响紧后工作和总工期")
+        en.append("neither its successors nor the total duration are affected")
+    else:
+        zh.append("总工期不受影响")
+        en.append("the total duration is not affected")
+    # With Tp = Tc (the usual case) the overrun is the slip itself; say it only when Tp
+    # differs, so the sentence stays one short sentence.
+    if overrun > 0 and overrun != total_slip:
+        zh.append(f"超出计划工期{overrun}天")
+        en.append(f"{_days(overrun)} beyond the planned duration")
+    return "，".join(zh), f"{en_head}; {', '.join(en)}."
+
+
+# --- What-if delay ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DelayAnalysis:
+    """The effect of one activity taking ``delay`` working days longer than planned."""
+
+    activity: str
+    delay: int
+    total_float: int
+    free_float: int
+    critical: bool
+    total_duration_delay: int
+    successor_delay: int
+    new_duration: int
+    planned_duration: int
+    commitment_overrun: int
+    case: str
+    severity: str
+    affected: Mapping[str, int]
+    department: str | None
+    explanation_zh: str
+    explanation_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON output of ``analyse_delay`` (``examples/networks/README.md``)."""
+        return {
+            "activity": self.activity,
+            "delay": self.delay,
+            "total_float": self.total_float,
+            "free_float": self.free_float,
+            "critical": self.critical,
+            "total_duration_delay": self.total_duration_delay,
+            "successor_delay": self.successor_delay,
+            "new_duration": self.new_duration,
+            "planned_duration": self.planned_duration,
+            "commitment_overrun": self.commitment_overrun,
+        }
+
+    def detail_dict(self) -> dict[str, Any]:
+        """Return :meth:`as_dict` plus the case, severity, moved activities and wording."""
+        return {
+            **self.as_dict(),
+            "case": self.case,
+            "severity": self.severity,
+            "affected": dict(self.affected),
+            "department": self.department,
+            "explanation_zh": self.explanation_zh,
+            "explanation_en": self.explanation_en,
+        }
+
+
+def analyse_delay(
+    target: CompiledNetwork | Schedule, activity_id: str, delay: int
+) -> DelayAnalysis:
+    """Return what happens when ``activity_id`` takes ``delay`` working days longer.
+
+    ``target`` is a compiled network (evaluated with its planned durations) or a schedule
+    from :meth:`CompiledNetwork.evaluate`, whose durations and Tp are kept.
+    """
+    if isinstance(target, CompiledNetwork):
+        schedule = target.evaluate()
+    elif isinstance(target, Schedule):
+        schedule = target
+        if schedule.is_forecast:
+            raise ValueError("analyse a forecast with analyse_forecast, not analyse_delay")
+    else:
+        raise TypeError(f"expected a CompiledNetwork or a Schedule, got {target!r}")
+    compiled = schedule.compiled
+    spec = compiled.spec(activity_id)
+    if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+        raise InvalidDurationError(activity_id, delay, field="delay")
+    before = schedule.activities[activity_id]
+    durations = dict(schedule.durations)
+    durations[activity_id] += delay
+    after = compiled.evaluate(durations, schedule.planned_duration)
+    affected = {
+        other: after.activities[other].es - times.es
+        for other, times in schedule.activities.items()
+        if other != activity_id and after.activities[other].es != times.es
+    }
+    case = classify_delay(delay, before.tf, before.ff, before.critical)
+    total_slip = after.duration - schedule.duration
+    successor_slip = max(0, delay - before.ff)
+    overrun = max(0, after.duration - schedule.planned_duration)
+    zh, en = _explain(
+        compiled,
+        activity_id,
+        delay=delay,
+        total_float=before.tf,
+        free_float=before.ff,
+        case=case,
+        total_slip=total_slip,
+        successor_slip=successor_slip,
+        overrun=overrun,
+    )
+    return DelayAnalysis(
+        activity=activity_id,
+        delay=delay,
+        total_float=before.tf,
+        free_float=before.ff,
+        critical=before.critical,
+        total_duration_delay=total_slip,
+        successor_delay=successor_slip,
+        new_duration=after.duration,
+        planned_duration=schedule.planned_duration,
+        commitment_overrun=overrun,
+        case=case,
+        severity=SEVERITY_OF_CASE[case],
+        affected=MappingProxyType(affected),
+        department=spec.department,
+        explanation_zh=zh,
+        explanation_en=en,
+    )
+
+
+# --- Forecast deviations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """An activity forecast to finish later than in the baseline.
+
+    ``start_slip`` is how much of the delay it inherited from a late start; the floats,
+    ``critical`` and the case come from the baseline. ``commitment_overrun`` is the
+    forecast's overrun of the planned duration, shown on red deviations.
+    """
+
+    activity: str
+    delay: int
+    baseline_finish: int
+    forecast_finish: int
+    start_slip: int
+    total_float: int
+    free_float: int
+    critical: bool
+    case: str
+    severity: str
+    total_duration_delay: int
+    successor_delay: int
+    commitment_overrun: int
+    department: str | None
+    explanation_zh: str
+    explanation_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "activity": self.activity,
+            "delay": self.delay,
+            "baseline_finish": self.baseline_finish,
+            "forecast_finish": self.forecast_finish,
+            "start_slip": self.start_slip,
+            "total_float": self.total_float,
+            "free_float": self.free_float,
+            "critical": self.critical,
+            "case": self.case,
+            "severity": self.severity,
+            "total_duration_delay": self.total_duration_delay,
+            "successor_delay": self.successor_delay,
+            "commitment_overrun": self.commitment_overrun,
+            "department": self.department,
+            "explanation_zh": self.explanation_zh,
+            "explanation_en": self.explanation_en,
+        }
+
+
+def analyse_forecast(baseline: Schedule, forecast: Schedule) -> list[Deviation]:
+    """Return every activity whose forecast finish is after its baseline finish.
+
+    Red deviations come first, then amber, then info; within a severity, in baseline order.
+    """
+    compiled = forecast.compiled
+    missing = set(baseline.activities) ^ set(forecast.activities)
+    if missing:
+        raise UnknownActivityError(sorted(missing)[0])
+    overrun = max(0, forecast.duration - baseline.planned_duration)
+    deviations = []
+    for activity, planned in baseline.activities.items():
+        now = forecast.activities[activity]
+        delay = now.ef - planned.ef
+        if delay <= 0:
+            continue
+        case = classify_delay(delay, planned.tf, planned.ff, planned.critical)
+        severity = SEVERITY_OF_CASE[case]
+        total_slip = delay if case == CASE_CRITICAL else max(0, delay - planned.tf)
+        successor_slip = max(0, delay - planned.ff)
+        shown_overrun = overrun if severity == RED else 0
+        zh, en = _explain(
+            compiled,
+            activity,
+            delay=delay,
+            total_float=planned.tf,
+            free_float=planned.ff,
+            case=case,
+            total_slip=total_slip,
+            successor_slip=successor_slip,
+            overrun=shown_overrun,
+        )
+        deviations.append(
+            Deviation(
+                activity=activity,
+                delay=delay,
+                baseline_finish=planned.ef,
+                forecast_finish=now.ef,
+                start_slip=min(delay, max(0, now.es - planned.es)),
+                total_float=planned.tf,
+                free_float=planned.ff,
+                critical=planned.critical,
+                case=case,
+                severity=severity,
+                total_duration_delay=total_slip,
+                successor_delay=successor_slip,
+                commitment_overrun=shown_overrun,
+                department=compiled.spec(activity).department,
+                explanation_zh=zh,
+                explanation_en=en,
+            )
+        )
+    deviations.sort(
+        key=lambda item: (
+            _SEVERITY_RANK[item.severity],
+            baseline.activities[item.activity].es,
+            compiled.index[item.activity],
+        )
+    )
+    return deviations
+
+
+# --- Corrective proposals ---------------------------------------------------------------------
+
+SHORTEN, PARALLEL, MEETING, ESCALATE = "shorten", "parallel", "meeting", "escalate"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A corrective measure for a person to accept or reject; never applied by the engine.
+
+    ``new_finish`` and ``days_recovered`` are the what-if against ``finish_before``; all
+    three are None for an escalation. ``detail`` holds the kind's own numbers.
+    """
+
+    kind: str
+    activities: tuple[str, ...]
+    description_zh: str
+    description_en: str
+    new_finish: int | None
+    days_recovered: int | None
+    finish_before: int | None
+    departments: tuple[str, ...] = ()
+    detail: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "activities": list(self.activities),
+            "description_zh": self.description_zh,
+            "description_en": self.description_en,
+            "new_finish": self.new_finish,
+            "days_recovered": self.days_recovered,
+            "finish_before": self.finish_before,
+            "departments": list(self.departments),
+            "detail": dict(self.detail),
+        }
+
+
+def propose_corrections(
+    schedule: Schedule,
+    *,
+    deviating: str | None = None,
+    meeting_weekday: int | None = None,
+    weekday_of: Callable[[int], int] | None = None,
+) -> list[Proposal]:
+    """Return corrective proposals for ``schedule`` (a forecast or an evaluation).
+
+    ``deviating`` names the late activity: only activities after it are shortened, and the
+    escalation names its department. The proposals with a what-if come first, most days
+    recovered first; the escalation, when the finish overruns Tp, comes last.
+    """
+    compiled = schedule.compiled
+    if deviating is not None:
+        compiled.spec(deviating)
+    proposals = [
+        *_shorten_proposals(schedule, deviating),
+        *_parallel_proposals(schedule),
+        *_meeting_proposals(schedule, meeting_weekday, weekday_of),
+    ]
+    order = {SHORTEN: 0, PARALLEL: 1, MEETING: 2}
+    proposals.sort(key=lambda item: (-item.days_recovered, order[item.kind]))
+    escalation = _escalation(schedule, deviating)
+    if escalation is not None:
+        proposals.append(escalation)
+    return proposals
+
+
+def _rerun(
+    schedule: Schedule,
+    *,
+    compiled: CompiledNetwork | None = None,
+    durations: Mapping[str, int] | None = None,
+    start_no_earlier: Mapping[str, int] | None = None,
+    fixed_start: Mapping[str, int] | None = None,
+) -> Schedule:
+    """Re-evaluate ``schedule``'s inputs (progress included) with one change."""
+    compiled = compiled or schedule.compiled
+    return compiled._compute(
+        durations if durations is not None else schedule.durations,
+        schedule.planned_duration,
+        as_of=schedule.as_of,
+        progress=schedule.progress if schedule.is_forecast else None,
+        start_no_earlier=start_no_earlier,
+        fixed_start=fixed_start,
+    )
+
+
+def _not_started(schedule: Schedule, activity: str) -> bool:
+    record = schedule.progress.get(activity)
+    return record is None or (record.actual_start is None and record.actual_finish is None)
+
+
+def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Proposal]:
+    compiled = schedule.compiled
+    later = compiled.descendants(deviating) if deviating is not None else None
+    candidates = []
+    for activity in compiled.ids:
+        spec = compiled.spec(activity)
+        if (
+            schedule.activities[activity].critical
+            and _not_started(schedule, activity)
+            and (later is None or activity in later)
+            and spec.shortest_duration is not None
+            and spec.shortest_duration < schedule.durations[activity]
+        ):
+            candidates.append(activity)
+    proposals = []
+    best = 0
+    for activity in candidates:
+        shortest = compiled.spec(activity).shortest_duration
+        current = schedule.durations[activity]
+        after = _rerun(schedule, durations={**schedule.durations, activity: shortest})
+        recovered = schedule.finish - after.finish
+        best = max(best, recovered)
+        if recovered <= 0:
+            continue
+        name_zh, name_en = _name_zh(compiled, activity), _name_en(compiled, activity)
+        proposals.append(
+            Proposal(
+                kind=SHORTEN,
+                activities=(activity,),
+                description_zh=(
+                    f"将{name_zh}由{current}天压缩至{shortest}天，完工提前{recovered}天"
+                ),
+                description_en=(
+                    f"Shorten {name_en} from {_days(current)} to {_days(shortest)}; "
+                    f"the finish moves {_days(recovered)} earlier."
+                ),
+                new_finish=after.finish,
+                days_recovered=recovered,
+                finish_before=schedule.finish,
+                departments=_departments(compiled, [activity]),
+                detail=MappingProxyType({"durations": {activity: [current, shortest]}}),
+            )
+        )
+    if len(candidates) > 1:
+        # Parallel critical paths: cutting one alone may recover nothing.
+        shortened = {a: compiled.spec(a).shortest_duration for a in candidates}
+        after = _rerun(schedule, durations={**schedule.durations, **shortened})
+        recovered = schedule.finish - after.finish
+        if recovered > best:
+            names_zh = "、".join(_name_zh(compiled, a) for a in candidates)
+            names_en = ", ".join(_name_en(compiled, a) for a in candidates)
+            proposals.append(
+                Proposal(
+                    kind=SHORTEN,
+                    activities=tuple(candidates),
+                    description_zh=(f"将{names_zh}同时压缩至最短持续时间，完工提前{recovered}天"),
+                    description_en=(
+                        f"Shorten {names_en} together to their shortest durations; "
+                        f"the finish moves {_days(recovered)} earlier."
+                    ),
+                    new_finish=after.finish,
+                    days_recovered=recovered,
+                    finish_before=schedule.finish,
+                    departments=_departments(compiled, candidates),
+                    detail=MappingProxyType(
+                        {
+                            "durations": {
+                                a: [schedule.durations[a], shortest]
+                                for a, shortest in shortened.items()
+                            }
+                        }
+                    ),
+                )
+            )
+    return proposals
+
+
+def _parallel_proposals(schedule: Schedule) -> list[Proposal]:
+    compiled = schedule.compiled
+    proposals = []
+    pairs = sorted(
+        tuple(sorted(pair, key=compiled.index.__getitem__)) for pair in compiled.parallel_pairs()
+    )
+    for first, second in pairs:
+        if any(link.id == first for link in compiled.predecessors(second)):
+            later = second
+        elif any(link.id == second for link in compiled.predecessors(first)):
+            later = first
+        else:
+            continue  # Not linked directly: nothing the template permission changes.
+        if not _not_started(schedule, later):
+            continue
+        after = _rerun(schedule, compiled=compiled.with_parallel(first, second))
+        recovered = schedule.finish - after.finish
+        if recovered <= 0:
+            continue
+        proposals.append(
+            Proposal(
+                kind=PARALLEL,
+                activities=(first, second),
+                description_zh=(
+                    f"{_name_zh(compiled, first)}与{_name_zh(compiled, second)}并行开展，"
+                    f"完工提前{recovered}天"
+                ),
+                description_en=(
+                    f"Run {_name_en(compiled, first)} and {_name_en(compiled, second)} in "
+                    f"parallel; the finish moves {_days(recovered)} earlier."
+                ),
+                new_finish=after.finish,
+                days_recovered=recovered,
+                finish_before=schedule.finish,
+                departments=_departments(compiled, [first, second]),
+            )
+        )
+    return proposals
+
+
+def _meeting_proposals(
+    schedule: Schedule,
+    meeting_weekday: int | None,
+    weekday_of: Callable[[int], int] | None,
+) -> list[Proposal]:
+    if weekday_of is None:
+        return []
+    compiled = schedule.compiled
+    earliest = schedule.as_of or 0
+    proposals = []
+    for meeting in compiled.ids:
+        spec = compiled.spec(meeting)
+        weekday = spec.meeting_weekday if spec.meeting_weekday is not None else meeting_weekday
+        if spec.kind != "meeting" or weekday is None or not _not_started(schedule, meeting):
+            continue
+        ready = schedule.activities[meeting].es
+        next_day = next(
+            (k for k in range(ready, ready + _MEETING_SEARCH_DAYS) if weekday_of(k) == weekday),
+            None,
+        )
+        if next_day is None or next_day == ready:
+            continue
+        this_week = next(
+            (
+                k
+                for k in range(ready - 1, max(earliest, ready - _MEETING_SEARCH_DAYS) - 1, -1)
+                if weekday_of(k) == weekday
+            ),
+            None,
+        )
+        if this_week is None:
+            continue
+        waiting = _rerun(schedule, start_no_earlier={meeting: next_day})
+        caught = _rerun(schedule, fixed_start={meeting: this_week})
+        recovered = waiting.finish - caught.finish
+        if recovered <= 0:
+            continue
+        late = [
+            link.id
+            for link in compiled.predecessors(meeting)
+            if schedule.activities[link.id].ef + link.lag > this_week
+        ]
+        if any(
+            _earliest_finish(schedule, link.id) + link.lag > this_week
+            for link in compiled.predecessors(meeting)
+            if link.id in late
+        ):
+            continue  # Even cut to their shortest, the predecessors cannot be done in time.
+        advance = ready - this_week
+        wait = next_day - ready
+        names_zh = "、".join(_name_zh(compiled, a) for a in late)
+        names_en = ", ".join(_name_en(compiled, a) for a in late)
+        proposals.append(
+            Proposal(
+                kind=MEETING,
+                activities=(meeting, *late),
+                description_zh=(
+                    f"{names_zh}提前{advance}天完成，{_name_zh(compiled, meeting)}即可赶上本周"
+                    f"例会，不必再等{wait}天，完工提前{recovered}天"
+                ),
+                description_en=(
+                    f"Finish {names_en} {_days(advance)} earlier so that "
+                    f"{_name_en(compiled, meeting)} is held at this week's meeting instead of "
+                    f"waiting {_days(wait)}; the finish moves {_days(recovered)} earlier."
+                ),
+                new_finish=caught.finish,
+                days_recovered=recovered,
+                finish_before=waiting.finish,
+                departments=_departments(compiled, late),
+                detail=MappingProxyType(
+                    {
+                        "advance_days": advance,
+                        "meeting_day": this_week,
+                        "next_meeting_day": next_day,
+                        "wait_days": wait,
+                    }
+                ),
+            )
+        )
+    return proposals
+
+
+def _earliest_finish(schedule: Schedule, activity: str) -> int:
+    """Return the earliest finish of an activity cut to its shortest duration (if it has one)."""
+    spec = schedule.compiled.spec(activity)
+    shortest = spec.shortest_duration
+    if shortest is None:
+        shortest = schedule.durations[activity]
+    return max(schedule.activities[activity].es + shortest, schedule.as_of or 0)
+
+
+def _escalation(schedule: Schedule, deviating: str | None) -> Proposal | None:
+    overrun = schedule.finish - schedule.planned_duration
+    if overrun <= 0:
+        return None
+    compiled = schedule.compiled
+    if deviating is not None:
+        holders = [deviating]
+    else:
+        holders = [
+            activity
+            for activity in compiled.ids
+            if schedule.activities[activity].critical
+            and (
+                schedule.progress.get(activity) is None
+                or schedule.progress[activity].actual_finish is None
+            )
+        ]
+    departments = _departments(compiled, holders)
+    whom_zh = "、".join(departments) or "责任部门"
+    whom_en = ", ".join(departments) or "the owning department"
+    return Proposal(
+        kind=ESCALATE,
+        activities=tuple(holders),
+        description_zh=f"预计超出计划工期{overrun}天，请上报分管领导并由{whom_zh}协调处理",
+        description_en=(
+            f"The finish is forecast {_days(overrun)} beyond the planned duration; escalate "
+            f"to the supervisor and to {whom_en}."
+        ),
+        new_finish=None,
+        days_recovered=None,
+        finish_before=None,
+        departments=departments,
+        detail=MappingProxyType({"overrun": overrun}),
+    )
+
+
+def _departments(compiled: CompiledNetwork, activities: list[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for activity in activities:
+        department = compiled.spec(activity).department
+        if department:
+            found[department] = None
+    return tuple(found)
