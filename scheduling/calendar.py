@@ -10,11 +10,15 @@ The schedule counts working days (DESIGN.md §4). A day is a working day when:
 
 The ``holidays`` package carries the State Council's yearly notices, with their make-up
 working days, only for the years in :data:`CN_COVERED_YEARS` (2001-2026 in holidays 0.109);
-for other years it would return rule-based guesses without any 调休. A date in an uncovered
-year therefore raises :class:`CalendarYearNotCoveredError`, unless the calendar is built with
-``allow_uncovered=True``: it then treats only weekends as days off there (plus the
-overrides) and records each such year in :attr:`WorkingCalendar.guessed_years`, so the guess
-is visible, never silent.
+for other years it knows the statutory holidays only by rule (the lunar dates and the
+"observed" substitutions) and none of the 调休. A date in such a year raises
+:class:`CalendarYearNotCoveredError`, except:
+
+- in a year listed in ``confirmed_years``: an administrator has entered that year's notice
+  as overrides, so the rule-based holidays plus the overrides are the official calendar;
+- with ``allow_uncovered=True``: the rule-based holidays (without 调休) are used as an
+  estimate, and each such year is recorded in :attr:`WorkingCalendar.guessed_years`, so
+  the guess is visible, never silent.
 
 Algorithm: each year is computed once into a sorted list of working-day ordinals (the loaded
 years are kept contiguous), so stepping n working days or counting working days between two
@@ -72,8 +76,8 @@ class CalendarYearNotCoveredError(CalendarError):
         self.covered = covered
         super().__init__(
             f"the working-day calendar has no holiday data for {year} (the CN data covers "
-            f"{covered.start}-{covered.stop - 1}); upgrade the holidays package, or build the "
-            f"calendar with allow_uncovered=True to count only weekends as days off there"
+            f"{covered.start}-{covered.stop - 1}); enter the year's official holiday notice as "
+            f"calendar overrides and confirm the year, or allow estimated years"
         )
 
 
@@ -82,6 +86,8 @@ class WorkingCalendar:
 
     ``years`` are loaded eagerly (the span from the smallest to the largest); any other
     year loads when first needed. ``overrides`` maps a date to True (working) or False (off).
+    ``confirmed_years`` are years beyond the package's notices whose official arrangement
+    the overrides complete.
     """
 
     def __init__(
@@ -89,9 +95,11 @@ class WorkingCalendar:
         years: Iterable[int] = (),
         overrides: Mapping[date, bool] | None = None,
         *,
+        confirmed_years: Iterable[int] = (),
         allow_uncovered: bool = False,
     ) -> None:
         self.allow_uncovered = allow_uncovered
+        self.confirmed_years = frozenset(confirmed_years)
         self._overrides: dict[date, bool] = {}
         for day, working in (overrides or {}).items():
             if not isinstance(day, date) or not isinstance(working, bool):
@@ -108,7 +116,7 @@ class WorkingCalendar:
 
     @property
     def guessed_years(self) -> frozenset[int]:
-        """Return the uncovered years treated as weekends-only (``allow_uncovered=True``)."""
+        """Return the uncovered years whose calendar is an estimate (``allow_uncovered=True``)."""
         return frozenset(self._guessed)
 
     @property
@@ -231,9 +239,13 @@ class WorkingCalendar:
             )
             days_off = {day for day in source if day.year == year}
             makeup = {day for day in source.weekend_workdays if day.year == year}
-        elif self.allow_uncovered:
-            self._guessed.add(year)
-            days_off, makeup = set(), set()
+        elif year in self.confirmed_years or self.allow_uncovered:
+            # Statutory holidays by rule; the 调休 come only from the overrides.
+            source = holidays.country_holidays("CN", years=[year])
+            days_off = {day for day in source if day.year == year}
+            makeup = set()
+            if year not in self.confirmed_years:
+                self._guessed.add(year)
         else:
             raise CalendarYearNotCoveredError(year)
         result = []

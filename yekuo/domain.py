@@ -10,3 +10,37 @@ class VoltageClass(models.TextChoices):
     KV_35 = "35kV", _("35 kV")
     KV_110 = "110kV", _("110 kV")
     KV_220 = "220kV", _("220 kV")
+
+
+class CustomerClass(models.TextChoices):
+    """Customer classes of the service commitments (TIME_LIMITS.md)."""
+
+    RESIDENTIAL = "residential", _("Residential")
+    LV_NON_RESIDENTIAL = "lv_non_residential", _("Low-voltage non-residential")
+    HV_SINGLE = "hv_single", _("High voltage, single source")
+    HV_DUAL = "hv_dual", _("High voltage, dual source")
+
+
+class BusinessType(models.TextChoices):
+    NEW = "new", _("New connection")
+    CAPACITY_INCREASE = "capacity_increase", _("Capacity increase")
+    TEMPORARY = "temporary", _("Temporary supply")
+    RELOCATION = "relocation", _("Relocation")
+
+
+class Stage(models.TextChoices):
+    """The work stages of an application, in order (DESIGN.md §3)."""
+
+    CONSULTATION = "consultation", _("Consultation")
+    SURVEY = "survey", _("Site survey")
+    DESIGN = "design", _("Supply-plan design and review")
+    FEES = "fees", _("Fees")
+    CONSTRUCTION = "construction", _("Customer construction and inspections")
+    ENERGIZATION = "energization", _("Metering and energization")
+
+
+class Party(models.TextChoices):
+    """Whose time an activity takes: customer-side time does not count against the utility."""
+
+    UTILITY = "utility", _("Utility")
+    CUSTOMER = "customer", _("Customer")

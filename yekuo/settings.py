@@ -207,6 +207,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Scheduling. The weekday (0 = Monday) on which supply-plan review meetings take place.
+REVIEW_MEETING_WEEKDAY = env.int("REVIEW_MEETING_WEEKDAY", default=2)
+# Years beyond the holiday data's State Council notices: use the statutory holidays known by
+# rule (flagged as estimated on the pages and in the admin) instead of refusing to plan.
+CALENDAR_ALLOW_ESTIMATED_YEARS = env.bool("CALENDAR_ALLOW_ESTIMATED_YEARS", default=True)
+
 # Readiness probe: how long a dependency may take to answer.
 READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 

@@ -117,16 +117,60 @@ def test_stepping_into_an_uncovered_year_is_an_error():
     assert caught.value.year == last + 1
 
 
-def test_uncovered_year_can_be_guessed_as_weekends_only_and_says_so():
-    year = CN_COVERED_YEARS.stop
-    calendar = WorkingCalendar(allow_uncovered=True)
-    new_years_day = date(year, 1, 1)
+def test_national_day_week_2026_and_its_make_up_working_day():
+    """The State Council notice for 2026 (in the holidays data): 1-7 October off, 10 worked."""
+    assert [CALENDAR.is_working_day(date(2026, 10, d)) for d in range(1, 11)] == [
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert CALENDAR.is_working_day(date(2026, 9, 20))  # a Sunday worked, same notice
+    # Five working days from Wednesday 30 September: 8, 9, 10, 12, 13 October.
+    assert CALENDAR.add_working_days(date(2026, 9, 30), 5) == date(2026, 10, 13)
 
-    assert calendar.is_working_day(new_years_day) == (new_years_day.weekday() < 5)
-    assert calendar.guessed_years == {year}
-    assert calendar.is_working_day(date(2025, 10, 9))
-    assert not calendar.is_working_day(date(2025, 10, 8))
-    assert calendar.guessed_years == {year}
+
+def test_spring_festival_2027_is_not_guessed_silently():
+    calendar = WorkingCalendar()
+    with pytest.raises(CalendarYearNotCoveredError) as exc:
+        calendar.is_working_day(date(2027, 2, 8))
+    assert exc.value.year == 2027
+    assert "no holiday data for 2027" in exc.value.message
+
+
+def test_spring_festival_2027_estimate_is_visible():
+    """The package knows the 2027 Spring Festival by rule: eve 5 Feb, then to 10 Feb."""
+    calendar = WorkingCalendar(allow_uncovered=True)
+    off = [d for d in range(4, 13) if not calendar.is_working_day(date(2027, 2, d))]
+    assert off == [5, 6, 7, 8, 9, 10]
+    assert calendar.guessed_years == {2027}
+    assert not WorkingCalendar(years=[2026]).guessed_years
+
+
+def test_spring_festival_2027_with_the_notice_entered_by_an_administrator():
+    # Overrides as an administrator enters them from a notice (illustrative arrangement:
+    # two more days off, one Saturday worked).
+    overrides = {date(2027, 2, 11): False, date(2027, 2, 12): False, date(2027, 2, 20): True}
+    calendar = WorkingCalendar(overrides=overrides, confirmed_years=[2027])
+    assert [d for d in range(4, 22) if calendar.is_working_day(date(2027, 2, d))] == [
+        4,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+    ]
+    assert calendar.guessed_years == frozenset()
+    # Thursday 4 February plus one working day is Monday 15 February.
+    assert calendar.add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 15)
+    assert calendar.working_days_between(date(2027, 2, 4), date(2027, 2, 20)) == 6
 
 
 def test_overrides_win_over_the_holiday_data():

@@ -1,0 +1,182 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yekuo.domain import BusinessType, VoltageClass
+
+from . import cpm, selectors, services
+from .messages import describe_network_error
+from .models import ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
+
+
+class ActivityTemplateInlineFormSet(forms.BaseInlineFormSet):
+    """Validate the template as a whole through the engine before anything is saved."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        activities = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        activities.sort(key=lambda activity: activity.sort_order)
+        try:
+            self.compiled = cpm.load_network(selectors.network_data(activities))
+        except cpm.NetworkError as exc:
+            raise ValidationError(describe_network_error(exc), code=exc.code) from exc
+
+
+class ActivityTemplateInline(admin.TabularInline):
+    model = ActivityTemplate
+    formset = ActivityTemplateInlineFormSet
+    extra = 0
+    fields = (
+        "sort_order",
+        "code",
+        "name",
+        "stage",
+        "department",
+        "party",
+        "duration",
+        "shortest_duration",
+        "kind",
+        "tail",
+        "head",
+        "is_dummy",
+        "predecessors",
+        "parallel_with",
+    )
+
+
+class NetworkTemplateForm(forms.ModelForm):
+    business_types = forms.MultipleChoiceField(
+        label=_("business types"),
+        choices=BusinessType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    voltage_classes = forms.MultipleChoiceField(
+        label=_("voltage classes"),
+        choices=VoltageClass.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = NetworkTemplate
+        fields = [
+            "code",
+            "version",
+            "name",
+            "business_types",
+            "customer_class",
+            "voltage_classes",
+            "is_active",
+            "notes",
+        ]
+
+
+@admin.register(NetworkTemplate)
+class NetworkTemplateAdmin(admin.ModelAdmin):
+    form = NetworkTemplateForm
+    inlines = [ActivityTemplateInline]
+    list_display = ("name", "code", "version", "customer_class", "voltage_list", "is_active")
+    list_filter = ("is_active", "customer_class")
+    search_fields = ("name", "code")
+    actions = ["new_version"]
+
+    @admin.display(description=_("voltage classes"))
+    def voltage_list(self, obj):
+        return "、".join(obj.voltage_classes)
+
+    def has_delete_permission(self, request, obj=None):
+        # Applications refer to the version they were planned with: retire, never delete.
+        return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            compiled = getattr(formset, "compiled", None)
+            if compiled is not None:
+                schedule = compiled.evaluate()
+                self.message_user(
+                    request,
+                    _("The network is valid: %(count)d activities, %(days)d working days, "
+                      "critical path %(path)s.")
+                    % {
+                        "count": len(schedule.activities),
+                        "days": schedule.duration,
+                        "path": " → ".join(schedule.critical_paths[0]),
+                    },
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Copy as a new, inactive version"))
+    @transaction.atomic
+    def new_version(self, request, queryset):
+        for template in queryset:
+            latest = (
+                NetworkTemplate.objects.filter(code=template.code).order_by("-version").first()
+            )
+            activities = list(template.activities.all())
+            template.pk = None
+            template.version = latest.version + 1
+            template.is_active = False
+            template.save()
+            for activity in activities:
+                activity.pk = None
+                activity.template = template
+            ActivityTemplate.objects.bulk_create(activities)
+            self.message_user(
+                request,
+                _("Created %(template)s; edit it, then activate it and retire the old one.")
+                % {"template": template},
+            )
+
+
+class CalendarChangeMixin:
+    """Every change of the calendar's data makes the processes rebuild their calendar."""
+
+    by_field = "created_by"
+
+    def save_model(self, request, obj, form, change):
+        setattr(obj, self.by_field, request.user)
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(services.calendar_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(services.calendar_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(services.calendar_changed)
+
+    def changelist_view(self, request, extra_context=None):
+        guessed = selectors.calendar_estimated_years(today=timezone.localdate())
+        if guessed:
+            self.message_user(
+                request,
+                _("Estimated calendar years (statutory holidays by rule, no make-up working "
+                  "days): %(years)s. Enter the official notice as overrides, then confirm "
+                  "the year.") % {"years": ", ".join(map(str, guessed))},
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(CalendarChangeMixin, admin.ModelAdmin):
+    list_display = ("day", "is_working", "note", "created_by", "created_at")
+    list_filter = ("is_working",)
+    date_hierarchy = "day"
+    search_fields = ("note",)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(CalendarChangeMixin, admin.ModelAdmin):
+    by_field = "confirmed_by"
+    list_display = ("year", "source", "confirmed_by", "confirmed_at")

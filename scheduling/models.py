@@ -1,0 +1,261 @@
+"""Network templates, the working-day calendar's administrator data."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.deconstruct import deconstructible
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from yekuo.domain import CustomerClass, Party, Stage
+
+
+class ActivityKind(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    MEETING = "meeting", _("Review meeting (on the meeting weekday only)")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+@deconstructible
+class ChoiceListValidator:
+    """Accept a list whose every item is one of the values of a choices enum."""
+
+    def __init__(self, choices_path: str) -> None:
+        self.choices_path = choices_path
+
+    def __call__(self, value) -> None:
+        choices = import_string(self.choices_path)
+        if not isinstance(value, list) or any(item not in choices.values for item in value):
+            raise ValidationError(
+                _("Choose from: %(choices)s.") % {"choices": ", ".join(choices.values)}
+            )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ChoiceListValidator) and other.choices_path == self.choices_path
+
+
+class NetworkTemplate(models.Model):
+    """The planned network of one kind of application; applications copy it when accepted.
+
+    Versioned: an application keeps the activities it copied, so editing a template never
+    changes work already under way; a structural change is a new version.
+    """
+
+    code = models.SlugField(_("code"), max_length=60)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=120)
+    business_types = models.JSONField(
+        _("business types"),
+        default=list,
+        validators=[ChoiceListValidator("yekuo.domain.BusinessType")],
+        help_text=_("The business types this template plans."),
+    )
+    customer_class = models.CharField(
+        _("customer class"), max_length=30, choices=CustomerClass.choices
+    )
+    voltage_classes = models.JSONField(
+        _("voltage classes"),
+        default=list,
+        validators=[ChoiceListValidator("yekuo.domain.VoltageClass")],
+        help_text=_("The voltage classes this template plans."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active templates plan new applications.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["customer_class", "code", "-version"]
+        verbose_name = _("network template")
+        verbose_name_plural = _("network templates")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="network_template_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def matches(self, *, business_type: str, customer_class: str, voltage_class: str) -> bool:
+        return (
+            self.customer_class == customer_class
+            and business_type in self.business_types
+            and voltage_class in self.voltage_classes
+        )
+
+
+class ActivityTemplate(models.Model):
+    """One activity (or AOA dummy) of a network template.
+
+    The logic is either activity-on-arrow (``tail`` → ``head`` event numbers, as Chinese
+    planners draw a 双代号网络图, dummies allowed) or activity-on-node (``predecessors``);
+    a template uses one form throughout. The engine validates the whole template.
+    """
+
+    template = models.ForeignKey(
+        NetworkTemplate,
+        verbose_name=_("network template"),
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    code = models.CharField(
+        _("code"), max_length=20, blank=True, help_text=_("Empty only for a dummy.")
+    )
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, blank=True)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty for the customer's own work."),
+    )
+    party = models.CharField(
+        _("party"), max_length=10, choices=Party.choices, default=Party.UTILITY
+    )
+    duration = models.PositiveSmallIntegerField(_("planned duration (working days)"))
+    shortest_duration = models.PositiveSmallIntegerField(
+        _("shortest duration (working days)"), null=True, blank=True
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=ActivityKind.choices, default=ActivityKind.NORMAL
+    )
+    meeting_weekday = models.PositiveSmallIntegerField(
+        _("meeting weekday"),
+        choices=Weekday.choices,
+        null=True,
+        blank=True,
+        help_text=_("For a review meeting only; empty means the configured weekday."),
+    )
+    tail = models.PositiveIntegerField(_("tail event"), null=True, blank=True)
+    head = models.PositiveIntegerField(_("head event"), null=True, blank=True)
+    is_dummy = models.BooleanField(_("dummy"), default=False)
+    predecessors = models.JSONField(
+        _("predecessors"),
+        default=list,
+        blank=True,
+        help_text=_('Activity-on-node only: codes, or {"id": code, "lag": days}.'),
+    )
+    parallel_with = models.JSONField(
+        _("may run in parallel with"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of activities this one may run side by side with when late."),
+    )
+
+    class Meta:
+        ordering = ["template", "sort_order", "id"]
+        verbose_name = _("template activity")
+        verbose_name_plural = _("template activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "code"],
+                condition=~models.Q(code=""),
+                name="activity_template_code_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.is_dummy:
+            return _("dummy %(tail)s-%(head)s") % {"tail": self.tail, "head": self.head}
+        return f"{self.code} {self.name}"
+
+    def to_network_item(self) -> dict:
+        """Return this activity in the network JSON form the engine reads."""
+        if self.is_dummy:
+            item = {"duration": self.duration, "dummy": True}
+            if self.code:
+                item["id"] = self.code
+        else:
+            item = {"id": self.code, "duration": self.duration, "name": self.name}
+        if self.tail is not None or self.head is not None:
+            item["tail"], item["head"] = self.tail, self.head
+        else:
+            item["predecessors"] = self.predecessors
+        if self.is_dummy:
+            return item
+        item.update(
+            {
+                "name_en": self.name_en or None,
+                "stage": self.stage or None,
+                "department": self.department.name if self.department_id else None,
+                "party": self.party,
+                "kind": self.kind,
+                "shortest_duration": self.shortest_duration,
+                "parallel_with": self.parallel_with,
+                "meeting_weekday": self.meeting_weekday,
+            }
+        )
+        return {key: value for key, value in item.items() if value is not None}
+
+
+class CalendarOverride(models.Model):
+    """An administrator's word on one day: working or off, whatever the holiday data says."""
+
+    day = models.DateField(_("date"), unique=True)
+    is_working = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {_('working') if self.is_working else _('off')}"
+
+
+class CalendarYear(models.Model):
+    """A year whose official holiday notice an administrator has entered as overrides.
+
+    The holidays package carries the State Council's notices only up to some year; for a
+    later year it knows the statutory holidays by rule but not the make-up working days.
+    Confirming a year says its overrides now complete the official arrangement.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    source = models.CharField(
+        _("source"), max_length=200, help_text=_("The notice the overrides were entered from.")
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("confirmed calendar year")
+        verbose_name_plural = _("confirmed calendar years")
+
+    def __str__(self) -> str:
+        return str(self.year)

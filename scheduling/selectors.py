@@ -1,0 +1,82 @@
+"""Reads of the scheduling app: templates as engine input, the working-day calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.conf import settings
+from django.core.cache import cache
+
+from . import cpm
+from .calendar import CN_COVERED_YEARS, WorkingCalendar
+from .models import ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
+
+CALENDAR_VERSION_KEY = "scheduling:calendar-version"
+
+
+def network_data(activities: Iterable[ActivityTemplate]) -> dict:
+    """Return template activities as the network JSON the engine reads."""
+    return {"activities": [activity.to_network_item() for activity in activities]}
+
+
+def template_compile(template: NetworkTemplate) -> cpm.CompiledNetwork:
+    """Return the template's network validated and ordered by the engine."""
+    activities = template.activities.select_related("department").order_by("sort_order", "id")
+    return cpm.load_network(network_data(activities))
+
+
+def template_for(
+    *, business_type: str, customer_class: str, voltage_class: str
+) -> NetworkTemplate | None:
+    """Return the newest active template that plans this kind of application."""
+    candidates = NetworkTemplate.objects.filter(
+        is_active=True, customer_class=customer_class
+    ).order_by("-version", "code")
+    for template in candidates:
+        if template.matches(
+            business_type=business_type,
+            customer_class=customer_class,
+            voltage_class=voltage_class,
+        ):
+            return template
+    return None
+
+
+_calendar: tuple[int, WorkingCalendar] | None = None
+
+
+def working_calendar() -> WorkingCalendar:
+    """Return the working-day calendar with the administrators' overrides.
+
+    Built once per process and rebuilt when an override or a confirmed year changes (the
+    change bumps a version number in the shared cache, so every process notices).
+    """
+    global _calendar
+    version = cache.get(CALENDAR_VERSION_KEY, 0)
+    if _calendar is None or _calendar[0] != version:
+        overrides = dict(CalendarOverride.objects.values_list("day", "is_working"))
+        confirmed = CalendarYear.objects.values_list("year", flat=True)
+        _calendar = (
+            version,
+            WorkingCalendar(
+                overrides=overrides,
+                confirmed_years=confirmed,
+                allow_uncovered=settings.CALENDAR_ALLOW_ESTIMATED_YEARS,
+            ),
+        )
+    return _calendar[1]
+
+
+def calendar_estimated_years(*, today: date, horizon_years: int = 2) -> list[int]:
+    """Return the years from ``today`` on that the calendar can only estimate.
+
+    A year is estimated when the holiday data has no official notice for it and no
+    administrator has confirmed it (by entering the notice as overrides).
+    """
+    confirmed = set(CalendarYear.objects.values_list("year", flat=True))
+    return [
+        year
+        for year in range(today.year, today.year + horizon_years)
+        if year not in CN_COVERED_YEARS and year not in confirmed
+    ]
