@@ -27,5 +27,6 @@ def navigation(request):
         url = reverse(url_name)
         active = path == url if url == "/" else path.startswith(url)
         items.append({"url": url, "label": label, "active": active})
-    user_roles = [Role(code).label for code in Role.values if code in roles_of(user)]
+    held = roles_of(user)
+    user_roles = [Role(code).label for code in Role.values if code in held]
     return {"nav_items": items, "user_roles": user_roles}

@@ -70,6 +70,7 @@ class User(AbstractUser):
             ("view_dashboard", _("Can view the deviation dashboard")),
             ("view_assessment", _("Can view and export the assessment")),
             ("handle_applications", _("Can own and move service-connection applications")),
+            ("supervise_applications", _("Can act on every application (supervisor)")),
             ("record_department_progress", _("Can record progress of the department's work")),
         ]
 

@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_dashboard",
         "accounts.view_assessment",
         "accounts.assign_account_manager",
+        "accounts.supervise_applications",
         "auth.view_group",
     ],
     Role.SUPERVISOR: [
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_dashboard",
         "accounts.view_assessment",
         "accounts.assign_account_manager",
+        "accounts.supervise_applications",
     ],
     Role.ACCOUNT_MANAGER: [
         "accounts.handle_applications",

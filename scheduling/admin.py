@@ -50,6 +50,8 @@ class ActivityTemplateInline(admin.TabularInline):
         "is_dummy",
         "predecessors",
         "parallel_with",
+        "clock",
+        "milestone",
     )
 
 
@@ -104,8 +106,10 @@ class NetworkTemplateAdmin(admin.ModelAdmin):
                 schedule = compiled.evaluate()
                 self.message_user(
                     request,
-                    _("The network is valid: %(count)d activities, %(days)d working days, "
-                      "critical path %(path)s.")
+                    _(
+                        "The network is valid: %(count)d activities, %(days)d working days, "
+                        "critical path %(path)s."
+                    )
                     % {
                         "count": len(schedule.activities),
                         "days": schedule.duration,
@@ -118,9 +122,7 @@ class NetworkTemplateAdmin(admin.ModelAdmin):
     @transaction.atomic
     def new_version(self, request, queryset):
         for template in queryset:
-            latest = (
-                NetworkTemplate.objects.filter(code=template.code).order_by("-version").first()
-            )
+            latest = NetworkTemplate.objects.filter(code=template.code).order_by("-version").first()
             activities = list(template.activities.all())
             template.pk = None
             template.version = latest.version + 1
@@ -160,9 +162,12 @@ class CalendarChangeMixin:
         if guessed:
             self.message_user(
                 request,
-                _("Estimated calendar years (statutory holidays by rule, no make-up working "
-                  "days): %(years)s. Enter the official notice as overrides, then confirm "
-                  "the year.") % {"years": ", ".join(map(str, guessed))},
+                _(
+                    "Estimated calendar years (statutory holidays by rule, no make-up working "
+                    "days): %(years)s. Enter the official notice as overrides, then confirm "
+                    "the year."
+                )
+                % {"years": ", ".join(map(str, guessed))},
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context)

@@ -8,7 +8,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from yekuo.domain import CustomerClass, Party, Stage
+from yekuo.domain import Clock, CustomerClass, Milestone, Party, Stage
 
 
 class ActivityKind(models.TextChoices):
@@ -156,6 +156,20 @@ class ActivityTemplate(models.Model):
         blank=True,
         help_text=_("Codes of activities this one may run side by side with when late."),
     )
+    clock = models.CharField(
+        _("time-limit clock"),
+        max_length=30,
+        choices=Clock.choices,
+        blank=True,
+        help_text=_("The utility-side time limit this activity's working days count against."),
+    )
+    milestone = models.CharField(
+        _("milestone"),
+        max_length=30,
+        choices=Milestone.choices,
+        blank=True,
+        help_text=_("What finishing this activity means to the stage guards."),
+    )
 
     class Meta:
         ordering = ["template", "sort_order", "id"]
@@ -259,3 +273,172 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class Baseline(models.Model):
+    """One approved plan of an application: version 1 at acceptance, later by re-plans.
+
+    Kept for ever: a re-plan adds a version, it never edits an old one.
+    """
+
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="baselines",
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    duration = models.PositiveIntegerField(_("computed duration Tc (working days)"))
+    planned_duration = models.PositiveIntegerField(_("planned duration Tp (working days)"))
+    network = models.JSONField(_("network"))
+    schedule = models.JSONField(_("schedule"))
+    reason = models.TextField(_("reason"), blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "version"]
+        verbose_name = _("baseline")
+        verbose_name_plural = _("baselines")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "version"], name="baseline_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} v{self.version}"
+
+
+class Activity(models.Model):
+    """One activity of one application, copied from its template when it was accepted.
+
+    Dates are calendar dates: a start is the first working day of the activity, a finish
+    its last working day. Offsets (ES, EF) are working days from the application's day 0.
+    """
+
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    code = models.CharField(_("code"), max_length=20, blank=True)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, blank=True)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    party = models.CharField(_("party"), max_length=10, choices=Party.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices)
+    meeting_weekday = models.PositiveSmallIntegerField(
+        _("meeting weekday"), choices=Weekday.choices, null=True, blank=True
+    )
+    clock = models.CharField(
+        _("time-limit clock"), max_length=30, choices=Clock.choices, blank=True
+    )
+    milestone = models.CharField(
+        _("milestone"), max_length=30, choices=Milestone.choices, blank=True
+    )
+    duration = models.PositiveSmallIntegerField(_("planned duration (working days)"))
+    shortest_duration = models.PositiveSmallIntegerField(
+        _("shortest duration (working days)"), null=True, blank=True
+    )
+    tail = models.PositiveIntegerField(_("tail event"), null=True, blank=True)
+    head = models.PositiveIntegerField(_("head event"), null=True, blank=True)
+    is_dummy = models.BooleanField(_("dummy"), default=False)
+    predecessors = models.JSONField(_("predecessors"), default=list, blank=True)
+    parallel_with = models.JSONField(_("may run in parallel with"), default=list, blank=True)
+
+    baseline_es = models.IntegerField(_("baseline ES"), null=True, blank=True)
+    baseline_ef = models.IntegerField(_("baseline EF"), null=True, blank=True)
+    baseline_tf = models.IntegerField(_("baseline TF"), null=True, blank=True)
+    baseline_ff = models.IntegerField(_("baseline FF"), null=True, blank=True)
+    baseline_start = models.DateField(_("baseline start"), null=True, blank=True)
+    baseline_finish = models.DateField(_("baseline finish"), null=True, blank=True)
+
+    actual_start = models.DateField(_("actual start"), null=True, blank=True)
+    actual_finish = models.DateField(_("actual finish"), null=True, blank=True)
+    remaining = models.PositiveSmallIntegerField(
+        _("remaining (working days)"), null=True, blank=True
+    )
+
+    forecast_start = models.DateField(_("forecast start"), null=True, blank=True)
+    forecast_finish = models.DateField(_("forecast finish"), null=True, blank=True)
+    forecast_tf = models.IntegerField(_("total float"), null=True, blank=True)
+    forecast_ff = models.IntegerField(_("free float"), null=True, blank=True)
+    is_critical = models.BooleanField(_("critical"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["application", "sort_order", "id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "code"],
+                condition=~models.Q(code=""),
+                name="activity_code_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.is_dummy:
+            return _("dummy %(tail)s-%(head)s") % {"tail": self.tail, "head": self.head}
+        return f"{self.code} {self.name}"
+
+    @property
+    def status(self) -> str:
+        if self.actual_finish:
+            return "finished"
+        if self.actual_start:
+            return "started"
+        return "not_started"
+
+    to_network_item = ActivityTemplate.to_network_item
+
+
+class ActivityEvent(models.Model):
+    """A progress record on an activity (append-only): who recorded what, when."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", _("Started")
+        FINISHED = "finished", _("Finished")
+        REMAINING = "remaining", _("Remaining duration set")
+        INSPECTION_FAILED = "inspection_failed", _("Inspection failed")
+        REOPENED = "reopened", _("Reopened by rework")
+        REPLANNED = "replanned", _("Re-planned")
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    day = models.DateField(_("date"), null=True, blank=True)
+    days = models.IntegerField(_("working days"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["activity", "at", "id"]
+        verbose_name = _("progress record")
+        verbose_name_plural = _("progress records")
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} {self.kind} {self.day or self.days}"

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from . import cpm
 from .calendar import CN_COVERED_YEARS, WorkingCalendar
-from .models import ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
+from .models import Activity, ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
 
 CALENDAR_VERSION_KEY = "scheduling:calendar-version"
 
@@ -18,6 +18,11 @@ CALENDAR_VERSION_KEY = "scheduling:calendar-version"
 def network_data(activities: Iterable[ActivityTemplate]) -> dict:
     """Return template activities as the network JSON the engine reads."""
     return {"activities": [activity.to_network_item() for activity in activities]}
+
+
+def compile_activities(activities: Iterable[ActivityTemplate | Activity]) -> cpm.CompiledNetwork:
+    """Return the network of these activities validated and ordered by the engine."""
+    return cpm.load_network(network_data(activities))
 
 
 def template_compile(template: NetworkTemplate) -> cpm.CompiledNetwork:
@@ -80,3 +85,26 @@ def calendar_estimated_years(*, today: date, horizon_years: int = 2) -> list[int
         for year in range(today.year, today.year + horizon_years)
         if year not in CN_COVERED_YEARS and year not in confirmed
     ]
+
+
+def activity_progress(
+    activities: Iterable[Activity], *, calendar: WorkingCalendar, day0: date
+) -> dict[str, cpm.Progress]:
+    """Return the recorded progress as the engine's working-day offsets.
+
+    A finish date is the activity's last working day, so its EF is the offset after it.
+    """
+    progress = {}
+    for activity in activities:
+        if activity.is_dummy or activity.actual_start is None:
+            continue
+        start = calendar.date_to_offset(day0, activity.actual_start)
+        finish = (
+            calendar.date_to_offset(day0, activity.actual_finish) + 1
+            if activity.actual_finish
+            else None
+        )
+        progress[activity.code] = cpm.Progress(
+            actual_start=start, actual_finish=finish, remaining=activity.remaining
+        )
+    return progress

@@ -7,7 +7,8 @@ from datetime import date
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import CalendarOverride, CalendarYear
+from . import cpm, selectors
+from .models import Activity, Baseline, CalendarOverride, CalendarYear
 from .selectors import CALENDAR_VERSION_KEY
 
 
@@ -37,3 +38,85 @@ def calendar_year_confirm(*, year: int, source: str, by) -> CalendarYear:
     )
     transaction.on_commit(calendar_changed)
     return confirmed
+
+
+def _finish_date(calendar, day0: date, es: int, ef: int) -> date:
+    """Return the last working day of an activity from ES to EF (its start when D = 0)."""
+    return calendar.offset_to_date(day0, max(es, ef - 1))
+
+
+def schedule_baseline_save(
+    *,
+    application,
+    activities: list[Activity],
+    planned_duration: int | None,
+    version: int,
+    reason: str = "",
+    by=None,
+) -> Baseline:
+    """Compute the plan of ``activities``, store it on them and as a baseline version.
+
+    The activities are saved by the caller (created in bulk or updated in bulk).
+    """
+    calendar = selectors.working_calendar()
+    day0 = calendar.project_day_zero(application.start_date)
+    compiled = cpm.load_network(selectors.network_data(activities))
+    schedule = compiled.evaluate(planned_duration=planned_duration)
+    for activity in activities:
+        if activity.is_dummy:
+            continue
+        times = schedule.activities[activity.code]
+        activity.baseline_es, activity.baseline_ef = times.es, times.ef
+        activity.baseline_tf, activity.baseline_ff = times.tf, times.ff
+        activity.baseline_start = calendar.offset_to_date(day0, times.es)
+        activity.baseline_finish = _finish_date(calendar, day0, times.es, times.ef)
+        activity.forecast_start, activity.forecast_finish = (
+            activity.baseline_start,
+            activity.baseline_finish,
+        )
+        activity.forecast_tf, activity.forecast_ff = times.tf, times.ff
+        activity.is_critical = times.critical
+    return Baseline.objects.create(
+        application=application,
+        version=version,
+        duration=schedule.duration,
+        planned_duration=schedule.planned_duration,
+        network=selectors.network_data(activities),
+        schedule=schedule.as_dict(),
+        reason=reason,
+        approved_by=by,
+    )
+
+
+FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast_ff", "is_critical"]
+
+
+def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
+    """Recompute the forecast of an application from its progress; store it.
+
+    The as-of point is the end of ``today``: what is recorded up to today is fact, work
+    not yet started can start on the next working day at the earliest.
+    """
+    calendar = selectors.working_calendar()
+    activities = list(application.activities.all())
+    day0 = calendar.project_day_zero(application.start_date)
+    as_of = max(0, calendar.date_to_offset(day0, today) + (1 if today >= day0 else 0))
+    progress = selectors.activity_progress(activities, calendar=calendar, day0=day0)
+    compiled = cpm.load_network(selectors.network_data(activities))
+    schedule = compiled.forecast(as_of, progress, planned_duration=application.committed_duration)
+    for activity in activities:
+        if activity.is_dummy:
+            continue
+        times = schedule.activities[activity.code]
+        activity.forecast_start = calendar.offset_to_date(day0, times.es)
+        activity.forecast_finish = _finish_date(calendar, day0, times.es, times.ef)
+        activity.forecast_tf, activity.forecast_ff = times.tf, times.ff
+        activity.is_critical = times.critical
+    Activity.objects.bulk_update([a for a in activities if not a.is_dummy], FORECAST_FIELDS)
+    application.forecast_finish_date = calendar.offset_to_date(day0, max(0, schedule.finish - 1))
+    application.total_float = schedule.min_total_float
+    type(application).objects.filter(pk=application.pk).update(
+        forecast_finish_date=application.forecast_finish_date,
+        total_float=application.total_float,
+    )
+    return schedule

@@ -58,3 +58,21 @@ def role_users(admin_user, supervisor, manager, staff):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects stored passwords, not test runs.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+REFERENCE_DATA_MIGRATIONS = [
+    "accounts.migrations.0002_departments",
+    "scheduling.migrations.0002_default_templates",
+    "applications.migrations.0003_time_limits",
+]
+
+
+def load_reference_data() -> None:
+    """Reload the rows the data migrations provide (a transactional test's flush removes
+    them; each loader is idempotent)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module in REFERENCE_DATA_MIGRATIONS:
+        import_module(module).load(apps, None)

@@ -44,3 +44,26 @@ class Party(models.TextChoices):
 
     UTILITY = "utility", _("Utility")
     CUSTOMER = "customer", _("Customer")
+
+
+class Clock(models.TextChoices):
+    """The time-limit clocks of TIME_LIMITS.md; the whole process is the sum of them."""
+
+    PLAN_REPLY = "plan_reply", _("Supply-plan reply")
+    DESIGN_REVIEW = "design_review", _("Customer design review")
+    INTERMEDIATE_INSPECTION = "intermediate_inspection", _("Intermediate inspection")
+    COMPLETION_INSPECTION = "completion_inspection", _("Completion inspection")
+    ENERGIZATION = "energization", _("Metering and energization")
+
+
+WHOLE_PROCESS = "whole_process"
+
+
+class Milestone(models.TextChoices):
+    """Activities whose finish a stage guard asks for by meaning, not by code."""
+
+    PLAN_APPROVED = "plan_approved", _("Supply plan passed review")
+    FEES_SETTLED = "fees_settled", _("Fees settled")
+    COMPLETION_INSPECTION = "completion_inspection", _("Completion inspection passed")
+    CONTRACT_SIGNED = "contract_signed", _("Supply contract signed")
+    ENERGIZED = "energized", _("Supply energized")

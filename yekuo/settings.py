@@ -213,6 +213,9 @@ REVIEW_MEETING_WEEKDAY = env.int("REVIEW_MEETING_WEEKDAY", default=2)
 # rule (flagged as estimated on the pages and in the admin) instead of refusing to plan.
 CALENDAR_ALLOW_ESTIMATED_YEARS = env.bool("CALENDAR_ALLOW_ESTIMATED_YEARS", default=True)
 
+# Documents of applications: the largest upload accepted.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+
 # Readiness probe: how long a dependency may take to answer.
 READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 

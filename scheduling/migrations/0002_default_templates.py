@@ -1,89 +1,112 @@
 """Load the default network templates (data an administrator may later version and edit).
 
-Activity-on-arrow, as the utility's planners draw them. Each row:
-(code, tail, head, duration, shortest, name, name_en, stage, department code or None for
-the customer, party, kind, parallel_with). A dummy is ("", tail, head, 0, ...).
+Activity-on-arrow, as the utility's planners draw them. Utility-side durations on the
+critical path fit the whole-process commitment of TIME_LIMITS.md (6 / 22 / 32 working
+days); customer-side activities (party "customer") do not count against it. ``clock`` names
+the time limit an activity's working days count against; ``milestone`` marks the
+activities the stage guards ask for.
 """
 
 from django.db import migrations
 
-U, C = "utility", "customer"
-N, M = "normal", "meeting"
-DUMMY = "dummy"
+
+def act(code, tail, head, duration, shortest, name, name_en, stage, department,
+        party="utility", kind="normal", parallel=(), clock="", milestone=""):
+    return {
+        "code": code, "tail": tail, "head": head, "duration": duration,
+        "shortest_duration": shortest, "name": name, "name_en": name_en, "stage": stage,
+        "department": department, "party": party, "kind": kind,
+        "parallel_with": list(parallel), "clock": clock, "milestone": milestone,
+        "is_dummy": False,
+    }
+
+
+def dummy(tail, head):
+    return {"code": "", "tail": tail, "head": head, "duration": 0, "is_dummy": True}
+
+
+CUSTOMER = "customer"
+MEETING = "meeting"
+PLAN, DESIGN_REVIEW, MIDDLE, COMPLETION, ENERGIZE = (
+    "plan_reply", "design_review", "intermediate_inspection", "completion_inspection",
+    "energization",
+)
 
 LV_NON_RESIDENTIAL = [
-    ("A", 1, 2, 1, 1, "受理用电申请", "Accept the application", "consultation", "marketing", U, N, []),
-    ("B", 2, 3, 1, 1, "现场勘查", "Site survey", "survey", "marketing", U, N, []),
-    ("C", 3, 4, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", U, N, []),
-    ("D", 4, 5, 5, None, "客户内部工程施工", "Customer's internal works", "construction", None, C, N, []),
-    ("E", 4, 6, 2, 1, "配套表箱及接户线工程", "Meter box and service drop", "construction", "operations", U, N, []),
-    (DUMMY, 6, 5, 0, None, "", "", "", None, U, N, []),
-    ("F", 5, 7, 1, 1, "装表接电", "Metering and energization", "energization", "metering", U, N, []),
+    act("A", 1, 2, 1, 1, "受理用电申请", "Accept the application", "consultation", "marketing", clock=PLAN),
+    act("B", 2, 3, 1, 1, "现场勘查", "Site survey", "survey", "marketing", clock=PLAN),
+    act("C", 3, 4, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", clock=PLAN, milestone="plan_approved"),
+    act("D", 4, 5, 5, None, "客户内部工程施工", "Customer's internal works", "construction", None, party=CUSTOMER),
+    act("E", 4, 6, 2, 1, "配套表箱及接户线工程", "Meter box and service drop", "construction", "operations"),
+    dummy(6, 5),
+    act("F", 5, 7, 1, 1, "装表接电", "Metering and energization", "energization", "metering", clock=ENERGIZE, milestone="energized"),
 ]
 
 # The default template of the design (examples/networks/hv-single-10kv.json) with the
 # shortest durations and the parallel runs the corrective proposals may use.
 HV_SINGLE_10KV = [
-    ("A", 1, 2, 1, 1, "办理需求手续", "Register the demand", "consultation", "marketing", U, N, []),
-    ("B", 2, 3, 1, 1, "受理用户征询", "Accept the enquiry", "consultation", "marketing", U, N, []),
-    ("C", 3, 4, 1, 1, "答复客户", "Answer the customer", "consultation", "marketing", U, N, []),
-    ("D", 4, 5, 1, 1, "受理用户申请", "Accept the application", "consultation", "marketing", U, N, []),
-    ("E", 5, 6, 2, 1, "现场勘查", "Site survey", "survey", "marketing", U, N, ["D"]),
-    ("F", 6, 7, 4, 2, "供电方案设计", "Supply-plan design", "design", "planning", U, N, []),
-    ("G", 7, 8, 1, 1, "供电方案审查会", "Supply-plan review meeting", "design", "planning", U, M, []),
-    ("H", 8, 9, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", U, N, []),
-    ("I", 9, 10, 10, None, "受电工程设计", "Customer's design", "construction", None, C, N, []),
-    ("J", 10, 11, 3, 2, "设计审查", "Design review", "construction", "operations", U, N, []),
-    ("K", 11, 12, 20, None, "受电工程施工", "Customer's construction", "construction", None, C, N, []),
-    ("L", 12, 14, 3, 2, "竣工检验", "Completion inspection", "construction", "operations", U, N, []),
-    ("M", 9, 13, 3, None, "缴纳业务费用", "Pay the fees", "fees", "marketing", C, N, []),
-    (DUMMY, 13, 14, 0, None, "", "", "", None, U, N, []),
-    ("N", 9, 14, 25, 18, "配套电网工程", "Grid-side works", "construction", "construction", U, N, []),
-    ("O", 14, 15, 2, 1, "供用电合同签订", "Sign the supply contract", "energization", "marketing", U, N, ["L"]),
-    ("P", 15, 16, 1, 1, "装表接电", "Metering and energization", "energization", "metering", U, N, []),
+    act("A", 1, 2, 1, 1, "办理需求手续", "Register the demand", "consultation", "marketing", clock=PLAN),
+    act("B", 2, 3, 1, 1, "受理用户征询", "Accept the enquiry", "consultation", "marketing", clock=PLAN),
+    act("C", 3, 4, 1, 1, "答复客户", "Answer the customer", "consultation", "marketing", clock=PLAN),
+    act("D", 4, 5, 1, 1, "受理用户申请", "Accept the application", "consultation", "marketing", clock=PLAN),
+    act("E", 5, 6, 2, 1, "现场勘查", "Site survey", "survey", "marketing", parallel=["D"], clock=PLAN),
+    act("F", 6, 7, 4, 2, "供电方案设计", "Supply-plan design", "design", "planning", clock=PLAN),
+    act("G", 7, 8, 1, 1, "供电方案审查会", "Supply-plan review meeting", "design", "planning", kind=MEETING, clock=PLAN, milestone="plan_approved"),
+    act("H", 8, 9, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", clock=PLAN),
+    act("I", 9, 10, 10, None, "受电工程设计", "Customer's design", "construction", None, party=CUSTOMER),
+    act("J", 10, 11, 3, 2, "设计审查", "Design review", "construction", "operations", clock=DESIGN_REVIEW),
+    act("K", 11, 12, 20, None, "受电工程施工", "Customer's construction", "construction", None, party=CUSTOMER),
+    act("L", 12, 14, 3, 2, "竣工检验", "Completion inspection", "construction", "operations", clock=COMPLETION, milestone="completion_inspection"),
+    act("M", 9, 13, 3, None, "缴纳业务费用", "Pay the fees", "fees", "marketing", party=CUSTOMER, milestone="fees_settled"),
+    dummy(13, 14),
+    act("N", 9, 14, 25, 18, "配套电网工程", "Grid-side works", "construction", "construction"),
+    act("O", 14, 15, 2, 1, "供用电合同签订", "Sign the supply contract", "energization", "marketing", parallel=["L"], clock=ENERGIZE, milestone="contract_signed"),
+    act("P", 15, 16, 1, 1, "装表接电", "Metering and energization", "energization", "metering", clock=ENERGIZE, milestone="energized"),
 ]
 
 HV_DUAL_10KV = [
-    ("A", 1, 2, 1, 1, "办理需求手续", "Register the demand", "consultation", "marketing", U, N, []),
-    ("B", 2, 3, 1, 1, "受理用户申请", "Accept the application", "consultation", "marketing", U, N, []),
-    ("C", 3, 4, 2, 1, "现场勘查", "Site survey", "survey", "marketing", U, N, ["B"]),
-    ("D", 4, 5, 8, 5, "双电源供电方案设计", "Dual-source supply-plan design", "design", "planning", U, N, []),
-    ("E", 5, 6, 1, 1, "供电方案审查会", "Supply-plan review meeting", "design", "planning", U, M, []),
-    ("F", 6, 7, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", U, N, []),
-    ("G", 7, 8, 15, None, "受电工程设计", "Customer's design", "construction", None, C, N, []),
-    ("H", 8, 9, 3, 2, "设计审查", "Design review", "construction", "operations", U, N, []),
-    ("I", 9, 10, 15, None, "受电工程施工（土建）", "Customer's civil works", "construction", None, C, N, []),
-    ("J", 10, 11, 3, 2, "中间检查", "Intermediate inspection", "construction", "operations", U, N, []),
-    ("K", 11, 12, 10, None, "受电工程施工（安装）", "Customer's installation", "construction", None, C, N, []),
-    ("L", 12, 14, 3, 2, "竣工检验", "Completion inspection", "construction", "operations", U, N, []),
-    ("M", 7, 13, 3, None, "缴纳业务费用", "Pay the fees", "fees", "marketing", C, N, []),
-    (DUMMY, 13, 14, 0, None, "", "", "", None, U, N, []),
-    ("N", 7, 14, 40, 30, "配套电网工程（双回路）", "Grid-side works (two circuits)", "construction", "construction", U, N, []),
-    ("O", 14, 15, 2, 1, "供用电合同签订", "Sign the supply contract", "energization", "marketing", U, N, ["L"]),
-    ("Q", 15, 16, 2, 1, "调度协议与启动方案", "Dispatch agreement and start-up plan", "energization", "dispatch", U, N, []),
-    ("P", 16, 17, 1, 1, "装表接电", "Metering and energization", "energization", "metering", U, N, []),
+    act("A", 1, 2, 1, 1, "办理需求手续", "Register the demand", "consultation", "marketing", clock=PLAN),
+    act("B", 2, 3, 1, 1, "受理用户申请", "Accept the application", "consultation", "marketing", clock=PLAN),
+    act("C", 3, 4, 2, 1, "现场勘查", "Site survey", "survey", "marketing", parallel=["B"], clock=PLAN),
+    act("D", 4, 5, 8, 5, "双电源供电方案设计", "Dual-source supply-plan design", "design", "planning", clock=PLAN),
+    act("E", 5, 6, 1, 1, "供电方案审查会", "Supply-plan review meeting", "design", "planning", kind=MEETING, clock=PLAN, milestone="plan_approved"),
+    act("F", 6, 7, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", clock=PLAN),
+    act("G", 7, 8, 15, None, "受电工程设计", "Customer's design", "construction", None, party=CUSTOMER),
+    act("H", 8, 9, 3, 2, "设计审查", "Design review", "construction", "operations", clock=DESIGN_REVIEW),
+    act("I", 9, 10, 15, None, "受电工程施工（土建）", "Customer's civil works", "construction", None, party=CUSTOMER),
+    act("J", 10, 11, 3, 2, "中间检查", "Intermediate inspection", "construction", "operations", clock=MIDDLE),
+    act("K", 11, 12, 10, None, "受电工程施工（安装）", "Customer's installation", "construction", None, party=CUSTOMER),
+    act("L", 12, 14, 3, 2, "竣工检验", "Completion inspection", "construction", "operations", clock=COMPLETION, milestone="completion_inspection"),
+    act("M", 7, 13, 3, None, "缴纳业务费用", "Pay the fees", "fees", "marketing", party=CUSTOMER, milestone="fees_settled"),
+    dummy(13, 14),
+    act("N", 7, 14, 40, 30, "配套电网工程（双回路）", "Grid-side works (two circuits)", "construction", "construction"),
+    act("O", 14, 15, 2, 1, "供用电合同签订", "Sign the supply contract", "energization", "marketing", parallel=["L"], clock=ENERGIZE, milestone="contract_signed"),
+    act("Q", 15, 16, 2, 1, "调度协议与启动方案", "Dispatch agreement and start-up plan", "energization", "dispatch", clock=ENERGIZE),
+    act("P", 16, 17, 1, 1, "装表接电", "Metering and energization", "energization", "metering", clock=ENERGIZE, milestone="energized"),
 ]
 
+# For 110 kV and above the customer's commissioned access-system design (D) is excluded
+# from the plan-reply clock: it is customer-side.
 HV_35KV_AND_ABOVE = [
-    ("A", 1, 2, 1, 1, "办理需求手续", "Register the demand", "consultation", "marketing", U, N, []),
-    ("B", 2, 3, 1, 1, "受理用户申请", "Accept the application", "consultation", "marketing", U, N, []),
-    ("C", 3, 4, 3, 2, "联合现场勘查", "Joint site survey", "survey", "marketing", U, N, []),
-    ("D", 4, 5, 20, None, "接入系统设计（客户委托）", "Access-system design (customer-commissioned)", "design", None, C, N, []),
-    ("E", 5, 6, 5, 3, "接入系统方案评审", "Access-system review", "design", "planning", U, N, []),
-    ("F", 6, 7, 1, 1, "供电方案审查会", "Supply-plan review meeting", "design", "planning", U, M, []),
-    ("G", 7, 8, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", U, N, []),
-    ("H", 8, 9, 20, None, "受电工程设计", "Customer's design", "construction", None, C, N, []),
-    ("I", 9, 10, 5, 3, "设计审查", "Design review", "construction", "operations", U, N, []),
-    ("J", 10, 11, 30, None, "受电工程施工（土建）", "Customer's civil works", "construction", None, C, N, []),
-    ("K", 11, 12, 5, 3, "中间检查", "Intermediate inspection", "construction", "operations", U, N, []),
-    ("L", 12, 13, 20, None, "受电工程施工（安装）", "Customer's installation", "construction", None, C, N, []),
-    ("M", 13, 15, 5, 3, "竣工检验", "Completion inspection", "construction", "operations", U, N, []),
-    ("N", 8, 14, 5, None, "缴纳业务费用", "Pay the fees", "fees", "marketing", C, N, []),
-    (DUMMY, 14, 15, 0, None, "", "", "", None, U, N, []),
-    ("O", 8, 15, 60, 45, "配套电网工程", "Grid-side works", "construction", "construction", U, N, []),
-    ("P", 15, 16, 3, 1, "供用电合同签订", "Sign the supply contract", "energization", "marketing", U, N, ["M"]),
-    ("Q", 16, 17, 3, 2, "调度协议与启动送电方案", "Dispatch agreement and start-up plan", "energization", "dispatch", U, N, []),
-    ("R", 17, 18, 2, 1, "装表接电", "Metering and energization", "energization", "metering", U, N, []),
+    act("A", 1, 2, 1, 1, "办理需求手续", "Register the demand", "consultation", "marketing", clock=PLAN),
+    act("B", 2, 3, 1, 1, "受理用户申请", "Accept the application", "consultation", "marketing", clock=PLAN),
+    act("C", 3, 4, 2, 1, "联合现场勘查", "Joint site survey", "survey", "marketing", clock=PLAN),
+    act("D", 4, 5, 20, None, "接入系统设计（客户委托）", "Access-system design (customer-commissioned)", "design", None, party=CUSTOMER),
+    act("E", 5, 6, 3, 2, "接入系统方案评审", "Access-system review", "design", "planning", clock=PLAN),
+    act("F", 6, 7, 1, 1, "供电方案审查会", "Supply-plan review meeting", "design", "planning", kind=MEETING, clock=PLAN, milestone="plan_approved"),
+    act("G", 7, 8, 1, 1, "供电方案答复", "Supply-plan reply", "design", "marketing", clock=PLAN),
+    act("H", 8, 9, 20, None, "受电工程设计", "Customer's design", "construction", None, party=CUSTOMER),
+    act("I", 9, 10, 3, 2, "设计审查", "Design review", "construction", "operations", clock=DESIGN_REVIEW),
+    act("J", 10, 11, 30, None, "受电工程施工（土建）", "Customer's civil works", "construction", None, party=CUSTOMER),
+    act("K", 11, 12, 2, 1, "中间检查", "Intermediate inspection", "construction", "operations", clock=MIDDLE),
+    act("L", 12, 13, 20, None, "受电工程施工（安装）", "Customer's installation", "construction", None, party=CUSTOMER),
+    act("M", 13, 15, 3, 2, "竣工检验", "Completion inspection", "construction", "operations", clock=COMPLETION, milestone="completion_inspection"),
+    act("N", 8, 14, 5, None, "缴纳业务费用", "Pay the fees", "fees", "marketing", party=CUSTOMER, milestone="fees_settled"),
+    dummy(14, 15),
+    act("O", 8, 15, 60, 45, "配套电网工程", "Grid-side works", "construction", "construction"),
+    act("P", 15, 16, 1, 1, "供用电合同签订", "Sign the supply contract", "energization", "marketing", parallel=["M"], clock=ENERGIZE, milestone="contract_signed"),
+    act("Q", 16, 17, 2, 1, "调度协议与启动送电方案", "Dispatch agreement and start-up plan", "energization", "dispatch", clock=ENERGIZE),
+    act("R", 17, 18, 1, 1, "装表接电", "Metering and energization", "energization", "metering", clock=ENERGIZE, milestone="energized"),
 ]
 
 NEW_AND_INCREASE = ["new", "capacity_increase"]
@@ -104,6 +127,7 @@ def load(apps, schema_editor):
     Department = apps.get_model("accounts", "Department")
     departments = {d.code: d for d in Department.objects.all()}
     for code, name, customer_class, voltages, rows in TEMPLATES:
+        rows = [dict(row) for row in rows]
         if NetworkTemplate.objects.filter(code=code).exists():
             continue
         template = NetworkTemplate.objects.create(
@@ -116,24 +140,12 @@ def load(apps, schema_editor):
             is_active=True,
         )
         for order, row in enumerate(rows, start=1):
-            (act, tail, head, duration, shortest, act_name, name_en, stage, department,
-             party, kind, parallel_with) = row
+            department = row.pop("department", None)
             ActivityTemplate.objects.create(
                 template=template,
                 sort_order=order * 10,
-                code="" if act == DUMMY else act,
-                is_dummy=act == DUMMY,
-                tail=tail,
-                head=head,
-                duration=duration,
-                shortest_duration=shortest,
-                name=act_name,
-                name_en=name_en,
-                stage=stage,
                 department=departments.get(department) if department else None,
-                party=party,
-                kind=kind,
-                parallel_with=parallel_with,
+                **row,
             )
 
 

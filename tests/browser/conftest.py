@@ -1,12 +1,11 @@
 """Playwright driving Debian's Chromium against the live test server."""
 
 import os
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_service
+from tests.conftest import load_reference_data, need_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,12 +47,7 @@ def page(browser, live_server):
 
 @pytest.fixture(autouse=True)
 def _reference_data(transactional_db):
-    """Reload the rows data migrations provide: a transactional test's flush removes them.
-
-    (serialized_rollback cannot restore them here: while Playwright's event loop runs in
-    this thread, Django hands out a different connection object than the one that holds
-    the serialized contents.)
-    """
-    from django.apps import apps
-
-    import_module("accounts.migrations.0002_departments").load(apps, None)
+    # serialized_rollback cannot restore these rows here: while Playwright's event loop
+    # runs in this thread, Django hands out a different connection object than the one
+    # that holds the serialized contents.
+    load_reference_data()

@@ -23,8 +23,8 @@ def test_default_templates_are_loaded_and_valid():
         "lv-non-residential": 9,
         "hv-single-10kv": 51,
         "hv-dual-10kv": 68,
-        "hv-single-35kv-above": 125,
-        "hv-dual-35kv-above": 125,
+        "hv-single-35kv-above": 111,
+        "hv-dual-35kv-above": 111,
     }
 
 
@@ -57,8 +57,13 @@ def test_template_for_picks_the_matching_active_template(
 def test_template_for_prefers_the_newest_active_version_and_skips_retired_ones():
     old = NetworkTemplate.objects.get(code="hv-single-10kv")
     newer = NetworkTemplate.objects.create(
-        code=old.code, version=2, name="v2", business_types=["new"], customer_class="hv_single",
-        voltage_classes=["10kV"], is_active=True,
+        code=old.code,
+        version=2,
+        name="v2",
+        business_types=["new"],
+        customer_class="hv_single",
+        voltage_classes=["10kV"],
+        is_active=True,
     )
     pick = dict(business_type="new", customer_class="hv_single", voltage_class="10kV")
     assert selectors.template_for(**pick) == newer

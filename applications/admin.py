@@ -1,0 +1,439 @@
+"""The administrators' view of customers and applications.
+
+Nothing here deletes, and the stage is never edited as a field: transitions go through
+``services.application_transition`` (permission, guards, locking, the log row), from the
+buttons on the change page.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from scheduling.models import Activity, Baseline
+from yekuo.domain import WHOLE_PROCESS, Clock
+from yekuo.errors import DomainError, InvalidInput
+
+from . import selectors, services
+from .models import (
+    Application,
+    AssignmentChange,
+    Customer,
+    Document,
+    PostCompletionReview,
+    StageTransition,
+    TimeLimit,
+)
+
+
+class ReadOnlyInlineMixin:
+    """An append-only record shown under its application: no add, no change, no delete."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StageTransitionInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = StageTransition
+    fields = ("at", "transition", "from_state", "to_state", "by", "note")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class AssignmentChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = AssignmentChange
+    fields = ("at", "from_manager", "to_manager", "reason", "by")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("from_manager", "to_manager", "by")
+
+
+class ActivityInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Activity
+    fields = (
+        "code",
+        "name",
+        "stage",
+        "department",
+        "party",
+        "duration",
+        "baseline_start",
+        "baseline_finish",
+        "actual_start",
+        "actual_finish",
+        "forecast_finish",
+        "forecast_tf",
+        "forecast_ff",
+        "is_critical",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Dummies carry logic only; the engine's view of them is in the baseline.
+        return super().get_queryset(request).filter(is_dummy=False).select_related("department")
+
+
+class BaselineInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Baseline
+    fields = ("version", "duration", "planned_duration", "reason", "approved_by", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("approved_by")
+
+
+class DocumentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Document
+    fields = (
+        "kind",
+        "original_name",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "is_withdrawn",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+class PostCompletionReviewInline(ReadOnlyInlineMixin, admin.StackedInline):
+    model = PostCompletionReview
+    fields = (
+        ("quality", "safety", "efficiency", "satisfaction"),
+        "findings",
+        ("reviewed_by", "reviewed_at"),
+    )
+    readonly_fields = (
+        "quality",
+        "safety",
+        "efficiency",
+        "satisfaction",
+        "findings",
+        "reviewed_by",
+        "reviewed_at",
+    )
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "credit_code", "region", "industry")
+    list_filter = ("region",)
+    list_select_related = ("region",)
+    search_fields = ("name", "credit_code")
+    search_help_text = gettext_lazy("Search by name or unified social credit code.")
+    fields = (
+        "name",
+        "credit_code",
+        "region",
+        "industry",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "created_at",
+    )
+    readonly_fields = ("credit_code", "created_at")
+
+    def has_add_permission(self, request):
+        # A customer comes in with its first application (services.application_create).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "customer",
+        "state",
+        "customer_class",
+        "voltage_class",
+        "account_manager",
+        "committed_finish_date",
+        "forecast_finish_date",
+        "total_float",
+    )
+    list_filter = (
+        "state",
+        "customer_class",
+        "voltage_class",
+        "region",
+        ("account_manager", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("customer", "account_manager")
+    search_fields = ("number", "customer__name", "customer__credit_code")
+    search_help_text = gettext_lazy(
+        "Search by application number, customer name or unified social credit code."
+    )
+    date_hierarchy = "accepted_at"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "customer",
+                    "region",
+                    "business_type",
+                    "customer_class",
+                    "voltage_class",
+                    "requested_capacity_kva",
+                    "supply_type",
+                    "is_important",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Stage"),
+            {
+                "fields": (
+                    "state",
+                    "suspended_from",
+                    "version",
+                    "energized_at",
+                    "closed_at",
+                    "cancelled_at",
+                    "cancel_reason",
+                )
+            },
+        ),
+        (gettext_lazy("Account manager"), {"fields": ("account_manager", "assigned_at")}),
+        (
+            gettext_lazy("Schedule"),
+            {
+                "fields": (
+                    "template",
+                    "start_date",
+                    "committed_duration",
+                    "committed_finish_date",
+                    "forecast_finish_date",
+                    "total_float",
+                    "time_limits",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Record"),
+            {"fields": ("accepted_at", "created_by", "created_at", "updated_at")},
+        ),
+    )
+    # Everything but the importance flag: the stage changes by transitions only, the plan
+    # by re-plans, the manager by reassignment, each through its service.
+    readonly_fields = (
+        "number",
+        "customer",
+        "region",
+        "business_type",
+        "customer_class",
+        "voltage_class",
+        "requested_capacity_kva",
+        "supply_type",
+        "state",
+        "suspended_from",
+        "version",
+        "energized_at",
+        "closed_at",
+        "cancelled_at",
+        "cancel_reason",
+        "account_manager",
+        "assigned_at",
+        "template",
+        "start_date",
+        "committed_duration",
+        "committed_finish_date",
+        "forecast_finish_date",
+        "total_float",
+        "time_limits",
+        "accepted_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [
+        StageTransitionInline,
+        AssignmentChangeInline,
+        ActivityInline,
+        BaselineInline,
+        DocumentInline,
+        PostCompletionReviewInline,
+    ]
+
+    def has_add_permission(self, request):
+        # Applications are accepted through services.application_create and its checks.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # An application is cancelled, never removed (DESIGN §3).
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("customer", "region", "account_manager", "template", "created_by")
+        )
+
+    @admin.display(description=gettext_lazy("time limits (utility working days used)"))
+    def time_limits(self, obj):
+        readings = selectors.application_time_limits(obj, today=timezone.localdate())
+        labels = {**dict(Clock.choices), WHOLE_PROCESS: _("Whole process")}
+        parts = []
+        for clock, reading in readings.items():
+            if reading.limit is None:
+                used = _("%(used)s days") % {"used": reading.used}
+            else:
+                used = _("%(used)s of %(limit)s days") % {
+                    "used": reading.used,
+                    "limit": reading.limit,
+                }
+            parts.append(f"{labels.get(clock, clock)} {used}")
+        return "；".join(parts)
+
+    def save_model(self, request, obj, form, change):
+        # Only the importance flag is editable, and it goes through the service (which
+        # counts it as a change, so a transition form read before it is refused).
+        if change and "is_important" in form.changed_data:
+            services.application_update(
+                application_id=obj.pk,
+                changes={"is_important": obj.is_important},
+                by=request.user,
+            )
+
+    # Transitions -----------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/transition/<str:name>/",
+                self.admin_site.admin_view(require_POST(self.transition_view)),
+                name="{}_{}_transition".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        application = self.get_object(request, unquote(object_id))
+        if application is not None:
+            # The guards read the activities and the review; fetch them once for all.
+            prefetch_related_objects([application], "activities", "review")
+            order = list(selectors.TRANSITION_LABELS)
+            transitions = sorted(
+                selectors.application_transitions(application, request.user),
+                key=lambda spec: order.index(spec.name) if spec.name in order else len(order),
+            )
+            extra_context.update(
+                transitions=transitions,
+                transitions_version=application.version,
+                reason_required=services.REASON_REQUIRED,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def transition_view(self, request, object_id, name):
+        """Apply the transition ``name`` (POST only) and go back to the change page."""
+        application = self.get_object(request, unquote(object_id))
+        if application is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, application):
+            raise PermissionDenied
+        change_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[quote(application.pk)],
+            current_app=self.admin_site.name,
+        )
+        try:
+            version = int(request.POST["version"])
+        except (KeyError, ValueError):
+            self.message_user(
+                request,
+                _(
+                    "The form did not say which version of the application it was read at: "
+                    "reload the page and try again."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        try:
+            application = services.application_transition(
+                application_id=application.pk,
+                transition=name,
+                by=request.user,
+                note=request.POST.get("note", ""),
+                expected_version=version,
+            )
+        except InvalidInput as exc:
+            for field_messages in exc.errors.values():
+                for message in field_messages:
+                    self.message_user(request, message, messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("%(number)s: “%(transition)s” applied; the state is now “%(state)s”.")
+                % {
+                    "number": application.number,
+                    "transition": selectors.TRANSITION_LABELS.get(name, name),
+                    "state": application.get_state_display(),
+                },
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(change_url)
+
+
+@admin.register(StageTransition)
+class StageTransitionAdmin(admin.ModelAdmin):
+    list_display = ("at", "application_number", "transition", "from_state", "to_state", "by")
+    list_filter = ("transition", "to_state")
+    list_select_related = ("application", "by")
+    search_fields = ("application__number",)
+    search_help_text = gettext_lazy("Search by application number.")
+    date_hierarchy = "at"
+
+    @admin.display(description=gettext_lazy("application"), ordering="application__number")
+    def application_number(self, obj):
+        return obj.application.number
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The log is append-only: written by the transition service, never edited.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TimeLimit)
+class TimeLimitAdmin(admin.ModelAdmin):
+    list_display = ("customer_class", "clock", "working_days")
+    list_editable = ("working_days",)
+    list_filter = ("customer_class", "clock")
+
+    def has_delete_permission(self, request, obj=None):
+        # Without its row a clock has no limit at all; change the number instead.
+        return False

@@ -1,0 +1,477 @@
+"""Customers and their service-connection applications, with the stage machine of DESIGN §3.
+
+A transition method only changes fields; ``applications.services.application_transition``
+does the rest (permission, guards, locking, the log row, the schedule, background work).
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from yekuo.domain import BusinessType, Clock, CustomerClass, VoltageClass
+
+from . import guards
+from .credit_code import validate_credit_code
+
+
+class ApplicationState(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    SURVEY = "survey", _("Site survey")
+    DESIGN = "design", _("Supply-plan design and review")
+    FEES = "fees", _("Fees")
+    CONSTRUCTION = "construction", _("Customer construction and inspections")
+    ENERGIZATION = "energization", _("Metering and energization")
+    ENERGIZED = "energized", _("Energized")
+    CLOSED = "closed", _("Closed")
+    SUSPENDED = "suspended", _("Suspended")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+S = ApplicationState
+WORK_STATES = [S.CONSULTATION, S.SURVEY, S.DESIGN, S.FEES, S.CONSTRUCTION, S.ENERGIZATION]
+ACTIVE_STATES = [*WORK_STATES, S.SUSPENDED]
+STAGE_ORDER = [*WORK_STATES, S.ENERGIZED, S.CLOSED]
+
+
+class SupplyType(models.TextChoices):
+    SINGLE = "single", _("Single source")
+    DUAL = "dual", _("Dual source")
+
+
+class Customer(models.Model):
+    """A large customer (大客户), identified by its unified social credit code."""
+
+    name = models.CharField(_("name"), max_length=120)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+    )
+    industry = models.CharField(_("industry"), max_length=60, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    region = models.ForeignKey(
+        "accounts.Region",
+        verbose_name=_("service region"),
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    contact_name = models.CharField(_("contact"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Application(ConcurrentTransitionMixin, models.Model):
+    """One service-connection application (业扩报装), owned by one account manager."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="applications"
+    )
+    region = models.ForeignKey(
+        "accounts.Region",
+        verbose_name=_("service region"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    business_type = models.CharField(
+        _("business type"), max_length=30, choices=BusinessType.choices
+    )
+    customer_class = models.CharField(
+        _("customer class"), max_length=30, choices=CustomerClass.choices
+    )
+    voltage_class = models.CharField(
+        _("voltage class"), max_length=10, choices=VoltageClass.choices
+    )
+    requested_capacity_kva = models.PositiveIntegerField(
+        _("requested capacity (kVA)"),
+        validators=[MinValueValidator(1), MaxValueValidator(10_000_000)],
+    )
+    supply_type = models.CharField(
+        _("supply type"), max_length=10, choices=SupplyType.choices, default=SupplyType.SINGLE
+    )
+    is_important = models.BooleanField(_("important customer"), default=False)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_applications",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    state = FSMField(
+        _("state"), default=S.CONSULTATION, choices=S.choices, protected=True, db_index=True
+    )
+    suspended_from = models.CharField(
+        _("state left when suspended"), max_length=20, choices=S.choices, blank=True
+    )
+    template = models.ForeignKey(
+        "scheduling.NetworkTemplate",
+        verbose_name=_("network template"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    start_date = models.DateField(_("day 0 of the schedule"))
+    committed_duration = models.PositiveIntegerField(_("committed duration (working days)"))
+    committed_finish_date = models.DateField(_("committed finish date"))
+    forecast_finish_date = models.DateField(_("forecast finish date"), null=True, blank=True)
+    total_float = models.IntegerField(_("float now (working days)"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"))
+    energized_at = models.DateTimeField(_("energized at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        indexes = [
+            models.Index(fields=["account_manager", "state"]),
+            models.Index(fields=["region", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.customer}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    # The stage machine. Each transition names its guards and its permission; the
+    # service checks both (with messages) before it calls the method.
+
+    @transition(
+        field=state,
+        source=S.CONSULTATION,
+        target=S.SURVEY,
+        conditions=[guards.stage_finished],
+        permission=guards.manager_or_supervisor,
+    )
+    def start_survey(self):
+        pass
+
+    @transition(
+        field=state,
+        source=S.SURVEY,
+        target=S.DESIGN,
+        conditions=[guards.stage_finished],
+        permission=guards.manager_or_supervisor,
+    )
+    def start_design(self):
+        pass
+
+    @transition(
+        field=state,
+        source=S.DESIGN,
+        target=S.FEES,
+        conditions=[guards.plan_approved, guards.stage_finished],
+        permission=guards.manager_or_supervisor,
+    )
+    def start_fees(self):
+        pass
+
+    @transition(
+        field=state,
+        source=S.FEES,
+        target=S.CONSTRUCTION,
+        conditions=[guards.fees_settled, guards.stage_finished],
+        permission=guards.manager_or_supervisor,
+    )
+    def start_construction(self):
+        pass
+
+    @transition(
+        field=state,
+        source=S.CONSTRUCTION,
+        target=S.ENERGIZATION,
+        conditions=[guards.completion_inspection_passed, guards.stage_finished],
+        permission=guards.manager_or_supervisor,
+    )
+    def start_energization(self):
+        pass
+
+    @transition(
+        field=state,
+        source=S.ENERGIZATION,
+        target=S.ENERGIZED,
+        conditions=[
+            guards.fees_settled,
+            guards.completion_inspection_passed,
+            guards.contract_signed,
+            guards.stage_finished,
+        ],
+        permission=guards.manager_supervisor_or_department("metering"),
+    )
+    def energize(self, *, at):
+        self.energized_at = at
+
+    @transition(
+        field=state,
+        source=S.ENERGIZED,
+        target=S.CLOSED,
+        conditions=[guards.review_recorded],
+        permission=guards.manager_or_supervisor,
+    )
+    def close(self, *, at):
+        self.closed_at = at
+
+    @transition(
+        field=state,
+        source=WORK_STATES,
+        target=S.SUSPENDED,
+        conditions=[],
+        permission=guards.manager_or_supervisor,
+    )
+    def suspend(self):
+        self.suspended_from = self.state
+
+    @transition(
+        field=state,
+        source=S.SUSPENDED,
+        target=RETURN_VALUE(*WORK_STATES),
+        conditions=[guards.has_state_to_return_to],
+        permission=guards.manager_or_supervisor,
+    )
+    def resume(self):
+        back, self.suspended_from = self.suspended_from, ""
+        return back
+
+    @transition(
+        field=state,
+        source=ACTIVE_STATES,
+        target=S.CANCELLED,
+        conditions=[],
+        permission=guards.manager_or_supervisor,
+    )
+    def cancel(self, *, at, reason):
+        self.cancelled_at = at
+        self.cancel_reason = reason
+        self.suspended_from = ""
+
+    @transition(
+        field=state,
+        source=S.DESIGN,
+        target=S.SURVEY,
+        conditions=[],
+        permission=guards.manager_supervisor_or_department("planning"),
+    )
+    def rework_survey(self):
+        pass
+
+    @transition(
+        field=state,
+        source=S.ENERGIZATION,
+        target=S.CONSTRUCTION,
+        conditions=[],
+        permission=guards.manager_supervisor_or_department("operations"),
+    )
+    def rework_construction(self):
+        pass
+
+
+class ApplicationSequence(models.Model):
+    """The last application number given out in a year (numbers restart every year)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("application number sequence")
+        verbose_name_plural = _("application number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class StageTransition(models.Model):
+    """One applied transition (append-only: never edited, never deleted)."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="transitions",
+    )
+    transition = models.CharField(_("transition"), max_length=40)
+    from_state = models.CharField(_("from"), max_length=20, choices=S.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=S.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["application", "at", "id"]
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
+
+    def __str__(self) -> str:
+        return f"{self.application.number} {self.from_state or '—'} → {self.to_state}"
+
+
+class AssignmentChange(models.Model):
+    """A change of the accountable account manager (append-only)."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="assignment_changes",
+    )
+    from_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    to_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["application", "at", "id"]
+        verbose_name = _("account-manager change")
+        verbose_name_plural = _("account-manager changes")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_manager_id} → {self.to_manager_id}"
+
+
+class DocumentKind(models.TextChoices):
+    APPLICATION_FORM = "application_form", _("Application form")
+    LICENCE = "licence", _("Business licence")
+    SURVEY_REPORT = "survey_report", _("Site survey report")
+    SUPPLY_PLAN = "supply_plan", _("Supply plan")
+    DESIGN_DRAWINGS = "design_drawings", _("Design drawings")
+    INSPECTION_REPORT = "inspection_report", _("Inspection report")
+    CONTRACT = "contract", _("Supply contract")
+
+
+def document_path(document, filename: str) -> str:
+    return f"applications/{document.application.number}/{document.kind}/{filename}"
+
+
+class Document(models.Model):
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=document_path, max_length=255)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    is_withdrawn = models.BooleanField(_("withdrawn"), default=False)
+
+    class Meta:
+        ordering = ["application", "kind", "-uploaded_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+SCORE = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class PostCompletionReview(models.Model):
+    """问效: how the connection went, scored 1-5, recorded before the application closes."""
+
+    application = models.OneToOneField(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="review"
+    )
+    quality = models.PositiveSmallIntegerField(_("quality"), validators=SCORE)
+    safety = models.PositiveSmallIntegerField(_("safety"), validators=SCORE)
+    efficiency = models.PositiveSmallIntegerField(_("efficiency"), validators=SCORE)
+    satisfaction = models.PositiveSmallIntegerField(_("customer satisfaction"), validators=SCORE)
+    findings = models.TextField(_("findings"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("post-completion review")
+        verbose_name_plural = _("post-completion reviews")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 问效"
+
+
+class TimeLimit(models.Model):
+    """A utility-side time limit in working days (TIME_LIMITS.md), edited by administrators."""
+
+    clock = models.CharField(
+        _("clock"), max_length=30, choices=[*Clock.choices, ("whole_process", _("Whole process"))]
+    )
+    customer_class = models.CharField(
+        _("customer class"), max_length=30, choices=CustomerClass.choices
+    )
+    working_days = models.PositiveSmallIntegerField(_("limit (working days)"))
+
+    class Meta:
+        ordering = ["customer_class", "clock"]
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        constraints = [
+            models.UniqueConstraint(fields=["clock", "customer_class"], name="time_limit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_customer_class_display()} {self.get_clock_display()} {self.working_days}"

@@ -1,0 +1,147 @@
+"""Reads of the applications app for pages, the API and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+from scheduling import selectors as schedule_selectors
+from scheduling.timelimits import ClockReading, clock_readings
+from yekuo.domain import Clock
+
+from .models import Application, ApplicationState, StageTransition, TimeLimit
+
+TRANSITION_LABELS = {
+    "start_survey": pgettext_lazy("transition", "Start the site survey"),
+    "start_design": pgettext_lazy("transition", "Start the supply-plan design"),
+    "start_fees": pgettext_lazy("transition", "Move to fees"),
+    "start_construction": pgettext_lazy("transition", "Move to customer construction"),
+    "start_energization": pgettext_lazy("transition", "Move to metering and energization"),
+    "energize": pgettext_lazy("transition", "Energize"),
+    "close": pgettext_lazy("transition", "Close"),
+    "suspend": pgettext_lazy("transition", "Suspend"),
+    "resume": pgettext_lazy("transition", "Resume"),
+    "cancel": pgettext_lazy("transition", "Cancel"),
+    "rework_survey": pgettext_lazy("transition", "Rework: back to the site survey"),
+    "rework_construction": pgettext_lazy("transition", "Rework: back to construction"),
+}
+
+
+@dataclass
+class TransitionSpec:
+    """One transition as a person sees it: may they apply it now, and if not, why not."""
+
+    transition: object
+    name: str
+    label: str
+    source_ok: bool
+    permitted: bool
+    refusals: list[str]
+
+    @property
+    def available(self) -> bool:
+        return self.source_ok and self.permitted and not self.refusals
+
+
+def transition_spec(application: Application, name: str, user=None) -> TransitionSpec:
+    transition = next(t for t in application.get_all_state_transitions() if t.name == name)
+    sources = (
+        transition.source
+        if isinstance(transition.source, list | tuple | set)
+        else [transition.source]
+    )
+    source_ok = application.state in sources or transition.source == "*"
+    refusals = []
+    if source_ok:
+        for condition in transition.conditions:
+            refusal = condition.refusal(application)
+            if refusal:
+                refusals.append(refusal)
+    permitted = transition.has_perm(application, user) if user is not None else True
+    return TransitionSpec(
+        transition=transition,
+        name=name,
+        label=str(TRANSITION_LABELS.get(name, name)),
+        source_ok=source_ok,
+        permitted=permitted,
+        refusals=refusals,
+    )
+
+
+def application_transitions(application: Application, user) -> list[TransitionSpec]:
+    """Return the transitions leaving the current state, with what stops each one."""
+    names = []
+    for transition in application.get_all_state_transitions():
+        if transition.name not in names:
+            names.append(transition.name)
+    order = list(TRANSITION_LABELS)
+    names.sort(key=lambda name: order.index(name) if name in order else len(order))
+    specs = [transition_spec(application, name, user) for name in names]
+    return [spec for spec in specs if spec.source_ok]
+
+
+def visible_applications(user):
+    """Return the applications a user may read: DESIGN's scoping of people to work."""
+    qs = Application.objects.all()
+    if user.has_perm("accounts.supervise_applications"):
+        return qs
+    scope = Q(pk__in=[])
+    if user.has_perm("accounts.handle_applications"):
+        scope |= Q(account_manager=user)
+        profile = getattr(user, "account_manager", None)
+        if profile is not None:
+            scope |= Q(region__in=profile.regions.all())
+    if user.has_perm("accounts.record_department_progress") and user.department_id:
+        scope |= Q(activities__department_id=user.department_id)
+    return qs.filter(scope).distinct()
+
+
+def suspensions(application: Application) -> list[tuple[date, date | None]]:
+    """Return the (suspended on, resumed on) periods of an application from its log."""
+    periods: list[tuple[date, date | None]] = []
+    start = None
+    rows = StageTransition.objects.filter(
+        application=application, transition__in=["suspend", "resume", "cancel"]
+    ).order_by("at", "id")
+    for row in rows:
+        day = timezone.localdate(row.at)
+        if row.transition == "suspend":
+            start = day
+        elif start is not None:
+            periods.append((start, day))
+            start = None
+    if start is not None and application.state == ApplicationState.SUSPENDED:
+        periods.append((start, None))
+    return periods
+
+
+def application_time_limits(application: Application, *, today: date) -> dict[str, ClockReading]:
+    """Return the utility-side working days used per clock and for the whole process."""
+    from scheduling.timelimits import ClockWork
+
+    calendar = schedule_selectors.working_calendar()
+    limits = dict(
+        TimeLimit.objects.filter(customer_class=application.customer_class).values_list(
+            "clock", "working_days"
+        )
+    )
+    work = [
+        ClockWork(clock=a.clock, start=a.actual_start, finish=a.actual_finish)
+        for a in application.activities.all()
+        if a.clock and a.party == "utility" and a.actual_start is not None
+    ]
+    end = today
+    if application.energized_at is not None:
+        end = min(today, timezone.localdate(application.energized_at))
+    return clock_readings(
+        work,
+        suspensions=suspensions(application),
+        as_of=end,
+        limits=limits,
+        is_working_day=calendar.is_working_day,
+        clocks=Clock.values,
+    )

@@ -1,0 +1,954 @@
+"""Every write of the applications app (and of an application's schedule).
+
+Each service takes keyword arguments and the acting user (``by``), checks permission and
+input before it changes anything, and does its work in one database transaction. Errors are
+the domain errors of ``yekuo.errors``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from accounts.models import AccountManagerProfile, Region, User
+from scheduling import selectors as schedule_selectors
+from scheduling import services as schedule_services
+from scheduling.models import Activity, ActivityEvent, Baseline
+from yekuo.domain import BusinessType, CustomerClass, Milestone, Party, VoltageClass
+from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
+
+from . import guards, selectors
+from .models import (
+    WORK_STATES,
+    Application,
+    ApplicationSequence,
+    ApplicationState,
+    AssignmentChange,
+    Customer,
+    Document,
+    PostCompletionReview,
+    StageTransition,
+    SupplyType,
+    TimeLimit,
+)
+
+# Voltage classes a customer class may be supplied at.
+OFFERED_VOLTAGES = {
+    CustomerClass.RESIDENTIAL: [VoltageClass.LV_0_4],
+    CustomerClass.LV_NON_RESIDENTIAL: [VoltageClass.LV_0_4],
+    CustomerClass.HV_SINGLE: [
+        VoltageClass.KV_10,
+        VoltageClass.KV_35,
+        VoltageClass.KV_110,
+        VoltageClass.KV_220,
+    ],
+    CustomerClass.HV_DUAL: [
+        VoltageClass.KV_10,
+        VoltageClass.KV_35,
+        VoltageClass.KV_110,
+        VoltageClass.KV_220,
+    ],
+}
+
+# Transitions that need a reason in the note.
+REASON_REQUIRED = {"suspend", "cancel", "rework_survey", "rework_construction"}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+# --- Customers and applications -------------------------------------------------------------
+
+
+def _customer_from_input(data: dict) -> Customer:
+    """Return the customer with this credit code, or a new one validated from ``data``."""
+    code = str(data.get("credit_code", "")).strip().upper()
+    existing = Customer.objects.filter(credit_code=code).first() if code else None
+    if existing is not None:
+        return existing
+    region = data.get("region")
+    if isinstance(region, Region):
+        pass
+    elif isinstance(region, str):
+        region = Region.objects.filter(code=region).first() or region
+    if isinstance(region, int):
+        region = Region.objects.filter(pk=region).first() or region
+    customer = Customer(
+        name=str(data.get("name", "")).strip(),
+        credit_code=code,
+        industry=str(data.get("industry", "")).strip(),
+        address=str(data.get("address", "")).strip(),
+        contact_name=str(data.get("contact_name", "")).strip(),
+        contact_phone=str(data.get("contact_phone", "")).strip(),
+    )
+    errors: dict[str, list[str]] = {}
+    if isinstance(region, Region):
+        customer.region = region
+    else:
+        errors["customer.region"] = [_("Choose an existing service region.")]
+    try:
+        customer.full_clean(exclude=["region"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors[f"customer.{field}"] = messages
+    if errors:
+        raise InvalidInput(errors)
+    customer.save()
+    return customer
+
+
+def _check_choice(errors, field, value, choices) -> None:
+    if value not in choices.values:
+        errors[field] = [
+            _("“%(value)s” is not one of: %(choices)s.")
+            % {"value": value, "choices": ", ".join(choices.values)}
+        ]
+
+
+def _next_number(year: int) -> str:
+    """Return the next application number of the year, e.g. YK-2026-000123.
+
+    The counter row is updated in place, which locks it until the transaction ends, so two
+    applications created at once never get the same number.
+    """
+    ApplicationSequence.objects.get_or_create(year=year)
+    ApplicationSequence.objects.filter(year=year).update(last_number=F("last_number") + 1)
+    number = ApplicationSequence.objects.get(year=year).last_number
+    return f"YK-{year}-{number:06d}"
+
+
+def _committed_duration(*, customer_class: str, compiled_schedule) -> int:
+    """Return Tp: the whole-process commitment plus the customer's own planned time.
+
+    The commitment counts utility-side working days only; the customer's design and
+    construction on the critical path come on top of it in calendar terms.
+    """
+    limit = TimeLimit.objects.filter(customer_class=customer_class, clock="whole_process").first()
+    if limit is None:
+        return compiled_schedule.duration
+    path = compiled_schedule.critical_paths[0]
+    compiled = compiled_schedule.compiled
+    customer_days = sum(
+        compiled_schedule.durations[code]
+        for code in path
+        if compiled.spec(code).party == Party.CUSTOMER
+    )
+    return limit.working_days + customer_days
+
+
+@transaction.atomic
+def application_create(
+    *,
+    customer: dict | Customer,
+    business_type: str,
+    customer_class: str,
+    voltage_class: str,
+    requested_capacity_kva,
+    supply_type: str | None = None,
+    is_important: bool = False,
+    account_manager: User | None = None,
+    accepted_on: date | None = None,
+    by: User | None,
+    now: datetime | None = None,
+) -> Application:
+    """Accept an application: customer, plan from the matching template, baseline, log."""
+    if by is not None and not (
+        guards.is_supervisor(by) or by.has_perm("accounts.handle_applications")
+    ):
+        raise NotPermitted(_("Only account managers and supervisors create applications."))
+    now = _now(now)
+    errors: dict[str, list[str]] = {}
+    _check_choice(errors, "business_type", business_type, BusinessType)
+    _check_choice(errors, "customer_class", customer_class, CustomerClass)
+    _check_choice(errors, "voltage_class", voltage_class, VoltageClass)
+    if "voltage_class" not in errors and customer_class in OFFERED_VOLTAGES:
+        offered = OFFERED_VOLTAGES[customer_class]
+        if voltage_class not in offered:
+            errors["voltage_class"] = [
+                _("%(voltage)s is not offered to %(class)s customers; choose from %(offered)s.")
+                % {
+                    "voltage": voltage_class,
+                    "class": CustomerClass(customer_class).label,
+                    "offered": ", ".join(offered),
+                }
+            ]
+    if isinstance(requested_capacity_kva, bool) or not isinstance(requested_capacity_kva, int):
+        errors["requested_capacity_kva"] = [_("Enter the capacity as a whole number of kVA.")]
+    elif requested_capacity_kva <= 0:
+        errors["requested_capacity_kva"] = [_("The requested capacity must be more than 0 kVA.")]
+    expected_supply = (
+        SupplyType.DUAL if customer_class == CustomerClass.HV_DUAL else SupplyType.SINGLE
+    )
+    supply_type = supply_type or expected_supply
+    if supply_type != expected_supply:
+        errors["supply_type"] = [
+            _("A %(class)s customer has %(supply)s supply.")
+            % {"class": CustomerClass(customer_class).label, "supply": expected_supply.label}
+            if customer_class in CustomerClass.values
+            else _("Choose a valid supply type.")
+        ]
+    if (
+        account_manager is not None
+        and not AccountManagerProfile.objects.filter(user=account_manager, is_active=True).exists()
+    ):
+        errors["account_manager"] = [
+            _("%(user)s is not an active account manager.") % {"user": account_manager}
+        ]
+    template = None
+    if not errors:
+        template = schedule_selectors.template_for(
+            business_type=business_type, customer_class=customer_class, voltage_class=voltage_class
+        )
+        if template is None:
+            errors["voltage_class"] = [
+                _("No active network template plans %(type)s for %(class)s at %(voltage)s.")
+                % {
+                    "type": BusinessType(business_type).label,
+                    "class": CustomerClass(customer_class).label,
+                    "voltage": voltage_class,
+                }
+            ]
+    if errors:
+        raise InvalidInput(errors)
+    if isinstance(customer, Customer):
+        customer_row = customer
+    else:
+        customer_row = _customer_from_input(customer or {})
+
+    calendar = schedule_selectors.working_calendar()
+    accepted_on = accepted_on or timezone.localdate(now)
+    start_date = calendar.project_day_zero(accepted_on)
+    template_activities = list(
+        template.activities.select_related("department").order_by("sort_order", "id")
+    )
+    plan = schedule_selectors.template_compile(template).evaluate()
+    committed = _committed_duration(customer_class=customer_class, compiled_schedule=plan)
+    application = Application.objects.create(
+        number=_next_number(accepted_on.year),
+        customer=customer_row,
+        region=customer_row.region,
+        business_type=business_type,
+        customer_class=customer_class,
+        voltage_class=voltage_class,
+        requested_capacity_kva=requested_capacity_kva,
+        supply_type=supply_type,
+        is_important=is_important,
+        account_manager=account_manager,
+        assigned_at=now if account_manager else None,
+        template=template,
+        start_date=start_date,
+        committed_duration=committed,
+        committed_finish_date=calendar.offset_to_date(start_date, max(0, committed - 1)),
+        accepted_at=now,
+        created_by=by,
+    )
+    activities = [
+        Activity(
+            application=application,
+            sort_order=t.sort_order,
+            code=t.code,
+            name=t.name,
+            name_en=t.name_en,
+            stage=t.stage,
+            department=t.department,
+            party=t.party,
+            kind=t.kind,
+            meeting_weekday=t.meeting_weekday,
+            clock=t.clock,
+            milestone=t.milestone,
+            duration=t.duration,
+            shortest_duration=t.shortest_duration,
+            tail=t.tail,
+            head=t.head,
+            is_dummy=t.is_dummy,
+            predecessors=t.predecessors,
+            parallel_with=t.parallel_with,
+        )
+        for t in template_activities
+    ]
+    schedule_services.schedule_baseline_save(
+        application=application,
+        activities=activities,
+        planned_duration=committed,
+        version=1,
+        reason=_("Plan at acceptance from %(template)s.") % {"template": template},
+        by=by,
+    )
+    Activity.objects.bulk_create(activities)
+    application.forecast_finish_date = calendar.offset_to_date(
+        start_date, max(0, plan.duration - 1)
+    )
+    application.total_float = committed - plan.duration
+    Application.objects.filter(pk=application.pk).update(
+        forecast_finish_date=application.forecast_finish_date,
+        total_float=application.total_float,
+    )
+    StageTransition.objects.create(
+        application=application,
+        transition="create",
+        from_state="",
+        to_state=application.state,
+        by=by,
+        at=now,
+        note=_("Accepted; planned with %(template)s.") % {"template": template},
+    )
+    return application
+
+
+def _locked_application(application_id: int) -> Application:
+    """Return the application locked for this transaction, with its activities and review."""
+    try:
+        return (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("customer", "account_manager")
+            .prefetch_related("activities")
+            .get(pk=application_id)
+        )
+    except Application.DoesNotExist:
+        raise InvalidInput(
+            {"application": [_("There is no application %(id)s.") % {"id": application_id}]}
+        ) from None
+
+
+def _bump_version(application: Application) -> None:
+    Application.objects.filter(pk=application.pk).update(version=F("version") + 1)
+    application.version += 1
+
+
+def _check_version(application: Application, expected_version: int | None) -> None:
+    if expected_version is not None and application.version != expected_version:
+        raise StaleVersion(
+            _(
+                "The application changed since you read it (version %(current)s, you had "
+                "%(yours)s): reload it and try again."
+            )
+            % {"current": application.version, "yours": expected_version}
+        )
+
+
+def application_transition(
+    *,
+    application_id: int,
+    transition: str,
+    by: User,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Application:
+    """Apply a stage transition: permission, guards, the change, the log row, the schedule.
+
+    Two people applying the same transition at once: the row lock serialises them and the
+    second finds the state already changed, so it is refused; nothing is applied twice.
+    """
+    try:
+        with transaction.atomic():
+            return _application_transition(
+                application_id=application_id,
+                transition=transition,
+                by=by,
+                note=note,
+                expected_version=expected_version,
+                now=now,
+            )
+    except ConcurrentTransition as exc:
+        raise StaleVersion(
+            _("Someone else changed this application at the same moment: reload it.")
+        ) from exc
+
+
+def _application_transition(*, application_id, transition, by, note, expected_version, now):
+    now = _now(now)
+    application = _locked_application(application_id)
+    _check_version(application, expected_version)
+    available = {t.name: t for t in application.get_all_state_transitions()}
+    if transition not in available:
+        raise InvalidInput(
+            {"transition": [_("There is no transition “%(name)s”.") % {"name": transition}]}
+        )
+    spec = selectors.transition_spec(application, transition)
+    if not spec.transition.has_perm(application, by):
+        raise NotPermitted(
+            _("You may not apply “%(transition)s” to %(number)s.")
+            % {"transition": spec.label, "number": application.number}
+        )
+    if not spec.source_ok:
+        raise TransitionNotAllowed(
+            [
+                _("“%(transition)s” is not possible from the state “%(state)s”.")
+                % {"transition": spec.label, "state": application.get_state_display()}
+            ]
+        )
+    if spec.refusals:
+        raise TransitionNotAllowed(spec.refusals)
+    note = (note or "").strip()
+    if transition in REASON_REQUIRED and not note:
+        raise InvalidInput(
+            {"note": [_("Give the reason for “%(transition)s”.") % {"transition": spec.label}]}
+        )
+    from_state = application.state
+    method = getattr(application, transition)
+    if transition in {"energize", "close"}:
+        method(at=now)
+    elif transition == "cancel":
+        method(at=now, reason=note)
+    else:
+        method()
+    application.version += 1
+    application.save()
+    StageTransition.objects.create(
+        application=application,
+        transition=transition,
+        from_state=from_state,
+        to_state=application.state,
+        by=by,
+        at=now,
+        note=note,
+    )
+    if transition == "rework_survey":
+        _reopen(
+            application, [a for a in application.activities.all() if a.stage == "survey"], by, note
+        )
+    elif transition == "rework_construction":
+        _reopen(
+            application,
+            [
+                a
+                for a in application.activities.all()
+                if a.milestone == Milestone.COMPLETION_INSPECTION
+            ],
+            by,
+            note,
+        )
+    if application.state in WORK_STATES:
+        schedule_services.schedule_reforecast(
+            application=application, today=timezone.localdate(now)
+        )
+    return application
+
+
+def _reopen(application, activities, by, note) -> None:
+    """Open finished activities again for rework: the work is to be done once more."""
+    for activity in activities:
+        if activity.actual_finish is None:
+            continue
+        ActivityEvent.objects.create(
+            activity=activity,
+            kind=ActivityEvent.Kind.REOPENED,
+            day=activity.actual_finish,
+            note=note,
+            by=by,
+        )
+        activity.actual_finish = None
+        activity.remaining = activity.duration
+        activity.save(update_fields=["actual_finish", "remaining", "updated_at"])
+
+
+EDITABLE_FIELDS = {"is_important", "requested_capacity_kva"}
+
+
+@transaction.atomic
+def application_update(
+    *, application_id: int, changes: dict, by: User, expected_version: int | None = None
+) -> Application:
+    """Change the editable details of an application (not its stage, not its plan)."""
+    application = _locked_application(application_id)
+    if not guards.manager_or_supervisor(application, by):
+        raise NotPermitted(_("You may not change %(number)s.") % {"number": application.number})
+    _check_version(application, expected_version)
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(
+            {field: [_("This field cannot be changed here.")] for field in sorted(unknown)}
+        )
+    errors = {}
+    if "is_important" in changes and not isinstance(changes["is_important"], bool):
+        errors["is_important"] = [_("Answer true or false.")]
+    capacity = changes.get("requested_capacity_kva", application.requested_capacity_kva)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity <= 0:
+        errors["requested_capacity_kva"] = [_("The requested capacity must be more than 0 kVA.")]
+    if errors:
+        raise InvalidInput(errors)
+    for field, value in changes.items():
+        setattr(application, field, value)
+    Application.objects.filter(pk=application.pk).update(
+        **changes, version=F("version") + 1, updated_at=timezone.now()
+    )
+    application.version += 1
+    return application
+
+
+# --- Progress on activities -----------------------------------------------------------------
+
+
+def _can_record(user: User, application: Application, activity: Activity) -> bool:
+    if guards.manager_or_supervisor(application, user):
+        return True
+    return (
+        user.is_active
+        and user.has_perm("accounts.record_department_progress")
+        and activity.department_id is not None
+        and user.department_id == activity.department_id
+    )
+
+
+def _locked_activity(activity_id: int, application_id: int | None, by: User):
+    try:
+        activity = Activity.objects.select_related("department").get(pk=activity_id)
+    except Activity.DoesNotExist:
+        raise InvalidInput(
+            {"activity": [_("There is no activity %(id)s.") % {"id": activity_id}]}
+        ) from None
+    if application_id is not None and activity.application_id != application_id:
+        raise InvalidInput(
+            {
+                "activity": [
+                    _("Activity %(code)s does not belong to this application.")
+                    % {"code": activity.code}
+                ]
+            }
+        )
+    application = _locked_application(activity.application_id)
+    activity = next(a for a in application.activities.all() if a.pk == activity.pk)
+    if activity.is_dummy:
+        raise InvalidInput({"activity": [_("A dummy has no progress to record.")]})
+    if not _can_record(by, application, activity):
+        raise NotPermitted(
+            _("You may not record progress on %(activity)s of %(number)s.")
+            % {"activity": activity, "number": application.number}
+        )
+    if application.state not in WORK_STATES:
+        raise TransitionNotAllowed(
+            [
+                _("Progress cannot be recorded while the application is “%(state)s”.")
+                % {"state": application.get_state_display()}
+            ]
+        )
+    return application, activity
+
+
+def _check_day(field: str, day, *, application, today: date) -> date:
+    if not isinstance(day, date):
+        raise InvalidInput({field: [_("Enter a date.")]})
+    if day > today:
+        raise InvalidInput({field: [_("%(day)s is in the future.") % {"day": day}]})
+    if day < application.start_date:
+        raise InvalidInput(
+            {
+                field: [
+                    _("%(day)s is before the application's day 0 (%(start)s).")
+                    % {"day": day, "start": application.start_date}
+                ]
+            }
+        )
+    if not schedule_selectors.working_calendar().is_working_day(day):
+        raise InvalidInput({field: [_("%(day)s is not a working day.") % {"day": day}]})
+    return day
+
+
+def _direct_predecessors(application, activity) -> list[Activity]:
+    """Return the activity-level predecessors (through dummies in the AOA form)."""
+    activities = list(application.activities.all())
+    by_code = {a.code: a for a in activities if a.code}
+    compiled = schedule_selectors.compile_activities(activities)
+    return [by_code[pred.id] for pred in compiled.predecessors(activity.code)]
+
+
+@transaction.atomic
+def activity_record_start(
+    *,
+    activity_id: int,
+    on: date,
+    by: User,
+    application_id: int | None = None,
+    note: str = "",
+    today: date | None = None,
+) -> Activity:
+    """Record the day an activity started; its predecessors must have finished."""
+    today = _today(today)
+    application, activity = _locked_activity(activity_id, application_id, by)
+    _check_day("actual_start", on, application=application, today=today)
+    if activity.actual_start is not None:
+        raise InvalidInput(
+            {
+                "actual_start": [
+                    _("%(activity)s started on %(day)s already.")
+                    % {"activity": activity, "day": activity.actual_start}
+                ]
+            }
+        )
+    predecessors = _direct_predecessors(application, activity)
+    waiting = [a for a in predecessors if a.actual_finish is None]
+    if waiting:
+        raise InvalidInput(
+            {
+                "actual_start": [
+                    _("%(activity)s cannot start before %(preds)s finish.")
+                    % {"activity": activity, "preds": "、".join(str(a) for a in waiting)}
+                ]
+            }
+        )
+    later = [a for a in predecessors if a.actual_finish > on]
+    if later:
+        raise InvalidInput(
+            {
+                "actual_start": [
+                    _("%(activity)s cannot start before %(pred)s finished (%(day)s).")
+                    % {"activity": activity, "pred": later[0], "day": later[0].actual_finish}
+                ]
+            }
+        )
+    activity.actual_start = on
+    activity.save(update_fields=["actual_start", "updated_at"])
+    ActivityEvent.objects.create(
+        activity=activity, kind=ActivityEvent.Kind.STARTED, day=on, note=note, by=by
+    )
+    _after_progress(application, today)
+    return activity
+
+
+@transaction.atomic
+def activity_record_finish(
+    *,
+    activity_id: int,
+    on: date,
+    by: User,
+    application_id: int | None = None,
+    passed: bool = True,
+    note: str = "",
+    today: date | None = None,
+) -> Activity:
+    """Record the last working day of an activity.
+
+    For an inspection, ``passed=False`` records a failed inspection (with its reason):
+    the activity stays open until an inspection passes.
+    """
+    today = _today(today)
+    application, activity = _locked_activity(activity_id, application_id, by)
+    _check_day("actual_finish", on, application=application, today=today)
+    if activity.actual_start is None:
+        raise InvalidInput(
+            {
+                "actual_finish": [
+                    _("Record the start of %(activity)s first.") % {"activity": activity}
+                ]
+            }
+        )
+    if activity.actual_finish is not None:
+        raise InvalidInput(
+            {
+                "actual_finish": [
+                    _("%(activity)s finished on %(day)s already.")
+                    % {"activity": activity, "day": activity.actual_finish}
+                ]
+            }
+        )
+    if on < activity.actual_start:
+        raise InvalidInput(
+            {
+                "actual_finish": [
+                    _("The finish %(finish)s is before the start %(start)s.")
+                    % {"finish": on, "start": activity.actual_start}
+                ]
+            }
+        )
+    if not passed:
+        if activity.milestone != Milestone.COMPLETION_INSPECTION:
+            raise InvalidInput({"passed": [_("Only an inspection can fail.")]})
+        if not note.strip():
+            raise InvalidInput({"note": [_("Say what the inspection found.")]})
+        ActivityEvent.objects.create(
+            activity=activity, kind=ActivityEvent.Kind.INSPECTION_FAILED, day=on, note=note, by=by
+        )
+        _bump_version(application)
+        return activity
+    activity.actual_finish = on
+    activity.remaining = None
+    activity.save(update_fields=["actual_finish", "remaining", "updated_at"])
+    ActivityEvent.objects.create(
+        activity=activity, kind=ActivityEvent.Kind.FINISHED, day=on, note=note, by=by
+    )
+    _after_progress(application, today)
+    return activity
+
+
+@transaction.atomic
+def activity_set_remaining(
+    *,
+    activity_id: int,
+    remaining,
+    by: User,
+    application_id: int | None = None,
+    note: str = "",
+    today: date | None = None,
+) -> Activity:
+    """Set how many working days a started activity still needs."""
+    today = _today(today)
+    application, activity = _locked_activity(activity_id, application_id, by)
+    if isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0:
+        raise InvalidInput({"remaining": [_("Enter whole working days, 0 or more.")]})
+    if remaining > 1000:
+        raise InvalidInput({"remaining": [_("More than 1000 working days is not a plan.")]})
+    if activity.actual_start is None or activity.actual_finish is not None:
+        raise InvalidInput(
+            {"remaining": [_("Only a started, unfinished activity has a remaining duration.")]}
+        )
+    activity.remaining = remaining
+    activity.save(update_fields=["remaining", "updated_at"])
+    ActivityEvent.objects.create(
+        activity=activity, kind=ActivityEvent.Kind.REMAINING, days=remaining, note=note, by=by
+    )
+    _after_progress(application, today)
+    return activity
+
+
+def _after_progress(application: Application, today: date) -> None:
+    _bump_version(application)
+    schedule_services.schedule_reforecast(application=application, today=today)
+
+
+# --- Assignment, re-plan, review, documents -------------------------------------------------
+
+
+@transaction.atomic
+def application_reassign(
+    *, application_id: int, manager: User, reason: str, by: User, now: datetime | None = None
+) -> Application:
+    """Give an application another accountable account manager (supervisors only)."""
+    if not by.has_perm("accounts.assign_account_manager"):
+        raise NotPermitted(_("Only supervisors reassign account managers."))
+    application = _locked_application(application_id)
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = [_("Give the reason for the reassignment.")]
+    if not AccountManagerProfile.objects.filter(user=manager, is_active=True).exists():
+        errors["manager"] = [_("%(user)s is not an active account manager.") % {"user": manager}]
+    elif manager.pk == application.account_manager_id:
+        errors["manager"] = [_("%(user)s already holds this application.") % {"user": manager}]
+    if errors:
+        raise InvalidInput(errors)
+    now = _now(now)
+    AssignmentChange.objects.create(
+        application=application,
+        from_manager=application.account_manager,
+        to_manager=manager,
+        reason=reason.strip(),
+        by=by,
+        at=now,
+    )
+    Application.objects.filter(pk=application.pk).update(
+        account_manager=manager, assigned_at=now, version=F("version") + 1
+    )
+    AccountManagerProfile.objects.filter(user=manager).update(last_assigned_at=now)
+    application.refresh_from_db()
+    return application
+
+
+@transaction.atomic
+def application_replan(
+    *,
+    application_id: int,
+    durations: dict[str, int] | None = None,
+    logic: dict[str, dict] | None = None,
+    reason: str,
+    by: User,
+    today: date | None = None,
+) -> Baseline:
+    """Approve a new plan: changed durations and/or logic become baseline version n + 1.
+
+    ``logic`` maps an activity code to new ``tail``/``head`` or ``predecessors``. The old
+    baselines are kept; the activities' progress is kept.
+    """
+    if not guards.is_supervisor(by):
+        raise NotPermitted(_("Only a supervisor approves a re-plan."))
+    application = _locked_application(application_id)
+    if application.state not in WORK_STATES:
+        raise TransitionNotAllowed([_("Only an application in progress can be re-planned.")])
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": [_("Give the reason for the re-plan.")]})
+    activities = [a for a in application.activities.all()]
+    by_code = {a.code: a for a in activities if a.code}
+    errors = {}
+    for code, days in (durations or {}).items():
+        if code not in by_code:
+            errors[f"durations.{code}"] = [_("There is no activity %(code)s.") % {"code": code}]
+        elif isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            errors[f"durations.{code}"] = [_("Enter whole working days, 0 or more.")]
+        else:
+            by_code[code].duration = days
+            if by_code[code].shortest_duration and by_code[code].shortest_duration > days:
+                by_code[code].shortest_duration = days
+    for code, change in (logic or {}).items():
+        if code not in by_code:
+            errors[f"logic.{code}"] = [_("There is no activity %(code)s.") % {"code": code}]
+            continue
+        for key in ("tail", "head", "predecessors"):
+            if key in change:
+                setattr(by_code[code], key, change[key])
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        schedule_selectors.compile_activities(activities)
+    except Exception as exc:  # noqa: BLE001 - the engine's NetworkError, shown to the person
+        from scheduling.cpm import NetworkError
+        from scheduling.messages import describe_network_error
+
+        if isinstance(exc, NetworkError):
+            raise InvalidInput({"logic": [describe_network_error(exc)]}) from exc
+        raise
+    version = application.baselines.count() + 1
+    baseline = schedule_services.schedule_baseline_save(
+        application=application,
+        activities=activities,
+        planned_duration=application.committed_duration,
+        version=version,
+        reason=reason.strip(),
+        by=by,
+    )
+    real = [a for a in activities if not a.is_dummy]
+    Activity.objects.bulk_update(
+        activities,
+        [
+            "duration",
+            "shortest_duration",
+            "tail",
+            "head",
+            "predecessors",
+            "baseline_es",
+            "baseline_ef",
+            "baseline_tf",
+            "baseline_ff",
+            "baseline_start",
+            "baseline_finish",
+        ],
+    )
+    ActivityEvent.objects.bulk_create(
+        ActivityEvent(
+            activity=a,
+            kind=ActivityEvent.Kind.REPLANNED,
+            days=a.duration,
+            note=reason.strip(),
+            by=by,
+        )
+        for a in real
+        if a.code in (durations or {}) or a.code in (logic or {})
+    )
+    _after_progress(application, _today(today))
+    return baseline
+
+
+@transaction.atomic
+def application_record_review(
+    *,
+    application_id: int,
+    quality,
+    safety,
+    efficiency,
+    satisfaction,
+    findings: str = "",
+    by: User,
+) -> PostCompletionReview:
+    """Record the post-completion review (问效) of an energized application."""
+    application = _locked_application(application_id)
+    if not guards.manager_or_supervisor(application, by):
+        raise NotPermitted(_("Only the account manager or a supervisor records the review."))
+    if application.state != ApplicationState.ENERGIZED:
+        raise TransitionNotAllowed([_("The review is recorded once the supply is energized.")])
+    if PostCompletionReview.objects.filter(application=application).exists():
+        raise InvalidInput({"application": [_("The review has been recorded already.")]})
+    review = PostCompletionReview(
+        application=application,
+        quality=quality,
+        safety=safety,
+        efficiency=efficiency,
+        satisfaction=satisfaction,
+        findings=findings,
+        reviewed_by=by,
+    )
+    try:
+        review.full_clean(exclude=["application", "reviewed_by"])
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc
+    review.save()
+    _bump_version(application)
+    return review
+
+
+ALLOWED_DOCUMENT_TYPES = {
+    # extension: (content type, magic bytes at the start of the file)
+    "pdf": ("application/pdf", [b"%PDF-"]),
+    "png": ("image/png", [b"\x89PNG\r\n\x1a\n"]),
+    "jpg": ("image/jpeg", [b"\xff\xd8\xff"]),
+    "jpeg": ("image/jpeg", [b"\xff\xd8\xff"]),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        [b"PK\x03\x04"],
+    ),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        [b"PK\x03\x04"],
+    ),
+    "dwg": ("image/vnd.dwg", [b"AC10"]),
+}
+
+
+@transaction.atomic
+def document_upload(*, application_id: int, kind: str, file, by: User) -> Document:
+    """Store a document of an application, refusing what is too large or not a document."""
+    from .models import DocumentKind
+
+    application = _locked_application(application_id)
+    if not (
+        guards.manager_or_supervisor(application, by)
+        or by.has_perm("accounts.record_department_progress")
+    ):
+        raise NotPermitted(
+            _("You may not add documents to %(number)s.") % {"number": application.number}
+        )
+    errors = {}
+    if kind not in DocumentKind.values:
+        errors["kind"] = [_("Choose a document kind.")]
+    name = getattr(file, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    limit = settings.DOCUMENT_MAX_BYTES
+    if file.size > limit:
+        errors["file"] = [
+            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+            % {"size": file.size / 1024 / 1024, "limit": limit // 1024 // 1024}
+        ]
+    elif extension not in ALLOWED_DOCUMENT_TYPES:
+        errors["file"] = [
+            _("“.%(ext)s” files are not accepted; use %(allowed)s.")
+            % {"ext": extension or "?", "allowed": ", ".join(sorted(ALLOWED_DOCUMENT_TYPES))}
+        ]
+    else:
+        content_type, magics = ALLOWED_DOCUMENT_TYPES[extension]
+        head = file.read(16)
+        file.seek(0)
+        if not any(head.startswith(magic) for magic in magics):
+            errors["file"] = [_("The content is not a .%(ext)s file.") % {"ext": extension}]
+    if errors:
+        raise InvalidInput(errors)
+    document = Document(
+        application=application,
+        kind=kind,
+        original_name=name[:255],
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=by,
+    )
+    document.file.save(name, file, save=False)
+    document.save()
+    _bump_version(application)
+    return document
