@@ -33,10 +33,11 @@ computes, services persist. Bad input raises a :class:`NetworkError` subclass wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -67,6 +68,7 @@ __all__ = [
 ]
 
 ACTIVITY_KINDS = ("normal", "meeting")
+_INFINITY = float("inf")
 
 
 # --- Errors -----------------------------------------------------------------------------------
@@ -595,8 +597,13 @@ def _reduce_aoa(
 # --- Results ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActivityTimes:
+class ActivityTimes(NamedTuple):
+    """The CPM times of one activity, in working days from the project start.
+
+    A named tuple rather than a frozen dataclass: an evaluation builds one per activity,
+    and a named tuple is built several times faster.
+    """
+
     es: int
     ef: int
     ls: int
@@ -617,10 +624,43 @@ class ActivityTimes:
         }
 
 
-@dataclass(frozen=True)
-class EventTimes:
+class EventTimes(NamedTuple):
+    """The earliest (ET) and latest (LT) time of one AOA event."""
+
     et: int
     lt: int
+
+
+class _LazyEventTimes(Mapping[int, EventTimes]):
+    """The AOA event times of a schedule, computed when first read.
+
+    Most evaluations are what-ifs and sweeps that never read event times; computing them
+    eagerly would cost as much as both CPM passes.
+    """
+
+    __slots__ = ("_compute", "_times")
+
+    def __init__(self, compute: Callable[[], Mapping[int, EventTimes]]) -> None:
+        self._compute = compute
+        self._times: Mapping[int, EventTimes] | None = None
+
+    def _resolved(self) -> Mapping[int, EventTimes]:
+        if self._times is None:
+            # Two threads may both compute here; they compute the same mapping.
+            self._times = self._compute()
+        return self._times
+
+    def __getitem__(self, event: int) -> EventTimes:
+        return self._resolved()[event]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._resolved())
+
+    def __len__(self) -> int:
+        return len(self._resolved())
+
+    def __repr__(self) -> str:
+        return repr(dict(self._resolved()))
 
 
 @dataclass(frozen=True)
@@ -644,6 +684,7 @@ class Schedule:
     ``duration`` is Tc (for a forecast, the forecast finish) and ``planned_duration`` is Tp.
     ``durations`` are the durations used; ``as_of`` and ``progress`` are set for a forecast.
     ``compiled`` is the network it was computed on, so it can be re-evaluated for what-ifs.
+    ``events`` (AOA input only) are computed when first read.
     """
 
     activities: Mapping[str, ActivityTimes]
@@ -721,6 +762,25 @@ class CompiledNetwork:
         self._events = events
         self._order = order if order is not None else self._topological_order()
         self._reverse = tuple(reversed(self._order))
+        if events is not None:
+            # Per event, in topological order (and reversed for the backward pass): the
+            # events joined to it by a dummy and the real activities that end (start) at it.
+            self._event_in = tuple(
+                (
+                    event,
+                    tuple(tail for tail, activity in events.incoming[event] if activity == -1),
+                    tuple(activity for _, activity in events.incoming[event] if activity != -1),
+                )
+                for event in events.order
+            )
+            self._event_out = tuple(
+                (
+                    event,
+                    tuple(head for head, activity in events.outgoing[event] if activity == -1),
+                    tuple(activity for _, activity in events.outgoing[event] if activity != -1),
+                )
+                for event in reversed(events.order)
+            )
 
     def _topological_order(self) -> tuple[int, ...]:
         graph = nx.DiGraph()
@@ -871,18 +931,77 @@ class CompiledNetwork:
             planned_duration = self.network.planned_duration
         elif not _is_int(planned_duration) or planned_duration < 0:
             raise InvalidDurationError(None, planned_duration, field="planned_duration")
-        n = len(dur)
+        if as_of is None and not start_no_earlier and not fixed_start:
+            es, ef = self._forward(dur)
+        else:
+            es, ef = self._forward_constrained(
+                dur, as_of, progress or {}, start_no_earlier or {}, fixed_start or {}
+            )
+        tc = max(ef)
+        tp = tc if planned_duration is None else planned_duration
+        ls, lf, ff = self._backward(es, ef, tp)
+        tf = [late - early for late, early in zip(ls, es, strict=True)]
+        min_tf = min(tf)
+        critical = [value == min_tf for value in tf]
+
+        ids = self.ids
+        # tuple.__new__ builds the named tuples without a Python-level call per activity.
+        make_times = partial(tuple.__new__, ActivityTimes)
+        rows = zip(es, ef, ls, lf, tf, ff, critical, strict=True)
+        times = dict(zip(ids, map(make_times, rows), strict=True))
+        return Schedule(
+            activities=MappingProxyType(times),
+            duration=tc,
+            planned_duration=tp,
+            critical_paths=self._critical_paths(es, ef, critical),
+            events=(
+                _LazyEventTimes(partial(self._event_times, ef, ls, tp))
+                if self._events is not None
+                else None
+            ),
+            durations=MappingProxyType(dict(zip(ids, dur, strict=True))),
+            compiled=self,
+            as_of=as_of,
+            progress=MappingProxyType(dict(progress or {})),
+        )
+
+    # The passes below are the hot path of every what-if and of the deviation sweep: plain
+    # loops over precomputed tuples, without generator expressions or per-item calls.
+
+    def _forward(self, dur: list[int]) -> tuple[list[int], list[int]]:
+        """Return ES and EF: ES = max(EF(pred) + lag), 0 for start activities."""
+        preds = self._preds
+        es = [0] * len(dur)
+        ef = [0] * len(dur)
+        for i in self._order:
+            start = 0
+            for pred, lag in preds[i]:
+                finish = ef[pred] + lag
+                if finish > start:
+                    start = finish
+            es[i] = start
+            ef[i] = start + dur[i]
+        return es, ef
+
+    def _forward_constrained(
+        self,
+        dur: list[int],
+        as_of: int | None,
+        progress: Mapping[str, Progress],
+        start_no_earlier: Mapping[str, int],
+        fixed_start: Mapping[str, int],
+    ) -> tuple[list[int], list[int]]:
+        """Return ES and EF with progress, start-no-earlier floors and pinned starts."""
         done: dict[int, tuple[int, int]] = {}
         started: dict[int, tuple[int, int]] = {}
         if as_of is not None:
-            done, started = self._progress(progress or {}, dur, as_of)
-        floors = {self._position(key): day for key, day in (start_no_earlier or {}).items()}
-        pins = {self._position(key): day for key, day in (fixed_start or {}).items()}
+            done, started = self._progress(progress, dur, as_of)
+        floors = {self._position(key): day for key, day in start_no_earlier.items()}
+        pins = {self._position(key): day for key, day in fixed_start.items()}
         floor_all = as_of if as_of is not None else 0
-        preds, succs = self._preds, self._succs
-
-        es = [0] * n
-        ef = [0] * n
+        preds = self._preds
+        es = [0] * len(dur)
+        ef = [0] * len(dur)
         for i in self._order:
             if i in done:
                 es[i], ef[i] = done[i]
@@ -903,41 +1022,35 @@ class CompiledNetwork:
             start = max(start, floor_all, floors.get(i, 0))
             es[i] = start
             ef[i] = start + dur[i]
-        tc = max(ef)
-        tp = tc if planned_duration is None else planned_duration
+        return es, ef
 
+    def _backward(
+        self, es: list[int], ef: list[int], tp: int
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Return LS, LF and FF: LF = min(LS(succ) - lag), FF = min(ES(succ) - lag) - EF."""
+        succs = self._succs
+        n = len(es)
         ls = [0] * n
         lf = [0] * n
+        ff = [0] * n
         for i in self._reverse:
-            finish = tp
-            if succs[i]:
-                finish = min(ls[succ] - lag for succ, lag in succs[i])
+            links = succs[i]
+            if links:
+                finish = first = _INFINITY
+                for succ, lag in links:
+                    late = ls[succ] - lag
+                    if late < finish:
+                        finish = late
+                    early = es[succ] - lag
+                    if early < first:
+                        first = early
+            else:
+                finish = first = tp
             lf[i] = finish
+            # EF - ES rather than the duration: with progress they differ.
             ls[i] = finish - (ef[i] - es[i])
-        tf = [ls[i] - es[i] for i in range(n)]
-        ff = [
-            (min(es[succ] - lag for succ, lag in succs[i]) if succs[i] else tp) - ef[i]
-            for i in range(n)
-        ]
-        min_tf = min(tf)
-        critical = [value == min_tf for value in tf]
-
-        ids = self.ids
-        times = {
-            ids[i]: ActivityTimes(es[i], ef[i], ls[i], lf[i], tf[i], ff[i], critical[i])
-            for i in range(n)
-        }
-        return Schedule(
-            activities=MappingProxyType(times),
-            duration=tc,
-            planned_duration=tp,
-            critical_paths=self._critical_paths(es, ef, critical),
-            events=self._event_times(es, ef, ls, tp) if self._events is not None else None,
-            durations=MappingProxyType(dict(zip(ids, dur, strict=True))),
-            compiled=self,
-            as_of=as_of,
-            progress=MappingProxyType(dict(progress or {})),
-        )
+            ff[i] = first - ef[i]
+        return ls, lf, ff
 
     def _progress(
         self, progress: Mapping[str, Progress], dur: list[int], as_of: int
@@ -980,46 +1093,54 @@ class CompiledNetwork:
     def _critical_paths(
         self, es: list[int], ef: list[int], critical: list[bool]
     ) -> tuple[tuple[str, ...], ...]:
-        ids, succs = self.ids, self._succs
+        succs = self._succs
+        # links[i]: the critical successors that follow critical activity i without a gap.
         links: dict[int, list[int]] = {}
         driven: set[int] = set()
         for i in self._order:
             if critical[i]:
-                tight = [s for s, lag in succs[i] if critical[s] and es[s] == ef[i] + lag]
-                links[i] = tight
-                driven.update(tight)
+                finish = ef[i]
+                tight = links[i] = []
+                for succ, lag in succs[i]:
+                    if critical[succ] and es[succ] == finish + lag:
+                        tight.append(succ)
+                        driven.add(succ)
+        name = self.ids.__getitem__
         paths: list[tuple[str, ...]] = []
-        # Depth-first with an explicit stack: chains can be as long as the network.
-        for start in self._order:
-            if not critical[start] or start in driven:
+        # Depth-first with an explicit stack, since chains can be as long as the network;
+        # a run without branches is followed in place rather than copied link by link.
+        for start in links:
+            if start in driven:
                 continue
-            stack: list[tuple[int, tuple[str, ...]]] = [(start, (ids[start],))]
+            stack = [[start]]
             while stack:
-                i, path = stack.pop()
-                if not links[i]:
-                    paths.append(path)
-                for succ in links[i]:
-                    stack.append((succ, (*path, ids[succ])))
-        return tuple(sorted(paths))
+                path = stack.pop()
+                following = links[path[-1]]
+                while len(following) == 1:
+                    path.append(following[0])
+                    following = links[following[0]]
+                if following:
+                    stack.extend([*path, succ] for succ in following)
+                else:
+                    paths.append(tuple(map(name, path)))
+        paths.sort()
+        return tuple(paths)
 
-    def _event_times(
-        self, es: list[int], ef: list[int], ls: list[int], tp: int
-    ) -> Mapping[int, EventTimes]:
+    def _event_times(self, ef: list[int], ls: list[int], tp: int) -> Mapping[int, EventTimes]:
         # Read off the activity times: without progress this is exactly ET(j) = max ET(i) + D
         # and LT(i) = min LT(j) - D, and with progress it keeps the actual dates.
-        graph = self._events
         et: dict[int, int] = {}
-        for event in graph.order:
-            arcs = graph.incoming[event]
-            et[event] = max(
-                (et[tail] if activity == -1 else ef[activity] for tail, activity in arcs),
-                default=0,
-            )
+        for event, dummy_tails, ending in self._event_in:
+            if dummy_tails or ending:
+                et[event] = max([ef[a] for a in ending] + [et[tail] for tail in dummy_tails])
+            else:
+                et[event] = 0
         lt: dict[int, int] = {}
-        for event in reversed(graph.order):
-            arcs = graph.outgoing[event]
-            lt[event] = min(
-                (lt[head] if activity == -1 else ls[activity] for head, activity in arcs),
-                default=tp,
-            )
-        return MappingProxyType({event: EventTimes(et[event], lt[event]) for event in graph.order})
+        for event, dummy_heads, starting in self._event_out:
+            if dummy_heads or starting:
+                lt[event] = min([ls[a] for a in starting] + [lt[head] for head in dummy_heads])
+            else:
+                lt[event] = tp
+        return MappingProxyType(
+            {event: EventTimes(et[event], lt[event]) for event in self._events.order}
+        )
