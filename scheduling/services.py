@@ -100,8 +100,13 @@ def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
     calendar = selectors.working_calendar()
     activities = list(application.activities.all())
     day0 = calendar.project_day_zero(application.start_date)
-    as_of = max(0, calendar.date_to_offset(day0, today) + (1 if today >= day0 else 0))
     progress = selectors.activity_progress(activities, calendar=calendar, day0=day0)
+    # Progress recorded up to a day is fact through that day, even when ``today`` is earlier
+    # (a clock that lags the records must not turn facts into errors).
+    recorded = max(
+        (max(p.actual_start + 1, p.actual_finish or 0) for p in progress.values()), default=0
+    )
+    as_of = max(recorded, calendar.date_to_offset(day0, today) + (1 if today >= day0 else 0))
     compiled = cpm.load_network(selectors.network_data(activities))
     schedule = compiled.forecast(as_of, progress, planned_duration=application.committed_duration)
     for activity in activities:

@@ -414,3 +414,98 @@ def test_replan_with_a_cycle_is_refused_with_the_engines_reason(desk, supervisor
     assert exc.value.errors["logic"][0].startswith("网络逻辑存在循环：")
     assert desk.application.baselines.count() == 1
     assert desk.activity("P").head == 16
+
+
+def _walk_to_construction(desk) -> date:
+    day = DAY0
+    for code in "ABCD":
+        day = desk.work(code, day)
+    desk.move("start_survey", day)
+    day = desk.work("E", day)
+    desk.move("start_design", day)
+    for code in "FGH":
+        day = desk.work(code, day)
+    desk.move("start_fees", day)
+    desk.work("M", day)
+    desk.move("start_construction", day)
+    return day
+
+
+def test_a_failed_inspection_keeps_the_application_in_construction(desk, supervisor):
+    day = _walk_to_construction(desk)
+    desk.work("N", day)
+    day = desk.work("I", day)
+    day = desk.work("J", day)
+    day = desk.work("K", day)
+    inspection = desk.activity("L")
+    services.activity_record_start(activity_id=inspection.pk, on=day, by=desk.user, today=TODAY)
+    with pytest.raises(InvalidInput) as exc:
+        services.activity_record_finish(
+            activity_id=inspection.pk, on=day, by=desk.user, passed=False, today=TODAY
+        )
+    assert exc.value.errors == {"note": ["请说明检验发现的问题。"]}
+    services.activity_record_finish(
+        activity_id=inspection.pk,
+        on=day,
+        by=desk.user,
+        passed=False,
+        note="接地电阻不合格",
+        today=TODAY,
+    )
+    assert desk.activity("L").actual_finish is None
+    assert list(desk.activity("L").events.values_list("kind", "note")) == [
+        ("started", ""),
+        ("inspection_failed", "接地电阻不合格"),
+    ]
+    app = Application.objects.get(pk=desk.application.pk)
+    assert selectors.transition_spec(app, "start_energization").refusals == [
+        "竣工检验尚未通过（L 竣工检验）。",
+        "本环节工作尚未完成：L 竣工检验。",
+    ]
+
+
+def test_energize_needs_the_contract_signed(desk):
+    day = _walk_to_construction(desk)
+    desk.work("N", day)
+    for code in "IJKL":
+        day = desk.work(code, day)
+    desk.move("start_energization", day)
+    app = Application.objects.get(pk=desk.application.pk)
+    assert selectors.transition_spec(app, "energize").refusals == [
+        "供用电合同尚未签订（O 供用电合同签订）。",
+        "本环节工作尚未完成：O 供用电合同签订、P 装表接电。",
+    ]
+    with pytest.raises(TransitionNotAllowed):
+        desk.move("energize", day)
+    assert Application.objects.get(pk=app.pk).state == "energization"
+
+
+def test_rework_after_energization_reopens_the_inspection(desk):
+    day = _walk_to_construction(desk)
+    desk.work("N", day)
+    for code in "IJKL":
+        day = desk.work(code, day)
+    desk.move("start_energization", day)
+    app = desk.move("rework_construction", day, note="送电前复检发现缺陷")
+    assert app.state == "construction"
+    assert desk.activity("L").actual_finish is None
+    app = Application.objects.get(pk=app.pk)
+    assert (
+        "竣工检验尚未通过（L 竣工检验）。"
+        in selectors.transition_spec(app, "start_energization").refusals
+    )
+
+
+def test_what_a_manager_may_read(supervisor, manager, staff):
+    from tests.factories import RegionFactory
+
+    mine = make_application(by=supervisor, manager=manager)
+    served = RegionFactory(code="served")
+    manager.account_manager.regions.add(served)
+    colleague = AccountManagerProfileFactory(user__username="colleague").user
+    in_my_region = make_application(by=supervisor, manager=colleague, region=served)
+    elsewhere = make_application(by=supervisor, manager=colleague)
+    assert set(selectors.visible_applications(manager)) == {mine, in_my_region}
+    assert set(selectors.visible_applications(supervisor)) == {mine, in_my_region, elsewhere}
+    # 运维检修部 owns activities in every 10 kV application.
+    assert set(selectors.visible_applications(staff)) == {mine, in_my_region, elsewhere}
