@@ -257,24 +257,7 @@ def application_create(
     activities = [
         Activity(
             application=application,
-            sort_order=t.sort_order,
-            code=t.code,
-            name=t.name,
-            name_en=t.name_en,
-            stage=t.stage,
-            department=t.department,
-            party=t.party,
-            kind=t.kind,
-            meeting_weekday=t.meeting_weekday,
-            clock=t.clock,
-            milestone=t.milestone,
-            duration=t.duration,
-            shortest_duration=t.shortest_duration,
-            tail=t.tail,
-            head=t.head,
-            is_dummy=t.is_dummy,
-            predecessors=t.predecessors,
-            parallel_with=t.parallel_with,
+            **{field: getattr(t, field) for field in Activity.COPIED_FIELDS},
         )
         for t in template_activities
     ]

@@ -95,20 +95,14 @@ class NetworkTemplate(models.Model):
         )
 
 
-class ActivityTemplate(models.Model):
-    """One activity (or AOA dummy) of a network template.
+class ActivityDefinition(models.Model):
+    """What defines an activity (or AOA dummy): a template's, and an application's copy.
 
     The logic is either activity-on-arrow (``tail`` → ``head`` event numbers, as Chinese
     planners draw a 双代号网络图, dummies allowed) or activity-on-node (``predecessors``);
-    a template uses one form throughout. The engine validates the whole template.
+    a network uses one form throughout. The engine validates the whole network.
     """
 
-    template = models.ForeignKey(
-        NetworkTemplate,
-        verbose_name=_("network template"),
-        on_delete=models.CASCADE,
-        related_name="activities",
-    )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     code = models.CharField(
         _("code"), max_length=20, blank=True, help_text=_("Empty only for a dummy.")
@@ -172,16 +166,29 @@ class ActivityTemplate(models.Model):
     )
 
     class Meta:
-        ordering = ["template", "sort_order", "id"]
-        verbose_name = _("template activity")
-        verbose_name_plural = _("template activities")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["template", "code"],
-                condition=~models.Q(code=""),
-                name="activity_template_code_unique",
-            ),
-        ]
+        abstract = True
+
+    # The fields an application copies from its template when it is accepted.
+    COPIED_FIELDS = (
+        "sort_order",
+        "code",
+        "name",
+        "name_en",
+        "stage",
+        "department",
+        "party",
+        "duration",
+        "shortest_duration",
+        "kind",
+        "meeting_weekday",
+        "tail",
+        "head",
+        "is_dummy",
+        "predecessors",
+        "parallel_with",
+        "clock",
+        "milestone",
+    )
 
     def __str__(self) -> str:
         if self.is_dummy:
@@ -215,6 +222,29 @@ class ActivityTemplate(models.Model):
             }
         )
         return {key: value for key, value in item.items() if value is not None}
+
+
+class ActivityTemplate(ActivityDefinition):
+    """One activity (or AOA dummy) of a network template."""
+
+    template = models.ForeignKey(
+        NetworkTemplate,
+        verbose_name=_("network template"),
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+
+    class Meta:
+        ordering = ["template", "sort_order", "id"]
+        verbose_name = _("template activity")
+        verbose_name_plural = _("template activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "code"],
+                condition=~models.Q(code=""),
+                name="activity_template_code_unique",
+            ),
+        ]
 
 
 class CalendarOverride(models.Model):
@@ -314,7 +344,7 @@ class Baseline(models.Model):
         return f"{self.application_id} v{self.version}"
 
 
-class Activity(models.Model):
+class Activity(ActivityDefinition):
     """One activity of one application, copied from its template when it was accepted.
 
     Dates are calendar dates: a start is the first working day of the activity, a finish
@@ -327,39 +357,6 @@ class Activity(models.Model):
         on_delete=models.PROTECT,
         related_name="activities",
     )
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
-    code = models.CharField(_("code"), max_length=20, blank=True)
-    name = models.CharField(_("name"), max_length=80, blank=True)
-    name_en = models.CharField(_("English name"), max_length=120, blank=True)
-    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, blank=True)
-    department = models.ForeignKey(
-        "accounts.Department",
-        verbose_name=_("owning department"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-    )
-    party = models.CharField(_("party"), max_length=10, choices=Party.choices)
-    kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices)
-    meeting_weekday = models.PositiveSmallIntegerField(
-        _("meeting weekday"), choices=Weekday.choices, null=True, blank=True
-    )
-    clock = models.CharField(
-        _("time-limit clock"), max_length=30, choices=Clock.choices, blank=True
-    )
-    milestone = models.CharField(
-        _("milestone"), max_length=30, choices=Milestone.choices, blank=True
-    )
-    duration = models.PositiveSmallIntegerField(_("planned duration (working days)"))
-    shortest_duration = models.PositiveSmallIntegerField(
-        _("shortest duration (working days)"), null=True, blank=True
-    )
-    tail = models.PositiveIntegerField(_("tail event"), null=True, blank=True)
-    head = models.PositiveIntegerField(_("head event"), null=True, blank=True)
-    is_dummy = models.BooleanField(_("dummy"), default=False)
-    predecessors = models.JSONField(_("predecessors"), default=list, blank=True)
-    parallel_with = models.JSONField(_("may run in parallel with"), default=list, blank=True)
-
     baseline_es = models.IntegerField(_("baseline ES"), null=True, blank=True)
     baseline_ef = models.IntegerField(_("baseline EF"), null=True, blank=True)
     baseline_tf = models.IntegerField(_("baseline TF"), null=True, blank=True)
@@ -392,11 +389,6 @@ class Activity(models.Model):
             ),
         ]
 
-    def __str__(self) -> str:
-        if self.is_dummy:
-            return _("dummy %(tail)s-%(head)s") % {"tail": self.tail, "head": self.head}
-        return f"{self.code} {self.name}"
-
     @property
     def status(self) -> str:
         if self.actual_finish:
@@ -404,8 +396,6 @@ class Activity(models.Model):
         if self.actual_start:
             return "started"
         return "not_started"
-
-    to_network_item = ActivityTemplate.to_network_item
 
 
 class ActivityEvent(models.Model):
