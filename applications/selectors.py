@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from scheduling import selectors as schedule_selectors
 from scheduling.timelimits import ClockReading, clock_readings
-from yekuo.domain import Clock
+from yekuo.domain import WHOLE_PROCESS, Clock, Party
 
 from .models import Application, ApplicationState, StageTransition, TimeLimit
 
@@ -145,3 +145,20 @@ def application_time_limits(application: Application, *, today: date) -> dict[st
         is_working_day=calendar.is_working_day,
         clocks=Clock.values,
     )
+
+
+def committed_duration(*, customer_class: str, plan) -> int:
+    """Return Tp: the whole-process commitment plus the customer's own planned time.
+
+    The commitment counts utility-side working days only; the customer's design and
+    construction on the critical path of ``plan`` (a baseline schedule) come on top of it.
+    """
+    limit = TimeLimit.objects.filter(customer_class=customer_class, clock=WHOLE_PROCESS).first()
+    if limit is None:
+        return plan.duration
+    customer_days = sum(
+        plan.durations[code]
+        for code in plan.critical_paths[0]
+        if plan.compiled.spec(code).party == Party.CUSTOMER
+    )
+    return limit.working_days + customer_days

@@ -21,7 +21,7 @@ from accounts.models import AccountManagerProfile, Region, User
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.models import Activity, ActivityEvent, Baseline
-from yekuo.domain import BusinessType, CustomerClass, Milestone, Party, VoltageClass
+from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
 from . import guards, selectors
@@ -36,7 +36,6 @@ from .models import (
     PostCompletionReview,
     StageTransition,
     SupplyType,
-    TimeLimit,
 )
 
 # Voltage classes a customer class may be supplied at.
@@ -129,25 +128,6 @@ def _next_number(year: int) -> str:
     return f"YK-{year}-{number:06d}"
 
 
-def _committed_duration(*, customer_class: str, compiled_schedule) -> int:
-    """Return Tp: the whole-process commitment plus the customer's own planned time.
-
-    The commitment counts utility-side working days only; the customer's design and
-    construction on the critical path come on top of it in calendar terms.
-    """
-    limit = TimeLimit.objects.filter(customer_class=customer_class, clock="whole_process").first()
-    if limit is None:
-        return compiled_schedule.duration
-    path = compiled_schedule.critical_paths[0]
-    compiled = compiled_schedule.compiled
-    customer_days = sum(
-        compiled_schedule.durations[code]
-        for code in path
-        if compiled.spec(code).party == Party.CUSTOMER
-    )
-    return limit.working_days + customer_days
-
-
 @transaction.atomic
 def application_create(
     *,
@@ -234,7 +214,7 @@ def application_create(
         template.activities.select_related("department").order_by("sort_order", "id")
     )
     plan = schedule_selectors.template_compile(template).evaluate()
-    committed = _committed_duration(customer_class=customer_class, compiled_schedule=plan)
+    committed = selectors.committed_duration(customer_class=customer_class, plan=plan)
     application = Application.objects.create(
         number=_next_number(accepted_on.year),
         customer=customer_row,

@@ -106,7 +106,13 @@ def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
     recorded = max(
         (max(p.actual_start + 1, p.actual_finish or 0) for p in progress.values()), default=0
     )
-    as_of = max(recorded, calendar.date_to_offset(day0, today) + (1 if today >= day0 else 0))
+    # The end of today is the start of the next working day (Monday, when today is Sunday).
+    end_of_today = (
+        calendar.date_to_offset(day0, today) + (1 if calendar.is_working_day(today) else 0)
+        if today >= day0
+        else 0
+    )
+    as_of = max(recorded, end_of_today)
     compiled = cpm.load_network(selectors.network_data(activities))
     schedule = compiled.forecast(as_of, progress, planned_duration=application.committed_duration)
     for activity in activities:

@@ -509,3 +509,11 @@ def test_what_a_manager_may_read(supervisor, manager, staff):
     assert set(selectors.visible_applications(supervisor)) == {mine, in_my_region, elsewhere}
     # 运维检修部 owns activities in every 10 kV application.
     assert set(selectors.visible_applications(staff)) == {mine, in_my_region, elsewhere}
+
+
+def test_on_a_sunday_the_forecast_starts_waiting_work_on_monday(desk):
+    from scheduling import services as schedule_services
+
+    schedule_services.schedule_reforecast(application=desk.application, today=date(2026, 3, 8))
+    a = desk.activity("A")
+    assert a.forecast_start == date(2026, 3, 9)  # Monday, not Tuesday
