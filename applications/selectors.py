@@ -48,13 +48,11 @@ class TransitionSpec:
 
 
 def transition_spec(application: Application, name: str, user=None) -> TransitionSpec:
-    transition = next(t for t in application.get_all_state_transitions() if t.name == name)
-    sources = (
-        transition.source
-        if isinstance(transition.source, list | tuple | set)
-        else [transition.source]
-    )
-    source_ok = application.state in sources or transition.source == "*"
+    # django-fsm keeps one Transition per source state: take the one leaving this state.
+    candidates = [t for t in application.get_all_state_transitions() if t.name == name]
+    leaving = [t for t in candidates if t.source in (application.state, "*")]
+    transition = (leaving or candidates)[0]
+    source_ok = bool(leaving)
     refusals = []
     if source_ok:
         for condition in transition.conditions:
@@ -100,13 +98,10 @@ def visible_applications(user):
     return qs.filter(scope).distinct()
 
 
-def suspensions(application: Application) -> list[tuple[date, date | None]]:
-    """Return the (suspended on, resumed on) periods of an application from its log."""
+def suspension_periods(application: Application, rows) -> list[tuple[date, date | None]]:
+    """Return the (suspended on, resumed on) periods from suspend/resume/cancel log rows."""
     periods: list[tuple[date, date | None]] = []
     start = None
-    rows = StageTransition.objects.filter(
-        application=application, transition__in=["suspend", "resume", "cancel"]
-    ).order_by("at", "id")
     for row in rows:
         day = timezone.localdate(row.at)
         if row.transition == "suspend":
@@ -117,6 +112,14 @@ def suspensions(application: Application) -> list[tuple[date, date | None]]:
     if start is not None and application.state == ApplicationState.SUSPENDED:
         periods.append((start, None))
     return periods
+
+
+def suspensions(application: Application) -> list[tuple[date, date | None]]:
+    """Return the (suspended on, resumed on) periods of an application from its log."""
+    rows = StageTransition.objects.filter(
+        application=application, transition__in=["suspend", "resume", "cancel"]
+    ).order_by("at", "id")
+    return suspension_periods(application, rows)
 
 
 def application_time_limits(application: Application, *, today: date) -> dict[str, ClockReading]:

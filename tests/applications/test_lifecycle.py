@@ -517,3 +517,16 @@ def test_on_a_sunday_the_forecast_starts_waiting_work_on_monday(desk):
     schedule_services.schedule_reforecast(application=desk.application, today=date(2026, 3, 8))
     a = desk.activity("A")
     assert a.forecast_start == date(2026, 3, 9)  # Monday, not Tuesday
+
+
+def test_suspend_and_cancel_work_from_every_stage_of_work(desk):
+    day = DAY0
+    for code in "ABCD":
+        day = desk.work(code, day)
+    desk.move("start_survey", day)
+    day = desk.work("E", day)
+    desk.move("start_design", day)
+    app = desk.move("suspend", day, note="客户暂缓")
+    assert (app.state, app.suspended_from) == ("suspended", "design")
+    assert desk.move("resume", day).state == "design"
+    assert desk.move("cancel", day, note="客户项目取消").state == "cancelled"
