@@ -5,7 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from yekuo.domain import VoltageClass
 
-from .models import AccountManagerProfile, Department, LoginAttempt, Region, User
+from .models import (
+    AccountManagerProfile,
+    Department,
+    LoginAttempt,
+    Notification,
+    Region,
+    User,
+)
 
 
 class AccountManagerProfileForm(forms.ModelForm):
@@ -106,6 +113,24 @@ class LoginAttemptAdmin(admin.ModelAdmin):
     list_filter = ("succeeded",)
     search_fields = ("username", "ip_address")
     date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "recipient", "kind", "application", "is_read")
+    list_filter = ("kind", "is_read")
+    search_fields = ("recipient__username", "text")
+    list_select_related = ("recipient", "application")
+    readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request):
         return False

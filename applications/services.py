@@ -21,6 +21,7 @@ from accounts.models import AccountManagerProfile, Region, User
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.models import Activity, ActivityEvent, Baseline
+from yekuo.celery import enqueue_on_commit
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
@@ -258,6 +259,10 @@ def application_create(
         forecast_finish_date=application.forecast_finish_date,
         total_float=application.total_float,
     )
+    if account_manager is None:
+        from accounts.tasks import assign_account_manager
+
+        enqueue_on_commit(assign_account_manager, application.pk)
     StageTransition.objects.create(
         application=application,
         transition="create",

@@ -5,15 +5,18 @@ schedule included, so that one settings module describes every process. Run exac
 one beat: two would send every periodic task twice.
 """
 
+import logging
 import os
 from pathlib import Path
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yekuo.settings")
+
+logger = logging.getLogger(__name__)
 
 
 class Task(DjangoTask):
@@ -56,3 +59,26 @@ def _prepare_local_folders() -> None:
 @app.on_after_configure.connect
 def _on_after_configure(sender, **kwargs):
     _prepare_local_folders()
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Send ``task`` when the current transaction commits; never fail the caller.
+
+    The caller's change is already saved when this runs. If the broker is down, the
+    failure is logged and the periodic sweeps pick the work up once it is back, so a
+    person's request still succeeds.
+    """
+
+    def send():
+        try:
+            # One quick connection attempt: kombu's default retries would hold the
+            # person's request for seconds while the broker is down.
+            with task.app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+                task.apply_async(args=args, kwargs=kwargs, connection=connection, retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure: log it, the sweeps recover
+            logger.exception(
+                "could not enqueue %s%r; the periodic sweep will catch up", task.name, args
+            )
+
+    transaction.on_commit(send)
