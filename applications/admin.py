@@ -26,6 +26,7 @@ from .models import (
     AssignmentChange,
     Customer,
     Document,
+    KpiSnapshot,
     PostCompletionReview,
     StageTransition,
     TimeLimit,
@@ -436,4 +437,35 @@ class TimeLimitAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Without its row a clock has no limit at all; change the number instead.
+        return False
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(admin.ModelAdmin):
+    """The nightly figures behind the trend charts (read-only: the snapshot task owns them)."""
+
+    list_display = (
+        "day",
+        "scope",
+        "manager",
+        "department",
+        "active",
+        "finished",
+        "on_time",
+        "average_cycle_days",
+        "deviations_red",
+        "limits_exceeded",
+    )
+    list_filter = ("scope", "department")
+    date_hierarchy = "day"
+    list_select_related = ("manager", "department")
+    readonly_fields = [f.name for f in KpiSnapshot._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -475,3 +475,87 @@ class TimeLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_customer_class_display()} {self.get_clock_display()} {self.working_days}"
+
+
+class KpiScope(models.TextChoices):
+    MANAGER = "manager", _("Account manager")
+    DEPARTMENT = "department", _("Department")
+
+
+class KpiSnapshot(models.Model):
+    """One night's KPIs of one account manager or one department, for trend charts.
+
+    Written by ``applications.kpi.kpi_snapshot_take``, which defines every figure; taking
+    the snapshot again on the same day overwrites the row (one row per scope, key and day).
+    """
+
+    day = models.DateField(_("day"))
+    scope = models.CharField(_("scope"), max_length=12, choices=KpiScope.choices)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    active = models.PositiveIntegerField(_("active applications"))
+    finished = models.PositiveIntegerField(_("energized in the window"))
+    on_time = models.PositiveIntegerField(_("energized by the committed finish date"))
+    average_cycle_days = models.DecimalField(
+        _("average connection cycle (working days)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    average_utility_days = models.DecimalField(
+        _("average utility-side time (working days)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    deviations_red = models.PositiveIntegerField(_("open red deviations"))
+    deviations_amber = models.PositiveIntegerField(_("open amber deviations"))
+    deviations_info = models.PositiveIntegerField(_("open info deviations"))
+    limits_exceeded = models.PositiveIntegerField(_("applications past a time limit"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["scope", "day", "id"]
+        verbose_name = _("KPI snapshot")
+        verbose_name_plural = _("KPI snapshots")
+        constraints = [
+            # Key first, then day: the unique indexes also serve a trend query (one key,
+            # a range of days).
+            models.UniqueConstraint(
+                fields=["manager", "day"],
+                condition=models.Q(scope="manager"),
+                name="kpi_snapshot_manager_day",
+            ),
+            models.UniqueConstraint(
+                fields=["department", "day"],
+                condition=models.Q(scope="department"),
+                name="kpi_snapshot_department_day",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="manager", manager__isnull=False, department__isnull=True)
+                    | models.Q(scope="department", department__isnull=False, manager__isnull=True)
+                ),
+                name="kpi_snapshot_scope_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        key = self.manager_id if self.scope == KpiScope.MANAGER else self.department_id
+        return f"{self.day:%Y-%m-%d} {self.scope} {key}"

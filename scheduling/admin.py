@@ -9,7 +9,14 @@ from yekuo.domain import BusinessType, VoltageClass
 
 from . import cpm, selectors, services
 from .messages import describe_network_error
-from .models import ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
+from .models import (
+    ActivityTemplate,
+    CalendarOverride,
+    CalendarYear,
+    Deviation,
+    NetworkTemplate,
+    Proposal,
+)
 
 
 class ActivityTemplateInlineFormSet(forms.BaseInlineFormSet):
@@ -185,3 +192,46 @@ class CalendarOverrideAdmin(CalendarChangeMixin, admin.ModelAdmin):
 class CalendarYearAdmin(CalendarChangeMixin, admin.ModelAdmin):
     by_field = "confirmed_by"
     list_display = ("year", "source", "confirmed_by", "confirmed_at")
+
+
+class ProposalInline(admin.TabularInline):
+    model = Proposal
+    extra = 0
+    can_delete = False
+    fields = ("kind", "description_zh", "new_finish", "days_recovered", "status", "decided_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Deviation)
+class DeviationAdmin(admin.ModelAdmin):
+    """Deviations as the sweep found them (read-only: the sweep and the services own them)."""
+
+    list_display = (
+        "application",
+        "activity",
+        "severity",
+        "delay",
+        "department",
+        "status",
+        "detected_at",
+    )
+    list_filter = ("severity", "status", "department")
+    search_fields = ("application__number", "application__customer__name")
+    list_select_related = ("application", "application__customer", "activity", "department")
+    readonly_fields = [f.name for f in Deviation._meta.fields]
+    inlines = [ProposalInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

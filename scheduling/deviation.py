@@ -8,8 +8,9 @@ baseline (both measured against the planned duration Tp), the paper's four cases
 3. ``beyond_free_float``: Δ > FF, so the early start of successors slips by Δ - FF only;
 4. ``absorbed``: the free float absorbs the delay.
 
-Severity: ``red`` for cases 1 and 2 (the planned date moves), ``amber`` for case 3 (the
-successors move), ``info`` for case 4. :func:`analyse_delay` answers "what if this activity
+Severity: ``red`` when the planned date moves (case 2, and case 1 beyond the float the
+commitment leaves), ``amber`` when the successors move (case 3, and case 1 within that
+float), ``info`` for case 4. :func:`analyse_delay` answers "what if this activity
 took Δ days longer" by re-evaluating the compiled network (the numbers are measured, not
 derived); :func:`analyse_forecast` classifies every activity whose forecast finish is later
 than its baseline finish, with the §5 formulas on the baseline floats. Explanations come in
@@ -85,6 +86,19 @@ SEVERITY_OF_CASE = {
     CASE_ABSORBED: INFO,
 }
 _SEVERITY_RANK = {RED: 0, AMBER: 1, INFO: 2}
+
+
+def severity_of(case: str, delay: int, total_float: int) -> str:
+    """Return red when the commitment moves, amber when successors move, else info.
+
+    A critical activity of a network with a committed duration longer than its computed
+    one has that margin as total float: a delay within it lengthens the schedule but keeps
+    the commitment, so it is amber, not red.
+    """
+    if case == CASE_CRITICAL and delay <= total_float:
+        return AMBER
+    return SEVERITY_OF_CASE[case]
+
 
 # A meeting weekday recurs within a few weeks even across the Spring Festival; searching
 # further would only hide a calendar with no such weekday at all.
@@ -278,7 +292,7 @@ def analyse_delay(
         planned_duration=schedule.planned_duration,
         commitment_overrun=overrun,
         case=case,
-        severity=SEVERITY_OF_CASE[case],
+        severity=severity_of(case, delay, before.tf),
         affected=MappingProxyType(affected),
         department=spec.department,
         explanation_zh=zh,
@@ -336,8 +350,15 @@ class Deviation:
         }
 
 
-def analyse_forecast(baseline: Schedule, forecast: Schedule) -> list[Deviation]:
+def analyse_forecast(
+    baseline: Schedule, forecast: Schedule, *, causes_only: bool = False
+) -> list[Deviation]:
     """Return every activity whose forecast finish is after its baseline finish.
+
+    With ``causes_only``, an activity counts only for the delay it causes itself: the
+    delay it merely inherits from late predecessors (its forecast predecessors let it start
+    no earlier than that) is left to those predecessors, so one late activity gives one
+    deviation, not one for every activity after it.
 
     Red deviations come first, then amber, then info; within a severity, in baseline order.
     """
@@ -350,10 +371,16 @@ def analyse_forecast(baseline: Schedule, forecast: Schedule) -> list[Deviation]:
     for activity, planned in baseline.activities.items():
         now = forecast.activities[activity]
         delay = now.ef - planned.ef
+        if causes_only and delay > 0:
+            ready = max(
+                (forecast.activities[p.id].ef + p.lag for p in compiled.predecessors(activity)),
+                default=0,
+            )
+            delay -= min(delay, max(0, ready - planned.es))
         if delay <= 0:
             continue
         case = classify_delay(delay, planned.tf, planned.ff, planned.critical)
-        severity = SEVERITY_OF_CASE[case]
+        severity = severity_of(case, delay, planned.tf)
         total_slip = delay if case == CASE_CRITICAL else max(0, delay - planned.tf)
         successor_slip = max(0, delay - planned.ff)
         shown_overrun = overrun if severity == RED else 0

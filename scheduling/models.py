@@ -432,3 +432,126 @@ class ActivityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id} {self.kind} {self.day or self.days}"
+
+
+class Severity(models.TextChoices):
+    RED = "red", _("Red: the commitment moves")
+    AMBER = "amber", _("Amber: successors move")
+    INFO = "info", _("Info: absorbed by float")
+
+
+class Deviation(models.Model):
+    """A late activity found by the sweep (DESIGN §5): at most one open per activity.
+
+    The sweep upserts it while the delay lasts and resolves it when the delay disappears.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="deviations",
+    )
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="deviations"
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    detected_at = models.DateTimeField(_("detected at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    delay = models.IntegerField(_("delay Δ (working days)"))
+    total_float = models.IntegerField(_("total float"))
+    free_float = models.IntegerField(_("free float"))
+    critical = models.BooleanField(_("critical"))
+    total_slip = models.IntegerField(_("slip of the total duration"))
+    successor_slip = models.IntegerField(_("slip of the successors"))
+    commitment_overrun = models.IntegerField(_("commitment overrun"))
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    explanation_zh = models.TextField(_("explanation (Chinese)"))
+    explanation_en = models.TextField(_("explanation (English)"))
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        verbose_name = _("deviation")
+        verbose_name_plural = _("deviations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity"],
+                condition=~models.Q(status="resolved"),
+                name="one_open_deviation_per_activity",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "severity"])]
+
+    def __str__(self) -> str:
+        return self.explanation_zh
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.RESOLVED
+
+
+class Proposal(models.Model):
+    """A corrective measure the engine proposed for a deviation, with its what-if result."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    deviation = models.ForeignKey(
+        Deviation, verbose_name=_("deviation"), on_delete=models.PROTECT, related_name="proposals"
+    )
+    kind = models.CharField(_("kind"), max_length=20)
+    activities = models.JSONField(_("activities"), default=list)
+    description_zh = models.TextField(_("what to do (Chinese)"))
+    description_en = models.TextField(_("what to do (English)"))
+    new_finish = models.DateField(_("new finish"), null=True, blank=True)
+    days_recovered = models.IntegerField(_("days recovered"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.PROPOSED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        # Most days recovered first, on every database (PostgreSQL sorts NULL first).
+        ordering = ["deviation", models.F("days_recovered").desc(nulls_last=True), "id"]
+        verbose_name = _("corrective proposal")
+        verbose_name_plural = _("corrective proposals")
+
+    def __str__(self) -> str:
+        return self.description_zh

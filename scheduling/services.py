@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import cpm, selectors
-from .models import Activity, Baseline, CalendarOverride, CalendarYear
+from yekuo.domain import Clock
+from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+
+from . import cpm, deviation, selectors
+from .models import (
+    Activity,
+    Baseline,
+    CalendarOverride,
+    CalendarYear,
+    Deviation,
+    Proposal,
+    Severity,
+)
 from .selectors import CALENDAR_VERSION_KEY
 
 
@@ -91,14 +107,46 @@ def schedule_baseline_save(
 FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast_ff", "is_critical"]
 
 
-def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
-    """Recompute the forecast of an application from its progress; store it.
+def _compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
+    """Return the compiled network of these activities, shared by equal logic.
+
+    Applications copied from one template share their logic, so a sweep compiles each
+    template once; durations are passed to every evaluation separately.
+    """
+    key = tuple(
+        (
+            a.code,
+            a.tail,
+            a.head,
+            a.is_dummy,
+            repr(a.predecessors),
+            tuple(a.parallel_with),
+            a.kind,
+            a.meeting_weekday,
+            a.party,
+            a.shortest_duration,
+            a.name,
+            a.department_id,
+        )
+        for a in activities
+    )
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        compiled = _COMPILED[key] = cpm.load_network(selectors.network_data(activities))
+    return compiled
+
+
+_COMPILED: dict[tuple, cpm.CompiledNetwork] = {}
+
+
+def _forecast(application, activities: list[Activity], calendar, today: date):
+    """Return (baseline, forecast, day 0) of an application as of the end of ``today``.
 
     The as-of point is the end of ``today``: what is recorded up to today is fact, work
     not yet started can start on the next working day at the earliest.
     """
-    calendar = selectors.working_calendar()
-    activities = list(application.activities.all())
     day0 = calendar.project_day_zero(application.start_date)
     progress = selectors.activity_progress(activities, calendar=calendar, day0=day0)
     # Progress recorded up to a day is fact through that day, even when ``today`` is earlier
@@ -113,21 +161,533 @@ def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
         else 0
     )
     as_of = max(recorded, end_of_today)
-    compiled = cpm.load_network(selectors.network_data(activities))
-    schedule = compiled.forecast(as_of, progress, planned_duration=application.committed_duration)
+    compiled = _compiled_for(activities)
+    durations = {a.code: a.duration for a in activities if not a.is_dummy}
+    tp = application.committed_duration
+    baseline = compiled.evaluate(durations, planned_duration=tp)
+    forecast = compiled.forecast(as_of, progress, durations=durations, planned_duration=tp)
+    return baseline, forecast, day0
+
+
+def _apply_forecast(application, activities, forecast, calendar, day0) -> list[Activity]:
+    """Set the forecast fields in memory; return the activities whose values changed."""
+    changed = []
     for activity in activities:
         if activity.is_dummy:
             continue
-        times = schedule.activities[activity.code]
-        activity.forecast_start = calendar.offset_to_date(day0, times.es)
-        activity.forecast_finish = _finish_date(calendar, day0, times.es, times.ef)
-        activity.forecast_tf, activity.forecast_ff = times.tf, times.ff
-        activity.is_critical = times.critical
-    Activity.objects.bulk_update([a for a in activities if not a.is_dummy], FORECAST_FIELDS)
-    application.forecast_finish_date = calendar.offset_to_date(day0, max(0, schedule.finish - 1))
-    application.total_float = schedule.min_total_float
+        times = forecast.activities[activity.code]
+        values = (
+            calendar.offset_to_date(day0, times.es),
+            _finish_date(calendar, day0, times.es, times.ef),
+            times.tf,
+            times.ff,
+            times.critical,
+        )
+        if values != tuple(getattr(activity, f) for f in FORECAST_FIELDS):
+            for field_name, value in zip(FORECAST_FIELDS, values, strict=True):
+                setattr(activity, field_name, value)
+            changed.append(activity)
+    application.forecast_finish_date = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
+    application.total_float = forecast.min_total_float
+    return changed
+
+
+def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
+    """Recompute the forecast of an application from its progress; store it."""
+    calendar = selectors.working_calendar()
+    activities = list(application.activities.all())
+    _baseline, schedule, day0 = _forecast(application, activities, calendar, today)
+    changed = _apply_forecast(application, activities, schedule, calendar, day0)
+    Activity.objects.bulk_update(changed, FORECAST_FIELDS)
     type(application).objects.filter(pk=application.pk).update(
         forecast_finish_date=application.forecast_finish_date,
         total_float=application.total_float,
     )
     return schedule
+
+
+# --- The deviation sweep (DESIGN §5, §7) ---------------------------------------------------
+
+
+@dataclass
+class SweepStats:
+    """What one sweep (or one batch of it) did."""
+
+    applications: int = 0
+    opened: Counter = field(default_factory=Counter)
+    resolved: Counter = field(default_factory=Counter)
+    updated: int = 0
+    proposals: int = 0
+    notifications: int = 0
+
+    def add(self, other: SweepStats) -> None:
+        self.applications += other.applications
+        self.opened.update(other.opened)
+        self.resolved.update(other.resolved)
+        self.updated += other.updated
+        self.proposals += other.proposals
+        self.notifications += other.notifications
+
+    def as_dict(self) -> dict:
+        return {
+            "applications": self.applications,
+            "opened": dict(self.opened),
+            "resolved": dict(self.resolved),
+            "updated": self.updated,
+            "proposals": self.proposals,
+            "notifications": self.notifications,
+        }
+
+
+DEVIATION_FIELDS = [
+    "updated_at",
+    "delay",
+    "total_float",
+    "free_float",
+    "critical",
+    "total_slip",
+    "successor_slip",
+    "commitment_overrun",
+    "severity",
+    "explanation_zh",
+    "explanation_en",
+    "department",
+]
+
+
+@transaction.atomic
+def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = None) -> SweepStats:
+    """Forecast a batch of applications, upsert their deviations, check their time limits.
+
+    The batch is read in a constant number of queries (applications, activities, open
+    deviations, the suspension log) and written in bulk, so its cost grows with the rows,
+    not with round trips. Running it twice gives the same rows and no second notification.
+    """
+    from applications.models import WORK_STATES, Application
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    calendar = selectors.working_calendar()
+    stats = SweepStats()
+    applications = list(
+        Application.objects.filter(pk__in=application_ids, state__in=WORK_STATES)
+        .select_related("customer", "account_manager")
+        .order_by("pk")
+    )
+    if not applications:
+        return stats
+    ids = [a.pk for a in applications]
+    by_application: dict[int, list[Activity]] = defaultdict(list)
+    for activity in (
+        Activity.objects.filter(application_id__in=ids)
+        .select_related("department")
+        .order_by("application_id", "sort_order", "id")
+    ):
+        by_application[activity.application_id].append(activity)
+    open_deviations = {
+        d.activity_id: d
+        for d in Deviation.objects.filter(
+            application_id__in=ids,
+            status__in=[Deviation.Status.OPEN, Deviation.Status.ACKNOWLEDGED],
+        )
+    }
+    changed_activities: list[Activity] = []
+    new_deviations: list[Deviation] = []
+    updated_deviations: list[Deviation] = []
+    proposals_for: list[tuple[Deviation, list]] = []
+    red_alerts: list[tuple] = []
+    seen: set[int] = set()
+    for application in applications:
+        activities = by_application[application.pk]
+        baseline, forecast, day0 = _forecast(application, activities, calendar, today)
+        changed_activities += _apply_forecast(application, activities, forecast, calendar, day0)
+        by_code = {a.code: a for a in activities if a.code}
+
+        def weekday_of(offset, day0=day0):
+            return calendar.offset_to_date(day0, offset).weekday()
+
+        for found in deviation.analyse_forecast(baseline, forecast, causes_only=True):
+            activity = by_code[found.activity]
+            seen.add(activity.pk)
+            values = {
+                "updated_at": now,
+                "delay": found.delay,
+                "total_float": found.total_float,
+                "free_float": found.free_float,
+                "critical": found.critical,
+                "total_slip": found.total_duration_delay,
+                "successor_slip": found.successor_delay,
+                "commitment_overrun": found.commitment_overrun,
+                "severity": found.severity,
+                "explanation_zh": found.explanation_zh,
+                "explanation_en": found.explanation_en,
+                "department_id": activity.department_id,
+            }
+            existing = open_deviations.get(activity.pk)
+            if existing is None:
+                row = Deviation(
+                    application=application, activity=activity, detected_at=now, **values
+                )
+                new_deviations.append(row)
+                stats.opened[found.severity] += 1
+                if found.severity == Severity.RED:
+                    red_alerts.append((row, application, activity))
+            else:
+                before = (existing.delay, existing.severity)
+                if before == (found.delay, found.severity):
+                    continue
+                became_red = found.severity == Severity.RED and existing.severity != Severity.RED
+                for name, value in values.items():
+                    setattr(existing, name, value)
+                updated_deviations.append(existing)
+                stats.updated += 1
+                row = existing
+                if became_red:
+                    red_alerts.append((row, application, activity))
+            if found.severity in (Severity.RED, Severity.AMBER):
+                proposals_for.append(
+                    (
+                        row,
+                        deviation.propose_corrections(
+                            forecast,
+                            deviating=found.activity,
+                            meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
+                            weekday_of=weekday_of,
+                        ),
+                        (calendar, day0),
+                    )
+                )
+    gone = [d for activity_id, d in open_deviations.items() if activity_id not in seen]
+    for row in gone:
+        row.status = Deviation.Status.RESOLVED
+        row.resolved_at = now
+        row.updated_at = now
+        stats.resolved[row.severity] += 1
+
+    Activity.objects.bulk_update(changed_activities, FORECAST_FIELDS, batch_size=1000)
+    type(applications[0]).objects.bulk_update(
+        applications, ["forecast_finish_date", "total_float"], batch_size=1000
+    )
+    Deviation.objects.bulk_create(new_deviations)
+    Deviation.objects.bulk_update(updated_deviations, DEVIATION_FIELDS, batch_size=1000)
+    Deviation.objects.bulk_update(gone, ["status", "resolved_at", "updated_at"], batch_size=1000)
+    stats.proposals = _store_proposals(proposals_for)
+    stats.notifications = _notify_red(red_alerts)
+    stats.notifications += _check_time_limits(applications, by_application, calendar, today)
+    stats.applications = len(applications)
+    return stats
+
+
+def _store_proposals(proposals_for) -> int:
+    """Replace the open proposals of each deviation by the engine's current ones."""
+    if not proposals_for:
+        return 0
+    Proposal.objects.filter(
+        deviation__in=[row for row, _p, _c in proposals_for], status=Proposal.Status.PROPOSED
+    ).update(status=Proposal.Status.SUPERSEDED)
+    rows = []
+    for row, proposals, (calendar, day0) in proposals_for:
+        for item in proposals:
+            rows.append(
+                Proposal(
+                    deviation=row,
+                    kind=item.kind,
+                    activities=list(item.activities),
+                    description_zh=item.description_zh,
+                    description_en=item.description_en,
+                    new_finish=(
+                        calendar.offset_to_date(day0, max(0, item.new_finish - 1))
+                        if item.new_finish is not None
+                        else None
+                    ),
+                    days_recovered=item.days_recovered,
+                    detail={**dict(item.detail), "departments": list(item.departments)},
+                )
+            )
+    Proposal.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _notify_red(red_alerts) -> int:
+    """Tell the manager, the owning department and the supervisors about red deviations."""
+    if not red_alerts:
+        return 0
+    from accounts.selectors import department_staff, supervisors
+    from accounts.services import notification_send_many
+
+    bosses = list(supervisors())
+    staff = department_staff({activity.department_id for _r, _a, activity in red_alerts})
+    items = []
+    for row, application, activity in red_alerts:
+        recipients = [application.account_manager, *bosses, *staff.get(activity.department_id, [])]
+        text = _("%(number)s %(customer)s: %(explanation)s") % {
+            "number": application.number,
+            "customer": application.customer.name,
+            "explanation": row.explanation_zh,
+        }
+        for recipient in recipients:
+            if recipient is not None:
+                items.append((recipient, "deviation_red", application, text, f"red:{row.pk}"))
+    return notification_send_many(items)
+
+
+def _check_time_limits(applications, by_application, calendar, today) -> int:
+    """Warn at 80 % and alarm past 100 % of each time limit, each once per application."""
+    from accounts.selectors import supervisors
+    from accounts.services import notification_send_many
+    from applications.models import StageTransition, TimeLimit
+    from applications.selectors import suspension_periods
+
+    from .timelimits import ClockWork, clock_readings
+
+    limits: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in TimeLimit.objects.all():
+        limits[row.customer_class][row.clock] = row.working_days
+    log = defaultdict(list)
+    for row in StageTransition.objects.filter(
+        application__in=applications, transition__in=["suspend", "resume", "cancel"]
+    ).order_by("at", "id"):
+        log[row.application_id].append(row)
+    bosses = None
+    items = []
+    for application in applications:
+        work = [
+            ClockWork(clock=a.clock, start=a.actual_start, finish=a.actual_finish)
+            for a in by_application[application.pk]
+            if a.clock and a.party == "utility" and a.actual_start is not None
+        ]
+        readings = clock_readings(
+            work,
+            suspensions=suspension_periods(application, log[application.pk]),
+            as_of=today,
+            limits=limits[application.customer_class],
+            is_working_day=calendar.is_working_day,
+            clocks=Clock.values,
+        )
+        for reading in readings.values():
+            if reading.status not in ("warning", "exceeded"):
+                continue
+            if bosses is None:
+                bosses = list(supervisors())
+            label = (
+                Clock(reading.clock).label if reading.clock in Clock.values else _("Whole process")
+            )
+            if reading.status == "warning":
+                text = _("%(number)s: %(clock)s has used %(used)d of %(limit)d working days.")
+                recipients = [application.account_manager]
+            else:
+                text = _(
+                    "%(number)s: %(clock)s is past its limit: %(used)d of %(limit)d working days."
+                )
+                recipients = [application.account_manager, *bosses]
+            text = text % {
+                "number": application.number,
+                "clock": label,
+                "used": reading.used,
+                "limit": reading.limit,
+            }
+            key = f"limit:{application.pk}:{reading.clock}:{reading.status}"
+            for recipient in recipients:
+                if recipient is not None:
+                    items.append((recipient, f"limit_{reading.status}", application, text, key))
+    return notification_send_many(items) if items else 0
+
+
+def deviation_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepStats:
+    """Run the whole sweep in this process, batch by batch (the command's way)."""
+    from applications.models import WORK_STATES, Application
+
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
+    ids = list(
+        Application.objects.filter(state__in=WORK_STATES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    total = SweepStats()
+    for start in range(0, len(ids), batch_size):
+        total.add(deviation_sweep_batch(application_ids=ids[start : start + batch_size], now=now))
+    return total
+
+
+# --- Answering deviations -------------------------------------------------------------------
+
+
+def _deviation_for_update(deviation_id: int) -> Deviation:
+    try:
+        return (
+            Deviation.objects.select_for_update(of=("self",))
+            .select_related("application", "activity")
+            .get(pk=deviation_id)
+        )
+    except Deviation.DoesNotExist:
+        raise InvalidInput(
+            {"deviation": [_("There is no deviation %(id)s.") % {"id": deviation_id}]}
+        ) from None
+
+
+def _may_answer(user, deviation: Deviation) -> bool:
+    from applications import guards
+
+    if guards.manager_or_supervisor(deviation.application, user):
+        return True
+    return (
+        user.has_perm("accounts.record_department_progress")
+        and deviation.department_id is not None
+        and user.department_id == deviation.department_id
+    )
+
+
+@transaction.atomic
+def deviation_acknowledge(*, deviation_id: int, by, now: datetime | None = None) -> Deviation:
+    """Record that the person answerable has seen the deviation and is on it."""
+    row = _deviation_for_update(deviation_id)
+    if not _may_answer(by, row):
+        raise NotPermitted(_("You may not answer this deviation."))
+    if row.status != Deviation.Status.OPEN:
+        raise TransitionNotAllowed([_("Only an open deviation can be acknowledged.")])
+    row.status = Deviation.Status.ACKNOWLEDGED
+    row.acknowledged_by = by
+    row.acknowledged_at = now or timezone.now()
+    row.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    return row
+
+
+def _proposal_for_update(proposal_id: int) -> Proposal:
+    try:
+        return (
+            Proposal.objects.select_for_update(of=("self",))
+            .select_related("deviation", "deviation__application")
+            .get(pk=proposal_id)
+        )
+    except Proposal.DoesNotExist:
+        raise InvalidInput(
+            {"proposal": [_("There is no proposal %(id)s.") % {"id": proposal_id}]}
+        ) from None
+
+
+def _parallel_logic(activities: list[Activity], first: str, second: str) -> dict[str, dict]:
+    """Return the logic change that runs two directly linked activities side by side.
+
+    Activity on node: the later one takes the earlier one's predecessors instead of it.
+    Activity on arrow: the later arc starts from the earlier arc's tail, and a dummy from
+    the earlier arc's head keeps what followed the later one waiting for both — possible
+    only when the earlier arc is the only way into that event.
+    """
+    by_code = {a.code: a for a in activities if a.code}
+    a, b = by_code[first], by_code[second]
+    if a.tail is None:
+        earlier, later = (
+            (a, b)
+            if first in [p if isinstance(p, str) else p["id"] for p in b.predecessors]
+            else (b, a)
+        )
+        preds = [
+            p for p in later.predecessors if (p if isinstance(p, str) else p["id"]) != earlier.code
+        ]
+        return {later.code: {"predecessors": preds + list(earlier.predecessors)}}
+    earlier, later = (a, b) if a.head == b.tail else (b, a)
+    into = [x for x in activities if x.head == earlier.head]
+    if len(into) != 1:
+        raise InvalidInput(
+            {
+                "proposal": [
+                    _(
+                        "Running %(a)s and %(b)s in parallel needs the network redrawn: "
+                        "re-plan it in the administration."
+                    )
+                    % {"a": earlier, "b": later}
+                ]
+            }
+        )
+    return {
+        later.code: {"tail": earlier.tail},
+        "__dummy__": {"tail": earlier.head, "head": later.head},
+    }
+
+
+@transaction.atomic
+def proposal_accept(*, proposal_id: int, by, now: datetime | None = None):
+    """Accept a corrective proposal: a re-plan for shortening or running in parallel.
+
+    Catching the meeting and escalating are instructions to people: accepting records the
+    decision (and, for an escalation, tells the supervisors and the owning department).
+    """
+    from applications import guards
+    from applications import services as application_services
+
+    proposal = _proposal_for_update(proposal_id)
+    application = proposal.deviation.application
+    if not guards.is_supervisor(by):
+        raise NotPermitted(_("Only a supervisor accepts a corrective measure."))
+    if proposal.status != Proposal.Status.PROPOSED:
+        raise TransitionNotAllowed(
+            [_("This proposal is %(status)s already.") % {"status": proposal.get_status_display()}]
+        )
+    reason = _("Corrective measure accepted: %(what)s") % {"what": proposal.description_zh}
+    if proposal.kind == deviation.SHORTEN:
+        durations = proposal.detail.get("durations") or {}
+        application_services.application_replan(
+            application_id=application.pk,
+            durations={code: pair[1] for code, pair in durations.items()},
+            reason=reason,
+            by=by,
+        )
+    elif proposal.kind == deviation.PARALLEL:
+        activities = list(application.activities.all())
+        logic = _parallel_logic(activities, *proposal.activities[:2])
+        dummy = logic.pop("__dummy__", None)
+        if dummy is not None:
+            Activity.objects.create(
+                application=application,
+                code="",
+                is_dummy=True,
+                duration=0,
+                party="utility",
+                kind="normal",
+                sort_order=max(a.sort_order for a in activities) + 1,
+                **dummy,
+            )
+        application_services.application_replan(
+            application_id=application.pk, logic=logic, reason=reason, by=by
+        )
+    elif proposal.kind == deviation.ESCALATE:
+        from accounts.selectors import department_staff, supervisors
+        from accounts.services import notification_send_many
+
+        row = proposal.deviation
+        staff = department_staff([row.department_id]).get(row.department_id, [])
+        text = _("Escalated: %(number)s — %(what)s") % {
+            "number": application.number,
+            "what": row.explanation_zh,
+        }
+        notification_send_many(
+            [
+                (person, "escalation", application, text, f"escalate:{proposal.pk}")
+                for person in [*supervisors(), *staff]
+            ]
+        )
+    proposal.status = Proposal.Status.ACCEPTED
+    proposal.decided_by = by
+    proposal.decided_at = now or timezone.now()
+    proposal.save(update_fields=["status", "decided_by", "decided_at"])
+    return proposal
+
+
+@transaction.atomic
+def proposal_dismiss(*, proposal_id: int, reason: str, by, now: datetime | None = None):
+    """Dismiss a corrective proposal, saying why."""
+    proposal = _proposal_for_update(proposal_id)
+    if not _may_answer(by, proposal.deviation):
+        raise NotPermitted(_("You may not answer this deviation."))
+    if proposal.status != Proposal.Status.PROPOSED:
+        raise TransitionNotAllowed(
+            [_("This proposal is %(status)s already.") % {"status": proposal.get_status_display()}]
+        )
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": [_("Say why the proposal is dismissed.")]})
+    proposal.status = Proposal.Status.DISMISSED
+    proposal.reason = reason.strip()
+    proposal.decided_by = by
+    proposal.decided_at = now or timezone.now()
+    proposal.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    return proposal

@@ -10,6 +10,7 @@ hardening and refuses to start without ``SECRET_KEY``.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -158,7 +159,13 @@ BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task not acknowledged within the visibility timeout is delivered again; every
+    # retry backoff (at most 300 s) stays well below it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 4,
+        "socket_timeout": 10,
+    }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -198,12 +205,30 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 4
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The deviation sweep: how often, and how many applications one task forecasts (a batch
+# of 500 holds about 8,000 activity rows, a few MB, and finishes in well under a minute).
+SWEEP_INTERVAL_MINUTES = env.int("SWEEP_INTERVAL_MINUTES", default=10)
+SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "yekuo.tasks.heartbeat",
         "schedule": env.int("HEARTBEAT_SECONDS", default=60),
+    },
+    "deviation-sweep": {
+        "task": "scheduling.tasks.sweep_deviations",
+        "schedule": SWEEP_INTERVAL_MINUTES * 60,
+    },
+    "assign-unassigned": {
+        "task": "accounts.tasks.assign_unassigned",
+        "schedule": 60,
+    },
+    "kpi-snapshot": {
+        "task": "applications.tasks.snapshot_kpis",
+        # Before midnight, so the snapshot is labelled with the day it describes.
+        "schedule": crontab(hour=23, minute=45),
     },
 }
 

@@ -139,7 +139,13 @@ def test_planned_duration_with_slack_reports_the_overrun_separately():
     within = analyse_delay(compiled, "S", 1)
     beyond = analyse_delay(compiled, "S", 4)
 
-    assert (within.severity, within.total_duration_delay, within.commitment_overrun) == (RED, 1, 0)
+    # Within the margin the commitment leaves, the schedule slips but the date holds: amber.
+    assert (within.severity, within.total_duration_delay, within.commitment_overrun) == (
+        AMBER,
+        1,
+        0,
+    )
+    assert beyond.severity == RED
     assert within.explanation_zh == "受理用户申请拖延1天，是关键工作，总工期推迟1天"
     assert (beyond.new_duration, beyond.planned_duration, beyond.commitment_overrun) == (11, 9, 2)
     assert (
@@ -476,3 +482,28 @@ def test_proposals_serialise():
         "departments": [],
         "detail": {},
     }
+
+
+def test_causes_only_reports_the_late_activity_not_everything_after_it():
+    compiled = load_network(
+        {
+            "activities": [
+                {"id": "A", "duration": 2, "predecessors": [], "name": "现场勘查"},
+                {"id": "B", "duration": 3, "predecessors": ["A"], "name": "方案设计"},
+                {"id": "C", "duration": 1, "predecessors": ["B"], "name": "方案答复"},
+                {"id": "D", "duration": 1, "predecessors": [], "name": "资料收集"},
+            ]
+        }
+    )
+    baseline = compiled.evaluate()
+    # A took 4 days instead of 2; D, with 5 days of float, is not started by day 3.
+    forecast = compiled.forecast(
+        4, {"A": Progress(actual_start=0, actual_finish=4)}, planned_duration=baseline.duration
+    )
+    everything = analyse_forecast(baseline, forecast)
+    causes = analyse_forecast(baseline, forecast, causes_only=True)
+    assert [(d.activity, d.delay) for d in everything] == [("A", 2), ("B", 2), ("C", 2), ("D", 4)]
+    assert [(d.activity, d.delay, d.severity) for d in causes] == [
+        ("A", 2, "red"),
+        ("D", 4, "info"),
+    ]

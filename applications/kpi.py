@@ -1,0 +1,355 @@
+"""KPIs per account manager and per department (DESIGN §6), snapshotted nightly for trends.
+
+Fetch, compute, persist: ``kpi_figures`` reads and computes, ``kpi_snapshot_take`` stores
+one ``KpiSnapshot`` row per active account manager and per active department, and
+``kpi_trend`` reads the rows back for a chart.
+
+The figures of a snapshot taken for day D (local time):
+
+- ``active``: applications in an active state (``ACTIVE_STATES``, suspended included)
+  when the snapshot is taken. Like the deviations, this is the state of the moment: a
+  snapshot cannot be re-taken for a past day and give that day's active count.
+- ``finished``: applications energized within the window, the ``WINDOW_DAYS`` calendar
+  days ending on D (D - 29 to D, both included), by the local date of ``energized_at``,
+  whatever their state now (energized or closed). Energization is the end of the
+  connection cycle; closing only files the post-completion review.
+- ``on_time``: of those, the ones energized on or before their ``committed_finish_date``.
+- ``average_cycle_days``: the mean, over the finished ones, of the working days from
+  ``start_date`` to the energization date, both counted (customer-side and suspended time
+  included: the cycle the customer saw). An application energized on its committed
+  finish date has a cycle of exactly its ``committed_duration``.
+- ``average_utility_days``: the mean of the whole-process clock's "used" working days of
+  the finished ones (utility-side time only, as ``application_time_limits`` counts it).
+  Both averages weigh every application the same and are empty (None) when nothing was
+  finished: a gap in the chart, not a zero.
+- ``deviations_red`` / ``_amber`` / ``_info``: deviations not resolved (open or
+  acknowledged) now, by severity.
+- ``limits_exceeded``: active and finished-in-window applications with any clock, the
+  whole process included, past its limit: an active one as of D, a finished one as of its
+  energization.
+
+Scope: a manager's applications are those they hold (``account_manager``); a
+department's are those with at least one activity the department owns; a manager's
+deviations are those on their applications, a department's those it owns
+(``Deviation.department``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Department, User
+from scheduling.models import Activity, Deviation, Severity
+from scheduling.selectors import working_calendar
+from scheduling.timelimits import ClockReading, ClockWork, clock_readings
+from yekuo.domain import Clock, Party
+from yekuo.errors import InvalidInput
+
+from .models import (
+    ACTIVE_STATES,
+    Application,
+    KpiScope,
+    KpiSnapshot,
+    StageTransition,
+    TimeLimit,
+)
+from .selectors import suspension_periods
+
+WINDOW_DAYS = 30
+# Applications whose activities and suspensions are loaded at once: about 17 activity
+# rows each, so a chunk holds some 8,500 small tuples.
+CHUNK_SIZE = 500
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass
+class KpiFigures:
+    """The figures of one manager or one department, as they are summed up."""
+
+    active: int = 0
+    finished: int = 0
+    on_time: int = 0
+    cycle_days_total: int = 0
+    utility_days_total: int = 0
+    deviations: dict[str, int] = field(default_factory=dict)
+    limits_exceeded: int = 0
+
+    def as_fields(self) -> dict:
+        """Return the figures as ``KpiSnapshot`` field values."""
+        return {
+            "active": self.active,
+            "finished": self.finished,
+            "on_time": self.on_time,
+            "average_cycle_days": _mean(self.cycle_days_total, self.finished),
+            "average_utility_days": _mean(self.utility_days_total, self.finished),
+            "deviations_red": self.deviations.get(Severity.RED, 0),
+            "deviations_amber": self.deviations.get(Severity.AMBER, 0),
+            "deviations_info": self.deviations.get(Severity.INFO, 0),
+            "limits_exceeded": self.limits_exceeded,
+        }
+
+
+def _mean(total: int, count: int) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class _Application:
+    """What the KPIs need of one application, loaded in bulk."""
+
+    pk: int
+    manager_id: int | None
+    customer_class: str
+    state: str
+    start_date: date
+    committed_finish_date: date
+    energized_on: date | None
+    departments: set[int] = field(default_factory=set)
+    work: list[ClockWork] = field(default_factory=list)
+    log: list[StageTransition] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+def _window(day: date) -> tuple[date, datetime, datetime]:
+    """Return the window ending on ``day``: its first day, and as [first instant, instant
+    after the last) for a query on ``energized_at``."""
+    zone = timezone.get_current_timezone()
+    first = day - timedelta(days=WINDOW_DAYS - 1)
+    return (
+        first,
+        datetime.combine(first, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for position in range(0, len(items), size):
+        yield items[position : position + size]
+
+
+def _load(applications: dict[int, _Application]) -> None:
+    """Fill in the departments, clock work and suspension log: two queries per chunk."""
+    ids = list(applications)
+    for chunk in _chunks(ids, CHUNK_SIZE):
+        activities = Activity.objects.filter(application_id__in=chunk, is_dummy=False).filter(
+            Q(department__isnull=False) | Q(actual_start__isnull=False)
+        )
+        for application_id, department_id, clock, party, start, finish in activities.values_list(
+            "application_id", "department_id", "clock", "party", "actual_start", "actual_finish"
+        ):
+            application = applications[application_id]
+            if department_id is not None:
+                application.departments.add(department_id)
+            if clock and party == Party.UTILITY and start is not None:
+                application.work.append(ClockWork(clock=clock, start=start, finish=finish))
+        log = (
+            StageTransition.objects.filter(
+                application_id__in=chunk, transition__in=["suspend", "resume", "cancel"]
+            )
+            .order_by("application_id", "at", "id")
+            .only("application_id", "transition", "at")
+        )
+        for row in log:
+            applications[row.application_id].log.append(row)
+
+
+def _readings(
+    application: _Application, *, today: date, limits: dict[str, dict[str, int]], calendar
+) -> dict[str, ClockReading]:
+    end = today
+    if application.energized_on is not None:
+        end = min(today, application.energized_on)
+    return clock_readings(
+        application.work,
+        suspensions=suspension_periods(application, application.log),
+        as_of=end,
+        limits=limits.get(application.customer_class, {}),
+        is_working_day=calendar.is_working_day,
+        clocks=Clock.values,
+    )
+
+
+def _time_limits_by_class() -> dict[str, dict[str, int]]:
+    limits: dict[str, dict[str, int]] = defaultdict(dict)
+    for customer_class, clock, days in TimeLimit.objects.values_list(
+        "customer_class", "clock", "working_days"
+    ):
+        limits[customer_class][clock] = days
+    return limits
+
+
+def _applications(queryset: QuerySet[Application]) -> dict[int, _Application]:
+    rows = queryset.order_by("pk").values_list(
+        "pk",
+        "account_manager_id",
+        "customer_class",
+        "state",
+        "start_date",
+        "committed_finish_date",
+        "energized_at",
+    )
+    return {
+        row[0]: _Application(
+            *row[:6], energized_on=timezone.localdate(row[6]) if row[6] is not None else None
+        )
+        for row in rows
+    }
+
+
+def application_time_limits_many(
+    application_ids: Iterable[int], *, today: date
+) -> dict[int, dict[str, ClockReading]]:
+    """Return ``application_time_limits`` of many applications in a constant number of queries.
+
+    The same readings, application id → clock → reading: 1 query for the applications,
+    1 for the limits, 2 per ``CHUNK_SIZE`` applications (activities, the suspension log),
+    and the calendar's (none while it is cached).
+    """
+    applications = _applications(Application.objects.filter(pk__in=list(application_ids)))
+    _load(applications)
+    limits = _time_limits_by_class()
+    calendar = working_calendar()
+    return {
+        pk: _readings(application, today=today, limits=limits, calendar=calendar)
+        for pk, application in applications.items()
+    }
+
+
+def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
+    """Return the figures of every manager and department with any, keyed (scope, id).
+
+    Queries, whatever the number of applications: 1 for the active and finished-in-window
+    applications, 2 per ``CHUNK_SIZE`` of them (their activities and suspension log), 1 for
+    the time limits, 2 for the deviations (counted by the database), and the calendar's
+    (none while it is cached). The Python work and the rows read grow with the active and
+    finished applications (about 17 small activity tuples each): the clocks and the
+    working-day cycle need the calendar, which the database does not have.
+    """
+    first_day, window_start, window_end = _window(day)
+    in_window = Q(energized_at__gte=window_start, energized_at__lt=window_end)
+    applications = _applications(Application.objects.filter(Q(state__in=ACTIVE_STATES) | in_window))
+    _load(applications)
+    limits = _time_limits_by_class()
+    calendar = working_calendar()
+    figures: dict[tuple[str, int], KpiFigures] = defaultdict(KpiFigures)
+
+    for application in applications.values():
+        finished = (
+            application.energized_on is not None and first_day <= application.energized_on <= day
+        )
+        if not (application.is_active or finished):
+            # Energized after ``day``: a snapshot taken for a past day.
+            continue
+        readings = _readings(application, today=day, limits=limits, calendar=calendar)
+        exceeded = any(reading.status == "exceeded" for reading in readings.values())
+        keys = [(KpiScope.DEPARTMENT, pk) for pk in application.departments]
+        if application.manager_id is not None:
+            keys.append((KpiScope.MANAGER, application.manager_id))
+        for key in keys:
+            kpi = figures[key]
+            kpi.active += int(application.is_active)
+            kpi.limits_exceeded += int(exceeded)
+            if finished:
+                kpi.finished += 1
+                kpi.on_time += int(application.energized_on <= application.committed_finish_date)
+                kpi.cycle_days_total += (
+                    calendar.date_to_offset(application.start_date, application.energized_on) + 1
+                )
+                kpi.utility_days_total += readings["whole_process"].used
+
+    open_deviations = Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
+    by_severity = {
+        severity: Count("pk", filter=Q(severity=severity)) for severity in Severity.values
+    }
+    for scope, column in (
+        (KpiScope.MANAGER, "application__account_manager"),
+        (KpiScope.DEPARTMENT, "department"),
+    ):
+        rows = (
+            open_deviations.filter(**{f"{column}__isnull": False})
+            .values(column)
+            .annotate(**by_severity)
+            .order_by()
+        )
+        for row in rows:
+            figures[(scope, row[column])].deviations = {
+                severity: row[severity] for severity in Severity.values
+            }
+    return dict(figures)
+
+
+def kpi_snapshot_take(*, day: date | None = None) -> int:
+    """Store the KPI snapshot of ``day`` (today) for every active manager and department.
+
+    Idempotent: a row per (scope, key, day) is updated in place, so taking the snapshot
+    again the same day leaves the same rows with the newest figures. Return the number of
+    rows written.
+
+    Costs: the queries of ``kpi_figures`` (a constant number plus 2 per ``CHUNK_SIZE``
+    active and finished applications), 2 for the managers and departments, then one
+    ``update_or_create`` (a locking read, then an update or an insert, in a savepoint) per
+    manager and per department: the writes grow with the people and departments, never
+    with the applications.
+    """
+    day = day or timezone.localdate()
+    managers = list(
+        User.objects.filter(is_active=True, account_manager__is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    departments = list(
+        Department.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    )
+    figures = kpi_figures(day=day)
+    keys = [(KpiScope.MANAGER, pk) for pk in managers] + [
+        (KpiScope.DEPARTMENT, pk) for pk in departments
+    ]
+    # One transaction: a chart never shows half a night's snapshot.
+    with transaction.atomic():
+        for scope, pk in keys:
+            key = {"manager_id": pk} if scope == KpiScope.MANAGER else {"department_id": pk}
+            KpiSnapshot.objects.update_or_create(
+                day=day,
+                scope=scope,
+                **key,
+                defaults=figures.get((scope, pk), KpiFigures()).as_fields(),
+            )
+    return len(keys)
+
+
+def kpi_trend(
+    *, scope: str, key: int, days: int = 90, today: date | None = None
+) -> QuerySet[KpiSnapshot]:
+    """Return the snapshots of one manager (``key``: user id) or one department
+    (``key``: department id) over the ``days`` days ending today, oldest first."""
+    if scope not in KpiScope.values:
+        raise InvalidInput(
+            {
+                "scope": _("Choose a scope from: %(choices)s.")
+                % {"choices": ", ".join(KpiScope.values)}
+            }
+        )
+    if days < 1:
+        raise InvalidInput({"days": _("Ask for at least one day.")})
+    today = today or timezone.localdate()
+    column = "manager_id" if scope == KpiScope.MANAGER else "department_id"
+    return KpiSnapshot.objects.filter(
+        scope=scope,
+        day__gt=today - timedelta(days=days),
+        day__lte=today,
+        **{column: key},
+    ).order_by("day")

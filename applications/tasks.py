@@ -1,0 +1,17 @@
+"""Background work of the applications app: the nightly KPI snapshot."""
+
+from celery import shared_task
+
+
+@shared_task(name="applications.tasks.snapshot_kpis")
+def snapshot_kpis(day: str | None = None) -> int:
+    """Store the KPI snapshot of ``day`` (ISO date; today when absent); return the rows.
+
+    Safe to run twice: the snapshot of a day is one row per manager and department,
+    updated in place.
+    """
+    from datetime import date
+
+    from applications.kpi import kpi_snapshot_take
+
+    return kpi_snapshot_take(day=date.fromisoformat(day) if day else None)

@@ -1,0 +1,252 @@
+"""The deviation sweep: deviations upserted once, proposals stored, people told once."""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import Notification
+from accounts.roles import Role
+from applications import services
+from applications.models import WORK_STATES, Application
+from scheduling import services as schedule_services
+from scheduling.models import Activity, Deviation, Proposal
+from tests.conftest import need_service
+from tests.factories import UserFactory, make_application
+from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY0 = date(2026, 3, 2)  # a Monday
+
+
+def at(day: date) -> datetime:
+    return datetime.combine(day, time(18), tzinfo=SHANGHAI)
+
+
+def sweep(application, day):
+    return schedule_services.deviation_sweep_batch(application_ids=[application.pk], now=at(day))
+
+
+def activity(application, code) -> Activity:
+    return Activity.objects.get(application=application, code=code)
+
+
+@pytest.fixture
+def application(supervisor, manager):
+    return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
+
+
+@pytest.fixture
+def marketing_staff():
+    return UserFactory(username="yx-staff", role=Role.DEPARTMENT_STAFF, department_code="marketing")
+
+
+def _late_start(application, manager, remaining=3):
+    a = activity(application, "A")
+    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+    services.activity_set_remaining(activity_id=a.pk, remaining=remaining, by=manager, today=DAY0)
+    return a
+
+
+def test_a_late_critical_activity_opens_one_red_deviation(
+    application, manager, supervisor, marketing_staff
+):
+    a = _late_start(application, manager)
+    stats = sweep(application, DAY0)
+
+    row = Deviation.objects.get()
+    # A (1 day, critical) needs 3 more days from the end of day 0: it finishes on day 4
+    # instead of day 1. Tp = Tc + 1, so the commitment leaves 1 day of float.
+    assert (row.activity, row.delay, row.total_float, row.free_float) == (a, 3, 1, 0)
+    assert (row.critical, row.total_slip, row.successor_slip, row.commitment_overrun) == (
+        True,
+        3,
+        3,
+        2,
+    )
+    assert (row.severity, row.status, row.department.code) == ("red", "open", "marketing")
+    assert row.explanation_zh == "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
+    assert stats.opened == {"red": 1}
+    notified = set(
+        Notification.objects.filter(kind="deviation_red").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert notified == {manager.username, supervisor.username, marketing_staff.username}
+    proposals = list(Proposal.objects.filter(deviation=row).values_list("kind", "days_recovered"))
+    # Cutting the later critical work to its shortest durations wins back 6 days.
+    assert proposals[0] == ("shorten", 6)
+    assert ("escalate", None) in proposals
+
+
+def test_sweeping_twice_changes_nothing_and_notifies_once(application, manager):
+    _late_start(application, manager)
+    sweep(application, DAY0)
+    before = (
+        list(Deviation.objects.values_list("pk", "delay", "severity", "status")),
+        Notification.objects.count(),
+        Proposal.objects.filter(status="proposed").count(),
+    )
+    stats = sweep(application, DAY0)
+    after = (
+        list(Deviation.objects.values_list("pk", "delay", "severity", "status")),
+        Notification.objects.count(),
+        Proposal.objects.filter(status="proposed").count(),
+    )
+    assert before == after
+    assert (stats.opened, stats.updated, stats.notifications) == ({}, 0, 0)
+
+
+def test_the_deviation_resolves_itself_when_the_delay_disappears(application, manager):
+    a = _late_start(application, manager)
+    sweep(application, DAY0)
+    services.activity_set_remaining(activity_id=a.pk, remaining=0, by=manager, today=DAY0)
+    stats = sweep(application, DAY0)
+    row = Deviation.objects.get()
+    assert (row.status, row.resolved_at) == ("resolved", at(DAY0))
+    assert stats.resolved == {"red": 1}
+
+
+def test_a_delay_absorbed_by_free_float_is_info(supervisor, manager):
+    lv = make_application(
+        by=supervisor,
+        manager=manager,
+        customer_class="lv_non_residential",
+        voltage_class="0.4kV",
+        accepted_on=DAY0,
+    )
+    day = DAY0
+    for code in "ABC":
+        a = activity(lv, code)
+        services.activity_record_start(activity_id=a.pk, on=day, by=manager, today=day)
+        services.activity_record_finish(activity_id=a.pk, on=day, by=manager, today=day)
+        day = date(2026, 3, day.day + 1)
+    today = date(2026, 3, 5)
+    for code in "DE":
+        services.activity_record_start(
+            activity_id=activity(lv, code).pk, on=today, by=manager, today=today
+        )
+    # The meter box (2 days, 3 days of float beside the customer's 5-day works) needs 4 more.
+    services.activity_set_remaining(
+        activity_id=activity(lv, "E").pk, remaining=4, by=manager, today=today
+    )
+    sweep(lv, today)
+    row = Deviation.objects.get()
+    assert (row.activity.code, row.delay, row.total_float, row.free_float, row.severity) == (
+        "E",
+        3,
+        5,
+        3,
+        "info",
+    )
+    assert not Notification.objects.filter(kind="deviation_red").exists()
+    assert not Proposal.objects.exists()
+
+
+def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, manager, supervisor):
+    # The plan-reply clock (15 working days) keeps running while A stays open.
+    a = activity(application, "A")
+    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+    # 2-17 March is 12 working days: 80 % of the limit.
+    sweep(application, date(2026, 3, 17))
+    sweep(application, date(2026, 3, 17))
+    warnings = Notification.objects.filter(kind="limit_warning")
+    assert [(n.recipient, n.dedupe_key) for n in warnings] == [
+        (manager, f"limit:{application.pk}:plan_reply:warning")
+    ]
+    assert warnings.get().text.endswith("已用 12 / 15 个工作日。")
+    sweep(application, date(2026, 3, 23))
+    sweep(application, date(2026, 3, 24))
+    alarms = Notification.objects.filter(kind="limit_exceeded")
+    assert sorted(n.recipient.username for n in alarms) == sorted(
+        [manager.username, supervisor.username]
+    )
+    assert Notification.objects.filter(kind="limit_warning").count() == 1
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_a_batch_costs_the_same_number_of_queries_whatever_its_size(
+    count, django_assert_max_num_queries
+):
+    # SQLite splits a bulk insert by its bound-parameter limit; PostgreSQL, the production
+    # database, sends each in one statement, which is what this pins.
+    need_service("PostgreSQL", connection.vendor == "postgresql", "bulk writes in one statement")
+    call_command("seed_demo", applications=count, seed=7, today=date(2026, 11, 25), verbosity=0)
+    ids = list(Application.objects.filter(state__in=WORK_STATES).values_list("pk", flat=True))
+    assert ids
+    now = at(date(2026, 11, 25))
+    with django_assert_max_num_queries(18):
+        schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
+    with django_assert_max_num_queries(18):
+        schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
+
+
+def test_scan_deviations_prints_its_summary(application, manager, capsys):
+    _late_start(application, manager)
+    call_command("scan_deviations")
+    out = capsys.readouterr().out
+    assert "applications scanned: 1" in out
+    assert "deviations opened: red 1, amber 0, info 0" in out
+    assert "elapsed:" in out
+
+
+def _red_deviation(application, manager):
+    _late_start(application, manager)
+    sweep(application, DAY0)
+    return Deviation.objects.get()
+
+
+def test_accepting_a_shortening_re_plans_the_later_critical_work(application, manager, supervisor):
+    from scheduling.services import proposal_accept
+
+    row = _red_deviation(application, manager)
+    shorten = row.proposals.filter(kind="shorten").first()
+    with pytest.raises(NotPermitted):
+        proposal_accept(proposal_id=shorten.pk, by=manager)
+    proposal_accept(proposal_id=shorten.pk, by=supervisor)
+    shorten.refresh_from_db()
+    assert (shorten.status, shorten.decided_by) == ("accepted", supervisor)
+    baseline = application.baselines.order_by("-version").first()
+    assert baseline.version == 2 and baseline.reason.startswith("已采纳纠偏措施：")
+    assert activity(application, "F").duration == 2  # cut to its shortest duration
+    with pytest.raises(TransitionNotAllowed):
+        proposal_accept(proposal_id=shorten.pk, by=supervisor)
+
+
+def test_accepting_a_parallel_run_redraws_the_arrow_network(application, manager, supervisor):
+    from scheduling.services import proposal_accept
+
+    row = _red_deviation(application, manager)
+    parallel = {tuple(p.activities): p for p in row.proposals.filter(kind="parallel")}
+    assert set(parallel) == {("D", "E"), ("L", "O")}
+    # L ends at event 14, where N and the fees' dummy also arrive: no simple redraw.
+    with pytest.raises(InvalidInput) as exc:
+        proposal_accept(proposal_id=parallel["L", "O"].pk, by=supervisor)
+    assert "需要重绘网络图" in exc.value.errors["proposal"][0]
+    assert parallel["L", "O"].status == "proposed"
+    proposal_accept(proposal_id=parallel["D", "E"].pk, by=supervisor)
+    e = activity(application, "E")
+    assert (e.tail, e.head) == (4, 6)  # from D's tail, beside D
+    dummy = Activity.objects.get(application=application, is_dummy=True, tail=5)
+    assert dummy.head == 6
+    assert application.baselines.order_by("-version").first().duration == 50
+
+
+def test_dismissing_needs_a_reason(application, manager):
+    from scheduling.services import deviation_acknowledge, proposal_dismiss
+
+    row = _red_deviation(application, manager)
+    proposal = row.proposals.first()
+    with pytest.raises(InvalidInput) as exc:
+        proposal_dismiss(proposal_id=proposal.pk, reason=" ", by=manager)
+    assert exc.value.errors == {"reason": ["请说明不采纳的理由。"]}
+    proposal_dismiss(proposal_id=proposal.pk, reason="客户已承诺加快施工", by=manager)
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.reason) == ("dismissed", "客户已承诺加快施工")
+    deviation_acknowledge(deviation_id=row.pk, by=manager)
+    row.refresh_from_db()
+    assert (row.status, row.acknowledged_by) == ("acknowledged", manager)

@@ -1,0 +1,37 @@
+"""The sweep through the real broker and a real worker: beat's task fans out into batches."""
+
+import time
+from datetime import date
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
+
+from applications import services
+from scheduling.models import Activity, Deviation
+from scheduling.tasks import sweep_deviations
+from tests.conftest import load_reference_data
+from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
+from yekuo.celery import app
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_periodic_sweep_runs_its_batches_on_a_worker(settings):
+    load_reference_data()
+    settings.SWEEP_BATCH_SIZE = 1  # two applications: two batch tasks
+    supervisor = UserFactory(username="sup-w", role="supervisor")
+    manager = AccountManagerProfileFactory(user__username="mgr-w").user
+    late = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 2))
+    on_time = make_application(by=supervisor, manager=manager, accepted_on=timezone.localdate())
+    a = Activity.objects.get(application=late, code="A")
+    services.activity_record_start(activity_id=a.pk, on=date(2026, 3, 2), by=manager)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        assert sweep_deviations.delay().get(timeout=30) == 2
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not Deviation.objects.exists():
+            time.sleep(0.2)
+    # A, started on 2 March and never finished, holds up everything after it.
+    row = Deviation.objects.get(application=late)
+    assert (row.activity.code, row.severity, row.status) == ("A", "red", "open")
+    assert not Deviation.objects.filter(application=on_time).exists()
