@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import VoltageClass
 
 from .models import (
@@ -108,35 +109,17 @@ class AccountManagerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
+class LoginAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "username", "succeeded", "ip_address")
     list_filter = ("succeeded",)
     search_fields = ("username", "ip_address")
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "recipient", "kind", "application", "is_read")
     list_filter = ("kind", "is_read")
     search_fields = ("recipient__username", "text")
     list_select_related = ("recipient", "application")
     readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

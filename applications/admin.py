@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scheduling.models import Activity, Baseline
+from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import WHOLE_PROCESS, Clock
 from yekuo.errors import DomainError, InvalidInput
 
@@ -33,20 +34,11 @@ from .models import (
 )
 
 
-class ReadOnlyInlineMixin:
+class ReadOnlyInlineMixin(ReadOnlyAdminMixin):
     """An append-only record shown under its application: no add, no change, no delete."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StageTransitionInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -406,7 +398,9 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageTransition)
-class StageTransitionAdmin(admin.ModelAdmin):
+class StageTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The log is append-only: written by the transition service, never edited."""
+
     list_display = ("at", "application_number", "transition", "from_state", "to_state", "by")
     list_filter = ("transition", "to_state")
     list_select_related = ("application", "by")
@@ -417,16 +411,6 @@ class StageTransitionAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("application"), ordering="application__number")
     def application_number(self, obj):
         return obj.application.number
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The log is append-only: written by the transition service, never edited.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TimeLimit)
@@ -441,7 +425,7 @@ class TimeLimitAdmin(admin.ModelAdmin):
 
 
 @admin.register(KpiSnapshot)
-class KpiSnapshotAdmin(admin.ModelAdmin):
+class KpiSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The nightly figures behind the trend charts (read-only: the snapshot task owns them)."""
 
     list_display = (
@@ -460,12 +444,3 @@ class KpiSnapshotAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
     list_select_related = ("manager", "department")
     readonly_fields = [f.name for f in KpiSnapshot._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import BusinessType, VoltageClass
 
 from . import cpm, selectors, services
@@ -194,22 +195,16 @@ class CalendarYearAdmin(CalendarChangeMixin, admin.ModelAdmin):
     list_display = ("year", "source", "confirmed_by", "confirmed_at")
 
 
-class ProposalInline(admin.TabularInline):
+class ProposalInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Proposal
     extra = 0
     can_delete = False
     fields = ("kind", "description_zh", "new_finish", "days_recovered", "status", "decided_by")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Deviation)
-class DeviationAdmin(admin.ModelAdmin):
+class DeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Deviations as the sweep found them (read-only: the sweep and the services own them)."""
 
     list_display = (
@@ -226,12 +221,3 @@ class DeviationAdmin(admin.ModelAdmin):
     list_select_related = ("application", "application__customer", "activity", "department")
     readonly_fields = [f.name for f in Deviation._meta.fields]
     inlines = [ProposalInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
