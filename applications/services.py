@@ -20,6 +20,8 @@ from django_fsm import ConcurrentTransition
 from accounts.models import AccountManagerProfile, Region, User
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
+from scheduling.cpm import NetworkError
+from scheduling.messages import describe_network_error
 from scheduling.models import Activity, ActivityEvent, Baseline
 from yekuo.celery import enqueue_on_commit
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
@@ -768,13 +770,8 @@ def application_replan(
         raise InvalidInput(errors)
     try:
         schedule_selectors.compile_activities(activities)
-    except Exception as exc:  # noqa: BLE001 - the engine's NetworkError, shown to the person
-        from scheduling.cpm import NetworkError
-        from scheduling.messages import describe_network_error
-
-        if isinstance(exc, NetworkError):
-            raise InvalidInput({"logic": [describe_network_error(exc)]}) from exc
-        raise
+    except NetworkError as exc:
+        raise InvalidInput({"logic": [describe_network_error(exc)]}) from exc
     version = application.baselines.count() + 1
     baseline = schedule_services.schedule_baseline_save(
         application=application,
