@@ -105,6 +105,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'y
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one file: wait for locks, do not fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    if "DATABASE_URL" not in env:
+        # The embedded database lives in var/, which a fresh checkout does not have yet.
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
