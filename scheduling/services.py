@@ -461,6 +461,7 @@ _APPLICATION_FIELDS = (
     "committed_duration",
     "forecast_finish_date",
     "total_float",
+    "time_limit_status",
     "customer__name",
     "account_manager__is_active",
 )
@@ -709,18 +710,17 @@ def _notify_red(red_alerts) -> int:
 
 
 def _check_time_limits(applications, by_application, calendar, today) -> int:
-    """Warn at 80 % and alarm past 100 % of each time limit, each once per application."""
+    """Read the time limits of a batch: store each application's worst status, and warn at
+    80 % and alarm past 100 % of each limit, each once per application."""
     from accounts.models import Notification
     from accounts.selectors import supervisors
     from accounts.services import notification_send_many
-    from applications.models import StageTransition, TimeLimit
-    from applications.selectors import suspension_periods
+    from applications.models import Application, StageTransition
+    from applications.selectors import clock_work, time_limit_readings, time_limits_by_class
 
-    from .timelimits import ClockWork, clock_readings
+    from .timelimits import worst_status
 
-    limits: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in TimeLimit.objects.all():
-        limits[row.customer_class][row.clock] = row.working_days
+    limits = time_limits_by_class()
     log = defaultdict(list)
     for row in StageTransition.objects.filter(
         application__in=applications, transition__in=["suspend", "resume", "cancel"]
@@ -730,20 +730,20 @@ def _check_time_limits(applications, by_application, calendar, today) -> int:
     bosses = None
     sent: set[tuple[int, str]] = set()
     items = []
+    statuses = []
     for application in applications:
-        work = [
-            ClockWork(clock=a.clock, start=a.actual_start, finish=a.actual_finish)
-            for a in by_application[application.pk]
-            if a.clock and a.party == "utility" and a.actual_start is not None
-        ]
-        readings = clock_readings(
-            work,
-            suspensions=suspension_periods(application, log[application.pk]),
-            as_of=today,
-            limits=limits[application.customer_class],
+        readings = time_limit_readings(
+            application,
+            work=clock_work(by_application[application.pk]),
+            log=log[application.pk],
+            limits=limits,
+            today=today,
             is_working_day=calendar.is_working_day,
-            clocks=clocks,
         )
+        status = worst_status(readings)
+        if status != application.time_limit_status:
+            application.time_limit_status = status
+            statuses.append((application.pk, status))
         for reading in readings.values():
             if reading.status not in ("warning", "exceeded"):
                 continue
@@ -780,6 +780,7 @@ def _check_time_limits(applications, by_application, calendar, today) -> int:
             }
             for recipient in recipients:
                 items.append((recipient, f"limit_{reading.status}", application, text, key))
+    _update_rows(Application, ["time_limit_status"], statuses)
     return notification_send_many(items) if items else 0
 
 
