@@ -748,6 +748,10 @@ class CompiledNetwork:
     ) -> None:
         self.network = network
         self.specs = specs
+        # Copies made by with_parallel, kept: a network shared by many applications is
+        # asked for the same few what-ifs again and again. (A race between threads only
+        # builds a copy twice.)
+        self._parallels: dict[tuple[str, str], CompiledNetwork] = {}
         self.ids: tuple[str, ...] = tuple(spec.id for spec in specs)
         self.index: Mapping[str, int] = MappingProxyType(
             {activity: position for position, activity in enumerate(self.ids)}
@@ -848,6 +852,12 @@ class CompiledNetwork:
         for the earlier one, so nothing downstream starts before both are done. The copy has
         activity-level logic only (no AOA events).
         """
+        copy = self._parallels.get((first, second))
+        if copy is None:
+            copy = self._parallels[first, second] = self._with_parallel(first, second)
+        return copy
+
+    def _with_parallel(self, first: str, second: str) -> CompiledNetwork:
         a, b = self._position(first), self._position(second)
         links = [dict(pred_links) for pred_links in self._preds]
         if a in links[b]:
