@@ -142,6 +142,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         default=TimeLimitStatus.OK,
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
+    # What the last deviation sweep computed from (the day, the calendar, the limits, the
+    # application and its activities, digested): the next sweep skips an application
+    # whose inputs have not changed since.
+    sweep_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
     accepted_at = models.DateTimeField(_("accepted at"))
     energized_at = models.DateTimeField(_("energized at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

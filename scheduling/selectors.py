@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import date
 
@@ -48,7 +49,7 @@ def template_for(
     return None
 
 
-_calendar: tuple[int, WorkingCalendar] | None = None
+_calendar: tuple[int, WorkingCalendar, str] | None = None
 
 
 def working_calendar() -> WorkingCalendar:
@@ -61,7 +62,10 @@ def working_calendar() -> WorkingCalendar:
     version = cache.get(CALENDAR_VERSION_KEY, 0)
     if _calendar is None or _calendar[0] != version:
         overrides = dict(CalendarOverride.objects.values_list("day", "is_working"))
-        confirmed = CalendarYear.objects.values_list("year", flat=True)
+        confirmed = sorted(CalendarYear.objects.values_list("year", flat=True))
+        digest = hashlib.blake2b(
+            repr((sorted(overrides.items()), confirmed)).encode(), digest_size=8
+        ).hexdigest()
         _calendar = (
             version,
             WorkingCalendar(
@@ -69,8 +73,18 @@ def working_calendar() -> WorkingCalendar:
                 confirmed_years=confirmed,
                 allow_uncovered=settings.CALENDAR_ALLOW_ESTIMATED_YEARS,
             ),
+            digest,
         )
     return _calendar[1]
+
+
+def working_calendar_digest() -> str:
+    """Return a short digest of the calendar's overrides and confirmed years.
+
+    It changes exactly when an administrator's change changes the working days.
+    """
+    working_calendar()
+    return _calendar[2]
 
 
 def calendar_estimated_years(*, today: date, horizon_years: int = 2) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -261,6 +262,7 @@ class SweepStats:
     """What one sweep (or one batch of it) did."""
 
     applications: int = 0
+    unchanged: int = 0  # read, and skipped: nothing they depend on changed
     opened: Counter = field(default_factory=Counter)
     resolved: Counter = field(default_factory=Counter)
     updated: int = 0
@@ -269,6 +271,7 @@ class SweepStats:
 
     def add(self, other: SweepStats) -> None:
         self.applications += other.applications
+        self.unchanged += other.unchanged
         self.opened.update(other.opened)
         self.resolved.update(other.resolved)
         self.updated += other.updated
@@ -278,6 +281,7 @@ class SweepStats:
     def as_dict(self) -> dict:
         return {
             "applications": self.applications,
+            "unchanged": self.unchanged,
             "opened": dict(self.opened),
             "resolved": dict(self.resolved),
             "updated": self.updated,
@@ -462,9 +466,38 @@ _APPLICATION_FIELDS = (
     "forecast_finish_date",
     "total_float",
     "time_limit_status",
+    "sweep_fingerprint",
+    "version",
+    "suspended_from",
     "customer__name",
     "account_manager__is_active",
 )
+
+
+# Part of every fingerprint: raise it when a change of the engine or of the sweep alters
+# what the same inputs give, so that the next sweep recomputes every application.
+SWEEP_REVISION = 1
+# The columns of a swept activity that are inputs: all but the stored forecast.
+_INPUTS = _SweptActivity._fields.index("forecast_start")
+
+
+def _fingerprint(application, activities: list[_SweptActivity], context: tuple) -> str:
+    """Return the digest of what a sweep computes an application from.
+
+    ``context`` holds what the whole batch shares (the revision, the day, the calendar,
+    the time limits). The application's version changes with every transition, change
+    and re-plan; its activities' logic and progress are read as they are now.
+    """
+    inputs = (
+        context,
+        application.customer_class,
+        application.state,
+        application.version,
+        application.start_date,
+        application.committed_duration,
+        tuple(row[:_INPUTS] for row in activities),
+    )
+    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 
 @transaction.atomic
@@ -477,6 +510,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     rows and no second notification.
     """
     from applications.models import WORK_STATES, Application
+    from applications.selectors import time_limits_by_class
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -492,6 +526,16 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     ids = [a.pk for a in applications]
     calendar = _WorkingDays(selectors.working_calendar(), min(a.start_date for a in applications))
     by_application = _swept_activities(ids)
+    limits = time_limits_by_class()
+    context = (
+        SWEEP_REVISION,
+        today,
+        selectors.working_calendar_digest(),
+        sorted((k, sorted(v.items())) for k, v in limits.items()),
+        settings.REVIEW_MEETING_WEEKDAY,
+    )
+    fingerprints: list[tuple[int, str]] = []
+    unchanged: set[int] = set()
     open_deviations = {
         d.activity_id: d
         for d in Deviation.objects.filter(
@@ -508,6 +552,13 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     seen: set[int] = set()
     for application in applications:
         activities = by_application[application.pk]
+        fingerprint = _fingerprint(application, activities, context)
+        if fingerprint == application.sweep_fingerprint:
+            # Nothing it depends on changed since the last sweep: the same forecast, the
+            # same deviations and the same time-limit readings would come out.
+            unchanged.add(application.pk)
+            continue
+        fingerprints.append((application.pk, fingerprint))
         compiled = _compiled_rows(activities)
         baseline, forecast, day0 = _forecast(application, activities, calendar, today, compiled)
         for activity, values in _changed_forecasts(activities, forecast, calendar, day0):
@@ -577,7 +628,11 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                         (calendar, day0),
                     )
                 )
-    gone = [d for activity_id, d in open_deviations.items() if activity_id not in seen]
+    gone = [
+        d
+        for activity_id, d in open_deviations.items()
+        if activity_id not in seen and d.application_id not in unchanged
+    ]
     for row in gone:
         row.status = Deviation.Status.RESOLVED
         row.resolved_at = now
@@ -596,8 +651,12 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     )
     stats.proposals = _store_proposals(proposals_for)
     stats.notifications = _notify_red(red_alerts)
-    stats.notifications += _check_time_limits(applications, by_application, calendar, today)
+    swept = [a for a in applications if a.pk not in unchanged]
+    if swept:
+        stats.notifications += _check_time_limits(swept, by_application, calendar, today, limits)
+    _update_rows(Application, ["sweep_fingerprint"], fingerprints)
     stats.applications = len(applications)
+    stats.unchanged = len(unchanged)
     return stats
 
 
@@ -709,18 +768,17 @@ def _notify_red(red_alerts) -> int:
     return notification_send_many(items)
 
 
-def _check_time_limits(applications, by_application, calendar, today) -> int:
+def _check_time_limits(applications, by_application, calendar, today, limits) -> int:
     """Read the time limits of a batch: store each application's worst status, and warn at
     80 % and alarm past 100 % of each limit, each once per application."""
     from accounts.models import Notification
     from accounts.selectors import supervisors
     from accounts.services import notification_send_many
     from applications.models import Application, StageTransition
-    from applications.selectors import clock_work, time_limit_readings, time_limits_by_class
+    from applications.selectors import clock_work, time_limit_readings
 
     from .timelimits import worst_status
 
-    limits = time_limits_by_class()
     log = defaultdict(list)
     for row in StageTransition.objects.filter(
         application__in=applications, transition__in=["suspend", "resume", "cancel"]

@@ -16,7 +16,11 @@ state, and twice N is seeded). Then it measures, in the order run:
 2. the first sweep, :func:`scheduling.services.deviation_sweep` with the default batch size
    (it opens the deviations, stores proposals, notifies);
 3. the raw reads again;
-4. the second sweep, in the steady state: nothing changes.
+4. the second sweep, the same day: nothing changed, so every application is read and
+   skipped by its fingerprint (what most of the day's sweeps do);
+5. the raw reads again, and the next-day sweep: the as-of day has moved, so every
+   application is forecast again; the deviations exist and are updated, not created
+   (what the first sweep of each day does).
 
 Before each sweep the copy is analyzed, as autovacuum would have done since the last sweep
 (a server may run with it off). Each measurement runs in a fresh process of its own, so
@@ -46,7 +50,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -255,7 +259,8 @@ def phase_sweep(args) -> dict:
     from scheduling import services
 
     _warm_up(args.today)
-    now = datetime.combine(args.today, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    day = args.today + timedelta(days=args.later_days)
+    now = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
     now = now.replace(hour=18)
     per_batch: list[int] = []
     in_database = [0.0]
@@ -316,6 +321,9 @@ def phase_sweep(args) -> dict:
         "stats": stats.as_dict(),
     }
 
+
+# The sweeps measured one after the other on each copy: (name, days after --today).
+SWEEPS = (("first", 0), ("second", 0), ("next-day", 1))
 
 PHASES = {"seed": phase_seed, "raw": phase_raw, "sweep": phase_sweep}
 
@@ -477,9 +485,9 @@ def _report_size(n: int, seeded: dict, rows: list[tuple[str, dict, tuple | None]
         if "stats" in result:
             stats = result["stats"]
             print(
-                f"  {label}: opened {stats['opened']}, resolved {stats['resolved']}, updated "
-                f"{stats['updated']}, proposals {stats['proposals']}, notifications "
-                f"{stats['notifications']}"
+                f"  {label}: unchanged {stats['unchanged']:,}, opened {stats['opened']}, "
+                f"resolved {stats['resolved']}, updated {stats['updated']}, "
+                f"proposals {stats['proposals']}, notifications {stats['notifications']}"
             )
 
 
@@ -494,7 +502,7 @@ def _verdicts(results: dict[int, dict]) -> None:
     print()
     print("Targets (one process):")
     for n, result in results.items():
-        for which in ("first", "second"):
+        for which, _later in SWEEPS:
             sweep = result[which]
             every, needed = _ratios(sweep, result[f"raw_{which}"])
             rate = sweep["applications"] / sweep["seconds"]
@@ -506,7 +514,7 @@ def _verdicts(results: dict[int, dict]) -> None:
             )
     if len(results) > 1:
         small, large = min(results), max(results)
-        for which in ("first", "second"):
+        for which, _later in SWEEPS:
             low = results[small][which]["peak_mb"]
             high = results[large][which]["peak_mb"]
             flat = high <= FLAT_FACTOR * max(low, 0.0) + FLAT_SLACK_MB
@@ -569,6 +577,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--later-days", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--columns", choices=["all", "needed"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.batch_size is None:
@@ -611,13 +620,13 @@ def main(argv: list[str] | None = None) -> None:
             run_url = _with_name(args.database_url, run_name)
             result = results[n] = {"seeded": seeded}
             rows = []
-            for which in ("first", "second"):
+            for which, later in SWEEPS:
                 # Between two sweeps autovacuum would have analyzed the rows the last one
                 # wrote; without it, the planner takes the open-deviation lookup for a scan.
                 server.analyze(run_name)
                 raws = tuple(_child("raw", run_url, args, columns=c) for c in ("all", "needed"))
                 extra = {"profile": profile / f"sweep-{n}-{which}.prof"} if profile else {}
-                result[which] = _child("sweep", run_url, args, **extra)
+                result[which] = _child("sweep", run_url, args, later_days=later, **extra)
                 result[f"raw_{which}"] = raws
                 rows += [
                     ("raw read, every column", raws[0], None),

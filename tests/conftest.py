@@ -60,6 +60,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_working_calendar():
+    # The calendar is built once per process; a test's overrides roll back with its
+    # transaction, so the next test must not see the calendar built from them.
+    from scheduling import selectors
+
+    yield
+    selectors._calendar = None
+
+
 REFERENCE_DATA_MIGRATIONS = [
     "accounts.migrations.0002_departments",
     "scheduling.migrations.0002_default_templates",

@@ -83,22 +83,55 @@ def test_a_late_critical_activity_opens_one_red_deviation(
     assert ("escalate", None) in proposals
 
 
+def _rows():
+    return (
+        list(Deviation.objects.values_list("pk", "delay", "severity", "status")),
+        Notification.objects.count(),
+        Proposal.objects.filter(status="proposed").count(),
+    )
+
+
 def test_sweeping_twice_changes_nothing_and_notifies_once(application, manager):
     _late_start(application, manager)
     sweep(application, DAY0)
-    before = (
-        list(Deviation.objects.values_list("pk", "delay", "severity", "status")),
-        Notification.objects.count(),
-        Proposal.objects.filter(status="proposed").count(),
-    )
+    before = _rows()
     stats = sweep(application, DAY0)
-    after = (
-        list(Deviation.objects.values_list("pk", "delay", "severity", "status")),
-        Notification.objects.count(),
-        Proposal.objects.filter(status="proposed").count(),
-    )
-    assert before == after
+    assert _rows() == before
     assert (stats.opened, stats.updated, stats.notifications) == ({}, 0, 0)
+    # Computed again from scratch (as after a lost commit), still the same rows.
+    Application.objects.filter(pk=application.pk).update(sweep_fingerprint="")
+    stats = sweep(application, DAY0)
+    assert stats.unchanged == 0
+    assert _rows() == before
+    assert (stats.opened, stats.updated, stats.notifications) == ({}, 0, 0)
+
+
+def test_the_sweep_skips_what_has_not_changed_since_the_last(
+    application, manager, admin_user, django_capture_on_commit_callbacks
+):
+    a = _late_start(application, manager)
+    first = sweep(application, DAY0)
+    assert (first.applications, first.unchanged) == (1, 0)
+    again = sweep(application, DAY0)
+    assert (again.applications, again.unchanged) == (1, 1)
+    assert Deviation.objects.get().status == "open"  # skipped is not resolved
+    # Progress recorded: computed again.
+    services.activity_set_remaining(activity_id=a.pk, remaining=4, by=manager, today=DAY0)
+    after_progress = sweep(application, DAY0)
+    assert after_progress.unchanged == 0 and after_progress.updated == 1
+    # The next day moves the as-of point: computed again.
+    next_day = sweep(application, date(2026, 3, 3))
+    assert next_day.unchanged == 0
+    assert sweep(application, date(2026, 3, 3)).unchanged == 1
+    # A calendar change: computed again, with the forecast moved by the day off.
+    finish = Application.objects.get(pk=application.pk).forecast_finish_date
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule_services.calendar_override_set(
+            day=date(2026, 3, 4), is_working=False, by=admin_user
+        )
+    after_calendar = sweep(application, date(2026, 3, 3))
+    assert after_calendar.unchanged == 0
+    assert Application.objects.get(pk=application.pk).forecast_finish_date > finish
 
 
 def test_the_deviation_resolves_itself_when_the_delay_disappears(application, manager):

@@ -35,6 +35,7 @@ class Command(BaseCommand):
 
         rate = stats.applications / elapsed if elapsed else 0
         self.stdout.write(f"applications scanned: {stats.applications}")
+        self.stdout.write(f"unchanged since the last sweep: {stats.unchanged}")
         self.stdout.write(f"deviations opened: {by_severity(stats.opened)}")
         self.stdout.write(f"deviations resolved: {by_severity(stats.resolved)}")
         self.stdout.write(f"deviations updated: {stats.updated}")
