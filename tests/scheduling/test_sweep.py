@@ -219,9 +219,9 @@ def test_a_batch_costs_the_same_number_of_queries_whatever_its_size(
     ids = list(Application.objects.filter(state__in=WORK_STATES).values_list("pk", flat=True))
     assert ids
     now = at(date(2026, 11, 25))
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(20):
         schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(20):
         schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
 
 
