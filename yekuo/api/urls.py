@@ -1,0 +1,40 @@
+"""URLs of the REST API: version 1 under ``/api/v1/``, the schema and its documentation.
+
+The API authenticates with DRF (token or session), so its views are exempt from the
+login-required middleware: an unauthenticated request is answered 401, not redirected.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from accounts import api as accounts_api
+from applications import api as applications_api
+from scheduling import api as scheduling_api
+
+app_name = "api"
+
+
+def _exempt(patterns):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _exempt(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            pattern.callback = login_not_required(pattern.callback)
+    return patterns
+
+
+v1 = [*applications_api.urlpatterns, *scheduling_api.urlpatterns, *accounts_api.urlpatterns]
+
+# The schema and the documentation pages are public: an integrator reads them first.
+_docs = {"permission_classes": [AllowAny], "authentication_classes": []}
+
+urlpatterns = _exempt(
+    [
+        path("v1/", include(v1)),
+        path("schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
+        path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs), name="docs"),
+        path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_docs), name="redoc"),
+    ]
+)
