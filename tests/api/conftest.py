@@ -14,11 +14,18 @@ PROBLEM = "application/problem+json"
 DAY0 = date(2026, 3, 2)  # a Monday
 
 
-def token_client(user, language: str = "en") -> APIClient:
-    """Return a client that authenticates as ``user`` with an API token."""
+def token_client(user, language: str | None = "en") -> APIClient:
+    """Return a client that authenticates as ``user`` with an API token.
+
+    English unless told otherwise, so that tests read the English messages; ``None``
+    sends no Accept-Language (the API then answers in Chinese).
+    """
     token, _created = Token.objects.get_or_create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT_LANGUAGE=language)
+    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    if language:
+        headers["HTTP_ACCEPT_LANGUAGE"] = language
+    client.credentials(**headers)
     return client
 
 
