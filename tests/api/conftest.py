@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -43,12 +42,6 @@ def assert_problem(response, status: int, *, detail: str | None = None, errors=N
     if errors is not None:
         assert body["errors"] == errors
     return body
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    # The throttle counts requests in the shared cache; every test starts at zero.
-    cache.clear()
 
 
 @pytest.fixture
