@@ -7,6 +7,8 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yekuo.api.filtering import ID_MAX
+
 from . import selectors, services
 from .models import Department, Notification
 
@@ -51,7 +53,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         allow_empty=False,
         max_length=1000,
         help_text=gettext_lazy("Ids of your notifications to mark as read."),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from scheduling.models import Activity, Deviation, Severity
+from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.domain import CustomerClass, VoltageClass
 
 from .models import ApplicationState
@@ -20,19 +21,19 @@ class StableOrderingFilter(filters.OrderingFilter):
         return qs
 
 
-class ApplicationFilter(filters.FilterSet):
+class ApplicationFilter(FilterSet):
     state = filters.MultipleChoiceFilter(
         choices=ApplicationState.choices, help_text=_("One or more states (repeat the parameter).")
     )
     customer_class = filters.MultipleChoiceFilter(choices=CustomerClass.choices)
     voltage_class = filters.MultipleChoiceFilter(choices=VoltageClass.choices)
-    manager = filters.NumberFilter(
+    manager = IntegerFilter(
         field_name="account_manager_id", help_text=_("The user id of the account manager.")
     )
-    unassigned = filters.BooleanFilter(
+    unassigned = BooleanFilter(
         field_name="account_manager", lookup_expr="isnull", help_text=_("Without a manager.")
     )
-    department = filters.NumberFilter(
+    department = IntegerFilter(
         method="filter_department",
         help_text=_("Department id: applications with unfinished work owned by it."),
     )

@@ -55,6 +55,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
     """An application as the API shows it; ``version`` is also its ETag."""
 
     state_label = serializers.CharField(source="get_state_display", read_only=True)
+    suspended_from = serializers.CharField(
+        read_only=True,
+        help_text=gettext_lazy("The state a suspended application returns to; empty otherwise."),
+    )
     customer = CustomerBriefSerializer()
     region = RegionSerializer()
     account_manager = PersonSerializer(allow_null=True)

@@ -16,6 +16,7 @@ from applications import services as application_services
 from applications.api import visible_application
 from applications.models import Application
 from yekuo.api.concurrency import etag, if_match_version
+from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.api.idempotency import idempotent
 from yekuo.api.schema import IDEMPOTENCY_KEY, IF_MATCH
 from yekuo.errors import StaleVersion
@@ -111,12 +112,12 @@ class ActivityProgress(APIView):
         return schedule_response(application_id)
 
 
-class DeviationFilter(filters.FilterSet):
+class DeviationFilter(FilterSet):
     status = filters.MultipleChoiceFilter(choices=Deviation.Status.choices)
     severity = filters.MultipleChoiceFilter(choices=Severity.choices)
-    application = filters.NumberFilter(field_name="application_id")
-    department = filters.NumberFilter(field_name="department_id")
-    critical = filters.BooleanFilter()
+    application = IntegerFilter(field_name="application_id")
+    department = IntegerFilter(field_name="department_id")
+    critical = BooleanFilter()
     detected_after = filters.DateFilter(field_name="detected_at", lookup_expr="date__gte")
     detected_before = filters.DateFilter(field_name="detected_at", lookup_expr="date__lte")
 

@@ -206,3 +206,20 @@ def test_throttled_per_token_is_429_with_retry_after(manager, supervisor):
 
 def test_an_unknown_path_under_the_api_is_404_problem(as_manager):
     assert_problem(as_manager.get("/api/v1/applications/999999/"), 404)
+
+
+def test_ids_beyond_any_row_are_404_or_400_not_a_server_error(as_supervisor, north):
+    huge = 2**70
+    assert_problem(as_supervisor.get(f"/api/v1/applications/{huge}/"), 404)
+    assert_problem(as_supervisor.get(f"/api/v1/deviations/{huge}/"), 404)
+    assert_problem(as_supervisor.get(f"/api/v1/applications/?manager={huge}"), 400)
+    from .test_applications import new_application_body
+
+    response = as_supervisor.post(
+        "/api/v1/applications/", new_application_body(account_manager=huge), format="json"
+    )
+    assert list(assert_problem(response, 400)["errors"]) == ["account_manager"]
+    response = as_supervisor.post(
+        "/api/v1/notifications/mark-read/", {"ids": [huge]}, format="json"
+    )
+    assert list(assert_problem(response, 400)["errors"]) == ["ids.0"]

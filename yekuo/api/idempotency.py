@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -27,6 +28,8 @@ from applications.models import IdempotencyKey
 from .problems import IdempotencyKeyReused
 
 HEADER = "Idempotency-Key"
+# Visible ASCII without spaces (a UUID, say), as a header value survives every proxy.
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # The headers of a response that a replay repeats.
 KEPT_HEADERS = ("Location", "ETag")
@@ -58,10 +61,16 @@ def idempotent(request, perform: Callable[[], Response]) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return perform()
-    key = key.strip()
-    if not key or len(key) > 255:
+    if not re.fullmatch(KEY_PATTERN, key):
         raise ValidationError(
-            {HEADER: [_("The Idempotency-Key must be 1 to 255 characters long.")]}
+            {
+                HEADER: [
+                    _(
+                        "The Idempotency-Key must be 1 to 255 visible ASCII characters "
+                        "without spaces."
+                    )
+                ]
+            }
         )
     fingerprint = _fingerprint(request)
     now = timezone.now()

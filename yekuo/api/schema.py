@@ -6,6 +6,7 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
+from .idempotency import KEY_PATTERN
 from .problems import PROBLEM_CONTENT_TYPE, TITLES, ProblemSerializer
 
 IF_MATCH = OpenApiParameter(
@@ -22,7 +23,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
     location=OpenApiParameter.HEADER,
     required=False,
-    type=str,
+    type={"type": "string", "pattern": KEY_PATTERN, "minLength": 1, "maxLength": 255},
     description=(
         "Any unique string (a UUID). A retry with the same key and body within 24 hours "
         "replays the first successful response instead of acting twice; the same key with "
@@ -50,8 +51,13 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.update({400, 415})
         if method == "get" and getattr(self.view, "filterset_class", None):
             statuses.add(400)
-        if method == "get" and getattr(self.view, "pagination_class", None):
-            statuses.add(404)
+        if (
+            method == "get"
+            and self._is_list_view()
+            and getattr(self.view, "pagination_class", None)
+        ):
+            # A page past the end is 404; an unreadable page_size is 400.
+            statuses.update({400, 404})
         statuses.update(getattr(self.view, "problem_statuses", {}).get(method, []))
         return sorted(statuses)
 

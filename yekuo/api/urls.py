@@ -5,15 +5,32 @@ login-required middleware: an unauthenticated request is answered 401, not redir
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 from accounts import api as accounts_api
 from applications import api as applications_api
 from scheduling import api as scheduling_api
 
 app_name = "api"
+
+
+class NotFoundView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []
+    schema = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.request = self.initialize_request(request, *args, **kwargs)
+        self.headers = self.default_response_headers
+        response = self.handle_exception(NotFound())
+        self.response = self.finalize_response(self.request, response, *args, **kwargs)
+        return self.response
 
 
 def _exempt(patterns):
@@ -36,5 +53,7 @@ urlpatterns = _exempt(
         path("schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
         path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs), name="docs"),
         path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_docs), name="redoc"),
+        # Any other path under /api/ is a problem-details 404, not the site's HTML page.
+        re_path(r"^", NotFoundView.as_view()),
     ]
 )
