@@ -8,7 +8,7 @@ from scheduling.models import Activity, Deviation, Severity
 from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.domain import CustomerClass, VoltageClass
 
-from .models import ApplicationState
+from .models import ApplicationState, TimeLimitStatus
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -50,6 +50,10 @@ class ApplicationFilter(FilterSet):
         choices=[(Severity.RED, Severity.RED.label), (Severity.AMBER, Severity.AMBER.label)],
         method="filter_deviation",
         help_text=_("Applications with an open deviation of this severity."),
+    )
+    time_limit_status = filters.MultipleChoiceFilter(
+        choices=TimeLimitStatus.choices,
+        help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
     search = filters.CharFilter(
         method="filter_search",

@@ -91,6 +91,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "committed_finish_date",
             "forecast_finish_date",
             "total_float",
+            "time_limit_status",
             "open_red_deviation",
             "open_amber_deviation",
             "accepted_at",

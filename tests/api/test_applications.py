@@ -203,6 +203,20 @@ def test_every_role_that_sees_it_reads_an_application_with_its_etag(clients, rol
     assert body["forecast_finish_date"] == application.forecast_finish_date.isoformat()
     assert body["total_float"] == application.total_float
     assert body["open_red_deviation"] is False
+    assert body["time_limit_status"] == "ok"
+
+
+def test_the_list_filters_by_time_limit_status(as_supervisor, application, south_application):
+    Application.objects.filter(pk=south_application.pk).update(time_limit_status="exceeded")
+
+    def listed(query):
+        return numbers(as_supervisor.get("/api/v1/applications/" + query))
+
+    assert listed("?time_limit_status=exceeded") == {south_application.number}
+    assert listed("?time_limit_status=ok&time_limit_status=warning") == {application.number}
+    rows = as_supervisor.get("/api/v1/applications/?time_limit_status=exceeded").json()
+    assert rows["results"][0]["time_limit_status"] == "exceeded"
+    assert_problem(as_supervisor.get("/api/v1/applications/?time_limit_status=overdue"), 400)
 
 
 def test_patch_changes_the_editable_fields_and_the_etag(as_manager, application):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0004_kpi_snapshot'),
+        ('applications', '0005_time_limit_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
