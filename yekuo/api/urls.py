@@ -52,7 +52,13 @@ urlpatterns = _exempt(
         path("v1/", include(v1)),
         path("schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
         path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs), name="docs"),
-        path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_docs), name="redoc"),
+        path(
+            "redoc/",
+            SpectacularRedocView.as_view(
+                url_name="api:schema", template_name="api/redoc.html", **_docs
+            ),
+            name="redoc",
+        ),
         # Any other path under /api/ is a problem-details 404, not the site's HTML page.
         re_path(r"^", NotFoundView.as_view()),
     ]
