@@ -171,3 +171,15 @@ def test_concurrent_posts_with_one_key_create_one_application():
     assert len({number for _status, number in answers}) == 1
     assert Application.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
+
+
+def test_the_purge_runs_every_hour_from_the_beat_schedule():
+    from django.conf import settings
+
+    from yekuo.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["idempotency-key-purge"]
+    assert entry["task"] == "applications.tasks.purge_idempotency_keys"
+    assert entry["schedule"] == 3600
+    app.loader.import_default_modules()
+    assert "applications.tasks.purge_idempotency_keys" in app.tasks
