@@ -183,3 +183,44 @@ def test_the_purge_runs_every_hour_from_the_beat_schedule():
     assert entry["schedule"] == 3600
     app.loader.import_default_modules()
     assert "applications.tasks.purge_idempotency_keys" in app.tasks
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_people_with_the_same_etag_at_once_one_wins_the_other_gets_412():
+    need_service(
+        "PostgreSQL", connection.vendor == "postgresql", "row locks need a real database server"
+    )
+    from tests.factories import make_application
+
+    load_reference_data()
+    north = RegionFactory(code="north", name="北区")
+    manager = AccountManagerProfileFactory(user__username="mgr-race", regions=[north]).user
+    supervisor = UserFactory(username="sup-race", role="supervisor")
+    application = make_application(by=supervisor, manager=manager, region=north)
+    clients = [token_client(manager), token_client(supervisor)]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def suspend(client):
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(
+                f"/api/v1/applications/{application.pk}/transitions/",
+                {"transition": "suspend", "note": "客户要求暂缓"},
+                format="json",
+                HTTP_IF_MATCH=f'W/"{application.version}"',
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=suspend, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 412]
+    assert (
+        StageTransition.objects.filter(application=application, transition="suspend").count() == 1
+    )
