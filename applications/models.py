@@ -5,6 +5,7 @@ does the rest (permission, guards, locking, the log row, the schedule, backgroun
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -578,3 +579,40 @@ class KpiSnapshot(models.Model):
     def __str__(self) -> str:
         key = self.manager_id if self.scope == KpiScope.MANAGER else self.department_id
         return f"{self.day:%Y-%m-%d} {self.scope} {key}"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key`` header, for replays.
+
+    The row is inserted before the request's work, in the same transaction, so a second
+    request with the same key waits on the unique index until the first commits and then
+    replays its response: one key, one effect. Only successful responses are kept; a
+    refused request leaves no row, so a corrected retry runs again. Rows older than
+    ``IDEMPOTENCY_KEY_HOURS`` are ignored and purged by a periodic task.
+    """
+
+    key = models.CharField(_("key"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=255)
+    request_hash = models.CharField(_("request body hash"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    response_body = models.JSONField(_("response body"), null=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(_("response headers"), default=dict)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"

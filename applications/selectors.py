@@ -212,3 +212,48 @@ def committed_duration(*, customer_class: str, plan) -> int:
         if plan.compiled.spec(code).party == Party.CUSTOMER
     )
     return limit.working_days + customer_days
+
+
+# --- REST API reads -------------------------------------------------------------------------
+
+
+def _with_api_fields(queryset):
+    """Join what the API shows of an application and flag its open red/amber deviations."""
+    from django.db.models import Exists, OuterRef
+
+    from scheduling.models import Deviation, Severity
+
+    open_deviations = Deviation.objects.filter(application=OuterRef("pk")).exclude(
+        status=Deviation.Status.RESOLVED
+    )
+    return queryset.select_related("customer", "region", "account_manager").annotate(
+        open_red_deviation=Exists(open_deviations.filter(severity=Severity.RED)),
+        open_amber_deviation=Exists(open_deviations.filter(severity=Severity.AMBER)),
+    )
+
+
+def api_applications(user):
+    """Return the applications ``user`` may read, each fetched with what the API shows."""
+    return _with_api_fields(visible_applications(user))
+
+
+def api_application(application_id: int):
+    """Return one application with what the API shows, whoever may read it (or None)."""
+    return _with_api_fields(Application.objects.filter(pk=application_id)).first()
+
+
+def visible_customers(user):
+    """Return the customers a user may read: those of the applications they may read, and
+    for an account manager also every customer of the regions they serve."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Customer
+
+    qs = Customer.objects.select_related("region")
+    if user.has_perm("accounts.supervise_applications"):
+        return qs
+    scope = Exists(visible_applications(user).filter(customer=OuterRef("pk")))
+    profile = getattr(user, "account_manager", None)
+    if profile is not None and user.has_perm("accounts.handle_applications"):
+        return qs.filter(scope | Q(region__in=profile.regions.all()))
+    return qs.filter(scope)

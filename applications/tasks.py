@@ -15,3 +15,14 @@ def snapshot_kpis(day: str | None = None) -> int:
     from applications.kpi import kpi_snapshot_take
 
     return kpi_snapshot_take(day=date.fromisoformat(day) if day else None)
+
+
+@shared_task(name="applications.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete the API's Idempotency-Key records older than their lifetime; return how many.
+
+    Safe to run twice: it selects rows by their age.
+    """
+    from yekuo.api.idempotency import purge_expired
+
+    return purge_expired()

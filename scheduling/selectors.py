@@ -122,3 +122,124 @@ def activity_progress(
             actual_start=start, actual_finish=finish, remaining=activity.remaining
         )
     return progress
+
+
+# --- What-if on a network JSON (commands and API) -------------------------------------------
+
+
+def network_schedule(network_data) -> dict:
+    """Return the CPM result of a network JSON: the output of ``compute_schedule``.
+
+    Raise :class:`~scheduling.cpm.NetworkError` for a network the engine refuses.
+    """
+    return cpm.load_network(network_data).evaluate().as_dict()
+
+
+def network_delay_analysis(network_data, *, activity, delay) -> dict:
+    """Return what a delay of one activity does: the output of ``analyse_delay``."""
+    from .deviation import analyse_delay
+
+    return analyse_delay(cpm.load_network(network_data), activity, delay).as_dict()
+
+
+# --- REST API reads -------------------------------------------------------------------------
+
+
+def _times(times, calendar, day0) -> dict:
+    from .services import _finish_date
+
+    return {
+        **times.as_dict(),
+        "start": calendar.offset_to_date(day0, times.es),
+        "finish": _finish_date(calendar, day0, times.es, times.ef),
+    }
+
+
+def application_schedule(application, *, today: date) -> dict:
+    """Return the baseline, the progress and the forecast of an application as of ``today``.
+
+    The forecast is computed by the engine from the recorded progress (nothing is stored);
+    the baseline is the latest approved baseline version. Offsets are working days from
+    day 0; every offset comes with its calendar date.
+    """
+    from .services import _forecast
+
+    calendar = working_calendar()
+    activities = list(
+        Activity.objects.filter(application=application)
+        .select_related("department")
+        .order_by("sort_order", "id")
+    )
+    baseline_row = application.baselines.order_by("-version").first()
+    _plan, forecast, day0 = _forecast(application, activities, calendar, today)
+    planned = baseline_row.schedule["activities"] if baseline_row else {}
+    rows = []
+    for activity in activities:
+        if activity.is_dummy:
+            continue
+        base = planned.get(activity.code)
+        times = forecast.activities[activity.code]
+        rows.append(
+            {
+                "code": activity.code,
+                "name": activity.name,
+                "name_en": activity.name_en,
+                "stage": activity.stage,
+                "department": activity.department,
+                "party": activity.party,
+                "duration": activity.duration,
+                "remaining": activity.remaining,
+                "status": activity.status,
+                "milestone": activity.milestone,
+                "baseline": (
+                    {
+                        **base,
+                        "start": calendar.offset_to_date(day0, base["es"]),
+                        "finish": calendar.offset_to_date(day0, max(base["es"], base["ef"] - 1)),
+                    }
+                    if base
+                    else None
+                ),
+                "actual": {"start": activity.actual_start, "finish": activity.actual_finish},
+                "forecast": _times(times, calendar, day0),
+            }
+        )
+
+    def finish(offset: int) -> date:
+        return calendar.offset_to_date(day0, max(0, offset - 1))
+
+    return {
+        "application": application.pk,
+        "number": application.number,
+        "version": application.version,
+        "day0": day0,
+        "as_of": today,
+        "baseline": {
+            "version": baseline_row.version if baseline_row else None,
+            "computed_duration": baseline_row.duration if baseline_row else None,
+            "computed_finish_date": finish(baseline_row.duration) if baseline_row else None,
+            "planned_duration": application.committed_duration,
+            "committed_finish_date": application.committed_finish_date,
+            "critical_paths": baseline_row.schedule["critical_paths"] if baseline_row else [],
+        },
+        "forecast": {
+            "as_of_offset": forecast.as_of,
+            "duration": forecast.duration,
+            "finish_date": finish(forecast.duration),
+            "planned_duration": forecast.planned_duration,
+            "total_float": forecast.min_total_float,
+            "critical_paths": [list(path) for path in forecast.critical_paths],
+        },
+        "activities": rows,
+    }
+
+
+def visible_deviations(user):
+    """Return the deviations of the applications ``user`` may read, with what the API shows."""
+    from applications.selectors import visible_applications
+
+    from .models import Deviation
+
+    return Deviation.objects.filter(
+        application__in=visible_applications(user).values("pk")
+    ).select_related("application", "activity", "department", "acknowledged_by")

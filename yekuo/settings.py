@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.assign_unassigned",
         "schedule": 60,
     },
+    "idempotency-key-purge": {
+        "task": "applications.tasks.purge_idempotency_keys",
+        "schedule": 3600,
+    },
     "kpi-snapshot": {
         "task": "applications.tasks.snapshot_kpis",
         # Before midnight, so the snapshot is labelled with the day it describes.
@@ -257,22 +261,48 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="yekuo@localhost")
 
+# The REST API (yekuo/api/): token or session authentication, problem-details errors,
+# throttling per token. Rates are "N/second|minute|hour|day".
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated request is answered 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "yekuo.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "yekuo.api.pagination.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": ["yekuo.api.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": API_THROTTLE_RATE},
+    "EXCEPTION_HANDLER": "yekuo.api.problems.exception_handler",
+    "PAGE_SIZE": 50,
 }
+# A retried POST with the same Idempotency-Key replays its first response for this long.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "yekuo API",
-    "DESCRIPTION": _("Large-customer service connections: applications, schedules, deviations."),
+    "DESCRIPTION": _(
+        "Large-customer service connections: applications, schedules, deviations. "
+        "Authenticate with the header `Authorization: Token <key>`. Errors are "
+        "application/problem+json. PATCH and transitions need If-Match with the "
+        "application's ETag; POSTs accept an Idempotency-Key for safe retries."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStateEnum": "applications.models.ApplicationState",
+        "DeviationStatusEnum": "scheduling.serializers.DeviationStatus",
+        "ProposalStatusEnum": "scheduling.serializers.ProposalStatus",
+    },
 }
 
 LOGGING = {

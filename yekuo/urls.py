@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/login/", account_views.admin_login),
     path("admin/", admin.site.urls),
+    path("api/", include("yekuo.api.urls")),
     path("", include("applications.urls")),
     path("", include("scheduling.urls")),
 ]

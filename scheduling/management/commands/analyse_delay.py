@@ -1,8 +1,7 @@
 from typing import Any
 
-from scheduling.cpm import load_network
-from scheduling.deviation import analyse_delay
 from scheduling.management.commands._network import NetworkCommand
+from scheduling.selectors import network_delay_analysis
 
 
 def _whole_days(value: Any) -> Any:
@@ -36,5 +35,4 @@ class Command(NetworkCommand):
     def compute(
         self, network_data: Any, *, activity: str, delay: Any, **options: Any
     ) -> dict[str, Any]:
-        compiled = load_network(network_data)
-        return analyse_delay(compiled, activity, _whole_days(delay)).as_dict()
+        return network_delay_analysis(network_data, activity=activity, delay=_whole_days(delay))

@@ -1,7 +1,7 @@
 from typing import Any
 
-from scheduling.cpm import load_network
 from scheduling.management.commands._network import NetworkCommand
+from scheduling.selectors import network_schedule
 
 
 class Command(NetworkCommand):
@@ -12,4 +12,4 @@ class Command(NetworkCommand):
     name = "compute_schedule"
 
     def compute(self, network_data: Any, **options: Any) -> dict[str, Any]:
-        return load_network(network_data).evaluate().as_dict()
+        return network_schedule(network_data)

@@ -1,0 +1,212 @@
+"""REST API of applications and customers (``/api/v1/``).
+
+Views are thin: input serializers check types, the services decide and write, the
+selectors read within the user's scope (an application a user may not read is 404).
+"""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from yekuo.api.concurrency import etag, if_match_version
+from yekuo.api.idempotency import idempotent
+from yekuo.api.schema import IDEMPOTENCY_KEY, IF_MATCH
+
+from . import selectors, services
+from .filters import ApplicationFilter
+from .serializers import (
+    ApplicationCreateSerializer,
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    CustomerSerializer,
+    TransitionInputSerializer,
+    TransitionsSerializer,
+)
+
+
+def visible_application(request, application_id: int):
+    """Return the application if ``request.user`` may read it; 404 otherwise."""
+    return get_object_or_404(selectors.api_applications(request.user), pk=application_id)
+
+
+def application_response(application, request, *, status_code=status.HTTP_200_OK):
+    """Return the application as read now, with its ETag (and Location when created)."""
+    if isinstance(application, int):
+        application = selectors.api_application(application)
+    headers = {"ETag": etag(application.version)}
+    if status_code == status.HTTP_201_CREATED:
+        headers["Location"] = request.build_absolute_uri(
+            reverse("api:application-detail", args=[application.pk])
+        )
+    return Response(ApplicationSerializer(application).data, status=status_code, headers=headers)
+
+
+class ApplicationListCreate(generics.ListCreateAPIView):
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+    problem_statuses = {"post": [422]}
+
+    def get_queryset(self):
+        return selectors.api_applications(self.request.user)
+
+    @extend_schema(
+        summary="List the applications you may read",
+        description="Filter, search and order; pages of `page_size` (at most 200).",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Accept a new application",
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, *args, **kwargs):
+        def perform():
+            serializer = ApplicationCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            application = services.application_create(**serializer.validated_data, by=request.user)
+            return application_response(application.pk, request, status_code=201)
+
+        return idempotent(request, perform)
+
+
+class ApplicationDetail(APIView):
+    serializer_class = ApplicationSerializer
+    problem_statuses = {"patch": [409, 412, 428]}
+
+    @extend_schema(
+        summary="Read an application; its ETag is its version", responses=ApplicationSerializer
+    )
+    def get(self, request, application_id: int):
+        return application_response(visible_application(request, application_id), request)
+
+    @extend_schema(
+        summary="Change the editable details of an application",
+        request=ApplicationUpdateSerializer,
+        responses=ApplicationSerializer,
+        parameters=[IF_MATCH],
+    )
+    def patch(self, request, application_id: int):
+        visible_application(request, application_id)
+        version = if_match_version(request)
+        serializer = ApplicationUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.application_update(
+            application_id=application_id,
+            changes=dict(serializer.validated_data),
+            by=request.user,
+            expected_version=version,
+        )
+        return application_response(application_id, request)
+
+
+class ApplicationTransitions(APIView):
+    serializer_class = TransitionsSerializer
+    problem_statuses = {"post": [409, 412, 422, 428]}
+
+    @extend_schema(
+        summary="The transitions leaving the current state, and why each is not possible",
+        responses=TransitionsSerializer,
+    )
+    def get(self, request, application_id: int):
+        application = get_object_or_404(
+            selectors.api_applications(request.user).prefetch_related("activities"),
+            pk=application_id,
+        )
+        specs = selectors.application_transitions(application, request.user)
+        transitions = []
+        for spec in specs:
+            reasons = list(spec.refusals)
+            if not spec.permitted:
+                reasons.insert(
+                    0,
+                    _("You may not apply “%(transition)s” to %(number)s.")
+                    % {"transition": spec.label, "number": application.number},
+                )
+            transitions.append(
+                {
+                    "name": spec.name,
+                    "label": spec.label,
+                    "available": spec.available,
+                    "reasons": reasons,
+                }
+            )
+        data = {
+            "state": application.state,
+            "state_label": application.get_state_display(),
+            "version": application.version,
+            "transitions": transitions,
+        }
+        return Response(
+            TransitionsSerializer(data).data, headers={"ETag": etag(application.version)}
+        )
+
+    @extend_schema(
+        summary="Apply a transition",
+        request=TransitionInputSerializer,
+        responses=ApplicationSerializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+
+        def perform():
+            version = if_match_version(request)
+            serializer = TransitionInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.application_transition(
+                application_id=application_id,
+                transition=serializer.validated_data["transition"],
+                note=serializer.validated_data["note"],
+                by=request.user,
+                expected_version=version,
+            )
+            return application_response(application_id, request)
+
+        return idempotent(request, perform)
+
+
+class CustomerList(generics.ListAPIView):
+    serializer_class = CustomerSerializer
+
+    def get_queryset(self):
+        return selectors.visible_customers(self.request.user).order_by("name", "id")
+
+    @extend_schema(summary="List the customers you may read")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CustomerDetail(generics.RetrieveAPIView):
+    serializer_class = CustomerSerializer
+    lookup_url_kwarg = "customer_id"
+
+    def get_queryset(self):
+        return selectors.visible_customers(self.request.user)
+
+    @extend_schema(summary="Read a customer")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+urlpatterns = [
+    path("applications/", ApplicationListCreate.as_view(), name="application-list"),
+    path(
+        "applications/<int:application_id>/",
+        ApplicationDetail.as_view(),
+        name="application-detail",
+    ),
+    path(
+        "applications/<int:application_id>/transitions/",
+        ApplicationTransitions.as_view(),
+        name="application-transitions",
+    ),
+    path("customers/", CustomerList.as_view(), name="customer-list"),
+    path("customers/<int:customer_id>/", CustomerDetail.as_view(), name="customer-detail"),
+]

@@ -1,0 +1,97 @@
+"""Filters of the application list of the API (django-filter)."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from scheduling.models import Activity, Deviation, Severity
+from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
+from yekuo.domain import CustomerClass, VoltageClass
+
+from .models import ApplicationState, TimeLimitStatus
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """Order as asked, then by id, so that pages neither repeat nor skip rows on ties."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            qs = qs.order_by(*qs.query.order_by, "id")
+        return qs
+
+
+class ApplicationFilter(FilterSet):
+    state = filters.MultipleChoiceFilter(
+        choices=ApplicationState.choices, help_text=_("One or more states (repeat the parameter).")
+    )
+    customer_class = filters.MultipleChoiceFilter(choices=CustomerClass.choices)
+    voltage_class = filters.MultipleChoiceFilter(choices=VoltageClass.choices)
+    manager = IntegerFilter(
+        field_name="account_manager_id", help_text=_("The user id of the account manager.")
+    )
+    unassigned = BooleanFilter(
+        field_name="account_manager", lookup_expr="isnull", help_text=_("Without a manager.")
+    )
+    department = IntegerFilter(
+        method="filter_department",
+        help_text=_("Department id: applications with unfinished work owned by it."),
+    )
+    region = filters.CharFilter(field_name="region__code", help_text=_("Service region code."))
+    created_after = filters.DateFilter(
+        field_name="accepted_at", lookup_expr="date__gte", help_text=_("Accepted on or after.")
+    )
+    created_before = filters.DateFilter(
+        field_name="accepted_at", lookup_expr="date__lte", help_text=_("Accepted on or before.")
+    )
+    committed_after = filters.DateFilter(field_name="committed_finish_date", lookup_expr="gte")
+    committed_before = filters.DateFilter(field_name="committed_finish_date", lookup_expr="lte")
+    deviation = filters.ChoiceFilter(
+        choices=[(Severity.RED, Severity.RED.label), (Severity.AMBER, Severity.AMBER.label)],
+        method="filter_deviation",
+        help_text=_("Applications with an open deviation of this severity."),
+    )
+    time_limit_status = filters.MultipleChoiceFilter(
+        choices=TimeLimitStatus.choices,
+        help_text=_("The worst time-limit clock as of the last deviation sweep."),
+    )
+    search = filters.CharFilter(
+        method="filter_search",
+        help_text=_("Part of the number, of the customer's name or of its credit code."),
+    )
+    ordering = StableOrderingFilter(
+        fields=(
+            ("accepted_at", "accepted_at"),
+            ("number", "number"),
+            ("committed_finish_date", "committed_finish_date"),
+            ("forecast_finish_date", "forecast_finish_date"),
+            ("total_float", "total_float"),
+            ("customer__name", "customer_name"),
+            ("updated_at", "updated_at"),
+        )
+    )
+
+    def filter_department(self, queryset, name, value: int):
+        work = Activity.objects.filter(
+            application=OuterRef("pk"),
+            department_id=value,
+            is_dummy=False,
+            actual_finish__isnull=True,
+        )
+        return queryset.filter(Exists(work))
+
+    def filter_deviation(self, queryset, name, value: str):
+        open_deviation = Deviation.objects.filter(
+            application=OuterRef("pk"), severity=value
+        ).exclude(status=Deviation.Status.RESOLVED)
+        return queryset.filter(Exists(open_deviation))
+
+    def filter_search(self, queryset, name, value: str):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(customer__name__icontains=value)
+            | Q(customer__credit_code__icontains=value)
+        )

@@ -1,0 +1,209 @@
+"""Serializers of the applications API: plain read serializers for output, input
+serializers that check types only (the services decide everything else)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from accounts.models import Region, User
+from yekuo.domain import BusinessType, CustomerClass, VoltageClass
+
+from .models import Application, Customer, SupplyType
+from .selectors import TRANSITION_LABELS
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class CustomerBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "credit_code"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    region = RegionSerializer()
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "industry",
+            "address",
+            "region",
+            "contact_name",
+            "contact_phone",
+            "created_at",
+        ]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    """An application as the API shows it; ``version`` is also its ETag."""
+
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    suspended_from = serializers.CharField(
+        read_only=True,
+        help_text=gettext_lazy("The state a suspended application returns to; empty otherwise."),
+    )
+    customer = CustomerBriefSerializer()
+    region = RegionSerializer()
+    account_manager = PersonSerializer(allow_null=True)
+    open_red_deviation = serializers.BooleanField(
+        read_only=True, help_text=gettext_lazy("An unresolved red deviation exists.")
+    )
+    open_amber_deviation = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "number",
+            "state",
+            "state_label",
+            "suspended_from",
+            "customer",
+            "region",
+            "business_type",
+            "customer_class",
+            "voltage_class",
+            "requested_capacity_kva",
+            "supply_type",
+            "is_important",
+            "account_manager",
+            "assigned_at",
+            "template",
+            "start_date",
+            "committed_duration",
+            "committed_finish_date",
+            "forecast_finish_date",
+            "total_float",
+            "time_limit_status",
+            "open_red_deviation",
+            "open_amber_deviation",
+            "accepted_at",
+            "energized_at",
+            "closed_at",
+            "cancelled_at",
+            "cancel_reason",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    """The customer of a new application; an existing credit code reuses that customer."""
+
+    credit_code = serializers.CharField(max_length=18)
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    region = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("Service region code (for a new customer)."),
+    )
+    industry = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact_name = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default=""
+    )
+    contact_phone = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default=""
+    )
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    customer = CustomerInputSerializer()
+    business_type = serializers.ChoiceField(choices=BusinessType.choices)
+    customer_class = serializers.ChoiceField(choices=CustomerClass.choices)
+    voltage_class = serializers.ChoiceField(choices=VoltageClass.choices)
+    requested_capacity_kva = serializers.IntegerField(min_value=1, max_value=10_000_000)
+    supply_type = serializers.ChoiceField(choices=SupplyType.choices, required=False)
+    is_important = serializers.BooleanField(required=False, default=False)
+    account_manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(account_manager__isnull=False),
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "User id of the account manager; absent, one is assigned automatically."
+        ),
+    )
+    accepted_on = serializers.DateField(
+        required=False, help_text=gettext_lazy("The day of acceptance; today when absent.")
+    )
+
+    def validate_accepted_on(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("The day of acceptance cannot be in the future."))
+        return value
+
+
+class ApplicationUpdateSerializer(serializers.Serializer):
+    """The editable details of an application; any other field is refused."""
+
+    is_important = serializers.BooleanField(required=False)
+    requested_capacity_kva = serializers.IntegerField(
+        required=False, min_value=1, max_value=10_000_000
+    )
+
+    def validate(self, attrs):
+        unknown = (
+            sorted(set(self.initial_data) - set(self.fields))
+            if isinstance(self.initial_data, dict)
+            else []
+        )
+        if unknown:
+            raise serializers.ValidationError(
+                {field: [_("This field cannot be changed here.")] for field in unknown}
+            )
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Send at least one field to change.")]}
+            )
+        return attrs
+
+
+class TransitionSerializer(serializers.Serializer):
+    """A transition leaving the current state: may this user apply it now, and if not why."""
+
+    transition = serializers.CharField(source="name")
+    label = serializers.CharField()
+    available = serializers.BooleanField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=gettext_lazy("Why it is not possible now; empty when it is."),
+    )
+
+
+class TransitionsSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    version = serializers.IntegerField()
+    transitions = TransitionSerializer(many=True)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    transition = serializers.ChoiceField(choices=list(TRANSITION_LABELS))
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=gettext_lazy("Required for suspend, cancel and rework: the reason."),
+    )

@@ -1,0 +1,298 @@
+"""Serializers of the scheduling API: read serializers for output, type checks for input."""
+
+from django.utils.translation import get_language, gettext_lazy
+from rest_framework import serializers
+
+from accounts.models import Department
+from applications.serializers import PersonSerializer
+
+from .models import ActivityTemplate, Deviation, NetworkTemplate, Proposal
+
+# Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+DeviationStatus = Deviation.Status
+ProposalStatus = Proposal.Status
+
+
+class DepartmentBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name"]
+
+
+class TimesSerializer(serializers.Serializer):
+    es = serializers.IntegerField(help_text=gettext_lazy("Earliest start (working-day offset)."))
+    ef = serializers.IntegerField(help_text=gettext_lazy("Earliest finish."))
+    ls = serializers.IntegerField(help_text=gettext_lazy("Latest start."))
+    lf = serializers.IntegerField(help_text=gettext_lazy("Latest finish."))
+    tf = serializers.IntegerField(help_text=gettext_lazy("Total float."))
+    ff = serializers.IntegerField(help_text=gettext_lazy("Free float."))
+    critical = serializers.BooleanField()
+    start = serializers.DateField(help_text=gettext_lazy("The first working day."))
+    finish = serializers.DateField(help_text=gettext_lazy("The last working day."))
+
+
+class ActualSerializer(serializers.Serializer):
+    start = serializers.DateField(allow_null=True)
+    finish = serializers.DateField(allow_null=True)
+
+
+class ScheduleActivitySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    stage = serializers.CharField()
+    department = DepartmentBriefSerializer(allow_null=True)
+    party = serializers.CharField()
+    duration = serializers.IntegerField()
+    remaining = serializers.IntegerField(allow_null=True)
+    status = serializers.ChoiceField(choices=["not_started", "started", "finished"])
+    milestone = serializers.CharField()
+    baseline = TimesSerializer(allow_null=True)
+    actual = ActualSerializer()
+    forecast = TimesSerializer()
+
+
+class BaselineSummarySerializer(serializers.Serializer):
+    version = serializers.IntegerField(allow_null=True)
+    computed_duration = serializers.IntegerField(
+        allow_null=True, help_text=gettext_lazy("Tc of the baseline, in working days.")
+    )
+    computed_finish_date = serializers.DateField(allow_null=True)
+    planned_duration = serializers.IntegerField(
+        help_text=gettext_lazy("Tp, the committed duration, in working days.")
+    )
+    committed_finish_date = serializers.DateField()
+    critical_paths = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+class ForecastSummarySerializer(serializers.Serializer):
+    as_of_offset = serializers.IntegerField()
+    duration = serializers.IntegerField(help_text=gettext_lazy("Forecast Tc in working days."))
+    finish_date = serializers.DateField()
+    planned_duration = serializers.IntegerField()
+    total_float = serializers.IntegerField()
+    critical_paths = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+class ScheduleSerializer(serializers.Serializer):
+    application = serializers.IntegerField()
+    number = serializers.CharField()
+    version = serializers.IntegerField()
+    day0 = serializers.DateField()
+    as_of = serializers.DateField()
+    baseline = BaselineSummarySerializer()
+    forecast = ForecastSummarySerializer()
+    activities = ScheduleActivitySerializer(many=True)
+
+
+class ProgressInputSerializer(serializers.Serializer):
+    """Progress on one activity; the parts given are recorded in this order, all or none."""
+
+    actual_start = serializers.DateField(required=False)
+    actual_finish = serializers.DateField(required=False)
+    passed = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text=gettext_lazy("For an inspection: false records a failed inspection."),
+    )
+    remaining = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs):
+        if not {"actual_start", "actual_finish", "remaining"} & set(attrs):
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        gettext_lazy("Send actual_start, actual_finish or remaining.")
+                    ]
+                }
+            )
+        return attrs
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    description = serializers.SerializerMethodField()
+    decided_by = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "kind",
+            "activities",
+            "description",
+            "description_zh",
+            "description_en",
+            "new_finish",
+            "days_recovered",
+            "detail",
+            "status",
+            "decided_by",
+            "decided_at",
+            "reason",
+        ]
+
+    def get_description(self, proposal) -> str:
+        return proposal.description_en if _english() else proposal.description_zh
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+class ApplicationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+
+
+class ActivityRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DeviationSerializer(serializers.ModelSerializer):
+    application = ApplicationRefSerializer()
+    activity = ActivityRefSerializer()
+    department = DepartmentBriefSerializer(allow_null=True)
+    explanation = serializers.SerializerMethodField()
+    acknowledged_by = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = Deviation
+        fields = [
+            "id",
+            "application",
+            "activity",
+            "department",
+            "severity",
+            "status",
+            "delay",
+            "total_float",
+            "free_float",
+            "critical",
+            "total_slip",
+            "successor_slip",
+            "commitment_overrun",
+            "explanation",
+            "explanation_zh",
+            "explanation_en",
+            "detected_at",
+            "updated_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "resolved_at",
+        ]
+
+    def get_explanation(self, row) -> str:
+        return row.explanation_en if _english() else row.explanation_zh
+
+
+class DeviationDetailSerializer(DeviationSerializer):
+    proposals = ProposalSerializer(many=True)
+
+    class Meta(DeviationSerializer.Meta):
+        fields = [*DeviationSerializer.Meta.fields, "proposals"]
+
+
+class DismissInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class TemplateActivitySerializer(serializers.ModelSerializer):
+    department = DepartmentBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = ActivityTemplate
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "stage",
+            "department",
+            "party",
+            "duration",
+            "shortest_duration",
+            "kind",
+            "tail",
+            "head",
+            "is_dummy",
+            "predecessors",
+            "parallel_with",
+            "clock",
+            "milestone",
+        ]
+
+
+class NetworkTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NetworkTemplate
+        fields = [
+            "id",
+            "code",
+            "version",
+            "name",
+            "business_types",
+            "customer_class",
+            "voltage_classes",
+            "is_active",
+            "notes",
+        ]
+
+
+class NetworkTemplateDetailSerializer(NetworkTemplateSerializer):
+    activities = TemplateActivitySerializer(many=True)
+
+    class Meta(NetworkTemplateSerializer.Meta):
+        fields = [*NetworkTemplateSerializer.Meta.fields, "activities"]
+
+
+# The what-if endpoints answer exactly what the commands print.
+
+
+class NetworkTimesSerializer(serializers.Serializer):
+    es = serializers.IntegerField()
+    ef = serializers.IntegerField()
+    ls = serializers.IntegerField()
+    lf = serializers.IntegerField()
+    tf = serializers.IntegerField()
+    ff = serializers.IntegerField()
+    critical = serializers.BooleanField()
+
+
+class EventTimesSerializer(serializers.Serializer):
+    et = serializers.IntegerField()
+    lt = serializers.IntegerField()
+
+
+class NetworkScheduleSerializer(serializers.Serializer):
+    duration = serializers.IntegerField(help_text=gettext_lazy("Tc in working days."))
+    planned_duration = serializers.IntegerField(help_text=gettext_lazy("Tp in working days."))
+    critical_paths = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+    activities = serializers.DictField(child=NetworkTimesSerializer())
+    events = serializers.DictField(
+        child=EventTimesSerializer(), required=False, help_text=gettext_lazy("AOA input only.")
+    )
+
+
+class DelayAnalysisSerializer(serializers.Serializer):
+    activity = serializers.CharField()
+    delay = serializers.IntegerField()
+    total_float = serializers.IntegerField()
+    free_float = serializers.IntegerField()
+    critical = serializers.BooleanField()
+    total_duration_delay = serializers.IntegerField()
+    successor_delay = serializers.IntegerField()
+    new_duration = serializers.IntegerField()
+    planned_duration = serializers.IntegerField()
+    commitment_overrun = serializers.IntegerField()
+
+
+class DelayQuerySerializer(serializers.Serializer):
+    activity = serializers.CharField(max_length=100)
+    delay = serializers.IntegerField(min_value=0, max_value=100_000)

@@ -1,0 +1,141 @@
+"""Deviations and their proposals through HTTP: list, read, acknowledge, accept, dismiss."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from applications import services
+from scheduling import services as schedule_services
+from scheduling.models import Activity, Deviation, Proposal
+
+from .conftest import DAY0, assert_problem, token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _red_deviation(application, manager) -> Deviation:
+    """A (critical, 1 day) started on day 0 and needs 3 more days: a red deviation."""
+    a = Activity.objects.get(application=application, code="A")
+    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+    services.activity_set_remaining(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
+    schedule_services.deviation_sweep_batch(
+        application_ids=[application.pk],
+        now=datetime.combine(DAY0, time(18), ZoneInfo("Asia/Shanghai")),
+    )
+    return Deviation.objects.get(application=application)
+
+
+@pytest.fixture
+def deviation(application, manager):
+    return _red_deviation(application, manager)
+
+
+@pytest.fixture
+def south_deviation(south_application, other_manager):
+    return _red_deviation(south_application, other_manager)
+
+
+def test_the_list_shows_the_deviations_of_readable_applications(
+    as_manager, as_supervisor, deviation, south_deviation
+):
+    mine = as_manager.get("/api/v1/deviations/").json()
+    assert [row["id"] for row in mine["results"]] == [deviation.pk]
+    row = mine["results"][0]
+    assert row["severity"] == "red"
+    assert row["status"] == "open"
+    assert row["activity"] == {"code": "A", "name": deviation.activity.name}
+    assert row["application"]["number"] == deviation.application.number
+    assert row["explanation"] == deviation.explanation_en
+    assert row["delay"] == 3 and row["critical"] is True
+    everything = as_supervisor.get("/api/v1/deviations/").json()
+    assert {r["id"] for r in everything["results"]} == {deviation.pk, south_deviation.pk}
+
+
+def test_the_explanation_follows_the_language(manager, deviation):
+    body = token_client(manager, language=None).get("/api/v1/deviations/").json()
+    assert body["results"][0]["explanation"] == deviation.explanation_zh
+
+
+def test_filters_of_deviations(as_supervisor, deviation, south_deviation):
+    def ids(query):
+        return {r["id"] for r in as_supervisor.get("/api/v1/deviations/" + query).json()["results"]}
+
+    assert ids(f"?application={deviation.application_id}") == {deviation.pk}
+    assert ids("?severity=amber") == set()
+    assert ids("?status=open&severity=red") == {deviation.pk, south_deviation.pk}
+    assert ids("?status=resolved") == set()
+    assert ids("?critical=true&detected_after=2026-03-02") == {deviation.pk, south_deviation.pk}
+    assert_problem(as_supervisor.get("/api/v1/deviations/?severity=purple"), 400)
+
+
+def test_the_application_list_filters_open_red_deviations(
+    as_supervisor, deviation, south_application
+):
+    body = as_supervisor.get("/api/v1/applications/?deviation=red").json()
+    assert [r["number"] for r in body["results"]] == [deviation.application.number]
+    assert body["results"][0]["open_red_deviation"] is True
+
+
+def test_a_deviation_is_read_with_its_proposals(as_manager, deviation):
+    body = as_manager.get(f"/api/v1/deviations/{deviation.pk}/").json()
+    kinds = {p["kind"] for p in body["proposals"]}
+    assert "shorten" in kinds
+    assert {p["status"] for p in body["proposals"]} == {"proposed"}
+    assert len(body["proposals"]) == deviation.proposals.count()
+
+
+def test_another_regions_deviation_is_404(as_manager, south_deviation):
+    assert_problem(as_manager.get(f"/api/v1/deviations/{south_deviation.pk}/"), 404)
+    assert_problem(as_manager.post(f"/api/v1/deviations/{south_deviation.pk}/acknowledge/"), 404)
+
+
+def test_acknowledge_once_then_409(as_manager, deviation, manager):
+    response = as_manager.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "acknowledged"
+    assert response.json()["acknowledged_by"]["username"] == manager.username
+    again = as_manager.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/")
+    assert_problem(again, 409, detail="Only an open deviation can be acknowledged.")
+
+
+def test_staff_of_another_department_may_not_acknowledge(as_staff, deviation):
+    # A belongs to marketing; the staff fixture is in operations.
+    assert_problem(as_staff.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/"), 403)
+    assert Deviation.objects.get(pk=deviation.pk).status == "open"
+
+
+def test_only_a_supervisor_accepts_a_proposal(as_manager, as_supervisor, deviation, supervisor):
+    shorten = deviation.proposals.filter(kind="shorten").first()
+    url = f"/api/v1/deviations/{deviation.pk}/proposals/{shorten.pk}/accept/"
+    assert_problem(as_manager.post(url), 403, detail="Only a supervisor accepts")
+    response = as_supervisor.post(url, HTTP_IDEMPOTENCY_KEY="accept-1")
+    assert response.status_code == 200, response.content
+    accepted = next(p for p in response.json()["proposals"] if p["id"] == shorten.pk)
+    assert accepted["status"] == "accepted"
+    assert accepted["decided_by"]["username"] == supervisor.username
+    # A retry with the same key replays the answer; without the key it is refused.
+    replay = as_supervisor.post(url, HTTP_IDEMPOTENCY_KEY="accept-1")
+    assert replay.status_code == 200
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == response.json()
+    assert deviation.application.baselines.count() == 2
+    assert_problem(as_supervisor.post(url), 409, detail="This proposal is Accepted already.")
+
+
+def test_dismiss_needs_a_reason(as_manager, deviation):
+    proposal = deviation.proposals.first()
+    url = f"/api/v1/deviations/{deviation.pk}/proposals/{proposal.pk}/dismiss/"
+    assert_problem(as_manager.post(url, {}, format="json"), 400)
+    assert_problem(as_manager.post(url, {"reason": "  "}, format="json"), 400)
+    response = as_manager.post(url, {"reason": "客户已加派人手"}, format="json")
+    assert response.status_code == 200, response.content
+    row = Proposal.objects.get(pk=proposal.pk)
+    assert (row.status, row.reason) == ("dismissed", "客户已加派人手")
+
+
+def test_a_proposal_of_another_deviation_is_404(as_supervisor, deviation, south_deviation):
+    other = south_deviation.proposals.first()
+    url = f"/api/v1/deviations/{deviation.pk}/proposals/{other.pk}/accept/"
+    assert_problem(as_supervisor.post(url), 404)
+    assert Proposal.objects.get(pk=other.pk).status == "proposed"

@@ -1,0 +1,92 @@
+"""The list endpoints fetch a page in a constant number of queries."""
+
+import pytest
+
+from applications.models import Application
+from tests.factories import make_application
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _copies(template: Application, count: int) -> None:
+    """Add ``count`` applications like ``template``, with copies of its activities (which
+    department staff are scoped by)."""
+    from scheduling.models import Activity
+
+    fields = {
+        f.name: getattr(template, f.name)
+        for f in Application._meta.concrete_fields
+        if f.name not in {"id", "number"}
+    }
+    copies = Application.objects.bulk_create(
+        Application(**fields, number=f"YK-2098-{n:06d}") for n in range(count)
+    )
+    activities = list(Activity.objects.filter(application=template))
+    activity_fields = [
+        f.attname for f in Activity._meta.concrete_fields if f.name not in {"id", "application"}
+    ]
+    Activity.objects.bulk_create(
+        Activity(application=copy, **{name: getattr(a, name) for name in activity_fields})
+        for copy in copies
+        for a in activities
+    )
+
+
+@pytest.mark.parametrize("count", [5, 100])
+@pytest.mark.parametrize("who", ["supervisor", "manager", "staff"])
+def test_the_application_list_is_constant_in_queries(
+    count, who, request, supervisor, manager, django_assert_max_num_queries
+):
+    first = make_application(by=supervisor, manager=manager)
+    _copies(first, count - 1)
+    client = token_client(request.getfixturevalue(who))
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/applications/?page_size=200&ordering=customer_name")
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize("count", [5, 100])
+def test_the_deviation_and_customer_lists_are_constant_in_queries(
+    count, supervisor, manager, django_assert_max_num_queries
+):
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from applications import services
+    from scheduling import services as schedule_services
+    from scheduling.models import Activity
+
+    day = date(2026, 3, 2)
+    applications = [
+        make_application(by=supervisor, manager=manager, accepted_on=day)
+        for _ in range(count if count == 5 else 20)
+    ]
+    for application in applications:
+        a = Activity.objects.get(application=application, code="A")
+        services.activity_record_start(activity_id=a.pk, on=day, by=manager, today=day)
+        services.activity_set_remaining(activity_id=a.pk, remaining=3, by=manager, today=day)
+    schedule_services.deviation_sweep_batch(
+        application_ids=[a.pk for a in applications],
+        now=datetime.combine(day, time(18), ZoneInfo("Asia/Shanghai")),
+    )
+    client = token_client(manager)
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/deviations/?page_size=200")
+    assert response.json()["count"] == len(applications)
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/customers/?page_size=200")
+    assert response.json()["count"] == len(applications)
+
+
+def test_account_managers_are_constant_in_queries(supervisor, django_assert_max_num_queries):
+    from tests.factories import AccountManagerProfileFactory
+
+    for _ in range(30):
+        AccountManagerProfileFactory()
+    client = token_client(supervisor)
+    with django_assert_max_num_queries(8):
+        rows = client.get("/api/v1/account-managers/").json()
+    assert len(rows) >= 30

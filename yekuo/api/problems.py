@@ -1,0 +1,153 @@
+"""Every API error as ``application/problem+json`` (RFC 9457).
+
+The body is ``{type, title, status, detail, errors}``: ``errors`` maps a field (dotted for
+nested input, ``non_field_errors`` for the whole body) to its messages and is empty when
+the error is not about a field. Domain errors of ``yekuo.errors`` and DRF's own errors go
+through the same handler, so a client reads one shape whatever refused its request.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from yekuo import errors
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = gettext_lazy(
+        "Send the If-Match header with the ETag of the application you read."
+    )
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = gettext_lazy("The application changed since you read it: reload it.")
+    default_code = "stale_version"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("This is not possible now.")
+    default_code = "transition_not_allowed"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = gettext_lazy(
+        "This Idempotency-Key was used for a different request: use a new key."
+    )
+    default_code = "idempotency_key_reused"
+
+
+TITLES = {
+    400: gettext_lazy("Invalid input"),
+    401: gettext_lazy("Authentication required"),
+    403: gettext_lazy("Not permitted"),
+    404: gettext_lazy("Not found"),
+    405: gettext_lazy("Method not allowed"),
+    406: gettext_lazy("Not acceptable"),
+    409: gettext_lazy("Not possible now"),
+    412: gettext_lazy("Stale version"),
+    415: gettext_lazy("Unsupported media type"),
+    422: gettext_lazy("Idempotency key reused"),
+    428: gettext_lazy("If-Match required"),
+    429: gettext_lazy("Too many requests"),
+}
+
+
+def problem_type(code: str) -> str:
+    """Return the ``type`` URI of a problem: stable, one per error code."""
+    return f"urn:yekuo:problem:{code.replace('_', '-')}"
+
+
+def problem_body(status_code: int, code: str, detail: str, field_errors=None) -> dict:
+    return {
+        "type": problem_type(code),
+        "title": str(TITLES.get(status_code, _("Error"))),
+        "status": status_code,
+        "detail": str(detail),
+        "errors": field_errors or {},
+    }
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Return DRF's nested error detail as dotted field names → messages."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            flat.setdefault(prefix or "non_field_errors", []).extend(str(m) for m in detail)
+        else:
+            for index, item in enumerate(detail):
+                flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        flat.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return flat
+
+
+def _from_domain(exc: errors.DomainError) -> exceptions.APIException:
+    """Return the DRF exception with the HTTP status of a domain error."""
+    if isinstance(exc, errors.InvalidInput):
+        return exceptions.ValidationError(exc.errors or {"non_field_errors": [exc.message]})
+    if isinstance(exc, errors.NotPermitted):
+        return exceptions.PermissionDenied(exc.message)
+    if isinstance(exc, errors.TransitionNotAllowed):
+        conflict = Conflict(exc.message)
+        conflict.reasons = exc.reasons
+        return conflict
+    if isinstance(exc, errors.StaleVersion):
+        return PreconditionFailed(exc.message)
+    return exceptions.ValidationError({"non_field_errors": [exc.message]})
+
+
+def exception_handler(exc, context):
+    """Return a problem-details response for every error an API view raises."""
+    if isinstance(exc, errors.DomainError):
+        exc = _from_domain(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        field_errors = _flatten(exc.detail)
+        first = next(iter(field_errors.values()), [""])
+        detail = first[0] if first else _("Check the fields named in errors.")
+        code = "invalid"
+    else:
+        field_errors = {}
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
+        if isinstance(detail, dict | list):
+            field_errors = _flatten(detail)
+            detail = next(iter(field_errors.values()))[0]
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(
+            exc, "default_code", "error"
+        )
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            code = "not_authenticated"
+        reasons = getattr(exc, "reasons", None)
+        if reasons:
+            field_errors = {"transition": reasons}
+    response.data = problem_body(response.status_code, code, detail, field_errors)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An error (RFC 9457 problem details), for the OpenAPI schema."""
+
+    type = serializers.CharField(help_text=gettext_lazy("A URI naming the kind of problem."))
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=gettext_lazy("Messages per field; empty when no field is at fault."),
+    )
