@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0005_time_limit_status'),
+        ('applications', '0006_idempotency_key'),
     ]
 
     operations = [
