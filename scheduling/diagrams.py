@@ -91,9 +91,8 @@ def wrap_label(text: str, width: int) -> tuple[str, ...]:
     text = text.strip()
     if not text:
         return ()
-    lines = -(-len(text) // width)
-    size = -(-len(text) // lines)  # balanced: 供电方案审查会 → 供电方案 / 审查会
-    return tuple(text[i : i + size] for i in range(0, len(text), size))
+    # Four characters a line keeps most Chinese terms whole: 供电方案 / 审查会.
+    return tuple(text[i : i + width] for i in range(0, len(text), width))
 
 
 def _event_layers(arcs: Sequence[Arc]) -> tuple[list[int], dict[int, int]]:
@@ -150,11 +149,11 @@ def _crossings(layers: list[list[object]], edges: list[tuple[object, object]]) -
 def network_layout(
     arcs: Iterable[Arc],
     *,
-    column_width: float = 104,
-    row_height: float = 92,
-    radius: float = 15,
+    column_width: float = 96,
+    row_height: float = 84,
+    radius: float = 14,
     margin: float = 36,
-    label_width: int = 6,
+    label_width: int = 4,
     sweeps: int = 8,
 ) -> NetworkDiagram:
     """Return the positions of the events and the routes of the arcs of an AOA network."""
@@ -235,10 +234,25 @@ def network_layout(
         for event in order
     )
     placed = []
+    bend = column_width * 0.4
+    stub = radius + 4
     for i, arc in enumerate(arcs):
-        points = [coordinates[node] for node in chain_of_arc[i]]
+        nodes = [coordinates[node] for node in chain_of_arc[i]]
+        # A step between rows is a level stub, a slant and a level run: the slant right
+        # after the tail for the first step, right before the head for any later one. The
+        # level runs carry the labels; the stubs keep every slant clear of the circles
+        # standing in the two columns between the rows.
+        points = [nodes[0]]
+        for k, ((x1, y1), (x2, y2)) in enumerate(zip(nodes, nodes[1:], strict=False)):
+            if abs(y1 - y2) > 0.5:
+                if k == 0:
+                    points += [(x1 + stub, y1), (x1 + bend, y2)]
+                else:
+                    points += [(x2 - bend, y1), (x2 - stub, y2)]
+            points.append((x2, y2))
+        points = _without_collinear(points)
         points[0] = _towards(points[0], points[1], radius)
-        points[-1] = _towards(points[-1], points[-2], radius + 2)
+        points[-1] = _towards(points[-1], points[-2], radius + 1)
         segments = list(zip(points, points[1:], strict=False))
         flat = [s for s in segments if abs(s[0][1] - s[1][1]) < 0.5]
         (x1, y1), (x2, y2) = (
@@ -256,6 +270,17 @@ def network_layout(
     height = max(y for _, y in coordinates.values()) + margin + 18
     width = margin * 2 + (depth - 1) * column_width
     return NetworkDiagram(events, tuple(placed), width, height, radius, best_crossings)
+
+
+def _without_collinear(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Drop the middle points of straight runs (a long arc's waypoints on one row)."""
+    result = [points[0]]
+    for point, following in zip(points[1:], points[2:], strict=False):
+        (ax, ay), (bx, by), (cx, cy) = result[-1], point, following
+        if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) > 0.5:
+            result.append(point)
+    result.append(points[-1])
+    return result
 
 
 def _towards(start: tuple[float, float], end: tuple[float, float], distance: float):
@@ -390,7 +415,7 @@ def gantt_layout(
     commitment: date | None,
     is_working_day: Callable[[date], bool],
     label_width: float = 210,
-    chart_width: float = 940,
+    chart_width: float = 1120,
     row_height: float = 28,
     header_height: float = 46,
 ) -> Gantt:

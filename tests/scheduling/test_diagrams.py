@@ -59,7 +59,7 @@ def check_drawing(arcs, diagram):
         tail, head = diagram.event(placed.arc.tail), diagram.event(placed.arc.head)
         start, end = placed.points[0], placed.points[-1]
         assert ((start[0] - tail.x) ** 2 + (start[1] - tail.y) ** 2) ** 0.5 == pytest.approx(r)
-        assert ((end[0] - head.x) ** 2 + (end[1] - head.y) ** 2) ** 0.5 == pytest.approx(r + 2)
+        assert ((end[0] - head.x) ** 2 + (end[1] - head.y) ** 2) ** 0.5 == pytest.approx(r + 1)
         assert head.layer > tail.layer, "arcs run left to right"
         xs = [x for x, _ in placed.points]
         assert xs == sorted(xs)
@@ -103,7 +103,9 @@ def test_dummies_and_critical_arcs_are_marked():
     assert critical_events == {1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16}
     n = next(p for p in diagram.arcs if p.arc.code == "N")
     assert n.caption == "N (25)"
-    assert n.name_lines == ("配套电网工程",)
+    assert n.name_lines == ("配套电网", "工程")
+    # N's label sits on its level run, below the chain of critical events.
+    assert n.label_y > diagram.event(9).y
 
 
 def test_the_drawing_does_not_depend_on_the_order_of_the_arcs():
@@ -136,10 +138,11 @@ def test_a_cycle_is_refused_with_its_events():
     assert error.value.events == (2, 3)
 
 
-def test_labels_wrap_into_balanced_lines():
-    assert wrap_label("供电方案审查会", 6) == ("供电方案", "审查会")
-    assert wrap_label("装表接电", 6) == ("装表接电",)
-    assert wrap_label("  ", 6) == ()
+def test_labels_wrap_four_characters_a_line():
+    assert wrap_label("供电方案审查会", 4) == ("供电方案", "审查会")
+    assert wrap_label("装表接电", 4) == ("装表接电",)
+    assert wrap_label("受电工程施工（土建）", 4) == ("受电工程", "施工（土", "建）")
+    assert wrap_label("  ", 4) == ()
 
 
 @st.composite
