@@ -92,3 +92,32 @@ def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accep
     expect(page.locator(f"#proposal-{proposal_id} .proposal-status")).to_contain_text("采纳")
     assert Proposal.objects.get(pk=proposal_id).status == "accepted"
     screenshot(page, "application-supervisor")
+
+
+def test_with_javascript_off_the_forms_still_work(new_context, login, screenshot):
+    context = new_context(java_script_enabled=False)
+    page = context.new_page()
+    supervisor = UserFactory(username="wangjg", display_name="王建国", role=Role.SUPERVISOR)
+    manager = AccountManagerProfileFactory(user__username="lina", user__display_name="李娜").user
+    today = timezone.localdate()
+    day0 = working_calendar().add_working_days(today, -3)
+    application = make_application(by=supervisor, manager=manager, accepted_on=day0)
+    a = Activity.objects.get(application=application, code="A")
+
+    login(page, manager)
+    page.goto(f"/applications/{application.number}/")
+    page.fill(f"#id_a{a.pk}_actual_start", "2020-01-01")
+    page.click("#activity-A td.record button")
+    # Refused beside the field (before day 0), the typed date kept; nothing stored.
+    expect(page.locator(f"#id_a{a.pk}_actual_start-error")).to_contain_text("2020-01-01")
+    expect(page.locator(f"#id_a{a.pk}_actual_start")).to_have_value("2020-01-01")
+    page.fill(f"#id_a{a.pk}_actual_start", application.start_date.isoformat())
+    page.click("#activity-A td.record button")
+    expect(page.locator("#messages")).to_contain_text("A 办理需求手续：于")
+    a.refresh_from_db()
+    assert a.actual_start == application.start_date
+    # A tablet in portrait: the page stays usable, the wide parts scroll sideways.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    expect(page.locator("#activity-A td.record button")).to_be_visible()
+    expect(page.locator("svg.network")).to_be_attached()
+    screenshot(page, "application-tablet")
