@@ -221,6 +221,15 @@ def _stage_steps(application: Application) -> list[StageStep]:
     return steps
 
 
+def _name(activity) -> str:
+    """Return an activity's name in the reader's language."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "").startswith("zh"):
+        return activity.name
+    return activity.name_en or activity.name
+
+
 def _network_arcs(activities, calendar):
     """Return the arcs of the double-code diagram, the critical path marked."""
     from scheduling.diagrams import Arc, aon_arcs
@@ -230,7 +239,7 @@ def _network_arcs(activities, calendar):
         return aon_arcs(
             {
                 "code": a.code,
-                "name": a.name,
+                "name": _name(a),
                 "duration": a.duration,
                 "predecessors": [p if isinstance(p, str) else p["id"] for p in a.predecessors],
                 "critical": a.is_critical,
@@ -260,7 +269,7 @@ def _network_arcs(activities, calendar):
                 tail=a.tail,
                 head=a.head,
                 code=a.code,
-                name=a.name,
+                name=_name(a),
                 duration=a.duration,
                 dummy=a.is_dummy,
                 critical=critical,
@@ -281,7 +290,7 @@ def _gantt(application: Application, activities, calendar, today: date):
             GanttTask(
                 key=str(a.pk),
                 code=a.code,
-                name=a.name,
+                name=_name(a),
                 baseline_start=a.baseline_start,
                 baseline_finish=a.baseline_finish,
                 forecast_start=a.actual_start or a.forecast_start,

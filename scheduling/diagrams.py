@@ -91,6 +91,15 @@ def wrap_label(text: str, width: int) -> tuple[str, ...]:
     text = text.strip()
     if not text:
         return ()
+    if " " in text:
+        # Words of a Latin script, about half as wide as Chinese characters.
+        lines: list[str] = []
+        for word in text.split():
+            if lines and len(lines[-1]) + 1 + len(word) <= 2 * width + 2:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return tuple(lines)
     # Four characters a line keeps most Chinese terms whole: 供电方案 / 审查会.
     return tuple(text[i : i + width] for i in range(0, len(text), width))
 

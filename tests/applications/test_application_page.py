@@ -516,3 +516,18 @@ def test_staff_may_not_record_the_review(client, application, staff):
     )
     assert messages_of(response) == ["只有客户经理或分管领导可以录入问效。"]
     assert not PostCompletionReview.objects.exists()
+
+
+def test_in_english_the_page_shows_the_english_explanations(client, application, manager):
+    deviation = red_deviation(application, manager)
+    client.force_login(manager)
+    client.cookies["django_language"] = "en"
+    html = client.get(page_url(application)).content.decode()
+    assert deviation.explanation_en in html
+    assert deviation.explanation_zh not in html
+    assert '<span class="state state-consultation" id="app-state">Consultation</span>' in html
+    assert "Register the demand" in html  # the activity's English name, in the table
+    # …and on the arcs of the network diagram, wrapped between words.
+    assert 'text-anchor="middle">Register</text>' in html
+    assert 'text-anchor="middle">the demand</text>' in html
+    assert "Double-code network diagram" in html

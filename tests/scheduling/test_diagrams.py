@@ -143,6 +143,7 @@ def test_labels_wrap_four_characters_a_line():
     assert wrap_label("装表接电", 4) == ("装表接电",)
     assert wrap_label("受电工程施工（土建）", 4) == ("受电工程", "施工（土", "建）")
     assert wrap_label("  ", 4) == ()
+    assert wrap_label("Supply-plan review meeting", 4) == ("Supply-plan", "review", "meeting")
 
 
 @st.composite
