@@ -531,3 +531,24 @@ def test_in_english_the_page_shows_the_english_explanations(client, application,
     assert 'text-anchor="middle">Register</text>' in html
     assert 'text-anchor="middle">the demand</text>' in html
     assert "Double-code network diagram" in html
+
+
+def test_a_suspended_application_says_where_it_stopped_and_offers_resume(
+    client, application, manager
+):
+    client.force_login(manager)
+    response = transition(client, application, "suspend", note="客户暂缓建设")
+    html = response.content.decode()
+    assert messages_of(response) == ["已执行“暂停”，当前环节为“已暂停”。"]
+    assert "在“受理咨询”环节暂停：时限计时已停止。" in html
+    assert 'class="transition-form" data-transition="resume"' in html
+    assert '<li class="step current" aria-current="step">' in html
+
+    response = transition(
+        client, Application.objects.get(pk=application.pk), "cancel", note="客户撤回申请"
+    )
+    html = response.content.decode()
+    assert '<span class="state state-cancelled" id="app-state">已取消</span>' in html
+    assert "客户撤回申请" in html
+    assert 'class="transition-form"' not in html
+    assert 'type="date"' not in html
