@@ -3,6 +3,8 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -57,7 +59,7 @@ def _form_ids(prefix):
     return f"id_{prefix}_%s"
 
 
-def _take_errors(request, form, exc: InvalidInput) -> bool:
+def _take_errors(form, exc: InvalidInput) -> bool:
     """Put the service's messages beside the form's fields; True when all found a place.
 
     A message about a field the form does not show becomes a page message instead.
@@ -131,7 +133,7 @@ def application_transition(request, number):
             by=request.user,
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound={("transition", name): form})
         messages.error(request, exc.message)
         return redirect(_page_url(number, "transitions"))
@@ -176,7 +178,7 @@ def activity_progress(request, number, activity_id):
                 )
                 done.append(_("%(days)s working days remaining") % {"days": data["remaining"]})
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound=bound)
         messages.error(request, exc.message)
         return redirect(_page_url(number, "activities"))
@@ -192,14 +194,10 @@ def activity_progress(request, number, activity_id):
 
 
 def _day(value):
-    from django.utils.formats import date_format
-
     return date_format(value, "DATE_FORMAT")
 
 
 def _is_chinese() -> bool:
-    from django.utils.translation import get_language
-
     return (get_language() or "").startswith("zh")
 
 
@@ -251,7 +249,7 @@ def proposal_dismiss(request, number, proposal_id):
             proposal_id=proposal_id, reason=form.cleaned_data["reason"], by=request.user
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound=bound)
         messages.error(request, exc.message)
     except DomainError as exc:
@@ -275,7 +273,7 @@ def document_upload(request, number):
             by=request.user,
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound={"document": form})
         messages.error(request, exc.message)
     except DomainError as exc:
@@ -316,7 +314,7 @@ def application_review(request, number):
             application_id=application_id, by=request.user, **form.cleaned_data
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound={"review": form})
         messages.error(request, exc.message)
     except DomainError as exc:
