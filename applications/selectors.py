@@ -13,7 +13,14 @@ from scheduling import selectors as schedule_selectors
 from scheduling.timelimits import ClockReading, clock_readings
 from yekuo.domain import WHOLE_PROCESS, Clock, Party
 
-from .models import Application, ApplicationState, StageTransition, TimeLimit
+from .models import (
+    ACTIVE_STATES,
+    WORK_STATES,
+    Application,
+    ApplicationState,
+    StageTransition,
+    TimeLimit,
+)
 
 TRANSITION_LABELS = {
     "start_survey": pgettext_lazy("transition", "Start the site survey"),
@@ -165,3 +172,152 @@ def committed_duration(*, customer_class: str, plan) -> int:
         if plan.compiled.spec(code).party == Party.CUSTOMER
     )
     return limit.working_days + customer_days
+
+
+# --- Workspace: the applications a person answers for (the page at /) ----------------------
+
+WORKSPACE_PAGE_SIZE = 25
+# The state filter's value that shows every state (its default shows the active ones).
+ALL_STATES = "all"
+TIME_LIMIT_OVERDUE = "overdue"
+TIME_LIMIT_WARNING = "warning"
+TIME_LIMIT_OK = "ok"
+
+
+@dataclass
+class WorkspaceRow:
+    """One application as the workspace lists it."""
+
+    application: Application
+    stage_done: int
+    stage_total: int
+    time_limit: str
+    deviations: dict[str, int]
+
+    @property
+    def stage_percent(self) -> int:
+        return round(100 * self.stage_done / self.stage_total)
+
+
+def _open_deviation_counts():
+    """Return annotations: the open (unresolved) deviations of each severity, per row."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+
+    from scheduling.models import Deviation, Severity
+
+    annotations = {}
+    for severity in Severity.values:
+        counted = (
+            Deviation.objects.filter(application=OuterRef("pk"), severity=severity)
+            .exclude(status=Deviation.Status.RESOLVED)
+            .order_by()
+            .values("application")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        annotations[f"open_{severity}"] = Subquery(counted, output_field=IntegerField())
+    return annotations
+
+
+def workspace_applications(
+    user, *, state: str = "", severity: str = "", search: str = "", mine_only: bool | None = None
+):
+    """Return the workspace's applications of ``user``, filtered, newest accepted first.
+
+    An account manager sees the applications they hold; a supervisor every application;
+    department staff those with work for their department (``visible_applications``).
+    ``state``: a state, ``ALL_STATES``, or empty for the active ones; ``severity``: only
+    those with an open deviation of it; ``search``: part of the number, the customer's
+    name or its credit code. The open deviations of each severity are annotated
+    (``open_red`` …) as subqueries, so a page of rows is one query.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from scheduling.models import Deviation
+
+    qs = visible_applications(user)
+    if mine_only is None:
+        mine_only = user.has_perm("accounts.handle_applications") and not user.has_perm(
+            "accounts.supervise_applications"
+        )
+    if mine_only:
+        qs = qs.filter(account_manager=user)
+    if state == ALL_STATES:
+        pass
+    elif state:
+        qs = qs.filter(state=state)
+    else:
+        qs = qs.filter(state__in=ACTIVE_STATES)
+    if severity:
+        qs = qs.filter(
+            Exists(
+                Deviation.objects.filter(application=OuterRef("pk"), severity=severity).exclude(
+                    status=Deviation.Status.RESOLVED
+                )
+            )
+        )
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(number__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(customer__credit_code__icontains=search.upper())
+        )
+    return (
+        qs.select_related("customer", "account_manager")
+        .annotate(**_open_deviation_counts())
+        .order_by("-accepted_at", "-id")
+    )
+
+
+def stage_progress(application: Application) -> tuple[int, int]:
+    """Return (stages finished, stages in all) of the six work stages."""
+    total = len(WORK_STATES)
+    state = application.state
+    if state == ApplicationState.SUSPENDED:
+        state = application.suspended_from or ApplicationState.CONSULTATION
+    if state in WORK_STATES:
+        return WORK_STATES.index(state), total
+    if state in (ApplicationState.ENERGIZED, ApplicationState.CLOSED):
+        return total, total
+    return 0, total
+
+
+def time_limit_status(readings: dict[str, ClockReading]) -> str:
+    """Return the worst of an application's clocks: overdue, warning or ok."""
+    statuses = {reading.status for reading in readings.values()}
+    if "exceeded" in statuses:
+        return TIME_LIMIT_OVERDUE
+    if "warning" in statuses:
+        return TIME_LIMIT_WARNING
+    return TIME_LIMIT_OK
+
+
+def workspace_rows(applications, *, today: date) -> list[WorkspaceRow]:
+    """Return the rows of one page of ``workspace_applications`` with their badges.
+
+    The time-limit clocks are read for the page's applications in a constant number of
+    queries (``kpi.application_time_limits_many``).
+    """
+    from scheduling.models import Severity
+
+    from .kpi import application_time_limits_many
+
+    applications = list(applications)
+    readings = application_time_limits_many([a.pk for a in applications], today=today)
+    rows = []
+    for application in applications:
+        done, total = stage_progress(application)
+        rows.append(
+            WorkspaceRow(
+                application=application,
+                stage_done=done,
+                stage_total=total,
+                time_limit=time_limit_status(readings.get(application.pk, {})),
+                deviations={
+                    severity: getattr(application, f"open_{severity}") or 0
+                    for severity in Severity.values
+                },
+            )
+        )
+    return rows

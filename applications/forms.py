@@ -1,0 +1,58 @@
+"""Forms of the applications pages: they check what was typed; services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.models import Severity
+
+from . import selectors
+from .models import ApplicationState
+
+
+class ErrorAttrsMixin:
+    """Mark fields with errors ``aria-invalid`` and point them at their message."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+class WorkspaceFilterForm(ErrorAttrsMixin, forms.Form):
+    """The workspace's filters and search (a GET form: the page works without script)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Number, customer or credit code")}
+        ),
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", _("Active")),
+            *ApplicationState.choices,
+            (selectors.ALL_STATES, _("All states")),
+        ],
+    )
+    severity = forms.ChoiceField(
+        label=_("Open deviation"),
+        required=False,
+        choices=[("", _("Any")), *Severity.choices],
+    )
+    time_limit = forms.ChoiceField(
+        label=_("Time limit"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            (selectors.TIME_LIMIT_OVERDUE, _("Overdue")),
+            (selectors.TIME_LIMIT_WARNING, _("Warning")),
+            (selectors.TIME_LIMIT_OK, _("Within limit")),
+        ],
+    )
