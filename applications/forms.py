@@ -14,6 +14,16 @@ class ErrorAttrsMixin:
 
     def full_clean(self):
         super().full_clean()
+        self.mark_errors()
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        """Show a service's per-field messages (``InvalidInput.errors``) beside the fields."""
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+        self.mark_errors()
+
+    def mark_errors(self) -> None:
         for name in self.errors:
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs

@@ -353,3 +353,63 @@ def kpi_trend(
         day__lte=today,
         **{column: key},
     ).order_by("day")
+
+
+# --- Monthly trend of the whole utility (the dashboard's chart) -----------------------------
+
+
+@dataclass(frozen=True)
+class MonthlyCycle:
+    """The connection cycle of one month, from the month's last snapshot day."""
+
+    month: date
+    finished: int
+    average_cycle_days: Decimal | None
+    average_utility_days: Decimal | None
+
+
+def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[MonthlyCycle]:
+    """Return the average connection cycle of every account manager together, per month.
+
+    For each of the ``months`` calendar months up to today's, the managers' snapshots of
+    the last day the month has any are combined, each manager's average weighted by the
+    applications they finished in its window: the cycle of the 30 days ending then. A
+    month without snapshots is absent. One query; the rows read grow with the managers
+    and the days, never with the applications.
+    """
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    for _month in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = (
+        KpiSnapshot.objects.filter(scope=KpiScope.MANAGER, day__gte=first, day__lte=today)
+        .order_by("day")
+        .values_list("day", "finished", "average_cycle_days", "average_utility_days")
+    )
+    last_day: dict[date, date] = {}
+    by_day: dict[date, list[tuple]] = defaultdict(list)
+    for day, finished, cycle, utility in rows:
+        month = day.replace(day=1)
+        last_day[month] = max(last_day.get(month, day), day)
+        by_day[day].append((finished, cycle, utility))
+    trend = []
+    for month in sorted(last_day):
+        figures = by_day[last_day[month]]
+        finished = sum(f for f, _c, _u in figures)
+        cycle = sum(f * c for f, c, _u in figures if c is not None)
+        utility = sum(f * u for f, _c, u in figures if u is not None)
+        trend.append(
+            MonthlyCycle(
+                month=month,
+                finished=finished,
+                average_cycle_days=_mean_decimal(cycle, finished),
+                average_utility_days=_mean_decimal(utility, finished),
+            )
+        )
+    return trend
+
+
+def _mean_decimal(total, count: int) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
