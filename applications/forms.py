@@ -66,3 +66,31 @@ class WorkspaceFilterForm(ErrorAttrsMixin, forms.Form):
             (selectors.TIME_LIMIT_OK, _("Within limit")),
         ],
     )
+
+
+class AssessmentPeriodForm(ErrorAttrsMixin, forms.Form):
+    """The assessment's period: from and to, both included (a GET form)."""
+
+    start = forms.DateField(
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Enter the first day of the period."),
+            "invalid": _("Enter a date as YYYY-MM-DD."),
+        },
+    )
+    end = forms.DateField(
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Enter the last day of the period."),
+            "invalid": _("Enter a date as YYYY-MM-DD."),
+        },
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end of the period is before its start."))
+        return cleaned
