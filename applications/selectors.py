@@ -220,14 +220,21 @@ def _open_deviation_counts():
 
 
 def workspace_applications(
-    user, *, state: str = "", severity: str = "", search: str = "", mine_only: bool | None = None
+    user,
+    *,
+    state: str = "",
+    severity: str = "",
+    time_limit: str = "",
+    search: str = "",
+    mine_only: bool | None = None,
 ):
     """Return the workspace's applications of ``user``, filtered, newest accepted first.
 
     An account manager sees the applications they hold; a supervisor every application;
     department staff those with work for their department (``visible_applications``).
     ``state``: a state, ``ALL_STATES``, or empty for the active ones; ``severity``: only
-    those with an open deviation of it; ``search``: part of the number, the customer's
+    those with an open deviation of it; ``time_limit``: only those whose worst clock is
+    in that status (``time_limit_status``); ``search``: part of the number, the customer's
     name or its credit code. The open deviations of each severity are annotated
     (``open_red`` …) as subqueries, so a page of rows is one query.
     """
@@ -263,10 +270,27 @@ def workspace_applications(
             | Q(customer__name__icontains=search)
             | Q(customer__credit_code__icontains=search.upper())
         )
+    if time_limit:
+        qs = _with_time_limit_status(qs, time_limit)
     return (
         qs.select_related("customer", "account_manager")
         .annotate(**_open_deviation_counts())
         .order_by("-accepted_at", "-id")
+    )
+
+
+def _with_time_limit_status(qs, status: str):
+    """Keep the applications whose worst clock reads ``status`` today.
+
+    The clocks are read for every application the other filters leave (a constant number
+    of queries per ``kpi.CHUNK_SIZE`` of them).
+    """
+    from .kpi import application_time_limits_many
+
+    ids = list(qs.order_by().values_list("pk", flat=True))
+    readings = application_time_limits_many(ids, today=timezone.localdate())
+    return qs.filter(
+        pk__in=[pk for pk, clocks in readings.items() if time_limit_status(clocks) == status]
     )
 
 

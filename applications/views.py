@@ -23,6 +23,7 @@ def home(request):
         user,
         state=filters.get("state", ""),
         severity=filters.get("severity", ""),
+        time_limit=filters.get("time_limit", ""),
         search=filters.get("q", ""),
     )
     page = Paginator(applications, selectors.WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
