@@ -82,6 +82,8 @@ class ReassignForm(ErrorAttrsMixin, forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        # Its own ids: the deviation filters on the same page have a "manager" field too.
+        kwargs.setdefault("auto_id", "id_reassign_%s")
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = User.objects.filter(
             is_active=True, account_manager__is_active=True
