@@ -10,18 +10,17 @@ from django.utils import timezone
 from accounts.models import Department, Notification
 from accounts.roles import Role
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
-from tests.factories import AccountManagerProfileFactory, RegionFactory, UserFactory
-from tests.factories import make_application as _make_application
+from tests.factories import (
+    AccountManagerProfileFactory,
+    RegionFactory,
+    UserFactory,
+    make_application,
+)
 from tests.pages.conftest import open_deviation
 
 pytestmark = pytest.mark.django_db
 
 DEVIATION_ROW = re.compile(r'<tr class="sev-(\w+)" data-number="([^"]+)">(.*?)</tr>', re.S)
-
-
-def make_application(**kwargs):
-    # Unassigned ones are assigned on commit; the tests assign by hand.
-    return _make_application(**kwargs)
 
 
 def deviation_rows(html):
