@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from scheduling.models import Severity
 
@@ -46,7 +47,7 @@ class WorkspaceFilterForm(ErrorAttrsMixin, forms.Form):
         label=_("State"),
         required=False,
         choices=[
-            ("", _("Active")),
+            ("", pgettext_lazy("applications", "Active")),
             *ApplicationState.choices,
             (selectors.ALL_STATES, _("All states")),
         ],

@@ -242,13 +242,15 @@ def workspace_applications(
 
     from scheduling.models import Deviation
 
-    qs = visible_applications(user)
     if mine_only is None:
         mine_only = user.has_perm("accounts.handle_applications") and not user.has_perm(
             "accounts.supervise_applications"
         )
     if mine_only:
-        qs = qs.filter(account_manager=user)
+        # Visible by definition: without visible_applications' DISTINCT over the region.
+        qs = Application.objects.filter(account_manager=user)
+    else:
+        qs = visible_applications(user)
     if state == ALL_STATES:
         pass
     elif state:
