@@ -221,11 +221,9 @@ def open_deviations(
 ):
     """Return the open deviations of active applications, filtered and sorted, with all a
     row of the table shows (one query per page)."""
-    from django.db.models import Case, IntegerField, Value, When
-
     from applications.models import ACTIVE_STATES
 
-    from .models import Deviation, Severity
+    from .models import Deviation, severity_rank
 
     qs = Deviation.objects.exclude(status=Deviation.Status.RESOLVED).filter(
         application__state__in=ACTIVE_STATES
@@ -254,12 +252,7 @@ def open_deviations(
             "activity",
             "department",
         )
-        .annotate(
-            severity_rank=Case(
-                *(When(severity=s, then=Value(rank)) for rank, s in enumerate(Severity.values)),
-                output_field=IntegerField(),
-            )
-        )
+        .annotate(severity_rank=severity_rank())
         .order_by(*order)
     )
 
