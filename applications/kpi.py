@@ -50,8 +50,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, User
 from scheduling.models import Activity, Deviation, Severity
 from scheduling.selectors import working_calendar
-from scheduling.timelimits import ClockReading, ClockWork, clock_readings
-from yekuo.domain import Clock, Party
+from scheduling.timelimits import ClockReading, ClockWork
 from yekuo.errors import InvalidInput
 
 from .models import (
@@ -60,9 +59,8 @@ from .models import (
     KpiScope,
     KpiSnapshot,
     StageTransition,
-    TimeLimit,
 )
-from .selectors import suspension_periods
+from .selectors import clock_work, time_limit_readings, time_limits_by_class
 
 WINDOW_DAYS = 30
 # Applications whose activities and suspensions are loaded at once: about 17 activity
@@ -148,14 +146,20 @@ def _load(applications: dict[int, _Application]) -> None:
         activities = Activity.objects.filter(application_id__in=chunk, is_dummy=False).filter(
             Q(department__isnull=False) | Q(actual_start__isnull=False)
         )
-        for application_id, department_id, clock, party, start, finish in activities.values_list(
-            "application_id", "department_id", "clock", "party", "actual_start", "actual_finish"
-        ):
-            application = applications[application_id]
-            if department_id is not None:
-                application.departments.add(department_id)
-            if clock and party == Party.UTILITY and start is not None:
-                application.work.append(ClockWork(clock=clock, start=start, finish=finish))
+        rows = activities.values_list(
+            "application_id",
+            "department_id",
+            "clock",
+            "party",
+            "actual_start",
+            "actual_finish",
+            named=True,
+        )
+        for row in rows:
+            application = applications[row.application_id]
+            if row.department_id is not None:
+                application.departments.add(row.department_id)
+            application.work += clock_work([row])
         log = (
             StageTransition.objects.filter(
                 application_id__in=chunk, transition__in=["suspend", "resume", "cancel"]
@@ -170,26 +174,15 @@ def _load(applications: dict[int, _Application]) -> None:
 def _readings(
     application: _Application, *, today: date, limits: dict[str, dict[str, int]], calendar
 ) -> dict[str, ClockReading]:
-    end = today
-    if application.energized_on is not None:
-        end = min(today, application.energized_on)
-    return clock_readings(
-        application.work,
-        suspensions=suspension_periods(application, application.log),
-        as_of=end,
-        limits=limits.get(application.customer_class, {}),
+    return time_limit_readings(
+        application,
+        work=application.work,
+        log=application.log,
+        limits=limits,
+        today=today,
+        energized_on=application.energized_on,
         is_working_day=calendar.is_working_day,
-        clocks=Clock.values,
     )
-
-
-def _time_limits_by_class() -> dict[str, dict[str, int]]:
-    limits: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer_class, clock, days in TimeLimit.objects.values_list(
-        "customer_class", "clock", "working_days"
-    ):
-        limits[customer_class][clock] = days
-    return limits
 
 
 def _applications(queryset: QuerySet[Application]) -> dict[int, _Application]:
@@ -221,7 +214,7 @@ def application_time_limits_many(
     """
     applications = _applications(Application.objects.filter(pk__in=list(application_ids)))
     _load(applications)
-    limits = _time_limits_by_class()
+    limits = time_limits_by_class()
     calendar = working_calendar()
     return {
         pk: _readings(application, today=today, limits=limits, calendar=calendar)
@@ -243,7 +236,7 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     in_window = Q(energized_at__gte=window_start, energized_at__lt=window_end)
     applications = _applications(Application.objects.filter(Q(state__in=ACTIVE_STATES) | in_window))
     _load(applications)
-    limits = _time_limits_by_class()
+    limits = time_limits_by_class()
     calendar = working_calendar()
     figures: dict[tuple[str, int], KpiFigures] = defaultdict(KpiFigures)
 

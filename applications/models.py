@@ -35,6 +35,14 @@ ACTIVE_STATES = [*WORK_STATES, S.SUSPENDED]
 STAGE_ORDER = [*WORK_STATES, S.ENERGIZED, S.CLOSED]
 
 
+class TimeLimitStatus(models.TextChoices):
+    """The worst of an application's time-limit clocks (DESIGN §6), as the sweep last read it."""
+
+    OK = "ok", _("Within the time limits")
+    WARNING = "warning", _("80 % of a time limit used")
+    EXCEEDED = "exceeded", _("A time limit exceeded")
+
+
 class SupplyType(models.TextChoices):
     SINGLE = "single", _("Single source")
     DUAL = "dual", _("Dual source")
@@ -127,6 +135,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
     committed_finish_date = models.DateField(_("committed finish date"))
     forecast_finish_date = models.DateField(_("forecast finish date"), null=True, blank=True)
     total_float = models.IntegerField(_("float now (working days)"), null=True, blank=True)
+    time_limit_status = models.CharField(
+        _("time-limit status"),
+        max_length=10,
+        choices=TimeLimitStatus.choices,
+        default=TimeLimitStatus.OK,
+        help_text=_("The worst time-limit clock as of the last deviation sweep."),
+    )
     accepted_at = models.DateTimeField(_("accepted at"))
     energized_at = models.DateTimeField(_("energized at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

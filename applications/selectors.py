@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from scheduling import selectors as schedule_selectors
-from scheduling.timelimits import ClockReading, clock_readings
+from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import WHOLE_PROCESS, Clock, Party
 
 from .models import (
@@ -129,31 +130,77 @@ def suspensions(application: Application) -> list[tuple[date, date | None]]:
     return suspension_periods(application, rows)
 
 
-def application_time_limits(application: Application, *, today: date) -> dict[str, ClockReading]:
-    """Return the utility-side working days used per clock and for the whole process."""
-    from scheduling.timelimits import ClockWork
+def time_limits_by_class() -> dict[str, dict[str, int]]:
+    """Return the time limits in working days: customer class → clock → days (one query)."""
+    limits: dict[str, dict[str, int]] = defaultdict(dict)
+    for customer_class, clock, days in TimeLimit.objects.values_list(
+        "customer_class", "clock", "working_days"
+    ):
+        limits[customer_class][clock] = days
+    return limits
 
-    calendar = schedule_selectors.working_calendar()
-    limits = dict(
-        TimeLimit.objects.filter(customer_class=application.customer_class).values_list(
-            "clock", "working_days"
-        )
-    )
-    work = [
+
+def clock_work(activities) -> list[ClockWork]:
+    """Return what counts on the clocks: the started utility-side activities with a clock.
+
+    ``activities`` are anything with ``clock``, ``party``, ``actual_start`` and
+    ``actual_finish`` (model instances or the sweep's rows).
+    """
+    return [
         ClockWork(clock=a.clock, start=a.actual_start, finish=a.actual_finish)
-        for a in application.activities.all()
-        if a.clock and a.party == "utility" and a.actual_start is not None
+        for a in activities
+        if a.clock and a.party == Party.UTILITY and a.actual_start is not None
     ]
-    end = today
-    if application.energized_at is not None:
-        end = min(today, timezone.localdate(application.energized_at))
+
+
+def time_limit_readings(
+    application,
+    *,
+    work: list[ClockWork],
+    log,
+    limits: dict[str, dict[str, int]],
+    today: date,
+    energized_on: date | None = None,
+    is_working_day,
+) -> dict[str, ClockReading]:
+    """Return the readings of every clock and of the whole process of one application.
+
+    The one place the readings are made from loaded data, for one application or a batch:
+    ``application`` has ``state`` and ``customer_class``; ``log`` is its suspend, resume
+    and cancel rows in order; the clocks stop at the energization date.
+    """
+    end = today if energized_on is None else min(today, energized_on)
     return clock_readings(
         work,
-        suspensions=suspensions(application),
+        suspensions=suspension_periods(application, log),
         as_of=end,
-        limits=limits,
-        is_working_day=calendar.is_working_day,
+        limits=limits.get(application.customer_class, {}),
+        is_working_day=is_working_day,
         clocks=Clock.values,
+    )
+
+
+def application_time_limits(application: Application, *, today: date) -> dict[str, ClockReading]:
+    """Return the utility-side working days used per clock and for the whole process."""
+    limits = {
+        application.customer_class: dict(
+            TimeLimit.objects.filter(customer_class=application.customer_class).values_list(
+                "clock", "working_days"
+            )
+        )
+    }
+    log = StageTransition.objects.filter(
+        application=application, transition__in=["suspend", "resume", "cancel"]
+    ).order_by("at", "id")
+    energized_at = application.energized_at
+    return time_limit_readings(
+        application,
+        work=clock_work(application.activities.all()),
+        log=log,
+        limits=limits,
+        today=today,
+        energized_on=timezone.localdate(energized_at) if energized_at is not None else None,
+        is_working_day=schedule_selectors.working_calendar().is_working_day,
     )
 
 

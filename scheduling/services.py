@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Department
 from yekuo.domain import Clock
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
@@ -106,6 +113,23 @@ def schedule_baseline_save(
 
 FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast_ff", "is_critical"]
 
+# Compiled networks by the logic of the activities, shared by the applications copied from
+# one template; and their baseline schedules by durations and Tp, shared the same way.
+_COMPILED: dict[tuple, cpm.CompiledNetwork] = {}
+_BASELINES: dict[tuple, cpm.Schedule] = {}
+_CACHE_SIZE = 256
+
+
+def _compiled(key: tuple, network: Callable[[], dict]) -> cpm.CompiledNetwork:
+    """Return the compiled network cached under ``key``, compiling ``network()`` on a miss."""
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.clear()
+            _BASELINES.clear()
+        compiled = _COMPILED[key] = cpm.load_network(network())
+    return compiled
+
 
 def _compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
     """Return the compiled network of these activities, shared by equal logic.
@@ -130,18 +154,23 @@ def _compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
         )
         for a in activities
     )
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        if len(_COMPILED) > 256:
-            _COMPILED.clear()
-        compiled = _COMPILED[key] = cpm.load_network(selectors.network_data(activities))
-    return compiled
+    return _compiled(key, lambda: selectors.network_data(activities))
 
 
-_COMPILED: dict[tuple, cpm.CompiledNetwork] = {}
+def _baseline(
+    compiled: cpm.CompiledNetwork, durations: dict[str, int], tp: int | None
+) -> cpm.Schedule:
+    """Return the plan of ``compiled`` with these durations and Tp, shared while cached."""
+    key = (compiled, tuple(durations.items()), tp)
+    schedule = _BASELINES.get(key)
+    if schedule is None:
+        if len(_BASELINES) > 4 * _CACHE_SIZE:
+            _BASELINES.clear()
+        schedule = _BASELINES[key] = compiled.evaluate(durations, planned_duration=tp)
+    return schedule
 
 
-def _forecast(application, activities: list[Activity], calendar, today: date):
+def _forecast(application, activities, calendar, today: date, compiled=None):
     """Return (baseline, forecast, day 0) of an application as of the end of ``today``.
 
     The as-of point is the end of ``today``: what is recorded up to today is fact, work
@@ -161,21 +190,25 @@ def _forecast(application, activities: list[Activity], calendar, today: date):
         else 0
     )
     as_of = max(recorded, end_of_today)
-    compiled = _compiled_for(activities)
+    if compiled is None:
+        compiled = _compiled_for(activities)
     durations = {a.code: a.duration for a in activities if not a.is_dummy}
-    tp = application.committed_duration
-    baseline = compiled.evaluate(durations, planned_duration=tp)
-    forecast = compiled.forecast(as_of, progress, durations=durations, planned_duration=tp)
+    baseline = _baseline(compiled, durations, application.committed_duration)
+    # The baseline's Tp is the committed duration, else its own Tc: what the forecast
+    # measures its floats against either way, without computing the plan a second time.
+    forecast = compiled.forecast(
+        as_of, progress, durations=durations, planned_duration=baseline.planned_duration
+    )
     return baseline, forecast, day0
 
 
-def _apply_forecast(application, activities, forecast, calendar, day0) -> list[Activity]:
-    """Set the forecast fields in memory; return the activities whose values changed."""
-    changed = []
+def _changed_forecasts(activities, forecast, calendar, day0):
+    """Yield (activity, new forecast values) for each activity whose stored values differ."""
+    times_of = forecast.activities
     for activity in activities:
         if activity.is_dummy:
             continue
-        times = forecast.activities[activity.code]
+        times = times_of[activity.code]
         values = (
             calendar.offset_to_date(day0, times.es),
             _finish_date(calendar, day0, times.es, times.ef),
@@ -183,10 +216,24 @@ def _apply_forecast(application, activities, forecast, calendar, day0) -> list[A
             times.ff,
             times.critical,
         )
-        if values != tuple(getattr(activity, f) for f in FORECAST_FIELDS):
-            for field_name, value in zip(FORECAST_FIELDS, values, strict=True):
-                setattr(activity, field_name, value)
-            changed.append(activity)
+        stored = (
+            activity.forecast_start,
+            activity.forecast_finish,
+            activity.forecast_tf,
+            activity.forecast_ff,
+            activity.is_critical,
+        )
+        if values != stored:
+            yield activity, values
+
+
+def _apply_forecast(application, activities, forecast, calendar, day0) -> list[Activity]:
+    """Set the forecast fields in memory; return the activities whose values changed."""
+    changed = []
+    for activity, values in _changed_forecasts(activities, forecast, calendar, day0):
+        for field_name, value in zip(FORECAST_FIELDS, values, strict=True):
+            setattr(activity, field_name, value)
+        changed.append(activity)
     application.forecast_finish_date = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
     application.total_float = forecast.min_total_float
     return changed
@@ -255,43 +302,205 @@ DEVIATION_FIELDS = [
 ]
 
 
+class _SweptActivity(NamedTuple):
+    """The columns of an activity the sweep reads, under the model's attribute names.
+
+    The sweep reads tuples rather than model instances: building some twenty instances
+    per application was the largest single cost of a sweep. The first ``_LOGIC`` columns are
+    the key of the compiled network (as in :func:`_compiled_for`); the JSON columns are
+    read as their text, hashable and decoded only when a network is compiled.
+    """
+
+    code: str
+    tail: int | None
+    head: int | None
+    is_dummy: bool
+    predecessors: str
+    parallel_with: str
+    kind: str
+    meeting_weekday: int | None
+    party: str
+    shortest_duration: int | None
+    name: str
+    department_id: int | None
+    name_en: str
+    stage: str
+    department_name: str | None
+    id: int
+    application_id: int
+    duration: int
+    actual_start: date | None
+    actual_finish: date | None
+    remaining: int | None
+    clock: str
+    forecast_start: date | None
+    forecast_finish: date | None
+    forecast_tf: int | None
+    forecast_ff: int | None
+    is_critical: bool
+
+
+_LOGIC = 12
+_JSON_COLUMNS = ("predecessors", "parallel_with")
+
+
+def _swept_activities(application_ids: list[int]) -> dict[int, list[_SweptActivity]]:
+    """Return the activities of these applications by application, in network order."""
+    columns = [
+        name if name not in _JSON_COLUMNS else f"{name}_text" for name in _SweptActivity._fields
+    ]
+    rows = (
+        Activity.objects.filter(application_id__in=application_ids)
+        .annotate(
+            **{f"{name}_text": Cast(name, output_field=TextField()) for name in _JSON_COLUMNS},
+            department_name=F("department__name"),
+        )
+        .order_by("application_id", "sort_order", "id")
+        .values_list(*columns)
+    )
+    by_application: dict[int, list[_SweptActivity]] = defaultdict(list)
+    make = _SweptActivity._make
+    for row in rows:
+        activity = make(row)
+        by_application[activity.application_id].append(activity)
+    return by_application
+
+
+def _as_model(row: _SweptActivity) -> Activity:
+    """Return an unsaved activity with what the engine reads of ``row`` (to compile it)."""
+    values = row._asdict()
+    department_name = values.pop("department_name")
+    for name in _JSON_COLUMNS:
+        values[name] = json.loads(values[name])
+    activity = Activity(**values)
+    if row.department_id is not None:
+        activity.department = Department(pk=row.department_id, name=department_name)
+    return activity
+
+
+def _compiled_rows(rows: list[_SweptActivity]) -> cpm.CompiledNetwork:
+    """Return the compiled network of an application's swept activities."""
+    key = (_SweptActivity, *(row[:_LOGIC] for row in rows))
+    return _compiled(key, lambda: selectors.network_data(map(_as_model, rows)))
+
+
+class _WorkingDays:
+    """The working days of ``calendar`` from a batch's earliest start on, in one list.
+
+    The forecast converts between dates and working-day offsets a few dozen times per
+    application; from one list (day 0 + k is the entry k places after day 0), each is a
+    lookup rather than a search of the calendar. It answers the calendar methods that the
+    forecast, the progress and the time limits use, with the calendar's results. A date
+    outside the list is left to the calendar, and the list grows only as far as an offset
+    or a start asks, so it loads no year that the calendar would not have loaded.
+    """
+
+    def __init__(self, calendar, first: date) -> None:
+        self._calendar = calendar
+        first = calendar.project_day_zero(first)
+        self._days = [first]
+        self._index = {first: 0}
+
+    def _grow(self, until: Callable[[list[date]], bool]) -> None:
+        days, index, following = self._days, self._index, self._calendar.next_working_day
+        while not until(days):
+            day = following(days[-1])
+            index[day] = len(days)
+            days.append(day)
+
+    def is_working_day(self, day: date) -> bool:
+        if self._days[0] <= day <= self._days[-1]:
+            return day in self._index
+        return self._calendar.is_working_day(day)
+
+    def project_day_zero(self, start: date) -> date:
+        if start in self._index:
+            return start
+        if start < self._days[0]:
+            return self._calendar.project_day_zero(start)
+        self._grow(lambda days: days[-1] >= start)
+        return self._days[bisect_left(self._days, start)]
+
+    def offset_to_date(self, start: date, offset: int) -> date:
+        position = self._index.get(start)
+        if position is None or offset < 0:
+            return self._calendar.offset_to_date(start, offset)
+        position += offset
+        if position >= len(self._days):
+            self._grow(lambda days: len(days) > position)
+        return self._days[position]
+
+    def date_to_offset(self, start: date, day: date) -> int:
+        zero = self._index.get(start)
+        if zero is None or not self._days[0] <= day <= self._days[-1]:
+            return self._calendar.date_to_offset(start, day)
+        position = self._index.get(day)
+        if position is None:  # a day off: the offset of the next working day
+            position = bisect_left(self._days, day)
+        return position - zero
+
+
+def _late(baseline: cpm.Schedule, forecast: cpm.Schedule) -> bool:
+    """Return whether any activity is forecast to finish after its baseline finish.
+
+    Without one, :func:`deviation.analyse_forecast` finds nothing, and this says so for
+    less.
+    """
+    now = forecast.activities
+    return any(now[activity].ef > times.ef for activity, times in baseline.activities.items())
+
+
+# What the sweep reads of an application: its schedule inputs and stored forecast, and
+# what its notifications name (the number, the customer, the account manager).
+_APPLICATION_FIELDS = (
+    "id",
+    "state",
+    "number",
+    "customer_class",
+    "start_date",
+    "committed_duration",
+    "forecast_finish_date",
+    "total_float",
+    "time_limit_status",
+    "customer__name",
+    "account_manager__is_active",
+)
+
+
 @transaction.atomic
 def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = None) -> SweepStats:
     """Forecast a batch of applications, upsert their deviations, check their time limits.
 
     The batch is read in a constant number of queries (applications, activities, open
     deviations, the suspension log) and written in bulk, so its cost grows with the rows,
-    not with round trips. Running it twice gives the same rows and no second notification.
+    not with round trips. Only what changed is written. Running it twice gives the same
+    rows and no second notification.
     """
     from applications.models import WORK_STATES, Application
 
     now = now or timezone.now()
     today = timezone.localdate(now)
-    calendar = selectors.working_calendar()
     stats = SweepStats()
     applications = list(
         Application.objects.filter(pk__in=application_ids, state__in=WORK_STATES)
         .select_related("customer", "account_manager")
+        .only(*_APPLICATION_FIELDS)
         .order_by("pk")
     )
     if not applications:
         return stats
     ids = [a.pk for a in applications]
-    by_application: dict[int, list[Activity]] = defaultdict(list)
-    for activity in (
-        Activity.objects.filter(application_id__in=ids)
-        .select_related("department")
-        .order_by("application_id", "sort_order", "id")
-    ):
-        by_application[activity.application_id].append(activity)
+    calendar = _WorkingDays(selectors.working_calendar(), min(a.start_date for a in applications))
+    by_application = _swept_activities(ids)
     open_deviations = {
         d.activity_id: d
         for d in Deviation.objects.filter(
             application_id__in=ids,
             status__in=[Deviation.Status.OPEN, Deviation.Status.ACKNOWLEDGED],
-        )
+        ).only("id", "application_id", "activity_id", "status", "delay", "severity")
     }
-    changed_activities: list[Activity] = []
+    changed_activities: list[tuple] = []
+    changed_applications: list[tuple] = []
     new_deviations: list[Deviation] = []
     updated_deviations: list[Deviation] = []
     proposals_for: list[tuple[Deviation, list]] = []
@@ -299,8 +508,17 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     seen: set[int] = set()
     for application in applications:
         activities = by_application[application.pk]
-        baseline, forecast, day0 = _forecast(application, activities, calendar, today)
-        changed_activities += _apply_forecast(application, activities, forecast, calendar, day0)
+        compiled = _compiled_rows(activities)
+        baseline, forecast, day0 = _forecast(application, activities, calendar, today, compiled)
+        for activity, values in _changed_forecasts(activities, forecast, calendar, day0):
+            changed_activities.append((activity.id, *values))
+        finish = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
+        total_float = forecast.min_total_float
+        if (application.forecast_finish_date, application.total_float) != (finish, total_float):
+            application.forecast_finish_date, application.total_float = finish, total_float
+            changed_applications.append((application.pk, finish, total_float))
+        if not _late(baseline, forecast):
+            continue
         by_code = {a.code: a for a in activities if a.code}
 
         def weekday_of(offset, day0=day0):
@@ -308,7 +526,13 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
 
         for found in deviation.analyse_forecast(baseline, forecast, causes_only=True):
             activity = by_code[found.activity]
-            seen.add(activity.pk)
+            seen.add(activity.id)
+            existing = open_deviations.get(activity.id)
+            if existing is not None and (existing.delay, existing.severity) == (
+                found.delay,
+                found.severity,
+            ):
+                continue
             values = {
                 "updated_at": now,
                 "delay": found.delay,
@@ -323,19 +547,15 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                 "explanation_en": found.explanation_en,
                 "department_id": activity.department_id,
             }
-            existing = open_deviations.get(activity.pk)
             if existing is None:
                 row = Deviation(
-                    application=application, activity=activity, detected_at=now, **values
+                    application=application, activity_id=activity.id, detected_at=now, **values
                 )
                 new_deviations.append(row)
                 stats.opened[found.severity] += 1
                 if found.severity == Severity.RED:
                     red_alerts.append((row, application, activity))
             else:
-                before = (existing.delay, existing.severity)
-                if before == (found.delay, found.severity):
-                    continue
                 became_red = found.severity == Severity.RED and existing.severity != Severity.RED
                 for name, value in values.items():
                     setattr(existing, name, value)
@@ -364,18 +584,76 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         row.updated_at = now
         stats.resolved[row.severity] += 1
 
-    Activity.objects.bulk_update(changed_activities, FORECAST_FIELDS, batch_size=1000)
-    type(applications[0]).objects.bulk_update(
-        applications, ["forecast_finish_date", "total_float"], batch_size=1000
+    _update_rows(Activity, FORECAST_FIELDS, changed_activities)
+    _update_rows(Application, ["forecast_finish_date", "total_float"], changed_applications)
+    if new_deviations:
+        Deviation.objects.bulk_create(new_deviations)
+    _update_rows(Deviation, DEVIATION_FIELDS, _field_rows(updated_deviations, DEVIATION_FIELDS))
+    _update_rows(
+        Deviation,
+        ["status", "resolved_at", "updated_at"],
+        [(row.pk, row.status, row.resolved_at, row.updated_at) for row in gone],
     )
-    Deviation.objects.bulk_create(new_deviations)
-    Deviation.objects.bulk_update(updated_deviations, DEVIATION_FIELDS, batch_size=1000)
-    Deviation.objects.bulk_update(gone, ["status", "resolved_at", "updated_at"], batch_size=1000)
     stats.proposals = _store_proposals(proposals_for)
     stats.notifications = _notify_red(red_alerts)
     stats.notifications += _check_time_limits(applications, by_application, calendar, today)
     stats.applications = len(applications)
     return stats
+
+
+def _update_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Set ``fields`` of many rows of ``model``, each row given as (pk, *values).
+
+    One statement per chunk joins a ``VALUES`` list to the table on the primary key.
+    ``QuerySet.bulk_update`` builds, through the ORM, a ``CASE`` with a branch per row for
+    every field, which the database then tries branch by branch: once a day has passed and
+    most forecasts have moved, that cost seconds a batch, more than all the rest of it.
+    """
+    if not rows:
+        return
+    opts = model._meta
+    quote = connection.ops.quote_name
+    columns = [opts.get_field(name) for name in fields]
+    names = ", ".join(quote(c) for c in ["id", *(f.column for f in columns)])
+    # A VALUES column with only NULLs has no type in PostgreSQL; its CAST gives it one.
+    cast = connection.vendor == "postgresql"
+    assignments = ", ".join(
+        f"{quote(f.column)} = "
+        + (
+            f"CAST(v.{quote(f.column)} AS {f.cast_db_type(connection)})"
+            if cast
+            else f"v.{quote(f.column)}"
+        )
+        for f in columns
+    )
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    width = len(fields) + 1
+    # SQLite's bound-parameter limit; PostgreSQL's protocol limit when binding server-side.
+    size = max(1, min(connection.ops.bulk_batch_size(["pk", *fields], rows), 65535 // width))
+    placeholder = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            params = []
+            for row in chunk:
+                params.append(row[0])
+                params.extend(
+                    f.get_db_prep_save(value, connection)
+                    for f, value in zip(columns, row[1:], strict=True)
+                )
+            cursor.execute(
+                f"WITH v ({names}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{quote('id')}",
+                params,
+            )
+
+
+def _field_rows(instances, fields: list[str]) -> list[tuple]:
+    """Return (pk, *values of ``fields``) of model instances, for :func:`_update_rows`."""
+    if not instances:
+        return []
+    attnames = [instances[0]._meta.get_field(name).attname for name in fields]
+    return [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in instances]
 
 
 def _store_proposals(proposals_for) -> int:
@@ -432,46 +710,56 @@ def _notify_red(red_alerts) -> int:
 
 
 def _check_time_limits(applications, by_application, calendar, today) -> int:
-    """Warn at 80 % and alarm past 100 % of each time limit, each once per application."""
+    """Read the time limits of a batch: store each application's worst status, and warn at
+    80 % and alarm past 100 % of each limit, each once per application."""
+    from accounts.models import Notification
     from accounts.selectors import supervisors
     from accounts.services import notification_send_many
-    from applications.models import StageTransition, TimeLimit
-    from applications.selectors import suspension_periods
+    from applications.models import Application, StageTransition
+    from applications.selectors import clock_work, time_limit_readings, time_limits_by_class
 
-    from .timelimits import ClockWork, clock_readings
+    from .timelimits import worst_status
 
-    limits: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in TimeLimit.objects.all():
-        limits[row.customer_class][row.clock] = row.working_days
+    limits = time_limits_by_class()
     log = defaultdict(list)
     for row in StageTransition.objects.filter(
         application__in=applications, transition__in=["suspend", "resume", "cancel"]
     ).order_by("at", "id"):
         log[row.application_id].append(row)
+    clocks = Clock.values  # a list built anew on every read
     bosses = None
+    sent: set[tuple[int, str]] = set()
     items = []
+    statuses = []
     for application in applications:
-        work = [
-            ClockWork(clock=a.clock, start=a.actual_start, finish=a.actual_finish)
-            for a in by_application[application.pk]
-            if a.clock and a.party == "utility" and a.actual_start is not None
-        ]
-        readings = clock_readings(
-            work,
-            suspensions=suspension_periods(application, log[application.pk]),
-            as_of=today,
-            limits=limits[application.customer_class],
+        readings = time_limit_readings(
+            application,
+            work=clock_work(by_application[application.pk]),
+            log=log[application.pk],
+            limits=limits,
+            today=today,
             is_working_day=calendar.is_working_day,
-            clocks=Clock.values,
         )
+        status = worst_status(readings)
+        if status != application.time_limit_status:
+            application.time_limit_status = status
+            statuses.append((application.pk, status))
         for reading in readings.values():
             if reading.status not in ("warning", "exceeded"):
                 continue
             if bosses is None:
                 bosses = list(supervisors())
-            label = (
-                Clock(reading.clock).label if reading.clock in Clock.values else _("Whole process")
-            )
+                # An application stays past a limit for weeks, so most of these were sent by
+                # an earlier sweep; found by application, they are skipped before their
+                # text is written. (notification_send_many would skip them too, but finds
+                # them by key alone, which no index serves: a scan of every notification.)
+                sent = set(
+                    Notification.objects.filter(
+                        application__in=applications,
+                        kind__in=["limit_warning", "limit_exceeded"],
+                    ).values_list("recipient_id", "dedupe_key")
+                )
+            key = f"limit:{application.pk}:{reading.clock}:{reading.status}"
             if reading.status == "warning":
                 text = _("%(number)s: %(clock)s has used %(used)d of %(limit)d working days.")
                 recipients = [application.account_manager]
@@ -480,16 +768,19 @@ def _check_time_limits(applications, by_application, calendar, today) -> int:
                     "%(number)s: %(clock)s is past its limit: %(used)d of %(limit)d working days."
                 )
                 recipients = [application.account_manager, *bosses]
+            recipients = [r for r in recipients if r is not None and (r.pk, key) not in sent]
+            if not recipients:
+                continue
+            label = Clock(reading.clock).label if reading.clock in clocks else _("Whole process")
             text = text % {
                 "number": application.number,
                 "clock": label,
                 "used": reading.used,
                 "limit": reading.limit,
             }
-            key = f"limit:{application.pk}:{reading.clock}:{reading.status}"
             for recipient in recipients:
-                if recipient is not None:
-                    items.append((recipient, f"limit_{reading.status}", application, text, key))
+                items.append((recipient, f"limit_{reading.status}", application, text, key))
+    _update_rows(Application, ["time_limit_status"], statuses)
     return notification_send_many(items) if items else 0
 
 

@@ -91,3 +91,15 @@ def clock_readings(
         WHOLE_PROCESS, total, whole_limit, status_of(total, whole_limit)
     )
     return readings
+
+
+_RANK = {"exceeded": 2, "warning": 1}
+
+
+def worst_status(readings: Mapping[str, ClockReading]) -> str:
+    """Return the worst status among ``readings``: ``exceeded``, ``warning`` or ``ok``.
+
+    A clock without a limit (``unlimited``) counts as ``ok``.
+    """
+    rank = max((_RANK.get(reading.status, 0) for reading in readings.values()), default=0)
+    return {2: "exceeded", 1: "warning"}.get(rank, "ok")

@@ -165,7 +165,7 @@ if REDIS_URL:
     # A task not acknowledged within the visibility timeout is delivered again; every
     # retry backoff (at most 300 s) stays well below it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
         "socket_connect_timeout": 4,
         "socket_timeout": 10,
     }

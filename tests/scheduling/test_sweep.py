@@ -151,9 +151,14 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     # The plan-reply clock (15 working days) keeps running while A stays open.
     a = activity(application, "A")
     services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+    sweep(application, date(2026, 3, 16))
+    application.refresh_from_db()
+    assert application.time_limit_status == "ok"
     # 2-17 March is 12 working days: 80 % of the limit.
     sweep(application, date(2026, 3, 17))
     sweep(application, date(2026, 3, 17))
+    application.refresh_from_db()
+    assert application.time_limit_status == "warning"
     warnings = Notification.objects.filter(kind="limit_warning")
     assert [(n.recipient, n.dedupe_key) for n in warnings] == [
         (manager, f"limit:{application.pk}:plan_reply:warning")
@@ -165,6 +170,8 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     assert sorted(n.recipient.username for n in alarms) == sorted(
         [manager.username, supervisor.username]
     )
+    application.refresh_from_db()
+    assert application.time_limit_status == "exceeded"
     assert Notification.objects.filter(kind="limit_warning").count() == 1
 
 

@@ -1,0 +1,639 @@
+"""Time the deviation sweep against merely reading its activity rows from PostgreSQL.
+
+Run ``python -m scheduling.sweep_bench [--applications 10000 100000] [--database-url URL]``.
+
+For each N it seeds N applications in the work states (the states the sweep forecasts) with
+``manage.py seed_demo`` (realistic progress: delays, early finishes, meetings, suspensions),
+by default all planned with the default template (``hv-single-10kv``), in a scratch database
+of its own. seed_demo has no option for either, so the seeding process narrows its tables
+of weights (``STATE_WEIGHTS``, ``CLASS_WEIGHTS``) to them; ``--states all`` and
+``--templates all`` keep seed_demo's own mix (about half of what it seeds is then in a work
+state, and twice N is seeded). Then it measures, in the order run:
+
+1. the raw reads: every activity row of the same applications, in the same batches,
+   fetched with a plain cursor, once with every column (what ``Activity.objects.filter``
+   reads) and once with only the columns a forecast needs (:data:`NEEDED_COLUMNS`);
+2. the first sweep, :func:`scheduling.services.deviation_sweep` with the default batch size
+   (it opens the deviations, stores proposals, notifies);
+3. the raw reads again;
+4. the second sweep, in the steady state: nothing changes.
+
+Before each sweep the copy is analyzed, as autovacuum would have done since the last sweep
+(a server may run with it off). Each measurement runs in a fresh process of its own, so
+that its peak memory is its own: memory is the growth of the process's peak resident set
+(``resource.getrusage`` ``ru_maxrss``) over the measurement, after Django, the calendar and
+the modules are loaded.
+Queries are counted per batch with ``connection.execute_wrapper``; the time spent inside
+those calls (the database's work and the transfer) is shown beside the total.
+
+The database server named by ``--database-url`` (default
+``postgres://postgres@127.0.0.1:5432/yekuo_bench``) gets ``<name>_<N>`` (migrated, seeded,
+vacuumed) and, for each N, a fresh copy ``<name>_run`` made from it, so the first sweep is
+always a first sweep. Both are dropped at the end unless ``--keep``; ``--reuse`` measures a
+kept ``<name>_<N>`` again without seeding. Only databases this program created (it marks
+them with a comment) are ever dropped.
+
+Targets (one process, this machine): the sweep within 3× the raw read, at least 2,000
+applications per second, and its memory flat in N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yekuo_bench"
+DEFAULT_TODAY = date(2026, 6, 30)
+MARKER = "scratch database of scheduling.sweep_bench"
+ROOT = Path(__file__).resolve().parent.parent
+
+TARGET_RATIO = 3.0
+TARGET_RATE = 2000.0
+# Peak memory counts as flat when the largest N grows it by at most this factor over the
+# smallest N, plus some slack for the allocator's own rounding.
+FLAT_FACTOR = 1.5
+FLAT_SLACK_MB = 8.0
+
+RESULT = "RESULT "
+
+# What a forecast of an application needs of its activities: the logic, the durations, the
+# progress, the time-limit clock and the forecast stored last time.
+NEEDED_COLUMNS = (
+    "id",
+    "application_id",
+    "code",
+    "tail",
+    "head",
+    "is_dummy",
+    "predecessors",
+    "parallel_with",
+    "kind",
+    "meeting_weekday",
+    "party",
+    "shortest_duration",
+    "name",
+    "department_id",
+    "duration",
+    "actual_start",
+    "actual_finish",
+    "remaining",
+    "clock",
+    "forecast_start",
+    "forecast_finish",
+    "forecast_tf",
+    "forecast_ff",
+    "is_critical",
+)
+
+
+# --- The measured processes -------------------------------------------------------------------
+
+
+def _django(url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "yekuo.settings"
+    os.environ["DATABASE_URL"] = url
+    # The sweep mails the people it notifies after each commit; the console backend would
+    # print thousands of mails and SMTP would send them, neither of which is being timed.
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+    # As a worker runs: with DEBUG, Django keeps the text of the last 9,000 queries, and the
+    # sweep's bulk writes are long.
+    os.environ["DEBUG"] = "False"
+    import django
+
+    django.setup()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
+def _work_ids() -> list[int]:
+    from applications.models import WORK_STATES, Application
+
+    return list(
+        Application.objects.filter(state__in=WORK_STATES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _warm_up(today: date) -> None:
+    """Load what a worker loads once: the modules and every calendar year the data spans."""
+    from scheduling import selectors, services  # noqa: F401
+
+    calendar = selectors.working_calendar()
+    for year in range(today.year - 5, today.year + 3):
+        calendar.is_working_day(date(year, 6, 30))
+
+
+def phase_seed(args) -> dict:
+    """Migrate, seed ``args.count`` applications, vacuum; return what was seeded."""
+    import io
+    from unittest import mock
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+
+    from applications import demo
+    from applications.models import WORK_STATES, Application
+    from scheduling.models import Activity
+    from yekuo.domain import CustomerClass, VoltageClass
+
+    timings = {}
+    if args.count:
+        started = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        migrated = time.perf_counter()
+        work = {s: w for s, w in demo.STATE_WEIGHTS.items() if s in WORK_STATES}
+        patches = []
+        if args.states == "work":
+            # seed_demo draws the target state from these weights; with only the work
+            # states (in their usual proportions), every application seeded is swept.
+            patches.append(mock.patch.dict(demo.STATE_WEIGHTS, work, clear=True))
+            count = args.count
+        else:
+            count = round(args.count * sum(demo.STATE_WEIGHTS.values()) / sum(work.values()))
+        if args.templates == "default":
+            default = [(CustomerClass.HV_SINGLE, VoltageClass.KV_10, 1)]
+            patches.append(mock.patch.object(demo, "CLASS_WEIGHTS", default))
+        for patch in patches:
+            patch.start()
+        try:
+            call_command(
+                "seed_demo",
+                applications=count,
+                seed=args.seed,
+                today=args.today,
+                stdout=io.StringIO(),
+            )
+        finally:
+            for patch in patches:
+                patch.stop()
+        seeded = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        timings = {
+            "migrate_seconds": migrated - started,
+            "seed_seconds": seeded - migrated,
+            "vacuum_seconds": time.perf_counter() - seeded,
+        }
+    states = dict(
+        Application.objects.values_list("state").annotate(n=Count("pk")).order_by("state")
+    )
+    templates = dict(
+        Application.objects.filter(state__in=WORK_STATES)
+        .values_list("template__code")
+        .annotate(n=Count("pk"))
+        .order_by("template__code")
+    )
+    return {
+        "applications": sum(states.values()),
+        "work": sum(n for state, n in states.items() if state in WORK_STATES),
+        "states": states,
+        "templates": templates,
+        "activities": Activity.objects.filter(application__state__in=WORK_STATES).count(),
+        **timings,
+    }
+
+
+def phase_raw(args) -> dict:
+    """Fetch every activity row of the work-state applications, batch by batch."""
+    from django.db import connection
+
+    from scheduling.models import Activity
+
+    _warm_up(args.today)
+    base = _peak_mb()
+    ids = _work_ids()
+    opts = Activity._meta
+    if args.columns == "all":
+        names = [f.column for f in opts.concrete_fields]
+    else:
+        names = list(NEEDED_COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(name) for name in names)
+    sql = (
+        f"SELECT {columns} FROM {connection.ops.quote_name(opts.db_table)} "
+        "WHERE application_id = ANY(%s) ORDER BY application_id, sort_order, id"
+    )
+    rows = 0
+    cpu = time.process_time()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), args.batch_size):
+            cursor.execute(sql, [ids[start : start + args.batch_size]])
+            rows += len(cursor.fetchall())
+    elapsed = time.perf_counter() - started
+    return {
+        "applications": len(ids),
+        "rows": rows,
+        "seconds": elapsed,
+        "cpu_seconds": time.process_time() - cpu,
+        "batches": -(-len(ids) // args.batch_size),
+        "queries": [1],
+        "db_seconds": elapsed,
+        "peak_mb": _peak_mb() - base,
+        "base_mb": base,
+    }
+
+
+def phase_sweep(args) -> dict:
+    """Run one whole sweep in this process; count its queries batch by batch."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.db import connection
+
+    from scheduling import services
+
+    _warm_up(args.today)
+    now = datetime.combine(args.today, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    now = now.replace(hour=18)
+    per_batch: list[int] = []
+    in_database = [0.0]
+    batch = services.deviation_sweep_batch
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            in_database[0] += time.perf_counter() - started
+
+    def counted(**kwargs):
+        count = [0]
+
+        def counter(execute, sql, params, many, context):
+            count[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            result = batch(**kwargs)
+        per_batch.append(count[0])
+        return result
+
+    services.deviation_sweep_batch = counted
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    base = _peak_mb()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    with connection.execute_wrapper(timed):
+        if profiler is not None:
+            profiler.enable()
+        stats = services.deviation_sweep(now=now, batch_size=args.batch_size)
+        if profiler is not None:
+            profiler.disable()
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    peak = _peak_mb() - base
+    services.deviation_sweep_batch = batch
+    if profiler is not None:
+        import pstats
+
+        profiler.dump_stats(args.profile)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+    return {
+        "applications": stats.applications,
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "batches": len(per_batch),
+        "queries": per_batch,
+        "db_seconds": in_database[0],
+        "peak_mb": peak,
+        "base_mb": base,
+        "stats": stats.as_dict(),
+    }
+
+
+PHASES = {"seed": phase_seed, "raw": phase_raw, "sweep": phase_sweep}
+
+
+def run_phase(args) -> None:
+    _django(args.database_url)
+    result = PHASES[args.phase](args)
+    print(RESULT + json.dumps(result, default=str), flush=True)
+
+
+# --- Scratch databases ------------------------------------------------------------------------
+
+
+def _with_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    if not name:
+        raise SystemExit("sweep_bench: --database-url must name a database")
+    return name
+
+
+class Server:
+    """The PostgreSQL server of ``url``, through its maintenance database."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(_with_name(url, "postgres"), autocommit=True)
+
+    def _comment(self, name: str) -> str | None:
+        row = self.admin.execute(
+            "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+            "WHERE datname = %s",
+            [name],
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def exists(self, name: str) -> bool:
+        return self._comment(name) is not None
+
+    def drop(self, name: str) -> None:
+        from psycopg import sql
+
+        comment = self._comment(name)
+        if comment is None:
+            return
+        if comment != MARKER:
+            raise SystemExit(
+                f"sweep_bench: database {name!r} exists and was not created by this benchmark; "
+                "choose another name with --database-url"
+            )
+        self.admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    def create(self, name: str, *, template: str | None = None) -> None:
+        from psycopg import sql
+
+        self.drop(name)
+        if template is None:
+            statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        else:
+            # A file copy: far faster than replaying a large database through the WAL.
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY = FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        self.admin.execute(statement)
+        self.admin.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(MARKER)
+            )
+        )
+
+    def analyze(self, name: str) -> None:
+        """Refresh the planner's statistics of database ``name``."""
+        import psycopg
+
+        with psycopg.connect(_with_name(self.url, name), autocommit=True) as connection:
+            connection.execute("ANALYZE")
+
+    def version(self) -> str:
+        return self.admin.execute("SHOW server_version").fetchone()[0]
+
+
+def _child(phase: str, url: str, args, **extra) -> dict:
+    command = [
+        sys.executable,
+        "-m",
+        "scheduling.sweep_bench",
+        "--phase",
+        phase,
+        "--database-url",
+        url,
+        "--batch-size",
+        str(args.batch_size),
+        "--seed",
+        str(args.seed),
+        "--today",
+        args.today.isoformat(),
+        "--states",
+        args.states,
+        "--templates",
+        args.templates,
+    ]
+    for key, value in extra.items():
+        command += [f"--{key.replace('_', '-')}", str(value)]
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
+    if done.returncode or not lines:
+        sys.stdout.write(done.stdout)
+        raise SystemExit(f"sweep_bench: the {phase} step failed (exit status {done.returncode})")
+    return json.loads(lines[-1][len(RESULT) :])
+
+
+# --- The report -------------------------------------------------------------------------------
+
+
+def _queries(counts: list[int]) -> str:
+    if not counts:
+        return "-"
+    low, high = min(counts), max(counts)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _ratios(sweep: dict, raws: tuple[dict, dict]) -> tuple[float, float]:
+    """Return the sweep's time over the raw read of every column and of the needed ones."""
+    return sweep["seconds"] / raws[0]["seconds"], sweep["seconds"] / raws[1]["seconds"]
+
+
+def _report_size(n: int, seeded: dict, rows: list[tuple[str, dict, tuple | None]]) -> None:
+    print()
+    templates = ", ".join(f"{code} {count:,}" for code, count in seeded["templates"].items())
+    print(
+        f"N = {n:,}: {seeded['work']:,} applications in work states ({templates}) of "
+        f"{seeded['applications']:,} seeded, {seeded['activities']:,} activity rows"
+    )
+    if "seed_seconds" in seeded:
+        print(
+            f"  seeding {seeded['seed_seconds']:.0f} s (migrate {seeded['migrate_seconds']:.0f} s, "
+            f"vacuum {seeded['vacuum_seconds']:.0f} s)"
+        )
+    header = (
+        f"  {'step':<28}{'apps':>9}{'seconds':>9}{'CPU':>8}{'in DB':>8}{'apps/s':>9}{'batches':>8}"
+        f"{'queries/batch':>14}{'peak RSS +MB':>13}{'× raw (all/needed)':>20}"
+    )
+    print(header)
+    for label, result, raws in rows:
+        rate = result["applications"] / result["seconds"] if result["seconds"] else 0.0
+        ratio = "{:.1f}× / {:.1f}×".format(*_ratios(result, raws)) if raws else ""
+        print(
+            f"  {label:<28}{result['applications']:>9,}{result['seconds']:>9.2f}"
+            f"{result['cpu_seconds']:>8.2f}{result['db_seconds']:>8.2f}{rate:>9,.0f}{result['batches']:>8}"
+            f"{_queries(result['queries']):>14}{result['peak_mb']:>13.1f}{ratio:>20}"
+        )
+    for label, result, _raw in rows:
+        if "stats" in result:
+            stats = result["stats"]
+            print(
+                f"  {label}: opened {stats['opened']}, resolved {stats['resolved']}, updated "
+                f"{stats['updated']}, proposals {stats['proposals']}, notifications "
+                f"{stats['notifications']}"
+            )
+
+
+def _print_load() -> None:
+    one, five, _fifteen = os.getloadavg()
+    busy = " (other work on the machine will skew the figures)" if one > 1 else ""
+    print(f"Load average before the run: {one:.2f} (1 min), {five:.2f} (5 min){busy}")
+
+
+def _verdicts(results: dict[int, dict]) -> None:
+    met = {True: "met", False: "MISSED"}
+    print()
+    print("Targets (one process):")
+    for n, result in results.items():
+        for which in ("first", "second"):
+            sweep = result[which]
+            every, needed = _ratios(sweep, result[f"raw_{which}"])
+            rate = sweep["applications"] / sweep["seconds"]
+            print(
+                f"  N = {n:,}, {which} sweep: {every:.1f}× the raw read of every column, "
+                f"{needed:.1f}× that of the needed ones (≤ {TARGET_RATIO:g}×: "
+                f"{met[every <= TARGET_RATIO]} / {met[needed <= TARGET_RATIO]}); "
+                f"{rate:,.0f} applications/s (≥ {TARGET_RATE:,.0f}: {met[rate >= TARGET_RATE]})"
+            )
+    if len(results) > 1:
+        small, large = min(results), max(results)
+        for which in ("first", "second"):
+            low = results[small][which]["peak_mb"]
+            high = results[large][which]["peak_mb"]
+            flat = high <= FLAT_FACTOR * max(low, 0.0) + FLAT_SLACK_MB
+            print(
+                f"  memory, {which} sweep: peak RSS +{low:.1f} MB at N = {small:,}, "
+                f"+{high:.1f} MB at N = {large:,} (flat: {met[flat]})"
+            )
+    else:
+        print("  memory flat in N: needs two sizes")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduling.sweep_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--applications",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        metavar="N",
+        help="work-state applications per run (default: 10000 100000)",
+    )
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="the scratch database")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded databases")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure kept seeded databases without seeding"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="default: the SWEEP_BATCH_SIZE setting"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="seed_demo's seed")
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=DEFAULT_TODAY,
+        help=f"the day seeded up to and swept (default {DEFAULT_TODAY})",
+    )
+    parser.add_argument(
+        "--states",
+        choices=["work", "all"],
+        default="work",
+        help="seed only work states (default), or every state as seed_demo does "
+        "(then about half of N is swept)",
+    )
+    parser.add_argument(
+        "--templates",
+        choices=["default", "all"],
+        default="default",
+        help="plan every application with the default template hv-single-10kv (default), "
+        "or with seed_demo's mix of templates",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="DIR",
+        help="profile each sweep with cProfile into DIR (the times then include its cost)",
+    )
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--columns", choices=["all", "needed"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.batch_size is None:
+        args.batch_size = int(os.environ.get("SWEEP_BATCH_SIZE", "500"))
+    if args.phase:
+        run_phase(args)
+        return
+
+    base = _name(args.database_url)
+    server = Server(args.database_url)
+    run_name = f"{base}_run"
+    print(
+        f"Deviation sweep against a raw read of its activity rows: PostgreSQL "
+        f"{server.version()}, batches of {args.batch_size}, one process, "
+        f"as of {args.today} 18:00"
+    )
+    print(
+        "seconds: wall clock; CPU: the measuring process's own; in DB: inside the queries "
+        "(execution and transfer); peak RSS: growth of ru_maxrss over the step, in a fresh "
+        "process."
+    )
+    _print_load()
+    started = time.perf_counter()
+    results: dict[int, dict] = {}
+    profile = Path(args.profile).resolve() if args.profile else None
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+    seeded_names = []
+    try:
+        for n in sorted(args.applications):
+            seeded_name = f"{base}_{n}"
+            seeded_names.append(seeded_name)
+            seeded_url = _with_name(args.database_url, seeded_name)
+            if args.reuse and server.exists(seeded_name):
+                seeded = _child("seed", seeded_url, args, count=0)
+            else:
+                server.create(seeded_name)
+                seeded = _child("seed", seeded_url, args, count=n)
+            server.create(run_name, template=seeded_name)
+            run_url = _with_name(args.database_url, run_name)
+            result = results[n] = {"seeded": seeded}
+            rows = []
+            for which in ("first", "second"):
+                # Between two sweeps autovacuum would have analyzed the rows the last one
+                # wrote; without it, the planner takes the open-deviation lookup for a scan.
+                server.analyze(run_name)
+                raws = tuple(_child("raw", run_url, args, columns=c) for c in ("all", "needed"))
+                extra = {"profile": profile / f"sweep-{n}-{which}.prof"} if profile else {}
+                result[which] = _child("sweep", run_url, args, **extra)
+                result[f"raw_{which}"] = raws
+                rows += [
+                    ("raw read, every column", raws[0], None),
+                    ("raw read, needed columns", raws[1], None),
+                    (f"{which} sweep", result[which], raws),
+                ]
+            server.drop(run_name)
+            _report_size(n, seeded, rows)
+    finally:
+        server.drop(run_name)
+        if not args.keep:
+            for name in seeded_names:
+                server.drop(name)
+    _verdicts(results)
+    print(f"\nWhole run: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
