@@ -7,7 +7,7 @@ from django.utils.translation import pgettext_lazy
 from scheduling.models import Severity
 
 from . import selectors
-from .models import ApplicationState
+from .models import ApplicationState, TimeLimitStatus
 
 
 class ErrorAttrsMixin:
@@ -62,9 +62,9 @@ class WorkspaceFilterForm(ErrorAttrsMixin, forms.Form):
         required=False,
         choices=[
             ("", _("Any")),
-            (selectors.TIME_LIMIT_OVERDUE, _("Overdue")),
-            (selectors.TIME_LIMIT_WARNING, _("Warning")),
-            (selectors.TIME_LIMIT_OK, _("Within limit")),
+            (TimeLimitStatus.EXCEEDED, _("Overdue")),
+            (TimeLimitStatus.WARNING, _("Warning")),
+            (TimeLimitStatus.OK, _("Within limit")),
         ],
     )
 

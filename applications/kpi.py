@@ -488,7 +488,7 @@ def assessment(*, start: date, end: date) -> Assessment:
         Application.objects.filter(energized_at__gte=since, energized_at__lt=until)
     )
     _load(applications)
-    limits = _time_limits_by_class()
+    limits = time_limits_by_class()
     calendar = working_calendar()
 
     managers = {

@@ -226,9 +226,6 @@ def committed_duration(*, customer_class: str, plan) -> int:
 WORKSPACE_PAGE_SIZE = 25
 # The state filter's value that shows every state (its default shows the active ones).
 ALL_STATES = "all"
-TIME_LIMIT_OVERDUE = "overdue"
-TIME_LIMIT_WARNING = "warning"
-TIME_LIMIT_OK = "ok"
 
 
 @dataclass
@@ -320,26 +317,11 @@ def workspace_applications(
             | Q(customer__credit_code__icontains=search.upper())
         )
     if time_limit:
-        qs = _with_time_limit_status(qs, time_limit)
+        qs = qs.filter(time_limit_status=time_limit)
     return (
         qs.select_related("customer", "account_manager")
         .annotate(**_open_deviation_counts())
         .order_by("-accepted_at", "-id")
-    )
-
-
-def _with_time_limit_status(qs, status: str):
-    """Keep the applications whose worst clock reads ``status`` today.
-
-    The clocks are read for every application the other filters leave (a constant number
-    of queries per ``kpi.CHUNK_SIZE`` of them).
-    """
-    from .kpi import application_time_limits_many
-
-    ids = list(qs.order_by().values_list("pk", flat=True))
-    readings = application_time_limits_many(ids, today=timezone.localdate())
-    return qs.filter(
-        pk__in=[pk for pk, clocks in readings.items() if time_limit_status(clocks) == status]
     )
 
 
@@ -356,28 +338,10 @@ def stage_progress(application: Application) -> tuple[int, int]:
     return 0, total
 
 
-def time_limit_status(readings: dict[str, ClockReading]) -> str:
-    """Return the worst of an application's clocks: overdue, warning or ok."""
-    statuses = {reading.status for reading in readings.values()}
-    if "exceeded" in statuses:
-        return TIME_LIMIT_OVERDUE
-    if "warning" in statuses:
-        return TIME_LIMIT_WARNING
-    return TIME_LIMIT_OK
-
-
-def workspace_rows(applications, *, today: date) -> list[WorkspaceRow]:
-    """Return the rows of one page of ``workspace_applications`` with their badges.
-
-    The time-limit clocks are read for the page's applications in a constant number of
-    queries (``kpi.application_time_limits_many``).
-    """
+def workspace_rows(applications) -> list[WorkspaceRow]:
+    """Return the rows of one page of ``workspace_applications`` with their badges."""
     from scheduling.models import Severity
 
-    from .kpi import application_time_limits_many
-
-    applications = list(applications)
-    readings = application_time_limits_many([a.pk for a in applications], today=today)
     rows = []
     for application in applications:
         done, total = stage_progress(application)
@@ -386,7 +350,7 @@ def workspace_rows(applications, *, today: date) -> list[WorkspaceRow]:
                 application=application,
                 stage_done=done,
                 stage_total=total,
-                time_limit=time_limit_status(readings.get(application.pk, {})),
+                time_limit=application.time_limit_status,
                 deviations={
                     severity: getattr(application, f"open_{severity}") or 0
                     for severity in Severity.values

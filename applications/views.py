@@ -33,7 +33,7 @@ def home(request):
     context = {
         "form": form,
         "page": page,
-        "rows": selectors.workspace_rows(page.object_list, today=timezone.localdate()),
+        "rows": selectors.workspace_rows(page.object_list),
         "query": query.urlencode(),
         "notifications": notifications,
         "unread": unread,

@@ -149,7 +149,10 @@ class DashboardKpis:
 
 
 def dashboard_kpis(*, today: date) -> DashboardKpis:
-    """Return the dashboard's cards, in four queries whatever the number of applications.
+    """Return the dashboard's cards, in three queries whatever the number of applications.
+
+    Time-limit alarms: active applications whose worst clock is past its limit, as the
+    last sweep stored it (``Application.time_limit_status``).
 
     On time and the average connection cycle are over the applications energized in the
     ``DASHBOARD_WINDOW_DAYS`` days ending today, as the nightly snapshot defines them: the
@@ -161,13 +164,14 @@ def dashboard_kpis(*, today: date) -> DashboardKpis:
     from django.db.models import Count, Q
     from django.utils import timezone
 
-    from accounts.models import Notification
-    from applications.models import ACTIVE_STATES, Application
+    from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
 
     from .models import Deviation, Severity
 
     counts = Application.objects.filter(state__in=ACTIVE_STATES).aggregate(
-        active=Count("pk"), unassigned=Count("pk", filter=Q(account_manager__isnull=True))
+        active=Count("pk"),
+        unassigned=Count("pk", filter=Q(account_manager__isnull=True)),
+        alarms=Count("pk", filter=Q(time_limit_status=TimeLimitStatus.EXCEEDED)),
     )
     deviations = (
         Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
@@ -176,12 +180,6 @@ def dashboard_kpis(*, today: date) -> DashboardKpis:
             red=Count("pk", filter=Q(severity=Severity.RED)),
             amber=Count("pk", filter=Q(severity=Severity.AMBER)),
         )
-    )
-    alarms = (
-        Notification.objects.filter(kind="limit_exceeded", application__state__in=ACTIVE_STATES)
-        .values("application_id")
-        .distinct()
-        .count()
     )
     zone = timezone.get_current_timezone()
     first = today - timedelta(days=DASHBOARD_WINDOW_DAYS - 1)
@@ -202,7 +200,7 @@ def dashboard_kpis(*, today: date) -> DashboardKpis:
         unassigned=counts["unassigned"],
         red=deviations["red"],
         amber=deviations["amber"],
-        time_limit_alarms=alarms,
+        time_limit_alarms=counts["alarms"],
         finished=count,
         on_time=on_time,
         average_cycle_days=round(cycle_total / count, 1) if count else None,

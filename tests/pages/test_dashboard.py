@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from accounts.models import Department, Notification
+from accounts.models import Department
 from accounts.roles import Role
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
 from tests.factories import (
@@ -76,18 +76,14 @@ def test_only_supervisors_and_administrators_open_the_dashboard(client, role_use
 
 def test_the_key_figures(client, supervisor, board):
     unassigned = make_application(by=supervisor, manager=None)
-    Notification.objects.create(
-        recipient=supervisor, kind="limit_exceeded", application=board["first"], text="超时"
-    )
-    Notification.objects.create(
-        recipient=board["other"], kind="limit_exceeded", application=board["first"], text="超时"
-    )
+    Application.objects.filter(pk=board["first"].pk).update(time_limit_status="exceeded")
+    Application.objects.filter(pk=board["second"].pk).update(time_limit_status="warning")
     client.force_login(supervisor)
     html = client.get("/dashboard/").content.decode()
     assert kpi(html, "active") == "4"
     assert kpi(html, "red") == "2"  # the resolved one is not counted
     assert kpi(html, "amber") == "1"
-    assert kpi(html, "alarms") == "1"  # one application, however many were told
+    assert kpi(html, "alarms") == "1"  # past a limit; the one at 80 % is a warning
     assert kpi(html, "unassigned") == "1"
     assert kpi(html, "on-time") == "—"  # nothing energized in the last 30 days
     assert unassigned.number in re.search(r'id="unassigned".*?</table>', html, re.S).group(0)

@@ -23,12 +23,25 @@ def text(fragment: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
 
 
-def test_a_manager_sees_his_active_applications_with_their_badges(client, book):  # noqa: F811
-    client.force_login(book["manager"])
+@pytest.fixture
+def swept(book):  # noqa: F811
+    """The book as the sweep leaves it: the application in design is past its plan-reply
+    limit, the suspended one at 80 % of a limit."""
+    Application.objects.filter(pk=book["desks"]["design"].application.pk).update(
+        time_limit_status="exceeded"
+    )
+    Application.objects.filter(pk=book["desks"]["suspended"].application.pk).update(
+        time_limit_status="warning"
+    )
+    return book
+
+
+def test_a_manager_sees_his_active_applications_with_their_badges(client, swept):
+    client.force_login(swept["manager"])
     html = client.get("/").content.decode()
     listed = rows(html)
-    design = book["desks"]["design"].application
-    suspended = book["desks"]["suspended"].application
+    design = swept["desks"]["design"].application
+    suspended = swept["desks"]["suspended"].application
     # Active ones only by default; not the colleague's, not the energized or cancelled ones.
     assert set(listed) == {design.number, suspended.number}
     design_row = text(listed[design.number])
@@ -43,6 +56,7 @@ def test_a_manager_sees_his_active_applications_with_their_badges(client, book):
     suspended_row = text(listed[suspended.number])
     assert "黄色 1" in suspended_row and "红色" not in suspended_row
     assert "0/6" in suspended_row
+    assert "时限预警" in suspended_row
     assert "我的业扩申请" in html
 
 
@@ -69,12 +83,14 @@ def test_a_supervisor_sees_every_application_with_its_manager(client, book, supe
         ({"severity": "red"}, {"design"}),
         ({"severity": "amber"}, {"suspended"}),
         ({"severity": "info"}, set()),  # the only info deviation is resolved
-        ({"time_limit": "overdue"}, {"design"}),
+        ({"time_limit": "exceeded"}, {"design"}),
+        ({"time_limit": "warning"}, {"suspended"}),
+        ({"time_limit": "ok", "state": "all"}, {"on_time", "late", "cancelled"}),
     ],
 )
-def test_the_filters(client, book, query, expected):  # noqa: F811
-    numbers = {name: desk.application.number for name, desk in book["desks"].items()}
-    client.force_login(book["manager"])
+def test_the_filters(client, swept, query, expected):
+    numbers = {name: desk.application.number for name, desk in swept["desks"].items()}
+    client.force_login(swept["manager"])
     listed = rows(client.get("/", query).content.decode())
     assert set(listed) == {numbers[name] for name in expected}
 
@@ -156,7 +172,7 @@ def test_the_workspace_takes_the_same_queries_for_5_and_100(
     for user in (manager, supervisor):
         client.force_login(user)
         client.get("/")  # the calendar is cached per process
-        with django_assert_max_num_queries(17):
+        with django_assert_max_num_queries(13):
             response = client.get("/", {"severity": "red", "q": "YK"})
         assert len(rows(response.content.decode())) == min(n, 25)
     assert Application.objects.count() == n
