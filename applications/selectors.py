@@ -358,3 +358,244 @@ def workspace_rows(applications) -> list[WorkspaceRow]:
             )
         )
     return rows
+
+
+# --- The application page ---------------------------------------------------------------------
+
+
+@dataclass
+class StageStep:
+    code: str
+    label: str
+    status: str  # "done", "current" or "todo"
+
+
+@dataclass
+class ApplicationPage:
+    """Everything the application page shows, read in a constant number of queries."""
+
+    application: Application
+    activities: list  # the real activities, each with ``may_record`` set for the reader
+    stages: list[StageStep]
+    transitions: list[TransitionSpec]
+    deviations: list  # not resolved, each with ``may_answer`` and its ``proposals``
+    documents: list
+    timeline: list[StageTransition]
+    review: object | None
+    progress_open: bool
+    may_accept_proposals: bool
+    may_upload: bool
+    may_review: bool
+    gantt: object
+    network: object
+    network_error: str | None
+    today: date
+
+
+def _stage_steps(application: Application) -> list[StageStep]:
+    current = application.state
+    if current == ApplicationState.SUSPENDED:
+        current = application.suspended_from
+    elif current == ApplicationState.CANCELLED:
+        current = None
+    from .models import STAGE_ORDER
+
+    codes = [str(code) for code in STAGE_ORDER]
+    position = codes.index(current) if current in codes else -1
+    steps = []
+    for i, code in enumerate(codes):
+        if current == ApplicationState.CLOSED or i < position:
+            status = "done"
+        elif i == position:
+            status = "current"
+        else:
+            status = "todo"
+        steps.append(StageStep(code=code, label=str(ApplicationState(code).label), status=status))
+    return steps
+
+
+def _name(activity) -> str:
+    """Return an activity's name in the reader's language."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "").startswith("zh"):
+        return activity.name
+    return activity.name_en or activity.name
+
+
+def _network_arcs(activities, calendar):
+    """Return the arcs of the double-code diagram, the critical path marked."""
+    from scheduling.diagrams import Arc, aon_arcs
+
+    real = [a for a in activities if not a.is_dummy]
+    if all(a.tail is None for a in activities):
+        return aon_arcs(
+            {
+                "code": a.code,
+                "name": _name(a),
+                "duration": a.duration,
+                "predecessors": [p if isinstance(p, str) else p["id"] for p in a.predecessors],
+                "critical": a.is_critical,
+            }
+            for a in real
+        )
+    # A dummy is critical when it joins a critical activity's finish to the start of a
+    # critical activity that begins on the next working day.
+    finish_into: dict[int, date] = {}
+    start_out: dict[int, date] = {}
+    for a in real:
+        if a.is_critical and a.forecast_finish and a.forecast_start:
+            finish_into[a.head] = max(finish_into.get(a.head, a.forecast_finish), a.forecast_finish)
+            start_out[a.tail] = min(start_out.get(a.tail, a.forecast_start), a.forecast_start)
+    arcs = []
+    for a in activities:
+        if a.is_dummy:
+            critical = (
+                a.tail in finish_into
+                and a.head in start_out
+                and start_out[a.head] <= calendar.next_working_day(finish_into[a.tail])
+            )
+        else:
+            critical = a.is_critical
+        arcs.append(
+            Arc(
+                tail=a.tail,
+                head=a.head,
+                code=a.code,
+                name=_name(a),
+                duration=a.duration,
+                dummy=a.is_dummy,
+                critical=critical,
+            )
+        )
+    return arcs
+
+
+def _gantt(application: Application, activities, calendar, today: date):
+    from scheduling.diagrams import GanttTask, gantt_layout
+
+    tasks = []
+    for a in activities:
+        float_finish = None
+        if a.forecast_finish and a.forecast_tf and a.forecast_tf > 0 and not a.actual_finish:
+            float_finish = calendar.add_working_days(a.forecast_finish, a.forecast_tf)
+        tasks.append(
+            GanttTask(
+                key=str(a.pk),
+                code=a.code,
+                name=_name(a),
+                baseline_start=a.baseline_start,
+                baseline_finish=a.baseline_finish,
+                forecast_start=a.actual_start or a.forecast_start,
+                forecast_finish=a.actual_finish or a.forecast_finish,
+                float_finish=float_finish,
+                critical=a.is_critical and not a.actual_finish,
+                finished=a.actual_finish is not None,
+                customer=a.party == Party.CUSTOMER,
+            )
+        )
+    return gantt_layout(
+        tasks,
+        today=today,
+        commitment=application.committed_finish_date,
+        is_working_day=calendar.is_working_day,
+    )
+
+
+def application_page(number: str, user, *, today: date | None = None) -> ApplicationPage | None:
+    """Return the page of application ``number``, or None when ``user`` may not read it."""
+    from django.db.models import Prefetch
+
+    from scheduling.cpm import NetworkError
+    from scheduling.diagrams import DiagramError, network_layout
+    from scheduling.models import Activity, Deviation, Proposal
+    from scheduling.services import _may_answer
+
+    from . import guards
+    from .models import WORK_STATES
+    from .services import _can_record
+
+    today = today or timezone.localdate()
+    application = (
+        visible_applications(user)
+        .select_related("customer", "region", "account_manager", "template", "review")
+        .prefetch_related(
+            Prefetch(
+                "activities",
+                queryset=Activity.objects.select_related("department").order_by("sort_order", "id"),
+            )
+        )
+        .filter(number=number)
+        .first()
+    )
+    if application is None:
+        return None
+    all_activities = list(application.activities.all())
+    activities = [a for a in all_activities if not a.is_dummy]
+    progress_open = application.state in WORK_STATES
+    by_code = {a.code: a for a in activities}
+    try:
+        compiled = schedule_selectors.compile_activities(all_activities)
+    except NetworkError:
+        compiled = None
+    for activity in activities:
+        activity.may_record = progress_open and _can_record(user, application, activity)
+        # Offered for progress: work under way, or work whose predecessors have finished.
+        ready = compiled is None or all(
+            by_code[p.id].actual_finish for p in compiled.predecessors(activity.code)
+        )
+        activity.may_record_now = (
+            activity.may_record
+            and activity.actual_finish is None
+            and (activity.actual_start is not None or ready)
+        )
+    deviations = list(
+        Deviation.objects.filter(application=application)
+        .exclude(status=Deviation.Status.RESOLVED)
+        .select_related("activity", "department", "acknowledged_by")
+        .prefetch_related(
+            Prefetch(
+                "proposals",
+                queryset=Proposal.objects.select_related("decided_by"),
+                to_attr="proposal_list",
+            )
+        )
+        .order_by("-detected_at", "-id")
+    )
+    for deviation in deviations:
+        deviation.application = application
+        deviation.may_answer = _may_answer(user, deviation)
+    documents = list(
+        application.documents.filter(is_withdrawn=False)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")
+    )
+    timeline = list(application.transitions.select_related("by").order_by("at", "id"))
+    review = getattr(application, "review", None)
+    calendar = schedule_selectors.working_calendar()
+    network_error = None
+    try:
+        network = network_layout(_network_arcs(all_activities, calendar))
+    except DiagramError as exc:
+        network, network_error = None, str(exc)
+    may_answer = guards.manager_or_supervisor(application, user)
+    return ApplicationPage(
+        application=application,
+        activities=activities,
+        stages=_stage_steps(application),
+        transitions=application_transitions(application, user),
+        deviations=deviations,
+        documents=documents,
+        timeline=timeline,
+        review=review,
+        progress_open=progress_open,
+        may_accept_proposals=guards.is_supervisor(user),
+        may_upload=may_answer or user.has_perm("accounts.record_department_progress"),
+        may_review=(
+            may_answer and application.state == ApplicationState.ENERGIZED and review is None
+        ),
+        gantt=_gantt(application, activities, calendar, today),
+        network=network,
+        network_error=network_error,
+        today=today,
+    )

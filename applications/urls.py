@@ -17,4 +17,41 @@ urlpatterns = [
         {"extension": "csv"},
         name="assessment_csv",
     ),
+    path("applications/<str:number>/", views.application_detail, name="application_detail"),
+    path(
+        "applications/<str:number>/transition/",
+        views.application_transition,
+        name="application_transition",
+    ),
+    path(
+        "applications/<str:number>/activities/<int:activity_id>/progress/",
+        views.activity_progress,
+        name="activity_progress",
+    ),
+    path(
+        "applications/<str:number>/deviations/<int:deviation_id>/acknowledge/",
+        views.deviation_acknowledge,
+        name="deviation_acknowledge",
+    ),
+    path(
+        "applications/<str:number>/proposals/<int:proposal_id>/accept/",
+        views.proposal_accept,
+        name="proposal_accept",
+    ),
+    path(
+        "applications/<str:number>/proposals/<int:proposal_id>/dismiss/",
+        views.proposal_dismiss,
+        name="proposal_dismiss",
+    ),
+    path(
+        "applications/<str:number>/documents/",
+        views.document_upload,
+        name="application_document_upload",
+    ),
+    path(
+        "applications/<str:number>/documents/<int:document_id>/",
+        views.document_download,
+        name="application_document",
+    ),
+    path("applications/<str:number>/review/", views.application_review, name="application_review"),
 ]

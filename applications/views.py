@@ -1,16 +1,33 @@
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
+from scheduling import services as schedule_services
+from scheduling.models import Deviation, Proposal
+from yekuo.errors import DomainError, InvalidInput
 
-from . import exports, kpi, selectors
-from .forms import AssessmentPeriodForm, WorkspaceFilterForm
+from . import exports, kpi, selectors, services
+from .forms import (
+    AssessmentPeriodForm,
+    DismissForm,
+    DocumentForm,
+    ProgressForm,
+    ReviewForm,
+    TransitionForm,
+    WorkspaceFilterForm,
+)
+from .models import Document
 
 
 def home(request):
@@ -89,3 +106,300 @@ def assessment_export(request, extension):
         f'attachment; filename="{exports.filename(result, extension)}"'
     )
     return response
+
+
+# --- The application page -------------------------------------------------------------------
+#
+# Every action is a plain form post answered by a redirect to the page with a message; bad
+# input renders the page again with the form's messages beside its fields and the typed
+# values kept. htmx only enhances the same forms (see application_detail.html).
+
+
+def _visible_id(user, number: str) -> int:
+    application_id = (
+        selectors.visible_applications(user)
+        .filter(number=number)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if application_id is None:
+        raise Http404(_("There is no application %(number)s you may read.") % {"number": number})
+    return application_id
+
+
+def _page_url(number: str, anchor: str = "") -> str:
+    url = reverse("application_detail", args=[number])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _form_ids(prefix):
+    return f"id_{prefix}_%s"
+
+
+def _take_errors(request, form, exc: InvalidInput) -> bool:
+    """Put the service's messages beside the form's fields; True when all found a place.
+
+    A message about a field the form does not show becomes a page message instead.
+    """
+    placed = True
+    for field, errors in exc.errors.items():
+        for error in errors:
+            if field in form.fields and not form.fields[field].widget.is_hidden:
+                form.add_error(field, error)
+            else:
+                form.add_error(None, error)
+                placed = False
+    return placed
+
+
+@require_GET
+def application_detail(request, number):
+    """The application page: its state, schedule, deviations and what the reader may do."""
+    return _render_page(request, number)
+
+
+def _render_page(request, number, *, bound=None, status=200):
+    page = selectors.application_page(number, request.user)
+    if page is None:
+        raise Http404(_("There is no application %(number)s you may read.") % {"number": number})
+    bound = bound or {}
+    application = page.application
+    for spec in page.transitions:
+        spec.form = bound.get(("transition", spec.name)) or TransitionForm(
+            initial={"transition": spec.name, "version": application.version},
+            auto_id=_form_ids(f"t_{spec.name}"),
+        )
+    for activity in page.activities:
+        activity.form = bound.get(("progress", activity.pk)) or ProgressForm(
+            auto_id=_form_ids(f"a{activity.pk}")
+        )
+    for deviation in page.deviations:
+        for proposal in deviation.proposal_list:
+            proposal.dismiss_form = bound.get(("dismiss", proposal.pk)) or DismissForm(
+                auto_id=_form_ids(f"p{proposal.pk}")
+            )
+    available = [spec for spec in page.transitions if spec.available]
+    context = {
+        "page": page,
+        "application": application,
+        "document_form": bound.get("document") or DocumentForm(auto_id=_form_ids("doc")),
+        "review_form": bound.get("review") or ReviewForm(auto_id=_form_ids("review")),
+        "forward_transitions": [s for s in available if s.name not in services.REASON_REQUIRED],
+        "side_transitions": [s for s in available if s.name in services.REASON_REQUIRED],
+        "side_open": any(s.form.is_bound for s in available if s.name in services.REASON_REQUIRED),
+        "refused_transitions": [spec for spec in page.transitions if not spec.available],
+        "reason_required": services.REASON_REQUIRED,
+        "late_days": -application.total_float if (application.total_float or 0) < 0 else 0,
+    }
+    return render(request, "applications/application_detail.html", context, status=status)
+
+
+@require_POST
+def application_transition(request, number):
+    application_id = _visible_id(request.user, number)
+    name = request.POST.get("transition", "")
+    form = TransitionForm(request.POST, auto_id=_form_ids(f"t_{name}"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={("transition", name): form})
+    try:
+        application = services.application_transition(
+            application_id=application_id,
+            transition=form.cleaned_data["transition"],
+            note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"],
+            by=request.user,
+        )
+    except InvalidInput as exc:
+        if _take_errors(request, form, exc):
+            return _render_page(request, number, bound={("transition", name): form})
+        messages.error(request, exc.message)
+        return redirect(_page_url(number, "transitions"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_page_url(number, "transitions"))
+    label = selectors.TRANSITION_LABELS.get(name, name)
+    messages.success(
+        request,
+        _("“%(transition)s” applied: the application is now “%(state)s”.")
+        % {"transition": label, "state": application.get_state_display()},
+    )
+    return redirect(_page_url(number))
+
+
+@require_POST
+def activity_progress(request, number, activity_id):
+    application_id = _visible_id(request.user, number)
+    form = ProgressForm(request.POST, auto_id=_form_ids(f"a{activity_id}"))
+    bound = {("progress", activity_id): form}
+    if not form.is_valid():
+        return _render_page(request, number, bound=bound)
+    data = form.cleaned_data
+    done = []
+    try:
+        # One record at a time in the services; all of them or none from one form.
+        with transaction.atomic():
+            common = {"activity_id": activity_id, "application_id": application_id}
+            if data["actual_start"] is not None:
+                activity = services.activity_record_start(
+                    on=data["actual_start"], by=request.user, **common
+                )
+                done.append(_("started on %(day)s") % {"day": _day(data["actual_start"])})
+            if data["actual_finish"] is not None:
+                activity = services.activity_record_finish(
+                    on=data["actual_finish"], by=request.user, **common
+                )
+                done.append(_("finished on %(day)s") % {"day": _day(data["actual_finish"])})
+            elif data["remaining"] is not None:
+                activity = services.activity_set_remaining(
+                    remaining=data["remaining"], by=request.user, **common
+                )
+                done.append(_("%(days)s working days remaining") % {"days": data["remaining"]})
+    except InvalidInput as exc:
+        if _take_errors(request, form, exc):
+            return _render_page(request, number, bound=bound)
+        messages.error(request, exc.message)
+        return redirect(_page_url(number, "activities"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_page_url(number, "activities"))
+    messages.success(
+        request,
+        _("%(activity)s: %(what)s. The forecast is updated.")
+        % {"activity": activity, "what": "，".join(done) if _is_chinese() else ", ".join(done)},
+    )
+    return redirect(_page_url(number, "activities"))
+
+
+def _day(value):
+    from django.utils.formats import date_format
+
+    return date_format(value, "DATE_FORMAT")
+
+
+def _is_chinese() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("zh")
+
+
+def _check_owner(model, pk: int, application_id: int, *, through: str) -> None:
+    if not model.objects.filter(pk=pk, **{through: application_id}).exists():
+        raise Http404(_("Not found on this application."))
+
+
+@require_POST
+def deviation_acknowledge(request, number, deviation_id):
+    application_id = _visible_id(request.user, number)
+    _check_owner(Deviation, deviation_id, application_id, through="application_id")
+    try:
+        schedule_services.deviation_acknowledge(deviation_id=deviation_id, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Deviation acknowledged: you are on it."))
+    return redirect(_page_url(number, "deviations"))
+
+
+@require_POST
+def proposal_accept(request, number, proposal_id):
+    application_id = _visible_id(request.user, number)
+    _check_owner(Proposal, proposal_id, application_id, through="deviation__application_id")
+    try:
+        proposal = schedule_services.proposal_accept(proposal_id=proposal_id, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Corrective measure accepted: %(what)s")
+            % {"what": proposal.description_zh if _is_chinese() else proposal.description_en},
+        )
+    return redirect(_page_url(number, "deviations"))
+
+
+@require_POST
+def proposal_dismiss(request, number, proposal_id):
+    application_id = _visible_id(request.user, number)
+    _check_owner(Proposal, proposal_id, application_id, through="deviation__application_id")
+    form = DismissForm(request.POST, auto_id=_form_ids(f"p{proposal_id}"))
+    bound = {("dismiss", proposal_id): form}
+    if not form.is_valid():
+        return _render_page(request, number, bound=bound)
+    try:
+        schedule_services.proposal_dismiss(
+            proposal_id=proposal_id, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except InvalidInput as exc:
+        if _take_errors(request, form, exc):
+            return _render_page(request, number, bound=bound)
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Proposal dismissed."))
+    return redirect(_page_url(number, "deviations"))
+
+
+@require_POST
+def document_upload(request, number):
+    application_id = _visible_id(request.user, number)
+    form = DocumentForm(request.POST, request.FILES, auto_id=_form_ids("doc"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={"document": form})
+    try:
+        document = services.document_upload(
+            application_id=application_id,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+            by=request.user,
+        )
+    except InvalidInput as exc:
+        if _take_errors(request, form, exc):
+            return _render_page(request, number, bound={"document": form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(kind)s “%(name)s” uploaded.")
+            % {"kind": document.get_kind_display(), "name": document.original_name},
+        )
+    return redirect(_page_url(number, "documents"))
+
+
+@require_GET
+def document_download(request, number, document_id):
+    application_id = _visible_id(request.user, number)
+    document = Document.objects.filter(
+        pk=document_id, application_id=application_id, is_withdrawn=False
+    ).first()
+    if document is None:
+        raise Http404(_("Not found on this application."))
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+
+
+@require_POST
+def application_review(request, number):
+    application_id = _visible_id(request.user, number)
+    form = ReviewForm(request.POST, auto_id=_form_ids("review"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={"review": form})
+    try:
+        services.application_record_review(
+            application_id=application_id, by=request.user, **form.cleaned_data
+        )
+    except InvalidInput as exc:
+        if _take_errors(request, form, exc):
+            return _render_page(request, number, bound={"review": form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The post-completion review is recorded."))
+    return redirect(_page_url(number, "review"))

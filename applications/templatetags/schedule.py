@@ -1,0 +1,34 @@
+"""Template filters of the schedule pages: short dates and text in the reader's language."""
+
+from django import template
+from django.utils import dateformat
+from django.utils.translation import get_language, pgettext
+
+register = template.Library()
+
+
+@register.filter
+def short_day(value):
+    """Return a date as month and day (3月2日, Mar 2): the year is the page's context."""
+    if not value:
+        return ""
+    return dateformat.format(value, pgettext("short date format", "M j"))
+
+
+@register.filter
+def in_language(obj, field: str):
+    """Return ``obj.<field>_zh`` or ``obj.<field>_en`` (falling back to Chinese)."""
+    chinese = getattr(obj, f"{field}_zh", "")
+    if (get_language() or "").startswith("zh"):
+        return chinese
+    return getattr(obj, f"{field}_en", "") or chinese
+
+
+@register.filter
+def name_in_language(obj):
+    """Return a row's name, or its English name when the reader reads English."""
+    if obj is None:
+        return ""
+    if not (get_language() or "").startswith("zh"):
+        return getattr(obj, "name_en", "") or obj.name
+    return obj.name

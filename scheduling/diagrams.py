@@ -1,0 +1,514 @@
+"""Geometry of the schedule drawings: the double-code network diagram and the Gantt chart.
+
+Pure Python (no Django): the functions take plain data and return coordinates; the
+application page draws them as SVG. Deterministic: the same input gives the same drawing.
+
+The network diagram is a layered (Sugiyama) drawing of the activity-on-arrow network:
+each event goes to the column of its longest-path rank from the start events, an arc that
+spans several columns is routed through one waypoint per column it crosses (so it never
+passes through an event circle), and the rows within each column are ordered by repeated
+barycentre sweeps, keeping the order with the fewest crossings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+class DiagramError(Exception):
+    """The arcs do not form a network that can be drawn (a cycle, a loop, a repeated arc)."""
+
+    def __init__(self, message: str, events: Sequence[int] = ()) -> None:
+        super().__init__(message)
+        self.events = tuple(events)
+
+
+# --- The double-code (activity-on-arrow) network diagram ------------------------------------
+
+
+@dataclass(frozen=True)
+class Arc:
+    """One arrow of the network: an activity i-j, or a dummy (dashed, no duration)."""
+
+    tail: int
+    head: int
+    code: str = ""
+    name: str = ""
+    duration: int = 0
+    dummy: bool = False
+    critical: bool = False
+
+
+@dataclass(frozen=True)
+class PlacedEvent:
+    number: int
+    x: float
+    y: float
+    layer: int
+    row: int
+    critical: bool
+
+
+@dataclass(frozen=True)
+class PlacedArc:
+    arc: Arc
+    points: tuple[tuple[float, float], ...]  # from the tail circle's edge to the head's
+    label_x: float
+    label_y: float
+    name_lines: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        """Return the SVG path data of the arrow."""
+        first, *rest = self.points
+        return f"M{first[0]:.1f},{first[1]:.1f}" + "".join(f" L{x:.1f},{y:.1f}" for x, y in rest)
+
+    @property
+    def caption(self) -> str:
+        """Return the text under the arrow: the code and the duration."""
+        if self.arc.dummy:
+            return ""
+        return f"{self.arc.code} ({self.arc.duration})"
+
+
+@dataclass(frozen=True)
+class NetworkDiagram:
+    events: tuple[PlacedEvent, ...]
+    arcs: tuple[PlacedArc, ...]
+    width: float
+    height: float
+    radius: float
+    crossings: int
+
+    def event(self, number: int) -> PlacedEvent:
+        return next(e for e in self.events if e.number == number)
+
+
+def wrap_label(text: str, width: int) -> tuple[str, ...]:
+    """Split a label into lines of at most ``width`` characters (Chinese has no spaces)."""
+    text = text.strip()
+    if not text:
+        return ()
+    if " " in text:
+        # Words of a Latin script, about half as wide as Chinese characters.
+        lines: list[str] = []
+        for word in text.split():
+            if lines and len(lines[-1]) + 1 + len(word) <= 2 * width + 2:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return tuple(lines)
+    # Four characters a line keeps most Chinese terms whole: 供电方案 / 审查会.
+    return tuple(text[i : i + width] for i in range(0, len(text), width))
+
+
+def _event_layers(arcs: Sequence[Arc]) -> tuple[list[int], dict[int, int]]:
+    """Return the events in topological order and each one's longest-path rank."""
+    events = sorted({a.tail for a in arcs} | {a.head for a in arcs})
+    outgoing: dict[int, list[int]] = {e: [] for e in events}
+    indegree = dict.fromkeys(events, 0)
+    seen: set[tuple[int, int]] = set()
+    for arc in arcs:
+        if arc.tail == arc.head:
+            raise DiagramError(
+                f"arc {arc.tail}-{arc.head} starts and ends at one event", [arc.tail]
+            )
+        if (arc.tail, arc.head) in seen:
+            raise DiagramError(
+                f"two arcs join event {arc.tail} to {arc.head}", [arc.tail, arc.head]
+            )
+        seen.add((arc.tail, arc.head))
+        outgoing[arc.tail].append(arc.head)
+        indegree[arc.head] += 1
+    ready = sorted(e for e in events if indegree[e] == 0)
+    order: list[int] = []
+    layer = dict.fromkeys(events, 0)
+    while ready:
+        event = ready.pop(0)
+        order.append(event)
+        for head in sorted(outgoing[event]):
+            layer[head] = max(layer[head], layer[event] + 1)
+            indegree[head] -= 1
+            if indegree[head] == 0:
+                ready.append(head)
+                ready.sort()
+    if len(order) != len(events):
+        stuck = sorted(e for e in events if indegree[e] > 0)
+        raise DiagramError(f"the arcs form a cycle through events {stuck}", stuck)
+    return order, layer
+
+
+def _crossings(layers: list[list[object]], edges: list[tuple[object, object]]) -> int:
+    position = {node: i for nodes in layers for i, node in enumerate(nodes)}
+    layer_of = {node: k for k, nodes in enumerate(layers) for node in nodes}
+    by_layer: dict[int, list[tuple[int, int]]] = {}
+    for a, b in edges:
+        by_layer.setdefault(layer_of[a], []).append((position[a], position[b]))
+    total = 0
+    for pairs in by_layer.values():
+        for i, (a1, b1) in enumerate(pairs):
+            for a2, b2 in pairs[i + 1 :]:
+                if (a1 - a2) * (b1 - b2) < 0:
+                    total += 1
+    return total
+
+
+def network_layout(
+    arcs: Iterable[Arc],
+    *,
+    column_width: float = 96,
+    row_height: float = 84,
+    radius: float = 14,
+    margin: float = 36,
+    label_width: int = 4,
+    sweeps: int = 8,
+) -> NetworkDiagram:
+    """Return the positions of the events and the routes of the arcs of an AOA network."""
+    arcs = list(arcs)
+    if not arcs:
+        return NetworkDiagram((), (), 2 * margin, 2 * margin, radius, 0)
+    order, layer = _event_layers(arcs)
+    depth = max(layer.values()) + 1
+    rank = {event: i for i, event in enumerate(order)}
+
+    # Nodes: ("e", number) for events, ("v", arc index, layer) for the waypoints of long arcs.
+    layers: list[list[object]] = [[] for _ in range(depth)]
+    for event in order:
+        layers[layer[event]].append(("e", event))
+    chains: list[list[object]] = []
+    edges: list[tuple[object, object]] = []
+    arc_order = sorted(range(len(arcs)), key=lambda i: (rank[arcs[i].tail], rank[arcs[i].head]))
+    for i in arc_order:
+        arc = arcs[i]
+        chain: list[object] = [("e", arc.tail)]
+        for k in range(layer[arc.tail] + 1, layer[arc.head]):
+            node = ("v", i, k)
+            layers[k].append(node)
+            chain.append(node)
+        chain.append(("e", arc.head))
+        chains.append(chain)
+        edges.extend(zip(chain, chain[1:], strict=False))
+    chain_of_arc = dict(zip(arc_order, chains, strict=True))
+
+    preds: dict[object, list[object]] = {}
+    succs: dict[object, list[object]] = {}
+    for a, b in edges:
+        succs.setdefault(a, []).append(b)
+        preds.setdefault(b, []).append(a)
+
+    def sweep(current: list[list[object]], downward: bool) -> list[list[object]]:
+        result = [list(nodes) for nodes in current]
+        indices = range(1, depth) if downward else range(depth - 2, -1, -1)
+        for k in indices:
+            neighbour_layer = result[k - 1] if downward else result[k + 1]
+            position = {node: i for i, node in enumerate(neighbour_layer)}
+            links = preds if downward else succs
+            own = {node: i for i, node in enumerate(result[k])}
+
+            def key(node, position=position, links=links, own=own):
+                linked = [position[n] for n in links.get(node, []) if n in position]
+                centre = sum(linked) / len(linked) if linked else own[node]
+                return (centre, own[node])
+
+            result[k].sort(key=key)
+        return result
+
+    best, best_crossings = layers, _crossings(layers, edges)
+    current = layers
+    for i in range(sweeps):
+        current = sweep(current, downward=i % 2 == 0)
+        crossings = _crossings(current, edges)
+        if crossings < best_crossings:
+            best, best_crossings = current, crossings
+
+    coordinates: dict[object, tuple[float, float]] = {}
+    rows: dict[object, int] = {}
+    for k, nodes in enumerate(best):
+        for row, node in enumerate(nodes):
+            rows[node] = row
+            coordinates[node] = (margin + k * column_width, margin + 18 + row * row_height)
+
+    critical_events = {e for a in arcs if a.critical and not a.dummy for e in (a.tail, a.head)}
+    events = tuple(
+        PlacedEvent(
+            number=event,
+            x=coordinates[("e", event)][0],
+            y=coordinates[("e", event)][1],
+            layer=layer[event],
+            row=rows[("e", event)],
+            critical=event in critical_events,
+        )
+        for event in order
+    )
+    placed = []
+    bend = column_width * 0.4
+    stub = radius + 4
+    for i, arc in enumerate(arcs):
+        nodes = [coordinates[node] for node in chain_of_arc[i]]
+        # A step between rows is a level stub, a slant and a level run: the slant right
+        # after the tail for the first step, right before the head for any later one. The
+        # level runs carry the labels; the stubs keep every slant clear of the circles
+        # standing in the two columns between the rows.
+        points = [nodes[0]]
+        for k, ((x1, y1), (x2, y2)) in enumerate(zip(nodes, nodes[1:], strict=False)):
+            if abs(y1 - y2) > 0.5:
+                if k == 0:
+                    points += [(x1 + stub, y1), (x1 + bend, y2)]
+                else:
+                    points += [(x2 - bend, y1), (x2 - stub, y2)]
+            points.append((x2, y2))
+        points = _without_collinear(points)
+        points[0] = _towards(points[0], points[1], radius)
+        points[-1] = _towards(points[-1], points[-2], radius + 1)
+        segments = list(zip(points, points[1:], strict=False))
+        flat = [s for s in segments if abs(s[0][1] - s[1][1]) < 0.5]
+        (x1, y1), (x2, y2) = (
+            max(flat, key=lambda s: s[1][0] - s[0][0]) if flat else segments[len(segments) // 2]
+        )
+        placed.append(
+            PlacedArc(
+                arc=arc,
+                points=tuple(points),
+                label_x=(x1 + x2) / 2,
+                label_y=(y1 + y2) / 2,
+                name_lines=() if arc.dummy else wrap_label(arc.name, label_width),
+            )
+        )
+    height = max(y for _, y in coordinates.values()) + margin + 18
+    width = margin * 2 + (depth - 1) * column_width
+    return NetworkDiagram(events, tuple(placed), width, height, radius, best_crossings)
+
+
+def _without_collinear(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Drop the middle points of straight runs (a long arc's waypoints on one row)."""
+    result = [points[0]]
+    for point, following in zip(points[1:], points[2:], strict=False):
+        (ax, ay), (bx, by), (cx, cy) = result[-1], point, following
+        if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) > 0.5:
+            result.append(point)
+    result.append(points[-1])
+    return result
+
+
+def _towards(start: tuple[float, float], end: tuple[float, float], distance: float):
+    """Return the point ``distance`` from ``start`` on the way to ``end``."""
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    return (start[0] + dx / length * distance, start[1] + dy / length * distance)
+
+
+def aon_arcs(activities: Iterable[dict]) -> list[Arc]:
+    """Return an activity-on-node network redrawn as arcs, for the double-code diagram.
+
+    ``activities``: dicts with ``code``, ``name``, ``duration``, ``predecessors`` (codes)
+    and ``critical``. Each activity becomes an arc; it starts from its only predecessor's
+    head event, from the common start event when it has none, or from its own event that
+    dummies from every predecessor's head lead into; activities nothing follows end at one
+    common finish event.
+    """
+    activities = list(activities)
+    codes = [a["code"] for a in activities]
+    followed = {p for a in activities for p in a["predecessors"]}
+    number = {code: i + 2 for i, code in enumerate(codes)}  # head events; 1 is the start
+    finish = len(codes) + 2
+    next_event = finish + 1
+    arcs: list[Arc] = []
+    for a in activities:
+        preds = list(a["predecessors"])
+        if not preds:
+            tail = 1
+        elif len(preds) == 1:
+            tail = number[preds[0]]
+        else:
+            tail, next_event = next_event, next_event + 1
+            arcs.extend(Arc(tail=number[p], head=tail, dummy=True) for p in preds)
+        head = number[a["code"]] if a["code"] in followed else finish
+        if head == finish and any(x.tail == tail and x.head == finish for x in arcs):
+            # A second arc from the same event to the finish needs its own head and a dummy.
+            head = number[a["code"]]
+            arcs.append(Arc(tail=head, head=finish, dummy=True))
+        arcs.append(
+            Arc(
+                tail=tail,
+                head=head,
+                code=a["code"],
+                name=a.get("name", ""),
+                duration=a["duration"],
+                critical=bool(a.get("critical")),
+            )
+        )
+    order, _layer = _event_layers(arcs)
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    return [
+        Arc(
+            tail=renumber[x.tail],
+            head=renumber[x.head],
+            code=x.code,
+            name=x.name,
+            duration=x.duration,
+            dummy=x.dummy,
+            critical=x.critical,
+        )
+        for x in arcs
+    ]
+
+
+# --- The Gantt chart ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GanttTask:
+    """One activity's dates: the plan, the forecast, the float after it, what is done."""
+
+    key: str
+    code: str
+    name: str
+    baseline_start: date | None
+    baseline_finish: date | None
+    forecast_start: date | None
+    forecast_finish: date | None
+    float_finish: date | None = None  # the last day the float reaches
+    critical: bool = False
+    finished: bool = False
+    customer: bool = False
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class GanttRow:
+    task: GanttTask
+    y: float
+    baseline: Bar | None
+    forecast: Bar | None
+    float: Bar | None
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    day: date
+
+
+@dataclass(frozen=True)
+class Gantt:
+    rows: tuple[GanttRow, ...]
+    first_day: date
+    last_day: date
+    day_width: float
+    chart_x: float
+    header_height: float
+    row_height: float
+    width: float
+    height: float
+    days_off: tuple[Bar, ...]
+    weeks: tuple[Tick, ...]
+    months: tuple[Tick, ...]
+    today: Tick | None
+    commitment: Tick | None
+
+    def x(self, day: date) -> float:
+        return self.chart_x + (day - self.first_day).days * self.day_width
+
+
+def gantt_layout(
+    tasks: Iterable[GanttTask],
+    *,
+    today: date | None,
+    commitment: date | None,
+    is_working_day: Callable[[date], bool],
+    label_width: float = 210,
+    chart_width: float = 1120,
+    row_height: float = 28,
+    header_height: float = 46,
+) -> Gantt:
+    """Return the bars, the days off, the week ticks and the today and commitment lines."""
+    tasks = list(tasks)
+    days = [
+        d
+        for t in tasks
+        for d in (
+            t.baseline_start,
+            t.baseline_finish,
+            t.forecast_start,
+            t.forecast_finish,
+            t.float_finish,
+        )
+        if d is not None
+    ] + [d for d in (today, commitment) if d is not None]
+    if not days:
+        days = [today or date(2000, 1, 1)]
+    first = min(days) - timedelta(days=1)
+    last = max(days) + timedelta(days=2)
+    span = (last - first).days + 1
+    day_width = max(3.0, min(22.0, chart_width / span))
+    gantt_width = span * day_width
+
+    def x(day: date) -> float:
+        return label_width + (day - first).days * day_width
+
+    def bar(start: date | None, finish: date | None) -> Bar | None:
+        if start is None or finish is None:
+            return None
+        if finish < start:
+            start, finish = finish, start
+        return Bar(x(start), (finish - start).days * day_width + day_width)
+
+    rows = []
+    for i, task in enumerate(tasks):
+        float_bar = None
+        if task.float_finish and task.forecast_finish and task.float_finish > task.forecast_finish:
+            float_bar = bar(task.forecast_finish + timedelta(days=1), task.float_finish)
+        rows.append(
+            GanttRow(
+                task=task,
+                y=header_height + i * row_height,
+                baseline=bar(task.baseline_start, task.baseline_finish),
+                forecast=bar(task.forecast_start, task.forecast_finish),
+                float=float_bar,
+            )
+        )
+    days_off: list[Bar] = []
+    day = first
+    while day <= last:
+        if not is_working_day(day):
+            run = day
+            while run + timedelta(days=1) <= last and not is_working_day(run + timedelta(days=1)):
+                run += timedelta(days=1)
+            days_off.append(bar(day, run))
+            day = run
+        day += timedelta(days=1)
+    weeks = []
+    months = [Tick(x(first), first)]
+    day = first
+    step = 7 if day_width >= 5 else 14
+    while day <= last:
+        if day.weekday() == 0 and ((day - first).days // 7) % (step // 7) == 0:
+            weeks.append(Tick(x(day), day))
+        if day.day == 1 and day != first:
+            months.append(Tick(x(day), day))
+        day += timedelta(days=1)
+    if len(months) > 1 and months[1].x - months[0].x < 60:
+        months.pop(0)
+    return Gantt(
+        rows=tuple(rows),
+        first_day=first,
+        last_day=last,
+        day_width=day_width,
+        chart_x=label_width,
+        header_height=header_height,
+        row_height=row_height,
+        width=label_width + gantt_width + 8,
+        height=header_height + len(rows) * row_height + 8,
+        days_off=tuple(days_off),
+        weeks=tuple(weeks),
+        months=tuple(months),
+        today=Tick(x(today), today) if today and first <= today <= last else None,
+        commitment=Tick(x(commitment) + day_width, commitment) if commitment else None,
+    )
