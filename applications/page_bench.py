@@ -153,7 +153,7 @@ def _pages() -> list[tuple[str, str, str]]:
         .first()
     ) or Application.objects.filter(state__in=ACTIVE_STATES).values_list("number", flat=True)[0]
     try:
-        path = reverse("applications:detail", args=[busy])
+        path = reverse("application_detail", args=[busy])
     except NoReverseMatch:
         path = None
     if path:
