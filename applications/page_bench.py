@@ -1,7 +1,7 @@
 """Time the server side of the busiest pages on a scratch PostgreSQL database.
 
 Run ``python -m applications.page_bench [--applications 100000] [--database-url URL]
-[--requests 50] [--keep]``. It creates a scratch database next to the one ``URL`` (or
+[--requests 50] [--keep] [--reuse]``. It creates a scratch database next to the one ``URL`` (or
 ``DATABASE_URL``) names, migrates it, loads the demo people and ``N`` demo applications
 (``seed_demo``'s bulk loader), runs one deviation sweep and takes tonight's KPI snapshot,
 so the pages have deviations, notifications and a trend to show. Then, with Django's test
@@ -51,6 +51,12 @@ def _arguments(argv):
     )
     parser.add_argument("--requests", type=_positive, default=50, metavar="R")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the pages on the scratch database a run with --keep left (migrated, not "
+        "reloaded); implies --keep",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     if urlsplit(args.database_url).scheme not in ("postgres", "postgresql", "pgsql"):
@@ -168,8 +174,11 @@ def _pages() -> list[tuple[str, str, str]]:
 def main(argv=None) -> int:
     args = _arguments(argv)
     url, name, maintenance = _scratch_url(args.database_url)
-    _admin(maintenance, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin(maintenance, f'CREATE DATABASE "{name}"')
+    if args.reuse:
+        args.keep = True
+    else:
+        _admin(maintenance, f'DROP DATABASE IF EXISTS "{name}"')
+        _admin(maintenance, f'CREATE DATABASE "{name}"')
     print(f"scratch database {name}", flush=True)
     os.environ["DATABASE_URL"] = url
     # As served: no debug pages, no query log kept per request.
@@ -184,9 +193,17 @@ def main(argv=None) -> int:
         from django.test import Client
 
         from accounts.models import User
+        from applications.models import Application
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        _load(args.applications, args.seed)
+        if args.reuse:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            _analyze()
+            args.applications = Application.objects.count()
+        else:
+            _load(args.applications, args.seed)
         print(
             f"\n{args.applications} applications, {args.requests} requests per page "
             f"(server time, Django test client), target p95 ≤ {TARGET_P95_MS:.0f} ms"
