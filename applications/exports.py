@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .kpi import REVIEW_SCORES, Assessment, AssessmentRow
 from .models import KpiScope
@@ -27,7 +28,7 @@ def header() -> list[str]:
     return [
         _("Scope"),
         _("Name"),
-        _("Accepted"),
+        pgettext("applications", "Accepted"),
         _("Energized"),
         _("On time"),
         _("On-time rate (%)"),
