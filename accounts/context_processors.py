@@ -9,6 +9,7 @@ from .roles import Role, roles_of
 NAVIGATION = [
     ("home", _("Workspace"), None, False),
     ("scheduling:dashboard", _("Deviation dashboard"), "accounts.view_dashboard", False),
+    ("assessment", _("Assessment"), "accounts.view_assessment", False),
     ("admin:index", _("Administration"), None, True),
 ]
 

@@ -159,3 +159,19 @@ def unassigned_applications():
         .select_related("customer", "region")
         .order_by("created_at", "id")
     )
+
+
+# --- Notifications panel --------------------------------------------------------------------
+
+NOTIFICATION_PANEL_SIZE = 8
+
+
+def notifications_unread(*, user, limit: int = NOTIFICATION_PANEL_SIZE) -> tuple[list, int]:
+    """Return the newest unread notifications of ``user`` (up to ``limit``) and how many
+    there are unread, in two queries."""
+    from .models import Notification
+
+    unread = Notification.objects.filter(recipient=user, is_read=False)
+    newest = list(unread.select_related("application").order_by("-created_at", "-id")[:limit])
+    count = len(newest) if len(newest) < limit else unread.count()
+    return newest, count

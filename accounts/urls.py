@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -8,7 +9,10 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from . import services
 from .forms import LoginForm
 
 
@@ -39,9 +43,31 @@ def admin_login(request):
 
 
 def url_has_allowed_next(request) -> str | None:
-    target = request.GET.get("next")
+    target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
     return None
+
+
+@require_POST
+def notifications_read(request):
+    """Mark the notifications the form names as read (only the signed-in person's), then go back."""
+    ids = []
+    for value in request.POST.getlist("notification"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    changed = services.notification_mark_read(notification_ids=ids, by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification marked as read.",
+            "%(count)d notifications marked as read.",
+            changed,
+        )
+        % {"count": changed},
+    )
+    return redirect(url_has_allowed_next(request) or "home")

@@ -346,3 +346,217 @@ def kpi_trend(
         day__lte=today,
         **{column: key},
     ).order_by("day")
+
+
+# --- Monthly trend of the whole utility (the dashboard's chart) -----------------------------
+
+
+@dataclass(frozen=True)
+class MonthlyCycle:
+    """The connection cycle of one month, from the month's last snapshot day."""
+
+    month: date
+    finished: int
+    average_cycle_days: Decimal | None
+    average_utility_days: Decimal | None
+
+
+def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[MonthlyCycle]:
+    """Return the average connection cycle of every account manager together, per month.
+
+    For each of the ``months`` calendar months up to today's, the managers' snapshots of
+    the last day the month has any are combined, each manager's average weighted by the
+    applications they finished in its window: the cycle of the 30 days ending then. A
+    month without snapshots is absent. One query; the rows read grow with the managers
+    and the days, never with the applications.
+    """
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    for _month in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = (
+        KpiSnapshot.objects.filter(scope=KpiScope.MANAGER, day__gte=first, day__lte=today)
+        .order_by("day")
+        .values_list("day", "finished", "average_cycle_days", "average_utility_days")
+    )
+    last_day: dict[date, date] = {}
+    by_day: dict[date, list[tuple]] = defaultdict(list)
+    for day, finished, cycle, utility in rows:
+        month = day.replace(day=1)
+        last_day[month] = max(last_day.get(month, day), day)
+        by_day[day].append((finished, cycle, utility))
+    trend = []
+    for month in sorted(last_day):
+        figures = by_day[last_day[month]]
+        finished = sum(f for f, _c, _u in figures)
+        cycle = sum(f * c for f, c, _u in figures if c is not None)
+        utility = sum(f * u for f, _c, u in figures if u is not None)
+        trend.append(
+            MonthlyCycle(
+                month=month,
+                finished=finished,
+                average_cycle_days=_mean_decimal(cycle, finished),
+                average_utility_days=_mean_decimal(utility, finished),
+            )
+        )
+    return trend
+
+
+def _mean_decimal(total, count: int) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+# --- Assessment (考核) of a period, per account manager and per department -----------------
+
+
+@dataclass
+class AssessmentRow:
+    """The assessment of one account manager or one department over a period.
+
+    ``finished``: applications energized in the period (by the local date of
+    ``energized_at``); ``on_time``: of those, energized by their committed finish date;
+    the delays are the working days from the committed finish date to energization of the
+    late ones; ``limits_exceeded``: finished ones with any clock, the whole process
+    included, past its limit at energization; the review scores are the means (1-5) of
+    the post-completion reviews of the finished ones; ``accepted``: applications accepted
+    in the period.
+    """
+
+    scope: str
+    key: int
+    name: str
+    accepted: int = 0
+    finished: int = 0
+    on_time: int = 0
+    late: int = 0
+    delay_total: int = 0
+    worst_delay: int = 0
+    limits_exceeded: int = 0
+    reviews: int = 0
+    score_totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REVIEW_SCORES, 0))
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        """The share energized on time, in per cent (two places)."""
+        if not self.finished:
+            return None
+        return _mean_decimal(100 * self.on_time, self.finished)
+
+    @property
+    def average_delay(self) -> Decimal | None:
+        """The mean delay of the late applications, in working days."""
+        return _mean_decimal(self.delay_total, self.late)
+
+    def average_score(self, name: str) -> Decimal | None:
+        return _mean_decimal(self.score_totals[name], self.reviews)
+
+    @property
+    def scores(self) -> dict[str, Decimal | None]:
+        return {name: self.average_score(name) for name in REVIEW_SCORES}
+
+
+REVIEW_SCORES = ("quality", "safety", "efficiency", "satisfaction")
+
+
+@dataclass
+class Assessment:
+    start: date
+    end: date
+    managers: list[AssessmentRow]
+    departments: list[AssessmentRow]
+
+
+def assessment(*, start: date, end: date) -> Assessment:
+    """Return the assessment of every account manager and department for [start, end].
+
+    Queries, whatever the number of applications: 1 for the applications energized in
+    the period, 2 per ``CHUNK_SIZE`` of them (``_load``), 1 for the time limits, 1 for
+    their reviews, 2 for the applications accepted in the period (by manager, by
+    department), 2 for the names, and the calendar's. Every active account manager and
+    department has a row, with zeros when nothing happened.
+    """
+    from .models import PostCompletionReview
+
+    if end < start:
+        raise InvalidInput({"end": _("The end of the period is before its start.")})
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    applications = _applications(
+        Application.objects.filter(energized_at__gte=since, energized_at__lt=until)
+    )
+    _load(applications)
+    limits = time_limits_by_class()
+    calendar = working_calendar()
+
+    managers = {
+        user.pk: AssessmentRow(scope=KpiScope.MANAGER, key=user.pk, name=str(user))
+        for user in User.objects.filter(account_manager__isnull=False).order_by("username")
+    }
+    departments = {
+        d.pk: AssessmentRow(scope=KpiScope.DEPARTMENT, key=d.pk, name=d.name)
+        for d in Department.objects.filter(is_active=True)
+    }
+    reviews = {
+        row[0]: row[1:]
+        for row in PostCompletionReview.objects.filter(
+            application_id__in=list(applications)
+        ).values_list("application_id", *REVIEW_SCORES)
+    }
+
+    for application in applications.values():
+        readings = _readings(application, today=end, limits=limits, calendar=calendar)
+        exceeded = any(reading.status == "exceeded" for reading in readings.values())
+        late_by = 0
+        if application.energized_on > application.committed_finish_date:
+            late_by = max(
+                calendar.date_to_offset(
+                    application.committed_finish_date, application.energized_on
+                ),
+                1,
+            )
+        review = reviews.get(application.pk)
+        rows = [departments[pk] for pk in application.departments if pk in departments]
+        if application.manager_id in managers:
+            rows.append(managers[application.manager_id])
+        for row in rows:
+            row.finished += 1
+            row.limits_exceeded += int(exceeded)
+            if late_by:
+                row.late += 1
+                row.delay_total += late_by
+                row.worst_delay = max(row.worst_delay, late_by)
+            else:
+                row.on_time += 1
+            if review is not None:
+                row.reviews += 1
+                for name, score in zip(REVIEW_SCORES, review, strict=True):
+                    row.score_totals[name] += score
+
+    accepted = Application.objects.filter(accepted_at__gte=since, accepted_at__lt=until)
+    for manager_id, count in (
+        accepted.filter(account_manager__isnull=False)
+        .order_by()
+        .values("account_manager_id")
+        .annotate(n=Count("pk"))
+        .values_list("account_manager_id", "n")
+    ):
+        if manager_id in managers:
+            managers[manager_id].accepted = count
+    for department_id, count in (
+        Activity.objects.filter(application__in=accepted, department__isnull=False, is_dummy=False)
+        .order_by()
+        .values("department_id")
+        .annotate(n=Count("application_id", distinct=True))
+        .values_list("department_id", "n")
+    ):
+        if department_id in departments:
+            departments[department_id].accepted = count
+    return Assessment(
+        start=start,
+        end=end,
+        managers=list(managers.values()),
+        departments=list(departments.values()),
+    )

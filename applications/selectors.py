@@ -14,7 +14,14 @@ from scheduling import selectors as schedule_selectors
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import WHOLE_PROCESS, Clock, Party
 
-from .models import Application, ApplicationState, StageTransition, TimeLimit
+from .models import (
+    ACTIVE_STATES,
+    WORK_STATES,
+    Application,
+    ApplicationState,
+    StageTransition,
+    TimeLimit,
+)
 
 TRANSITION_LABELS = {
     "start_survey": pgettext_lazy("transition", "Start the site survey"),
@@ -257,6 +264,147 @@ def visible_customers(user):
     if profile is not None and user.has_perm("accounts.handle_applications"):
         return qs.filter(scope | Q(region__in=profile.regions.all()))
     return qs.filter(scope)
+
+
+# --- Workspace: the applications a person answers for (the page at /) ----------------------
+
+WORKSPACE_PAGE_SIZE = 25
+# The state filter's value that shows every state (its default shows the active ones).
+ALL_STATES = "all"
+
+
+@dataclass
+class WorkspaceRow:
+    """One application as the workspace lists it."""
+
+    application: Application
+    stage_done: int
+    stage_total: int
+    time_limit: str
+    deviations: dict[str, int]
+
+    @property
+    def stage_percent(self) -> int:
+        return round(100 * self.stage_done / self.stage_total)
+
+
+def _open_deviation_counts():
+    """Return annotations: the open (unresolved) deviations of each severity, per row."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+
+    from scheduling.models import Deviation, Severity
+
+    annotations = {}
+    for severity in Severity.values:
+        counted = (
+            Deviation.objects.filter(application=OuterRef("pk"), severity=severity)
+            .exclude(status=Deviation.Status.RESOLVED)
+            .order_by()
+            .values("application")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        annotations[f"open_{severity}"] = Subquery(counted, output_field=IntegerField())
+    return annotations
+
+
+def workspace_applications(
+    user,
+    *,
+    state: str = "",
+    severity: str = "",
+    time_limit: str = "",
+    search: str = "",
+    mine_only: bool | None = None,
+):
+    """Return the workspace's applications of ``user``, filtered, newest accepted first.
+
+    An account manager sees the applications they hold; a supervisor every application;
+    department staff those with work for their department (``visible_applications``).
+    ``state``: a state, ``ALL_STATES``, or empty for the active ones; ``severity``: only
+    those with an open deviation of it; ``time_limit``: only those whose worst clock is
+    in that status (``time_limit_status``); ``search``: part of the number, the customer's
+    name or its credit code. The open deviations of each severity are annotated
+    (``open_red`` …) as subqueries, so a page of rows is one query.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from scheduling.models import Deviation
+
+    if mine_only is None:
+        mine_only = user.has_perm("accounts.handle_applications") and not user.has_perm(
+            "accounts.supervise_applications"
+        )
+    if mine_only:
+        # Visible by definition: without visible_applications' DISTINCT over the region.
+        qs = Application.objects.filter(account_manager=user)
+    else:
+        qs = visible_applications(user)
+    if state == ALL_STATES:
+        pass
+    elif state:
+        qs = qs.filter(state=state)
+    else:
+        qs = qs.filter(state__in=ACTIVE_STATES)
+    if severity:
+        qs = qs.filter(
+            Exists(
+                Deviation.objects.filter(application=OuterRef("pk"), severity=severity).exclude(
+                    status=Deviation.Status.RESOLVED
+                )
+            )
+        )
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(number__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(customer__credit_code__icontains=search.upper())
+        )
+    if time_limit:
+        qs = qs.filter(time_limit_status=time_limit)
+    return (
+        qs.select_related("customer", "account_manager")
+        .annotate(**_open_deviation_counts())
+        .order_by("-accepted_at", "-id")
+    )
+
+
+def stage_progress(application: Application) -> tuple[int, int]:
+    """Return (stages finished, stages in all) of the six work stages."""
+    total = len(WORK_STATES)
+    state = application.state
+    if state == ApplicationState.SUSPENDED:
+        state = application.suspended_from or ApplicationState.CONSULTATION
+    if state in WORK_STATES:
+        return WORK_STATES.index(state), total
+    if state in (ApplicationState.ENERGIZED, ApplicationState.CLOSED):
+        return total, total
+    return 0, total
+
+
+def workspace_rows(applications) -> list[WorkspaceRow]:
+    """Return the rows of one page of ``workspace_applications`` with their badges."""
+    from scheduling.models import Severity
+
+    rows = []
+    for application in applications:
+        done, total = stage_progress(application)
+        rows.append(
+            WorkspaceRow(
+                application=application,
+                stage_done=done,
+                stage_total=total,
+                time_limit=application.time_limit_status,
+                deviations={
+                    severity: getattr(application, f"open_{severity}") or 0
+                    for severity in Severity.values
+                },
+            )
+        )
+    return rows
+
+
 # --- The application page ---------------------------------------------------------------------
 
 

@@ -1,34 +1,113 @@
+from datetime import date
+
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
 from scheduling import services as schedule_services
 from scheduling.models import Deviation, Proposal
 from yekuo.errors import DomainError, InvalidInput
 
-from . import selectors, services
-from .forms import DismissForm, DocumentForm, ProgressForm, ReviewForm, TransitionForm
+from . import exports, kpi, selectors, services
+from .forms import (
+    AssessmentPeriodForm,
+    DismissForm,
+    DocumentForm,
+    ProgressForm,
+    ReviewForm,
+    TransitionForm,
+    WorkspaceFilterForm,
+)
 from .models import Document
 
 
 def home(request):
-    """The workspace: what the signed-in person is answerable for."""
+    """The workspace: the applications the signed-in person answers for, and news."""
     user = request.user
     profile = getattr(user, "account_manager", None)
+    form = WorkspaceFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    applications = selectors.workspace_applications(
+        user,
+        state=filters.get("state", ""),
+        severity=filters.get("severity", ""),
+        time_limit=filters.get("time_limit", ""),
+        search=filters.get("q", ""),
+    )
+    page = Paginator(applications, selectors.WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    notifications, unread = account_selectors.notifications_unread(user=user)
     context = {
+        "form": form,
+        "page": page,
+        "rows": selectors.workspace_rows(page.object_list),
+        "query": query.urlencode(),
+        "notifications": notifications,
+        "unread": unread,
         "roles": roles_of(user),
         "Role": Role,
         "profile": profile,
         "profile_regions": list(profile.regions.all()) if profile else [],
     }
     return render(request, "applications/home.html", context)
+
+
+def _period_form(request) -> AssessmentPeriodForm:
+    if "start" in request.GET or "end" in request.GET:
+        return AssessmentPeriodForm(request.GET)
+    today = timezone.localdate()
+    return AssessmentPeriodForm({"start": date(today.year, 1, 1), "end": today})
+
+
+@permission_required("accounts.view_assessment", raise_exception=True)
+def assessment(request):
+    """The assessment (考核) of a period per account manager and per department."""
+    form = _period_form(request)
+    result = None
+    if form.is_valid():
+        result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return render(
+        request,
+        "applications/assessment.html",
+        {"form": form, "assessment": result, "scores": kpi.REVIEW_SCORES},
+        status=200 if form.is_valid() else 400,
+    )
+
+
+EXPORTS = {
+    "xlsx": (
+        exports.assessment_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "csv": (exports.assessment_csv, "text/csv; charset=utf-8"),
+}
+
+
+@permission_required("accounts.view_assessment", raise_exception=True)
+def assessment_export(request, extension):
+    """The assessment of the period as an Excel or CSV download; bad dates show the page."""
+    form = _period_form(request)
+    if not form.is_valid():
+        return assessment(request)
+    result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    write, content_type = EXPORTS[extension]
+    response = HttpResponse(write(result), content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.filename(result, extension)}"'
+    )
+    return response
 
 
 # --- The application page -------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -243,3 +244,216 @@ def visible_deviations(user):
     return Deviation.objects.filter(
         application__in=visible_applications(user).values("pk")
     ).select_related("application", "activity", "department", "acknowledged_by")
+
+
+# --- Supervisor dashboard (the page at /dashboard/) -----------------------------------------
+
+# The window of the on-time rate and the average connection cycle on the dashboard, the
+# same as the nightly KPI snapshot's (``applications.kpi.WINDOW_DAYS``).
+DASHBOARD_WINDOW_DAYS = 30
+DEVIATION_PAGE_SIZE = 25
+
+# Sort keys of the deviation table → ORDER BY; "-" in front of a key reverses it.
+DEVIATION_SORTS = {
+    "severity": ["severity_rank", "-delay", "-detected_at", "-id"],
+    "delay": ["delay", "-id"],
+    "detected": ["detected_at", "-id"],
+    "application": ["application__number", "-id"],
+    "department": ["department__sort_order", "department__code", "-delay", "-id"],
+    "stage": ["activity__stage", "-delay", "-id"],
+}
+
+
+@dataclass(frozen=True)
+class DashboardKpis:
+    active: int
+    unassigned: int
+    red: int
+    amber: int
+    time_limit_alarms: int
+    finished: int
+    on_time: int
+    average_cycle_days: float | None
+    average_committed_days: float | None
+
+    @property
+    def on_time_percent(self) -> int | None:
+        if not self.finished:
+            return None
+        return round(100 * self.on_time / self.finished)
+
+
+def dashboard_kpis(*, today: date) -> DashboardKpis:
+    """Return the dashboard's cards, in three queries whatever the number of applications.
+
+    Time-limit alarms: active applications whose worst clock is past its limit, as the
+    last sweep stored it (``Application.time_limit_status``).
+
+    On time and the average connection cycle are over the applications energized in the
+    ``DASHBOARD_WINDOW_DAYS`` days ending today, as the nightly snapshot defines them: the
+    cycle counts the working days from day 0 to energization, both included, against the
+    committed duration Tp of the same applications.
+    """
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
+
+    from .models import Deviation, Severity
+
+    counts = Application.objects.filter(state__in=ACTIVE_STATES).aggregate(
+        active=Count("pk"),
+        unassigned=Count("pk", filter=Q(account_manager__isnull=True)),
+        alarms=Count("pk", filter=Q(time_limit_status=TimeLimitStatus.EXCEEDED)),
+    )
+    deviations = (
+        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
+        .filter(application__state__in=ACTIVE_STATES)
+        .aggregate(
+            red=Count("pk", filter=Q(severity=Severity.RED)),
+            amber=Count("pk", filter=Q(severity=Severity.AMBER)),
+        )
+    )
+    zone = timezone.get_current_timezone()
+    first = today - timedelta(days=DASHBOARD_WINDOW_DAYS - 1)
+    finished = Application.objects.filter(
+        energized_at__gte=datetime.combine(first, time.min, tzinfo=zone),
+        energized_at__lt=datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone),
+    ).values_list("start_date", "energized_at", "committed_finish_date", "committed_duration")
+    calendar = working_calendar()
+    on_time = cycle_total = committed_total = count = 0
+    for start, energized_at, committed_finish, committed_duration in finished:
+        energized_on = timezone.localdate(energized_at)
+        count += 1
+        on_time += int(energized_on <= committed_finish)
+        cycle_total += calendar.date_to_offset(start, energized_on) + 1
+        committed_total += committed_duration
+    return DashboardKpis(
+        active=counts["active"],
+        unassigned=counts["unassigned"],
+        red=deviations["red"],
+        amber=deviations["amber"],
+        time_limit_alarms=counts["alarms"],
+        finished=count,
+        on_time=on_time,
+        average_cycle_days=round(cycle_total / count, 1) if count else None,
+        average_committed_days=round(committed_total / count, 1) if count else None,
+    )
+
+
+def open_deviations(
+    *,
+    severity: str = "",
+    stage: str = "",
+    department_id: int | None = None,
+    manager_id: int | None = None,
+    region_id: int | None = None,
+    sort: str = "severity",
+):
+    """Return the open deviations of active applications, filtered and sorted, with all a
+    row of the table shows (one query per page)."""
+    from applications.models import ACTIVE_STATES
+
+    from .models import Deviation, severity_rank
+
+    qs = Deviation.objects.exclude(status=Deviation.Status.RESOLVED).filter(
+        application__state__in=ACTIVE_STATES
+    )
+    if severity:
+        qs = qs.filter(severity=severity)
+    if stage:
+        qs = qs.filter(activity__stage=stage)
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    if manager_id:
+        qs = qs.filter(application__account_manager_id=manager_id)
+    if region_id:
+        qs = qs.filter(application__region_id=region_id)
+    key = sort.lstrip("-")
+    order = DEVIATION_SORTS.get(key, DEVIATION_SORTS["severity"])
+    if sort.startswith("-"):
+        first = order[0]
+        order = [first[1:] if first.startswith("-") else f"-{first}", *order[1:]]
+    return (
+        qs.select_related(
+            "application",
+            "application__customer",
+            "application__account_manager",
+            "application__region",
+            "activity",
+            "department",
+        )
+        .annotate(severity_rank=severity_rank())
+        .order_by(*order)
+    )
+
+
+@dataclass(frozen=True)
+class SeverityCounts:
+    """Open deviations of one department or one stage, by severity."""
+
+    key: object
+    label: str
+    red: int
+    amber: int
+    info: int
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.info
+
+
+def _by_severity(column: str):
+    from django.db.models import Count, Q
+
+    from applications.models import ACTIVE_STATES
+
+    from .models import Deviation, Severity
+
+    return (
+        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
+        .filter(application__state__in=ACTIVE_STATES)
+        .values(column)
+        .annotate(**{s: Count("pk", filter=Q(severity=s)) for s in Severity.values})
+        .order_by()
+    )
+
+
+def open_deviations_by_department() -> list[SeverityCounts]:
+    """Return the open deviations each department holds, most first (two queries)."""
+    from django.utils.translation import gettext as _
+
+    from accounts.models import Department
+
+    rows = {row["department"]: row for row in _by_severity("department")}
+    names = {d.pk: d.name for d in Department.objects.filter(pk__in=[k for k in rows if k])}
+    result = [
+        SeverityCounts(
+            key=key,
+            label=names.get(key, _("No department")),
+            red=row["red"],
+            amber=row["amber"],
+            info=row["info"],
+        )
+        for key, row in rows.items()
+    ]
+    return sorted(result, key=lambda c: (-c.red, -c.total, c.label))
+
+
+def open_deviations_by_stage() -> list[SeverityCounts]:
+    """Return the open deviations in each stage, in stage order (one query)."""
+    from yekuo.domain import Stage
+
+    rows = {row["activity__stage"]: row for row in _by_severity("activity__stage")}
+    return [
+        SeverityCounts(
+            key=stage,
+            label=str(label),
+            red=rows.get(stage, {}).get("red", 0),
+            amber=rows.get(stage, {}).get("amber", 0),
+            info=rows.get(stage, {}).get("info", 0),
+        )
+        for stage, label in Stage.choices
+    ]

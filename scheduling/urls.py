@@ -6,4 +6,6 @@ app_name = "scheduling"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/assign/", views.assign, name="assign"),
+    path("dashboard/reassign/", views.reassign, name="reassign"),
 ]

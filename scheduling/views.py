@@ -1,11 +1,163 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
+from accounts import services as account_services
+from applications import kpi
+from applications import services as application_services
+from yekuo.errors import DomainError, InvalidInput
+
+from . import charts, selectors
+from .forms import AssignForm, DeviationFilterForm, ReassignForm
+
+UNASSIGNED_SHOWN = 20
+SEVERITY_PARTS = ("red", "amber", "info")
+
+
+def _charts(*, today):
+    by_department = selectors.open_deviations_by_department()
+    by_stage = selectors.open_deviations_by_stage()
+    loads = account_selectors.account_manager_loads()
+    trend = kpi.kpi_monthly_trend(months=12, today=today)
+    return {
+        "by_department": charts.stacked_bars(
+            [
+                (c.label, [(f"bar-{s}", getattr(c, s)) for s in SEVERITY_PARTS])
+                for c in by_department
+            ]
+        ),
+        "by_department_rows": by_department,
+        "by_stage": charts.stacked_bars(
+            [(c.label, [(f"bar-{s}", getattr(c, s)) for s in SEVERITY_PARTS]) for c in by_stage]
+        ),
+        "by_stage_rows": by_stage,
+        "workload": charts.load_bars([(str(m.profile.user), m.load, m.capacity) for m in loads]),
+        "workload_rows": loads,
+        "trend": charts.line_chart(
+            [date_format(m.month, "YEAR_MONTH_FORMAT") for m in trend],
+            [
+                ("line-cycle", [m.average_cycle_days for m in trend]),
+                ("line-commit", [m.average_utility_days for m in trend]),
+            ],
+        )
+        if trend
+        else None,
+        "trend_rows": trend,
+    }
+
+
+def _dashboard(request, *, reassign_form=None, status=200):
+    today = timezone.localdate()
+    filters_form = DeviationFilterForm(request.GET or None)
+    filters = filters_form.cleaned_data if filters_form.is_valid() else {}
+    deviations = selectors.open_deviations(
+        severity=filters.get("severity", ""),
+        stage=filters.get("stage", ""),
+        department_id=getattr(filters.get("department"), "pk", None),
+        manager_id=getattr(filters.get("manager"), "pk", None),
+        region_id=getattr(filters.get("region"), "pk", None),
+        sort=filters.get("sort") or "severity",
+    )
+    page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    unassigned = account_selectors.unassigned_applications()
+    may_assign = request.user.has_perm("accounts.assign_account_manager")
+    if reassign_form is None and may_assign:
+        reassign_form = ReassignForm(initial={"application": request.GET.get("reassign", "")})
+    context = {
+        "kpis": selectors.dashboard_kpis(today=today),
+        "filters_form": filters_form,
+        "page": page,
+        "query": query.urlencode(),
+        "unassigned": list(unassigned[:UNASSIGNED_SHOWN]),
+        "may_assign": may_assign,
+        "reassign_form": reassign_form,
+        "window_days": selectors.DASHBOARD_WINDOW_DAYS,
+        **_charts(today=today),
+    }
+    return render(request, "scheduling/dashboard.html", context, status=status)
 
 
 @permission_required("accounts.view_dashboard", raise_exception=True)
 def dashboard(request):
-    """The supervisors' dashboard: who holds the work and how much they can take."""
-    managers = account_selectors.account_manager_list()
-    return render(request, "scheduling/dashboard.html", {"managers": managers})
+    """The supervisors' dashboard: what is late, who holds it, and who can take more."""
+    return _dashboard(request)
+
+
+def _refuse_unless_may_assign(request):
+    if request.user.has_perm("accounts.assign_account_manager"):
+        return None
+    messages.error(request, _("Only supervisors assign and reassign account managers."))
+    target = "scheduling:dashboard" if request.user.has_perm("accounts.view_dashboard") else "home"
+    return redirect(target)
+
+
+@require_POST
+def assign(request):
+    """Run the automatic assignment for one application of the unassigned queue."""
+    refused = _refuse_unless_may_assign(request)
+    if refused:
+        return refused
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an application of the unassigned queue."))
+        return redirect("scheduling:dashboard")
+    outcome = account_services.account_manager_assign(
+        application_id=form.cleaned_data["application"]
+    )
+    text = {
+        account_services.ASSIGNED: (messages.SUCCESS, _("The application has been assigned.")),
+        account_services.UNASSIGNED: (
+            messages.WARNING,
+            _(
+                "No account manager is eligible (region, voltage class, capacity): "
+                "reassign it to someone by hand."
+            ),
+        ),
+        account_services.ALREADY_ASSIGNED: (
+            messages.INFO,
+            _("The application already has an account manager."),
+        ),
+        account_services.NOT_ACTIVE: (messages.INFO, _("The application is no longer active.")),
+        account_services.MISSING: (messages.ERROR, _("There is no such application.")),
+    }[outcome]
+    messages.add_message(request, *text)
+    return redirect("scheduling:dashboard")
+
+
+@require_POST
+def reassign(request):
+    """Give an application another account manager with the reason (logged); with bad
+    input, show the dashboard again with the messages beside the fields."""
+    refused = _refuse_unless_may_assign(request)
+    if refused:
+        return refused
+    form = ReassignForm(request.POST)
+    if form.is_valid():
+        try:
+            application = application_services.application_reassign(
+                application_id=form.application.pk,
+                manager=form.cleaned_data["manager"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except InvalidInput as error:
+            form.add_errors(error.errors)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("scheduling:dashboard")
+        else:
+            messages.success(
+                request,
+                _("%(number)s is now held by %(manager)s.")
+                % {"number": application.number, "manager": application.account_manager},
+            )
+            return redirect("scheduling:dashboard")
+    return _dashboard(request, reassign_form=form, status=400)

@@ -8,8 +8,13 @@ NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
 LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 
 EXPECTED = {
-    Role.ADMINISTRATOR: [("/", "工作台"), ("/dashboard/", "偏差看板"), ("/admin/", "系统管理")],
-    Role.SUPERVISOR: [("/", "工作台"), ("/dashboard/", "偏差看板")],
+    Role.ADMINISTRATOR: [
+        ("/", "工作台"),
+        ("/dashboard/", "偏差看板"),
+        ("/assessment/", "考核"),
+        ("/admin/", "系统管理"),
+    ],
+    Role.SUPERVISOR: [("/", "工作台"), ("/dashboard/", "偏差看板"), ("/assessment/", "考核")],
     Role.ACCOUNT_MANAGER: [("/", "工作台")],
     Role.DEPARTMENT_STAFF: [("/", "工作台")],
 }

@@ -1,0 +1,240 @@
+"""Time the server side of the busiest pages on a scratch PostgreSQL database.
+
+Run ``python -m applications.page_bench [--applications 100000] [--database-url URL]
+[--requests 50] [--keep] [--reuse]``. It creates a scratch database next to the one ``URL`` (or
+``DATABASE_URL``) names, migrates it, loads the demo people and ``N`` demo applications
+(``seed_demo``'s bulk loader), runs one deviation sweep and takes tonight's KPI snapshot,
+so the pages have deviations, notifications and a trend to show. Then, with Django's test
+client (no network, no browser: the time of the view, its queries and its template),
+it requests each page ``--requests`` times after one warm-up request and prints the
+50th and 95th percentiles in milliseconds and the queries of one request:
+
+- the workspace of an account manager (``/``) and of the supervisor (every application);
+- the page of one application (``/applications/<number>/``), when the project has one;
+- the supervisor's dashboard (``/dashboard/``), plain and filtered to red deviations.
+
+The scratch database is dropped at the end unless ``--keep``. The target: p95 ≤ 200 ms
+at 100,000 applications.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+TARGET_P95_MS = 200.0
+SCRATCH_SUFFIX = "_page_bench"
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value!r}")
+    return number
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m applications.page_bench", description=__doc__)
+    parser.add_argument("--applications", type=_positive, default=10_000, metavar="N")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        metavar="URL",
+        help="a PostgreSQL URL; the scratch database is created beside it (default: $DATABASE_URL)",
+    )
+    parser.add_argument("--requests", type=_positive, default=50, metavar="R")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the pages on the scratch database a run with --keep left (migrated, not "
+        "reloaded); implies --keep",
+    )
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if urlsplit(args.database_url).scheme not in ("postgres", "postgresql", "pgsql"):
+        parser.error("--database-url: a PostgreSQL URL is needed (postgres://USER@HOST/NAME)")
+    return args
+
+
+def _scratch_url(url: str) -> tuple[str, str, str]:
+    """Return (scratch database URL, its name, the URL of the server's maintenance db)."""
+    parts = urlsplit(url)
+    name = (parts.path.lstrip("/") or "yekuo") + SCRATCH_SUFFIX
+    return (
+        urlunsplit(parts._replace(path=f"/{name}")),
+        name,
+        urlunsplit(parts._replace(path="/postgres")),
+    )
+
+
+def _admin(maintenance_url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(maintenance_url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def _time(client, path: str, requests: int) -> tuple[float, float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(path).status_code  # warm-up: caches, the calendar
+    if status != 200:
+        return 0.0, 0.0, len(queries), status
+    # The log keeps only the last few thousand queries (the loading filled it).
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), _percentile(times, 0.95), len(queries), status
+
+
+def _load(count: int, seed: int) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts import demo as people
+    from applications import demo, kpi
+    from scheduling.services import deviation_sweep
+
+    call_command("migrate", verbosity=0)
+    people.demo_people_load()
+    today = timezone.localdate()
+    started = time.perf_counter()
+
+    def progress(done, total, seconds):
+        print(f"  applications: {done}/{total} ({seconds:.0f} s)", flush=True)
+
+    demo.demo_applications_load(count=count, seed=seed, today=today, progress=progress)
+    print(f"loaded {count} applications in {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    stats = deviation_sweep()
+    print(f"deviation sweep in {time.perf_counter() - started:.0f} s: {stats}", flush=True)
+    started = time.perf_counter()
+    kpi.kpi_snapshot_take(day=today)
+    print(f"KPI snapshot in {time.perf_counter() - started:.0f} s", flush=True)
+    _analyze()
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _pages() -> list[tuple[str, str, str]]:
+    """Return (what, user name, path) of each page to time."""
+    from django.urls import NoReverseMatch, reverse
+
+    from applications.models import ACTIVE_STATES, Application
+    from scheduling.models import Deviation
+
+    pages = [
+        ("workspace (account manager)", "manager", "/"),
+        ("workspace (supervisor)", "supervisor", "/"),
+    ]
+    busy = (
+        Deviation.objects.filter(application__state__in=ACTIVE_STATES)
+        .values_list("application__number", flat=True)
+        .first()
+    ) or Application.objects.filter(state__in=ACTIVE_STATES).values_list("number", flat=True)[0]
+    try:
+        path = reverse("application_detail", args=[busy])
+    except NoReverseMatch:
+        path = None
+    if path:
+        pages.append(("application page", "supervisor", path))
+    pages += [
+        ("dashboard", "supervisor", "/dashboard/"),
+        ("dashboard, red deviations", "supervisor", "/dashboard/?severity=red&sort=-delay"),
+    ]
+    return pages
+
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
+    url, name, maintenance = _scratch_url(args.database_url)
+    if args.reuse:
+        args.keep = True
+    else:
+        _admin(maintenance, f'DROP DATABASE IF EXISTS "{name}"')
+        _admin(maintenance, f'CREATE DATABASE "{name}"')
+    print(f"scratch database {name}", flush=True)
+    os.environ["DATABASE_URL"] = url
+    # As served: no debug pages, no query log kept per request.
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yekuo.settings")
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connection
+        from django.test import Client
+
+        from accounts.models import User
+        from applications.models import Application
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        if args.reuse:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            _analyze()
+            args.applications = Application.objects.count()
+        else:
+            _load(args.applications, args.seed)
+        print(
+            f"\n{args.applications} applications, {args.requests} requests per page "
+            f"(server time, Django test client), target p95 ≤ {TARGET_P95_MS:.0f} ms"
+        )
+        print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+        worst = 0.0
+        clients = {}
+        for what, username, path in _pages():
+            client = clients.get(username)
+            if client is None:
+                client = clients[username] = Client()
+                client.force_login(User.objects.get(username=username))
+            p50, p95, queries, status = _time(client, path, args.requests)
+            if status != 200:
+                print(f"{what:<30} HTTP {status} for {path}")
+                continue
+            worst = max(worst, p95)
+            print(f"{what:<30} {p50:8.1f} {p95:8.1f} {queries:8d}", flush=True)
+        verdict = "met" if worst <= TARGET_P95_MS else "NOT met"
+        print(f"worst p95 {worst:.1f} ms: target {verdict}")
+        connection.close()
+    finally:
+        if args.keep:
+            print(f"kept {url}")
+        else:
+            from django.db import connections
+
+            connections.close_all()
+            _admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

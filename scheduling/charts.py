@@ -1,0 +1,199 @@
+"""Geometry of the dashboard's charts, drawn by the server as SVG. Pure Python.
+
+Each function takes plain numbers and returns the coordinates a template writes into an
+``<svg>``: no script runs in the browser, and a chart is as readable with script off.
+Sizes are in SVG user units; the ``viewBox`` makes the drawing scale to its box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LABEL_WIDTH = 150
+BAR_HEIGHT = 20
+BAR_GAP = 8
+TOP = 6
+
+
+@dataclass
+class Segment:
+    css: str
+    value: float
+    x: float
+    width: float
+
+
+@dataclass
+class Bar:
+    label: str
+    y: float
+    total: float
+    segments: list[Segment] = field(default_factory=list)
+    text_x: float = 0.0
+    text_y: float = 0.0
+    capacity_width: float | None = None
+    note: str = ""
+
+
+@dataclass
+class BarChart:
+    width: int
+    height: int
+    label_width: int
+    bars: list[Bar]
+    bar_height: int = BAR_HEIGHT
+
+
+def _scale(largest: float, room: float) -> float:
+    return room / largest if largest > 0 else 0.0
+
+
+def stacked_bars(items: list[tuple[str, list[tuple[str, float]]]], *, width: int = 460) -> BarChart:
+    """Return horizontal bars, one per (label, [(css class, value), ...]), stacked left to
+    right on one scale; the total is written after each bar."""
+    room = width - LABEL_WIDTH - 40
+    largest = max((sum(v for _c, v in parts) for _l, parts in items), default=0)
+    scale = _scale(largest, room)
+    bars = []
+    for index, (label, parts) in enumerate(items):
+        y = TOP + index * (BAR_HEIGHT + BAR_GAP)
+        x = float(LABEL_WIDTH)
+        bar = Bar(label=label, y=y, total=sum(v for _c, v in parts))
+        for css, value in parts:
+            if value <= 0:
+                continue
+            bar.segments.append(Segment(css=css, value=value, x=x, width=value * scale))
+            x += value * scale
+        bar.text_x = x + 4
+        bar.text_y = y + BAR_HEIGHT * 0.72
+        bars.append(bar)
+    height = TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
+    return BarChart(width=width, height=max(height, 30), label_width=LABEL_WIDTH, bars=bars)
+
+
+def load_bars(items: list[tuple[str, float, float]], *, width: int = 460) -> BarChart:
+    """Return one bar per (label, load, capacity): the capacity as a pale bar, the load over
+    it (``bar-over`` past the capacity), both on one scale; "load/capacity" after it."""
+    room = width - LABEL_WIDTH - 60
+    largest = max((max(load, capacity) for _l, load, capacity in items), default=0)
+    scale = _scale(largest, room)
+    bars = []
+    for index, (label, load, capacity) in enumerate(items):
+        y = TOP + index * (BAR_HEIGHT + BAR_GAP)
+        css = "bar-over" if load > capacity else "bar-load"
+        bar = Bar(
+            label=label,
+            y=y,
+            total=load,
+            segments=[Segment(css=css, value=load, x=LABEL_WIDTH, width=load * scale)]
+            if load > 0
+            else [],
+            capacity_width=capacity * scale,
+            note=f"{load:g}/{capacity:g}",
+        )
+        bar.text_x = LABEL_WIDTH + max(load, capacity) * scale + 4
+        bar.text_y = y + BAR_HEIGHT * 0.72
+        bars.append(bar)
+    height = TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
+    return BarChart(width=width, height=max(height, 30), label_width=LABEL_WIDTH, bars=bars)
+
+
+@dataclass
+class Point:
+    label: str
+    x: float
+    y: float | None
+    value: float | None
+
+
+@dataclass
+class Series:
+    css: str
+    points: list[Point]
+
+    @property
+    def path(self) -> str:
+        """The SVG path: a gap where a value is missing (a month without energizations)."""
+        parts, pen_down = [], False
+        for point in self.points:
+            if point.y is None:
+                pen_down = False
+                continue
+            parts.append(f"{'L' if pen_down else 'M'}{point.x:.1f},{point.y:.1f}")
+            pen_down = True
+        return " ".join(parts)
+
+
+@dataclass
+class Tick:
+    value: float
+    y: float
+
+
+@dataclass
+class LineChart:
+    width: int
+    height: int
+    left: int
+    bottom: float
+    right: float
+    series: list[Series]
+    ticks: list[Tick]
+    labels: list[Point]
+
+
+def line_chart(
+    labels: list[str],
+    series: list[tuple[str, list[float | None]]],
+    *,
+    width: int = 460,
+    height: int = 220,
+) -> LineChart:
+    """Return lines over shared x labels, on a y scale from 0 to a round number above the
+    largest value, with four gridlines."""
+    left, right, top, bottom = 40, width - 10, 10, height - 28
+    values = [v for _css, vs in series for v in vs if v is not None]
+    step = _nice_step(max(values, default=0) / 4)
+    ceiling = step * 4
+    step_x = (right - left) / max(len(labels) - 1, 1)
+
+    def y_of(value):
+        return None if value is None else bottom - (bottom - top) * value / ceiling
+
+    def x_of(index):
+        return left + index * step_x if len(labels) > 1 else (left + right) / 2
+
+    return LineChart(
+        width=width,
+        height=height,
+        left=left,
+        bottom=bottom,
+        right=right,
+        series=[
+            Series(
+                css=css,
+                points=[
+                    Point(label=labels[i], x=x_of(i), y=y_of(v), value=v) for i, v in enumerate(vs)
+                ],
+            )
+            for css, vs in series
+        ],
+        ticks=[Tick(value=step * i, y=y_of(step * i)) for i in range(5)],
+        labels=[
+            Point(label=label, x=x_of(i), y=bottom + 16, value=None)
+            for i, label in enumerate(labels)
+        ],
+    )
+
+
+def _nice_step(raw: float) -> float:
+    """Return 1, 2, 2.5 or 5 times a power of ten, the smallest at least ``raw`` (≥ 1)."""
+    if raw <= 1:
+        return 1
+    power = 1
+    while power * 10 <= raw:
+        power *= 10
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power

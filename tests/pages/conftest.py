@@ -1,0 +1,30 @@
+"""Shared rows of the page tests: applications, deviations and notifications."""
+
+from django.utils import timezone
+
+from scheduling.models import Deviation
+
+
+def open_deviation(application, code, *, severity, delay=2, status="open"):
+    """Store a deviation on activity ``code`` as the sweep would (only the page reads it)."""
+    activity = application.activities.get(code=code)
+    now = timezone.now()
+    return Deviation.objects.create(
+        application=application,
+        activity=activity,
+        department=activity.department,
+        detected_at=now,
+        updated_at=now,
+        delay=delay,
+        total_float=0,
+        free_float=0,
+        critical=severity == "red",
+        total_slip=delay if severity == "red" else 0,
+        successor_slip=delay if severity != "info" else 0,
+        commitment_overrun=delay if severity == "red" else 0,
+        severity=severity,
+        explanation_zh=f"{code} 延误 {delay} 个工作日",
+        explanation_en=f"{code} is {delay} working days late",
+        status=status,
+        resolved_at=now if status == "resolved" else None,
+    )

@@ -1,0 +1,295 @@
+"""The supervisors' dashboard at /dashboard/: figures, deviations, charts, assignment."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from accounts.models import Department
+from accounts.roles import Role
+from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
+from tests.factories import (
+    AccountManagerProfileFactory,
+    RegionFactory,
+    UserFactory,
+    make_application,
+)
+from tests.pages.conftest import open_deviation
+
+pytestmark = pytest.mark.django_db
+
+DEVIATION_ROW = re.compile(r'<tr class="sev-(\w+)" data-number="([^"]+)">(.*?)</tr>', re.S)
+
+
+def deviation_rows(html):
+    table = re.search(r'<table class="table" id="deviation-table">.*?</table>', html, re.S)
+    return [(sev, number) for sev, number, _row in DEVIATION_ROW.findall(table.group(0))]
+
+
+def kpi(html, name):
+    card = re.search(rf'<div class="kpi[^"]*" id="kpi-{name}">(.*?)</div>', html, re.S).group(1)
+    return re.search(r'<span class="value">([^<]*)</span>', card).group(1)
+
+
+def field_block(html, name, *, within=None):
+    if within:
+        html = re.search(rf'id="{within}".*?</section>', html, re.S).group(0)
+    for block in re.findall(r'<div class="field[^"]*">.*?</div>', html, re.S):
+        if f'name="{name}"' in block:
+            return block
+    raise AssertionError(f"no field {name}")
+
+
+@pytest.fixture
+def region():
+    return RegionFactory(code="xihu", name="西湖供电区")
+
+
+@pytest.fixture
+def board(supervisor, manager, region):
+    """Three applications of two managers with deviations held by two departments."""
+    manager.account_manager.regions.set([region])
+    other = AccountManagerProfileFactory(user__username="lisi", user__display_name="李四").user
+    first = make_application(by=supervisor, manager=manager, region=region)
+    second = make_application(by=supervisor, manager=other)
+    third = make_application(by=supervisor, manager=other)
+    open_deviation(first, "F", severity="red", delay=5)  # 发展策划部, design
+    open_deviation(second, "B", severity="red", delay=2)  # 营销部, consultation
+    open_deviation(second, "J", severity="amber", delay=3)  # 运维检修部, construction
+    open_deviation(third, "E", severity="info", delay=1)
+    open_deviation(third, "A", severity="red", status="resolved")
+    return {"first": first, "second": second, "third": third, "other": other}
+
+
+def test_only_supervisors_and_administrators_open_the_dashboard(client, role_users):
+    for role, status in [
+        (Role.ACCOUNT_MANAGER, 403),
+        (Role.DEPARTMENT_STAFF, 403),
+        (Role.SUPERVISOR, 200),
+        (Role.ADMINISTRATOR, 200),
+    ]:
+        client.force_login(role_users[role])
+        assert client.get("/dashboard/").status_code == status, role
+
+
+def test_the_key_figures(client, supervisor, board):
+    unassigned = make_application(by=supervisor, manager=None)
+    Application.objects.filter(pk=board["first"].pk).update(time_limit_status="exceeded")
+    Application.objects.filter(pk=board["second"].pk).update(time_limit_status="warning")
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    assert kpi(html, "active") == "4"
+    assert kpi(html, "red") == "2"  # the resolved one is not counted
+    assert kpi(html, "amber") == "1"
+    assert kpi(html, "alarms") == "1"  # past a limit; the one at 80 % is a warning
+    assert kpi(html, "unassigned") == "1"
+    assert kpi(html, "on-time") == "—"  # nothing energized in the last 30 days
+    assert unassigned.number in re.search(r'id="unassigned".*?</table>', html, re.S).group(0)
+
+
+def test_the_deviation_table_lists_open_deviations_most_severe_first(client, supervisor, board):
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    assert deviation_rows(html) == [
+        ("red", board["first"].number),  # delay 5
+        ("red", board["second"].number),  # delay 2
+        ("amber", board["second"].number),
+        ("info", board["third"].number),
+    ]
+    assert f'href="/applications/{board["first"].number}/"' in html
+    assert "F 延误 5 个工作日" in html  # the engine's explanation
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"severity": "red"}, [("red", "first"), ("red", "second")]),
+        ({"stage": "construction"}, [("amber", "second")]),
+        ({"manager": "other"}, [("red", "second"), ("amber", "second"), ("info", "third")]),
+        ({"region": "xihu"}, [("red", "first")]),
+        ({"department": "planning"}, [("red", "first")]),
+        ({"sort": "-delay"}, [("red", "first"), ("amber", "second"), ("red", "second")]),
+        ({"severity": "red", "sort": "application"}, [("red", "first"), ("red", "second")]),
+    ],
+)
+def test_the_deviation_filters_and_sort(client, supervisor, board, region, query, expected):
+    params = dict(query)
+    if "manager" in params:
+        params["manager"] = board["other"].pk
+    if "region" in params:
+        params["region"] = region.pk
+    if "department" in params:
+        params["department"] = Department.objects.get(code=params["department"]).pk
+    client.force_login(supervisor)
+    html = client.get("/dashboard/", params).content.decode()
+    rows = deviation_rows(html)
+    if query.get("sort") == "-delay":
+        rows = rows[:3]
+    assert rows == [(sev, board[name].number) for sev, name in expected]
+
+
+def test_a_bad_filter_is_shown_beside_its_field_with_the_rest_kept(client, supervisor, board):
+    client.force_login(supervisor)
+    response = client.get("/dashboard/", {"severity": "purple", "stage": "design"})
+    html = response.content.decode()
+    block = field_block(html, "severity")
+    assert 'aria-invalid="true"' in block and "purple" in block
+    assert '<option value="design" selected>' in field_block(html, "stage")
+
+
+def test_the_charts_show_who_holds_the_work(client, supervisor, board):
+    today = timezone.localdate()
+    manager = board["first"].account_manager
+    for months_back, cycle in ((2, "40.00"), (1, "30.00"), (0, "20.00")):
+        day = (today.replace(day=1) - timedelta(days=31 * months_back)).replace(day=10)
+        KpiSnapshot.objects.create(
+            day=day,
+            scope=KpiScope.MANAGER,
+            manager=manager,
+            active=1,
+            finished=2,
+            on_time=1,
+            average_cycle_days=cycle,
+            average_utility_days="10.00",
+            deviations_red=0,
+            deviations_amber=0,
+            deviations_info=0,
+            limits_exceeded=0,
+        )
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    departments = re.search(r'id="chart-departments".*?</section>', html, re.S).group(0)
+    assert "<title>发展策划部: 1</title>" in departments  # one red bar segment
+    assert "<title>运维检修部: 1</title>" in departments
+    stages = re.search(r'id="chart-stages".*?</section>', html, re.S).group(0)
+    assert '<th scope="row">环节</th>' not in stages
+    assert re.search(r'<th scope="row">受电工程施工与检验</th><td>0</td><td>1</td>', stages)
+    trend = re.search(r'id="chart-trend".*?</section>', html, re.S).group(0)
+    assert trend.count('class="line-cycle"><title>') == 3
+    assert "<td>40.00</td>" in trend and "<td>20.00</td>" in trend
+    workload = re.search(r'id="chart-workload".*?</section>', html, re.S).group(0)
+    assert f"{manager}" in workload and ">1/20<" in workload  # one active of capacity 20
+
+
+def test_a_supervisor_assigns_from_the_unassigned_queue(client, supervisor, region):
+    waiting = make_application(by=supervisor, manager=None, region=region)
+    profile = AccountManagerProfileFactory(user__display_name="赵六")
+    profile.regions.set([region])
+    client.force_login(supervisor)
+    response = client.post("/dashboard/assign/", {"application": waiting.pk}, follow=True)
+    assert "已分派客户经理。" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.account_manager == profile.user
+    assert AssignmentChange.objects.get(application=waiting).to_manager == profile.user
+
+
+def test_assign_with_nobody_eligible_says_so(client, supervisor):
+    waiting = make_application(by=supervisor, manager=None)
+    client.force_login(supervisor)
+    response = client.post("/dashboard/assign/", {"application": waiting.pk}, follow=True)
+    assert "没有符合条件的客户经理" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.account_manager is None
+
+
+def test_a_supervisor_reassigns_with_a_reason(client, supervisor, board):
+    application = board["first"]
+    client.force_login(supervisor)
+    response = client.post(
+        "/dashboard/reassign/",
+        {
+            "application": application.number.lower(),
+            "manager": board["other"].pk,
+            "reason": "原客户经理休假",
+        },
+        follow=True,
+    )
+    assert f"{application.number} 已改由 李四 负责。" in response.content.decode()
+    application.refresh_from_db()
+    assert application.account_manager == board["other"]
+    change = AssignmentChange.objects.get(application=application)
+    assert (change.by, change.reason) == (supervisor, "原客户经理休假")
+
+
+def test_reassign_with_bad_input_shows_each_message_beside_its_field(client, supervisor, board):
+    client.force_login(supervisor)
+    response = client.post(
+        "/dashboard/reassign/",
+        {"application": "YK-2099-999999", "manager": board["other"].pk, "reason": ""},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "不存在业扩申请 YK-2099-999999。" in field_block(html, "application", within="reassign")
+    assert 'value="YK-2099-999999"' in field_block(html, "application", within="reassign")
+    assert "请说明改派原因。" in field_block(html, "reason", within="reassign")
+    assert f'<option value="{board["other"].pk}" selected>' in field_block(
+        html, "manager", within="reassign"
+    )
+
+    # The service's own check: the manager already holds it.
+    response = client.post(
+        "/dashboard/reassign/",
+        {"application": board["second"].number, "manager": board["other"].pk, "reason": "调整"},
+    )
+    assert response.status_code == 400
+    assert "李四 已是该申请的客户经理。" in field_block(
+        response.content.decode(), "manager", within="reassign"
+    )
+    assert not AssignmentChange.objects.exists()
+
+
+def test_people_without_the_permission_see_no_buttons_and_are_refused(client, manager, board):
+    watcher = UserFactory(username="watcher")
+    watcher.user_permissions.add(Permission.objects.get(codename="view_dashboard"))
+    client.force_login(watcher)
+    html = client.get("/dashboard/").content.decode()
+    assert 'id="reassign"' not in html and "/dashboard/assign/" not in html
+    assert "reassign-link" not in html
+    application = board["first"]
+    response = client.post(
+        "/dashboard/reassign/",
+        {"application": application.number, "manager": board["other"].pk, "reason": "想改"},
+        follow=True,
+    )
+    assert "只有分管领导可以分派和改派客户经理。" in response.content.decode()
+    assert response.redirect_chain[-1][0] == "/dashboard/"
+
+    client.force_login(manager)
+    response = client.post("/dashboard/assign/", {"application": application.pk}, follow=True)
+    assert response.redirect_chain[-1][0] == "/"
+    assert "只有分管领导可以分派和改派客户经理。" in response.content.decode()
+    application.refresh_from_db()
+    assert application.account_manager == manager
+    assert not AssignmentChange.objects.exists()
+
+
+@pytest.mark.parametrize("n", [5, 100])
+def test_the_dashboard_takes_the_same_queries_for_5_and_100(
+    client, supervisor, manager, n, django_assert_max_num_queries
+):
+    for i in range(n):
+        application = make_application(by=supervisor, manager=manager if i % 3 else None)
+        open_deviation(application, "BF"[i % 2], severity=["red", "amber", "info"][i % 3])
+    today = timezone.localdate()
+    Application.objects.filter(pk__in=Application.objects.values("pk")[:3]).update(
+        energized_at=timezone.now() - timedelta(days=2)
+    )
+    KpiSnapshot.objects.create(
+        day=date(today.year, today.month, 1),
+        scope=KpiScope.MANAGER,
+        manager=manager,
+        active=1,
+        finished=1,
+        on_time=1,
+        deviations_red=0,
+        deviations_amber=0,
+        deviations_info=0,
+        limits_exceeded=0,
+    )
+    client.force_login(supervisor)
+    client.get("/dashboard/")
+    with django_assert_max_num_queries(22):
+        response = client.get("/dashboard/", {"severity": "red"})
+    assert len(deviation_rows(response.content.decode())) == min((n + 2) // 3, 25)
