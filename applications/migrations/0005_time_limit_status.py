@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='application',
             name='time_limit_status',
-            field=models.CharField(choices=[('ok', 'Within the time limits'), ('warning', '80 % of a time limit used'), ('exceeded', 'A time limit exceeded')], default='ok', help_text='The worst time-limit clock as of the last deviation sweep.', max_length=10, verbose_name='time-limit status'),
+            field=models.CharField(choices=[('ok', 'Within the time limits'), ('warning', '80 percent of a time limit used'), ('exceeded', 'A time limit exceeded')], default='ok', help_text='The worst time-limit clock as of the last deviation sweep.', max_length=10, verbose_name='time-limit status'),
         ),
     ]
