@@ -68,7 +68,7 @@ class DepartmentList(generics.ListAPIView):
     serializer_class = DepartmentSerializer
     queryset = Department.objects.order_by("sort_order", "code")
 
-    @extend_schema(summary="List the departments")
+    @extend_schema(summary=gettext_lazy("List the departments"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -79,7 +79,7 @@ class AccountManagerList(APIView):
     serializer_class = AccountManagerSerializer
 
     @extend_schema(
-        summary="Account managers with their load and capacity",
+        summary=gettext_lazy("Account managers with their load and capacity"),
         responses=AccountManagerSerializer(many=True),
     )
     def get(self, request):
@@ -103,7 +103,7 @@ class NotificationList(generics.ListAPIView):
             "-created_at", "-id"
         )
 
-    @extend_schema(summary="Your notifications, newest first")
+    @extend_schema(summary=gettext_lazy("Your notifications, newest first"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -112,7 +112,7 @@ class NotificationMarkRead(APIView):
     serializer_class = MarkReadSerializer
 
     @extend_schema(
-        summary="Mark your notifications as read",
+        summary=gettext_lazy("Mark your notifications as read"),
         request=MarkReadInputSerializer,
         responses=MarkReadSerializer,
     )

@@ -7,6 +7,7 @@ selectors read within the user's scope (an application a user may not read is 40
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -54,14 +55,14 @@ class ApplicationListCreate(generics.ListCreateAPIView):
         return selectors.api_applications(self.request.user)
 
     @extend_schema(
-        summary="List the applications you may read",
-        description="Filter, search and order; pages of `page_size` (at most 200).",
+        summary=gettext_lazy("List the applications you may read"),
+        description=gettext_lazy("Filter, search and order; pages of `page_size` (at most 200)."),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Accept a new application",
+        summary=gettext_lazy("Accept a new application"),
         request=ApplicationCreateSerializer,
         responses={201: ApplicationSerializer},
         parameters=[IDEMPOTENCY_KEY],
@@ -81,13 +82,14 @@ class ApplicationDetail(APIView):
     problem_statuses = {"patch": [409, 412, 428]}
 
     @extend_schema(
-        summary="Read an application; its ETag is its version", responses=ApplicationSerializer
+        summary=gettext_lazy("Read an application; its ETag is its version"),
+        responses=ApplicationSerializer,
     )
     def get(self, request, application_id: int):
         return application_response(visible_application(request, application_id), request)
 
     @extend_schema(
-        summary="Change the editable details of an application",
+        summary=gettext_lazy("Change the editable details of an application"),
         request=ApplicationUpdateSerializer,
         responses=ApplicationSerializer,
         parameters=[IF_MATCH],
@@ -111,7 +113,9 @@ class ApplicationTransitions(APIView):
     problem_statuses = {"post": [409, 412, 422, 428]}
 
     @extend_schema(
-        summary="The transitions leaving the current state, and why each is not possible",
+        summary=gettext_lazy(
+            "The transitions leaving the current state, and why each is not possible"
+        ),
         responses=TransitionsSerializer,
     )
     def get(self, request, application_id: int):
@@ -148,7 +152,7 @@ class ApplicationTransitions(APIView):
         )
 
     @extend_schema(
-        summary="Apply a transition",
+        summary=gettext_lazy("Apply a transition"),
         request=TransitionInputSerializer,
         responses=ApplicationSerializer,
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
@@ -178,7 +182,7 @@ class CustomerList(generics.ListAPIView):
     def get_queryset(self):
         return selectors.visible_customers(self.request.user).order_by("name", "id")
 
-    @extend_schema(summary="List the customers you may read")
+    @extend_schema(summary=gettext_lazy("List the customers you may read"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -190,7 +194,7 @@ class CustomerDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         return selectors.visible_customers(self.request.user)
 
-    @extend_schema(summary="Read a customer")
+    @extend_schema(summary=gettext_lazy("Read a customer"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -48,7 +49,9 @@ class ApplicationSchedule(APIView):
     serializer_class = ScheduleSerializer
 
     @extend_schema(
-        summary="The schedule: baseline, actual and forecast dates, ES…FF, critical paths",
+        summary=gettext_lazy(
+            "The schedule: baseline, actual and forecast dates, ES…FF, critical paths"
+        ),
         responses=ScheduleSerializer,
     )
     def get(self, request, application_id: int):
@@ -61,8 +64,10 @@ class ActivityProgress(APIView):
     problem_statuses = {"patch": [409, 412, 428]}
 
     @extend_schema(
-        summary="Record progress on an activity: actual start, finish, remaining days",
-        description=(
+        summary=gettext_lazy(
+            "Record progress on an activity: actual start, finish, remaining days"
+        ),
+        description=gettext_lazy(
             "The parts sent are recorded in the order start, finish, remaining, in one "
             "transaction: all of them or none. Answers the application's schedule."
         ),
@@ -129,7 +134,7 @@ class DeviationList(generics.ListAPIView):
     def get_queryset(self):
         return selectors.visible_deviations(self.request.user).order_by("-detected_at", "-id")
 
-    @extend_schema(summary="List the deviations of the applications you may read")
+    @extend_schema(summary=gettext_lazy("List the deviations of the applications you may read"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -147,7 +152,8 @@ class DeviationDetail(APIView):
     serializer_class = DeviationDetailSerializer
 
     @extend_schema(
-        summary="Read a deviation with its proposals", responses=DeviationDetailSerializer
+        summary=gettext_lazy("Read a deviation with its proposals"),
+        responses=DeviationDetailSerializer,
     )
     def get(self, request, deviation_id: int):
         return Response(DeviationDetailSerializer(visible_deviation(request, deviation_id)).data)
@@ -158,7 +164,7 @@ class DeviationAcknowledge(APIView):
     problem_statuses = {"post": [409]}
 
     @extend_schema(
-        summary="Acknowledge a deviation: you have seen it and are on it",
+        summary=gettext_lazy("Acknowledge a deviation: you have seen it and are on it"),
         request=None,
         responses=DeviationDetailSerializer,
     )
@@ -178,7 +184,7 @@ class ProposalAccept(APIView):
     problem_statuses = {"post": [409, 422]}
 
     @extend_schema(
-        summary="Accept a corrective proposal (supervisors)",
+        summary=gettext_lazy("Accept a corrective proposal (supervisors)"),
         request=None,
         responses=DeviationDetailSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -200,7 +206,7 @@ class ProposalDismiss(APIView):
     problem_statuses = {"post": [409]}
 
     @extend_schema(
-        summary="Dismiss a corrective proposal, saying why",
+        summary=gettext_lazy("Dismiss a corrective proposal, saying why"),
         request=DismissInputSerializer,
         responses=DeviationDetailSerializer,
     )
@@ -218,7 +224,7 @@ class NetworkTemplateList(generics.ListAPIView):
     serializer_class = NetworkTemplateSerializer
     queryset = NetworkTemplate.objects.order_by("customer_class", "code", "-version")
 
-    @extend_schema(summary="List the network templates")
+    @extend_schema(summary=gettext_lazy("List the network templates"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -241,7 +247,7 @@ class NetworkTemplateDetail(generics.RetrieveAPIView):
             )
         )
 
-    @extend_schema(summary="Read a network template with its activities")
+    @extend_schema(summary=gettext_lazy("Read a network template with its activities"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -250,7 +256,7 @@ def _network_problem(error: NetworkError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"network": [f"{error.code}: {error.message}"]})
 
 
-NETWORK_DESCRIPTION = (
+NETWORK_DESCRIPTION = gettext_lazy(
     "The body is a network JSON (activities in AON or AOA form, optional planned_duration); "
     "the answer is what `python manage.py compute_schedule` prints for it."
 )
@@ -260,7 +266,7 @@ class ComputeSchedule(APIView):
     serializer_class = NetworkScheduleSerializer
 
     @extend_schema(
-        summary="What-if: the CPM schedule of a network",
+        summary=gettext_lazy("What-if: the CPM schedule of a network"),
         description=NETWORK_DESCRIPTION,
         request=OpenApiTypes.OBJECT,
         responses=NetworkScheduleSerializer,
@@ -276,8 +282,8 @@ class AnalyseDelay(APIView):
     serializer_class = DelayAnalysisSerializer
 
     @extend_schema(
-        summary="What-if: the effect of one activity taking longer",
-        description=(
+        summary=gettext_lazy("What-if: the effect of one activity taking longer"),
+        description=gettext_lazy(
             "The body is a network JSON; `activity` and `delay` (working days) are query "
             "parameters. The answer is what `python manage.py analyse_delay` prints."
         ),

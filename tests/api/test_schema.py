@@ -86,3 +86,12 @@ def test_the_documentation_pages_load_their_assets_from_this_server(url):
     assert "/static/drf_spectacular_sidecar/" in page
     assert "http://" not in page and "https://" not in page
     assert "/api/schema/" in page
+
+
+def test_the_schema_speaks_chinese_by_default_and_english_on_request():
+    def summary(**headers):
+        response = APIClient().get("/api/schema/?format=json", **headers)
+        return response.json()["paths"]["/api/v1/applications/"]["post"]["summary"]
+
+    assert summary() == "受理新申请"
+    assert summary(HTTP_ACCEPT_LANGUAGE="en") == "Accept a new application"

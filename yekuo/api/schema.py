@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
@@ -14,7 +15,7 @@ IF_MATCH = OpenApiParameter(
     location=OpenApiParameter.HEADER,
     required=False,
     type=str,
-    description=(
+    description=gettext_lazy(
         'The ETag of the application as last read, e.g. W/"3". Required: without it the '
         "answer is 428, with an older version 412."
     ),
@@ -24,7 +25,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     location=OpenApiParameter.HEADER,
     required=False,
     type={"type": "string", "pattern": KEY_PATTERN, "minLength": 1, "maxLength": 255},
-    description=(
+    description=gettext_lazy(
         "Any unique string (a UUID). A retry with the same key and body within 24 hours "
         "replays the first successful response instead of acting twice; the same key with "
         "another body is refused with 422."
