@@ -88,6 +88,12 @@ def test_the_documentation_pages_load_their_assets_from_this_server(url):
     assert "/api/schema/" in page
 
 
+def test_redoc_may_not_load_images_from_elsewhere():
+    # Its bundle asks the vendor's site for a footer logo; the page's policy refuses it.
+    page = APIClient().get("/api/redoc/").content.decode()
+    assert "img-src 'self' data: blob:" in page
+
+
 def test_the_schema_speaks_chinese_by_default_and_english_on_request():
     def summary(**headers):
         response = APIClient().get("/api/schema/?format=json", **headers)
