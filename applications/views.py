@@ -3,8 +3,6 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -194,10 +192,14 @@ def activity_progress(request, number, activity_id):
 
 
 def _day(value):
+    from django.utils.formats import date_format
+
     return date_format(value, "DATE_FORMAT")
 
 
 def _is_chinese() -> bool:
+    from django.utils.translation import get_language
+
     return (get_language() or "").startswith("zh")
 
 
