@@ -179,6 +179,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 models.F("id").desc(),
                 name="application_manager_newest",
             ),
+            # The supervisors' queue: active applications without a manager, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                name="application_unassigned",
+                condition=models.Q(account_manager__isnull=True),
+            ),
             # The dashboard's on-time rate and the assessment: energized in a period.
             models.Index(fields=["energized_at"], name="application_energized_at"),
         ]
