@@ -39,6 +39,7 @@ class TimeLimitStatus(models.TextChoices):
     """The worst of an application's time-limit clocks (DESIGN §6), as the sweep last read it."""
 
     OK = "ok", _("Within the time limits")
+    # xgettext:no-python-format
     WARNING = "warning", _("80 % of a time limit used")
     EXCEEDED = "exceeded", _("A time limit exceeded")
 

@@ -496,7 +496,8 @@ def _gantt(application: Application, activities, calendar, today: date):
         )
     return gantt_layout(
         tasks,
-        today=today,
+        # A finished or cancelled application's chart ends with its work, not at today.
+        today=today if application.is_active else None,
         commitment=application.committed_finish_date,
         is_working_day=calendar.is_working_day,
     )

@@ -136,7 +136,7 @@ def _form_ids(prefix):
     return f"id_{prefix}_%s"
 
 
-def _take_errors(request, form, exc: InvalidInput) -> bool:
+def _take_errors(form, exc: InvalidInput) -> bool:
     """Put the service's messages beside the form's fields; True when all found a place.
 
     A message about a field the form does not show becomes a page message instead.
@@ -210,7 +210,7 @@ def application_transition(request, number):
             by=request.user,
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound={("transition", name): form})
         messages.error(request, exc.message)
         return redirect(_page_url(number, "transitions"))
@@ -255,7 +255,7 @@ def activity_progress(request, number, activity_id):
                 )
                 done.append(_("%(days)s working days remaining") % {"days": data["remaining"]})
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound=bound)
         messages.error(request, exc.message)
         return redirect(_page_url(number, "activities"))
@@ -330,7 +330,7 @@ def proposal_dismiss(request, number, proposal_id):
             proposal_id=proposal_id, reason=form.cleaned_data["reason"], by=request.user
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound=bound)
         messages.error(request, exc.message)
     except DomainError as exc:
@@ -354,7 +354,7 @@ def document_upload(request, number):
             by=request.user,
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound={"document": form})
         messages.error(request, exc.message)
     except DomainError as exc:
@@ -395,7 +395,7 @@ def application_review(request, number):
             application_id=application_id, by=request.user, **form.cleaned_data
         )
     except InvalidInput as exc:
-        if _take_errors(request, form, exc):
+        if _take_errors(form, exc):
             return _render_page(request, number, bound={"review": form})
         messages.error(request, exc.message)
     except DomainError as exc:

@@ -552,3 +552,20 @@ def test_a_suspended_application_says_where_it_stopped_and_offers_resume(
     assert "客户撤回申请" in html
     assert 'class="transition-form"' not in html
     assert 'type="date"' not in html
+
+
+def test_a_time_limit_past_its_warning_shows_beside_the_state(client, application, manager):
+    client.force_login(manager)
+    assert 'id="time-limit"' not in client.get(page_url(application)).content.decode()
+    Application.objects.filter(pk=application.pk).update(time_limit_status="exceeded")
+    html = client.get(page_url(application)).content.decode()
+    assert '<span class="badge red" id="time-limit">已超出时限</span>' in html
+
+
+def test_a_closed_applications_gantt_ends_with_its_work_not_today(client, application, manager):
+    client.force_login(manager)
+    assert 'class="today"' in client.get(page_url(application)).content.decode()
+    Application.objects.filter(pk=application.pk).update(state="closed")
+    html = client.get(page_url(application)).content.decode()
+    assert 'class="today"' not in html
+    assert 'class="commitment"' in html

@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accepts_a_proposal(
-    page, login, screenshot
+    page, login, screenshot, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
     calendar = working_calendar()
     today = timezone.localdate()
     supervisor = UserFactory(username="wangjg", display_name="王建国", role=Role.SUPERVISOR)
@@ -76,6 +77,15 @@ def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accep
     expect(deviation.locator("form[action$='/accept/']")).to_have_count(0)
     deviation.locator("button", has_text="确认知悉").click()
     expect(page.locator("#messages")).to_contain_text("已确认")
+    # A document, uploaded through the same page.
+    page.select_option("#id_doc_kind", "survey_report")
+    page.set_input_files(
+        "#id_doc_file",
+        files=[{"name": "勘查报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 x"}],
+    )
+    page.click("form.upload button[type=submit]")
+    expect(page.locator("#messages")).to_contain_text("勘查报告.pdf")
+    expect(page.locator(".documents li")).to_contain_text("勘查报告.pdf")
     page.set_viewport_size({"width": 1440, "height": 900})
     expect(page.locator("svg.gantt")).to_be_visible()
     expect(page.locator("svg.network")).to_be_visible()
