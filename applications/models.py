@@ -171,6 +171,27 @@ class Application(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["account_manager", "state"]),
             models.Index(fields=["region", "state"]),
+            # The workspace lists the newest accepted first: a page is read off these
+            # instead of sorting every (or every one of a manager's) active application.
+            models.Index(
+                models.F("accepted_at").desc(),
+                models.F("id").desc(),
+                name="application_newest",
+            ),
+            models.Index(
+                "account_manager",
+                models.F("accepted_at").desc(),
+                models.F("id").desc(),
+                name="application_manager_newest",
+            ),
+            # The supervisors' queue: active applications without a manager, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                name="application_unassigned",
+                condition=models.Q(account_manager__isnull=True),
+            ),
+            # The dashboard's on-time rate and the assessment: energized in a period.
+            models.Index(fields=["energized_at"], name="application_energized_at"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,9 @@ it requests each page ``--requests`` times after one warm-up request and prints 
 
 - the workspace of an account manager (``/``) and of the supervisor (every application);
 - the page of one application (``/applications/<number>/``), when the project has one;
-- the supervisor's dashboard (``/dashboard/``), plain and filtered to red deviations.
+- the supervisor's dashboard (``/dashboard/``), plain and filtered to red deviations, with
+  its cards and charts from the one-minute cache, and once more recomputing them on
+  every request (the request after the cache expired).
 
 The scratch database is dropped at the end unless ``--keep``. The target: p95 ≤ 200 ms
 at 100,000 applications.
@@ -88,7 +90,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def _time(client, path: str, requests: int) -> tuple[float, float, int, int]:
+def _time(client, path: str, requests: int, before=None) -> tuple[float, float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -98,14 +100,21 @@ def _time(client, path: str, requests: int) -> tuple[float, float, int, int]:
         return 0.0, 0.0, len(queries), status
     # The log keeps only the last few thousand queries (the loading filled it).
     connection.queries_log.clear()
+    if before is not None:
+        before()
     with CaptureQueriesContext(connection) as queries:
         client.get(path)
+    # Counted now: the captured list is read from the connection's log, which the
+    # next requests reset.
+    count = len(queries)
     times = []
     for _ in range(requests):
+        if before is not None:
+            before()
         started = time.perf_counter()
         client.get(path)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), _percentile(times, 0.95), len(queries), status
+    return statistics.median(times), _percentile(times, 0.95), count, status
 
 
 def _load(count: int, seed: int) -> None:
@@ -142,16 +151,24 @@ def _analyze() -> None:
         cursor.execute("ANALYZE")
 
 
-def _pages() -> list[tuple[str, str, str]]:
-    """Return (what, user name, path) of each page to time."""
+def _forget_dashboard_figures() -> None:
+    from django.utils import timezone
+
+    from scheduling.selectors import dashboard_figures_forget
+
+    dashboard_figures_forget(today=timezone.localdate())
+
+
+def _pages() -> list[tuple[str, str, str, object]]:
+    """Return (what, user name, path, what to do before each request) of each page."""
     from django.urls import NoReverseMatch, reverse
 
     from applications.models import ACTIVE_STATES, Application
     from scheduling.models import Deviation
 
     pages = [
-        ("workspace (account manager)", "manager", "/"),
-        ("workspace (supervisor)", "supervisor", "/"),
+        ("workspace (account manager)", "manager", "/", None),
+        ("workspace (supervisor)", "supervisor", "/", None),
     ]
     busy = (
         Deviation.objects.filter(application__state__in=ACTIVE_STATES)
@@ -163,10 +180,12 @@ def _pages() -> list[tuple[str, str, str]]:
     except NoReverseMatch:
         path = None
     if path:
-        pages.append(("application page", "supervisor", path))
+        pages.append(("application page", "supervisor", path, None))
     pages += [
-        ("dashboard", "supervisor", "/dashboard/"),
-        ("dashboard, red deviations", "supervisor", "/dashboard/?severity=red&sort=-delay"),
+        ("dashboard", "supervisor", "/dashboard/", None),
+        ("dashboard, red deviations", "supervisor", "/dashboard/?severity=red&sort=-delay", None),
+        # The cards and charts are kept a minute: the request that recomputes them.
+        ("dashboard, figures recomputed", "supervisor", "/dashboard/", _forget_dashboard_figures),
     ]
     return pages
 
@@ -211,19 +230,21 @@ def main(argv=None) -> int:
         print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
         worst = 0.0
         clients = {}
-        for what, username, path in _pages():
+        for what, username, path, before in _pages():
             client = clients.get(username)
             if client is None:
                 client = clients[username] = Client()
                 client.force_login(User.objects.get(username=username))
-            p50, p95, queries, status = _time(client, path, args.requests)
+            p50, p95, queries, status = _time(client, path, args.requests, before)
             if status != 200:
                 print(f"{what:<30} HTTP {status} for {path}")
                 continue
-            worst = max(worst, p95)
+            if before is None:
+                # The recomputation happens once a minute, not on the requests timed.
+                worst = max(worst, p95)
             print(f"{what:<30} {p50:8.1f} {p95:8.1f} {queries:8d}", flush=True)
         verdict = "met" if worst <= TARGET_P95_MS else "NOT met"
-        print(f"worst p95 {worst:.1f} ms: target {verdict}")
+        print(f"worst p95 {worst:.1f} ms (pages as served): target {verdict}")
         connection.close()
     finally:
         if args.keep:

@@ -3,6 +3,8 @@
 Each function takes plain numbers and returns the coordinates a template writes into an
 ``<svg>``: no script runs in the browser, and a chart is as readable with script off.
 Sizes are in SVG user units; the ``viewBox`` makes the drawing scale to its box.
+Coordinates are given as strings with one decimal (``xy``), ready for an attribute: the
+template neither rounds nor localizes them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LABEL_WIDTH = 150
+
+
+def xy(value: float | None) -> str | None:
+    """Return a coordinate as an SVG attribute value, one decimal, no locale."""
+    return None if value is None else f"{value:.1f}"
+
+
 BAR_HEIGHT = 20
 BAR_GAP = 8
 TOP = 6
@@ -19,8 +28,8 @@ TOP = 6
 class Segment:
     css: str
     value: float
-    x: float
-    width: float
+    x: str
+    width: str
 
 
 @dataclass
@@ -29,9 +38,9 @@ class Bar:
     y: float
     total: float
     segments: list[Segment] = field(default_factory=list)
-    text_x: float = 0.0
-    text_y: float = 0.0
-    capacity_width: float | None = None
+    text_x: str = "0"
+    text_y: str = "0"
+    capacity_width: str | None = None
     note: str = ""
 
 
@@ -62,10 +71,10 @@ def stacked_bars(items: list[tuple[str, list[tuple[str, float]]]], *, width: int
         for css, value in parts:
             if value <= 0:
                 continue
-            bar.segments.append(Segment(css=css, value=value, x=x, width=value * scale))
+            bar.segments.append(Segment(css=css, value=value, x=xy(x), width=xy(value * scale)))
             x += value * scale
-        bar.text_x = x + 4
-        bar.text_y = y + BAR_HEIGHT * 0.72
+        bar.text_x = xy(x + 4)
+        bar.text_y = xy(y + BAR_HEIGHT * 0.72)
         bars.append(bar)
     height = TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
     return BarChart(width=width, height=max(height, 30), label_width=LABEL_WIDTH, bars=bars)
@@ -85,14 +94,14 @@ def load_bars(items: list[tuple[str, float, float]], *, width: int = 460) -> Bar
             label=label,
             y=y,
             total=load,
-            segments=[Segment(css=css, value=load, x=LABEL_WIDTH, width=load * scale)]
+            segments=[Segment(css=css, value=load, x=xy(LABEL_WIDTH), width=xy(load * scale))]
             if load > 0
             else [],
-            capacity_width=capacity * scale,
+            capacity_width=xy(capacity * scale),
             note=f"{load:g}/{capacity:g}",
         )
-        bar.text_x = LABEL_WIDTH + max(load, capacity) * scale + 4
-        bar.text_y = y + BAR_HEIGHT * 0.72
+        bar.text_x = xy(LABEL_WIDTH + max(load, capacity) * scale + 4)
+        bar.text_y = xy(y + BAR_HEIGHT * 0.72)
         bars.append(bar)
     height = TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
     return BarChart(width=width, height=max(height, 30), label_width=LABEL_WIDTH, bars=bars)
@@ -101,8 +110,8 @@ def load_bars(items: list[tuple[str, float, float]], *, width: int = 460) -> Bar
 @dataclass
 class Point:
     label: str
-    x: float
-    y: float | None
+    x: str
+    y: str | None
     value: float | None
 
 
@@ -119,7 +128,7 @@ class Series:
             if point.y is None:
                 pen_down = False
                 continue
-            parts.append(f"{'L' if pen_down else 'M'}{point.x:.1f},{point.y:.1f}")
+            parts.append(f"{'L' if pen_down else 'M'}{point.x},{point.y}")
             pen_down = True
         return " ".join(parts)
 
@@ -127,7 +136,7 @@ class Series:
 @dataclass
 class Tick:
     value: float
-    y: float
+    y: str
 
 
 @dataclass
@@ -158,10 +167,10 @@ def line_chart(
     step_x = (right - left) / max(len(labels) - 1, 1)
 
     def y_of(value):
-        return None if value is None else bottom - (bottom - top) * value / ceiling
+        return None if value is None else xy(bottom - (bottom - top) * float(value) / ceiling)
 
     def x_of(index):
-        return left + index * step_x if len(labels) > 1 else (left + right) / 2
+        return xy(left + index * step_x if len(labels) > 1 else (left + right) / 2)
 
     return LineChart(
         width=width,
@@ -180,7 +189,7 @@ def line_chart(
         ],
         ticks=[Tick(value=step * i, y=y_of(step * i)) for i in range(5)],
         labels=[
-            Point(label=label, x=x_of(i), y=bottom + 16, value=None)
+            Point(label=label, x=x_of(i), y=xy(bottom + 16), value=None)
             for i, label in enumerate(labels)
         ],
     )

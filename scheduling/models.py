@@ -528,6 +528,13 @@ class Deviation(models.Model):
                 name="deviation_open_dashboard",
                 condition=~models.Q(status="resolved"),
             ),
+            # The same table sorted by the longest delay (of one severity or all).
+            models.Index(
+                models.F("delay").desc(),
+                models.F("id").desc(),
+                name="deviation_open_by_delay",
+                condition=~models.Q(status="resolved"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -270,6 +270,7 @@ class DashboardKpis:
     unassigned: int
     red: int
     amber: int
+    open_by_severity: dict[str, int]
     time_limit_alarms: int
     finished: int
     on_time: int
@@ -283,8 +284,28 @@ class DashboardKpis:
         return round(100 * self.on_time / self.finished)
 
 
-def dashboard_kpis(*, today: date) -> DashboardKpis:
-    """Return the dashboard's cards, in three queries whatever the number of applications.
+def open_deviation_counts() -> list[tuple[int | None, str, str, int]]:
+    """Return the open deviations of active applications counted by (department id,
+    stage of the late activity, severity), in one query: the cards and both charts are
+    summed from these rows."""
+    from django.db.models import Count
+
+    from applications.models import ACTIVE_STATES
+
+    from .models import Deviation
+
+    return list(
+        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
+        .filter(application__state__in=ACTIVE_STATES)
+        .values_list("department_id", "activity__stage", "severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
+    """Return the dashboard's cards, in two queries whatever the number of applications
+    (``deviation_counts``: the rows of ``open_deviation_counts``).
 
     Time-limit alarms: active applications whose worst clock is past its limit, as the
     last sweep stored it (``Application.time_limit_status``).
@@ -301,21 +322,16 @@ def dashboard_kpis(*, today: date) -> DashboardKpis:
 
     from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
 
-    from .models import Deviation, Severity
+    from .models import Severity
 
     counts = Application.objects.filter(state__in=ACTIVE_STATES).aggregate(
         active=Count("pk"),
         unassigned=Count("pk", filter=Q(account_manager__isnull=True)),
         alarms=Count("pk", filter=Q(time_limit_status=TimeLimitStatus.EXCEEDED)),
     )
-    deviations = (
-        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
-        .filter(application__state__in=ACTIVE_STATES)
-        .aggregate(
-            red=Count("pk", filter=Q(severity=Severity.RED)),
-            amber=Count("pk", filter=Q(severity=Severity.AMBER)),
-        )
-    )
+    by_severity = {severity: 0 for severity in Severity.values}
+    for _department, _stage, severity, n in deviation_counts:
+        by_severity[severity] = by_severity.get(severity, 0) + n
     zone = timezone.get_current_timezone()
     first = today - timedelta(days=DASHBOARD_WINDOW_DAYS - 1)
     finished = Application.objects.filter(
@@ -333,8 +349,9 @@ def dashboard_kpis(*, today: date) -> DashboardKpis:
     return DashboardKpis(
         active=counts["active"],
         unassigned=counts["unassigned"],
-        red=deviations["red"],
-        amber=deviations["amber"],
+        red=by_severity[Severity.RED],
+        amber=by_severity[Severity.AMBER],
+        open_by_severity=by_severity,
         time_limit_alarms=counts["alarms"],
         finished=count,
         on_time=on_time,
@@ -405,55 +422,99 @@ class SeverityCounts:
         return self.red + self.amber + self.info
 
 
-def _by_severity(column: str):
-    from django.db.models import Count, Q
-
-    from applications.models import ACTIVE_STATES
-
-    from .models import Deviation, Severity
-
-    return (
-        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
-        .filter(application__state__in=ACTIVE_STATES)
-        .values(column)
-        .annotate(**{s: Count("pk", filter=Q(severity=s)) for s in Severity.values})
-        .order_by()
-    )
+def _severity_totals(deviation_counts, key_of) -> dict:
+    totals: dict = {}
+    for department, stage, severity, n in deviation_counts:
+        counts = totals.setdefault(key_of(department, stage), {})
+        counts[severity] = counts.get(severity, 0) + n
+    return totals
 
 
-def open_deviations_by_department() -> list[SeverityCounts]:
-    """Return the open deviations each department holds, most first (two queries)."""
+def open_deviations_by_department(deviation_counts) -> list[SeverityCounts]:
+    """Return the open deviations each department holds, most red first (one query for
+    the names; ``deviation_counts``: the rows of ``open_deviation_counts``)."""
     from django.utils.translation import gettext as _
 
     from accounts.models import Department
 
-    rows = {row["department"]: row for row in _by_severity("department")}
-    names = {d.pk: d.name for d in Department.objects.filter(pk__in=[k for k in rows if k])}
+    totals = _severity_totals(deviation_counts, lambda department, _stage: department)
+    names = {d.pk: d.name for d in Department.objects.filter(pk__in=[k for k in totals if k])}
     result = [
         SeverityCounts(
             key=key,
             label=names.get(key, _("No department")),
-            red=row["red"],
-            amber=row["amber"],
-            info=row["info"],
+            red=counts.get("red", 0),
+            amber=counts.get("amber", 0),
+            info=counts.get("info", 0),
         )
-        for key, row in rows.items()
+        for key, counts in totals.items()
     ]
     return sorted(result, key=lambda c: (-c.red, -c.total, c.label))
 
 
-def open_deviations_by_stage() -> list[SeverityCounts]:
-    """Return the open deviations in each stage, in stage order (one query)."""
+def open_deviations_by_stage(deviation_counts) -> list[SeverityCounts]:
+    """Return the open deviations in each stage, in stage order (no query)."""
     from yekuo.domain import Stage
 
-    rows = {row["activity__stage"]: row for row in _by_severity("activity__stage")}
+    totals = _severity_totals(deviation_counts, lambda _department, stage: stage)
     return [
         SeverityCounts(
             key=stage,
             label=str(label),
-            red=rows.get(stage, {}).get("red", 0),
-            amber=rows.get(stage, {}).get("amber", 0),
-            info=rows.get(stage, {}).get("info", 0),
+            red=totals.get(stage, {}).get("red", 0),
+            amber=totals.get(stage, {}).get("amber", 0),
+            info=totals.get(stage, {}).get("info", 0),
         )
         for stage, label in Stage.choices
     ]
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    kpis: DashboardKpis
+    by_department: list[SeverityCounts]
+    by_stage: list[SeverityCounts]
+    trend: list
+    loads: list
+
+
+# The cards and the charts sum up every open deviation and every active application:
+# at 100,000 applications that is about a second of database work. They change when the
+# sweep runs (every few minutes) or an application moves; they are computed at most
+# once a minute, and assigning from the dashboard recomputes them at once.
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def _dashboard_cache_key(language: str, today: date) -> str:
+    return f"scheduling:dashboard:{language}:{today:%Y-%m-%d}"
+
+
+def dashboard_figures(*, today: date) -> DashboardFigures:
+    """Return the dashboard's cards and charts, from the cache when they are fresh.
+
+    Computed: 6 queries (the deviation counts, the applications, the energized ones, the
+    department names, the snapshots, the managers' loads) whatever the numbers.
+    """
+    from django.utils.translation import get_language
+
+    from accounts.selectors import account_manager_loads
+    from applications.kpi import kpi_monthly_trend
+
+    key = _dashboard_cache_key(get_language() or settings.LANGUAGE_CODE, today)
+    figures = cache.get(key)
+    if figures is None:
+        rows = open_deviation_counts()
+        figures = DashboardFigures(
+            kpis=dashboard_kpis(today=today, deviation_counts=rows),
+            by_department=open_deviations_by_department(rows),
+            by_stage=open_deviations_by_stage(rows),
+            trend=kpi_monthly_trend(months=12, today=today),
+            loads=account_manager_loads(),
+        )
+        cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
+    return figures
+
+
+def dashboard_figures_forget(*, today: date) -> None:
+    """Drop the cached cards and charts (in every language) so the next view recomputes."""
+    cache.delete_many([_dashboard_cache_key(code, today) for code, _name in settings.LANGUAGES])

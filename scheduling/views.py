@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from applications import kpi
 from applications import services as application_services
 from yekuo.errors import DomainError, InvalidInput
 
@@ -20,11 +19,13 @@ UNASSIGNED_SHOWN = 20
 SEVERITY_PARTS = ("red", "amber", "info")
 
 
-def _charts(*, today):
-    by_department = selectors.open_deviations_by_department()
-    by_stage = selectors.open_deviations_by_stage()
-    loads = account_selectors.account_manager_loads()
-    trend = kpi.kpi_monthly_trend(months=12, today=today)
+def _stack(counts):
+    return counts.label, [(f"bar-{s}", getattr(counts, s)) for s in SEVERITY_PARTS]
+
+
+def _charts(figures):
+    by_department, by_stage = figures.by_department, figures.by_stage
+    trend, loads = figures.trend, figures.loads
     return {
         "by_department": charts.stacked_bars(
             [
@@ -52,8 +53,24 @@ def _charts(*, today):
     }
 
 
+class _Counted:
+    """A queryset whose count is known already: the paginator does not count again."""
+
+    ordered = True
+
+    def __init__(self, queryset, count: int):
+        self.queryset, self._count = queryset, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        return self.queryset[index]
+
+
 def _dashboard(request, *, reassign_form=None, status=200):
     today = timezone.localdate()
+    figures = selectors.dashboard_figures(today=today)
     filters_form = DeviationFilterForm(request.GET or None)
     filters = filters_form.cleaned_data if filters_form.is_valid() else {}
     deviations = selectors.open_deviations(
@@ -64,6 +81,13 @@ def _dashboard(request, *, reassign_form=None, status=200):
         region_id=getattr(filters.get("region"), "pk", None),
         sort=filters.get("sort") or "severity",
     )
+    if not any(filters.get(name) for name in ("stage", "department", "manager", "region")):
+        # Filtered by severity at most: the count is the cards' (as fresh as they are).
+        by_severity = figures.kpis.open_by_severity
+        severity = filters.get("severity")
+        deviations = _Counted(
+            deviations, by_severity.get(severity, 0) if severity else sum(by_severity.values())
+        )
     page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -72,7 +96,7 @@ def _dashboard(request, *, reassign_form=None, status=200):
     if reassign_form is None and may_assign:
         reassign_form = ReassignForm(initial={"application": request.GET.get("reassign", "")})
     context = {
-        "kpis": selectors.dashboard_kpis(today=today),
+        "kpis": figures.kpis,
         "filters_form": filters_form,
         "page": page,
         "query": query.urlencode(),
@@ -80,7 +104,8 @@ def _dashboard(request, *, reassign_form=None, status=200):
         "may_assign": may_assign,
         "reassign_form": reassign_form,
         "window_days": selectors.DASHBOARD_WINDOW_DAYS,
-        **_charts(today=today),
+        "refresh_seconds": selectors.DASHBOARD_CACHE_SECONDS,
+        **_charts(figures),
     }
     return render(request, "scheduling/dashboard.html", context, status=status)
 
@@ -112,6 +137,7 @@ def assign(request):
     outcome = account_services.account_manager_assign(
         application_id=form.cleaned_data["application"]
     )
+    selectors.dashboard_figures_forget(today=timezone.localdate())
     text = {
         account_services.ASSIGNED: (messages.SUCCESS, _("The application has been assigned.")),
         account_services.UNASSIGNED: (
@@ -154,6 +180,7 @@ def reassign(request):
             messages.error(request, error.message)
             return redirect("scheduling:dashboard")
         else:
+            selectors.dashboard_figures_forget(today=timezone.localdate())
             messages.success(
                 request,
                 _("%(number)s is now held by %(manager)s.")

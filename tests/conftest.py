@@ -86,3 +86,13 @@ def load_reference_data() -> None:
 
     for module in REFERENCE_DATA_MIGRATIONS:
         import_module(module).load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_figures():
+    # The dashboard keeps its cards and charts for a minute: each test starts without them.
+    from django.utils import timezone
+
+    from scheduling.selectors import dashboard_figures_forget
+
+    dashboard_figures_forget(today=timezone.localdate())

@@ -18,4 +18,8 @@ class Migration(migrations.Migration):
             model_name='deviation',
             index=models.Index(models.Case(models.When(severity='red', then=models.Value(0)), models.When(severity='amber', then=models.Value(1)), models.When(severity='info', then=models.Value(2)), output_field=models.IntegerField()), models.OrderBy(models.F('delay'), descending=True), models.OrderBy(models.F('detected_at'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status', 'resolved'), _negated=True), name='deviation_open_dashboard'),
         ),
+        migrations.AddIndex(
+            model_name='deviation',
+            index=models.Index(models.OrderBy(models.F('delay'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status', 'resolved'), _negated=True), name='deviation_open_by_delay'),
+        ),
     ]
