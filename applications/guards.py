@@ -125,6 +125,29 @@ def manager_or_supervisor(application, user) -> bool:
     )
 
 
+def _department_staff(user, department_id) -> bool:
+    return (
+        user.is_active
+        and user.has_perm("accounts.record_department_progress")
+        and department_id is not None
+        and user.department_id == department_id
+    )
+
+
+def may_record_progress(user, application, activity) -> bool:
+    """The manager, a supervisor, or the staff of the department that owns the activity."""
+    return manager_or_supervisor(application, user) or _department_staff(
+        user, activity.department_id
+    )
+
+
+def may_answer_deviation(user, deviation) -> bool:
+    """The manager, a supervisor, or the staff of the department that owns the deviation."""
+    return manager_or_supervisor(deviation.application, user) or _department_staff(
+        user, deviation.department_id
+    )
+
+
 def manager_supervisor_or_department(department_code: str):
     """Also the staff of the department that owns this step."""
 

@@ -555,11 +555,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     from scheduling.cpm import NetworkError
     from scheduling.diagrams import DiagramError, network_layout
     from scheduling.models import Activity, Deviation, Proposal
-    from scheduling.services import _may_answer
 
     from . import guards
     from .models import WORK_STATES
-    from .services import _can_record
 
     today = today or timezone.localdate()
     application = (
@@ -585,7 +583,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     except NetworkError:
         compiled = None
     for activity in activities:
-        activity.may_record = progress_open and _can_record(user, application, activity)
+        activity.may_record = progress_open and guards.may_record_progress(
+            user, application, activity
+        )
         # Offered for progress: work under way, or work whose predecessors have finished.
         ready = compiled is None or all(
             by_code[p.id].actual_finish for p in compiled.predecessors(activity.code)
@@ -610,7 +610,7 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     )
     for deviation in deviations:
         deviation.application = application
-        deviation.may_answer = _may_answer(user, deviation)
+        deviation.may_answer = guards.may_answer_deviation(user, deviation)
     documents = list(
         application.documents.filter(is_withdrawn=False)
         .select_related("uploaded_by")

@@ -462,17 +462,6 @@ def application_update(
 # --- Progress on activities -----------------------------------------------------------------
 
 
-def _can_record(user: User, application: Application, activity: Activity) -> bool:
-    if guards.manager_or_supervisor(application, user):
-        return True
-    return (
-        user.is_active
-        and user.has_perm("accounts.record_department_progress")
-        and activity.department_id is not None
-        and user.department_id == activity.department_id
-    )
-
-
 def _locked_activity(activity_id: int, application_id: int | None, by: User):
     try:
         activity = Activity.objects.select_related("department").get(pk=activity_id)
@@ -493,7 +482,7 @@ def _locked_activity(activity_id: int, application_id: int | None, by: User):
     activity = next(a for a in application.activities.all() if a.pk == activity.pk)
     if activity.is_dummy:
         raise InvalidInput({"activity": [_("A dummy has no progress to record.")]})
-    if not _can_record(by, application, activity):
+    if not guards.may_record_progress(by, application, activity):
         raise NotPermitted(
             _("You may not record progress on %(activity)s of %(number)s.")
             % {"activity": activity, "number": application.number}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -125,6 +125,103 @@ def activity_progress(
     return progress
 
 
+# --- Forecasts: the sweep, re-planning, the pages and the API ---------------------------------
+
+
+def finish_date(calendar, day0: date, es: int, ef: int) -> date:
+    """Return the last working day of an activity from ES to EF (its start when D = 0)."""
+    return calendar.offset_to_date(day0, max(es, ef - 1))
+
+
+# Compiled networks by the logic of the activities, shared by the applications copied from
+# one template; and their baseline schedules by durations and Tp, shared the same way.
+_COMPILED: dict[tuple, cpm.CompiledNetwork] = {}
+_BASELINES: dict[tuple, cpm.Schedule] = {}
+_CACHE_SIZE = 256
+
+
+def compiled_network(key: tuple, network: Callable[[], dict]) -> cpm.CompiledNetwork:
+    """Return the compiled network cached under ``key``, compiling ``network()`` on a miss."""
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.clear()
+            _BASELINES.clear()
+        compiled = _COMPILED[key] = cpm.load_network(network())
+    return compiled
+
+
+def compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
+    """Return the compiled network of these activities, shared by equal logic.
+
+    Applications copied from one template share their logic, so a sweep compiles each
+    template once; durations are passed to every evaluation separately.
+    """
+    key = tuple(
+        (
+            a.code,
+            a.tail,
+            a.head,
+            a.is_dummy,
+            repr(a.predecessors),
+            tuple(a.parallel_with),
+            a.kind,
+            a.meeting_weekday,
+            a.party,
+            a.shortest_duration,
+            a.name,
+            a.department_id,
+        )
+        for a in activities
+    )
+    return compiled_network(key, lambda: network_data(activities))
+
+
+def baseline_schedule(
+    compiled: cpm.CompiledNetwork, durations: dict[str, int], tp: int | None
+) -> cpm.Schedule:
+    """Return the plan of ``compiled`` with these durations and Tp, shared while cached."""
+    key = (compiled, tuple(durations.items()), tp)
+    schedule = _BASELINES.get(key)
+    if schedule is None:
+        if len(_BASELINES) > 4 * _CACHE_SIZE:
+            _BASELINES.clear()
+        schedule = _BASELINES[key] = compiled.evaluate(durations, planned_duration=tp)
+    return schedule
+
+
+def application_forecast(application, activities, calendar, today: date, compiled=None):
+    """Return (baseline, forecast, day 0) of an application as of the end of ``today``.
+
+    The as-of point is the end of ``today``: what is recorded up to today is fact, work
+    not yet started can start on the next working day at the earliest.
+    """
+    day0 = calendar.project_day_zero(application.start_date)
+    progress = activity_progress(activities, calendar=calendar, day0=day0)
+    # Progress recorded up to a day is fact through that day, even when ``today`` is earlier
+    # (a clock that lags the records must not turn facts into errors).
+    recorded = max(
+        (max(p.actual_start + 1, p.actual_finish or 0) for p in progress.values()), default=0
+    )
+    # The end of today is the start of the next working day (Monday, when today is Sunday).
+    end_of_today = (
+        calendar.date_to_offset(day0, today) + (1 if calendar.is_working_day(today) else 0)
+        if today >= day0
+        else 0
+    )
+    as_of = max(recorded, end_of_today)
+    if compiled is None:
+        compiled = compiled_for(activities)
+    durations = {a.code: a.duration for a in activities if not a.is_dummy}
+    baseline = baseline_schedule(compiled, durations, application.committed_duration)
+    # The baseline's Tp is the committed duration, else its own Tc: what the forecast
+    # measures its floats against either way, without computing the plan a second time.
+    forecast = compiled.forecast(
+        as_of, progress, durations=durations, planned_duration=baseline.planned_duration
+    )
+    return baseline, forecast, day0
+
+
 # --- What-if on a network JSON (commands and API) -------------------------------------------
 
 
@@ -147,12 +244,10 @@ def network_delay_analysis(network_data, *, activity, delay) -> dict:
 
 
 def _times(times, calendar, day0) -> dict:
-    from .services import _finish_date
-
     return {
         **times.as_dict(),
         "start": calendar.offset_to_date(day0, times.es),
-        "finish": _finish_date(calendar, day0, times.es, times.ef),
+        "finish": finish_date(calendar, day0, times.es, times.ef),
     }
 
 
@@ -163,8 +258,6 @@ def application_schedule(application, *, today: date) -> dict:
     the baseline is the latest approved baseline version. Offsets are working days from
     day 0; every offset comes with its calendar date.
     """
-    from .services import _forecast
-
     calendar = working_calendar()
     activities = list(
         Activity.objects.filter(application=application)
@@ -172,7 +265,7 @@ def application_schedule(application, *, today: date) -> dict:
         .order_by("sort_order", "id")
     )
     baseline_row = application.baselines.order_by("-version").first()
-    _plan, forecast, day0 = _forecast(application, activities, calendar, today)
+    _plan, forecast, day0 = application_forecast(application, activities, calendar, today)
     planned = baseline_row.schedule["activities"] if baseline_row else {}
     rows = []
     for activity in activities:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department
+from applications import guards
 from yekuo.domain import Clock
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
@@ -64,11 +65,6 @@ def calendar_year_confirm(*, year: int, source: str, by) -> CalendarYear:
     return confirmed
 
 
-def _finish_date(calendar, day0: date, es: int, ef: int) -> date:
-    """Return the last working day of an activity from ES to EF (its start when D = 0)."""
-    return calendar.offset_to_date(day0, max(es, ef - 1))
-
-
 def schedule_baseline_save(
     *,
     application,
@@ -93,7 +89,7 @@ def schedule_baseline_save(
         activity.baseline_es, activity.baseline_ef = times.es, times.ef
         activity.baseline_tf, activity.baseline_ff = times.tf, times.ff
         activity.baseline_start = calendar.offset_to_date(day0, times.es)
-        activity.baseline_finish = _finish_date(calendar, day0, times.es, times.ef)
+        activity.baseline_finish = selectors.finish_date(calendar, day0, times.es, times.ef)
         activity.forecast_start, activity.forecast_finish = (
             activity.baseline_start,
             activity.baseline_finish,
@@ -114,94 +110,6 @@ def schedule_baseline_save(
 
 FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast_ff", "is_critical"]
 
-# Compiled networks by the logic of the activities, shared by the applications copied from
-# one template; and their baseline schedules by durations and Tp, shared the same way.
-_COMPILED: dict[tuple, cpm.CompiledNetwork] = {}
-_BASELINES: dict[tuple, cpm.Schedule] = {}
-_CACHE_SIZE = 256
-
-
-def _compiled(key: tuple, network: Callable[[], dict]) -> cpm.CompiledNetwork:
-    """Return the compiled network cached under ``key``, compiling ``network()`` on a miss."""
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        if len(_COMPILED) > _CACHE_SIZE:
-            _COMPILED.clear()
-            _BASELINES.clear()
-        compiled = _COMPILED[key] = cpm.load_network(network())
-    return compiled
-
-
-def _compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
-    """Return the compiled network of these activities, shared by equal logic.
-
-    Applications copied from one template share their logic, so a sweep compiles each
-    template once; durations are passed to every evaluation separately.
-    """
-    key = tuple(
-        (
-            a.code,
-            a.tail,
-            a.head,
-            a.is_dummy,
-            repr(a.predecessors),
-            tuple(a.parallel_with),
-            a.kind,
-            a.meeting_weekday,
-            a.party,
-            a.shortest_duration,
-            a.name,
-            a.department_id,
-        )
-        for a in activities
-    )
-    return _compiled(key, lambda: selectors.network_data(activities))
-
-
-def _baseline(
-    compiled: cpm.CompiledNetwork, durations: dict[str, int], tp: int | None
-) -> cpm.Schedule:
-    """Return the plan of ``compiled`` with these durations and Tp, shared while cached."""
-    key = (compiled, tuple(durations.items()), tp)
-    schedule = _BASELINES.get(key)
-    if schedule is None:
-        if len(_BASELINES) > 4 * _CACHE_SIZE:
-            _BASELINES.clear()
-        schedule = _BASELINES[key] = compiled.evaluate(durations, planned_duration=tp)
-    return schedule
-
-
-def _forecast(application, activities, calendar, today: date, compiled=None):
-    """Return (baseline, forecast, day 0) of an application as of the end of ``today``.
-
-    The as-of point is the end of ``today``: what is recorded up to today is fact, work
-    not yet started can start on the next working day at the earliest.
-    """
-    day0 = calendar.project_day_zero(application.start_date)
-    progress = selectors.activity_progress(activities, calendar=calendar, day0=day0)
-    # Progress recorded up to a day is fact through that day, even when ``today`` is earlier
-    # (a clock that lags the records must not turn facts into errors).
-    recorded = max(
-        (max(p.actual_start + 1, p.actual_finish or 0) for p in progress.values()), default=0
-    )
-    # The end of today is the start of the next working day (Monday, when today is Sunday).
-    end_of_today = (
-        calendar.date_to_offset(day0, today) + (1 if calendar.is_working_day(today) else 0)
-        if today >= day0
-        else 0
-    )
-    as_of = max(recorded, end_of_today)
-    if compiled is None:
-        compiled = _compiled_for(activities)
-    durations = {a.code: a.duration for a in activities if not a.is_dummy}
-    baseline = _baseline(compiled, durations, application.committed_duration)
-    # The baseline's Tp is the committed duration, else its own Tc: what the forecast
-    # measures its floats against either way, without computing the plan a second time.
-    forecast = compiled.forecast(
-        as_of, progress, durations=durations, planned_duration=baseline.planned_duration
-    )
-    return baseline, forecast, day0
-
 
 def _changed_forecasts(activities, forecast, calendar, day0):
     """Yield (activity, new forecast values) for each activity whose stored values differ."""
@@ -212,7 +120,7 @@ def _changed_forecasts(activities, forecast, calendar, day0):
         times = times_of[activity.code]
         values = (
             calendar.offset_to_date(day0, times.es),
-            _finish_date(calendar, day0, times.es, times.ef),
+            selectors.finish_date(calendar, day0, times.es, times.ef),
             times.tf,
             times.ff,
             times.critical,
@@ -244,7 +152,9 @@ def schedule_reforecast(*, application, today: date) -> cpm.Schedule:
     """Recompute the forecast of an application from its progress; store it."""
     calendar = selectors.working_calendar()
     activities = list(application.activities.all())
-    _baseline, schedule, day0 = _forecast(application, activities, calendar, today)
+    _baseline, schedule, day0 = selectors.application_forecast(
+        application, activities, calendar, today
+    )
     changed = _apply_forecast(application, activities, schedule, calendar, day0)
     Activity.objects.bulk_update(changed, FORECAST_FIELDS)
     type(application).objects.filter(pk=application.pk).update(
@@ -311,8 +221,9 @@ class _SweptActivity(NamedTuple):
 
     The sweep reads tuples rather than model instances: building some twenty instances
     per application was the largest single cost of a sweep. The first ``_LOGIC`` columns are
-    the key of the compiled network (as in :func:`_compiled_for`); the JSON columns are
-    read as their text, hashable and decoded only when a network is compiled.
+    the key of the compiled network (as in :func:`scheduling.selectors.compiled_for`); the
+    JSON columns are read as their text, hashable and decoded only when a network is
+    compiled.
     """
 
     code: str
@@ -385,7 +296,7 @@ def _as_model(row: _SweptActivity) -> Activity:
 def _compiled_rows(rows: list[_SweptActivity]) -> cpm.CompiledNetwork:
     """Return the compiled network of an application's swept activities."""
     key = (_SweptActivity, *(row[:_LOGIC] for row in rows))
-    return _compiled(key, lambda: selectors.network_data(map(_as_model, rows)))
+    return selectors.compiled_network(key, lambda: selectors.network_data(map(_as_model, rows)))
 
 
 class _WorkingDays:
@@ -560,7 +471,9 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             continue
         fingerprints.append((application.pk, fingerprint))
         compiled = _compiled_rows(activities)
-        baseline, forecast, day0 = _forecast(application, activities, calendar, today, compiled)
+        baseline, forecast, day0 = selectors.application_forecast(
+            application, activities, calendar, today, compiled
+        )
         for activity, values in _changed_forecasts(activities, forecast, calendar, day0):
             changed_activities.append((activity.id, *values))
         finish = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
@@ -715,20 +628,6 @@ def _field_rows(instances, fields: list[str]) -> list[tuple]:
     return [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in instances]
 
 
-_PROPOSAL_FIELDS = [
-    "deviation",
-    "kind",
-    "activities",
-    "description_zh",
-    "description_en",
-    "new_finish",
-    "days_recovered",
-    "detail",
-    "status",
-    "reason",
-]
-
-
 def _store_proposals(proposals_for) -> int:
     """Replace the open proposals of each deviation by the engine's current ones."""
     if not proposals_for:
@@ -740,56 +639,25 @@ def _store_proposals(proposals_for) -> int:
     for row, proposals, (calendar, day0) in proposals_for:
         for item in proposals:
             rows.append(
-                (
-                    row.pk,
-                    item.kind,
-                    list(item.activities),
-                    item.description_zh,
-                    item.description_en,
-                    (
+                Proposal(
+                    deviation=row,
+                    kind=item.kind,
+                    activities=list(item.activities),
+                    description_zh=item.description_zh,
+                    description_en=item.description_en,
+                    new_finish=(
                         calendar.offset_to_date(day0, max(0, item.new_finish - 1))
                         if item.new_finish is not None
                         else None
                     ),
-                    item.days_recovered,
-                    {**dict(item.detail), "departments": list(item.departments)},
-                    Proposal.Status.PROPOSED,
-                    "",
+                    days_recovered=item.days_recovered,
+                    detail={**dict(item.detail), "departments": list(item.departments)},
                 )
             )
-    _insert_rows(Proposal, _PROPOSAL_FIELDS, rows)
+    # On PostgreSQL, Django sends this as one INSERT ... SELECT FROM UNNEST of one array
+    # per column: far cheaper to bind and to parse than a VALUES row per proposal.
+    Proposal.objects.bulk_create(rows)
     return len(rows)
-
-
-def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert many rows of ``model``, each given as a tuple of ``fields``' values.
-
-    One ``INSERT ... VALUES`` per chunk, without a model instance per row: what
-    ``bulk_create`` costs in Python for tens of thousands of proposals. No signals are
-    sent and no primary keys come back; the caller needs neither.
-    """
-    if not rows:
-        return
-    opts = model._meta
-    quote = connection.ops.quote_name
-    columns = [opts.get_field(name) for name in fields]
-    names = ", ".join(quote(f.column) for f in columns)
-    width = len(fields)
-    size = max(1, min(connection.ops.bulk_batch_size(fields, rows), 65535 // width))
-    placeholder = "(" + ", ".join(["%s"] * width) + ")"
-    table = quote(opts.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            params = [
-                f.get_db_prep_save(value, connection)
-                for row in chunk
-                for f, value in zip(columns, row, strict=True)
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholder] * len(chunk))}",
-                params,
-            )
 
 
 def _notify_red(red_alerts) -> int:
@@ -921,23 +789,11 @@ def _deviation_for_update(deviation_id: int) -> Deviation:
         ) from None
 
 
-def _may_answer(user, deviation: Deviation) -> bool:
-    from applications import guards
-
-    if guards.manager_or_supervisor(deviation.application, user):
-        return True
-    return (
-        user.has_perm("accounts.record_department_progress")
-        and deviation.department_id is not None
-        and user.department_id == deviation.department_id
-    )
-
-
 @transaction.atomic
 def deviation_acknowledge(*, deviation_id: int, by, now: datetime | None = None) -> Deviation:
     """Record that the person answerable has seen the deviation and is on it."""
     row = _deviation_for_update(deviation_id)
-    if not _may_answer(by, row):
+    if not guards.may_answer_deviation(by, row):
         raise NotPermitted(_("You may not answer this deviation."))
     if row.status != Deviation.Status.OPEN:
         raise TransitionNotAllowed([_("Only an open deviation can be acknowledged.")])
@@ -1008,7 +864,6 @@ def proposal_accept(*, proposal_id: int, by, now: datetime | None = None):
     Catching the meeting and escalating are instructions to people: accepting records the
     decision (and, for an escalation, tells the supervisors and the owning department).
     """
-    from applications import guards
     from applications import services as application_services
 
     proposal = _proposal_for_update(proposal_id)
@@ -1073,7 +928,7 @@ def proposal_accept(*, proposal_id: int, by, now: datetime | None = None):
 def proposal_dismiss(*, proposal_id: int, reason: str, by, now: datetime | None = None):
     """Dismiss a corrective proposal, saying why."""
     proposal = _proposal_for_update(proposal_id)
-    if not _may_answer(by, proposal.deviation):
+    if not guards.may_answer_deviation(by, proposal.deviation):
         raise NotPermitted(_("You may not answer this deviation."))
     if proposal.status != Proposal.Status.PROPOSED:
         raise TransitionNotAllowed(
