@@ -576,32 +576,26 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
 def _update_rows(model, fields: list[str], rows: list[tuple]) -> None:
     """Set ``fields`` of many rows of ``model``, each row given as (pk, *values).
 
-    One statement per chunk joins a ``VALUES`` list to the table on the primary key.
     ``QuerySet.bulk_update`` builds, through the ORM, a ``CASE`` with a branch per row for
     every field, which the database then tries branch by branch: once a day has passed and
     most forecasts have moved, that cost seconds a batch, more than all the rest of it.
+    On PostgreSQL one statement joins the table to ``UNNEST`` of one array per column (a
+    few parameters, whatever the number of rows); elsewhere to a ``VALUES`` list per chunk.
     """
     if not rows:
         return
     opts = model._meta
     quote = connection.ops.quote_name
     columns = [opts.get_field(name) for name in fields]
-    names = ", ".join(quote(c) for c in ["id", *(f.column for f in columns)])
-    # A VALUES column with only NULLs has no type in PostgreSQL; its CAST gives it one.
-    cast = connection.vendor == "postgresql"
-    assignments = ", ".join(
-        f"{quote(f.column)} = "
-        + (
-            f"CAST(v.{quote(f.column)} AS {f.cast_db_type(connection)})"
-            if cast
-            else f"v.{quote(f.column)}"
-        )
-        for f in columns
-    )
     table, pk = quote(opts.db_table), quote(opts.pk.column)
+    names = ", ".join(quote(c) for c in ["id", *(f.column for f in columns)])
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
+    where = f"{table}.{pk} = v.{quote('id')}"
+    if connection.vendor == "postgresql":
+        _update_rows_unnest(opts, columns, rows, table, names, assignments, where)
+        return
     width = len(fields) + 1
-    # SQLite's bound-parameter limit; PostgreSQL's protocol limit when binding server-side.
-    size = max(1, min(connection.ops.bulk_batch_size(["pk", *fields], rows), 65535 // width))
+    size = max(1, connection.ops.bulk_batch_size(["pk", *fields], rows))
     placeholder = "(" + ", ".join(["%s"] * width) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
@@ -615,9 +609,35 @@ def _update_rows(model, fields: list[str], rows: list[tuple]) -> None:
                 )
             cursor.execute(
                 f"WITH v ({names}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{quote('id')}",
+                f"UPDATE {table} SET {assignments} FROM v WHERE {where}",
                 params,
             )
+
+
+def _update_rows_unnest(opts, columns, rows, table, names, assignments, where) -> None:
+    """PostgreSQL: ``UPDATE ... FROM UNNEST(array per column)``, one statement.
+
+    The values go to the driver as they are (ids, dates, numbers, text, timestamps: types
+    it adapts itself); only JSON goes through the field. Each array is cast to its
+    column's type, so a column of only NULLs has a type too.
+    """
+    prepared = [
+        (lambda value, f=f: f.get_db_prep_save(value, connection))
+        if f.get_internal_type() == "JSONField"
+        else None
+        for f in columns
+    ]
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    for position, prepare in enumerate(prepared, start=1):
+        if prepare is not None:
+            arrays[position] = [prepare(value) for value in arrays[position]]
+    types = [opts.pk.cast_db_type(connection), *(f.cast_db_type(connection) for f in columns)]
+    unnest = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM UNNEST({unnest}) AS v ({names}) WHERE {where}",
+            arrays,
+        )
 
 
 def _field_rows(instances, fields: list[str]) -> list[tuple]:
@@ -626,6 +646,20 @@ def _field_rows(instances, fields: list[str]) -> list[tuple]:
         return []
     attnames = [instances[0]._meta.get_field(name).attname for name in fields]
     return [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in instances]
+
+
+_PROPOSAL_FIELDS = [
+    "deviation",
+    "kind",
+    "activities",
+    "description_zh",
+    "description_en",
+    "new_finish",
+    "days_recovered",
+    "detail",
+    "status",
+    "reason",
+]
 
 
 def _store_proposals(proposals_for) -> int:
@@ -639,25 +673,60 @@ def _store_proposals(proposals_for) -> int:
     for row, proposals, (calendar, day0) in proposals_for:
         for item in proposals:
             rows.append(
-                Proposal(
-                    deviation=row,
-                    kind=item.kind,
-                    activities=list(item.activities),
-                    description_zh=item.description_zh,
-                    description_en=item.description_en,
-                    new_finish=(
+                (
+                    row.pk,
+                    item.kind,
+                    list(item.activities),
+                    item.description_zh,
+                    item.description_en,
+                    (
                         calendar.offset_to_date(day0, max(0, item.new_finish - 1))
                         if item.new_finish is not None
                         else None
                     ),
-                    days_recovered=item.days_recovered,
-                    detail={**dict(item.detail), "departments": list(item.departments)},
+                    item.days_recovered,
+                    {**dict(item.detail), "departments": list(item.departments)},
+                    Proposal.Status.PROPOSED,
+                    "",
                 )
             )
-    # On PostgreSQL, Django sends this as one INSERT ... SELECT FROM UNNEST of one array
-    # per column: far cheaper to bind and to parse than a VALUES row per proposal.
-    Proposal.objects.bulk_create(rows)
+    _insert_rows(Proposal, _PROPOSAL_FIELDS, rows)
     return len(rows)
+
+
+def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert many rows of ``model``, each a tuple of ``fields``' values; no pks come back.
+
+    On PostgreSQL one ``INSERT ... SELECT FROM UNNEST`` of one array per column, with the
+    values handed to the driver as they are (JSON as its text): what ``bulk_create`` also
+    sends, without preparing a model instance and every value through the ORM, which for
+    the proposals of a day's first sweep cost more than computing them. Elsewhere,
+    ``bulk_create``.
+    """
+    if not rows:
+        return
+    opts = model._meta
+    columns = [opts.get_field(name) for name in fields]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [
+                model(**{f.attname: value for f, value in zip(columns, row, strict=True)})
+                for row in rows
+            ]
+        )
+        return
+    quote = connection.ops.quote_name
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    for position, f in enumerate(columns):
+        if f.get_internal_type() == "JSONField":
+            arrays[position] = [json.dumps(value, cls=f.encoder) for value in arrays[position]]
+    names = ", ".join(quote(f.column) for f in columns)
+    unnest = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM UNNEST({unnest})",
+            arrays,
+        )
 
 
 def _notify_red(red_alerts) -> int:
