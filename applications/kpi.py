@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, User
 from scheduling.models import Activity, Deviation, Severity
 from scheduling.selectors import working_calendar
-from scheduling.timelimits import ClockReading, ClockWork
+from scheduling.timelimits import ClockReading, ClockWork, worst_status
 from yekuo.errors import InvalidInput
 
 from .models import (
@@ -96,7 +96,7 @@ class KpiFigures:
         }
 
 
-def _mean(total: int, count: int) -> Decimal | None:
+def _mean(total, count: int) -> Decimal | None:
     if not count:
         return None
     return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
@@ -122,7 +122,7 @@ class _Application:
         return self.state in ACTIVE_STATES
 
 
-def _window(day: date) -> tuple[date, datetime, datetime]:
+def window(day: date) -> tuple[date, datetime, datetime]:
     """Return the window ending on ``day``: its first day, and as [first instant, instant
     after the last) for a query on ``energized_at``."""
     zone = timezone.get_current_timezone()
@@ -132,6 +132,12 @@ def _window(day: date) -> tuple[date, datetime, datetime]:
         datetime.combine(first, time.min, tzinfo=zone),
         datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
     )
+
+
+def cycle_days(calendar, start_date: date, energized_on: date) -> int:
+    """Return the connection cycle: the working days from day 0 to energization, both
+    counted (an application energized on its committed finish date took exactly Tp)."""
+    return calendar.date_to_offset(start_date, energized_on) + 1
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -232,7 +238,7 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     finished applications (about 17 small activity tuples each): the clocks and the
     working-day cycle need the calendar, which the database does not have.
     """
-    first_day, window_start, window_end = _window(day)
+    first_day, window_start, window_end = window(day)
     in_window = Q(energized_at__gte=window_start, energized_at__lt=window_end)
     applications = _applications(Application.objects.filter(Q(state__in=ACTIVE_STATES) | in_window))
     _load(applications)
@@ -248,7 +254,7 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
             # Energized after ``day``: a snapshot taken for a past day.
             continue
         readings = _readings(application, today=day, limits=limits, calendar=calendar)
-        exceeded = any(reading.status == "exceeded" for reading in readings.values())
+        exceeded = worst_status(readings) == "exceeded"
         keys = [(KpiScope.DEPARTMENT, pk) for pk in application.departments]
         if application.manager_id is not None:
             keys.append((KpiScope.MANAGER, application.manager_id))
@@ -259,8 +265,8 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
             if finished:
                 kpi.finished += 1
                 kpi.on_time += int(application.energized_on <= application.committed_finish_date)
-                kpi.cycle_days_total += (
-                    calendar.date_to_offset(application.start_date, application.energized_on) + 1
+                kpi.cycle_days_total += cycle_days(
+                    calendar, application.start_date, application.energized_on
                 )
                 kpi.utility_days_total += readings["whole_process"].used
 
@@ -395,17 +401,11 @@ def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[Mo
             MonthlyCycle(
                 month=month,
                 finished=finished,
-                average_cycle_days=_mean_decimal(cycle, finished),
-                average_utility_days=_mean_decimal(utility, finished),
+                average_cycle_days=_mean(cycle, finished),
+                average_utility_days=_mean(utility, finished),
             )
         )
     return trend
-
-
-def _mean_decimal(total, count: int) -> Decimal | None:
-    if not count:
-        return None
-    return (Decimal(total) / Decimal(count)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
 # --- Assessment (考核) of a period, per account manager and per department -----------------
@@ -442,15 +442,15 @@ class AssessmentRow:
         """The share energized on time, in per cent (two places)."""
         if not self.finished:
             return None
-        return _mean_decimal(100 * self.on_time, self.finished)
+        return _mean(100 * self.on_time, self.finished)
 
     @property
     def average_delay(self) -> Decimal | None:
         """The mean delay of the late applications, in working days."""
-        return _mean_decimal(self.delay_total, self.late)
+        return _mean(self.delay_total, self.late)
 
     def average_score(self, name: str) -> Decimal | None:
-        return _mean_decimal(self.score_totals[name], self.reviews)
+        return _mean(self.score_totals[name], self.reviews)
 
     @property
     def scores(self) -> dict[str, Decimal | None]:
@@ -508,7 +508,7 @@ def assessment(*, start: date, end: date) -> Assessment:
 
     for application in applications.values():
         readings = _readings(application, today=end, limits=limits, calendar=calendar)
-        exceeded = any(reading.status == "exceeded" for reading in readings.values())
+        exceeded = worst_status(readings) == "exceeded"
         late_by = 0
         if application.energized_on > application.committed_finish_date:
             late_by = max(

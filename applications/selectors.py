@@ -579,7 +579,7 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     progress_open = application.state in WORK_STATES
     by_code = {a.code: a for a in activities}
     try:
-        compiled = schedule_selectors.compile_activities(all_activities)
+        compiled = schedule_selectors.compiled_for(all_activities)
     except NetworkError:
         compiled = None
     for activity in activities:

@@ -520,7 +520,7 @@ def _direct_predecessors(application, activity) -> list[Activity]:
     """Return the activity-level predecessors (through dummies in the AOA form)."""
     activities = list(application.activities.all())
     by_code = {a.code: a for a in activities if a.code}
-    compiled = schedule_selectors.compile_activities(activities)
+    compiled = schedule_selectors.compiled_for(activities)
     return [by_code[pred.id] for pred in compiled.predecessors(activity.code)]
 
 

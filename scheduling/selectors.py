@@ -341,9 +341,6 @@ def visible_deviations(user):
 
 # --- Supervisor dashboard (the page at /dashboard/) -----------------------------------------
 
-# The window of the on-time rate and the average connection cycle on the dashboard, the
-# same as the nightly KPI snapshot's (``applications.kpi.WINDOW_DAYS``).
-DASHBOARD_WINDOW_DAYS = 30
 DEVIATION_PAGE_SIZE = 25
 
 # Sort keys of the deviation table → ORDER BY; "-" in front of a key reverses it.
@@ -404,15 +401,13 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
     last sweep stored it (``Application.time_limit_status``).
 
     On time and the average connection cycle are over the applications energized in the
-    ``DASHBOARD_WINDOW_DAYS`` days ending today, as the nightly snapshot defines them: the
-    cycle counts the working days from day 0 to energization, both included, against the
-    committed duration Tp of the same applications.
+    window ending today, as the nightly snapshot defines both (``applications.kpi``),
+    against the committed duration Tp of the same applications.
     """
-    from datetime import datetime, time, timedelta
-
     from django.db.models import Count, Q
     from django.utils import timezone
 
+    from applications.kpi import cycle_days, window
     from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
 
     from .models import Severity
@@ -425,11 +420,9 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
     by_severity = {severity: 0 for severity in Severity.values}
     for _department, _stage, severity, n in deviation_counts:
         by_severity[severity] = by_severity.get(severity, 0) + n
-    zone = timezone.get_current_timezone()
-    first = today - timedelta(days=DASHBOARD_WINDOW_DAYS - 1)
+    _first_day, window_start, window_end = window(today)
     finished = Application.objects.filter(
-        energized_at__gte=datetime.combine(first, time.min, tzinfo=zone),
-        energized_at__lt=datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone),
+        energized_at__gte=window_start, energized_at__lt=window_end
     ).values_list("start_date", "energized_at", "committed_finish_date", "committed_duration")
     calendar = working_calendar()
     on_time = cycle_total = committed_total = count = 0
@@ -437,7 +430,7 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
         energized_on = timezone.localdate(energized_at)
         count += 1
         on_time += int(energized_on <= committed_finish)
-        cycle_total += calendar.date_to_offset(start, energized_on) + 1
+        cycle_total += cycle_days(calendar, start, energized_on)
         committed_total += committed_duration
     return DashboardKpis(
         active=counts["active"],

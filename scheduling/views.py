@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from applications import services as application_services
+from applications.kpi import WINDOW_DAYS
 from yekuo.errors import DomainError, InvalidInput
 
 from . import charts, selectors
@@ -103,7 +104,7 @@ def _dashboard(request, *, reassign_form=None, status=200):
         "unassigned": list(unassigned[:UNASSIGNED_SHOWN]),
         "may_assign": may_assign,
         "reassign_form": reassign_form,
-        "window_days": selectors.DASHBOARD_WINDOW_DAYS,
+        "window_days": WINDOW_DAYS,
         "refresh_seconds": selectors.DASHBOARD_CACHE_SECONDS,
         **_charts(figures),
     }
