@@ -1,13 +1,14 @@
 """Filters of the application list of the API (django-filter)."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from scheduling.models import Activity, Deviation, Severity
+from scheduling.models import Activity, Severity
 from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.domain import CustomerClass, VoltageClass
 
+from . import selectors
 from .models import ApplicationState, TimeLimitStatus
 
 
@@ -81,17 +82,7 @@ class ApplicationFilter(FilterSet):
         return queryset.filter(Exists(work))
 
     def filter_deviation(self, queryset, name, value: str):
-        open_deviation = Deviation.objects.filter(
-            application=OuterRef("pk"), severity=value
-        ).exclude(status=Deviation.Status.RESOLVED)
-        return queryset.filter(Exists(open_deviation))
+        return selectors.with_open_deviation(queryset, value)
 
     def filter_search(self, queryset, name, value: str):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(number__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__credit_code__icontains=value)
-        )
+        return selectors.search_applications(queryset, value)

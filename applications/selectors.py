@@ -221,21 +221,51 @@ def committed_duration(*, customer_class: str, plan) -> int:
     return limit.working_days + customer_days
 
 
+# --- Filters shared by the workspace and the API ------------------------------------------
+
+
+def open_deviations_of(severity: str):
+    """Return the unresolved deviations of one severity of the outer query's application."""
+    from django.db.models import OuterRef
+
+    from scheduling.models import Deviation
+
+    return Deviation.objects.filter(application=OuterRef("pk"), severity=severity).exclude(
+        status=Deviation.Status.RESOLVED
+    )
+
+
+def with_open_deviation(queryset, severity: str):
+    """Keep the applications with an unresolved deviation of ``severity``."""
+    from django.db.models import Exists
+
+    return queryset.filter(Exists(open_deviations_of(severity)))
+
+
+def search_applications(queryset, text: str):
+    """Keep the applications whose number, customer name or credit code contains ``text``."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(number__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(customer__credit_code__icontains=text)
+    )
+
+
 # --- REST API reads -------------------------------------------------------------------------
 
 
 def _with_api_fields(queryset):
     """Join what the API shows of an application and flag its open red/amber deviations."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists
 
-    from scheduling.models import Deviation, Severity
+    from scheduling.models import Severity
 
-    open_deviations = Deviation.objects.filter(application=OuterRef("pk")).exclude(
-        status=Deviation.Status.RESOLVED
-    )
     return queryset.select_related("customer", "region", "account_manager").annotate(
-        open_red_deviation=Exists(open_deviations.filter(severity=Severity.RED)),
-        open_amber_deviation=Exists(open_deviations.filter(severity=Severity.AMBER)),
+        open_red_deviation=Exists(open_deviations_of(Severity.RED)),
+        open_amber_deviation=Exists(open_deviations_of(Severity.AMBER)),
     )
 
 
@@ -290,15 +320,14 @@ class WorkspaceRow:
 
 def _open_deviation_counts():
     """Return annotations: the open (unresolved) deviations of each severity, per row."""
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models import Count, IntegerField, Subquery
 
-    from scheduling.models import Deviation, Severity
+    from scheduling.models import Severity
 
     annotations = {}
     for severity in Severity.values:
         counted = (
-            Deviation.objects.filter(application=OuterRef("pk"), severity=severity)
-            .exclude(status=Deviation.Status.RESOLVED)
+            open_deviations_of(severity)
             .order_by()
             .values("application")
             .annotate(n=Count("pk"))
@@ -327,10 +356,6 @@ def workspace_applications(
     name or its credit code. The open deviations of each severity are annotated
     (``open_red`` …) as subqueries, so a page of rows is one query.
     """
-    from django.db.models import Exists, OuterRef
-
-    from scheduling.models import Deviation
-
     if mine_only is None:
         mine_only = user.has_perm("accounts.handle_applications") and not user.has_perm(
             "accounts.supervise_applications"
@@ -347,20 +372,8 @@ def workspace_applications(
     else:
         qs = qs.filter(state__in=ACTIVE_STATES)
     if severity:
-        qs = qs.filter(
-            Exists(
-                Deviation.objects.filter(application=OuterRef("pk"), severity=severity).exclude(
-                    status=Deviation.Status.RESOLVED
-                )
-            )
-        )
-    search = search.strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(customer__credit_code__icontains=search.upper())
-        )
+        qs = with_open_deviation(qs, severity)
+    qs = search_applications(qs, search)
     if time_limit:
         qs = qs.filter(time_limit_status=time_limit)
     return (
