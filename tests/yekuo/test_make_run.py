@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -101,6 +102,8 @@ def test_make_run_embedded_serves_login_and_prints_demo_logins(tmp_path):
     output = _run_and_check(tmp_path, {})
     assert "http://127.0.0.1:" in output
     assert "Demo logins (password: yekuo-demo)" in output
+    # The demo's deviations are there before the first page is served.
+    assert re.search(r"deviations opened: red [1-9]", output), output
     for username in ("admin", "supervisor", "manager, manager2..5", "survey, design, metering"):
         assert username in output
     assert "SQLite (embedded" in output and "filesystem broker" in output
