@@ -696,11 +696,47 @@ class Schedule:
     compiled: CompiledNetwork = field(repr=False, compare=False)
     as_of: int | None = None
     progress: Mapping[str, Progress] = field(default_factory=dict)
+    # What-if finishes already computed from this schedule, by change; under None, the
+    # schedule's inputs as the forward pass takes them (see CompiledNetwork._finish_if).
+    _what_ifs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def finish(self) -> int:
         """Return the (forecast) finish, the same number as ``duration``."""
         return self.duration
+
+    def finish_if(
+        self,
+        *,
+        compiled: CompiledNetwork | None = None,
+        durations: Mapping[str, int] | None = None,
+        start_no_earlier: Mapping[str, int] | None = None,
+        fixed_start: Mapping[str, int] | None = None,
+    ) -> int:
+        """Return the finish of this schedule's inputs (progress included) with one change.
+
+        The change is any of: another ``compiled`` network over the same activities (such
+        as :meth:`CompiledNetwork.with_parallel`), ``durations`` overriding some of the
+        durations used, activities held back (``start_no_earlier``, ES ≥ the day given) or
+        pinned (``fixed_start``, regardless of their predecessors).
+
+        Corrective proposals ask many of these for one forecast and need only the finish:
+        this runs the forward pass alone, on the progress decoded once per schedule, and
+        remembers each answer.
+        """
+        compiled = compiled if compiled is not None else self.compiled
+        key = (
+            compiled,
+            tuple(sorted(durations.items())) if durations else (),
+            tuple(sorted(start_no_earlier.items())) if start_no_earlier else (),
+            tuple(sorted(fixed_start.items())) if fixed_start else (),
+        )
+        finish = self._what_ifs.get(key)
+        if finish is None:
+            finish = self._what_ifs[key] = compiled._finish_if(
+                self, durations, start_no_earlier, fixed_start
+            )
+        return finish
 
     @property
     def min_total_float(self) -> int:
@@ -944,8 +980,14 @@ class CompiledNetwork:
         if as_of is None and not start_no_earlier and not fixed_start:
             es, ef = self._forward(dur)
         else:
+            done, started = self._progress(progress or {}, as_of) if as_of is not None else ({}, {})
             es, ef = self._forward_constrained(
-                dur, as_of, progress or {}, start_no_earlier or {}, fixed_start or {}
+                dur,
+                as_of,
+                done,
+                started,
+                self._positions(start_no_earlier),
+                self._positions(fixed_start),
             )
         tc = max(ef)
         tp = tc if planned_duration is None else planned_duration
@@ -993,21 +1035,67 @@ class CompiledNetwork:
             ef[i] = start + dur[i]
         return es, ef
 
+    def _positions(self, days: Mapping[str, int] | None) -> dict[int, int]:
+        """Return {position: day} of a what-if's {activity: day}."""
+        if not days:
+            return {}
+        return {self._position(key): day for key, day in days.items()}
+
+    def _finish_if(
+        self,
+        schedule: Schedule,
+        durations: Mapping[str, int] | None,
+        start_no_earlier: Mapping[str, int] | None,
+        fixed_start: Mapping[str, int] | None,
+    ) -> int:
+        """Return the finish of ``schedule``'s inputs on this network, with the changes given.
+
+        The activities are the schedule's own (this network is it or a copy of it from
+        :meth:`with_parallel`), so its durations and decoded progress apply by position.
+        """
+        inputs = schedule._what_ifs.get(None)
+        if inputs is None:
+            # The schedule's durations and progress were checked when it was computed.
+            dur = list(schedule.durations.values())
+            done, started = (
+                self._progress(schedule.progress, schedule.as_of)
+                if schedule.as_of is not None
+                else ({}, {})
+            )
+            inputs = schedule._what_ifs[None] = (dur, done, started)
+        dur, done, started = inputs
+        if durations:
+            dur = dur.copy()
+            for activity, days in durations.items():
+                dur[self._position(activity)] = _check_days(days, activity, "duration")
+        as_of = schedule.as_of
+        if as_of is None and not start_no_earlier and not fixed_start:
+            _es, ef = self._forward(dur)
+        else:
+            _es, ef = self._forward_constrained(
+                dur,
+                as_of,
+                done,
+                started,
+                self._positions(start_no_earlier),
+                self._positions(fixed_start),
+            )
+        return max(ef)
+
     def _forward_constrained(
         self,
         dur: list[int],
         as_of: int | None,
-        progress: Mapping[str, Progress],
-        start_no_earlier: Mapping[str, int],
-        fixed_start: Mapping[str, int],
+        done: Mapping[int, tuple[int, int]],
+        started: Mapping[int, tuple[int, int | None]],
+        floors: Mapping[int, int],
+        pins: Mapping[int, int],
     ) -> tuple[list[int], list[int]]:
-        """Return ES and EF with progress, start-no-earlier floors and pinned starts."""
-        done: dict[int, tuple[int, int]] = {}
-        started: dict[int, tuple[int, int]] = {}
-        if as_of is not None:
-            done, started = self._progress(progress, dur, as_of)
-        floors = {self._position(key): day for key, day in start_no_earlier.items()}
-        pins = {self._position(key): day for key, day in fixed_start.items()}
+        """Return ES and EF with decoded progress, start-no-earlier floors and pinned starts.
+
+        ``started`` holds each started activity's (actual start, remaining or None); without
+        a remaining duration it is the duration less the days since the start, at least 0.
+        """
         floor_all = as_of if as_of is not None else 0
         preds = self._preds
         es = [0] * len(dur)
@@ -1026,8 +1114,11 @@ class CompiledNetwork:
                     start = ef[pred] + lag
             if i in started:
                 # Retained logic: the remaining work still waits for unfinished predecessors.
-                es[i] = started[i][0]
-                ef[i] = max(start, floor_all) + started[i][1]
+                began, rest = started[i]
+                if rest is None:
+                    rest = max(0, dur[i] - (floor_all - began))
+                es[i] = began
+                ef[i] = max(start, floor_all) + rest
                 continue
             start = max(start, floor_all, floors.get(i, 0))
             es[i] = start
@@ -1063,11 +1154,12 @@ class CompiledNetwork:
         return ls, lf, ff
 
     def _progress(
-        self, progress: Mapping[str, Progress], dur: list[int], as_of: int
-    ) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
-        """Return finished activities as {i: (start, finish)}, started as {i: (start, rest)}."""
+        self, progress: Mapping[str, Progress], as_of: int
+    ) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int | None]]]:
+        """Return finished activities as {i: (start, finish)}, started ones as
+        {i: (start, remaining or None)}, after checking every record."""
         done: dict[int, tuple[int, int]] = {}
-        started: dict[int, tuple[int, int]] = {}
+        started: dict[int, tuple[int, int | None]] = {}
         for activity, record in progress.items():
             i = self._position(activity)
             if not isinstance(record, Progress):
@@ -1089,9 +1181,7 @@ class CompiledNetwork:
                     )
                 done[i] = (start, finish)
             elif start is not None:
-                if rest is None:
-                    rest = max(0, dur[i] - (as_of - start))
-                elif not _is_int(rest) or rest < 0:
+                if rest is not None and (not _is_int(rest) or rest < 0):
                     raise InvalidProgressError(
                         activity, f"remaining must be whole working days ≥ 0, got {rest!r}"
                     )

@@ -491,21 +491,18 @@ def propose_corrections(
     return proposals
 
 
-def _rerun(
+def _finish_if(
     schedule: Schedule,
     *,
     compiled: CompiledNetwork | None = None,
     durations: Mapping[str, int] | None = None,
     start_no_earlier: Mapping[str, int] | None = None,
     fixed_start: Mapping[str, int] | None = None,
-) -> Schedule:
-    """Re-evaluate ``schedule``'s inputs (progress included) with one change."""
-    compiled = compiled or schedule.compiled
-    return compiled._compute(
-        durations if durations is not None else schedule.durations,
-        schedule.planned_duration,
-        as_of=schedule.as_of,
-        progress=schedule.progress if schedule.is_forecast else None,
+) -> int:
+    """Return the finish of ``schedule``'s inputs (progress included) with one change."""
+    return schedule.finish_if(
+        compiled=compiled,
+        durations=durations,
         start_no_earlier=start_no_earlier,
         fixed_start=fixed_start,
     )
@@ -535,8 +532,8 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
     for activity in candidates:
         shortest = compiled.spec(activity).shortest_duration
         current = schedule.durations[activity]
-        after = _rerun(schedule, durations={**schedule.durations, activity: shortest})
-        recovered = schedule.finish - after.finish
+        after = _finish_if(schedule, durations={activity: shortest})
+        recovered = schedule.finish - after
         best = max(best, recovered)
         if recovered <= 0:
             continue
@@ -552,7 +549,7 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
                     f"Shorten {name_en} from {_days(current)} to {_days(shortest)}; "
                     f"the finish moves {_days(recovered)} earlier."
                 ),
-                new_finish=after.finish,
+                new_finish=after,
                 days_recovered=recovered,
                 finish_before=schedule.finish,
                 departments=_departments(compiled, [activity]),
@@ -562,8 +559,8 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
     if len(candidates) > 1:
         # Parallel critical paths: cutting one alone may recover nothing.
         shortened = {a: compiled.spec(a).shortest_duration for a in candidates}
-        after = _rerun(schedule, durations={**schedule.durations, **shortened})
-        recovered = schedule.finish - after.finish
+        after = _finish_if(schedule, durations=shortened)
+        recovered = schedule.finish - after
         if recovered > best:
             names_zh = "、".join(_name_zh(compiled, a) for a in candidates)
             names_en = ", ".join(_name_en(compiled, a) for a in candidates)
@@ -576,7 +573,7 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
                         f"Shorten {names_en} together to their shortest durations; "
                         f"the finish moves {_days(recovered)} earlier."
                     ),
-                    new_finish=after.finish,
+                    new_finish=after,
                     days_recovered=recovered,
                     finish_before=schedule.finish,
                     departments=_departments(compiled, candidates),
@@ -608,8 +605,8 @@ def _parallel_proposals(schedule: Schedule) -> list[Proposal]:
             continue  # Not linked directly: nothing the template permission changes.
         if not _not_started(schedule, later):
             continue
-        after = _rerun(schedule, compiled=compiled.with_parallel(first, second))
-        recovered = schedule.finish - after.finish
+        after = _finish_if(schedule, compiled=compiled.with_parallel(first, second))
+        recovered = schedule.finish - after
         if recovered <= 0:
             continue
         proposals.append(
@@ -624,7 +621,7 @@ def _parallel_proposals(schedule: Schedule) -> list[Proposal]:
                     f"Run {_name_en(compiled, first)} and {_name_en(compiled, second)} in "
                     f"parallel; the finish moves {_days(recovered)} earlier."
                 ),
-                new_finish=after.finish,
+                new_finish=after,
                 days_recovered=recovered,
                 finish_before=schedule.finish,
                 departments=_departments(compiled, [first, second]),
@@ -665,9 +662,9 @@ def _meeting_proposals(
         )
         if this_week is None:
             continue
-        waiting = _rerun(schedule, start_no_earlier={meeting: next_day})
-        caught = _rerun(schedule, fixed_start={meeting: this_week})
-        recovered = waiting.finish - caught.finish
+        waiting = _finish_if(schedule, start_no_earlier={meeting: next_day})
+        caught = _finish_if(schedule, fixed_start={meeting: this_week})
+        recovered = waiting - caught
         if recovered <= 0:
             continue
         late = [
@@ -698,9 +695,9 @@ def _meeting_proposals(
                     f"{_name_en(compiled, meeting)} is held at this week's meeting instead of "
                     f"waiting {_days(wait)}; the finish moves {_days(recovered)} earlier."
                 ),
-                new_finish=caught.finish,
+                new_finish=caught,
                 days_recovered=recovered,
-                finish_before=waiting.finish,
+                finish_before=waiting,
                 departments=_departments(compiled, late),
                 detail=MappingProxyType(
                     {

@@ -15,7 +15,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling.cpm import load_network
+from scheduling.cpm import Progress, load_network
 from tests.scheduling.test_cpm import as_aon_json, dags, naive_cpm
 
 
@@ -277,3 +277,51 @@ def test_free_float_looks_through_chains_of_dummies(case):
         assert t.ff >= head_float
         if starting_at[heads[a]]:
             assert t.ff == head_float
+
+
+# --- What-if finishes -------------------------------------------------------------------------
+
+
+@st.composite
+def progress_records(draw, activities):
+    """Progress at a drawn as-of day: each activity not started, started or finished."""
+    as_of = draw(st.integers(0, 15), label="as_of")
+    progress = {}
+    for activity in activities:
+        state = draw(st.sampled_from(["none", "none", "started", "finished"]))
+        if state == "none":
+            continue
+        start = draw(st.integers(0, as_of))
+        if state == "finished":
+            progress[activity] = Progress(start, draw(st.integers(start, as_of)))
+        else:
+            remaining = draw(st.one_of(st.none(), st.integers(0, 8)))
+            progress[activity] = Progress(start, remaining=remaining)
+    return as_of, progress
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases, st.data())
+def test_a_what_if_finish_is_the_finish_of_the_whole_computation(case, data):
+    compiled = load_network(case.data)
+    names = sorted(case.activities)
+    as_of, progress = data.draw(progress_records(names))
+    forecast = compiled.forecast(as_of, progress)
+    changed = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 9), max_size=3))
+    floors = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 30), max_size=2))
+    pins = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 30), max_size=1))
+
+    expected = compiled._compute(
+        {**forecast.durations, **changed},
+        forecast.planned_duration,
+        as_of=as_of,
+        progress=progress,
+        start_no_earlier=floors,
+        fixed_start=pins,
+    ).finish
+    first = forecast.finish_if(durations=changed, start_no_earlier=floors, fixed_start=pins)
+    again = forecast.finish_if(durations=changed, start_no_earlier=floors, fixed_start=pins)
+
+    assert first == again == expected
+    # Without a change it is the forecast's own finish.
+    assert forecast.finish_if() == forecast.finish
