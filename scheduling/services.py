@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import pickle
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -392,15 +394,28 @@ SWEEP_REVISION = 1
 _INPUTS = _SweptActivity._fields.index("forecast_start")
 
 
-def _fingerprint(application, activities: list[_SweptActivity], context: tuple) -> str:
+def _pickled(value) -> bytes:
+    """Return ``value`` (tuples, lists, strings, numbers, dates, None) as stable bytes.
+
+    Pickle without its memo: the same values give the same bytes whether or not equal
+    strings are one object, and it is about ten times faster than ``repr``.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _fingerprint(application, activities: list[_SweptActivity], context: bytes) -> str:
     """Return the digest of what a sweep computes an application from.
 
     ``context`` holds what the whole batch shares (the revision, the day, the calendar,
-    the time limits). The application's version changes with every transition, change
-    and re-plan; its activities' logic and progress are read as they are now.
+    the time limits), pickled once. The application's version changes with every
+    transition, change and re-plan; its activities' logic and progress are read as they
+    are now.
     """
     inputs = (
-        context,
         application.customer_class,
         application.state,
         application.version,
@@ -408,7 +423,7 @@ def _fingerprint(application, activities: list[_SweptActivity], context: tuple) 
         application.committed_duration,
         tuple(row[:_INPUTS] for row in activities),
     )
-    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(context + _pickled(inputs), digest_size=16).hexdigest()
 
 
 @transaction.atomic
@@ -438,12 +453,14 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     calendar = _WorkingDays(selectors.working_calendar(), min(a.start_date for a in applications))
     by_application = _swept_activities(ids)
     limits = time_limits_by_class()
-    context = (
-        SWEEP_REVISION,
-        today,
-        selectors.working_calendar_digest(),
-        sorted((k, sorted(v.items())) for k, v in limits.items()),
-        settings.REVIEW_MEETING_WEEKDAY,
+    context = _pickled(
+        (
+            SWEEP_REVISION,
+            today,
+            selectors.working_calendar_digest(),
+            sorted((k, sorted(v.items())) for k, v in limits.items()),
+            settings.REVIEW_MEETING_WEEKDAY,
+        )
     )
     fingerprints: list[tuple[int, str]] = []
     unchanged: set[int] = set()

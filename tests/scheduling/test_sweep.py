@@ -290,3 +290,12 @@ def test_dismissing_needs_a_reason(application, manager):
     deviation_acknowledge(deviation_id=row.pk, by=manager)
     row.refresh_from_db()
     assert (row.status, row.acknowledged_by) == ("acknowledged", manager)
+
+
+def test_a_fingerprint_depends_on_the_values_not_on_which_objects_hold_them():
+    shared = "受理" * 3
+    one = (shared, shared, date(2026, 3, 2), None, True, 3)
+    other = ("受理" * 3, "".join(["受理"] * 3), date(2026, 3, 2), None, True, 3)
+    assert one[0] is one[1] and other[0] is not other[1]
+    assert schedule_services._pickled(one) == schedule_services._pickled(other)
+    assert schedule_services._pickled(one) != schedule_services._pickled((*one[:5], 4))
