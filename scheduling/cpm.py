@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -684,13 +684,14 @@ class Schedule:
     ``duration`` is Tc (for a forecast, the forecast finish) and ``planned_duration`` is Tp.
     ``durations`` are the durations used; ``as_of`` and ``progress`` are set for a forecast.
     ``compiled`` is the network it was computed on, so it can be re-evaluated for what-ifs.
-    ``events`` (AOA input only) are computed when first read.
+    ``events`` (AOA input only) and ``critical_paths`` are computed when first read: a
+    sweep reads neither.
     """
 
     activities: Mapping[str, ActivityTimes]
     duration: int
     planned_duration: int
-    critical_paths: tuple[tuple[str, ...], ...]
+    _critical_paths: Callable[[], tuple[tuple[str, ...], ...]] = field(repr=False, compare=False)
     events: Mapping[int, EventTimes] | None
     durations: Mapping[str, int]
     compiled: CompiledNetwork = field(repr=False, compare=False)
@@ -699,6 +700,11 @@ class Schedule:
     # What-if finishes already computed from this schedule, by change; under None, the
     # schedule's inputs as the forward pass takes them (see CompiledNetwork._finish_if).
     _what_ifs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def critical_paths(self) -> tuple[tuple[str, ...], ...]:
+        """Return the critical paths, each a tuple of activity ids, in sorted order."""
+        return self._critical_paths()
 
     @property
     def finish(self) -> int:
@@ -1005,7 +1011,7 @@ class CompiledNetwork:
             activities=MappingProxyType(times),
             duration=tc,
             planned_duration=tp,
-            critical_paths=self._critical_paths(es, ef, critical),
+            _critical_paths=partial(self._critical_paths, es, ef, critical),
             events=(
                 _LazyEventTimes(partial(self._event_times, ef, ls, tp))
                 if self._events is not None
