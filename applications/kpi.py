@@ -187,7 +187,7 @@ def _readings(
         limits=limits,
         today=today,
         energized_on=application.energized_on,
-        is_working_day=calendar.is_working_day,
+        working_days=calendar.working_days_in,
     )
 
 

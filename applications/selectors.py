@@ -161,13 +161,14 @@ def time_limit_readings(
     limits: dict[str, dict[str, int]],
     today: date,
     energized_on: date | None = None,
-    is_working_day,
+    working_days,
 ) -> dict[str, ClockReading]:
     """Return the readings of every clock and of the whole process of one application.
 
     The one place the readings are made from loaded data, for one application or a batch:
     ``application`` has ``state`` and ``customer_class``; ``log`` is its suspend, resume
-    and cancel rows in order; the clocks stop at the energization date.
+    and cancel rows in order; the clocks stop at the energization date. ``working_days`` is
+    the calendar's ``working_days_in``.
     """
     end = today if energized_on is None else min(today, energized_on)
     return clock_readings(
@@ -175,7 +176,7 @@ def time_limit_readings(
         suspensions=suspension_periods(application, log),
         as_of=end,
         limits=limits.get(application.customer_class, {}),
-        is_working_day=is_working_day,
+        working_days=working_days,
         clocks=Clock.values,
     )
 
@@ -200,7 +201,7 @@ def application_time_limits(application: Application, *, today: date) -> dict[st
         limits=limits,
         today=today,
         energized_on=timezone.localdate(energized_at) if energized_at is not None else None,
-        is_working_day=schedule_selectors.working_calendar().is_working_day,
+        working_days=schedule_selectors.working_calendar().working_days_in,
     )
 
 

@@ -180,6 +180,14 @@ class WorkingCalendar:
             return bisect_right(days, last) - bisect_right(days, first)
         return bisect_left(days, last) - bisect_left(days, first)
 
+    def working_days_in(self, first: date, last: date) -> int:
+        """Return the working days from ``first`` to ``last``, both included (0 if last < first)."""
+        if last < first:
+            return 0
+        low, high = self._ordinal(first), self._ordinal(last)
+        days = self._days
+        return bisect_right(days, high) - bisect_left(days, low)
+
     def project_day_zero(self, start: date) -> date:
         """Return day 0 of a project starting on ``start``: it, or the next working day."""
         return start if self.is_working_day(start) else self.next_working_day(start)

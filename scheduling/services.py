@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 import pickle
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -329,6 +329,12 @@ class _WorkingDays:
         if self._days[0] <= day <= self._days[-1]:
             return day in self._index
         return self._calendar.is_working_day(day)
+
+    def working_days_in(self, first: date, last: date) -> int:
+        days = self._days
+        if not days[0] <= first <= last <= days[-1]:
+            return self._calendar.working_days_in(first, last)
+        return bisect_right(days, last) - bisect_left(days, first)
 
     def project_day_zero(self, start: date) -> date:
         if start in self._index:
@@ -797,7 +803,7 @@ def _check_time_limits(applications, by_application, calendar, today, limits) ->
             log=log[application.pk],
             limits=limits,
             today=today,
-            is_working_day=calendar.is_working_day,
+            working_days=calendar.working_days_in,
         )
         status = worst_status(readings)
         if status != application.time_limit_status:

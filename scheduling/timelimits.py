@@ -11,9 +11,9 @@ Status against a limit: ``ok``; ``warning`` from 80 % of the limit; ``exceeded``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 WHOLE_PROCESS = "whole_process"
 WARNING_SHARE = 0.8
@@ -55,42 +55,74 @@ def clock_readings(
     suspensions: Iterable[tuple[date, date | None]],
     as_of: date,
     limits: Mapping[str, int],
-    is_working_day,
+    working_days: Callable[[date, date], int],
     clocks: Iterable[str],
 ) -> dict[str, ClockReading]:
     """Return the reading of every clock in ``clocks`` and of the whole process.
 
     ``suspensions`` are (suspended on, resumed on or None) pairs: days from the first up to
-    but not including the second do not count. ``is_working_day`` is the calendar's test.
+    but not including the second do not count. ``working_days(first, last)`` is the
+    calendar's count of working days from ``first`` to ``last``, both included.
+
+    A clock's days are the union of its activities' spans less the suspensions, counted
+    span by span: the work of a clock overlaps (activities run side by side), and each
+    working day counts once.
     """
-    paused: list[tuple[date, date | None]] = list(suspensions)
-
-    def suspended(day: date) -> bool:
-        return any(start <= day and (end is None or day < end) for start, end in paused)
-
-    days_by_clock: dict[str, set[date]] = {clock: set() for clock in clocks}
+    paused = _union((start, as_of if end is None else end - _ONE_DAY) for start, end in suspensions)
+    spans_by_clock: dict[str, list[tuple[date, date]]] = {clock: [] for clock in clocks}
     for item in work:
-        if item.clock not in days_by_clock:
+        spans = spans_by_clock.get(item.clock)
+        if spans is None:
             continue
         last = min(item.finish, as_of) if item.finish is not None else as_of
-        day = item.start
-        while day <= last:
-            if is_working_day(day) and not suspended(day):
-                days_by_clock[item.clock].add(day)
-            day = date.fromordinal(day.toordinal() + 1)
-
-    readings = {
-        clock: ClockReading(
-            clock, len(days), limits.get(clock), status_of(len(days), limits.get(clock))
-        )
-        for clock, days in days_by_clock.items()
-    }
+        spans.append((item.start, last))
+    readings = {}
+    for clock, spans in spans_by_clock.items():
+        used = sum(working_days(first, last) for first, last in _without(_union(spans), paused))
+        limit = limits.get(clock)
+        readings[clock] = ClockReading(clock, used, limit, status_of(used, limit))
     total = sum(reading.used for reading in readings.values())
     whole_limit = limits.get(WHOLE_PROCESS)
     readings[WHOLE_PROCESS] = ClockReading(
         WHOLE_PROCESS, total, whole_limit, status_of(total, whole_limit)
     )
     return readings
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+def _union(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Return the union of closed date spans as disjoint spans in order (empty ones dropped)."""
+    merged: list[tuple[date, date]] = []
+    for first, last in sorted(span for span in spans if span[0] <= span[1]):
+        if merged and first <= merged[-1][1] + _ONE_DAY:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _without(
+    spans: list[tuple[date, date]], holes: list[tuple[date, date]]
+) -> list[tuple[date, date]]:
+    """Return disjoint ordered ``spans`` less disjoint ordered ``holes``."""
+    if not holes:
+        return spans
+    left = []
+    for first, last in spans:
+        for hole_first, hole_last in holes:
+            if hole_last < first or hole_first > last:
+                continue
+            if hole_first > first:
+                left.append((first, hole_first - _ONE_DAY))
+            first = hole_last + _ONE_DAY
+            if first > last:
+                break
+        if first <= last:
+            left.append((first, last))
+    return left
 
 
 _RANK = {"exceeded": 2, "warning": 1}

@@ -238,3 +238,14 @@ def test_counting_working_days_inverts_adding_them(a, b):
         assert CALENDAR.add_working_days(a, count) == b
     if CALENDAR.is_working_day(a) and CALENDAR.is_working_day(b):
         assert count == -CALENDAR.working_days_between(b, a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(days_in_2025_2026, st.integers(-3, 60))
+def test_working_days_in_a_span_agree_with_a_day_by_day_count(first, length):
+    last = first + timedelta(days=length)
+    walked = sum(
+        CALENDAR.is_working_day(first + timedelta(days=k)) for k in range(max(0, length + 1))
+    )
+
+    assert CALENDAR.working_days_in(first, last) == walked
