@@ -225,6 +225,19 @@ def test_a_batch_costs_the_same_number_of_queries_whatever_its_size(
         schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
 
 
+def test_the_tables_the_sweep_rewrites_leave_room_for_updates_in_place():
+    need_service("PostgreSQL", connection.vendor == "postgresql", "a storage parameter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
+            [[Application._meta.db_table, Activity._meta.db_table]],
+        )
+        assert cursor.fetchall() == [
+            ("applications_application", ["fillfactor=70"]),
+            ("scheduling_activity", ["fillfactor=70"]),
+        ]
+
+
 def test_scan_deviations_prints_its_summary(application, manager, capsys):
     _late_start(application, manager)
     call_command("scan_deviations")
