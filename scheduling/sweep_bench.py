@@ -1,6 +1,7 @@
 """Time the deviation sweep against merely reading its activity rows from PostgreSQL.
 
-Run ``python -m scheduling.sweep_bench [--applications 10000 100000] [--database-url URL]``.
+Run ``python -m scheduling.sweep_bench [--applications 10000 100000] [--database-url URL]
+[--worker [--redis-url URL]]``.
 
 For each N it seeds N applications in the work states (the states the sweep forecasts) with
 ``manage.py seed_demo`` (realistic progress: delays, early finishes, meetings, suspensions),
@@ -20,7 +21,10 @@ state, and twice N is seeded). Then it measures, in the order run:
    skipped by its fingerprint (what most of the day's sweeps do);
 5. the raw reads again, and the next-day sweep: the as-of day has moved, so every
    application is forecast again; the deviations exist and are updated, not created
-   (what the first sweep of each day does).
+   (what the first sweep of each day does);
+6. with ``--worker``, the same three sweeps of a fresh copy through one Celery worker as a
+   deployment runs it: started on the copy with its default pool (a process per core),
+   sent the batches the fan-out sends, timed from the first batch sent to the last result.
 
 Before each sweep the copy is analyzed, as autovacuum would have done since the last sweep
 (a server may run with it off). Each measurement runs in a fresh process of its own, so
@@ -101,9 +105,10 @@ NEEDED_COLUMNS = (
 # --- The measured processes -------------------------------------------------------------------
 
 
-def _django(url: str) -> None:
+def _django(url: str, redis_url: str = "") -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "yekuo.settings"
     os.environ["DATABASE_URL"] = url
+    os.environ["REDIS_URL"] = redis_url
     # The sweep mails the people it notifies after each commit; the console backend would
     # print thousands of mails and SMTP would send them, neither of which is being timed.
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
@@ -322,14 +327,113 @@ def phase_sweep(args) -> dict:
     }
 
 
+def phase_worker(args) -> dict:
+    """Run one whole sweep through the running Celery worker; time it until every batch is done.
+
+    The batches are the tasks the fan-out sends (``scheduling.tasks.sweep_batch``), sent to
+    the worker's own queue with the swept moment, and their results are awaited through the
+    result backend. The worker was started before this process and is warm: the time is the
+    sweep's, from the first batch sent to the last result.
+    """
+    from zoneinfo import ZoneInfo
+
+    from celery import group
+    from django.conf import settings
+
+    from scheduling.tasks import sweep_batch
+    from yekuo.celery import app
+
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[args.worker_name], timeout=1.0):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"sweep_bench: the worker {args.worker_name} does not answer")
+    day = args.today + timedelta(days=args.later_days)
+    now = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    as_of = now.replace(hour=18).isoformat()
+    ids = _work_ids()
+    size = args.batch_size
+    batches = [ids[start : start + size] for start in range(0, len(ids), size)]
+    started = time.perf_counter()
+    sent = group(sweep_batch.s(batch, as_of=as_of) for batch in batches).apply_async(
+        queue=args.worker_queue
+    )
+    results = sent.get(timeout=3600, interval=0.05)
+    elapsed = time.perf_counter() - started
+    sent.forget()
+    stats: dict = {"applications": 0, "unchanged": 0, "opened": {}, "resolved": {}}
+    for result in results:
+        for key, value in result.items():
+            if isinstance(value, dict):
+                for name, count in value.items():
+                    stats[key][name] = stats[key].get(name, 0) + count
+            else:
+                stats[key] = stats.get(key, 0) + value
+    return {
+        "applications": stats["applications"],
+        "seconds": elapsed,
+        "batches": len(batches),
+        "stats": stats,
+    }
+
+
+class Worker:
+    """One Celery worker on the run copy, with its default pool: a process per core."""
+
+    def __init__(self, url: str, redis_url: str) -> None:
+        self.concurrency = os.cpu_count() or 1
+        self.queue = f"sweep_bench_{os.getpid()}"
+        self.name = f"{self.queue}@bench"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "yekuo.settings",
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "DEBUG": "False",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "yekuo",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(self.concurrency),
+                "--queues",
+                self.queue,
+                "--hostname",
+                self.name,
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 # The sweeps measured one after the other on each copy: (name, days after --today).
 SWEEPS = (("first", 0), ("second", 0), ("next-day", 1))
 
-PHASES = {"seed": phase_seed, "raw": phase_raw, "sweep": phase_sweep}
+PHASES = {"seed": phase_seed, "raw": phase_raw, "sweep": phase_sweep, "worker": phase_worker}
 
 
 def run_phase(args) -> None:
-    _django(args.database_url)
+    _django(args.database_url, args.redis_url if args.phase == "worker" else "")
     result = PHASES[args.phase](args)
     print(RESULT + json.dumps(result, default=str), flush=True)
 
@@ -430,6 +534,8 @@ def _child(phase: str, url: str, args, **extra) -> dict:
         args.states,
         "--templates",
         args.templates,
+        "--redis-url",
+        args.redis_url,
     ]
     for key, value in extra.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
@@ -469,17 +575,25 @@ def _report_size(n: int, seeded: dict, rows: list[tuple[str, dict, tuple | None]
             f"vacuum {seeded['vacuum_seconds']:.0f} s)"
         )
     header = (
-        f"  {'step':<28}{'apps':>9}{'seconds':>9}{'CPU':>8}{'in DB':>8}{'apps/s':>9}{'batches':>8}"
+        f"  {'step':<34}{'apps':>9}{'seconds':>9}{'CPU':>8}{'in DB':>8}{'apps/s':>9}{'batches':>8}"
         f"{'queries/batch':>14}{'peak RSS +MB':>13}{'× raw (all/needed)':>20}"
     )
     print(header)
+
+    def figure(result: dict, key: str, width: int, spec: str) -> str:
+        # A sweep through the worker runs in other processes: its CPU, time in the
+        # database, queries and memory are not this process's to measure.
+        value = result.get(key)
+        return f"{'-' if value is None else format(value, spec):>{width}}"
+
     for label, result, raws in rows:
         rate = result["applications"] / result["seconds"] if result["seconds"] else 0.0
         ratio = "{:.1f}× / {:.1f}×".format(*_ratios(result, raws)) if raws else ""
         print(
-            f"  {label:<28}{result['applications']:>9,}{result['seconds']:>9.2f}"
-            f"{result['cpu_seconds']:>8.2f}{result['db_seconds']:>8.2f}{rate:>9,.0f}{result['batches']:>8}"
-            f"{_queries(result['queries']):>14}{result['peak_mb']:>13.1f}{ratio:>20}"
+            f"  {label:<34}{result['applications']:>9,}{result['seconds']:>9.2f}"
+            f"{figure(result, 'cpu_seconds', 8, '.2f')}{figure(result, 'db_seconds', 8, '.2f')}"
+            f"{rate:>9,.0f}{result['batches']:>8}{_queries(result.get('queries', [])):>14}"
+            f"{figure(result, 'peak_mb', 13, '.1f')}{ratio:>20}"
         )
     for label, result, _raw in rows:
         if "stats" in result:
@@ -499,19 +613,23 @@ def _print_load() -> None:
 
 def _verdicts(results: dict[int, dict]) -> None:
     met = {True: "met", False: "MISSED"}
-    print()
-    print("Targets (one process):")
-    for n, result in results.items():
-        for which, _later in SWEEPS:
-            sweep = result[which]
-            every, needed = _ratios(sweep, result[f"raw_{which}"])
-            rate = sweep["applications"] / sweep["seconds"]
-            print(
-                f"  N = {n:,}, {which} sweep: {every:.1f}× the raw read of every column, "
-                f"{needed:.1f}× that of the needed ones (≤ {TARGET_RATIO:g}×: "
-                f"{met[every <= TARGET_RATIO]} / {met[needed <= TARGET_RATIO]}); "
-                f"{rate:,.0f} applications/s (≥ {TARGET_RATE:,.0f}: {met[rate >= TARGET_RATE]})"
-            )
+    for title, prefix in (("one process", ""), ("one Celery worker", "worker_")):
+        if not any(f"{prefix}first" in result for result in results.values()):
+            continue
+        print()
+        print(f"Targets ({title}):")
+        for n, result in results.items():
+            for which, _later in SWEEPS:
+                sweep = result[f"{prefix}{which}"]
+                every, needed = _ratios(sweep, result[f"raw_{which}"])
+                rate = sweep["applications"] / sweep["seconds"]
+                print(
+                    f"  N = {n:,}, {which} sweep: {every:.1f}× the raw read of every column, "
+                    f"{needed:.1f}× that of the needed ones (≤ {TARGET_RATIO:g}×: "
+                    f"{met[every <= TARGET_RATIO]} / {met[needed <= TARGET_RATIO]}); "
+                    f"{rate:,.0f} applications/s (≥ {TARGET_RATE:,.0f}: "
+                    f"{met[rate >= TARGET_RATE]})"
+                )
     if len(results) > 1:
         small, large = min(results), max(results)
         for which, _later in SWEEPS:
@@ -575,7 +693,21 @@ def main(argv: list[str] | None = None) -> None:
         metavar="DIR",
         help="profile each sweep with cProfile into DIR (the times then include its cost)",
     )
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="also sweep a fresh copy through one Celery worker with its default pool (a "
+        "process per core), as a deployment runs it; needs Redis",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14",
+        help="the broker and result backend of --worker (default: REDIS_URL, else "
+        "redis://127.0.0.1:6379/14); the benchmark uses a queue of its own there",
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--worker-name", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-queue", default="", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--later-days", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--columns", choices=["all", "needed"], help=argparse.SUPPRESS)
@@ -634,6 +766,26 @@ def main(argv: list[str] | None = None) -> None:
                     (f"{which} sweep", result[which], raws),
                 ]
             server.drop(run_name)
+            if args.worker:
+                server.create(run_name, template=seeded_name)
+                worker = Worker(run_url, args.redis_url)
+                try:
+                    for which, later in SWEEPS:
+                        server.analyze(run_name)
+                        done = _child(
+                            "worker",
+                            run_url,
+                            args,
+                            later_days=later,
+                            worker_name=worker.name,
+                            worker_queue=worker.queue,
+                        )
+                        result[f"worker_{which}"] = done
+                        label = f"{which} sweep, worker ×{worker.concurrency}"
+                        rows.append((label, done, result[f"raw_{which}"]))
+                finally:
+                    worker.stop()
+                server.drop(run_name)
             _report_size(n, seeded, rows)
     finally:
         server.drop(run_name)

@@ -22,8 +22,15 @@ def sweep_deviations() -> int:
 
 
 @shared_task(name="scheduling.tasks.sweep_batch")
-def sweep_batch(application_ids: list[int]) -> dict:
-    """Forecast one batch and upsert its deviations (safe to run twice)."""
+def sweep_batch(application_ids: list[int], as_of: str | None = None) -> dict:
+    """Forecast one batch and upsert its deviations (safe to run twice).
+
+    ``as_of`` (an ISO 8601 moment with its offset) sweeps as at that moment rather than
+    now: the benchmark sweeps its seeded day through a real worker with it.
+    """
+    from datetime import datetime
+
     from scheduling import services
 
-    return services.deviation_sweep_batch(application_ids=application_ids).as_dict()
+    now = datetime.fromisoformat(as_of) if as_of else None
+    return services.deviation_sweep_batch(application_ids=application_ids, now=now).as_dict()

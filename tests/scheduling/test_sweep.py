@@ -83,6 +83,17 @@ def test_a_late_critical_activity_opens_one_red_deviation(
     assert ("escalate", None) in proposals
 
 
+def test_the_batch_task_sweeps_as_of_the_moment_it_is_given(application, manager):
+    from scheduling.tasks import sweep_batch
+
+    _late_start(application, manager)
+    result = sweep_batch([application.pk], as_of=at(DAY0).isoformat())
+
+    assert (result["applications"], result["opened"]) == (1, {"red": 1})
+    row = Deviation.objects.get()
+    assert (row.detected_at, row.delay) == (at(DAY0), 3)
+
+
 def _rows():
     return (
         list(Deviation.objects.values_list("pk", "delay", "severity", "status")),
