@@ -234,6 +234,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_days(value: Any, activity: str | None, field_name: str) -> int:
+    if type(value) is int and value >= 0:
+        return value
     if not _is_int(value) or value < 0:
         raise InvalidDurationError(activity, value, field=field_name)
     return value
@@ -794,6 +796,8 @@ class CompiledNetwork:
         # asked for the same few what-ifs again and again. (A race between threads only
         # builds a copy twice.)
         self._parallels: dict[tuple[str, str], CompiledNetwork] = {}
+        self._descendants: dict[str, frozenset[str]] = {}
+        self._predecessors: dict[str, tuple[Predecessor, ...]] = {}
         self.ids: tuple[str, ...] = tuple(spec.id for spec in specs)
         self.index: Mapping[str, int] = MappingProxyType(
             {activity: position for position, activity in enumerate(self.ids)}
@@ -856,9 +860,13 @@ class CompiledNetwork:
 
     def predecessors(self, activity: str) -> tuple[Predecessor, ...]:
         """Return the activity-level predecessors (through dummies in the AOA form)."""
-        return tuple(
-            Predecessor(self.ids[pred], lag) for pred, lag in self._preds[self._position(activity)]
-        )
+        found = self._predecessors.get(activity)
+        if found is None:
+            found = self._predecessors[activity] = tuple(
+                Predecessor(self.ids[pred], lag)
+                for pred, lag in self._preds[self._position(activity)]
+            )
+        return found
 
     def successors(self, activity: str) -> tuple[Predecessor, ...]:
         """Return the activity-level successors, each with the lag of its link."""
@@ -868,6 +876,12 @@ class CompiledNetwork:
 
     def descendants(self, activity: str) -> frozenset[str]:
         """Return every activity that follows ``activity`` directly or indirectly."""
+        found = self._descendants.get(activity)
+        if found is None:
+            found = self._descendants[activity] = self._walk_descendants(activity)
+        return found
+
+    def _walk_descendants(self, activity: str) -> frozenset[str]:
         seen: set[int] = set()
         stack = [self._position(activity)]
         while stack:
@@ -885,6 +899,26 @@ class CompiledNetwork:
             for other in spec.parallel_with
             if other != spec.id
         )
+
+    @cached_property
+    def linked_parallel_pairs(self) -> tuple[tuple[str, str, str], ...]:
+        """Return (first, second, the later of the two) for each pair allowed to run in
+        parallel that one follows the other directly, in network order."""
+        found = []
+        position = self.index.__getitem__
+        for first, second in sorted(
+            tuple(sorted(pair, key=position)) for pair in self.parallel_pairs()
+        ):
+            if any(link.id == first for link in self.predecessors(second)):
+                found.append((first, second, second))
+            elif any(link.id == second for link in self.predecessors(first)):
+                found.append((first, second, first))
+        return tuple(found)
+
+    @cached_property
+    def meetings(self) -> tuple[ActivitySpec, ...]:
+        """Return the activities held at a review meeting, in network order."""
+        return tuple(spec for spec in self.specs if spec.kind == "meeting")
 
     def with_parallel(self, first: str, second: str) -> CompiledNetwork:
         """Return a copy in which two directly linked activities run side by side.
@@ -983,10 +1017,13 @@ class CompiledNetwork:
             planned_duration = self.network.planned_duration
         elif not _is_int(planned_duration) or planned_duration < 0:
             raise InvalidDurationError(None, planned_duration, field="planned_duration")
+        done: dict[int, tuple[int, int]] = {}
+        started: dict[int, tuple[int, int | None]] = {}
         if as_of is None and not start_no_earlier and not fixed_start:
             es, ef = self._forward(dur)
         else:
-            done, started = self._progress(progress or {}, as_of) if as_of is not None else ({}, {})
+            if as_of is not None:
+                done, started = self._progress(progress or {}, as_of)
             es, ef = self._forward_constrained(
                 dur,
                 as_of,
@@ -1007,7 +1044,7 @@ class CompiledNetwork:
         make_times = partial(tuple.__new__, ActivityTimes)
         rows = zip(es, ef, ls, lf, tf, ff, critical, strict=True)
         times = dict(zip(ids, map(make_times, rows), strict=True))
-        return Schedule(
+        schedule = Schedule(
             activities=MappingProxyType(times),
             duration=tc,
             planned_duration=tp,
@@ -1022,6 +1059,10 @@ class CompiledNetwork:
             as_of=as_of,
             progress=MappingProxyType(dict(progress or {})),
         )
+        if not start_no_earlier and not fixed_start:
+            # What-ifs of this schedule start from these inputs (see _finish_if).
+            schedule._what_ifs[None] = (dur, done, started)
+        return schedule
 
     # The passes below are the hot path of every what-if and of the deviation sweep: plain
     # loops over precomputed tuples, without generator expressions or per-item calls.

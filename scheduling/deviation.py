@@ -368,17 +368,20 @@ def analyse_forecast(
         raise UnknownActivityError(sorted(missing)[0])
     overrun = max(0, forecast.duration - baseline.planned_duration)
     deviations = []
+    forecast_times = forecast.activities
     for activity, planned in baseline.activities.items():
-        now = forecast.activities[activity]
+        now = forecast_times[activity]
         delay = now.ef - planned.ef
-        if causes_only and delay > 0:
+        if delay <= 0:
+            continue
+        if causes_only:
             ready = max(
-                (forecast.activities[p.id].ef + p.lag for p in compiled.predecessors(activity)),
+                (forecast_times[p.id].ef + p.lag for p in compiled.predecessors(activity)),
                 default=0,
             )
             delay -= min(delay, max(0, ready - planned.es))
-        if delay <= 0:
-            continue
+            if delay <= 0:
+                continue
         case = classify_delay(delay, planned.tf, planned.ff, planned.critical)
         severity = severity_of(case, delay, planned.tf)
         total_slip = delay if case == CASE_CRITICAL else max(0, delay - planned.tf)
@@ -516,17 +519,16 @@ def _not_started(schedule: Schedule, activity: str) -> bool:
 def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Proposal]:
     compiled = schedule.compiled
     later = compiled.descendants(deviating) if deviating is not None else None
-    candidates = []
-    for activity in compiled.ids:
-        spec = compiled.spec(activity)
-        if (
-            schedule.activities[activity].critical
-            and _not_started(schedule, activity)
-            and (later is None or activity in later)
-            and spec.shortest_duration is not None
-            and spec.shortest_duration < schedule.durations[activity]
-        ):
-            candidates.append(activity)
+    times, durations = schedule.activities, schedule.durations
+    candidates = [
+        spec.id
+        for spec in compiled.specs
+        if spec.shortest_duration is not None
+        and times[spec.id].critical
+        and (later is None or spec.id in later)
+        and spec.shortest_duration < durations[spec.id]
+        and _not_started(schedule, spec.id)
+    ]
     proposals = []
     best = 0
     for activity in candidates:
@@ -593,16 +595,8 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
 def _parallel_proposals(schedule: Schedule) -> list[Proposal]:
     compiled = schedule.compiled
     proposals = []
-    pairs = sorted(
-        tuple(sorted(pair, key=compiled.index.__getitem__)) for pair in compiled.parallel_pairs()
-    )
-    for first, second in pairs:
-        if any(link.id == first for link in compiled.predecessors(second)):
-            later = second
-        elif any(link.id == second for link in compiled.predecessors(first)):
-            later = first
-        else:
-            continue  # Not linked directly: nothing the template permission changes.
+    # Pairs not linked directly are left out: nothing the template permission changes.
+    for first, second, later in compiled.linked_parallel_pairs:
         if not _not_started(schedule, later):
             continue
         after = _finish_if(schedule, compiled=compiled.with_parallel(first, second))
@@ -640,10 +634,10 @@ def _meeting_proposals(
     compiled = schedule.compiled
     earliest = schedule.as_of or 0
     proposals = []
-    for meeting in compiled.ids:
-        spec = compiled.spec(meeting)
+    for spec in compiled.meetings:
+        meeting = spec.id
         weekday = spec.meeting_weekday if spec.meeting_weekday is not None else meeting_weekday
-        if spec.kind != "meeting" or weekday is None or not _not_started(schedule, meeting):
+        if weekday is None or not _not_started(schedule, meeting):
             continue
         ready = schedule.activities[meeting].es
         next_day = next(
