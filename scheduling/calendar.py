@@ -180,6 +180,18 @@ class WorkingCalendar:
             return bisect_right(days, last) - bisect_right(days, first)
         return bisect_left(days, last) - bisect_left(days, first)
 
+    def dates_from(self, start: date, count: int) -> list[date]:
+        """Return the dates of offsets 0 to ``count`` - 1 counted from day 0 of ``start``."""
+        if count <= 0:
+            return []
+        last = self.offset_to_date(start, count - 1)
+        low, high = self._ordinal(self.project_day_zero(start)), self._ordinal(last)
+        days = self._days
+        return [
+            date.fromordinal(ordinal)
+            for ordinal in days[bisect_left(days, low) : bisect_right(days, high)]
+        ]
+
     def working_days_in(self, first: date, last: date) -> int:
         """Return the working days from ``first`` to ``last``, both included (0 if last < first)."""
         if last < first:

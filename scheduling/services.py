@@ -116,13 +116,15 @@ FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast
 def _changed_forecasts(activities, forecast, calendar, day0):
     """Yield (activity, new forecast values) for each activity whose stored values differ."""
     times_of = forecast.activities
+    # Every ES and EF lies within the forecast's finish.
+    dates = calendar.dates_from(day0, forecast.finish + 1)
     for activity in activities:
         if activity.is_dummy:
             continue
         times = times_of[activity.code]
         values = (
-            calendar.offset_to_date(day0, times.es),
-            selectors.finish_date(calendar, day0, times.es, times.ef),
+            dates[times.es],
+            dates[max(times.es, times.ef - 1)],  # selectors.finish_date
             times.tf,
             times.ff,
             times.critical,
@@ -329,6 +331,14 @@ class _WorkingDays:
         if self._days[0] <= day <= self._days[-1]:
             return day in self._index
         return self._calendar.is_working_day(day)
+
+    def dates_from(self, start: date, count: int) -> list[date]:
+        zero = self._index.get(start)
+        if zero is None or count <= 0:
+            return self._calendar.dates_from(start, count)
+        if zero + count > len(self._days):
+            self._grow(lambda days: len(days) >= zero + count)
+        return self._days[zero : zero + count]
 
     def working_days_in(self, first: date, last: date) -> int:
         days = self._days

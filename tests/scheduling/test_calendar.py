@@ -249,3 +249,11 @@ def test_working_days_in_a_span_agree_with_a_day_by_day_count(first, length):
     )
 
     assert CALENDAR.working_days_in(first, last) == walked
+
+
+@settings(max_examples=100, deadline=None)
+@given(days_in_2025_2026, st.integers(0, 60))
+def test_the_dates_from_day_zero_are_the_offsets_one_by_one(start, count):
+    assert CALENDAR.dates_from(start, count) == [
+        CALENDAR.offset_to_date(start, k) for k in range(count)
+    ]
