@@ -1212,6 +1212,16 @@ class CompiledNetwork:
             if not isinstance(record, Progress):
                 raise InvalidProgressError(activity, f"expected a Progress, got {record!r}")
             start, finish, rest = record.actual_start, record.actual_finish, record.remaining
+            # The common records, checked in one expression; anything else is checked (and
+            # its error worded) step by step below.
+            if type(start) is int and 0 <= start <= as_of:
+                if finish is None:
+                    if rest is None or (type(rest) is int and rest >= 0):
+                        started[i] = (start, rest)
+                        continue
+                elif type(finish) is int and start <= finish <= as_of:
+                    done[i] = (start, finish)
+                    continue
             for label, value in (("actual_start", start), ("actual_finish", finish)):
                 if value is not None and (not _is_int(value) or value < 0):
                     raise InvalidProgressError(activity, f"{label} must be a day offset ≥ 0")
