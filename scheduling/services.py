@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Department
 from applications import guards
+from yekuo import bulk
 from yekuo.domain import Clock
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
@@ -585,12 +586,13 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         row.updated_at = now
         stats.resolved[row.severity] += 1
 
-    _update_rows(Activity, FORECAST_FIELDS, changed_activities)
-    _update_rows(Application, ["forecast_finish_date", "total_float"], changed_applications)
-    if new_deviations:
-        Deviation.objects.bulk_create(new_deviations)
-    _update_rows(Deviation, DEVIATION_FIELDS, _field_rows(updated_deviations, DEVIATION_FIELDS))
-    _update_rows(
+    bulk.update_rows(Activity, FORECAST_FIELDS, changed_activities)
+    bulk.update_rows(Application, ["forecast_finish_date", "total_float"], changed_applications)
+    _store_new_deviations(new_deviations)
+    bulk.update_rows(
+        Deviation, DEVIATION_FIELDS, bulk.field_rows(updated_deviations, DEVIATION_FIELDS)
+    )
+    bulk.update_rows(
         Deviation,
         ["status", "resolved_at", "updated_at"],
         [(row.pk, row.status, row.resolved_at, row.updated_at) for row in gone],
@@ -600,85 +602,29 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     swept = [a for a in applications if a.pk not in unchanged]
     if swept:
         stats.notifications += _check_time_limits(swept, by_application, calendar, today, limits)
-    _update_rows(Application, ["sweep_fingerprint"], fingerprints)
+    bulk.update_rows(Application, ["sweep_fingerprint"], fingerprints)
     stats.applications = len(applications)
     stats.unchanged = len(unchanged)
     return stats
 
 
-def _update_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Set ``fields`` of many rows of ``model``, each row given as (pk, *values).
+_NEW_DEVIATION_FIELDS = ["application", "activity", "detected_at", *DEVIATION_FIELDS]
 
-    ``QuerySet.bulk_update`` builds, through the ORM, a ``CASE`` with a branch per row for
-    every field, which the database then tries branch by branch: once a day has passed and
-    most forecasts have moved, that cost seconds a batch, more than all the rest of it.
-    On PostgreSQL one statement joins the table to ``UNNEST`` of one array per column (a
-    few parameters, whatever the number of rows); elsewhere to a ``VALUES`` list per chunk.
-    """
+
+def _store_new_deviations(rows: list[Deviation]) -> None:
+    """Insert the new deviations and set their keys, which their proposals and the red
+    alerts' deduplication keys refer to."""
     if not rows:
         return
-    opts = model._meta
-    quote = connection.ops.quote_name
-    columns = [opts.get_field(name) for name in fields]
-    table, pk = quote(opts.db_table), quote(opts.pk.column)
-    names = ", ".join(quote(c) for c in ["id", *(f.column for f in columns)])
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
-    where = f"{table}.{pk} = v.{quote('id')}"
-    if connection.vendor == "postgresql":
-        _update_rows_unnest(opts, columns, rows, table, names, assignments, where)
-        return
-    width = len(fields) + 1
-    size = max(1, connection.ops.bulk_batch_size(["pk", *fields], rows))
-    placeholder = "(" + ", ".join(["%s"] * width) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            params = []
-            for row in chunk:
-                params.append(row[0])
-                params.extend(
-                    f.get_db_prep_save(value, connection)
-                    for f, value in zip(columns, row[1:], strict=True)
-                )
-            cursor.execute(
-                f"WITH v ({names}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {where}",
-                params,
-            )
-
-
-def _update_rows_unnest(opts, columns, rows, table, names, assignments, where) -> None:
-    """PostgreSQL: ``UPDATE ... FROM UNNEST(array per column)``, one statement.
-
-    The values go to the driver as they are (ids, dates, numbers, text, timestamps: types
-    it adapts itself); only JSON goes through the field. Each array is cast to its
-    column's type, so a column of only NULLs has a type too.
-    """
-    prepared = [
-        (lambda value, f=f: f.get_db_prep_save(value, connection))
-        if f.get_internal_type() == "JSONField"
-        else None
-        for f in columns
-    ]
-    arrays = [list(column) for column in zip(*rows, strict=True)]
-    for position, prepare in enumerate(prepared, start=1):
-        if prepare is not None:
-            arrays[position] = [prepare(value) for value in arrays[position]]
-    types = [opts.pk.cast_db_type(connection), *(f.cast_db_type(connection) for f in columns)]
-    unnest = ", ".join(f"%s::{db_type}[]" for db_type in types)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM UNNEST({unnest}) AS v ({names}) WHERE {where}",
-            arrays,
-        )
-
-
-def _field_rows(instances, fields: list[str]) -> list[tuple]:
-    """Return (pk, *values of ``fields``) of model instances, for :func:`_update_rows`."""
-    if not instances:
-        return []
-    attnames = [instances[0]._meta.get_field(name).attname for name in fields]
-    return [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in instances]
+    attnames = [Deviation._meta.get_field(name).attname for name in _NEW_DEVIATION_FIELDS]
+    ids = bulk.insert_rows(
+        Deviation,
+        _NEW_DEVIATION_FIELDS,
+        [tuple(getattr(row, name) for name in attnames) for row in rows],
+        returning=True,
+    )
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
 
 
 _PROPOSAL_FIELDS = [
@@ -723,43 +669,8 @@ def _store_proposals(proposals_for) -> int:
                     "",
                 )
             )
-    _insert_rows(Proposal, _PROPOSAL_FIELDS, rows)
+    bulk.insert_rows(Proposal, _PROPOSAL_FIELDS, rows)
     return len(rows)
-
-
-def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert many rows of ``model``, each a tuple of ``fields``' values; no pks come back.
-
-    On PostgreSQL one ``INSERT ... SELECT FROM UNNEST`` of one array per column, with the
-    values handed to the driver as they are (JSON as its text): what ``bulk_create`` also
-    sends, without preparing a model instance and every value through the ORM, which for
-    the proposals of a day's first sweep cost more than computing them. Elsewhere,
-    ``bulk_create``.
-    """
-    if not rows:
-        return
-    opts = model._meta
-    columns = [opts.get_field(name) for name in fields]
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            [
-                model(**{f.attname: value for f, value in zip(columns, row, strict=True)})
-                for row in rows
-            ]
-        )
-        return
-    quote = connection.ops.quote_name
-    arrays = [list(column) for column in zip(*rows, strict=True)]
-    for position, f in enumerate(columns):
-        if f.get_internal_type() == "JSONField":
-            arrays[position] = [json.dumps(value, cls=f.encoder) for value in arrays[position]]
-    names = ", ".join(quote(f.column) for f in columns)
-    unnest = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM UNNEST({unnest})",
-            arrays,
-        )
 
 
 def _notify_red(red_alerts) -> int:
@@ -855,7 +766,7 @@ def _check_time_limits(applications, by_application, calendar, today, limits) ->
             }
             for recipient in recipients:
                 items.append((recipient, f"limit_{reading.status}", application, text, key))
-    _update_rows(Application, ["time_limit_status"], statuses)
+    bulk.update_rows(Application, ["time_limit_status"], statuses)
     return notification_send_many(items) if items else 0
 
 

@@ -1,0 +1,206 @@
+"""Bulk writes: rows read back exactly as given, on SQLite and on PostgreSQL."""
+
+import math
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from accounts.models import Department, Notification
+from scheduling.models import Activity, Deviation, Proposal
+from tests.factories import make_application
+from yekuo import bulk
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AWKWARD = "第一行\t制表符\n第二行 C:\\路径\\ \\N 末尾\\"
+
+DEVIATION_FIELDS = [
+    "application",
+    "activity_id",
+    "department",
+    "detected_at",
+    "updated_at",
+    "delay",
+    "total_float",
+    "free_float",
+    "critical",
+    "total_slip",
+    "successor_slip",
+    "commitment_overrun",
+    "severity",
+    "explanation_zh",
+    "explanation_en",
+]
+
+
+@pytest.fixture
+def application(supervisor, manager):
+    return make_application(by=supervisor, manager=manager)
+
+
+@pytest.fixture
+def activities(application):
+    return list(Activity.objects.filter(application=application).order_by("pk"))
+
+
+def deviation_row(application, activity, *, department=None, delay=3, text="拖延", at=None):
+    at = at or datetime(2026, 3, 2, 18, 30, 15, 123456, tzinfo=SHANGHAI)
+    return (
+        application.pk,
+        activity.pk,
+        department,
+        at,
+        at,
+        delay,
+        -delay,
+        0,
+        delay % 2 == 1,
+        delay,
+        delay - 1,
+        -2,
+        "red",
+        text,
+        "late",
+    )
+
+
+def stored(model, ids, fields):
+    by_pk = {row[0]: row[1:] for row in model.objects.filter(pk__in=ids).values_list("pk", *fields)}
+    return [by_pk[pk] for pk in ids]
+
+
+def test_inserted_rows_come_back_with_their_keys_in_row_order(application, activities):
+    marketing = Department.objects.get(code="marketing").pk
+    rows = [
+        deviation_row(application, activities[2], department=marketing, delay=5, text=AWKWARD),
+        deviation_row(
+            application, activities[0], delay=0, at=datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
+        ),
+        deviation_row(application, activities[1], delay=2, text="English only"),
+    ]
+    ids = bulk.insert_rows(Deviation, DEVIATION_FIELDS, rows, returning=True)
+
+    assert len(set(ids)) == 3
+    names = ["application_id", *DEVIATION_FIELDS[1:]]
+    names[2] = "department_id"
+    assert stored(Deviation, ids, names) == rows
+    # Fields not named get their default, as with bulk_create.
+    assert set(Deviation.objects.values_list("status", "resolved_at")) == {("open", None)}
+
+
+def test_inserted_values_keep_nulls_dates_json_and_text(application, activities):
+    deviation = bulk.insert_rows(
+        Deviation, DEVIATION_FIELDS, [deviation_row(application, activities[0])], returning=True
+    )[0]
+    detail = {
+        "durations": {"A12": [5, 3], "乙": [2, 1]},
+        "departments": ["营销部", "运检部"],
+        "note": AWKWARD,
+        "nested": [None, True, False, 1.5, {"空": {}}],
+    }
+    rows = [
+        ("shorten", ["A", "乙"], AWKWARD, date(2026, 8, 31), 6, detail, "proposed", ""),
+        ("escalate", [], "上报", None, None, {}, "proposed", "原因\\"),
+    ]
+    fields = ["kind", "activities", "description_zh", "new_finish", "days_recovered"]
+    fields += ["detail", "status", "reason"]
+
+    assert (
+        bulk.insert_rows(Proposal, ["deviation", *fields], [(deviation, *r) for r in rows]) is None
+    )
+
+    got = list(Proposal.objects.filter(deviation=deviation).order_by("pk").values_list(*fields))
+    assert got == rows
+    assert set(Proposal.objects.values_list("description_en", "decided_at")) == {("", None)}
+
+
+def test_nothing_to_write_sends_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert bulk.insert_rows(Notification, ["recipient", "kind"], [], returning=True) == []
+        assert bulk.insert_rows(Notification, ["recipient", "kind"], []) is None
+        bulk.update_rows(Deviation, ["delay"], [])
+
+
+def test_a_conflicting_pair_is_skipped_and_only_new_keys_come_back(manager, supervisor):
+    fields = ["recipient_id", "kind", "text", "dedupe_key"]
+    first = bulk.insert_rows(
+        Notification, fields, [(manager.pk, "deviation_red", "旧的", "red:1")], returning=True
+    )
+    rows = [
+        (manager.pk, "deviation_red", "新的", "red:2"),
+        (manager.pk, "deviation_red", "重复", "red:1"),
+        (supervisor.pk, "deviation_red", "主管", "red:1"),
+        (manager.pk, "deviation_red", AWKWARD, "red:3"),
+    ]
+    ids = bulk.insert_rows(Notification, fields, rows, returning=True, ignore_conflicts=True)
+
+    assert len(ids) == 3 and first[0] not in ids
+    assert stored(Notification, ids, fields) == [rows[0], rows[2], rows[3]]
+    assert Notification.objects.get(pk=first[0]).text == "旧的"
+    assert Notification.objects.count() == 4
+    assert not Notification.objects.filter(created_at=None).exists()
+    # Only conflicts: nothing stored, nothing returned.
+    again = bulk.insert_rows(Notification, fields, rows[1:2], returning=True, ignore_conflicts=True)
+    assert again == []
+    bulk.insert_rows(Notification, fields, rows, ignore_conflicts=True)
+    assert Notification.objects.count() == 4
+
+
+def test_updated_rows_take_the_new_values_and_others_keep_theirs(application, activities):
+    rows = [deviation_row(application, a, delay=k + 1) for k, a in enumerate(activities[:3])]
+    ids = bulk.insert_rows(Deviation, DEVIATION_FIELDS, rows, returning=True)
+    marketing = Department.objects.get(code="marketing").pk
+    later = datetime(2026, 7, 1, 9, 0, 0, 1, tzinfo=SHANGHAI)
+    fields = ["department", "updated_at", "critical", "delay", "explanation_zh", "resolved_at"]
+    changes = [
+        (ids[2], marketing, later, False, -7, AWKWARD, later),
+        (ids[0], None, later, True, 0, "", None),
+    ]
+    bulk.update_rows(Deviation, fields, changes)
+
+    names = ["department_id", *fields[1:]]
+    assert stored(Deviation, [ids[2], ids[0]], names) == [c[1:] for c in changes]
+    assert stored(Deviation, [ids[1]], ["delay", "explanation_zh"]) == [(2, "拖延")]
+
+    proposal = bulk.insert_rows(
+        Proposal,
+        ["deviation", "kind", "description_zh", "description_en"],
+        [(ids[0], "shorten", "缩短", "shorten")],
+        returning=True,
+    )[0]
+    detail = {"durations": {"甲": [3, 1]}, "text": AWKWARD}
+    bulk.update_rows(
+        Proposal, ["detail", "activities", "days_recovered"], [(proposal, detail, ["甲"], None)]
+    )
+    assert stored(Proposal, [proposal], ["detail", "activities", "days_recovered"]) == [
+        (detail, ["甲"], None)
+    ]
+
+
+def statements(count: int, width: int) -> int:
+    """Statements of one bulk write: fixed on PostgreSQL; SQLite splits by its bound-parameter
+    limit (999 per statement)."""
+    return 1 if connection.vendor == "postgresql" else math.ceil(count * width / 999)
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_a_bulk_write_costs_a_fixed_number_of_statements(
+    count, manager, application, activities, django_assert_max_num_queries
+):
+    rows = [(manager.pk, "deviation_red", f"第{k}条", f"red:{k}") for k in range(count)]
+    fields = ["recipient", "kind", "text", "dedupe_key"]
+    width = 8  # a notification's columns but its key: the fields named and the defaulted ones
+    # Keys drawn, then one COPY (PostgreSQL); a fixed number of INSERTs per chunk elsewhere.
+    with django_assert_max_num_queries(1 + statements(count, width)):
+        ids = bulk.insert_rows(Notification, fields, rows[: count // 2], returning=True)
+    # Keys, the temporary table, COPY into it, INSERT ... ON CONFLICT.
+    with django_assert_max_num_queries(3 + statements(count, width)):
+        new = bulk.insert_rows(Notification, fields, rows, returning=True, ignore_conflicts=True)
+    assert len(ids) + len(new) == count
+    # The temporary table, COPY into it, UPDATE ... FROM it.
+    with django_assert_max_num_queries(2 + statements(count, 2)):
+        bulk.update_rows(Notification, ["text"], [(pk, "已读") for pk in ids + new])
+    assert set(Notification.objects.values_list("text", flat=True)) == {"已读"}
