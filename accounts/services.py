@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import ACTIVE_STATES, Application, AssignmentChange
+from yekuo import bulk
 
 from . import selectors
 from .models import AccountManagerProfile, LoginAttempt, Notification
@@ -91,12 +92,16 @@ def notification_send_many(items) -> int:
     """Store many notifications in a constant number of queries; return how many are new.
 
     ``items`` are (recipient, kind, application, text, dedupe_key) tuples; a key already
-    stored for the recipient is skipped, so a sweep that runs twice notifies once.
+    stored for the recipient is skipped, so a sweep that runs twice notifies once. The new
+    ones are mailed after commit. The rows go in as plain values (a sweep raises thousands
+    at once); a key stored meanwhile by another transaction is skipped by the database.
     """
     wanted = {}
     for recipient, kind, application, text, key in items:
         if recipient is not None and recipient.is_active:
-            wanted.setdefault((recipient.pk, key), (recipient, kind, application, text, key))
+            wanted.setdefault(
+                (recipient.pk, key), (kind, application.pk if application else None, text)
+            )
     if not wanted:
         return 0
     keys = {key for _pk, key in wanted}
@@ -104,17 +109,20 @@ def notification_send_many(items) -> int:
         Notification.objects.filter(dedupe_key__in=keys).values_list("recipient_id", "dedupe_key")
     )
     rows = [
-        Notification(
-            recipient=recipient, kind=kind, application=application, text=text, dedupe_key=key
-        )
-        for pair, (recipient, kind, application, text, key) in wanted.items()
-        if pair not in existing
+        (recipient_id, kind, application_id, text, key)
+        for (recipient_id, key), (kind, application_id, text) in wanted.items()
+        if (recipient_id, key) not in existing
     ]
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = [row.pk for row in created if row.pk is not None]
+    ids = bulk.insert_rows(
+        Notification,
+        ["recipient", "kind", "application", "text", "dedupe_key"],
+        rows,
+        returning=True,
+        ignore_conflicts=True,
+    )
     if ids:
         transaction.on_commit(lambda: _mail_notifications(ids))
-    return len(rows)
+    return len(ids)
 
 
 def notification_mark_read(*, notification_ids, by, now: datetime | None = None) -> int:
