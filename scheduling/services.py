@@ -384,9 +384,39 @@ def _late(baseline: cpm.Schedule, forecast: cpm.Schedule) -> bool:
     return any(now[activity].ef > times.ef for activity, times in baseline.activities.items())
 
 
-# What the sweep reads of an application: its schedule inputs and stored forecast, and
-# what its notifications name (the number, the customer, the account manager).
-_APPLICATION_FIELDS = (
+class _SweptApplication(NamedTuple):
+    """What the sweep reads of an application: its schedule inputs and stored results, and
+    what its notifications name (the number, the customer, the account manager).
+
+    A tuple rather than a model instance, as for the activities: the instances (with the
+    customer and the manager joined, and the state machine's bookkeeping) cost as much as
+    the activities' rows.
+    """
+
+    pk: int
+    state: str
+    number: str
+    customer_class: str
+    start_date: date
+    committed_duration: int | None
+    forecast_finish_date: date | None
+    total_float: int | None
+    time_limit_status: str
+    sweep_fingerprint: str
+    version: int
+    suspended_from: str
+    customer_name: str
+    account_manager: _Recipient | None
+
+
+class _Recipient(NamedTuple):
+    """A person to notify, as notification_send_many reads one."""
+
+    pk: int
+    is_active: bool
+
+
+_APPLICATION_COLUMNS = (
     "id",
     "state",
     "number",
@@ -400,8 +430,24 @@ _APPLICATION_FIELDS = (
     "version",
     "suspended_from",
     "customer__name",
+    "account_manager_id",
     "account_manager__is_active",
 )
+
+
+def _swept_applications(application_ids: list[int]) -> list[_SweptApplication]:
+    """Return the applications of a batch that are in a work state, in id order."""
+    from applications.models import WORK_STATES, Application
+
+    rows = (
+        Application.objects.filter(pk__in=application_ids, state__in=WORK_STATES)
+        .order_by("pk")
+        .values_list(*_APPLICATION_COLUMNS)
+    )
+    return [
+        _SweptApplication(*row[:-2], _Recipient(row[-2], row[-1]) if row[-2] is not None else None)
+        for row in rows
+    ]
 
 
 # Part of every fingerprint: raise it when a change of the engine or of the sweep alters
@@ -452,18 +498,13 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     not with round trips. Only what changed is written. Running it twice gives the same
     rows and no second notification.
     """
-    from applications.models import WORK_STATES, Application
+    from applications.models import Application
     from applications.selectors import time_limits_by_class
 
     now = now or timezone.now()
     today = timezone.localdate(now)
     stats = SweepStats()
-    applications = list(
-        Application.objects.filter(pk__in=application_ids, state__in=WORK_STATES)
-        .select_related("customer", "account_manager")
-        .only(*_APPLICATION_FIELDS)
-        .order_by("pk")
-    )
+    applications = _swept_applications(application_ids)
     if not applications:
         return stats
     ids = [a.pk for a in applications]
@@ -489,7 +530,8 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         ).only("id", "application_id", "activity_id", "status", "delay", "severity")
     }
     changed_activities: list[tuple] = []
-    changed_applications: list[tuple] = []
+    # (pk, forecast finish, total float) of each application computed again.
+    forecasts: dict[int, tuple[date, int]] = {}
     new_deviations: list[Deviation] = []
     updated_deviations: list[Deviation] = []
     proposals_for: list[tuple[Deviation, list]] = []
@@ -511,10 +553,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         for activity, values in _changed_forecasts(activities, forecast, calendar, day0):
             changed_activities.append((activity.id, *values))
         finish = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
-        total_float = forecast.min_total_float
-        if (application.forecast_finish_date, application.total_float) != (finish, total_float):
-            application.forecast_finish_date, application.total_float = finish, total_float
-            changed_applications.append((application.pk, finish, total_float))
+        forecasts[application.pk] = (finish, forecast.min_total_float)
         if not _late(baseline, forecast):
             continue
         by_code = {a.code: a for a in activities if a.code}
@@ -547,7 +586,10 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             }
             if existing is None:
                 row = Deviation(
-                    application=application, activity_id=activity.id, detected_at=now, **values
+                    application_id=application.pk,
+                    activity_id=activity.id,
+                    detected_at=now,
+                    **values,
                 )
                 new_deviations.append(row)
                 stats.opened[found.severity] += 1
@@ -587,7 +629,6 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         stats.resolved[row.severity] += 1
 
     bulk.update_rows(Activity, FORECAST_FIELDS, changed_activities)
-    bulk.update_rows(Application, ["forecast_finish_date", "total_float"], changed_applications)
     _store_new_deviations(new_deviations)
     bulk.update_rows(
         Deviation, DEVIATION_FIELDS, bulk.field_rows(updated_deviations, DEVIATION_FIELDS)
@@ -600,9 +641,18 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     stats.proposals = _store_proposals(proposals_for)
     stats.notifications = _notify_red(red_alerts)
     swept = [a for a in applications if a.pk not in unchanged]
+    statuses: dict[int, str] = {}
     if swept:
-        stats.notifications += _check_time_limits(swept, by_application, calendar, today, limits)
-    bulk.update_rows(Application, ["sweep_fingerprint"], fingerprints)
+        notified, statuses = _check_time_limits(swept, by_application, calendar, today, limits)
+        stats.notifications += notified
+    # One row per application computed again: its fingerprint, forecast and status. (Only
+    # what changed was written before; an application's row is rewritten for its new
+    # fingerprint anyway, and one statement costs less than three.)
+    bulk.update_rows(
+        Application,
+        ["sweep_fingerprint", "forecast_finish_date", "total_float", "time_limit_status"],
+        [(pk, fingerprint, *forecasts[pk], statuses[pk]) for pk, fingerprint in fingerprints],
+    )
     stats.applications = len(applications)
     stats.unchanged = len(unchanged)
     return stats
@@ -687,7 +737,7 @@ def _notify_red(red_alerts) -> int:
         recipients = [application.account_manager, *bosses, *staff.get(activity.department_id, [])]
         text = _("%(number)s %(customer)s: %(explanation)s") % {
             "number": application.number,
-            "customer": application.customer.name,
+            "customer": application.customer_name,
             "explanation": row.explanation_zh,
         }
         for recipient in recipients:
@@ -696,27 +746,42 @@ def _notify_red(red_alerts) -> int:
     return notification_send_many(items)
 
 
-def _check_time_limits(applications, by_application, calendar, today, limits) -> int:
-    """Read the time limits of a batch: store each application's worst status, and warn at
-    80 % and alarm past 100 % of each limit, each once per application."""
+class _LogRow(NamedTuple):
+    """A suspend, resume or cancel row of an application's log, as suspension_periods reads it."""
+
+    transition: str
+    at: datetime
+
+
+def _check_time_limits(
+    applications, by_application, calendar, today, limits
+) -> tuple[int, dict[int, str]]:
+    """Read the time limits of a batch: warn at 80 % and alarm past 100 % of each limit,
+    each once per application. Return how many were notified and each application's worst
+    status, which the batch stores."""
     from accounts.models import Notification
     from accounts.selectors import supervisors
     from accounts.services import notification_send_many
-    from applications.models import Application, StageTransition
+    from applications.models import StageTransition
     from applications.selectors import clock_work, time_limit_readings
 
     from .timelimits import worst_status
 
+    ids = [application.pk for application in applications]
     log = defaultdict(list)
-    for row in StageTransition.objects.filter(
-        application__in=applications, transition__in=["suspend", "resume", "cancel"]
-    ).order_by("at", "id"):
-        log[row.application_id].append(row)
+    for application_id, transition, at in (
+        StageTransition.objects.filter(
+            application_id__in=ids, transition__in=["suspend", "resume", "cancel"]
+        )
+        .order_by("at", "id")
+        .values_list("application_id", "transition", "at")
+    ):
+        log[application_id].append(_LogRow(transition, at))
     clocks = Clock.values  # a list built anew on every read
     bosses = None
     sent: set[tuple[int, str]] = set()
     items = []
-    statuses = []
+    statuses: dict[int, str] = {}
     for application in applications:
         readings = time_limit_readings(
             application,
@@ -726,10 +791,7 @@ def _check_time_limits(applications, by_application, calendar, today, limits) ->
             today=today,
             working_days=calendar.working_days_in,
         )
-        status = worst_status(readings)
-        if status != application.time_limit_status:
-            application.time_limit_status = status
-            statuses.append((application.pk, status))
+        statuses[application.pk] = worst_status(readings)
         for reading in readings.values():
             if reading.status not in ("warning", "exceeded"):
                 continue
@@ -741,7 +803,7 @@ def _check_time_limits(applications, by_application, calendar, today, limits) ->
                 # them by key alone, which no index serves: a scan of every notification.)
                 sent = set(
                     Notification.objects.filter(
-                        application__in=applications,
+                        application_id__in=ids,
                         kind__in=["limit_warning", "limit_exceeded"],
                     ).values_list("recipient_id", "dedupe_key")
                 )
@@ -766,8 +828,7 @@ def _check_time_limits(applications, by_application, calendar, today, limits) ->
             }
             for recipient in recipients:
                 items.append((recipient, f"limit_{reading.status}", application, text, key))
-    bulk.update_rows(Application, ["time_limit_status"], statuses)
-    return notification_send_many(items) if items else 0
+    return (notification_send_many(items) if items else 0), statuses
 
 
 def deviation_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepStats:
