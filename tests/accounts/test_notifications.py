@@ -45,3 +45,29 @@ def test_many_notifications_are_stored_once_per_key_and_mailed_after_commit(
         assert notification_send_many(items) == 0
     assert Notification.objects.count() == 3
     assert len(mailoutbox) == 2
+
+
+def test_a_mail_server_that_is_down_leaves_the_notifications_stored(
+    manager, supervisor, settings, caplog, django_capture_on_commit_callbacks
+):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    items = [
+        (manager, "deviation_red", None, "偏差一", "red:7"),
+        (supervisor, "deviation_red", None, "偏差一", "red:7"),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_send_many(items) == 2
+
+    assert Notification.objects.filter(dedupe_key="red:7").count() == 2
+    failures = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mail to")]
+    assert failures == [
+        "mail to manager-t@example.test failed",
+        "mail to supervisor-t@example.test failed",
+    ]
