@@ -298,10 +298,28 @@ def _as_model(row: _SweptActivity) -> Activity:
     return activity
 
 
-def _compiled_rows(rows: list[_SweptActivity]) -> cpm.CompiledNetwork:
-    """Return the compiled network of an application's swept activities."""
-    key = (_SweptActivity, *(row[:_LOGIC] for row in rows))
+def _logic_key(rows: list[_SweptActivity]) -> tuple:
+    """Return the key of an application's network: its activities' logic columns."""
+    return (_SweptActivity, *(row[:_LOGIC] for row in rows))
+
+
+def _compiled_rows(rows: list[_SweptActivity], key: tuple) -> cpm.CompiledNetwork:
+    """Return the compiled network of an application's swept activities (key: _logic_key)."""
     return selectors.compiled_network(key, lambda: selectors.network_data(map(_as_model, rows)))
+
+
+# The digests of the networks seen, by _logic_key: applications copied from one template
+# share one, so a fingerprint pickles only what differs between them.
+_LOGIC_DIGESTS: dict[tuple, bytes] = {}
+
+
+def _logic_digest(key: tuple) -> bytes:
+    digest = _LOGIC_DIGESTS.get(key)
+    if digest is None:
+        if len(_LOGIC_DIGESTS) > 4096:
+            _LOGIC_DIGESTS.clear()
+        digest = _LOGIC_DIGESTS[key] = hashlib.blake2b(_pickled(key[1:]), digest_size=16).digest()
+    return digest
 
 
 class _WorkingDays:
@@ -470,13 +488,13 @@ def _pickled(value) -> bytes:
     return buffer.getvalue()
 
 
-def _fingerprint(application, activities: list[_SweptActivity], context: bytes) -> str:
+def _fingerprint(application, activities: list[_SweptActivity], context: bytes, key) -> str:
     """Return the digest of what a sweep computes an application from.
 
     ``context`` holds what the whole batch shares (the revision, the day, the calendar,
-    the time limits), pickled once. The application's version changes with every
-    transition, change and re-plan; its activities' logic and progress are read as they
-    are now.
+    the time limits), pickled once; ``key`` is the activities' logic (their _logic_key),
+    digested once per network. The application's version changes with every transition,
+    change and re-plan; its activities' logic and progress are read as they are now.
     """
     inputs = (
         application.customer_class,
@@ -484,9 +502,11 @@ def _fingerprint(application, activities: list[_SweptActivity], context: bytes) 
         application.version,
         application.start_date,
         application.committed_duration,
-        tuple(row[:_INPUTS] for row in activities),
+        tuple(row[_LOGIC:_INPUTS] for row in activities),
     )
-    return hashlib.blake2b(context + _pickled(inputs), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        context + _logic_digest(key) + _pickled(inputs), digest_size=16
+    ).hexdigest()
 
 
 @transaction.atomic
@@ -539,14 +559,15 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     seen: set[int] = set()
     for application in applications:
         activities = by_application[application.pk]
-        fingerprint = _fingerprint(application, activities, context)
+        key = _logic_key(activities)
+        fingerprint = _fingerprint(application, activities, context, key)
         if fingerprint == application.sweep_fingerprint:
             # Nothing it depends on changed since the last sweep: the same forecast, the
             # same deviations and the same time-limit readings would come out.
             unchanged.add(application.pk)
             continue
         fingerprints.append((application.pk, fingerprint))
-        compiled = _compiled_rows(activities)
+        compiled = _compiled_rows(activities, key)
         baseline, forecast, day0 = selectors.application_forecast(
             application, activities, calendar, today, compiled
         )
