@@ -552,7 +552,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     changed_activities: list[tuple] = []
     # (pk, forecast finish, total float) of each application computed again.
     forecasts: dict[int, tuple[date, int]] = {}
-    new_deviations: list[Deviation] = []
+    new_deviations: list[_NewDeviation] = []
     updated_deviations: list[Deviation] = []
     proposals_for: list[tuple[Deviation, list]] = []
     red_alerts: list[tuple] = []
@@ -591,26 +591,23 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                 found.severity,
             ):
                 continue
-            values = {
-                "updated_at": now,
-                "delay": found.delay,
-                "total_float": found.total_float,
-                "free_float": found.free_float,
-                "critical": found.critical,
-                "total_slip": found.total_duration_delay,
-                "successor_slip": found.successor_delay,
-                "commitment_overrun": found.commitment_overrun,
-                "severity": found.severity,
-                "explanation_zh": found.explanation_zh,
-                "explanation_en": found.explanation_en,
-                "department_id": activity.department_id,
-            }
+            values = (
+                now,
+                found.delay,
+                found.total_float,
+                found.free_float,
+                found.critical,
+                found.total_duration_delay,
+                found.successor_delay,
+                found.commitment_overrun,
+                found.severity,
+                found.explanation_zh,
+                found.explanation_en,
+                activity.department_id,
+            )
             if existing is None:
-                row = Deviation(
-                    application_id=application.pk,
-                    activity_id=activity.id,
-                    detected_at=now,
-                    **values,
+                row = _NewDeviation(
+                    (application.pk, activity.id, now, *values), found.explanation_zh
                 )
                 new_deviations.append(row)
                 stats.opened[found.severity] += 1
@@ -618,7 +615,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                     red_alerts.append((row, application, activity))
             else:
                 became_red = found.severity == Severity.RED and existing.severity != Severity.RED
-                for name, value in values.items():
+                for name, value in zip(_DEVIATION_ATTNAMES, values, strict=True):
                     setattr(existing, name, value)
                 updated_deviations.append(existing)
                 stats.updated += 1
@@ -680,19 +677,31 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
 
 
 _NEW_DEVIATION_FIELDS = ["application", "activity", "detected_at", *DEVIATION_FIELDS]
+# DEVIATION_FIELDS as attributes, in the order the batch computes their values.
+_DEVIATION_ATTNAMES = [
+    name if name != "department" else "department_id" for name in DEVIATION_FIELDS
+]
 
 
-def _store_new_deviations(rows: list[Deviation]) -> None:
-    """Insert the new deviations and set their keys, which their proposals and the red
-    alerts' deduplication keys refer to."""
+class _NewDeviation:
+    """A deviation the batch opens: its row's values, and its key once stored, which its
+    proposals and the red alerts' deduplication keys refer to. (Not a model instance: a
+    first sweep opens thousands.)"""
+
+    __slots__ = ("pk", "explanation_zh", "values")
+
+    def __init__(self, values: tuple, explanation_zh: str) -> None:
+        self.pk: int | None = None
+        self.values = values
+        self.explanation_zh = explanation_zh
+
+
+def _store_new_deviations(rows: list[_NewDeviation]) -> None:
+    """Insert the new deviations and set their keys."""
     if not rows:
         return
-    attnames = [Deviation._meta.get_field(name).attname for name in _NEW_DEVIATION_FIELDS]
     ids = bulk.insert_rows(
-        Deviation,
-        _NEW_DEVIATION_FIELDS,
-        [tuple(getattr(row, name) for name in attnames) for row in rows],
-        returning=True,
+        Deviation, _NEW_DEVIATION_FIELDS, [row.values for row in rows], returning=True
     )
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
@@ -716,9 +725,12 @@ def _store_proposals(proposals_for) -> int:
     """Replace the open proposals of each deviation by the engine's current ones."""
     if not proposals_for:
         return 0
-    Proposal.objects.filter(
-        deviation__in=[row for row, _p, _c in proposals_for], status=Proposal.Status.PROPOSED
-    ).update(status=Proposal.Status.SUPERSEDED)
+    # Only a deviation that was open before has proposals to replace.
+    replaced = [row.pk for row, _p, _c in proposals_for if isinstance(row, Deviation)]
+    if replaced:
+        Proposal.objects.filter(deviation_id__in=replaced, status=Proposal.Status.PROPOSED).update(
+            status=Proposal.Status.SUPERSEDED
+        )
     rows = []
     for row, proposals, (calendar, day0) in proposals_for:
         for item in proposals:
