@@ -12,24 +12,25 @@ Status against a limit: ``ok``; ``warning`` from 80 % of the limit; ``exceeded``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 WHOLE_PROCESS = "whole_process"
 WARNING_SHARE = 0.8
 
 
-@dataclass(frozen=True)
-class ClockWork:
-    """One activity's contribution: its clock and its actual dates."""
+class ClockWork(NamedTuple):
+    """One activity's contribution: its clock and its actual dates.
+
+    Named tuples, here and for the readings: a sweep makes a score of each per application.
+    """
 
     clock: str
     start: date
     finish: date | None  # None while the activity runs
 
 
-@dataclass(frozen=True)
-class ClockReading:
+class ClockReading(NamedTuple):
     clock: str
     used: int
     limit: int | None
