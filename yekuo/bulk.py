@@ -244,8 +244,9 @@ def _insert_with_orm(model, given, rows, connection, returning, ignore_conflicts
     if not (returning and ignore_conflicts):
         manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return [obj.pk for obj in objs] if returning else None
-    # bulk_create leaves every key unset when it may skip rows; the insert beneath it can
-    # return the keys of the rows it stored. Keys grow in insertion order, which is row order.
+    # bulk_create leaves every key unset when it may skip rows; the insert beneath it
+    # (QuerySet._insert, which bulk_create calls per chunk) can return the keys of the rows
+    # it stored. Keys grow in insertion order, which is row order.
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
     size = max(1, connection.ops.bulk_batch_size(fields, objs))
