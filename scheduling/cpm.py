@@ -1017,21 +1017,8 @@ class CompiledNetwork:
             planned_duration = self.network.planned_duration
         elif not _is_int(planned_duration) or planned_duration < 0:
             raise InvalidDurationError(None, planned_duration, field="planned_duration")
-        done: dict[int, tuple[int, int]] = {}
-        started: dict[int, tuple[int, int | None]] = {}
-        if as_of is None and not start_no_earlier and not fixed_start:
-            es, ef = self._forward(dur)
-        else:
-            if as_of is not None:
-                done, started = self._progress(progress or {}, as_of)
-            es, ef = self._forward_constrained(
-                dur,
-                as_of,
-                done,
-                started,
-                self._positions(start_no_earlier),
-                self._positions(fixed_start),
-            )
+        done, started = self._progress(progress or {}, as_of) if as_of is not None else ({}, {})
+        es, ef = self._forward_any(dur, as_of, done, started, start_no_earlier, fixed_start)
         tc = max(ef)
         tp = tc if planned_duration is None else planned_duration
         ls, lf, ff = self._backward(es, ef, tp)
@@ -1115,19 +1102,31 @@ class CompiledNetwork:
             dur = dur.copy()
             for activity, days in durations.items():
                 dur[self._position(activity)] = _check_days(days, activity, "duration")
-        as_of = schedule.as_of
-        if as_of is None and not start_no_earlier and not fixed_start:
-            _es, ef = self._forward(dur)
-        else:
-            _es, ef = self._forward_constrained(
-                dur,
-                as_of,
-                done,
-                started,
-                self._positions(start_no_earlier),
-                self._positions(fixed_start),
-            )
+        _es, ef = self._forward_any(
+            dur, schedule.as_of, done, started, start_no_earlier, fixed_start
+        )
         return max(ef)
+
+    def _forward_any(
+        self,
+        dur: list[int],
+        as_of: int | None,
+        done: Mapping[int, tuple[int, int]],
+        started: Mapping[int, tuple[int, int | None]],
+        start_no_earlier: Mapping[str, int] | None,
+        fixed_start: Mapping[str, int] | None,
+    ) -> tuple[list[int], list[int]]:
+        """Return ES and EF: the plain pass for a plan as it is, else the constrained one."""
+        if as_of is None and not start_no_earlier and not fixed_start:
+            return self._forward(dur)
+        return self._forward_constrained(
+            dur,
+            as_of,
+            done,
+            started,
+            self._positions(start_no_earlier),
+            self._positions(fixed_start),
+        )
 
     def _forward_constrained(
         self,
