@@ -153,6 +153,10 @@ def clock_work(activities) -> list[ClockWork]:
     ]
 
 
+# Clock.values builds its list anew on every read.
+_CLOCKS = tuple(Clock.values)
+
+
 def time_limit_readings(
     application,
     *,
@@ -177,7 +181,7 @@ def time_limit_readings(
         as_of=end,
         limits=limits.get(application.customer_class, {}),
         working_days=working_days,
-        clocks=Clock.values,
+        clocks=_CLOCKS,
     )
 
 

@@ -544,17 +544,21 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     unchanged: set[int] = set()
     open_deviations = {
         d.activity_id: d
-        for d in Deviation.objects.filter(
-            application_id__in=ids,
-            status__in=[Deviation.Status.OPEN, Deviation.Status.ACKNOWLEDGED],
-        ).only("id", "application_id", "activity_id", "status", "delay", "severity")
+        for d in map(
+            _OpenDeviation._make,
+            Deviation.objects.filter(
+                application_id__in=ids,
+                status__in=[Deviation.Status.OPEN, Deviation.Status.ACKNOWLEDGED],
+            ).values_list(*_OpenDeviation._fields),
+        )
     }
     changed_activities: list[tuple] = []
     # (pk, forecast finish, total float) of each application computed again.
     forecasts: dict[int, tuple[date, int]] = {}
-    new_deviations: list[_NewDeviation] = []
-    updated_deviations: list[Deviation] = []
-    proposals_for: list[tuple[Deviation, list]] = []
+    new_deviations: list[_SweptDeviation] = []
+    # (pk, *the values of DEVIATION_FIELDS) of each open deviation that changed.
+    updated_deviations: list[tuple] = []
+    proposals_for: list[tuple[_SweptDeviation, list, tuple]] = []
     red_alerts: list[tuple] = []
     seen: set[int] = set()
     for application in applications:
@@ -606,8 +610,8 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                 activity.department_id,
             )
             if existing is None:
-                row = _NewDeviation(
-                    (application.pk, activity.id, now, *values), found.explanation_zh
+                row = _SweptDeviation(
+                    None, found.explanation_zh, (application.pk, activity.id, now, *values)
                 )
                 new_deviations.append(row)
                 stats.opened[found.severity] += 1
@@ -615,11 +619,9 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                     red_alerts.append((row, application, activity))
             else:
                 became_red = found.severity == Severity.RED and existing.severity != Severity.RED
-                for name, value in zip(_DEVIATION_ATTNAMES, values, strict=True):
-                    setattr(existing, name, value)
-                updated_deviations.append(existing)
+                updated_deviations.append((existing.pk, *values))
                 stats.updated += 1
-                row = existing
+                row = _SweptDeviation(existing.pk, found.explanation_zh)
                 if became_red:
                     red_alerts.append((row, application, activity))
             if found.severity in (Severity.RED, Severity.AMBER):
@@ -641,20 +643,15 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         if activity_id not in seen and d.application_id not in unchanged
     ]
     for row in gone:
-        row.status = Deviation.Status.RESOLVED
-        row.resolved_at = now
-        row.updated_at = now
         stats.resolved[row.severity] += 1
 
     bulk.update_rows(Activity, FORECAST_FIELDS, changed_activities)
     _store_new_deviations(new_deviations)
-    bulk.update_rows(
-        Deviation, DEVIATION_FIELDS, bulk.field_rows(updated_deviations, DEVIATION_FIELDS)
-    )
+    bulk.update_rows(Deviation, DEVIATION_FIELDS, updated_deviations)
     bulk.update_rows(
         Deviation,
         ["status", "resolved_at", "updated_at"],
-        [(row.pk, row.status, row.resolved_at, row.updated_at) for row in gone],
+        [(row.pk, Deviation.Status.RESOLVED, now, now) for row in gone],
     )
     stats.proposals = _store_proposals(proposals_for)
     stats.notifications = _notify_red(red_alerts)
@@ -677,26 +674,33 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
 
 
 _NEW_DEVIATION_FIELDS = ["application", "activity", "detected_at", *DEVIATION_FIELDS]
-# DEVIATION_FIELDS as attributes, in the order the batch computes their values.
-_DEVIATION_ATTNAMES = [
-    name if name != "department" else "department_id" for name in DEVIATION_FIELDS
-]
 
 
-class _NewDeviation:
-    """A deviation the batch opens: its row's values, and its key once stored, which its
-    proposals and the red alerts' deduplication keys refer to. (Not a model instance: a
-    first sweep opens thousands.)"""
+class _OpenDeviation(NamedTuple):
+    """What the batch reads of a deviation open before it ran."""
 
-    __slots__ = ("pk", "explanation_zh", "values")
+    pk: int
+    application_id: int
+    activity_id: int
+    delay: int
+    severity: str
 
-    def __init__(self, values: tuple, explanation_zh: str) -> None:
-        self.pk: int | None = None
-        self.values = values
+
+class _SweptDeviation:
+    """A deviation the batch opens or changes, as its proposals and the red alerts refer to
+    it: its key (for a new one, once stored), whether it existed, its explanation and, for a
+    new one, its row's values. (Not a model instance: a sweep handles thousands.)"""
+
+    __slots__ = ("pk", "existed", "explanation_zh", "values")
+
+    def __init__(self, pk: int | None, explanation_zh: str, values: tuple = ()) -> None:
+        self.pk = pk
+        self.existed = pk is not None
         self.explanation_zh = explanation_zh
+        self.values = values
 
 
-def _store_new_deviations(rows: list[_NewDeviation]) -> None:
+def _store_new_deviations(rows: list[_SweptDeviation]) -> None:
     """Insert the new deviations and set their keys."""
     if not rows:
         return
@@ -726,7 +730,7 @@ def _store_proposals(proposals_for) -> int:
     if not proposals_for:
         return 0
     # Only a deviation that was open before has proposals to replace.
-    replaced = [row.pk for row, _p, _c in proposals_for if isinstance(row, Deviation)]
+    replaced = [row.pk for row, _p, _c in proposals_for if row.existed]
     if replaced:
         Proposal.objects.filter(deviation_id__in=replaced, status=Proposal.Status.PROPOSED).update(
             status=Proposal.Status.SUPERSEDED

@@ -146,14 +146,6 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
             )
 
 
-def field_rows(instances, fields: list[str]) -> list[tuple]:
-    """Return (pk, *values of ``fields``) of model instances, for :func:`update_rows`."""
-    if not instances:
-        return []
-    attnames = [instances[0]._meta.get_field(name).attname for name in fields]
-    return [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in instances]
-
-
 def _unnamed_values(model, given) -> dict:
     """Return {field: value} for the concrete fields not in ``given``, as ``bulk_create``
     would fill them in (a database default is left to the database)."""
