@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from scheduling import selectors as schedule_selectors
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
-from yekuo.domain import WHOLE_PROCESS, Clock, Party
+from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
 
 from .models import (
     ACTIVE_STATES,
@@ -153,10 +153,6 @@ def clock_work(activities) -> list[ClockWork]:
     ]
 
 
-# Clock.values builds its list anew on every read.
-_CLOCKS = tuple(Clock.values)
-
-
 def time_limit_readings(
     application,
     *,
@@ -181,7 +177,7 @@ def time_limit_readings(
         as_of=end,
         limits=limits.get(application.customer_class, {}),
         working_days=working_days,
-        clocks=_CLOCKS,
+        clocks=CLOCKS,
     )
 
 

@@ -128,9 +128,15 @@ def activity_progress(
 # --- Forecasts: the sweep, re-planning, the pages and the API ---------------------------------
 
 
+def finish_offset(es: int, ef: int) -> int:
+    """Return the offset of the last working day of work from ES to EF (ES when D = 0)."""
+    return max(es, ef - 1)
+
+
 def finish_date(calendar, day0: date, es: int, ef: int) -> date:
-    """Return the last working day of an activity from ES to EF (its start when D = 0)."""
-    return calendar.offset_to_date(day0, max(es, ef - 1))
+    """Return the last working day of an activity from ES to EF (its start when D = 0);
+    with ES = 0 and EF the forecast's finish, that of the whole application."""
+    return calendar.offset_to_date(day0, finish_offset(es, ef))
 
 
 # Compiled networks by the logic of the activities, shared by the applications copied from

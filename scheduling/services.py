@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department
 from applications import guards
 from yekuo import bulk
-from yekuo.domain import Clock
+from yekuo.domain import CLOCKS, Clock
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
 from . import cpm, deviation, selectors
@@ -125,7 +125,7 @@ def _changed_forecasts(activities, forecast, calendar, day0):
         times = times_of[activity.code]
         values = (
             dates[times.es],
-            dates[max(times.es, times.ef - 1)],  # selectors.finish_date
+            dates[selectors.finish_offset(times.es, times.ef)],
             times.tf,
             times.ff,
             times.critical,
@@ -148,7 +148,7 @@ def _apply_forecast(application, activities, forecast, calendar, day0) -> list[A
         for field_name, value in zip(FORECAST_FIELDS, values, strict=True):
             setattr(activity, field_name, value)
         changed.append(activity)
-    application.forecast_finish_date = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
+    application.forecast_finish_date = selectors.finish_date(calendar, day0, 0, forecast.finish)
     application.total_float = forecast.min_total_float
     return changed
 
@@ -417,12 +417,8 @@ class _SweptApplication(NamedTuple):
     customer_class: str
     start_date: date
     committed_duration: int | None
-    forecast_finish_date: date | None
-    total_float: int | None
-    time_limit_status: str
     sweep_fingerprint: str
     version: int
-    suspended_from: str
     customer_name: str
     account_manager: _Recipient | None
 
@@ -441,12 +437,8 @@ _APPLICATION_COLUMNS = (
     "customer_class",
     "start_date",
     "committed_duration",
-    "forecast_finish_date",
-    "total_float",
-    "time_limit_status",
     "sweep_fingerprint",
     "version",
-    "suspended_from",
     "customer__name",
     "account_manager_id",
     "account_manager__is_active",
@@ -577,7 +569,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         )
         for activity, values in _changed_forecasts(activities, forecast, calendar, day0):
             changed_activities.append((activity.id, *values))
-        finish = calendar.offset_to_date(day0, max(0, forecast.finish - 1))
+        finish = selectors.finish_date(calendar, day0, 0, forecast.finish)
         forecasts[application.pk] = (finish, forecast.min_total_float)
         if not _late(baseline, forecast):
             continue
@@ -814,7 +806,6 @@ def _check_time_limits(
         .values_list("application_id", "transition", "at")
     ):
         log[application_id].append(_LogRow(transition, at))
-    clocks = Clock.values  # a list built anew on every read
     bosses = None
     sent: set[tuple[int, str]] = set()
     items = []
@@ -856,7 +847,7 @@ def _check_time_limits(
             recipients = [r for r in recipients if r is not None and (r.pk, key) not in sent]
             if not recipients:
                 continue
-            label = Clock(reading.clock).label if reading.clock in clocks else _("Whole process")
+            label = Clock(reading.clock).label if reading.clock in CLOCKS else _("Whole process")
             text = text % {
                 "number": application.number,
                 "clock": label,

@@ -56,6 +56,9 @@ class Clock(models.TextChoices):
     ENERGIZATION = "energization", _("Metering and energization")
 
 
+# Clock.values builds its list anew on every read; the sweep reads it per application.
+CLOCKS = tuple(Clock.values)
+
 WHOLE_PROCESS = "whole_process"
 
 
