@@ -1046,9 +1046,8 @@ class CompiledNetwork:
             as_of=as_of,
             progress=MappingProxyType(dict(progress or {})),
         )
-        if not start_no_earlier and not fixed_start:
-            # What-ifs of this schedule start from these inputs (see _finish_if).
-            schedule._what_ifs[None] = (dur, done, started)
+        # What-ifs of this schedule start from these inputs (see _finish_if).
+        schedule._what_ifs[None] = (dur, done, started)
         return schedule
 
     # The passes below are the hot path of every what-if and of the deviation sweep: plain
@@ -1087,17 +1086,8 @@ class CompiledNetwork:
         The activities are the schedule's own (this network is it or a copy of it from
         :meth:`with_parallel`), so its durations and decoded progress apply by position.
         """
-        inputs = schedule._what_ifs.get(None)
-        if inputs is None:
-            # The schedule's durations and progress were checked when it was computed.
-            dur = list(schedule.durations.values())
-            done, started = (
-                self._progress(schedule.progress, schedule.as_of)
-                if schedule.as_of is not None
-                else ({}, {})
-            )
-            inputs = schedule._what_ifs[None] = (dur, done, started)
-        dur, done, started = inputs
+        # Checked and decoded when the schedule was computed.
+        dur, done, started = schedule._what_ifs[None]
         if durations:
             dur = dur.copy()
             for activity, days in durations.items():
