@@ -494,23 +494,6 @@ def propose_corrections(
     return proposals
 
 
-def _finish_if(
-    schedule: Schedule,
-    *,
-    compiled: CompiledNetwork | None = None,
-    durations: Mapping[str, int] | None = None,
-    start_no_earlier: Mapping[str, int] | None = None,
-    fixed_start: Mapping[str, int] | None = None,
-) -> int:
-    """Return the finish of ``schedule``'s inputs (progress included) with one change."""
-    return schedule.finish_if(
-        compiled=compiled,
-        durations=durations,
-        start_no_earlier=start_no_earlier,
-        fixed_start=fixed_start,
-    )
-
-
 def _not_started(schedule: Schedule, activity: str) -> bool:
     record = schedule.progress.get(activity)
     return record is None or (record.actual_start is None and record.actual_finish is None)
@@ -534,7 +517,7 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
     for activity in candidates:
         shortest = compiled.spec(activity).shortest_duration
         current = schedule.durations[activity]
-        after = _finish_if(schedule, durations={activity: shortest})
+        after = schedule.finish_if(durations={activity: shortest})
         recovered = schedule.finish - after
         best = max(best, recovered)
         if recovered <= 0:
@@ -561,7 +544,7 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
     if len(candidates) > 1:
         # Parallel critical paths: cutting one alone may recover nothing.
         shortened = {a: compiled.spec(a).shortest_duration for a in candidates}
-        after = _finish_if(schedule, durations=shortened)
+        after = schedule.finish_if(durations=shortened)
         recovered = schedule.finish - after
         if recovered > best:
             names_zh = "、".join(_name_zh(compiled, a) for a in candidates)
@@ -599,7 +582,7 @@ def _parallel_proposals(schedule: Schedule) -> list[Proposal]:
     for first, second, later in compiled.linked_parallel_pairs:
         if not _not_started(schedule, later):
             continue
-        after = _finish_if(schedule, compiled=compiled.with_parallel(first, second))
+        after = schedule.finish_if(compiled=compiled.with_parallel(first, second))
         recovered = schedule.finish - after
         if recovered <= 0:
             continue
@@ -656,8 +639,8 @@ def _meeting_proposals(
         )
         if this_week is None:
             continue
-        waiting = _finish_if(schedule, start_no_earlier={meeting: next_day})
-        caught = _finish_if(schedule, fixed_start={meeting: this_week})
+        waiting = schedule.finish_if(start_no_earlier={meeting: next_day})
+        caught = schedule.finish_if(fixed_start={meeting: this_week})
         recovered = waiting - caught
         if recovered <= 0:
             continue
