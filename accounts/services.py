@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import ACTIVE_STATES, Application, AssignmentChange
 from yekuo import bulk
+from yekuo.lookups import any_of
 
 from . import selectors
 from .models import AccountManagerProfile, LoginAttempt, Notification
@@ -48,7 +49,7 @@ def _mail_notifications(notification_ids: list[int]) -> None:
     Only the address and the text are read: a sweep mails thousands at once.
     """
     rows = (
-        Notification.objects.filter(pk__in=notification_ids)
+        Notification.objects.filter(any_of("pk", notification_ids))
         .exclude(recipient__email="")
         .order_by("pk")
         .values_list("recipient__email", "text")

@@ -26,6 +26,7 @@ from applications import guards
 from yekuo import bulk
 from yekuo.domain import CLOCKS, Clock
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from yekuo.lookups import any_of
 
 from . import cpm, deviation, selectors
 from .models import (
@@ -270,7 +271,7 @@ def _swept_activities(application_ids: list[int]) -> dict[int, list[_SweptActivi
         name if name not in _JSON_COLUMNS else f"{name}_text" for name in _SweptActivity._fields
     ]
     rows = (
-        Activity.objects.filter(application_id__in=application_ids)
+        Activity.objects.filter(any_of("application_id", application_ids))
         .annotate(
             **{f"{name}_text": Cast(name, output_field=TextField()) for name in _JSON_COLUMNS},
             department_name=F("department__name"),
@@ -450,7 +451,7 @@ def _swept_applications(application_ids: list[int]) -> list[_SweptApplication]:
     from applications.models import WORK_STATES, Application
 
     rows = (
-        Application.objects.filter(pk__in=application_ids, state__in=WORK_STATES)
+        Application.objects.filter(any_of("pk", application_ids), state__in=WORK_STATES)
         .order_by("pk")
         .values_list(*_APPLICATION_COLUMNS)
     )
@@ -476,7 +477,9 @@ def _of_applications(ids: list[int]) -> Q:
     ids for most of the table and scans all of it, batch after batch. A range it takes for a
     small part, and reads the index; with statistics, both estimates are right anyway.
     """
-    return Q(application_id__gte=min(ids), application_id__lte=max(ids), application_id__in=ids)
+    return Q(
+        any_of("application_id", ids), application_id__gte=min(ids), application_id__lte=max(ids)
+    )
 
 
 def _pickled(value) -> bytes:
@@ -737,9 +740,9 @@ def _store_proposals(proposals_for) -> int:
     # Only a deviation that was open before has proposals to replace.
     replaced = [row.pk for row, _p, _c in proposals_for if row.existed]
     if replaced:
-        Proposal.objects.filter(deviation_id__in=replaced, status=Proposal.Status.PROPOSED).update(
-            status=Proposal.Status.SUPERSEDED
-        )
+        Proposal.objects.filter(
+            any_of("deviation_id", replaced), status=Proposal.Status.PROPOSED
+        ).update(status=Proposal.Status.SUPERSEDED)
     rows = []
     for row, proposals, (calendar, day0) in proposals_for:
         for item in proposals:
@@ -813,7 +816,7 @@ def _check_time_limits(
     log = defaultdict(list)
     for application_id, transition, at in (
         StageTransition.objects.filter(
-            application_id__in=ids, transition__in=["suspend", "resume", "cancel"]
+            any_of("application_id", ids), transition__in=["suspend", "resume", "cancel"]
         )
         .order_by("at", "id")
         .values_list("application_id", "transition", "at")
