@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import NamedTuple
 
 from django.conf import settings
@@ -227,9 +228,9 @@ class _SweptActivity(NamedTuple):
 
     The sweep reads tuples rather than model instances: building some twenty instances
     per application was the largest single cost of a sweep. The first ``_LOGIC`` columns are
-    the key of the compiled network (as in :func:`scheduling.selectors.compiled_for`); the
-    JSON columns are read as their text, hashable and decoded only when a network is
-    compiled.
+    the key of the compiled network: its logic (as in :func:`scheduling.selectors.compiled_for`)
+    and the labels it carries into explanations and proposals. The JSON columns are read as
+    their text, hashable and decoded only when a network is compiled.
     """
 
     code: str
@@ -247,6 +248,8 @@ class _SweptActivity(NamedTuple):
     name_en: str
     stage: str
     department_name: str | None
+    # The columns above are the network's logic and its labels, the same for every
+    # application planned from one template; those below are the application's own.
     id: int
     application_id: int
     duration: int
@@ -261,7 +264,7 @@ class _SweptActivity(NamedTuple):
     is_critical: bool
 
 
-_LOGIC = 12
+_LOGIC = _SweptActivity._fields.index("id")
 _JSON_COLUMNS = ("predecessors", "parallel_with")
 
 
@@ -280,9 +283,10 @@ def _swept_activities(application_ids: list[int]) -> dict[int, list[_SweptActivi
         .values_list(*columns)
     )
     by_application: dict[int, list[_SweptActivity]] = defaultdict(list)
-    make = _SweptActivity._make
-    for row in rows:
-        activity = make(row)
+    # tuple.__new__ is what _make calls, less its check of the length (the columns are the
+    # fields) and its Python frame: a sweep makes some 17 per application.
+    make = partial(tuple.__new__, _SweptActivity)
+    for activity in map(make, rows):
         by_application[activity.application_id].append(activity)
     return by_application
 
