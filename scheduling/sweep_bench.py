@@ -713,7 +713,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--columns", choices=["all", "needed"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.batch_size is None:
-        args.batch_size = int(os.environ.get("SWEEP_BATCH_SIZE", "500"))
+        args.batch_size = int(os.environ.get("SWEEP_BATCH_SIZE", "1000"))
     if args.phase:
         run_phase(args)
         return

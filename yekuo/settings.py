@@ -212,9 +212,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 4
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The deviation sweep: how often, and how many applications one task forecasts (a batch
-# of 500 holds about 8,000 activity rows, a few MB, and finishes in well under a minute).
+# of 1,000 holds about 17,000 activity rows, a few tens of MB, and takes about a second).
+# Each batch costs some 20 ms of its own (its queries, transaction and task); with one
+# worker on two cores, batches of 1,000 swept 10-15 % faster than batches of 500, and
+# batches of 2,000 no faster still.
 SWEEP_INTERVAL_MINUTES = env.int("SWEEP_INTERVAL_MINUTES", default=10)
-SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=500)
+SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=1000)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "yekuo.tasks.heartbeat",
