@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import pickle
 from bisect import bisect_left, bisect_right
@@ -489,14 +488,15 @@ def _of_applications(ids: list[int]) -> Q:
 def _pickled(value) -> bytes:
     """Return ``value`` (tuples, lists, strings, numbers, dates, None) as stable bytes.
 
-    Pickle without its memo: the same values give the same bytes whether or not equal
-    strings are one object, and it is about ten times faster than ``repr``.
+    Pickle writes an object it met before in one value as a reference to it, so its bytes
+    follow which values are one object. For the values a sweep reads that is the same every
+    time: each is a new object, but for CPython's shared ones (the empty string, strings of
+    one character, None, booleans), which are shared the same way every time. Were it ever
+    otherwise, a fingerprint would differ and the application be computed again: a cost,
+    not a wrong answer. With that memo it is twice as fast as without, and three times as
+    fast as ``repr`` (some 10 µs for an application's inputs).
     """
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.fast = True
-    pickler.dump(value)
-    return buffer.getvalue()
+    return pickle.dumps(value, protocol=5)
 
 
 def _fingerprint(application, activities: list[_SweptActivity], context: bytes, key) -> str:

@@ -317,10 +317,20 @@ def test_dismissing_needs_a_reason(application, manager):
     assert (row.status, row.acknowledged_by) == ("acknowledged", manager)
 
 
-def test_a_fingerprint_depends_on_the_values_not_on_which_objects_hold_them():
-    shared = "受理" * 3
-    one = (shared, shared, date(2026, 3, 2), None, True, 3)
-    other = ("受理" * 3, "".join(["受理"] * 3), date(2026, 3, 2), None, True, 3)
-    assert one[0] is one[1] and other[0] is not other[1]
-    assert schedule_services._pickled(one) == schedule_services._pickled(other)
-    assert schedule_services._pickled(one) != schedule_services._pickled((*one[:5], 4))
+def test_a_fingerprint_is_the_same_for_every_read_of_the_same_rows(application, manager):
+    a = _late_start(application, manager)
+
+    def fingerprint():
+        (swept,) = schedule_services._swept_applications([application.pk])
+        rows = schedule_services._swept_activities([application.pk])[application.pk]
+        key = schedule_services._logic_key(rows)
+        return schedule_services._fingerprint(swept, rows, b"context", key)
+
+    first = fingerprint()
+    assert fingerprint() == first
+    Activity.objects.filter(pk=a.pk).update(remaining=4)
+    assert fingerprint() != first
+    Activity.objects.filter(pk=a.pk).update(remaining=3)
+    assert fingerprint() == first
+    Activity.objects.filter(pk=a.pk).update(actual_start=date(2026, 3, 3))
+    assert fingerprint() != first
