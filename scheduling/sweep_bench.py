@@ -212,6 +212,7 @@ def phase_seed(args) -> dict:
         "states": states,
         "templates": templates,
         "activities": Activity.objects.filter(application__state__in=WORK_STATES).count(),
+        "batch_size": args.batch_size,
         **timings,
     }
 
@@ -436,6 +437,10 @@ PHASES = {"seed": phase_seed, "raw": phase_raw, "sweep": phase_sweep, "worker": 
 
 def run_phase(args) -> None:
     _django(args.database_url, args.redis_url if args.phase == "worker" else "")
+    if args.batch_size is None:
+        from django.conf import settings
+
+        args.batch_size = settings.SWEEP_BATCH_SIZE
     result = PHASES[args.phase](args)
     print(RESULT + json.dumps(result, default=str), flush=True)
 
@@ -526,8 +531,7 @@ def _child(phase: str, url: str, args, **extra) -> dict:
         phase,
         "--database-url",
         url,
-        "--batch-size",
-        str(args.batch_size),
+        *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
         "--seed",
         str(args.seed),
         "--today",
@@ -569,7 +573,8 @@ def _report_size(n: int, seeded: dict, rows: list[tuple[str, dict, tuple | None]
     templates = ", ".join(f"{code} {count:,}" for code, count in seeded["templates"].items())
     print(
         f"N = {n:,}: {seeded['work']:,} applications in work states ({templates}) of "
-        f"{seeded['applications']:,} seeded, {seeded['activities']:,} activity rows"
+        f"{seeded['applications']:,} seeded, {seeded['activities']:,} activity rows; "
+        f"batches of {seeded['batch_size']:,}"
     )
     if "seed_seconds" in seeded:
         print(
@@ -717,8 +722,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--later-days", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--columns", choices=["all", "needed"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.batch_size is None:
-        args.batch_size = int(os.environ.get("SWEEP_BATCH_SIZE", "1000"))
     if args.phase:
         run_phase(args)
         return
@@ -728,7 +731,7 @@ def main(argv: list[str] | None = None) -> None:
     run_name = f"{base}_run"
     print(
         f"Deviation sweep against a raw read of its activity rows: PostgreSQL "
-        f"{server.version()}, batches of {args.batch_size}, one process, "
+        f"{server.version()}, one process, "
         f"as of {args.today} 18:00"
     )
     print(
@@ -753,6 +756,9 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 server.create(seeded_name)
                 seeded = _child("seed", seeded_url, args, count=n)
+            # The size the seeding process resolved (--batch-size, else the setting), given
+            # to every later step.
+            args.batch_size = seeded["batch_size"]
             server.create(run_name, template=seeded_name)
             run_url = _with_name(args.database_url, run_name)
             result = results[n] = {"seeded": seeded}
