@@ -1,4 +1,4 @@
-"""REST API of people: account managers with their load, departments, my notifications."""
+"""REST API of people: departments and my notifications."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from yekuo.api.filtering import ID_MAX
 
-from . import selectors, services
+from . import services
 from .models import Department, Notification
 
 
@@ -17,27 +17,6 @@ class DepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "code", "name", "name_en", "is_active"]
-
-
-class AccountManagerSerializer(serializers.Serializer):
-    """An account manager with the weighted load of active applications and the capacity."""
-
-    id = serializers.IntegerField(source="profile.user_id")
-    username = serializers.CharField(source="profile.user.username")
-    name = serializers.CharField(source="profile.user.__str__")
-    department = serializers.CharField(source="profile.user.department.code", allow_null=True)
-    regions = serializers.SerializerMethodField()
-    voltage_classes = serializers.ListField(
-        source="profile.voltage_classes", child=serializers.CharField()
-    )
-    load = serializers.IntegerField(
-        help_text=gettext_lazy("Weighted active applications (important or dual source: 2).")
-    )
-    capacity = serializers.IntegerField()
-    free = serializers.IntegerField()
-
-    def get_regions(self, row) -> list[str]:
-        return [region.code for region in row.profile.regions.all()]
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -71,26 +50,6 @@ class DepartmentList(generics.ListAPIView):
     @extend_schema(summary=gettext_lazy("List the departments"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
-
-
-class AccountManagerList(APIView):
-    """Supervisors see every active manager; a manager sees their own row; others none."""
-
-    serializer_class = AccountManagerSerializer
-
-    @extend_schema(
-        summary=gettext_lazy("Account managers with their load and capacity"),
-        responses=AccountManagerSerializer(many=True),
-    )
-    def get(self, request):
-        user = request.user
-        if user.has_perm("accounts.view_accountmanagerprofile"):
-            rows = selectors.account_manager_loads()
-        elif user.has_perm("accounts.handle_applications"):
-            rows = [r for r in selectors.account_manager_loads() if r.profile.user_id == user.pk]
-        else:
-            rows = []
-        return Response(AccountManagerSerializer(rows, many=True).data)
 
 
 class NotificationList(generics.ListAPIView):
@@ -127,7 +86,6 @@ class NotificationMarkRead(APIView):
 
 urlpatterns = [
     path("departments/", DepartmentList.as_view(), name="department-list"),
-    path("account-managers/", AccountManagerList.as_view(), name="account-manager-list"),
     path("notifications/", NotificationList.as_view(), name="notification-list"),
     path("notifications/mark-read/", NotificationMarkRead.as_view(), name="notification-mark-read"),
 ]

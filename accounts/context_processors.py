@@ -8,7 +8,7 @@ from .roles import Role, roles_of
 # (url name, label, permission or None for every signed-in user, staff only)
 NAVIGATION = [
     ("home", _("Workspace"), None, False),
-    ("scheduling:dashboard", _("Deviation dashboard"), "accounts.view_dashboard", False),
+    ("supervision:dashboard", _("Deviation dashboard"), "accounts.view_dashboard", False),
     ("assessment", _("Assessment"), "accounts.view_assessment", False),
     ("admin:index", _("Administration"), None, True),
 ]

@@ -1,8 +1,7 @@
 """Every write of the accounts app."""
 
 import logging
-from datetime import datetime, timedelta
-from fractions import Fraction
+from datetime import datetime
 from smtplib import SMTPException
 
 from django.contrib.auth import get_user_model
@@ -10,14 +9,11 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from applications.models import ACTIVE_STATES, Application, AssignmentChange
 from yekuo import bulk
 from yekuo.lookups import any_of
 
-from . import selectors
-from .models import AccountManagerProfile, LoginAttempt, Notification
+from .models import LoginAttempt, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -141,201 +137,3 @@ def notification_mark_read(*, notification_ids, by, now: datetime | None = None)
     return Notification.objects.filter(pk__in=notification_ids, recipient=by, is_read=False).update(
         is_read=True, read_at=now or timezone.now()
     )
-
-
-# --- Account-manager assignment (DESIGN §7) -------------------------------------------------
-
-ASSIGNED = "assigned"
-UNASSIGNED = "unassigned"
-ALREADY_ASSIGNED = "already_assigned"
-NOT_ACTIVE = "not_active"
-MISSING = "missing"
-
-
-def account_manager_assign(*, application_id: int, now: datetime | None = None) -> str:
-    """Give an active application without a manager the eligible manager with the least load.
-
-    Eligible: an active profile of an active user that serves the application's region,
-    is qualified for its voltage class and has room for the application's weight
-    (``selectors.application_weight``). The lowest weighted load / capacity wins; ties go
-    to the manager assigned least recently (never assigned first), then by user name. The
-    reason is logged with the change and the manager is notified.
-
-    Return ``"assigned"``, or ``"unassigned"`` when nobody is eligible: the application
-    then waits in the supervisors' queue and they are notified; that is not an error.
-    ``"already_assigned"``, ``"not_active"`` and ``"missing"`` change nothing, so running
-    this twice assigns once.
-
-    The application row and then the eligible profiles stay locked until commit: two
-    assignments at once to the same managers run one after the other, and the second
-    counts the load the first added, so nobody is filled past capacity. Profiles are
-    locked in id order, so two assignments cannot deadlock on them.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("customer", "region")
-            .filter(pk=application_id)
-            .first()
-        )
-        if application is None:
-            logger.warning("application %s to assign does not exist", application_id)
-            return MISSING
-        if application.account_manager_id is not None:
-            return ALREADY_ASSIGNED
-        if application.state not in ACTIVE_STATES:
-            return NOT_ACTIVE
-
-        serving = list(
-            AccountManagerProfile.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(is_active=True, user__is_active=True, regions=application.region_id)
-            .order_by("pk")
-        )
-        # A JSON list: filtered here because SQLite cannot ask whether it contains a value.
-        qualified = [p for p in serving if application.voltage_class in (p.voltage_classes or [])]
-        loads = selectors.manager_weighted_loads(user_ids=[p.user_id for p in qualified])
-        weight = selectors.application_weight(
-            is_important=application.is_important, customer_class=application.customer_class
-        )
-        candidates = [
-            (Fraction(loads.get(p.user_id, 0), p.capacity), p)
-            for p in qualified
-            if loads.get(p.user_id, 0) + weight <= p.capacity
-        ]
-        if not candidates:
-            _notify_unassigned(application, serving=serving, qualified=qualified)
-            return UNASSIGNED
-
-        candidates.sort(
-            key=lambda c: (
-                c[0],
-                c[1].last_assigned_at is not None,
-                c[1].last_assigned_at or now,
-                c[1].user.username,
-            )
-        )
-        lowest, profile = candidates[0]
-        tied = sum(1 for ratio, _p in candidates if ratio == lowest) > 1
-        params = {
-            "region": application.region,
-            "voltage": application.get_voltage_class_display(),
-            "load": loads.get(profile.user_id, 0),
-            "capacity": profile.capacity,
-        }
-        if tied:
-            reason = (
-                _(
-                    "Assigned automatically: serves %(region)s, qualified for %(voltage)s, "
-                    "load %(load)s/%(capacity)s (the lowest; of equal loads, the longest "
-                    "without a new assignment)."
-                )
-                % params
-            )
-        else:
-            reason = (
-                _(
-                    "Assigned automatically: serves %(region)s, qualified for %(voltage)s, "
-                    "load %(load)s/%(capacity)s (the lowest)."
-                )
-                % params
-            )
-
-        # Conditional, for SQLite, which ignores row locks: another run that assigned the
-        # application meanwhile leaves nothing to update here.
-        updated = Application.objects.filter(
-            pk=application.pk, account_manager__isnull=True
-        ).update(
-            account_manager=profile.user,
-            assigned_at=now,
-            version=F("version") + 1,
-            updated_at=now,
-        )
-        if not updated:
-            return ALREADY_ASSIGNED
-        AccountManagerProfile.objects.filter(pk=profile.pk).update(last_assigned_at=now)
-        AssignmentChange.objects.create(
-            application=application,
-            from_manager=None,
-            to_manager=profile.user,
-            reason=reason,
-            by=None,
-            at=now,
-        )
-        notification_send(
-            recipients=[profile.user],
-            kind="assigned",
-            text=_("%(number)s (%(customer)s) is assigned to you. %(reason)s")
-            % {"number": application.number, "customer": application.customer, "reason": reason},
-            application=application,
-            dedupe_key=f"assigned:{application.pk}:{profile.user_id}",
-        )
-    logger.info("application %s assigned to %s", application.number, profile.user.username)
-    return ASSIGNED
-
-
-def _notify_unassigned(application, *, serving, qualified) -> None:
-    """Tell every supervisor (once per application) that nobody can take ``application``."""
-    params = {
-        "number": application.number,
-        "customer": application.customer,
-        "region": application.region,
-        "voltage": application.get_voltage_class_display(),
-    }
-    if not serving:
-        why = _("no active account manager serves %(region)s.") % params
-    elif not qualified:
-        why = (
-            _("no active account manager serving %(region)s is qualified for %(voltage)s.") % params
-        )
-    else:
-        why = (
-            _(
-                "every account manager serving %(region)s and qualified for %(voltage)s "
-                "is at capacity."
-            )
-            % params
-        )
-    text = _(
-        "%(number)s (%(customer)s, %(region)s, %(voltage)s) has no account manager: "
-        "%(why)s Assign one from the unassigned queue."
-    ) % {**params, "why": why}
-    User = get_user_model()
-    supervisors = list(User.objects.with_perm("accounts.assign_account_manager").order_by("pk"))
-    if not supervisors:
-        logger.error("nobody may assign account managers; %s stays unassigned", application.number)
-    notification_send(
-        recipients=supervisors,
-        kind="unassigned",
-        text=text,
-        application=application,
-        dedupe_key=f"unassigned:{application.pk}",
-    )
-    logger.warning("application %s left unassigned: %s", application.number, why)
-
-
-def account_manager_assign_sweep(
-    *, now: datetime | None = None, older_than_minutes: int = 5
-) -> dict[str, int]:
-    """Assign every active application that has waited for a manager longer than the minutes.
-
-    The on-commit task assigns within seconds; this catches the applications whose
-    message never arrived (broker down at commit, a lost message). Each application gets
-    its own transaction, so the locks of one are not held while the next is assigned.
-    Return how many were assigned and how many still have nobody eligible.
-    """
-    now = now or timezone.now()
-    cutoff = now - timedelta(minutes=older_than_minutes)
-    application_ids = list(
-        selectors.unassigned_applications()
-        .filter(created_at__lte=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    counts = {ASSIGNED: 0, UNASSIGNED: 0}
-    for application_id in application_ids:
-        status = account_manager_assign(application_id=application_id, now=now)
-        if status in counts:
-            counts[status] += 1
-    return counts

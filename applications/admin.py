@@ -5,6 +5,7 @@ Nothing here deletes, and the stage is never edited as a field: transitions go t
 buttons on the change page.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -18,10 +19,12 @@ from django.views.decorators.http import require_POST
 
 from scheduling.models import Activity, Baseline
 from yekuo.admin import ReadOnlyAdminMixin
+from yekuo.celery import enqueue_on_commit
 from yekuo.domain import WHOLE_PROCESS, Clock
 from yekuo.errors import DomainError, InvalidInput
 
 from . import selectors, services
+from .forms import ProgressForm
 from .models import (
     Application,
     AssignmentChange,
@@ -32,6 +35,17 @@ from .models import (
     StageTransition,
     TimeLimit,
 )
+from .tasks import sweep_deviations
+
+
+class AdminProgressForm(ProgressForm):
+    """Progress on one activity of the application, chosen from a list."""
+
+    activity = forms.TypedChoiceField(label=gettext_lazy("Activity"), coerce=int)
+
+    def __init__(self, *args, activities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].choices = [(a.pk, str(a)) for a in activities]
 
 
 class ReadOnlyInlineMixin(ReadOnlyAdminMixin):
@@ -324,6 +338,11 @@ class ApplicationAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.transition_view)),
                 name="{}_{}_transition".format(*info),
             ),
+            path(
+                "<path:object_id>/progress/",
+                self.admin_site.admin_view(require_POST(self.progress_view)),
+                name="{}_{}_progress".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -342,8 +361,65 @@ class ApplicationAdmin(admin.ModelAdmin):
                 transitions=transitions,
                 transitions_version=application.version,
                 reason_required=services.REASON_REQUIRED,
+                progress_form=AdminProgressForm(
+                    activities=self._open_activities(application),
+                    initial={"version": application.version},
+                ),
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _open_activities(application):
+        return [a for a in application.activities.all() if not a.is_dummy and not a.actual_finish]
+
+    def progress_view(self, request, object_id):
+        """Record progress on one activity (POST only) through the progress service."""
+        application = self.get_object(request, unquote(object_id))
+        if application is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, application):
+            raise PermissionDenied
+        change_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[quote(application.pk)],
+            current_app=self.admin_site.name,
+        )
+        form = AdminProgressForm(request.POST, activities=self._open_activities(application))
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for message in errors:
+                    self.message_user(
+                        request, f"{label}: {message}" if label else message, messages.ERROR
+                    )
+            return HttpResponseRedirect(change_url)
+        data = form.cleaned_data
+        try:
+            activity = services.activity_progress_record(
+                activity_id=data["activity"],
+                application_id=application.pk,
+                start=data["actual_start"],
+                finish=data["actual_finish"],
+                passed=not data["failed"],
+                remaining=data["remaining"],
+                note=data["note"],
+                expected_version=data["version"],
+                by=request.user,
+            )
+        except InvalidInput as exc:
+            for field_messages in exc.errors.values():
+                for message in field_messages:
+                    self.message_user(request, message, messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("%(activity)s: progress recorded; the forecast is updated.")
+                % {"activity": activity},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(change_url)
 
     def transition_view(self, request, object_id, name):
         """Apply the transition ``name`` (POST only) and go back to the change page."""
@@ -422,6 +498,11 @@ class TimeLimitAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Without its row a clock has no limit at all; change the number instead.
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Every application of the class reads its clocks against the new limit at once.
+        enqueue_on_commit(sweep_deviations)
 
 
 @admin.register(KpiSnapshot)

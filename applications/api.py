@@ -6,19 +6,24 @@ selectors read within the user's scope (an application a user may not read is 40
 
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from scheduling import selectors as schedule_selectors
+from scheduling.models import Activity
+from scheduling.serializers import ProgressInputSerializer, ScheduleSerializer
 from yekuo.api.concurrency import etag, if_match_version
-from yekuo.api.idempotency import idempotent
 from yekuo.api.schema import IDEMPOTENCY_KEY, IF_MATCH
 
-from . import selectors, services
+from . import assignment, selectors, services
 from .filters import ApplicationFilter
+from .idempotency import idempotent
+from .models import Application
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
@@ -199,6 +204,107 @@ class CustomerDetail(generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class AccountManagerSerializer(serializers.Serializer):
+    """An account manager with the weighted load of active applications and the capacity."""
+
+    id = serializers.IntegerField(source="profile.user_id")
+    username = serializers.CharField(source="profile.user.username")
+    name = serializers.CharField(source="profile.user.__str__")
+    department = serializers.CharField(source="profile.user.department.code", allow_null=True)
+    regions = serializers.SerializerMethodField()
+    voltage_classes = serializers.ListField(
+        source="profile.voltage_classes", child=serializers.CharField()
+    )
+    load = serializers.IntegerField(
+        help_text=gettext_lazy("Weighted active applications (important or dual source: 2).")
+    )
+    capacity = serializers.IntegerField()
+    free = serializers.IntegerField()
+
+    def get_regions(self, row) -> list[str]:
+        return [region.code for region in row.profile.regions.all()]
+
+
+class AccountManagerList(APIView):
+    """Supervisors see every active manager; a manager sees their own row; others none."""
+
+    serializer_class = AccountManagerSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("Account managers with their load and capacity"),
+        responses=AccountManagerSerializer(many=True),
+    )
+    def get(self, request):
+        user = request.user
+        if user.has_perm("accounts.view_accountmanagerprofile"):
+            rows = assignment.account_manager_loads()
+        elif user.has_perm("accounts.handle_applications"):
+            rows = [r for r in assignment.account_manager_loads() if r.profile.user_id == user.pk]
+        else:
+            rows = []
+        return Response(AccountManagerSerializer(rows, many=True).data)
+
+
+def schedule_response(application_id: int) -> Response:
+    application = Application.objects.get(pk=application_id)
+    data = schedule_selectors.application_schedule(application, today=timezone.localdate())
+    return Response(ScheduleSerializer(data).data, headers={"ETag": etag(application.version)})
+
+
+class ApplicationSchedule(APIView):
+    serializer_class = ScheduleSerializer
+
+    @extend_schema(
+        summary=gettext_lazy(
+            "The schedule: baseline, actual and forecast dates, ES…FF, critical paths"
+        ),
+        responses=ScheduleSerializer,
+    )
+    def get(self, request, application_id: int):
+        visible_application(request, application_id)
+        return schedule_response(application_id)
+
+
+class ActivityProgress(APIView):
+    serializer_class = ScheduleSerializer
+    problem_statuses = {"patch": [409, 412, 428]}
+
+    @extend_schema(
+        summary=gettext_lazy(
+            "Record progress on an activity: actual start, finish, remaining days"
+        ),
+        description=gettext_lazy(
+            "A start may come with a finish or with the remaining days. All or "
+            "nothing is recorded, and the application is analysed again before the answer: "
+            "its schedule, as it stands after the change."
+        ),
+        request=ProgressInputSerializer,
+        responses=ScheduleSerializer,
+        parameters=[IF_MATCH],
+    )
+    def patch(self, request, application_id: int, code: str):
+        visible_application(request, application_id)
+        activity = get_object_or_404(
+            Activity.objects.filter(is_dummy=False), application_id=application_id, code=code
+        )
+        version = if_match_version(request)
+        serializer = ProgressInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.activity_progress_record(
+            activity_id=activity.pk,
+            application_id=application_id,
+            start=data.get("actual_start"),
+            finish=data.get("actual_finish"),
+            passed=data["passed"],
+            remaining=data.get("remaining"),
+            note=data["note"],
+            expected_version=version,
+            by=request.user,
+        )
+        return schedule_response(application_id)
+
+
 urlpatterns = [
     path("applications/", ApplicationListCreate.as_view(), name="application-list"),
     path(
@@ -211,6 +317,17 @@ urlpatterns = [
         ApplicationTransitions.as_view(),
         name="application-transitions",
     ),
+    path(
+        "applications/<int:application_id>/schedule/",
+        ApplicationSchedule.as_view(),
+        name="application-schedule",
+    ),
+    path(
+        "applications/<int:application_id>/activities/<str:code>/",
+        ActivityProgress.as_view(),
+        name="application-activity",
+    ),
+    path("account-managers/", AccountManagerList.as_view(), name="account-manager-list"),
     path("customers/", CustomerList.as_view(), name="customer-list"),
     path("customers/<int:customer_id>/", CustomerDetail.as_view(), name="customer-detail"),
 ]

@@ -131,6 +131,10 @@ class ProgressForm(forms.Form):
         max_value=1000,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    failed = forms.BooleanField(label=_("Inspection failed"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    # The application's version the page showed: a change made meanwhile is refused.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()

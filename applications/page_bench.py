@@ -123,7 +123,7 @@ def _load(count: int, seed: int) -> None:
 
     from accounts import demo as people
     from applications import demo, kpi
-    from scheduling.services import deviation_sweep
+    from applications.sweep import deviation_sweep
 
     call_command("migrate", verbosity=0)
     people.demo_people_load()
@@ -154,7 +154,7 @@ def _analyze() -> None:
 def _forget_dashboard_figures() -> None:
     from django.utils import timezone
 
-    from scheduling.selectors import dashboard_figures_forget
+    from supervision.selectors import dashboard_figures_forget
 
     dashboard_figures_forget(today=timezone.localdate())
 

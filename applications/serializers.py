@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from accounts.models import Region, User
+from accounts.serializers import PersonSerializer
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
 from .models import Application, Customer, SupplyType
@@ -17,14 +18,6 @@ class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
         fields = ["code", "name"]
-
-
-class PersonSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="__str__", read_only=True)
-
-    class Meta:
-        model = User
-        fields = ["id", "username", "name"]
 
 
 class CustomerBriefSerializer(serializers.ModelSerializer):

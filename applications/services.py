@@ -1,4 +1,4 @@
-"""Every write of the applications app (and of an application's schedule).
+"""Every write of the applications app, and the changes to an application's plan.
 
 Each service takes keyword arguments and the acting user (``by``), checks permission and
 input before it changes anything, and does its work in one database transaction. Errors are
@@ -7,7 +7,7 @@ the domain errors of ``yekuo.errors``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,11 +18,14 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from accounts.models import AccountManagerProfile, Region, User
+from accounts.selectors import department_staff, supervisors
+from accounts.services import notification_send_many
+from scheduling import deviation as corrective
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.cpm import NetworkError
 from scheduling.messages import describe_network_error
-from scheduling.models import Activity, ActivityEvent, Baseline
+from scheduling.models import Activity, Baseline, Deviation, Proposal
 from yekuo.celery import enqueue_on_commit
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
@@ -40,6 +43,7 @@ from .models import (
     StageTransition,
     SupplyType,
 )
+from .sweep import application_reanalyse
 
 # Voltage classes a customer class may be supplied at.
 OFFERED_VOLTAGES = {
@@ -69,6 +73,14 @@ def _now(now: datetime | None) -> datetime:
 
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
+
+
+def _moment(now: datetime | None, today: date | None) -> datetime:
+    """Return the moment a change is analysed at: ``now``, or noon of ``today`` when only
+    the day is given (the analysis reads the day; the moment stamps its rows)."""
+    if now is not None or today is None:
+        return _now(now)
+    return datetime.combine(today, time(12), tzinfo=timezone.get_current_timezone())
 
 
 # --- Customers and applications -------------------------------------------------------------
@@ -252,17 +264,9 @@ def application_create(
         reason=_("Plan at acceptance from %(template)s.") % {"template": template},
         by=by,
     )
-    Activity.objects.bulk_create(activities)
-    application.forecast_finish_date = calendar.offset_to_date(
-        start_date, max(0, plan.duration - 1)
-    )
-    application.total_float = committed - plan.duration
-    Application.objects.filter(pk=application.pk).update(
-        forecast_finish_date=application.forecast_finish_date,
-        total_float=application.total_float,
-    )
+    schedule_services.activities_create(activities=activities)
     if account_manager is None:
-        from accounts.tasks import assign_account_manager
+        from .tasks import assign_account_manager
 
         enqueue_on_commit(assign_account_manager, application.pk)
     StageTransition.objects.create(
@@ -273,6 +277,15 @@ def application_create(
         by=by,
         at=now,
         note=_("Accepted; planned with %(template)s.") % {"template": template},
+    )
+    # Its forecast is the plan until the first analysis (the next sweep, or the first
+    # change): recorded progress is what moves a forecast away from it.
+    application.forecast_finish_date = committed_finish = calendar.offset_to_date(
+        start_date, max(0, plan.duration - 1)
+    )
+    application.total_float = committed - plan.duration
+    Application.objects.filter(pk=application.pk).update(
+        forecast_finish_date=committed_finish, total_float=application.total_float
     )
     return application
 
@@ -387,42 +400,30 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
         note=note,
     )
     if transition == "rework_survey":
-        _reopen(
-            application, [a for a in application.activities.all() if a.stage == "survey"], by, note
+        schedule_services.activities_reopen(
+            activities=[a for a in application.activities.all() if a.stage == "survey"],
+            note=note,
+            by=by,
         )
     elif transition == "rework_construction":
-        _reopen(
-            application,
-            [
+        schedule_services.activities_reopen(
+            activities=[
                 a
                 for a in application.activities.all()
                 if a.milestone == Milestone.COMPLETION_INSPECTION
             ],
-            by,
-            note,
-        )
-    if application.state in WORK_STATES:
-        schedule_services.schedule_reforecast(
-            application=application, today=timezone.localdate(now)
-        )
-    return application
-
-
-def _reopen(application, activities, by, note) -> None:
-    """Open finished activities again for rework: the work is to be done once more."""
-    for activity in activities:
-        if activity.actual_finish is None:
-            continue
-        ActivityEvent.objects.create(
-            activity=activity,
-            kind=ActivityEvent.Kind.REOPENED,
-            day=activity.actual_finish,
             note=note,
             by=by,
         )
-        activity.actual_finish = None
-        activity.remaining = activity.duration
-        activity.save(update_fields=["actual_finish", "remaining", "updated_at"])
+    _reanalyse(application, now)
+    return application
+
+
+def _reanalyse(application: Application, now: datetime | None) -> None:
+    """Analyse ``application`` again in this transaction and read back what it stored."""
+    application_reanalyse(application_id=application.pk, now=now)
+    fields = ["forecast_finish_date", "total_float", "time_limit_status", "sweep_fingerprint"]
+    application.refresh_from_db(fields=fields)
 
 
 EDITABLE_FIELDS = {"is_important", "requested_capacity_kva"}
@@ -525,18 +526,72 @@ def _direct_predecessors(application, activity) -> list[Activity]:
 
 
 @transaction.atomic
-def activity_record_start(
+def activity_progress_record(
     *,
     activity_id: int,
-    on: date,
     by: User,
     application_id: int | None = None,
+    start: date | None = None,
+    finish: date | None = None,
+    passed: bool = True,
+    remaining: int | None = None,
     note: str = "",
+    expected_version: int | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> Activity:
-    """Record the day an activity started; its predecessors must have finished."""
+    """Record progress on an activity: its start, its finish, or the working days it still
+    needs; the page, the API and the administration all record it here.
+
+    A start may come with a finish or with the days still needed; a finish and remaining
+    days contradict each other and are refused together. For an inspection, ``passed=False``
+    records a failed inspection (with what it found): the activity stays open until an
+    inspection passes. Everything is checked before anything is written; then the
+    application's version moves on and it is analysed again in the same transaction.
+    """
     today = _today(today)
     application, activity = _locked_activity(activity_id, application_id, by)
+    _check_version(application, expected_version)
+    if start is None and finish is None and remaining is None:
+        raise InvalidInput(
+            {"non_field_errors": [_("Send actual_start, actual_finish or remaining.")]}
+        )
+    if remaining is not None and finish is not None:
+        raise InvalidInput(
+            {
+                "remaining": [
+                    _(
+                        "A finished activity has no remaining working days: send the finish "
+                        "or the remaining days, not both."
+                    )
+                ]
+            }
+        )
+    note = (note or "").strip()
+    if start is not None:
+        _check_start(application, activity, start, today=today)
+    if finish is not None:
+        _check_finish(
+            application, activity, finish, started=start, passed=passed, note=note, today=today
+        )
+    if remaining is not None:
+        _check_remaining(activity, remaining, started=start)
+    if start is not None:
+        schedule_services.activity_start(activity=activity, on=start, note=note, by=by)
+    if finish is not None and passed:
+        schedule_services.activity_finish(activity=activity, on=finish, note=note, by=by)
+    elif finish is not None:
+        schedule_services.activity_inspection_failed(activity=activity, on=finish, note=note, by=by)
+    if remaining is not None:
+        schedule_services.activity_remaining_set(
+            activity=activity, remaining=remaining, note=note, by=by
+        )
+    _bump_version(application)
+    _reanalyse(application, _moment(now, today))
+    return activity
+
+
+def _check_start(application, activity, on, *, today: date) -> None:
     _check_day("actual_start", on, application=application, today=today)
     if activity.actual_start is not None:
         raise InvalidInput(
@@ -568,35 +623,12 @@ def activity_record_start(
                 ]
             }
         )
-    activity.actual_start = on
-    activity.save(update_fields=["actual_start", "updated_at"])
-    ActivityEvent.objects.create(
-        activity=activity, kind=ActivityEvent.Kind.STARTED, day=on, note=note, by=by
-    )
-    _after_progress(application, today)
-    return activity
 
 
-@transaction.atomic
-def activity_record_finish(
-    *,
-    activity_id: int,
-    on: date,
-    by: User,
-    application_id: int | None = None,
-    passed: bool = True,
-    note: str = "",
-    today: date | None = None,
-) -> Activity:
-    """Record the last working day of an activity.
-
-    For an inspection, ``passed=False`` records a failed inspection (with its reason):
-    the activity stays open until an inspection passes.
-    """
-    today = _today(today)
-    application, activity = _locked_activity(activity_id, application_id, by)
+def _check_finish(application, activity, on, *, started, passed, note, today: date) -> None:
     _check_day("actual_finish", on, application=application, today=today)
-    if activity.actual_start is None:
+    started = started or activity.actual_start
+    if started is None:
         raise InvalidInput(
             {
                 "actual_finish": [
@@ -613,68 +645,31 @@ def activity_record_finish(
                 ]
             }
         )
-    if on < activity.actual_start:
+    if on < started:
         raise InvalidInput(
             {
                 "actual_finish": [
                     _("The finish %(finish)s is before the start %(start)s.")
-                    % {"finish": on, "start": activity.actual_start}
+                    % {"finish": on, "start": started}
                 ]
             }
         )
     if not passed:
         if activity.milestone != Milestone.COMPLETION_INSPECTION:
             raise InvalidInput({"passed": [_("Only an inspection can fail.")]})
-        if not note.strip():
+        if not note:
             raise InvalidInput({"note": [_("Say what the inspection found.")]})
-        ActivityEvent.objects.create(
-            activity=activity, kind=ActivityEvent.Kind.INSPECTION_FAILED, day=on, note=note, by=by
-        )
-        _bump_version(application)
-        return activity
-    activity.actual_finish = on
-    activity.remaining = None
-    activity.save(update_fields=["actual_finish", "remaining", "updated_at"])
-    ActivityEvent.objects.create(
-        activity=activity, kind=ActivityEvent.Kind.FINISHED, day=on, note=note, by=by
-    )
-    _after_progress(application, today)
-    return activity
 
 
-@transaction.atomic
-def activity_set_remaining(
-    *,
-    activity_id: int,
-    remaining,
-    by: User,
-    application_id: int | None = None,
-    note: str = "",
-    today: date | None = None,
-) -> Activity:
-    """Set how many working days a started activity still needs."""
-    today = _today(today)
-    application, activity = _locked_activity(activity_id, application_id, by)
+def _check_remaining(activity, remaining, *, started) -> None:
     if isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0:
         raise InvalidInput({"remaining": [_("Enter whole working days, 0 or more.")]})
     if remaining > 1000:
         raise InvalidInput({"remaining": [_("More than 1000 working days is not a plan.")]})
-    if activity.actual_start is None or activity.actual_finish is not None:
+    if (started or activity.actual_start) is None or activity.actual_finish is not None:
         raise InvalidInput(
             {"remaining": [_("Only a started, unfinished activity has a remaining duration.")]}
         )
-    activity.remaining = remaining
-    activity.save(update_fields=["remaining", "updated_at"])
-    ActivityEvent.objects.create(
-        activity=activity, kind=ActivityEvent.Kind.REMAINING, days=remaining, note=note, by=by
-    )
-    _after_progress(application, today)
-    return activity
-
-
-def _after_progress(application: Application, today: date) -> None:
-    _bump_version(application)
-    schedule_services.schedule_reforecast(application=application, today=today)
 
 
 # --- Assignment, re-plan, review, documents -------------------------------------------------
@@ -710,6 +705,7 @@ def application_reassign(
         account_manager=manager, assigned_at=now, version=F("version") + 1
     )
     AccountManagerProfile.objects.filter(user=manager).update(last_assigned_at=now)
+    application_reanalyse(application_id=application.pk, now=now)
     application.refresh_from_db()
     return application
 
@@ -723,6 +719,7 @@ def application_replan(
     reason: str,
     by: User,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> Baseline:
     """Approve a new plan: changed durations and/or logic become baseline version n + 1.
 
@@ -770,35 +767,14 @@ def application_replan(
         reason=reason.strip(),
         by=by,
     )
-    real = [a for a in activities if not a.is_dummy]
-    Activity.objects.bulk_update(
-        activities,
-        [
-            "duration",
-            "shortest_duration",
-            "tail",
-            "head",
-            "predecessors",
-            "baseline_es",
-            "baseline_ef",
-            "baseline_tf",
-            "baseline_ff",
-            "baseline_start",
-            "baseline_finish",
-        ],
+    schedule_services.activities_replan(
+        activities=activities,
+        changed_codes=set(durations or {}) | set(logic or {}),
+        reason=reason.strip(),
+        by=by,
     )
-    ActivityEvent.objects.bulk_create(
-        ActivityEvent(
-            activity=a,
-            kind=ActivityEvent.Kind.REPLANNED,
-            days=a.duration,
-            note=reason.strip(),
-            by=by,
-        )
-        for a in real
-        if a.code in (durations or {}) or a.code in (logic or {})
-    )
-    _after_progress(application, _today(today))
+    _bump_version(application)
+    _reanalyse(application, _moment(now, today))
     return baseline
 
 
@@ -837,6 +813,221 @@ def application_record_review(
     review.save()
     _bump_version(application)
     return review
+
+
+# --- Answering deviations and proposals ----------------------------------------------------
+
+
+def _deviation_for_update(deviation_id: int) -> Deviation:
+    try:
+        return (
+            Deviation.objects.select_for_update(of=("self",))
+            .select_related("application", "activity")
+            .get(pk=deviation_id)
+        )
+    except Deviation.DoesNotExist:
+        raise InvalidInput(
+            {"deviation": [_("There is no deviation %(id)s.") % {"id": deviation_id}]}
+        ) from None
+
+
+@transaction.atomic
+def deviation_acknowledge(*, deviation_id: int, by: User, now: datetime | None = None) -> Deviation:
+    """Record that the person answerable has seen the deviation and is on it."""
+    row = _deviation_for_update(deviation_id)
+    if not guards.may_answer_deviation(by, row):
+        raise NotPermitted(_("You may not answer this deviation."))
+    if row.status != Deviation.Status.OPEN:
+        raise TransitionNotAllowed([_("Only an open deviation can be acknowledged.")])
+    schedule_services.deviation_acknowledge_store(deviation=row, by=by, now=_now(now))
+    return row
+
+
+def _proposal_for_update(proposal_id: int) -> Proposal:
+    try:
+        return (
+            Proposal.objects.select_for_update(of=("self",))
+            .select_related("deviation")
+            .get(pk=proposal_id)
+        )
+    except Proposal.DoesNotExist:
+        raise InvalidInput(
+            {"proposal": [_("There is no proposal %(id)s.") % {"id": proposal_id}]}
+        ) from None
+
+
+def _check_open(proposal: Proposal) -> None:
+    if proposal.status != Proposal.Status.PROPOSED:
+        raise TransitionNotAllowed(
+            [_("This proposal is %(status)s already.") % {"status": proposal.get_status_display()}]
+        )
+
+
+def _check_current(proposal: Proposal, application: Application) -> None:
+    """Refuse a proposal computed from another forecast than the application's now."""
+    if (proposal.basis_version, proposal.basis_finish) != (
+        application.version,
+        application.forecast_finish_date,
+    ):
+        raise TransitionNotAllowed(
+            [
+                _(
+                    "This proposal was computed from an earlier forecast (finish %(then)s); "
+                    "the forecast is now %(now)s. Reload the page for the proposals that hold "
+                    "now."
+                )
+                % {"then": proposal.basis_finish, "now": application.forecast_finish_date}
+            ]
+        )
+    if (
+        proposal.kind in (corrective.SHORTEN, corrective.PARALLEL, corrective.MEETING)
+        and proposal.new_finish is not None
+        and proposal.new_finish >= application.forecast_finish_date
+    ):
+        raise TransitionNotAllowed(
+            [
+                _(
+                    "This measure would finish on %(finish)s, no earlier than the forecast "
+                    "%(forecast)s: it recovers nothing."
+                )
+                % {"finish": proposal.new_finish, "forecast": application.forecast_finish_date}
+            ]
+        )
+
+
+def _parallel_logic(activities: list[Activity], first: str, second: str) -> dict[str, dict]:
+    """Return the logic change that runs two directly linked activities side by side.
+
+    Activity on node: the later one takes the earlier one's predecessors instead of it.
+    Activity on arrow: the later arc starts from the earlier arc's tail, and a dummy from
+    the earlier arc's head keeps what followed the later one waiting for both — possible
+    only when the earlier arc is the only way into that event.
+    """
+    by_code = {a.code: a for a in activities if a.code}
+    a, b = by_code[first], by_code[second]
+    if a.tail is None:
+        earlier, later = (
+            (a, b)
+            if first in [p if isinstance(p, str) else p["id"] for p in b.predecessors]
+            else (b, a)
+        )
+        preds = [
+            p for p in later.predecessors if (p if isinstance(p, str) else p["id"]) != earlier.code
+        ]
+        return {later.code: {"predecessors": preds + list(earlier.predecessors)}}
+    earlier, later = (a, b) if a.head == b.tail else (b, a)
+    into = [x for x in activities if x.head == earlier.head]
+    if len(into) != 1:
+        raise InvalidInput(
+            {
+                "proposal": [
+                    _(
+                        "Running %(a)s and %(b)s in parallel needs the network redrawn: "
+                        "re-plan it in the administration."
+                    )
+                    % {"a": earlier, "b": later}
+                ]
+            }
+        )
+    return {
+        later.code: {"tail": earlier.tail},
+        "__dummy__": {"tail": earlier.head, "head": later.head},
+    }
+
+
+@transaction.atomic
+def proposal_accept(*, proposal_id: int, by: User, now: datetime | None = None) -> Proposal:
+    """Accept a corrective proposal: a re-plan for shortening or running in parallel.
+
+    Catching the meeting and escalating are instructions to people: accepting records the
+    decision (and, for an escalation, tells the supervisors and the owning department).
+    A proposal computed from an earlier forecast than the application's now is refused:
+    its what-if no longer says what accepting it would do. The application is analysed
+    again before this returns.
+    """
+    if not guards.is_supervisor(by):
+        raise NotPermitted(_("Only a supervisor accepts a corrective measure."))
+    application_id = (
+        Proposal.objects.filter(pk=proposal_id).values_list("application_id", flat=True).first()
+    )
+    if application_id is None:
+        raise InvalidInput({"proposal": [_("There is no proposal %(id)s.") % {"id": proposal_id}]})
+    # The application first, then the proposal: the order in which the sweep takes them.
+    application = _locked_application(application_id)
+    now = _now(now)
+    # As of now: a proposal computed from an older forecast (an earlier day, an earlier
+    # version) is superseded here, and refused below with the reason.
+    _reanalyse(application, now)
+    proposal = _proposal_for_update(proposal_id)
+    if proposal.status == Proposal.Status.SUPERSEDED:
+        raise TransitionNotAllowed(
+            [
+                _(
+                    "The forecast changed since this proposal was computed: it no longer says "
+                    "what accepting it would do. The proposals computed from the forecast now "
+                    "are on the application's page."
+                )
+            ]
+        )
+    _check_open(proposal)
+    _check_current(proposal, application)
+    reason = _("Corrective measure accepted: %(what)s") % {"what": proposal.description_zh}
+    if proposal.kind == corrective.SHORTEN:
+        durations = proposal.detail.get("durations") or {}
+        application_replan(
+            application_id=application.pk,
+            durations={code: pair[1] for code, pair in durations.items()},
+            reason=reason,
+            by=by,
+            now=now,
+        )
+    elif proposal.kind == corrective.PARALLEL:
+        activities = list(application.activities.all())
+        logic = _parallel_logic(activities, *proposal.activities[:2])
+        dummy = logic.pop("__dummy__", None)
+        if dummy is not None:
+            schedule_services.activity_dummy_add(application=application, after=activities, **dummy)
+        application_replan(
+            application_id=application.pk, logic=logic, reason=reason, by=by, now=now
+        )
+    elif proposal.kind == corrective.ESCALATE:
+        row = proposal.deviation
+        staff = department_staff([row.department_id]).get(row.department_id, [])
+        text = _("Escalated: %(number)s — %(what)s") % {
+            "number": application.number,
+            "what": row.explanation_zh,
+        }
+        notification_send_many(
+            [
+                (person, "escalation", application, text, f"escalate:{proposal.pk}")
+                for person in [*supervisors(), *staff]
+            ]
+        )
+    schedule_services.proposal_decide(
+        proposal=proposal, status=Proposal.Status.ACCEPTED, by=by, now=now
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_dismiss(
+    *, proposal_id: int, reason: str, by: User, now: datetime | None = None
+) -> Proposal:
+    """Dismiss a corrective proposal, saying why."""
+    proposal = _proposal_for_update(proposal_id)
+    if not guards.may_answer_deviation(by, proposal.deviation):
+        raise NotPermitted(_("You may not answer this deviation."))
+    _check_open(proposal)
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": [_("Say why the proposal is dismissed.")]})
+    schedule_services.proposal_decide(
+        proposal=proposal,
+        status=Proposal.Status.DISMISSED,
+        by=by,
+        now=_now(now),
+        reason=reason.strip(),
+    )
+    return proposal
 
 
 ALLOWED_DOCUMENT_TYPES = {

@@ -23,6 +23,71 @@ def purge_idempotency_keys() -> int:
 
     Safe to run twice: it selects rows by their age.
     """
-    from yekuo.api.idempotency import purge_expired
+    from applications.idempotency import purge_expired
 
     return purge_expired()
+
+
+# Account-manager assignment. Both tasks only call a service that selects rows by their
+# current state, so a task run twice (a redelivery after ``acks_late``, a retry) assigns
+# nothing twice.
+
+
+@shared_task(name="applications.tasks.assign_account_manager")
+def assign_account_manager(application_id: int) -> str:
+    """Give an application without a manager its accountable account manager."""
+    from applications import assignment
+
+    return assignment.account_manager_assign(application_id=application_id)
+
+
+@shared_task(name="applications.tasks.assign_unassigned")
+def assign_unassigned() -> dict[str, int]:
+    """Assign the applications whose assignment message was lost (run by beat)."""
+    from applications import assignment
+
+    return assignment.account_manager_assign_sweep()
+
+
+# The deviation sweep: a fan-out over batches of application ids.
+
+
+@shared_task(name="applications.tasks.sweep_deviations")
+def sweep_deviations() -> int:
+    """Split the applications in progress into batches and send one task per batch."""
+    from django.conf import settings
+
+    from applications.models import WORK_STATES, Application
+
+    ids = list(
+        Application.objects.filter(state__in=WORK_STATES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = settings.SWEEP_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        sweep_batch.delay(ids[start : start + size])
+    return len(ids)
+
+
+@shared_task(name="applications.tasks.sweep_batch")
+def sweep_batch(application_ids: list[int], as_of: str | None = None) -> dict:
+    """Analyse one batch of applications (safe to run twice).
+
+    ``as_of`` (an ISO 8601 moment with its offset) sweeps as at that moment rather than
+    now: the benchmark sweeps its seeded day through a real worker with it.
+    """
+    from datetime import datetime
+
+    from applications.sweep import deviation_sweep_batch
+
+    now = datetime.fromisoformat(as_of) if as_of else None
+    return deviation_sweep_batch(application_ids=application_ids, now=now).as_dict()
+
+
+def sweep_deviations_on_calendar_change(**kwargs) -> None:
+    """Analyse every application in progress once the calendar has changed (a receiver of
+    ``scheduling.signals.calendar_changed``, which is sent after commit)."""
+    from yekuo.celery import enqueue_on_commit
+
+    enqueue_on_commit(sweep_deviations)

@@ -3,7 +3,6 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
-from scheduling import services as schedule_services
 from scheduling.models import Deviation, Proposal
 from yekuo.errors import DomainError, InvalidInput
 
@@ -236,26 +234,18 @@ def activity_progress(request, number, activity_id):
     if not form.is_valid():
         return _render_page(request, number, bound=bound)
     data = form.cleaned_data
-    done = []
     try:
-        # One record at a time in the services; all of them or none from one form.
-        with transaction.atomic():
-            common = {"activity_id": activity_id, "application_id": application_id}
-            if data["actual_start"] is not None:
-                activity = services.activity_record_start(
-                    on=data["actual_start"], by=request.user, **common
-                )
-                done.append(_("started on %(day)s") % {"day": _day(data["actual_start"])})
-            if data["actual_finish"] is not None:
-                activity = services.activity_record_finish(
-                    on=data["actual_finish"], by=request.user, **common
-                )
-                done.append(_("finished on %(day)s") % {"day": _day(data["actual_finish"])})
-            elif data["remaining"] is not None:
-                activity = services.activity_set_remaining(
-                    remaining=data["remaining"], by=request.user, **common
-                )
-                done.append(_("%(days)s working days remaining") % {"days": data["remaining"]})
+        activity = services.activity_progress_record(
+            activity_id=activity_id,
+            application_id=application_id,
+            start=data["actual_start"],
+            finish=data["actual_finish"],
+            passed=not data["failed"],
+            remaining=data["remaining"],
+            note=data["note"],
+            expected_version=data["version"],
+            by=request.user,
+        )
     except InvalidInput as exc:
         if _take_errors(form, exc):
             return _render_page(request, number, bound=bound)
@@ -264,6 +254,15 @@ def activity_progress(request, number, activity_id):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_page_url(number, "activities"))
+    done = []
+    if data["actual_start"] is not None:
+        done.append(_("started on %(day)s") % {"day": _day(data["actual_start"])})
+    if data["actual_finish"] is not None and data["failed"]:
+        done.append(_("inspection failed on %(day)s") % {"day": _day(data["actual_finish"])})
+    elif data["actual_finish"] is not None:
+        done.append(_("finished on %(day)s") % {"day": _day(data["actual_finish"])})
+    if data["remaining"] is not None:
+        done.append(_("%(days)s working days remaining") % {"days": data["remaining"]})
     messages.success(
         request,
         _("%(activity)s: %(what)s. The forecast is updated.")
@@ -290,7 +289,7 @@ def deviation_acknowledge(request, number, deviation_id):
     application_id = _visible_id(request.user, number)
     _check_owner(Deviation, deviation_id, application_id, through="application_id")
     try:
-        schedule_services.deviation_acknowledge(deviation_id=deviation_id, by=request.user)
+        services.deviation_acknowledge(deviation_id=deviation_id, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -301,9 +300,9 @@ def deviation_acknowledge(request, number, deviation_id):
 @require_POST
 def proposal_accept(request, number, proposal_id):
     application_id = _visible_id(request.user, number)
-    _check_owner(Proposal, proposal_id, application_id, through="deviation__application_id")
+    _check_owner(Proposal, proposal_id, application_id, through="application_id")
     try:
-        proposal = schedule_services.proposal_accept(proposal_id=proposal_id, by=request.user)
+        proposal = services.proposal_accept(proposal_id=proposal_id, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -318,13 +317,13 @@ def proposal_accept(request, number, proposal_id):
 @require_POST
 def proposal_dismiss(request, number, proposal_id):
     application_id = _visible_id(request.user, number)
-    _check_owner(Proposal, proposal_id, application_id, through="deviation__application_id")
+    _check_owner(Proposal, proposal_id, application_id, through="application_id")
     form = DismissForm(request.POST, auto_id=_form_ids(f"p{proposal_id}"))
     bound = {("dismiss", proposal_id): form}
     if not form.is_valid():
         return _render_page(request, number, bound=bound)
     try:
-        schedule_services.proposal_dismiss(
+        services.proposal_dismiss(
             proposal_id=proposal_id, reason=form.cleaned_data["reason"], by=request.user
         )
     except InvalidInput as exc:

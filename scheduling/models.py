@@ -553,7 +553,13 @@ class Deviation(models.Model):
 
 
 class Proposal(models.Model):
-    """A corrective measure the engine proposed for a deviation, with its what-if result."""
+    """A corrective measure the engine proposed for a deviation, with its what-if result.
+
+    An application has at most one open proposal per measure (its kind and activities),
+    listed under the most severe deviation that calls for it. It records the forecast it
+    was computed from (the application's version and forecast finish): once either moves,
+    the proposal is stale and cannot be accepted until the analysis computes it again.
+    """
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
@@ -561,10 +567,23 @@ class Proposal(models.Model):
         DISMISSED = "dismissed", _("Dismissed")
         SUPERSEDED = "superseded", _("Superseded")
 
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
     deviation = models.ForeignKey(
         Deviation, verbose_name=_("deviation"), on_delete=models.PROTECT, related_name="proposals"
     )
     kind = models.CharField(_("kind"), max_length=20)
+    measure = models.CharField(
+        _("measure"),
+        max_length=255,
+        help_text=_("The kind and the activities: what one open proposal at a time may say."),
+    )
+    basis_version = models.PositiveIntegerField(_("computed at application version"))
+    basis_finish = models.DateField(_("computed from the forecast finish"))
     activities = models.JSONField(_("activities"), default=list)
     description_zh = models.TextField(_("what to do (Chinese)"))
     description_en = models.TextField(_("what to do (English)"))
@@ -590,6 +609,18 @@ class Proposal(models.Model):
         ordering = ["deviation", models.F("days_recovered").desc(nulls_last=True), "id"]
         verbose_name = _("corrective proposal")
         verbose_name_plural = _("corrective proposals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "measure"],
+                condition=models.Q(status="proposed"),
+                name="one_open_proposal_per_measure",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description_zh
+
+    @staticmethod
+    def measure_of(kind: str, activities) -> str:
+        """Return the key of a measure: its kind and activities (``shorten:P,Q``)."""
+        return f"{kind}:{','.join(activities)}"[:255]

@@ -4,7 +4,7 @@ from django.utils.translation import get_language, gettext_lazy
 from rest_framework import serializers
 
 from accounts.models import Department
-from applications.serializers import PersonSerializer
+from accounts.serializers import PersonSerializer
 
 from .models import ActivityTemplate, Deviation, NetworkTemplate, Proposal
 

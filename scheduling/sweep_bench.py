@@ -14,7 +14,7 @@ state, and twice N is seeded). Then it measures, in the order run:
 1. the raw reads: every activity row of the same applications, in the same batches,
    fetched with a plain cursor, once with every column (what ``Activity.objects.filter``
    reads) and once with only the columns a forecast needs (:data:`NEEDED_COLUMNS`);
-2. the first sweep, :func:`scheduling.services.deviation_sweep` with the default batch size
+2. the first sweep, :func:`applications.sweep.deviation_sweep` with the default batch size
    (it opens the deviations, stores proposals, notifies);
 3. the raw reads again;
 4. the second sweep, the same day: nothing changed, so every application is read and
@@ -138,7 +138,8 @@ def _work_ids() -> list[int]:
 
 def _warm_up(today: date) -> None:
     """Load what a worker loads once: the modules and every calendar year the data spans."""
-    from scheduling import selectors, services  # noqa: F401
+    from applications import sweep  # noqa: F401
+    from scheduling import selectors
 
     calendar = selectors.working_calendar()
     for year in range(today.year - 5, today.year + 3):
@@ -264,7 +265,7 @@ def phase_sweep(args) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from scheduling import services
+    from applications import sweep as services
 
     _warm_up(args.today)
     day = args.today + timedelta(days=args.later_days)
@@ -333,7 +334,7 @@ def phase_sweep(args) -> dict:
 def phase_worker(args) -> dict:
     """Run one whole sweep through the running Celery worker; time it until every batch is done.
 
-    The batches are the tasks the fan-out sends (``scheduling.tasks.sweep_batch``), sent to
+    The batches are the tasks the fan-out sends (``applications.tasks.sweep_batch``), sent to
     the worker's own queue with the swept moment, and their results are awaited through the
     result backend. The worker was started before this process and is warm: the time is the
     sweep's, from the first batch sent to the last result.
@@ -343,7 +344,7 @@ def phase_worker(args) -> dict:
     from celery import group
     from django.conf import settings
 
-    from scheduling.tasks import sweep_batch
+    from applications.tasks import sweep_batch
     from yekuo.celery import app
 
     deadline = time.monotonic() + 60

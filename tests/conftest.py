@@ -93,6 +93,6 @@ def _fresh_dashboard_figures():
     # The dashboard keeps its cards and charts for a minute: each test starts without them.
     from django.utils import timezone
 
-    from scheduling.selectors import dashboard_figures_forget
+    from supervision.selectors import dashboard_figures_forget
 
     dashboard_figures_forget(today=timezone.localdate())

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "applications",
     "scheduling",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -224,11 +225,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("HEARTBEAT_SECONDS", default=60),
     },
     "deviation-sweep": {
-        "task": "scheduling.tasks.sweep_deviations",
+        "task": "applications.tasks.sweep_deviations",
         "schedule": SWEEP_INTERVAL_MINUTES * 60,
     },
     "assign-unassigned": {
-        "task": "accounts.tasks.assign_unassigned",
+        "task": "applications.tasks.assign_unassigned",
         "schedule": 60,
     },
     "idempotency-key-purge": {

@@ -21,5 +21,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("yekuo.api.urls")),
     path("", include("applications.urls")),
-    path("", include("scheduling.urls")),
+    path("", include("supervision.urls")),
 ]

@@ -5,8 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from applications import services
-from scheduling import services as schedule_services
+from applications import services, sweep
 from scheduling.models import Activity, Deviation, Proposal
 
 from .conftest import DAY0, assert_problem, token_client
@@ -17,9 +16,9 @@ pytestmark = pytest.mark.django_db
 def _red_deviation(application, manager) -> Deviation:
     """A (critical, 1 day) started on day 0 and needs 3 more days: a red deviation."""
     a = Activity.objects.get(application=application, code="A")
-    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
-    services.activity_set_remaining(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
-    schedule_services.deviation_sweep_batch(
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
+    sweep.deviation_sweep_batch(
         application_ids=[application.pk],
         now=datetime.combine(DAY0, time(18), ZoneInfo("Asia/Shanghai")),
     )

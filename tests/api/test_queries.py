@@ -2,6 +2,7 @@
 
 import pytest
 
+from applications import sweep
 from applications.models import Application
 from tests.factories import make_application
 
@@ -56,7 +57,6 @@ def test_the_deviation_and_customer_lists_are_constant_in_queries(
     from zoneinfo import ZoneInfo
 
     from applications import services
-    from scheduling import services as schedule_services
     from scheduling.models import Activity
 
     day = date(2026, 3, 2)
@@ -66,9 +66,9 @@ def test_the_deviation_and_customer_lists_are_constant_in_queries(
     ]
     for application in applications:
         a = Activity.objects.get(application=application, code="A")
-        services.activity_record_start(activity_id=a.pk, on=day, by=manager, today=day)
-        services.activity_set_remaining(activity_id=a.pk, remaining=3, by=manager, today=day)
-    schedule_services.deviation_sweep_batch(
+        services.activity_progress_record(activity_id=a.pk, start=day, by=manager, today=day)
+        services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=day)
+    sweep.deviation_sweep_batch(
         application_ids=[a.pk for a in applications],
         now=datetime.combine(day, time(18), ZoneInfo("Asia/Shanghai")),
     )

@@ -7,9 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
-from applications import services
+from applications import services, sweep
 from applications.models import Application, Document, PostCompletionReview, StageTransition
-from scheduling import services as schedule_services
 from scheduling.models import Activity, ActivityEvent, Deviation, Proposal
 from tests.factories import (
     AccountManagerProfileFactory,
@@ -49,17 +48,17 @@ def marketing_staff():
 def finish_consultation(application, manager):
     for code in "ABCD":
         a = activity(application, code)
-        services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
-        services.activity_record_finish(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+        services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
+        services.activity_progress_record(activity_id=a.pk, finish=DAY0, by=manager, today=DAY0)
 
 
 def red_deviation(application, manager):
     """A started 1-day A that needs 3 more days: red, with proposals (as in test_sweep)."""
     a = activity(application, "A")
-    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
-    services.activity_set_remaining(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
     now = datetime.combine(DAY0, time(18), tzinfo=SHANGHAI)
-    schedule_services.deviation_sweep_batch(application_ids=[application.pk], now=now)
+    sweep.deviation_sweep_batch(application_ids=[application.pk], now=now)
     return Deviation.objects.get(application=application)
 
 
@@ -189,7 +188,7 @@ def test_a_stale_version_is_refused_and_nothing_changes(client, application, man
     client.force_login(manager)
     old = application.version
     a = activity(application, "A")
-    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
 
     response = transition(client, application, "suspend", note="客户要求", version=old)
 

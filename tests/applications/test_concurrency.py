@@ -28,8 +28,8 @@ def ready_for_survey():
     day = date(2026, 3, 2)
     for code in "ABCD":
         activity = Activity.objects.get(application=application, code=code)
-        services.activity_record_start(activity_id=activity.pk, on=day, by=manager)
-        services.activity_record_finish(activity_id=activity.pk, on=day, by=manager)
+        services.activity_progress_record(activity_id=activity.pk, start=day, by=manager)
+        services.activity_progress_record(activity_id=activity.pk, finish=day, by=manager)
     return application, manager, supervisor
 
 

@@ -8,6 +8,7 @@ import pytest
 from accounts.roles import Role
 from applications import selectors, services
 from applications.models import Application, StageTransition
+from applications.sweep import application_reanalyse
 from scheduling.models import Activity, ActivityEvent
 from scheduling.selectors import working_calendar
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
@@ -40,11 +41,11 @@ class Desk:
         activity = self.activity(code)
         days = activity.duration if days is None else days
         finish = self.calendar.add_working_days(start, max(days, 1) - 1)
-        services.activity_record_start(
-            activity_id=activity.pk, on=start, by=by or self.user, today=TODAY
+        services.activity_progress_record(
+            activity_id=activity.pk, start=start, by=by or self.user, today=TODAY
         )
-        services.activity_record_finish(
-            activity_id=activity.pk, on=finish, by=by or self.user, today=TODAY
+        services.activity_progress_record(
+            activity_id=activity.pk, finish=finish, by=by or self.user, today=TODAY
         )
         return self.calendar.next_working_day(finish)
 
@@ -251,8 +252,8 @@ def test_only_the_own_manager_a_supervisor_or_an_administrator_moves_an_applicat
 def test_department_staff_record_only_their_departments_activities(desk, staff):
     # staff belongs to 运维检修部; A belongs to 营销部.
     with pytest.raises(NotPermitted):
-        services.activity_record_start(
-            activity_id=desk.activity("A").pk, on=DAY0, by=staff, today=TODAY
+        services.activity_progress_record(
+            activity_id=desk.activity("A").pk, start=DAY0, by=staff, today=TODAY
         )
     assert desk.activity("A").actual_start is None
     assert not ActivityEvent.objects.exists()
@@ -264,13 +265,13 @@ def test_suspend_and_resume_return_to_the_state_left_and_stop_the_clock(desk):
     app = Application.objects.get(pk=desk.application.pk)
     assert (app.state, app.suspended_from) == ("suspended", "consultation")
     with pytest.raises(TransitionNotAllowed):
-        services.activity_record_start(
-            activity_id=desk.activity("B").pk, on=date(2026, 3, 4), by=desk.user, today=TODAY
+        services.activity_progress_record(
+            activity_id=desk.activity("B").pk, start=date(2026, 3, 4), by=desk.user, today=TODAY
         )
     app = desk.move("resume", date(2026, 3, 10))
     assert (app.state, app.suspended_from) == ("consultation", "")
-    services.activity_record_start(
-        activity_id=desk.activity("B").pk, on=date(2026, 3, 3), by=desk.user, today=TODAY
+    services.activity_progress_record(
+        activity_id=desk.activity("B").pk, start=date(2026, 3, 3), by=desk.user, today=TODAY
     )
     # B has run from 3 March to 13 March: 9 working days, of which 3-9 March (5) suspended.
     assert desk.clock(date(2026, 3, 13))["plan_reply"] == (5, "ok")
@@ -284,8 +285,8 @@ def test_cancel_is_terminal_and_needs_a_reason(desk):
     assert (app.state, app.cancel_reason) == ("cancelled", "客户撤回申请")
     assert selectors.application_transitions(app, desk.user) == []
     with pytest.raises(TransitionNotAllowed):
-        services.activity_record_start(
-            activity_id=desk.activity("A").pk, on=DAY0, by=desk.user, today=TODAY
+        services.activity_progress_record(
+            activity_id=desk.activity("A").pk, start=DAY0, by=desk.user, today=TODAY
         )
 
 
@@ -307,8 +308,8 @@ def test_rework_goes_back_and_keeps_the_history(desk):
 
 def test_progress_cannot_start_before_its_predecessors_finish(desk):
     with pytest.raises(InvalidInput) as exc:
-        services.activity_record_start(
-            activity_id=desk.activity("B").pk, on=DAY0, by=desk.user, today=TODAY
+        services.activity_progress_record(
+            activity_id=desk.activity("B").pk, start=DAY0, by=desk.user, today=TODAY
         )
     assert exc.value.errors == {
         "actual_start": ["B 受理用户征询 须待 A 办理需求手续 完成后才能开始。"]
@@ -332,8 +333,10 @@ def test_progress_cannot_start_before_its_predecessors_finish(desk):
 def test_bad_progress_dates_are_refused_naming_the_field(desk, start, finish, field, message):
     a = desk.activity("A")
     with pytest.raises(InvalidInput) as exc:
-        services.activity_record_start(activity_id=a.pk, on=start, by=desk.user, today=TODAY)
-        services.activity_record_finish(activity_id=a.pk, on=finish, by=desk.user, today=TODAY)
+        services.activity_progress_record(activity_id=a.pk, start=start, by=desk.user, today=TODAY)
+        services.activity_progress_record(
+            activity_id=a.pk, finish=finish, by=desk.user, today=TODAY
+        )
     assert exc.value.errors == {field: [message]}
     a.refresh_from_db()
     assert a.actual_finish is None
@@ -345,10 +348,10 @@ def test_progress_on_another_applications_activity_is_refused(desk, supervisor):
     other = make_application(by=supervisor, manager=desk.user, accepted_on=DAY0)
     foreign = Activity.objects.get(application=other, code="A")
     with pytest.raises(InvalidInput) as exc:
-        services.activity_record_start(
+        services.activity_progress_record(
             activity_id=foreign.pk,
             application_id=desk.application.pk,
-            on=DAY0,
+            start=DAY0,
             by=desk.user,
             today=TODAY,
         )
@@ -359,8 +362,8 @@ def test_progress_on_another_applications_activity_is_refused(desk, supervisor):
 
 def test_a_late_activity_moves_the_forecast_and_the_float(desk):
     a = desk.activity("A")
-    services.activity_record_start(activity_id=a.pk, on=DAY0, by=desk.user, today=TODAY)
-    services.activity_set_remaining(activity_id=a.pk, remaining=3, by=desk.user, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=desk.user, today=TODAY)
+    services.activity_progress_record(activity_id=a.pk, remaining=3, by=desk.user, today=DAY0)
     app = Application.objects.get(pk=desk.application.pk)
     # A needs 3 more days after 2 March: the critical path slips 3 days, Tp had 1 day of float.
     assert (app.total_float, app.forecast_finish_date) == (-2, date(2026, 5, 19))
@@ -438,15 +441,17 @@ def test_a_failed_inspection_keeps_the_application_in_construction(desk, supervi
     day = desk.work("J", day)
     day = desk.work("K", day)
     inspection = desk.activity("L")
-    services.activity_record_start(activity_id=inspection.pk, on=day, by=desk.user, today=TODAY)
+    services.activity_progress_record(
+        activity_id=inspection.pk, start=day, by=desk.user, today=TODAY
+    )
     with pytest.raises(InvalidInput) as exc:
-        services.activity_record_finish(
-            activity_id=inspection.pk, on=day, by=desk.user, passed=False, today=TODAY
+        services.activity_progress_record(
+            activity_id=inspection.pk, finish=day, by=desk.user, passed=False, today=TODAY
         )
     assert exc.value.errors == {"note": ["请说明检验发现的问题。"]}
-    services.activity_record_finish(
+    services.activity_progress_record(
         activity_id=inspection.pk,
-        on=day,
+        finish=day,
         by=desk.user,
         passed=False,
         note="接地电阻不合格",
@@ -512,9 +517,8 @@ def test_what_a_manager_may_read(supervisor, manager, staff):
 
 
 def test_on_a_sunday_the_forecast_starts_waiting_work_on_monday(desk):
-    from scheduling import services as schedule_services
-
-    schedule_services.schedule_reforecast(application=desk.application, today=date(2026, 3, 8))
+    sunday = datetime(2026, 3, 8, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    application_reanalyse(application_id=desk.application.pk, now=sunday)
     a = desk.activity("A")
     assert a.forecast_start == date(2026, 3, 9)  # Monday, not Tuesday
 

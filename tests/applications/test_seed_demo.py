@@ -4,9 +4,10 @@ import io
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -24,8 +25,8 @@ from applications.models import (
     ApplicationState,
     StageTransition,
 )
+from applications.sweep import application_reanalyse
 from scheduling import selectors as schedule_selectors
-from scheduling import services as schedule_services
 from scheduling.models import Activity, ActivityEvent, Baseline
 
 pytestmark = pytest.mark.django_db
@@ -238,7 +239,12 @@ def test_the_stored_forecast_is_what_reforecasting_gives(seeded):
                 if not a.is_dummy
             ),
         )
-        schedule_services.schedule_reforecast(application=application, today=TODAY)
+        # Forget the stored fingerprint, so that the analysis computes it all again.
+        Application.objects.filter(pk=application.pk).update(sweep_fingerprint="")
+        application_reanalyse(
+            application_id=application.pk,
+            now=datetime.combine(TODAY, time(12), tzinfo=ZoneInfo("Asia/Shanghai")),
+        )
         application.refresh_from_db()
         recomputed = (
             application.forecast_finish_date,

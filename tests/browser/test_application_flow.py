@@ -5,9 +5,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
-from applications import services
+from applications import services, sweep
 from applications.models import Application, StageTransition
-from scheduling import services as schedule_services
 from scheduling.models import Activity, Proposal
 from scheduling.selectors import working_calendar
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
@@ -31,11 +30,15 @@ def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accep
     day = application.start_date
     for code in "ABC":
         activity = Activity.objects.get(application=application, code=code)
-        services.activity_record_start(activity_id=activity.pk, on=day, by=manager, today=today)
-        services.activity_record_finish(activity_id=activity.pk, on=day, by=manager, today=today)
+        services.activity_progress_record(
+            activity_id=activity.pk, start=day, by=manager, today=today
+        )
+        services.activity_progress_record(
+            activity_id=activity.pk, finish=day, by=manager, today=today
+        )
         day = calendar.next_working_day(day)
     d = Activity.objects.get(application=application, code="D")
-    services.activity_record_start(activity_id=d.pk, on=day, by=manager, today=today)
+    services.activity_progress_record(activity_id=d.pk, start=day, by=manager, today=today)
 
     login(page, manager)
     page.goto(f"/applications/{application.number}/")
@@ -67,7 +70,7 @@ def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accep
 
     # The survey (E) should have started four working days ago: the sweep finds it late.
     expect(page.locator("#no-deviations")).to_be_visible()
-    schedule_services.deviation_sweep(now=timezone.now())
+    sweep.deviation_sweep(now=timezone.now())
     page.reload()
     deviation = page.locator("article.deviation").first
     expect(deviation).to_contain_text("现场勘查")

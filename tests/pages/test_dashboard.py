@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Department
 from accounts.roles import Role
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
-from scheduling.selectors import dashboard_figures_forget
+from supervision.selectors import dashboard_figures_forget
 from tests.factories import (
     AccountManagerProfileFactory,
     RegionFactory,

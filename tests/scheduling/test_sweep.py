@@ -4,13 +4,17 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import Notification
 from accounts.roles import Role
 from applications import services
+from applications import sweep as analysis
 from applications.models import WORK_STATES, Application
+from applications.sweep import read
+from applications.sweep.fingerprint import fingerprint as fingerprint_of
 from scheduling import services as schedule_services
 from scheduling.models import Activity, Deviation, Proposal
 from tests.conftest import need_service
@@ -28,7 +32,7 @@ def at(day: date) -> datetime:
 
 
 def sweep(application, day):
-    return schedule_services.deviation_sweep_batch(application_ids=[application.pk], now=at(day))
+    return analysis.deviation_sweep_batch(application_ids=[application.pk], now=at(day))
 
 
 def activity(application, code) -> Activity:
@@ -47,16 +51,15 @@ def marketing_staff():
 
 def _late_start(application, manager, remaining=3):
     a = activity(application, "A")
-    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
-    services.activity_set_remaining(activity_id=a.pk, remaining=remaining, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, remaining=remaining, by=manager, today=DAY0)
     return a
 
 
-def test_a_late_critical_activity_opens_one_red_deviation(
+def test_a_late_critical_activity_opens_one_red_deviation_at_once(
     application, manager, supervisor, marketing_staff
 ):
     a = _late_start(application, manager)
-    stats = sweep(application, DAY0)
 
     row = Deviation.objects.get()
     # A (1 day, critical) needs 3 more days from the end of day 0: it finishes on day 4
@@ -70,7 +73,9 @@ def test_a_late_critical_activity_opens_one_red_deviation(
     )
     assert (row.severity, row.status, row.department.code) == ("red", "open", "marketing")
     assert row.explanation_zh == "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
-    assert stats.opened == {"red": 1}
+    # The sweep that follows finds what the progress entry found: nothing to change.
+    stats = sweep(application, DAY0)
+    assert (stats.unchanged, stats.opened, stats.updated, stats.notifications) == (1, {}, 0, 0)
     notified = set(
         Notification.objects.filter(kind="deviation_red").values_list(
             "recipient__username", flat=True
@@ -83,15 +88,17 @@ def test_a_late_critical_activity_opens_one_red_deviation(
     assert ("escalate", None) in proposals
 
 
-def test_the_batch_task_sweeps_as_of_the_moment_it_is_given(application, manager):
-    from scheduling.tasks import sweep_batch
+def test_the_batch_task_sweeps_as_of_the_moment_it_is_given(application):
+    from applications.tasks import sweep_batch
 
-    _late_start(application, manager)
-    result = sweep_batch([application.pk], as_of=at(DAY0).isoformat())
+    # Nobody has started A (1 day, critical) by the end of Friday 6 March: it can start on
+    # Monday 9 March, day 5, and finish 5 working days after its baseline finish.
+    friday = date(2026, 3, 6)
+    result = sweep_batch([application.pk], as_of=at(friday).isoformat())
 
     assert (result["applications"], result["opened"]) == (1, {"red": 1})
     row = Deviation.objects.get()
-    assert (row.detected_at, row.delay) == (at(DAY0), 3)
+    assert (row.activity.code, row.detected_at, row.delay) == ("A", at(friday), 5)
 
 
 def _rows():
@@ -120,16 +127,15 @@ def test_sweeping_twice_changes_nothing_and_notifies_once(application, manager):
 def test_the_sweep_skips_what_has_not_changed_since_the_last(
     application, manager, admin_user, django_capture_on_commit_callbacks
 ):
-    a = _late_start(application, manager)
+    _late_start(application, manager)
+    # The progress entry analysed the application: the sweep of the same day skips it.
     first = sweep(application, DAY0)
-    assert (first.applications, first.unchanged) == (1, 0)
-    again = sweep(application, DAY0)
-    assert (again.applications, again.unchanged) == (1, 1)
+    assert (first.applications, first.unchanged) == (1, 1)
     assert Deviation.objects.get().status == "open"  # skipped is not resolved
-    # Progress recorded: computed again.
-    services.activity_set_remaining(activity_id=a.pk, remaining=4, by=manager, today=DAY0)
-    after_progress = sweep(application, DAY0)
-    assert after_progress.unchanged == 0 and after_progress.updated == 1
+    # Forgotten fingerprint (as after a lost commit): computed again.
+    Application.objects.filter(pk=application.pk).update(sweep_fingerprint="")
+    assert sweep(application, DAY0).unchanged == 0
+    assert sweep(application, DAY0).unchanged == 1
     # The next day moves the as-of point: computed again.
     next_day = sweep(application, date(2026, 3, 3))
     assert next_day.unchanged == 0
@@ -147,12 +153,12 @@ def test_the_sweep_skips_what_has_not_changed_since_the_last(
 
 def test_the_deviation_resolves_itself_when_the_delay_disappears(application, manager):
     a = _late_start(application, manager)
-    sweep(application, DAY0)
-    services.activity_set_remaining(activity_id=a.pk, remaining=0, by=manager, today=DAY0)
-    stats = sweep(application, DAY0)
+    noon = datetime.combine(DAY0, time(12), tzinfo=SHANGHAI)
+    services.activity_progress_record(activity_id=a.pk, remaining=0, by=manager, now=noon)
     row = Deviation.objects.get()
-    assert (row.status, row.resolved_at) == ("resolved", at(DAY0))
-    assert stats.resolved == {"red": 1}
+    assert (row.status, row.resolved_at) == ("resolved", noon)
+    assert not Proposal.objects.filter(status="proposed").exists()
+    assert sweep(application, DAY0).resolved == {}
 
 
 def test_a_delay_absorbed_by_free_float_is_info(supervisor, manager):
@@ -166,20 +172,20 @@ def test_a_delay_absorbed_by_free_float_is_info(supervisor, manager):
     day = DAY0
     for code in "ABC":
         a = activity(lv, code)
-        services.activity_record_start(activity_id=a.pk, on=day, by=manager, today=day)
-        services.activity_record_finish(activity_id=a.pk, on=day, by=manager, today=day)
+        services.activity_progress_record(activity_id=a.pk, start=day, by=manager, today=day)
+        services.activity_progress_record(activity_id=a.pk, finish=day, by=manager, today=day)
         day = date(2026, 3, day.day + 1)
     today = date(2026, 3, 5)
     for code in "DE":
-        services.activity_record_start(
-            activity_id=activity(lv, code).pk, on=today, by=manager, today=today
+        services.activity_progress_record(
+            activity_id=activity(lv, code).pk, start=today, by=manager, today=today
         )
     # The meter box (2 days, 3 days of float beside the customer's 5-day works) needs 4 more.
-    services.activity_set_remaining(
+    services.activity_progress_record(
         activity_id=activity(lv, "E").pk, remaining=4, by=manager, today=today
     )
-    sweep(lv, today)
-    row = Deviation.objects.get()
+    # (Started with D, E was one day late for a moment, until its own start was recorded.)
+    row = Deviation.objects.exclude(status="resolved").get()
     assert (row.activity.code, row.delay, row.total_float, row.free_float, row.severity) == (
         "E",
         3,
@@ -194,7 +200,7 @@ def test_a_delay_absorbed_by_free_float_is_info(supervisor, manager):
 def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, manager, supervisor):
     # The plan-reply clock (15 working days) keeps running while A stays open.
     a = activity(application, "A")
-    services.activity_record_start(activity_id=a.pk, on=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
     sweep(application, date(2026, 3, 16))
     application.refresh_from_db()
     assert application.time_limit_status == "ok"
@@ -232,9 +238,9 @@ def test_a_batch_costs_the_same_number_of_queries_whatever_its_size(
     assert ids
     now = at(date(2026, 11, 25))
     with django_assert_max_num_queries(31):
-        schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
+        analysis.deviation_sweep_batch(application_ids=ids, now=now)
     with django_assert_max_num_queries(31):
-        schedule_services.deviation_sweep_batch(application_ids=ids, now=now)
+        analysis.deviation_sweep_batch(application_ids=ids, now=now)
 
 
 def test_the_tables_the_sweep_rewrites_leave_room_for_updates_in_place():
@@ -250,9 +256,10 @@ def test_the_tables_the_sweep_rewrites_leave_room_for_updates_in_place():
         ]
 
 
-def test_scan_deviations_prints_its_summary(application, manager, capsys):
-    _late_start(application, manager)
-    call_command("scan_deviations")
+def test_scan_deviations_prints_its_summary(application, capsys):
+    # Nobody has started A by the end of Friday 6 March: one red deviation.
+    with time_machine.travel(at(date(2026, 3, 6)), tick=False):
+        call_command("scan_deviations")
     out = capsys.readouterr().out
     assert "applications scanned: 1" in out
     assert "deviations opened: red 1, amber 0, info 0" in out
@@ -266,7 +273,7 @@ def _red_deviation(application, manager):
 
 
 def test_accepting_a_shortening_re_plans_the_later_critical_work(application, manager, supervisor):
-    from scheduling.services import proposal_accept
+    from applications.services import proposal_accept
 
     row = _red_deviation(application, manager)
     shorten = row.proposals.filter(kind="shorten").first()
@@ -283,7 +290,7 @@ def test_accepting_a_shortening_re_plans_the_later_critical_work(application, ma
 
 
 def test_accepting_a_parallel_run_redraws_the_arrow_network(application, manager, supervisor):
-    from scheduling.services import proposal_accept
+    from applications.services import proposal_accept
 
     row = _red_deviation(application, manager)
     parallel = {tuple(p.activities): p for p in row.proposals.filter(kind="parallel")}
@@ -302,7 +309,7 @@ def test_accepting_a_parallel_run_redraws_the_arrow_network(application, manager
 
 
 def test_dismissing_needs_a_reason(application, manager):
-    from scheduling.services import deviation_acknowledge, proposal_dismiss
+    from applications.services import deviation_acknowledge, proposal_dismiss
 
     row = _red_deviation(application, manager)
     proposal = row.proposals.first()
@@ -321,10 +328,10 @@ def test_a_fingerprint_is_the_same_for_every_read_of_the_same_rows(application, 
     a = _late_start(application, manager)
 
     def fingerprint():
-        (swept,) = schedule_services._swept_applications([application.pk])
-        rows = schedule_services._swept_activities([application.pk])[application.pk]
-        key = schedule_services._logic_key(rows)
-        return schedule_services._fingerprint(swept, rows, b"context", key)
+        with transaction.atomic():
+            (swept,) = read.swept_applications([application.pk])
+        rows = read.swept_activities([application.pk])[application.pk]
+        return fingerprint_of(swept, rows, b"context", read.logic_key(rows))
 
     first = fingerprint()
     assert fingerprint() == first

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from applications.sweep.working_days import WorkingDays as _WorkingDays
 from scheduling.calendar import WorkingCalendar
-from scheduling.services import _WorkingDays
 
 CALENDAR = WorkingCalendar()
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 6, 30))

@@ -8,8 +8,8 @@ from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from applications import services
+from applications.tasks import sweep_deviations
 from scheduling.models import Activity, Deviation
-from scheduling.tasks import sweep_deviations
 from tests.conftest import load_reference_data
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
 from yekuo.celery import app
@@ -25,7 +25,7 @@ def test_the_periodic_sweep_runs_its_batches_on_a_worker(settings):
     late = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 2))
     on_time = make_application(by=supervisor, manager=manager, accepted_on=timezone.localdate())
     a = Activity.objects.get(application=late, code="A")
-    services.activity_record_start(activity_id=a.pk, on=date(2026, 3, 2), by=manager)
+    services.activity_progress_record(activity_id=a.pk, start=date(2026, 3, 2), by=manager)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         assert sweep_deviations.delay().get(timeout=30) == 2
         deadline = time.monotonic() + 30

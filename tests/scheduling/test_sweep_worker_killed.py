@@ -21,10 +21,8 @@ from django.db import connection
 from kombu import Connection
 
 from accounts.models import Notification
-from applications import services
-from applications.models import Application
+from applications.tasks import sweep_batch
 from scheduling.models import Activity, Deviation
-from scheduling.tasks import sweep_batch
 from tests.conftest import load_reference_data, need_service
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
 
@@ -96,8 +94,10 @@ def test_a_worker_killed_mid_batch_leaves_the_batch_to_another_worker_once(tmp_p
     supervisor = UserFactory(username="sup-k", role="supervisor")
     manager = AccountManagerProfileFactory(user__username="mgr-k").user
     late = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 2))
-    a = Activity.objects.get(application=late, code="A")
-    services.activity_record_start(activity_id=a.pk, on=date(2026, 3, 2), by=manager)
+    # A started on day 0 and never finished, written as a record the analysis has not seen
+    # yet (a progress entry would have analysed it at once): the batch is the first to.
+    Activity.objects.filter(application=late, code="A").update(actual_start=date(2026, 3, 2))
+    b = Activity.objects.get(application=late, code="B")
 
     database_url = _database_url()
     broker_url = f"{settings.REDIS_URL.rsplit('/', 1)[0]}/{REDIS_DB}"
@@ -112,18 +112,17 @@ def test_a_worker_killed_mid_batch_leaves_the_batch_to_another_worker_once(tmp_p
     with Connection(broker_url) as broker:
         broker.default_channel.client.flushdb()
 
-    # Hold the application's row, whose stored forecast the batch is about to correct: the
-    # batch reads, computes, and then waits on that write inside its transaction. (Not a
-    # row its inserts refer to: PostgreSQL checks Django's foreign keys at COMMIT, and a
+    # Hold B's row, whose stored forecast the batch is about to correct: the batch reads,
+    # computes, and then waits on that write inside its transaction. (Not the application's
+    # row, which the batch skips while another transaction holds it; nor a row its inserts
+    # refer to, such as A's: PostgreSQL checks Django's foreign keys at COMMIT, and a
     # COMMIT already sent completes even after its client is killed.)
-    Application.objects.filter(pk=late.pk).update(forecast_finish_date=None)
+    Activity.objects.filter(pk=b.pk).update(forecast_start=None)
     locker = psycopg.connect(database_url)
     observer = psycopg.connect(database_url, autocommit=True)
     first = second = None
     try:
-        locker.execute(
-            "SELECT id FROM applications_application WHERE id = %s FOR UPDATE", [late.pk]
-        )
+        locker.execute("SELECT id FROM scheduling_activity WHERE id = %s FOR UPDATE", [b.pk])
         first = _start_worker("first", env, first_log)
         with Connection(broker_url) as broker:
             task_id = sweep_batch.apply_async(args=[[late.pk]], connection=broker).id
@@ -158,7 +157,7 @@ def test_a_worker_killed_mid_batch_leaves_the_batch_to_another_worker_once(tmp_p
     keys = list(red.values_list("recipient_id", "dedupe_key"))
     assert len(keys) == len(set(keys))
     # The same message, received by both; finished only by the second.
-    task = f"Task scheduling.tasks.sweep_batch[{task_id}]"
+    task = f"Task applications.tasks.sweep_batch[{task_id}]"
     first_output = first_log.read_text(errors="replace")
     second_output = second_log.read_text(errors="replace")
     assert f"{task} received" in first_output, first_output

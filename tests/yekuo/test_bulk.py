@@ -101,15 +101,31 @@ def test_inserted_values_keep_nulls_dates_json_and_text(application, activities)
         "note": AWKWARD,
         "nested": [None, True, False, 1.5, {"空": {}}],
     }
+    basis = date(2026, 9, 1)
     rows = [
-        ("shorten", ["A", "乙"], AWKWARD, date(2026, 8, 31), 6, detail, "proposed", ""),
-        ("escalate", [], "上报", None, None, {}, "proposed", "原因\\"),
+        (
+            "shorten:A,乙",
+            "shorten",
+            ["A", "乙"],
+            AWKWARD,
+            date(2026, 8, 31),
+            6,
+            detail,
+            "proposed",
+            "",
+        ),
+        ("escalate:", "escalate", [], "上报", None, None, {}, "proposed", "原因\\"),
     ]
-    fields = ["kind", "activities", "description_zh", "new_finish", "days_recovered"]
+    fields = ["measure", "kind", "activities", "description_zh", "new_finish", "days_recovered"]
     fields += ["detail", "status", "reason"]
 
     assert (
-        bulk.insert_rows(Proposal, ["deviation", *fields], [(deviation, *r) for r in rows]) is None
+        bulk.insert_rows(
+            Proposal,
+            ["application", "deviation", "basis_version", "basis_finish", *fields],
+            [(application.pk, deviation, 1, basis, *r) for r in rows],
+        )
+        is None
     )
 
     got = list(Proposal.objects.filter(deviation=deviation).order_by("pk").values_list(*fields))
@@ -167,8 +183,9 @@ def test_updated_rows_take_the_new_values_and_others_keep_theirs(application, ac
 
     proposal = bulk.insert_rows(
         Proposal,
-        ["deviation", "kind", "description_zh", "description_en"],
-        [(ids[0], "shorten", "缩短", "shorten")],
+        ["application", "deviation", "kind", "measure", "description_zh", "description_en"]
+        + ["basis_version", "basis_finish"],
+        [(application.pk, ids[0], "shorten", "shorten:", "缩短", "shorten", 1, date(2026, 9, 1))],
         returning=True,
     )[0]
     detail = {"durations": {"甲": [3, 1]}, "text": AWKWARD}

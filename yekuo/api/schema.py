@@ -7,8 +7,11 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
-from .idempotency import KEY_PATTERN
 from .problems import PROBLEM_CONTENT_TYPE, TITLES, ProblemSerializer
+
+# An Idempotency-Key: visible ASCII without spaces (a UUID, say), as a header value
+# survives every proxy.
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
 IF_MATCH = OpenApiParameter(
     name="If-Match",

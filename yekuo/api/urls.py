@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts import api as accounts_api
 from applications import api as applications_api
 from scheduling import api as scheduling_api
+from supervision import api as supervision_api
 
 app_name = "api"
 
@@ -42,7 +43,12 @@ def _exempt(patterns):
     return patterns
 
 
-v1 = [*applications_api.urlpatterns, *scheduling_api.urlpatterns, *accounts_api.urlpatterns]
+v1 = [
+    *applications_api.urlpatterns,
+    *supervision_api.urlpatterns,
+    *scheduling_api.urlpatterns,
+    *accounts_api.urlpatterns,
+]
 
 # The schema and the documentation pages are public: an integrator reads them first.
 _docs = {"permission_classes": [AllowAny], "authentication_classes": []}

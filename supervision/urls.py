@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "scheduling"
+app_name = "supervision"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),

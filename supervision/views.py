@@ -7,13 +7,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import selectors as account_selectors
-from accounts import services as account_services
+from applications import assignment
 from applications import services as application_services
 from applications.kpi import WINDOW_DAYS
+from scheduling import charts
 from yekuo.errors import DomainError, InvalidInput
 
-from . import charts, selectors
+from . import selectors
 from .forms import AssignForm, DeviationFilterForm, ReassignForm
 
 UNASSIGNED_SHOWN = 20
@@ -92,7 +92,7 @@ def _dashboard(request, *, reassign_form=None, status=200):
     page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    unassigned = account_selectors.unassigned_applications()
+    unassigned = assignment.unassigned_applications()
     may_assign = request.user.has_perm("accounts.assign_account_manager")
     if reassign_form is None and may_assign:
         reassign_form = ReassignForm(initial={"application": request.GET.get("reassign", "")})
@@ -108,7 +108,7 @@ def _dashboard(request, *, reassign_form=None, status=200):
         "refresh_seconds": selectors.DASHBOARD_CACHE_SECONDS,
         **_charts(figures),
     }
-    return render(request, "scheduling/dashboard.html", context, status=status)
+    return render(request, "supervision/dashboard.html", context, status=status)
 
 
 @permission_required("accounts.view_dashboard", raise_exception=True)
@@ -121,7 +121,7 @@ def _refuse_unless_may_assign(request):
     if request.user.has_perm("accounts.assign_account_manager"):
         return None
     messages.error(request, _("Only supervisors assign and reassign account managers."))
-    target = "scheduling:dashboard" if request.user.has_perm("accounts.view_dashboard") else "home"
+    target = "supervision:dashboard" if request.user.has_perm("accounts.view_dashboard") else "home"
     return redirect(target)
 
 
@@ -134,29 +134,27 @@ def assign(request):
     form = AssignForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an application of the unassigned queue."))
-        return redirect("scheduling:dashboard")
-    outcome = account_services.account_manager_assign(
-        application_id=form.cleaned_data["application"]
-    )
+        return redirect("supervision:dashboard")
+    outcome = assignment.account_manager_assign(application_id=form.cleaned_data["application"])
     selectors.dashboard_figures_forget(today=timezone.localdate())
     text = {
-        account_services.ASSIGNED: (messages.SUCCESS, _("The application has been assigned.")),
-        account_services.UNASSIGNED: (
+        assignment.ASSIGNED: (messages.SUCCESS, _("The application has been assigned.")),
+        assignment.UNASSIGNED: (
             messages.WARNING,
             _(
                 "No account manager is eligible (region, voltage class, capacity): "
                 "reassign it to someone by hand."
             ),
         ),
-        account_services.ALREADY_ASSIGNED: (
+        assignment.ALREADY_ASSIGNED: (
             messages.INFO,
             _("The application already has an account manager."),
         ),
-        account_services.NOT_ACTIVE: (messages.INFO, _("The application is no longer active.")),
-        account_services.MISSING: (messages.ERROR, _("There is no such application.")),
+        assignment.NOT_ACTIVE: (messages.INFO, _("The application is no longer active.")),
+        assignment.MISSING: (messages.ERROR, _("There is no such application.")),
     }[outcome]
     messages.add_message(request, *text)
-    return redirect("scheduling:dashboard")
+    return redirect("supervision:dashboard")
 
 
 @require_POST
@@ -179,7 +177,7 @@ def reassign(request):
             form.add_errors(error.errors)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect("scheduling:dashboard")
+            return redirect("supervision:dashboard")
         else:
             selectors.dashboard_figures_forget(today=timezone.localdate())
             messages.success(
@@ -187,5 +185,5 @@ def reassign(request):
                 _("%(number)s is now held by %(manager)s.")
                 % {"number": application.number, "manager": application.account_manager},
             )
-            return redirect("scheduling:dashboard")
+            return redirect("supervision:dashboard")
     return _dashboard(request, reassign_form=form, status=400)

@@ -23,13 +23,12 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from applications.models import IdempotencyKey
+from yekuo.api.problems import IdempotencyKeyReused
+from yekuo.api.schema import KEY_PATTERN
 
-from .problems import IdempotencyKeyReused
+from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
-# Visible ASCII without spaces (a UUID, say), as a header value survives every proxy.
-KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # The headers of a response that a replay repeats.
 KEPT_HEADERS = ("Location", "ETag")

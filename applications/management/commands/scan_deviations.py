@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from scheduling import services
+from applications.sweep import deviation_sweep
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             self.stderr.write("scan_deviations: --batch-size must be at least 1")
             raise SystemExit(2)
         started = time.perf_counter()
-        stats = services.deviation_sweep(batch_size=batch_size)
+        stats = deviation_sweep(batch_size=batch_size)
         elapsed = time.perf_counter() - started
 
         def by_severity(counter):

@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Department, Region, User
 from applications.forms import ErrorAttrsMixin
 from applications.models import Application
+from scheduling.models import Severity
 from yekuo.domain import Stage
-
-from .models import Severity
 
 
 class ManagerChoiceField(forms.ModelChoiceField):

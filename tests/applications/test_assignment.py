@@ -12,8 +12,8 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django.utils import timezone, translation
 
-from accounts import selectors, services
 from accounts.models import AccountManagerProfile, Notification
+from applications import assignment
 from applications.models import Application, AssignmentChange
 from tests.conftest import load_reference_data, need_service
 from tests.factories import (
@@ -76,7 +76,7 @@ def test_the_manager_with_the_lowest_load_relative_to_capacity_gets_the_applicat
     holding(fifth_full, east, supervisor, 2)
     application = unassigned(supervisor, east)
 
-    assert services.account_manager_assign(application_id=application.pk, now=NOW) == "assigned"
+    assert assignment.account_manager_assign(application_id=application.pk, now=NOW) == "assigned"
 
     assert manager_of(application) == fifth_full
 
@@ -87,7 +87,7 @@ def test_equal_loads_go_to_the_manager_assigned_least_recently(supervisor, east)
     longest = manager_in(east, "longest", last_assigned_at=NOW - timedelta(days=3))
     application = unassigned(supervisor, east)
 
-    services.account_manager_assign(application_id=application.pk, now=NOW)
+    assignment.account_manager_assign(application_id=application.pk, now=NOW)
 
     assert manager_of(application) == longest
     assert "longest without a new assignment" in (
@@ -101,7 +101,7 @@ def test_a_manager_never_assigned_comes_before_one_assigned_before(supervisor, e
     never = manager_in(east, "zzz-never")
     application = unassigned(supervisor, east)
 
-    services.account_manager_assign(application_id=application.pk, now=NOW)
+    assignment.account_manager_assign(application_id=application.pk, now=NOW)
 
     assert manager_of(application) == never
 
@@ -122,7 +122,7 @@ def test_only_active_managers_serving_the_region_and_qualified_for_the_voltage_a
     holding(busy_but_eligible, east, supervisor, 3)
     application = unassigned(supervisor, east)
 
-    services.account_manager_assign(application_id=application.pk, now=NOW)
+    assignment.account_manager_assign(application_id=application.pk, now=NOW)
 
     assert manager_of(application) == busy_but_eligible
 
@@ -135,7 +135,7 @@ def test_a_manager_without_room_for_the_applications_weight_is_skipped(superviso
     holding(roomy, east, supervisor, 1)
     application = unassigned(supervisor, east, is_important=True)
 
-    services.account_manager_assign(application_id=application.pk, now=NOW)
+    assignment.account_manager_assign(application_id=application.pk, now=NOW)
 
     assert manager_of(application) == roomy
 
@@ -147,7 +147,7 @@ def test_assignment_records_why_and_tells_the_manager(supervisor, east):
     application = unassigned(supervisor, east)
     version = Application.objects.get(pk=application.pk).version
 
-    services.account_manager_assign(application_id=application.pk, now=NOW)
+    assignment.account_manager_assign(application_id=application.pk, now=NOW)
 
     stored = Application.objects.get(pk=application.pk)
     assert stored.account_manager == chosen
@@ -176,9 +176,9 @@ def test_assigning_twice_assigns_once(supervisor, east):
     manager_in(east, "other")
     application = unassigned(supervisor, east)
 
-    first = services.account_manager_assign(application_id=application.pk, now=NOW)
+    first = assignment.account_manager_assign(application_id=application.pk, now=NOW)
     version = Application.objects.get(pk=application.pk).version
-    second = services.account_manager_assign(
+    second = assignment.account_manager_assign(
         application_id=application.pk, now=NOW + timedelta(minutes=1)
     )
 
@@ -195,14 +195,14 @@ def test_an_application_that_is_no_longer_active_is_left_alone(supervisor, east)
     application = unassigned(supervisor, east)
     Application.objects.filter(pk=application.pk).update(state="cancelled")
 
-    assert services.account_manager_assign(application_id=application.pk) == "not_active"
+    assert assignment.account_manager_assign(application_id=application.pk) == "not_active"
     assert manager_of(application) is None
     assert not AssignmentChange.objects.filter(application=application).exists()
 
 
 @pytest.mark.django_db
 def test_a_task_for_an_application_that_does_not_exist_does_not_fail():
-    assert services.account_manager_assign(application_id=987654) == "missing"
+    assert assignment.account_manager_assign(application_id=987654) == "missing"
 
 
 # --- Nobody eligible ------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_with_nobody_eligible_the_application_waits_for_the_supervisors(
     application = unassigned(supervisor, east)
 
     outcomes = [
-        services.account_manager_assign(application_id=application.pk, now=NOW) for _ in range(2)
+        assignment.account_manager_assign(application_id=application.pk, now=NOW) for _ in range(2)
     ]
 
     assert outcomes == ["unassigned", "unassigned"]
@@ -248,7 +248,7 @@ def test_with_nobody_eligible_the_application_waits_for_the_supervisors(
         f"manager: {why} Assign one from the unassigned queue."
     )
     assert notified.get(recipient=supervisor).dedupe_key == f"unassigned:{application.pk}"
-    assert application.pk in [a.pk for a in selectors.unassigned_applications()]
+    assert application.pk in [a.pk for a in assignment.unassigned_applications()]
 
 
 @pytest.mark.django_db
@@ -262,7 +262,7 @@ def test_the_unassigned_queue_lists_active_unowned_applications_oldest_first(
     Application.objects.filter(pk=cancelled.pk).update(state="cancelled")
     Application.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=2))
 
-    queue = list(selectors.unassigned_applications())
+    queue = list(assignment.unassigned_applications())
 
     assert [a.pk for a in queue] == [older.pk, newer.pk]
 
@@ -281,7 +281,7 @@ def test_loads_are_weighted_and_read_in_a_constant_number_of_queries(
     manager_in(east, "another", capacity=5)
 
     with django_assert_num_queries(2):
-        loads = {row.profile.user.username: row for row in selectors.account_manager_loads()}
+        loads = {row.profile.user.username: row for row in assignment.account_manager_loads()}
         regions = {name: [r.code for r in row.profile.regions.all()] for name, row in loads.items()}
 
     assert (loads["mixed"].load, loads["mixed"].capacity) == (5, 10)
@@ -301,7 +301,7 @@ def test_the_sweep_assigns_an_application_whose_message_was_lost_and_leaves_fres
     fresh = unassigned(supervisor, east)
     Application.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=6))
 
-    counts = services.account_manager_assign_sweep()
+    counts = assignment.account_manager_assign_sweep()
 
     assert counts == {"assigned": 1, "unassigned": 0}
     assert manager_of(lost) == manager
@@ -315,8 +315,8 @@ def test_the_sweep_counts_what_it_could_not_assign(supervisor, east):
         created_at=timezone.now() - timedelta(minutes=10)
     )
 
-    assert services.account_manager_assign_sweep() == {"assigned": 0, "unassigned": 1}
-    assert services.account_manager_assign_sweep() == {"assigned": 0, "unassigned": 1}
+    assert assignment.account_manager_assign_sweep() == {"assigned": 0, "unassigned": 1}
+    assert assignment.account_manager_assign_sweep() == {"assigned": 0, "unassigned": 1}
     assert Notification.objects.filter(kind="unassigned", recipient=supervisor).count() == 1
 
 
@@ -365,7 +365,7 @@ def test_fifty_applications_at_once_never_fill_a_manager_past_capacity():
             # same two managers instead of being spaced out by the creations.
             assign.wait(timeout=60)
             for application in applications:
-                outcomes.append(services.account_manager_assign(application_id=application.pk))
+                outcomes.append(assignment.account_manager_assign(application_id=application.pk))
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
@@ -382,11 +382,11 @@ def test_fifty_applications_at_once_never_fill_a_manager_past_capacity():
     assert errors == []
     assert sorted(set(outcomes)) == ["assigned", "unassigned"]
     assert outcomes.count("assigned") == 40
-    loads = selectors.manager_weighted_loads(user_ids=[m.pk for m in managers])
+    loads = assignment.manager_weighted_loads(user_ids=[m.pk for m in managers])
     assert loads == {managers[0].pk: 20, managers[1].pk: 20}
     assert Application.objects.filter(account_manager__isnull=True).count() == 10
     assert AssignmentChange.objects.count() == 40
-    assert selectors.unassigned_applications().count() == 10
+    assert assignment.unassigned_applications().count() == 10
 
 
 def _wait_for(predicate, timeout=20.0):
@@ -435,13 +435,13 @@ def test_with_the_broker_down_the_application_is_stored_and_the_sweep_assigns_it
     assert Application.objects.get(pk=application.pk).account_manager is None
     assert any(
         r.name == "yekuo.celery"
-        and "could not enqueue accounts.tasks.assign_account_manager" in r.getMessage()
+        and "could not enqueue applications.tasks.assign_account_manager" in r.getMessage()
         for r in caplog.records
     )
     print(f"create with the broker down took {took:.1f}s")
     assert took < 15, "an unreachable broker must not hold the person's request for long"
 
-    counts = services.account_manager_assign_sweep(older_than_minutes=0)
+    counts = assignment.account_manager_assign_sweep(older_than_minutes=0)
 
     assert counts == {"assigned": 1, "unassigned": 0}
     assert manager_of(application) == manager

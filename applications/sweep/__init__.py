@@ -1,0 +1,169 @@
+"""The analysis of applications (DESIGN §5, §7): forecast, deviations, proposals and time
+limits, for a batch of applications (the periodic sweep) or for one (at once, in the
+transaction of any change that can move its forecast). Both run the same code.
+
+A batch is read in a constant number of queries (read.py), skips the applications whose
+inputs have not changed since their last analysis (fingerprint.py), compares what the
+engine says now with what is stored (analyse.py), writes only the differences
+(store.py) and tells people what turned red or reached a time limit (notify.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling import selectors as schedule_selectors
+from yekuo import bulk
+
+from ..models import WORK_STATES, Application
+from ..selectors import time_limits_by_class
+from . import read
+from .analyse import BatchChanges, analyse_application
+from .fingerprint import SWEEP_REVISION, fingerprint, pickled
+from .notify import check_time_limits, notify_red
+from .store import store_changes
+from .working_days import WorkingDays
+
+__all__ = ["SweepStats", "application_reanalyse", "deviation_sweep", "deviation_sweep_batch"]
+
+
+@dataclass
+class SweepStats:
+    """What one sweep (or one batch of it) did."""
+
+    applications: int = 0
+    unchanged: int = 0  # read, and skipped: nothing they depend on changed
+    opened: Counter = field(default_factory=Counter)
+    resolved: Counter = field(default_factory=Counter)
+    updated: int = 0
+    proposals: int = 0
+    notifications: int = 0
+
+    def add(self, other: SweepStats) -> None:
+        self.applications += other.applications
+        self.unchanged += other.unchanged
+        self.opened.update(other.opened)
+        self.resolved.update(other.resolved)
+        self.updated += other.updated
+        self.proposals += other.proposals
+        self.notifications += other.notifications
+
+    def as_dict(self) -> dict:
+        return {
+            "applications": self.applications,
+            "unchanged": self.unchanged,
+            "opened": dict(self.opened),
+            "resolved": dict(self.resolved),
+            "updated": self.updated,
+            "proposals": self.proposals,
+            "notifications": self.notifications,
+        }
+
+
+@transaction.atomic
+def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = None) -> SweepStats:
+    """Analyse a batch of applications: forecast, deviations, proposals, time limits.
+
+    Only what changed is written. Running it twice gives the same rows and no second
+    notification.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    stats = SweepStats()
+    applications = read.swept_applications(application_ids)
+    if not applications:
+        return stats
+    ids = [a.pk for a in applications]
+    calendar = WorkingDays(
+        schedule_selectors.working_calendar(), min(a.start_date for a in applications)
+    )
+    by_application = read.swept_activities(ids)
+    limits = time_limits_by_class()
+    context = pickled(
+        (
+            SWEEP_REVISION,
+            today,
+            schedule_selectors.working_calendar_digest(),
+            sorted((k, sorted(v.items())) for k, v in limits.items()),
+            settings.REVIEW_MEETING_WEEKDAY,
+        )
+    )
+    fingerprints: list[tuple[int, str]] = []
+    computed = []
+    open_deviations = read.open_deviations(ids)
+    open_proposals = read.open_proposals(ids)
+    changes = BatchChanges()
+    for application in applications:
+        activities = by_application[application.pk]
+        key = read.logic_key(activities)
+        digest = fingerprint(application, activities, context, key)
+        if digest == application.sweep_fingerprint:
+            # Nothing it depends on changed since its last analysis: the same forecast,
+            # the same deviations and the same time-limit readings would come out.
+            continue
+        fingerprints.append((application.pk, digest))
+        computed.append(application)
+        analyse_application(
+            changes,
+            application=application,
+            activities=activities,
+            compiled=read.compiled_rows(activities, key),
+            calendar=calendar,
+            today=today,
+            now=now,
+            open_deviations=open_deviations,
+            open_proposals=open_proposals.get(application.pk, {}),
+        )
+    stats.proposals = store_changes(changes, now=now)
+    stats.opened, stats.resolved = changes.opened, changes.resolved
+    stats.updated = len(changes.updated_deviations)
+    stats.notifications = notify_red(changes.red_alerts)
+    statuses: dict[int, str] = {}
+    if computed:
+        notified, statuses = check_time_limits(
+            computed,
+            by_application,
+            read.suspension_log([a.pk for a in computed]),
+            calendar,
+            today,
+            limits,
+        )
+        stats.notifications += notified
+    # One row per application computed again: its fingerprint, forecast and status. (Only
+    # what changed was written before; an application's row is rewritten for its new
+    # fingerprint anyway, and one statement costs less than three.)
+    bulk.update_rows(
+        Application,
+        ["sweep_fingerprint", "forecast_finish_date", "total_float", "time_limit_status"],
+        [(pk, digest, *changes.finishes[pk], statuses[pk]) for pk, digest in fingerprints],
+    )
+    stats.applications = len(applications)
+    stats.unchanged = len(applications) - len(computed)
+    return stats
+
+
+def application_reanalyse(*, application_id: int, now: datetime | None = None) -> SweepStats:
+    """Analyse one application now, as the sweep would: called in the transaction of a
+    change that can move its forecast, so that the change and its analysis are seen
+    together (on the page that answers the change, in the API and by the next sweep)."""
+    return deviation_sweep_batch(application_ids=[application_id], now=now)
+
+
+def deviation_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepStats:
+    """Run the whole sweep in this process, batch by batch (the command's way)."""
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
+    ids = list(
+        Application.objects.filter(state__in=WORK_STATES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    total = SweepStats()
+    for start in range(0, len(ids), batch_size):
+        total.add(deviation_sweep_batch(application_ids=ids[start : start + batch_size], now=now))
+    return total

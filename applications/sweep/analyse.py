@@ -1,0 +1,228 @@
+"""Analyse one application of a batch: its forecast, its deviations and its proposals,
+compared with what is stored, into the batch's lists of changes (written by store.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+
+from scheduling import cpm, deviation
+from scheduling import selectors as schedule_selectors
+from scheduling.models import Proposal, Severity
+
+from .read import OpenDeviation, OpenProposal, SweptActivity, SweptApplication
+
+
+class SweptDeviation:
+    """A deviation the batch opens or changes, as its proposals and the red alerts refer to
+    it: its key (for a new one, once stored), its explanation and, for a new one, its
+    row's values. (Not a model instance: a sweep handles thousands.)"""
+
+    __slots__ = ("pk", "explanation_zh", "values")
+
+    def __init__(self, pk: int | None, explanation_zh: str, values: tuple = ()) -> None:
+        self.pk = pk
+        self.explanation_zh = explanation_zh
+        self.values = values
+
+
+@dataclass
+class BatchChanges:
+    """What a batch writes: only what differs from the stored rows."""
+
+    # (activity id, *forecast values) of each activity whose forecast moved.
+    forecasts: list[tuple] = field(default_factory=list)
+    # (application id) -> (forecast finish, total float) of each application computed again.
+    finishes: dict[int, tuple[date, int]] = field(default_factory=dict)
+    new_deviations: list[SweptDeviation] = field(default_factory=list)
+    # (deviation id, *the values of scheduling.services.DEVIATION_FIELDS).
+    updated_deviations: list[tuple] = field(default_factory=list)
+    resolved_deviations: list[OpenDeviation] = field(default_factory=list)
+    # (deviation, its application, the engine's proposal, its new finish as a date).
+    new_proposals: list[tuple] = field(default_factory=list)
+    superseded_proposals: list[int] = field(default_factory=list)
+    red_alerts: list[tuple] = field(default_factory=list)
+    opened: Counter = field(default_factory=Counter)
+    resolved: Counter = field(default_factory=Counter)
+
+
+_SEVERITY_ORDER = {Severity.RED: 0, Severity.AMBER: 1, Severity.INFO: 2}
+
+
+def late(baseline: cpm.Schedule, forecast: cpm.Schedule) -> bool:
+    """Return whether any activity is forecast to finish after its baseline finish.
+
+    Without one, :func:`deviation.analyse_forecast` finds nothing, and this says so for
+    less.
+    """
+    now = forecast.activities
+    return any(now[activity].ef > times.ef for activity, times in baseline.activities.items())
+
+
+def changed_forecasts(activities, forecast, calendar, day0):
+    """Yield (activity, new forecast values) for each activity whose stored values differ."""
+    times_of = forecast.activities
+    # Every ES and EF lies within the forecast's finish.
+    dates = calendar.dates_from(day0, forecast.finish + 1)
+    for activity in activities:
+        if activity.is_dummy:
+            continue
+        times = times_of[activity.code]
+        values = (
+            dates[times.es],
+            dates[schedule_selectors.finish_offset(times.es, times.ef)],
+            times.tf,
+            times.ff,
+            times.critical,
+        )
+        stored = (
+            activity.forecast_start,
+            activity.forecast_finish,
+            activity.forecast_tf,
+            activity.forecast_ff,
+            activity.is_critical,
+        )
+        if values != stored:
+            yield activity, values
+
+
+def analyse_application(
+    changes: BatchChanges,
+    *,
+    application: SweptApplication,
+    activities: list[SweptActivity],
+    compiled: cpm.CompiledNetwork,
+    calendar,
+    today: date,
+    now: datetime,
+    open_deviations: dict[int, OpenDeviation],
+    open_proposals: dict[str, OpenProposal],
+) -> None:
+    """Compare what the engine says of ``application`` now with its stored rows; add the
+    differences to ``changes``."""
+    baseline, forecast, day0 = schedule_selectors.application_forecast(
+        application, activities, calendar, today, compiled
+    )
+    for activity, values in changed_forecasts(activities, forecast, calendar, day0):
+        changes.forecasts.append((activity.id, *values))
+    finish = schedule_selectors.finish_date(calendar, day0, 0, forecast.finish)
+    changes.finishes[application.pk] = (finish, forecast.min_total_float)
+    found_list = (
+        deviation.analyse_forecast(baseline, forecast, causes_only=True)
+        if late(baseline, forecast)
+        else []
+    )
+    by_code = {a.code: a for a in activities if a.code}
+    own_open = {a.id: open_deviations[a.id] for a in activities if a.id in open_deviations}
+    seen: set[int] = set()
+    deviation_changed = False
+    # Red and amber deviations by severity, then the longest delay: the most severe that
+    # calls for a measure lists it.
+    answerable: list[tuple[tuple, SweptDeviation, object]] = []
+    for found in found_list:
+        activity = by_code[found.activity]
+        seen.add(activity.id)
+        existing = own_open.get(activity.id)
+        values = (
+            now,
+            found.delay,
+            found.total_float,
+            found.free_float,
+            found.critical,
+            found.total_duration_delay,
+            found.successor_delay,
+            found.commitment_overrun,
+            found.severity,
+            found.explanation_zh,
+            found.explanation_en,
+            activity.department_id,
+        )
+        if existing is None:
+            row = SweptDeviation(
+                None, found.explanation_zh, (application.pk, activity.id, now, *values)
+            )
+            changes.new_deviations.append(row)
+            changes.opened[found.severity] += 1
+            deviation_changed = True
+            if found.severity == Severity.RED:
+                changes.red_alerts.append((row, application, activity))
+        elif (existing.delay, existing.severity) != (found.delay, found.severity):
+            changes.updated_deviations.append((existing.pk, *values))
+            row = SweptDeviation(existing.pk, found.explanation_zh)
+            deviation_changed = True
+            if found.severity == Severity.RED and existing.severity != Severity.RED:
+                changes.red_alerts.append((row, application, activity))
+        else:
+            row = SweptDeviation(existing.pk, found.explanation_zh)
+        if found.severity in (Severity.RED, Severity.AMBER):
+            rank = (_SEVERITY_ORDER[found.severity], -found.delay, activity.code)
+            answerable.append((rank, row, found))
+    for activity_id, row in own_open.items():
+        if activity_id not in seen:
+            changes.resolved_deviations.append(row)
+            changes.resolved[row.severity] += 1
+            deviation_changed = True
+    # The proposals still hold when no deviation changed and they were computed from this
+    # very forecast: the engine would give them again, so it is not asked.
+    if (
+        not deviation_changed
+        and all(
+            (p.basis_version, p.basis_finish) == (application.version, finish)
+            for p in open_proposals.values()
+        )
+        and (open_proposals or not answerable)
+    ):
+        return
+    _reconcile_proposals(
+        changes,
+        application=application,
+        answerable=sorted(answerable, key=lambda item: item[0]),
+        forecast=forecast,
+        finish=finish,
+        calendar=calendar,
+        day0=day0,
+        open_proposals=open_proposals,
+    )
+
+
+def _reconcile_proposals(
+    changes, *, application, answerable, forecast, finish, calendar, day0, open_proposals
+) -> None:
+    """Propose each measure once, under the most severe deviation that calls for it; keep
+    the open proposals that say the same, supersede the others."""
+
+    def weekday_of(offset):
+        return calendar.offset_to_date(day0, offset).weekday()
+
+    wanted: dict[str, tuple] = {}
+    for _rank, row, found in answerable:
+        for item in deviation.propose_corrections(
+            forecast,
+            deviating=found.activity,
+            meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
+            weekday_of=weekday_of,
+        ):
+            measure = Proposal.measure_of(item.kind, item.activities)
+            if measure in wanted:
+                continue
+            new_finish = (
+                calendar.offset_to_date(day0, max(0, item.new_finish - 1))
+                if item.new_finish is not None
+                else None
+            )
+            wanted[measure] = (row, item, new_finish)
+    for measure, stored in open_proposals.items():
+        kept = wanted.get(measure)
+        if kept is not None and (
+            kept[0].pk == stored.deviation_id
+            and (stored.basis_version, stored.basis_finish) == (application.version, finish)
+            and (stored.new_finish, stored.days_recovered) == (kept[2], kept[1].days_recovered)
+        ):
+            del wanted[measure]
+        else:
+            changes.superseded_proposals.append(stored.pk)
+    for measure, (row, item, new_finish) in wanted.items():
+        changes.new_proposals.append((row, application, measure, item, new_finish, finish))

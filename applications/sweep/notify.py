@@ -1,0 +1,102 @@
+"""Tell people what a batch found: red deviations, and time limits at 80 % and past 100 %.
+
+Each notification has a key, and a key is sent to a person once, so a sweep that runs
+twice notifies once.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Notification
+from accounts.selectors import department_staff, supervisors
+from accounts.services import notification_send_many
+from scheduling.timelimits import worst_status
+from yekuo.domain import CLOCKS, Clock
+
+from ..selectors import clock_work, time_limit_readings
+from .read import of_applications
+
+
+def notify_red(red_alerts) -> int:
+    """Tell the manager, the owning department and the supervisors about red deviations.
+
+    ``red_alerts`` are (deviation, application, activity) of the deviations that turned
+    red; the deviations' keys are set (they are stored first).
+    """
+    if not red_alerts:
+        return 0
+    bosses = list(supervisors())
+    staff = department_staff({activity.department_id for _r, _a, activity in red_alerts})
+    items = []
+    for row, application, activity in red_alerts:
+        recipients = [application.account_manager, *bosses, *staff.get(activity.department_id, [])]
+        text = _("%(number)s %(customer)s: %(explanation)s") % {
+            "number": application.number,
+            "customer": application.customer_name,
+            "explanation": row.explanation_zh,
+        }
+        for recipient in recipients:
+            if recipient is not None:
+                items.append((recipient, "deviation_red", application, text, f"red:{row.pk}"))
+    return notification_send_many(items)
+
+
+def check_time_limits(
+    applications, by_application, log, calendar, today, limits
+) -> tuple[int, dict[int, str]]:
+    """Read the time limits of a batch's applications: warn at 80 % and alarm past 100 % of
+    each limit, each once per application. Return how many were notified and each
+    application's worst status, which the batch stores."""
+    ids = [application.pk for application in applications]
+    bosses = None
+    sent: set[tuple[int, str]] = set()
+    items = []
+    statuses: dict[int, str] = {}
+    for application in applications:
+        readings = time_limit_readings(
+            application,
+            work=clock_work(by_application[application.pk]),
+            log=log[application.pk],
+            limits=limits,
+            today=today,
+            working_days=calendar.working_days_in,
+        )
+        statuses[application.pk] = worst_status(readings)
+        for reading in readings.values():
+            if reading.status not in ("warning", "exceeded"):
+                continue
+            if bosses is None:
+                bosses = list(supervisors())
+                # An application stays past a limit for weeks, so most of these were sent by
+                # an earlier sweep; found by application, they are skipped before their
+                # text is written (notification_send_many would skip them only after).
+                sent = set(
+                    Notification.objects.filter(
+                        of_applications(ids), kind__in=["limit_warning", "limit_exceeded"]
+                    )
+                    .order_by()
+                    .values_list("recipient_id", "dedupe_key")
+                )
+            key = f"limit:{application.pk}:{reading.clock}:{reading.status}"
+            if reading.status == "warning":
+                text = _("%(number)s: %(clock)s has used %(used)d of %(limit)d working days.")
+                recipients = [application.account_manager]
+            else:
+                text = _(
+                    "%(number)s: %(clock)s is past its limit: %(used)d of %(limit)d working days."
+                )
+                recipients = [application.account_manager, *bosses]
+            recipients = [r for r in recipients if r is not None and (r.pk, key) not in sent]
+            if not recipients:
+                continue
+            label = Clock(reading.clock).label if reading.clock in CLOCKS else _("Whole process")
+            text = text % {
+                "number": application.number,
+                "clock": label,
+                "used": reading.used,
+                "limit": reading.limit,
+            }
+            for recipient in recipients:
+                items.append((recipient, f"limit_{reading.status}", application, text, key))
+    return (notification_send_many(items) if items else 0), statuses

@@ -1,0 +1,147 @@
+"""REST API of deviations and their corrective proposals (``/api/v1/deviations/``)."""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils.translation import gettext_lazy
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applications import services as application_services
+from applications.idempotency import idempotent
+from scheduling.models import Deviation, Proposal, Severity
+from scheduling.serializers import (
+    DeviationDetailSerializer,
+    DeviationSerializer,
+    DismissInputSerializer,
+)
+from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
+from yekuo.api.schema import IDEMPOTENCY_KEY
+
+from . import selectors
+
+
+class DeviationFilter(FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Deviation.Status.choices)
+    severity = filters.MultipleChoiceFilter(choices=Severity.choices)
+    application = IntegerFilter(field_name="application_id")
+    department = IntegerFilter(field_name="department_id")
+    critical = BooleanFilter()
+    detected_after = filters.DateFilter(field_name="detected_at", lookup_expr="date__gte")
+    detected_before = filters.DateFilter(field_name="detected_at", lookup_expr="date__lte")
+
+
+class DeviationList(generics.ListAPIView):
+    serializer_class = DeviationSerializer
+    filterset_class = DeviationFilter
+
+    def get_queryset(self):
+        return selectors.visible_deviations(self.request.user).order_by("-detected_at", "-id")
+
+    @extend_schema(summary=gettext_lazy("List the deviations of the applications you may read"))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def visible_deviation(request, deviation_id: int):
+    return get_object_or_404(
+        selectors.visible_deviations(request.user).prefetch_related(
+            "proposals", "proposals__decided_by"
+        ),
+        pk=deviation_id,
+    )
+
+
+class DeviationDetail(APIView):
+    serializer_class = DeviationDetailSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("Read a deviation with its proposals"),
+        responses=DeviationDetailSerializer,
+    )
+    def get(self, request, deviation_id: int):
+        return Response(DeviationDetailSerializer(visible_deviation(request, deviation_id)).data)
+
+
+class DeviationAcknowledge(APIView):
+    serializer_class = DeviationDetailSerializer
+    problem_statuses = {"post": [409]}
+
+    @extend_schema(
+        summary=gettext_lazy("Acknowledge a deviation: you have seen it and are on it"),
+        request=None,
+        responses=DeviationDetailSerializer,
+    )
+    def post(self, request, deviation_id: int):
+        visible_deviation(request, deviation_id)
+        application_services.deviation_acknowledge(deviation_id=deviation_id, by=request.user)
+        return Response(DeviationDetailSerializer(visible_deviation(request, deviation_id)).data)
+
+
+def visible_proposal(request, deviation_id: int, proposal_id: int) -> Proposal:
+    visible_deviation(request, deviation_id)
+    return get_object_or_404(Proposal, pk=proposal_id, deviation_id=deviation_id)
+
+
+class ProposalAccept(APIView):
+    serializer_class = DeviationDetailSerializer
+    problem_statuses = {"post": [409, 422]}
+
+    @extend_schema(
+        summary=gettext_lazy("Accept a corrective proposal (supervisors)"),
+        request=None,
+        responses=DeviationDetailSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, deviation_id: int, proposal_id: int):
+        visible_proposal(request, deviation_id, proposal_id)
+
+        def perform():
+            application_services.proposal_accept(proposal_id=proposal_id, by=request.user)
+            return Response(
+                DeviationDetailSerializer(visible_deviation(request, deviation_id)).data
+            )
+
+        return idempotent(request, perform)
+
+
+class ProposalDismiss(APIView):
+    serializer_class = DeviationDetailSerializer
+    problem_statuses = {"post": [409]}
+
+    @extend_schema(
+        summary=gettext_lazy("Dismiss a corrective proposal, saying why"),
+        request=DismissInputSerializer,
+        responses=DeviationDetailSerializer,
+    )
+    def post(self, request, deviation_id: int, proposal_id: int):
+        visible_proposal(request, deviation_id, proposal_id)
+        serializer = DismissInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application_services.proposal_dismiss(
+            proposal_id=proposal_id, reason=serializer.validated_data["reason"], by=request.user
+        )
+        return Response(DeviationDetailSerializer(visible_deviation(request, deviation_id)).data)
+
+
+urlpatterns = [
+    path("deviations/", DeviationList.as_view(), name="deviation-list"),
+    path("deviations/<int:deviation_id>/", DeviationDetail.as_view(), name="deviation-detail"),
+    path(
+        "deviations/<int:deviation_id>/acknowledge/",
+        DeviationAcknowledge.as_view(),
+        name="deviation-acknowledge",
+    ),
+    path(
+        "deviations/<int:deviation_id>/proposals/<int:proposal_id>/accept/",
+        ProposalAccept.as_view(),
+        name="proposal-accept",
+    ),
+    path(
+        "deviations/<int:deviation_id>/proposals/<int:proposal_id>/dismiss/",
+        ProposalDismiss.as_view(),
+        name="proposal-dismiss",
+    ),
+]

@@ -1,0 +1,265 @@
+"""Every read of the supervisors' pages and of the deviations API."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from accounts.models import Department
+from applications.assignment import account_manager_loads
+from applications.kpi import cycle_days, kpi_monthly_trend, window
+from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
+from applications.selectors import visible_applications
+from scheduling.models import Deviation, Severity, severity_rank
+from scheduling.selectors import working_calendar
+from yekuo.domain import Stage
+
+
+def visible_deviations(user):
+    """Return the deviations of the applications ``user`` may read, with what the API shows."""
+    return Deviation.objects.filter(
+        application__in=visible_applications(user).values("pk")
+    ).select_related("application", "activity", "department", "acknowledged_by")
+
+
+# --- Supervisor dashboard (the page at /dashboard/) -----------------------------------------
+
+DEVIATION_PAGE_SIZE = 25
+
+# Sort keys of the deviation table → ORDER BY; "-" in front of a key reverses it.
+DEVIATION_SORTS = {
+    "severity": ["severity_rank", "-delay", "-detected_at", "-id"],
+    "delay": ["delay", "-id"],
+    "detected": ["detected_at", "-id"],
+    "application": ["application__number", "-id"],
+    "department": ["department__sort_order", "department__code", "-delay", "-id"],
+    "stage": ["activity__stage", "-delay", "-id"],
+}
+
+
+@dataclass(frozen=True)
+class DashboardKpis:
+    active: int
+    unassigned: int
+    red: int
+    amber: int
+    open_by_severity: dict[str, int]
+    time_limit_alarms: int
+    finished: int
+    on_time: int
+    average_cycle_days: float | None
+    average_committed_days: float | None
+
+    @property
+    def on_time_percent(self) -> int | None:
+        if not self.finished:
+            return None
+        return round(100 * self.on_time / self.finished)
+
+
+def open_deviation_counts() -> list[tuple[int | None, str, str, int]]:
+    """Return the open deviations of active applications counted by (department id,
+    stage of the late activity, severity), in one query: the cards and both charts are
+    summed from these rows."""
+    return list(
+        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
+        .filter(application__state__in=ACTIVE_STATES)
+        .values_list("department_id", "activity__stage", "severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
+    """Return the dashboard's cards, in two queries whatever the number of applications
+    (``deviation_counts``: the rows of ``open_deviation_counts``).
+
+    Time-limit alarms: active applications whose worst clock is past its limit, as the
+    last sweep stored it (``Application.time_limit_status``).
+
+    On time and the average connection cycle are over the applications energized in the
+    window ending today, as the nightly snapshot defines both (``applications.kpi``),
+    against the committed duration Tp of the same applications.
+    """
+    counts = Application.objects.filter(state__in=ACTIVE_STATES).aggregate(
+        active=Count("pk"),
+        unassigned=Count("pk", filter=Q(account_manager__isnull=True)),
+        alarms=Count("pk", filter=Q(time_limit_status=TimeLimitStatus.EXCEEDED)),
+    )
+    by_severity = {severity: 0 for severity in Severity.values}
+    for _department, _stage, severity, n in deviation_counts:
+        by_severity[severity] = by_severity.get(severity, 0) + n
+    _first_day, window_start, window_end = window(today)
+    finished = Application.objects.filter(
+        energized_at__gte=window_start, energized_at__lt=window_end
+    ).values_list("start_date", "energized_at", "committed_finish_date", "committed_duration")
+    calendar = working_calendar()
+    on_time = cycle_total = committed_total = count = 0
+    for start, energized_at, committed_finish, committed_duration in finished:
+        energized_on = timezone.localdate(energized_at)
+        count += 1
+        on_time += int(energized_on <= committed_finish)
+        cycle_total += cycle_days(calendar, start, energized_on)
+        committed_total += committed_duration
+    return DashboardKpis(
+        active=counts["active"],
+        unassigned=counts["unassigned"],
+        red=by_severity[Severity.RED],
+        amber=by_severity[Severity.AMBER],
+        open_by_severity=by_severity,
+        time_limit_alarms=counts["alarms"],
+        finished=count,
+        on_time=on_time,
+        average_cycle_days=round(cycle_total / count, 1) if count else None,
+        average_committed_days=round(committed_total / count, 1) if count else None,
+    )
+
+
+def open_deviations(
+    *,
+    severity: str = "",
+    stage: str = "",
+    department_id: int | None = None,
+    manager_id: int | None = None,
+    region_id: int | None = None,
+    sort: str = "severity",
+):
+    """Return the open deviations of active applications, filtered and sorted, with all a
+    row of the table shows (one query per page)."""
+    qs = Deviation.objects.exclude(status=Deviation.Status.RESOLVED).filter(
+        application__state__in=ACTIVE_STATES
+    )
+    if severity:
+        qs = qs.filter(severity=severity)
+    if stage:
+        qs = qs.filter(activity__stage=stage)
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    if manager_id:
+        qs = qs.filter(application__account_manager_id=manager_id)
+    if region_id:
+        qs = qs.filter(application__region_id=region_id)
+    key = sort.lstrip("-")
+    order = DEVIATION_SORTS.get(key, DEVIATION_SORTS["severity"])
+    if sort.startswith("-"):
+        first = order[0]
+        order = [first[1:] if first.startswith("-") else f"-{first}", *order[1:]]
+    return (
+        qs.select_related(
+            "application",
+            "application__customer",
+            "application__account_manager",
+            "application__region",
+            "activity",
+            "department",
+        )
+        .annotate(severity_rank=severity_rank())
+        .order_by(*order)
+    )
+
+
+@dataclass(frozen=True)
+class SeverityCounts:
+    """Open deviations of one department or one stage, by severity."""
+
+    key: object
+    label: str
+    red: int
+    amber: int
+    info: int
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.info
+
+
+def _severity_totals(deviation_counts, key_of) -> dict:
+    totals: dict = {}
+    for department, stage, severity, n in deviation_counts:
+        counts = totals.setdefault(key_of(department, stage), {})
+        counts[severity] = counts.get(severity, 0) + n
+    return totals
+
+
+def open_deviations_by_department(deviation_counts) -> list[SeverityCounts]:
+    """Return the open deviations each department holds, most red first (one query for
+    the names; ``deviation_counts``: the rows of ``open_deviation_counts``)."""
+    totals = _severity_totals(deviation_counts, lambda department, _stage: department)
+    names = {d.pk: d.name for d in Department.objects.filter(pk__in=[k for k in totals if k])}
+    result = [
+        SeverityCounts(
+            key=key,
+            label=names.get(key, _("No department")),
+            red=counts.get("red", 0),
+            amber=counts.get("amber", 0),
+            info=counts.get("info", 0),
+        )
+        for key, counts in totals.items()
+    ]
+    return sorted(result, key=lambda c: (-c.red, -c.total, c.label))
+
+
+def open_deviations_by_stage(deviation_counts) -> list[SeverityCounts]:
+    """Return the open deviations in each stage, in stage order (no query)."""
+    totals = _severity_totals(deviation_counts, lambda _department, stage: stage)
+    return [
+        SeverityCounts(
+            key=stage,
+            label=str(label),
+            red=totals.get(stage, {}).get("red", 0),
+            amber=totals.get(stage, {}).get("amber", 0),
+            info=totals.get(stage, {}).get("info", 0),
+        )
+        for stage, label in Stage.choices
+    ]
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    kpis: DashboardKpis
+    by_department: list[SeverityCounts]
+    by_stage: list[SeverityCounts]
+    trend: list
+    loads: list
+
+
+# The cards and the charts sum up every open deviation and every active application:
+# at 100,000 applications that is about a second of database work. They change when the
+# sweep runs (every few minutes) or an application moves; they are computed at most
+# once a minute, and assigning from the dashboard recomputes them at once.
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def _dashboard_cache_key(language: str, today: date) -> str:
+    return f"scheduling:dashboard:{language}:{today:%Y-%m-%d}"
+
+
+def dashboard_figures(*, today: date) -> DashboardFigures:
+    """Return the dashboard's cards and charts, from the cache when they are fresh.
+
+    Computed: 6 queries (the deviation counts, the applications, the energized ones, the
+    department names, the snapshots, the managers' loads) whatever the numbers.
+    """
+    key = _dashboard_cache_key(get_language() or settings.LANGUAGE_CODE, today)
+    figures = cache.get(key)
+    if figures is None:
+        rows = open_deviation_counts()
+        figures = DashboardFigures(
+            kpis=dashboard_kpis(today=today, deviation_counts=rows),
+            by_department=open_deviations_by_department(rows),
+            by_stage=open_deviations_by_stage(rows),
+            trend=kpi_monthly_trend(months=12, today=today),
+            loads=account_manager_loads(),
+        )
+        cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
+    return figures
+
+
+def dashboard_figures_forget(*, today: date) -> None:
+    """Drop the cached cards and charts (in every language) so the next view recomputes."""
+    cache.delete_many([_dashboard_cache_key(code, today) for code, _name in settings.LANGUAGES])
