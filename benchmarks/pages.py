@@ -1,6 +1,6 @@
 """Time the server side of the busiest pages on a scratch PostgreSQL database.
 
-Run ``python -m applications.page_bench [--applications 100000] [--database-url URL]
+Run ``python -m benchmarks.pages [--applications 100000] [--database-url URL]
 [--requests 50] [--keep] [--reuse]``. It creates a scratch database next to the one ``URL`` (or
 ``DATABASE_URL``) names, migrates it, loads the demo people and ``N`` demo applications
 (``seed_demo``'s bulk loader), runs one deviation sweep and takes tonight's KPI snapshot,
@@ -43,7 +43,7 @@ def _positive(value: str) -> int:
 
 
 def _arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m applications.page_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=__doc__)
     parser.add_argument("--applications", type=_positive, default=10_000, metavar="N")
     parser.add_argument(
         "--database-url",
