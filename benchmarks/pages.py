@@ -121,8 +121,9 @@ def _load(count: int, seed: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from accounts import demo as people
-    from applications import demo, kpi
+    from applications import kpi
+    from demo import applications as demo_applications
+    from demo import people
     from scheduling.services import deviation_sweep
 
     call_command("migrate", verbosity=0)
@@ -133,7 +134,7 @@ def _load(count: int, seed: int) -> None:
     def progress(done, total, seconds):
         print(f"  applications: {done}/{total} ({seconds:.0f} s)", flush=True)
 
-    demo.demo_applications_load(count=count, seed=seed, today=today, progress=progress)
+    demo_applications.demo_applications_load(count=count, seed=seed, today=today, progress=progress)
     print(f"loaded {count} applications in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
     stats = deviation_sweep()

@@ -156,8 +156,8 @@ def phase_seed(args) -> dict:
     from django.db import connection
     from django.db.models import Count
 
-    from applications import demo
     from applications.models import WORK_STATES, Application
+    from demo import applications as demo_applications
     from scheduling.models import Activity
     from yekuo.domain import CustomerClass, VoltageClass
 
@@ -166,18 +166,20 @@ def phase_seed(args) -> dict:
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         migrated = time.perf_counter()
-        work = {s: w for s, w in demo.STATE_WEIGHTS.items() if s in WORK_STATES}
+        work = {s: w for s, w in demo_applications.STATE_WEIGHTS.items() if s in WORK_STATES}
         patches = []
         if args.states == "work":
             # seed_demo draws the target state from these weights; with only the work
             # states (in their usual proportions), every application seeded is swept.
-            patches.append(mock.patch.dict(demo.STATE_WEIGHTS, work, clear=True))
+            patches.append(mock.patch.dict(demo_applications.STATE_WEIGHTS, work, clear=True))
             count = args.count
         else:
-            count = round(args.count * sum(demo.STATE_WEIGHTS.values()) / sum(work.values()))
+            count = round(
+                args.count * sum(demo_applications.STATE_WEIGHTS.values()) / sum(work.values())
+            )
         if args.templates == "default":
             default = [(CustomerClass.HV_SINGLE, VoltageClass.KV_10, 1)]
-            patches.append(mock.patch.object(demo, "CLASS_WEIGHTS", default))
+            patches.append(mock.patch.object(demo_applications, "CLASS_WEIGHTS", default))
         for patch in patches:
             patch.start()
         try:

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "accounts",
     "applications",
     "scheduling",
+    # Tools beside the product: they depend on the apps above, nothing depends on them.
+    "demo",
 ]
 
 MIDDLEWARE = [
