@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yekuo.domain import Clock, CustomerClass, Milestone, Party, Stage
 
+from .deviation import ESCALATE, MEETING, PARALLEL, SHORTEN
+
 
 class ActivityKind(models.TextChoices):
     NORMAL = "normal", _("Normal")
@@ -561,10 +563,18 @@ class Proposal(models.Model):
         DISMISSED = "dismissed", _("Dismissed")
         SUPERSEDED = "superseded", _("Superseded")
 
+    class Kind(models.TextChoices):
+        """The corrective measures of DESIGN §5, named as the engine names them."""
+
+        SHORTEN = SHORTEN, _("Shorten later critical activities")
+        PARALLEL = PARALLEL, _("Run activities in parallel")
+        MEETING = MEETING, _("Catch the review meeting")
+        ESCALATE = ESCALATE, _("Escalate")
+
     deviation = models.ForeignKey(
         Deviation, verbose_name=_("deviation"), on_delete=models.PROTECT, related_name="proposals"
     )
-    kind = models.CharField(_("kind"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     activities = models.JSONField(_("activities"), default=list)
     description_zh = models.TextField(_("what to do (Chinese)"))
     description_en = models.TextField(_("what to do (English)"))
