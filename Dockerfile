@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     YEKUO_VAR_DIR=/var/lib/yekuo
 
 WORKDIR /app
+# Runtime requirements only: test tools and linters are in requirements-dev.txt.
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 

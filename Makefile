@@ -9,9 +9,10 @@ STAMP := $(VENV)/.requirements-installed
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when requirements.txt changes.
-$(STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements.txt
+# The development set: the runtime requirements and the test tools (requirements-dev.txt
+# includes requirements.txt). Reinstall only when either file changes.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -156,6 +156,19 @@ class LoginAttempt(models.Model):
         return f"{self.username} {self.at:%Y-%m-%d %H:%M} {'ok' if self.succeeded else 'failed'}"
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification is about."""
+
+    # Raised by the account-manager assignment.
+    ASSIGNED = "assigned", _("Application assigned to you")
+    UNASSIGNED = "unassigned", _("Application without an account manager")
+    # Raised by the deviation sweep, its time-limit check and an accepted escalation.
+    DEVIATION_RED = "deviation_red", _("Red deviation")
+    LIMIT_WARNING = "limit_warning", _("Time-limit warning")
+    LIMIT_EXCEEDED = "limit_exceeded", _("Time limit exceeded")
+    ESCALATION = "escalation", _("Escalated deviation")
+
+
 class Notification(models.Model):
     """A message to one person in the application (and by e-mail when they have one).
 
@@ -166,7 +179,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
     application = models.ForeignKey(
         "applications.Application",
         verbose_name=_("application"),

@@ -34,6 +34,7 @@ from .models import (
     PostCompletionReview,
     StageTransition,
     TimeLimit,
+    transition_label,
 )
 from .tasks import sweep_deviations
 
@@ -352,15 +353,9 @@ class ApplicationAdmin(admin.ModelAdmin):
         if application is not None:
             # The guards read the activities and the review; fetch them once for all.
             prefetch_related_objects([application], "activities", "review")
-            order = list(selectors.TRANSITION_LABELS)
-            transitions = sorted(
-                selectors.application_transitions(application, request.user),
-                key=lambda spec: order.index(spec.name) if spec.name in order else len(order),
-            )
             extra_context.update(
-                transitions=transitions,
+                transitions=selectors.application_transitions(application, request.user),
                 transitions_version=application.version,
-                reason_required=services.REASON_REQUIRED,
                 progress_form=AdminProgressForm(
                     activities=self._open_activities(application),
                     initial={"version": application.version},
@@ -465,7 +460,7 @@ class ApplicationAdmin(admin.ModelAdmin):
                 _("%(number)s: “%(transition)s” applied; the state is now “%(state)s”.")
                 % {
                     "number": application.number,
-                    "transition": selectors.TRANSITION_LABELS.get(name, name),
+                    "transition": transition_label(name),
                     "state": application.get_state_display(),
                 },
                 messages.SUCCESS,

@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from yekuo.domain import BusinessType, Clock, CustomerClass, VoltageClass
@@ -202,7 +203,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         return self.state in ACTIVE_STATES
 
     # The stage machine. Each transition names its guards and its permission; the
-    # service checks both (with messages) before it calls the method.
+    # service checks both (with messages) before it calls the method. Its custom= holds
+    # what the pages, the admin and the API say about it (read through TRANSITIONS):
+    # "label", and "reason_required" for the steps aside and back, whose note must say why.
+    # The order here is the order they are offered in.
 
     @transition(
         field=state,
@@ -210,6 +214,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.SURVEY,
         conditions=[guards.stage_finished],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Start the site survey")},
     )
     def start_survey(self):
         pass
@@ -220,6 +225,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.DESIGN,
         conditions=[guards.stage_finished],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Start the supply-plan design")},
     )
     def start_design(self):
         pass
@@ -230,6 +236,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.FEES,
         conditions=[guards.plan_approved, guards.stage_finished],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Move to fees")},
     )
     def start_fees(self):
         pass
@@ -240,6 +247,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.CONSTRUCTION,
         conditions=[guards.fees_settled, guards.stage_finished],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Move to customer construction")},
     )
     def start_construction(self):
         pass
@@ -250,6 +258,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.ENERGIZATION,
         conditions=[guards.completion_inspection_passed, guards.stage_finished],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Move to metering and energization")},
     )
     def start_energization(self):
         pass
@@ -265,6 +274,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
             guards.stage_finished,
         ],
         permission=guards.manager_supervisor_or_department("metering"),
+        custom={"label": pgettext_lazy("transition", "Energize")},
     )
     def energize(self, *, at):
         self.energized_at = at
@@ -275,6 +285,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.CLOSED,
         conditions=[guards.review_recorded],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Close")},
     )
     def close(self, *, at):
         self.closed_at = at
@@ -285,6 +296,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.SUSPENDED,
         conditions=[],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Suspend"), "reason_required": True},
     )
     def suspend(self):
         self.suspended_from = self.state
@@ -295,6 +307,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=RETURN_VALUE(*WORK_STATES),
         conditions=[guards.has_state_to_return_to],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Resume")},
     )
     def resume(self):
         back, self.suspended_from = self.suspended_from, ""
@@ -306,6 +319,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.CANCELLED,
         conditions=[],
         permission=guards.manager_or_supervisor,
+        custom={"label": pgettext_lazy("transition", "Cancel"), "reason_required": True},
     )
     def cancel(self, *, at, reason):
         self.cancelled_at = at
@@ -318,6 +332,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.SURVEY,
         conditions=[],
         permission=guards.manager_supervisor_or_department("planning"),
+        custom={
+            "label": pgettext_lazy("transition", "Rework: back to the site survey"),
+            "reason_required": True,
+        },
     )
     def rework_survey(self):
         pass
@@ -328,9 +346,31 @@ class Application(ConcurrentTransitionMixin, models.Model):
         target=S.CONSTRUCTION,
         conditions=[],
         permission=guards.manager_supervisor_or_department("operations"),
+        custom={
+            "label": pgettext_lazy("transition", "Rework: back to construction"),
+            "reason_required": True,
+        },
     )
     def rework_construction(self):
         pass
+
+
+def _declared_transitions() -> dict[str, dict]:
+    # django-fsm collects the transitions in alphabetical order; the class body keeps the
+    # order they are declared in.
+    field = Application._meta.get_field("state")
+    custom = {t.name: t.custom for t in field.get_all_transitions(Application)}
+    return {name: custom[name] for name in vars(Application) if name in custom}
+
+
+TRANSITIONS: dict[str, dict] = _declared_transitions()
+"""The ``custom=`` metadata of each transition of :class:`Application`, by name, in the order
+the transitions are declared (the order the pages offer them in)."""
+
+
+def transition_label(name: str) -> str:
+    """Return what people call the transition ``name`` (the name itself when unknown)."""
+    return str(TRANSITIONS.get(name, {}).get("label", name))
 
 
 class ApplicationSequence(models.Model):

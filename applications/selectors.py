@@ -8,7 +8,6 @@ from datetime import date
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
 
 from scheduling import selectors as schedule_selectors
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
@@ -16,27 +15,13 @@ from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
 
 from .models import (
     ACTIVE_STATES,
+    TRANSITIONS,
     WORK_STATES,
     Application,
     ApplicationState,
     StageTransition,
     TimeLimit,
 )
-
-TRANSITION_LABELS = {
-    "start_survey": pgettext_lazy("transition", "Start the site survey"),
-    "start_design": pgettext_lazy("transition", "Start the supply-plan design"),
-    "start_fees": pgettext_lazy("transition", "Move to fees"),
-    "start_construction": pgettext_lazy("transition", "Move to customer construction"),
-    "start_energization": pgettext_lazy("transition", "Move to metering and energization"),
-    "energize": pgettext_lazy("transition", "Energize"),
-    "close": pgettext_lazy("transition", "Close"),
-    "suspend": pgettext_lazy("transition", "Suspend"),
-    "resume": pgettext_lazy("transition", "Resume"),
-    "cancel": pgettext_lazy("transition", "Cancel"),
-    "rework_survey": pgettext_lazy("transition", "Rework: back to the site survey"),
-    "rework_construction": pgettext_lazy("transition", "Rework: back to construction"),
-}
 
 
 @dataclass
@@ -53,6 +38,10 @@ class TransitionSpec:
     @property
     def available(self) -> bool:
         return self.source_ok and self.permitted and not self.refusals
+
+    @property
+    def reason_required(self) -> bool:
+        return self.transition.custom.get("reason_required", False)
 
 
 def transition_spec(application: Application, name: str, user=None) -> TransitionSpec:
@@ -71,7 +60,7 @@ def transition_spec(application: Application, name: str, user=None) -> Transitio
     return TransitionSpec(
         transition=transition,
         name=name,
-        label=str(TRANSITION_LABELS.get(name, name)),
+        label=str(transition.custom.get("label", name)),
         source_ok=source_ok,
         permitted=permitted,
         refusals=refusals,
@@ -79,14 +68,9 @@ def transition_spec(application: Application, name: str, user=None) -> Transitio
 
 
 def application_transitions(application: Application, user) -> list[TransitionSpec]:
-    """Return the transitions leaving the current state, with what stops each one."""
-    names = []
-    for transition in application.get_all_state_transitions():
-        if transition.name not in names:
-            names.append(transition.name)
-    order = list(TRANSITION_LABELS)
-    names.sort(key=lambda name: order.index(name) if name in order else len(order))
-    specs = [transition_spec(application, name, user) for name in names]
+    """Return the transitions leaving the current state, in the order the model declares
+    them, with what stops each one."""
+    specs = [transition_spec(application, name, user) for name in TRANSITIONS]
     return [spec for spec in specs if spec.source_ok]
 
 

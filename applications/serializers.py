@@ -10,8 +10,7 @@ from accounts.models import Region, User
 from accounts.serializers import PersonSerializer
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
-from .models import Application, Customer, SupplyType
-from .selectors import TRANSITION_LABELS
+from .models import TRANSITIONS, Application, Customer, SupplyType
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -192,7 +191,7 @@ class TransitionsSerializer(serializers.Serializer):
 
 
 class TransitionInputSerializer(serializers.Serializer):
-    transition = serializers.ChoiceField(choices=list(TRANSITION_LABELS))
+    transition = serializers.ChoiceField(choices=list(TRANSITIONS))
     note = serializers.CharField(
         required=False,
         allow_blank=True,

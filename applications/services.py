@@ -63,9 +63,6 @@ OFFERED_VOLTAGES = {
     ],
 }
 
-# Transitions that need a reason in the note.
-REASON_REQUIRED = {"suspend", "cancel", "rework_survey", "rework_construction"}
-
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
@@ -376,7 +373,7 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
     if spec.refusals:
         raise TransitionNotAllowed(spec.refusals)
     note = (note or "").strip()
-    if transition in REASON_REQUIRED and not note:
+    if spec.reason_required and not note:
         raise InvalidInput(
             {"note": [_("Give the reason for “%(transition)s”.") % {"transition": spec.label}]}
         )

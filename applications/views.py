@@ -27,7 +27,7 @@ from .forms import (
     TransitionForm,
     WorkspaceFilterForm,
 )
-from .models import Document
+from .models import Document, transition_label
 
 
 def home(request):
@@ -184,11 +184,10 @@ def _render_page(request, number, *, bound=None, status=200):
         "application": application,
         "document_form": bound.get("document") or DocumentForm(auto_id=_form_ids("doc")),
         "review_form": bound.get("review") or ReviewForm(auto_id=_form_ids("review")),
-        "forward_transitions": [s for s in available if s.name not in services.REASON_REQUIRED],
-        "side_transitions": [s for s in available if s.name in services.REASON_REQUIRED],
-        "side_open": any(s.form.is_bound for s in available if s.name in services.REASON_REQUIRED),
+        "forward_transitions": [s for s in available if not s.reason_required],
+        "side_transitions": [s for s in available if s.reason_required],
+        "side_open": any(s.form.is_bound for s in available if s.reason_required),
         "refused_transitions": [spec for spec in page.transitions if not spec.available],
-        "reason_required": services.REASON_REQUIRED,
         "late_days": -application.total_float if (application.total_float or 0) < 0 else 0,
     }
     return render(request, "applications/application_detail.html", context, status=status)
@@ -217,7 +216,7 @@ def application_transition(request, number):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_page_url(number, "transitions"))
-    label = selectors.TRANSITION_LABELS.get(name, name)
+    label = transition_label(name)
     messages.success(
         request,
         _("“%(transition)s” applied: the application is now “%(state)s”.")

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yekuo.domain import Clock, CustomerClass, Milestone, Party, Stage
 
+from .deviation import ESCALATE, MEETING, PARALLEL, SHORTEN
+
 
 class ActivityKind(models.TextChoices):
     NORMAL = "normal", _("Normal")
@@ -567,6 +569,14 @@ class Proposal(models.Model):
         DISMISSED = "dismissed", _("Dismissed")
         SUPERSEDED = "superseded", _("Superseded")
 
+    class Kind(models.TextChoices):
+        """The corrective measures of DESIGN §5, named as the engine names them."""
+
+        SHORTEN = SHORTEN, _("Shorten later critical activities")
+        PARALLEL = PARALLEL, _("Run activities in parallel")
+        MEETING = MEETING, _("Catch the review meeting")
+        ESCALATE = ESCALATE, _("Escalate")
+
     application = models.ForeignKey(
         "applications.Application",
         verbose_name=_("application"),
@@ -576,7 +586,7 @@ class Proposal(models.Model):
     deviation = models.ForeignKey(
         Deviation, verbose_name=_("deviation"), on_delete=models.PROTECT, related_name="proposals"
     )
-    kind = models.CharField(_("kind"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     measure = models.CharField(
         _("measure"),
         max_length=255,

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "applications",
     "scheduling",
     "supervision",
+    # Tools beside the product: they depend on the apps above, nothing depends on them.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +308,11 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStateEnum": "applications.models.ApplicationState",
         "DeviationStatusEnum": "scheduling.serializers.DeviationStatus",
         "ProposalStatusEnum": "scheduling.serializers.ProposalStatus",
+        # Three fields are called kind: each enum keeps a name of its own, and the activity's
+        # keeps the name it had when it was the only one.
+        "KindEnum": "scheduling.models.ActivityKind",
+        "NotificationKindEnum": "accounts.models.NotificationKind",
+        "ProposalKindEnum": "scheduling.models.Proposal.Kind",
     },
 }
 

@@ -1,9 +1,11 @@
 """Notifications raised in bulk: stored once per person and key, mailed after commit."""
 
 import pytest
+from django.utils import translation
 
-from accounts.models import Notification
+from accounts.models import Notification, NotificationKind
 from accounts.services import notification_send, notification_send_many
+from scheduling.models import Proposal
 from tests.factories import UserFactory, make_application
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +73,31 @@ def test_a_mail_server_that_is_down_leaves_the_notifications_stored(
         "mail to manager-t@example.test failed",
         "mail to supervisor-t@example.test failed",
     ]
+
+
+@pytest.mark.parametrize("choices", [NotificationKind, Proposal.Kind], ids=lambda c: c.__name__)
+def test_every_kind_has_a_chinese_label(choices):
+    with translation.override("zh-hans"):
+        labels = [str(label) for label in choices.labels]
+    with translation.override("en"):
+        english = [str(label) for label in choices.labels]
+    assert all(zh != en and not zh.isascii() for zh, en in zip(labels, english, strict=True))
+
+
+def test_the_admin_lists_notifications_by_their_kind_in_chinese(client, admin_user, manager):
+    for kind in NotificationKind:
+        notification_send(recipients=[manager], kind=kind, text=f"通知 {kind}")
+    client.force_login(admin_user)
+    html = client.get("/admin/accounts/notification/", HTTP_ACCEPT_LANGUAGE="zh-hans").content
+    html = html.decode()
+    for label in (
+        "分派给您的申请",
+        "无客户经理的申请",
+        "红色偏差",
+        "时限预警",
+        "超出时限",
+        "上报的偏差",
+    ):
+        assert html.count(label) >= 2, label  # in the list and in the kind filter
+    filtered = client.get("/admin/accounts/notification/", {"kind": "limit_warning"})
+    assert [n.text for n in filtered.context["cl"].result_list] == ["通知 limit_warning"]

@@ -1,10 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 
-from accounts.demo import DEMO_PASSWORD
-from accounts.models import AccountManagerProfile, Department, User
+from accounts.models import Department
 from accounts.roles import ROLE_PERMISSIONS, Role, sync_role_groups
 
 pytestmark = pytest.mark.django_db
@@ -33,41 +31,6 @@ def test_syncing_roles_twice_changes_nothing():
     sync_role_groups()
     after = {g.name: set(g.permissions.values_list("pk", flat=True)) for g in Group.objects.all()}
     assert before == after and len(after) == 4
-
-
-def test_seed_demo_creates_the_documented_logins(client):
-    call_command("seed_demo")
-    usernames = set(User.objects.values_list("username", flat=True))
-    assert usernames == {
-        "admin",
-        "supervisor",
-        "manager",
-        "manager2",
-        "manager3",
-        "manager4",
-        "manager5",
-        "survey",
-        "design",
-        "metering",
-    }
-    assert AccountManagerProfile.objects.count() == 5
-    assert User.objects.get(username="survey").department.code == "operations"
-    for username in usernames:
-        assert client.login(username=username, password=DEMO_PASSWORD), username
-    assert User.objects.get(username="manager").has_perm("accounts.handle_applications")
-    assert User.objects.get(username="supervisor").has_perm("accounts.view_dashboard")
-    assert not User.objects.get(username="metering").has_perm("accounts.view_dashboard")
-
-
-def test_seed_demo_once_leaves_existing_data_alone(capsys):
-    call_command("seed_demo")
-    manager = User.objects.get(username="manager")
-    manager.set_password("changed-by-its-owner")
-    manager.save()
-    call_command("seed_demo", "--once")
-    assert "already loaded" in capsys.readouterr().out
-    manager.refresh_from_db()
-    assert manager.check_password("changed-by-its-owner")
 
 
 def test_profile_rejects_an_unknown_voltage_class(manager):

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Notification
+from accounts.models import Notification, NotificationKind
 from accounts.roles import Role
 from scheduling.models import NetworkTemplate
 
@@ -74,11 +74,12 @@ def test_templates_are_read_only(clients):
 
 
 def test_notifications_are_mine_and_marked_read(manager, supervisor, application):
-    mine = Notification.objects.create(recipient=manager, kind="test", text="给我的")
-    theirs = Notification.objects.create(recipient=supervisor, kind="test", text="给主管的")
+    kind = NotificationKind.ESCALATION
+    mine = Notification.objects.create(recipient=manager, kind=kind, text="给我的")
+    theirs = Notification.objects.create(recipient=supervisor, kind=kind, text="给主管的")
     client = token_client(manager)
     rows = client.get("/api/v1/notifications/").json()["results"]
-    assert [row["id"] for row in rows if row["kind"] == "test"] == [mine.pk]
+    assert [row["id"] for row in rows if row["kind"] == "escalation"] == [mine.pk]
     response = client.post(
         "/api/v1/notifications/mark-read/", {"ids": [mine.pk, theirs.pk]}, format="json"
     )

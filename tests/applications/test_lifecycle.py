@@ -4,10 +4,11 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from accounts.roles import Role
 from applications import selectors, services
-from applications.models import Application, StageTransition
+from applications.models import TRANSITIONS, Application, StageTransition, transition_label
 from applications.sweep import application_reanalyse
 from scheduling.models import Activity, ActivityEvent
 from scheduling.selectors import working_calendar
@@ -534,3 +535,33 @@ def test_suspend_and_cancel_work_from_every_stage_of_work(desk):
     assert (app.state, app.suspended_from) == ("suspended", "design")
     assert desk.move("resume", day).state == "design"
     assert desk.move("cancel", day, note="客户项目取消").state == "cancelled"
+
+
+def test_every_transition_declares_its_label_and_whether_it_needs_a_reason():
+    assert list(TRANSITIONS) == [
+        "start_survey",
+        "start_design",
+        "start_fees",
+        "start_construction",
+        "start_energization",
+        "energize",
+        "close",
+        "suspend",
+        "resume",
+        "cancel",
+        "rework_survey",
+        "rework_construction",
+    ]
+    assert {name for name, meta in TRANSITIONS.items() if meta.get("reason_required")} == {
+        "suspend",
+        "cancel",
+        "rework_survey",
+        "rework_construction",
+    }
+    for name in TRANSITIONS:
+        with translation.override("en"):
+            english = transition_label(name)
+        with translation.override("zh-hans"):
+            chinese = transition_label(name)
+        assert english != name and not chinese.isascii(), name
+    assert transition_label("no_such_step") == "no_such_step"

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts.models import AccountManagerProfile, Department, Region, User
+from accounts.roles import Role
 from yekuo.domain import VoltageClass
-
-from .models import AccountManagerProfile, Department, Region, User
-from .roles import Role
 
 DEMO_PASSWORD = "yekuo-demo"
 

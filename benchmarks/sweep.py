@@ -1,6 +1,6 @@
 """Time the deviation sweep against merely reading its activity rows from PostgreSQL.
 
-Run ``python -m scheduling.sweep_bench [--applications 10000 100000] [--database-url URL]
+Run ``python -m benchmarks.sweep [--applications 10000 100000] [--database-url URL]
 [--worker [--redis-url URL]]``.
 
 For each N it seeds N applications in the work states (the states the sweep forecasts) with
@@ -62,6 +62,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yekuo_bench"
 DEFAULT_TODAY = date(2026, 6, 30)
+# The module's name before it moved to benchmarks/: scratch databases kept (--keep) by
+# earlier runs carry it, and stay recognised as this program's own.
 MARKER = "scratch database of scheduling.sweep_bench"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,8 +157,8 @@ def phase_seed(args) -> dict:
     from django.db import connection
     from django.db.models import Count
 
-    from applications import demo
     from applications.models import WORK_STATES, Application
+    from demo import applications as demo_applications
     from scheduling.models import Activity
     from yekuo.domain import CustomerClass, VoltageClass
 
@@ -165,18 +167,20 @@ def phase_seed(args) -> dict:
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         migrated = time.perf_counter()
-        work = {s: w for s, w in demo.STATE_WEIGHTS.items() if s in WORK_STATES}
+        work = {s: w for s, w in demo_applications.STATE_WEIGHTS.items() if s in WORK_STATES}
         patches = []
         if args.states == "work":
             # seed_demo draws the target state from these weights; with only the work
             # states (in their usual proportions), every application seeded is swept.
-            patches.append(mock.patch.dict(demo.STATE_WEIGHTS, work, clear=True))
+            patches.append(mock.patch.dict(demo_applications.STATE_WEIGHTS, work, clear=True))
             count = args.count
         else:
-            count = round(args.count * sum(demo.STATE_WEIGHTS.values()) / sum(work.values()))
+            count = round(
+                args.count * sum(demo_applications.STATE_WEIGHTS.values()) / sum(work.values())
+            )
         if args.templates == "default":
             default = [(CustomerClass.HV_SINGLE, VoltageClass.KV_10, 1)]
-            patches.append(mock.patch.object(demo, "CLASS_WEIGHTS", default))
+            patches.append(mock.patch.object(demo_applications, "CLASS_WEIGHTS", default))
         for patch in patches:
             patch.start()
         try:
@@ -350,7 +354,7 @@ def phase_worker(args) -> dict:
     deadline = time.monotonic() + 60
     while not app.control.ping(destination=[args.worker_name], timeout=1.0):
         if time.monotonic() > deadline:
-            raise SystemExit(f"sweep_bench: the worker {args.worker_name} does not answer")
+            raise SystemExit(f"benchmarks.sweep: the worker {args.worker_name} does not answer")
     day = args.today + timedelta(days=args.later_days)
     now = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
     as_of = now.replace(hour=18).isoformat()
@@ -457,7 +461,7 @@ def _with_name(url: str, name: str) -> str:
 def _name(url: str) -> str:
     name = urlsplit(url).path.lstrip("/")
     if not name:
-        raise SystemExit("sweep_bench: --database-url must name a database")
+        raise SystemExit("benchmarks.sweep: --database-url must name a database")
     return name
 
 
@@ -489,8 +493,8 @@ class Server:
             return
         if comment != MARKER:
             raise SystemExit(
-                f"sweep_bench: database {name!r} exists and was not created by this benchmark; "
-                "choose another name with --database-url"
+                f"benchmarks.sweep: database {name!r} exists and was not created by this "
+                "benchmark; choose another name with --database-url"
             )
         self.admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -527,7 +531,7 @@ def _child(phase: str, url: str, args, **extra) -> dict:
     command = [
         sys.executable,
         "-m",
-        "scheduling.sweep_bench",
+        "benchmarks.sweep",
         "--phase",
         phase,
         "--database-url",
@@ -550,7 +554,9 @@ def _child(phase: str, url: str, args, **extra) -> dict:
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
     if done.returncode or not lines:
         sys.stdout.write(done.stdout)
-        raise SystemExit(f"sweep_bench: the {phase} step failed (exit status {done.returncode})")
+        raise SystemExit(
+            f"benchmarks.sweep: the {phase} step failed (exit status {done.returncode})"
+        )
     return json.loads(lines[-1][len(RESULT) :])
 
 
@@ -657,7 +663,7 @@ def _verdicts(results: dict[int, dict]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m scheduling.sweep_bench",
+        prog="python -m benchmarks.sweep",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

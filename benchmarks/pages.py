@@ -1,6 +1,6 @@
 """Time the server side of the busiest pages on a scratch PostgreSQL database.
 
-Run ``python -m applications.page_bench [--applications 100000] [--database-url URL]
+Run ``python -m benchmarks.pages [--applications 100000] [--database-url URL]
 [--requests 50] [--keep] [--reuse]``. It creates a scratch database next to the one ``URL`` (or
 ``DATABASE_URL``) names, migrates it, loads the demo people and ``N`` demo applications
 (``seed_demo``'s bulk loader), runs one deviation sweep and takes tonight's KPI snapshot,
@@ -43,7 +43,7 @@ def _positive(value: str) -> int:
 
 
 def _arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m applications.page_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=__doc__)
     parser.add_argument("--applications", type=_positive, default=10_000, metavar="N")
     parser.add_argument(
         "--database-url",
@@ -121,9 +121,10 @@ def _load(count: int, seed: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from accounts import demo as people
-    from applications import demo, kpi
+    from applications import kpi
     from applications.sweep import deviation_sweep
+    from demo import applications as demo_applications
+    from demo import people
 
     call_command("migrate", verbosity=0)
     people.demo_people_load()
@@ -133,7 +134,7 @@ def _load(count: int, seed: int) -> None:
     def progress(done, total, seconds):
         print(f"  applications: {done}/{total} ({seconds:.0f} s)", flush=True)
 
-    demo.demo_applications_load(count=count, seed=seed, today=today, progress=progress)
+    demo_applications.demo_applications_load(count=count, seed=seed, today=today, progress=progress)
     print(f"loaded {count} applications in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
     stats = deviation_sweep()

@@ -1,6 +1,6 @@
 """Time the compiled CPM engine against the plain way, and its growth with the network size.
 
-Run ``python -m scheduling.bench`` (no Django settings needed: only pure modules are used).
+Run ``python -m benchmarks.cpm`` (no Django settings needed: only pure modules are used).
 For the default template (``examples/networks/hv-single-10kv.json``, 16 activities) and for
 a generated AON network of 2,000 activities (a seeded random DAG, each activity after the
 first with 1 to 3 predecessors among the earlier ones), it prints the microseconds per
@@ -190,7 +190,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scheduling.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cpm", description=__doc__)
     parser.add_argument("--size", type=int, default=2000, help="activities of the large network")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the large network")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per figure (best is kept)")

@@ -48,17 +48,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.demo import DEMO_USERS, REGIONS
 from accounts.models import AccountManagerProfile, Region, User
 from accounts.roles import Role
-from scheduling import cpm
-from scheduling import selectors as schedule_selectors
-from scheduling.models import Activity, ActivityEvent, Baseline, NetworkTemplate
-from yekuo.domain import BusinessType, CustomerClass, Party, VoltageClass
-
-from . import selectors
-from .credit_code import check_character
-from .models import (
+from applications import selectors
+from applications.credit_code import check_character
+from applications.models import (
     STAGE_ORDER,
     WORK_STATES,
     Application,
@@ -69,6 +63,12 @@ from .models import (
     StageTransition,
     SupplyType,
 )
+from scheduling import cpm
+from scheduling import selectors as schedule_selectors
+from scheduling.models import Activity, ActivityEvent, Baseline, NetworkTemplate
+from yekuo.domain import BusinessType, CustomerClass, Party, VoltageClass
+
+from .people import DEMO_USERS, REGIONS
 
 S = ApplicationState
 

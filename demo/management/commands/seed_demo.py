@@ -4,7 +4,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts import demo
+from demo import people
 
 EXIT_BAD_INPUT = 2
 
@@ -101,13 +101,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--today: expected a date, got {today!r}", returncode=EXIT_BAD_INPUT
             )
-        if once and demo.demo_is_loaded():
+        if once and people.demo_is_loaded():
             self.stdout.write("Demo data already loaded; leaving it as it is.")
             return
-        users = demo.demo_people_load()
+        users = people.demo_people_load()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data loaded: {len(users)} users (password {demo.DEMO_PASSWORD})."
+                f"Demo data loaded: {len(users)} users (password {people.DEMO_PASSWORD})."
             )
         )
         if applications:
@@ -115,7 +115,7 @@ class Command(BaseCommand):
 
     def _load_applications(self, count: int, seed: int | None, today: date) -> None:
         # Imported here: loading the people alone needs none of the scheduling machinery.
-        from applications import demo as applications_demo
+        from demo import applications as applications_demo
         from scheduling.calendar import CalendarError
 
         def progress(done: int, total: int, seconds: float) -> None:
