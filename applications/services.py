@@ -932,18 +932,39 @@ def _parallel_logic(activities: list[Activity], first: str, second: str) -> dict
     }
 
 
-@transaction.atomic
+def proposal_analyse_now(*, proposal_id: int, now: datetime | None = None) -> None:
+    """Analyse the application of a proposal as of now, in a transaction of its own.
+
+    A proposal computed from an older forecast (an earlier day, an earlier version) is then
+    superseded, and the proposals of the forecast now are stored, even when accepting the
+    old one is refused: a refusal rolls back its own transaction only.
+    """
+    application_id = (
+        Proposal.objects.filter(pk=proposal_id).values_list("application_id", flat=True).first()
+    )
+    if application_id is not None:
+        application_reanalyse(application_id=application_id, now=_now(now))
+
+
 def proposal_accept(*, proposal_id: int, by: User, now: datetime | None = None) -> Proposal:
     """Accept a corrective proposal: a re-plan for shortening or running in parallel.
 
     Catching the meeting and escalating are instructions to people: accepting records the
     decision (and, for an escalation, tells the supervisors and the owning department).
-    A proposal computed from an earlier forecast than the application's now is refused:
-    its what-if no longer says what accepting it would do. The application is analysed
-    again before this returns.
+    The application is first analysed as of now (``proposal_analyse_now``): a proposal
+    computed from an earlier forecast than that is refused, since its what-if no longer
+    says what accepting it would do. The application is analysed again before this
+    returns.
     """
     if not guards.is_supervisor(by):
         raise NotPermitted(_("Only a supervisor accepts a corrective measure."))
+    now = _now(now)
+    proposal_analyse_now(proposal_id=proposal_id, now=now)
+    return _proposal_accept(proposal_id=proposal_id, by=by, now=now)
+
+
+@transaction.atomic
+def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
     application_id = (
         Proposal.objects.filter(pk=proposal_id).values_list("application_id", flat=True).first()
     )
@@ -951,10 +972,6 @@ def proposal_accept(*, proposal_id: int, by: User, now: datetime | None = None) 
         raise InvalidInput({"proposal": [_("There is no proposal %(id)s.") % {"id": proposal_id}]})
     # The application first, then the proposal: the order in which the sweep takes them.
     application = _locked_application(application_id)
-    now = _now(now)
-    # As of now: a proposal computed from an older forecast (an earlier day, an earlier
-    # version) is superseded here, and refused below with the reason.
-    _reanalyse(application, now)
     proposal = _proposal_for_update(proposal_id)
     if proposal.status == Proposal.Status.SUPERSEDED:
         raise TransitionNotAllowed(

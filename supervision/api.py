@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applications import services as application_services
+from applications.guards import is_supervisor
 from applications.idempotency import idempotent
 from scheduling.models import Deviation, Proposal, Severity
 from scheduling.serializers import (
@@ -97,6 +98,10 @@ class ProposalAccept(APIView):
     )
     def post(self, request, deviation_id: int, proposal_id: int):
         visible_proposal(request, deviation_id, proposal_id)
+        if is_supervisor(request.user):
+            # Outside the request's transaction: a stale proposal is superseded, and its
+            # successors stored, even though accepting it is refused.
+            application_services.proposal_analyse_now(proposal_id=proposal_id)
 
         def perform():
             application_services.proposal_accept(proposal_id=proposal_id, by=request.user)

@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from accounts.roles import Role
 
@@ -52,6 +54,16 @@ def role_users(admin_user, supervisor, manager, staff):
         Role.ACCOUNT_MANAGER: manager,
         Role.DEPARTMENT_STAFF: staff,
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request through the test client leaves its language active in the thread (the
+    # locale middleware activates it and nothing deactivates it): every test starts in the
+    # site's first language, Chinese, as a background task or a command does.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

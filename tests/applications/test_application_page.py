@@ -4,6 +4,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
@@ -21,6 +22,14 @@ pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday
+
+
+@pytest.fixture
+def on_the_evening_of_day0():
+    # The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
+    # its application as of the moment it is accepted: these tests accept on that evening.
+    with time_machine.travel(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI), tick=False):
+        yield
 
 
 def page_url(application, action=""):
@@ -352,7 +361,9 @@ def test_a_deviation_of_another_department_is_not_theirs_to_acknowledge(
     assert Deviation.objects.get(pk=deviation.pk).status == "open"
 
 
-def test_a_supervisor_accepts_a_proposal(client, application, manager, supervisor):
+def test_a_supervisor_accepts_a_proposal(
+    client, application, manager, supervisor, on_the_evening_of_day0
+):
     deviation = red_deviation(application, manager)
     proposal = deviation.proposals.get(kind="escalate")
     client.force_login(supervisor)

@@ -27,6 +27,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday
 
 
+@pytest.fixture(autouse=True)
+def _on_the_evening_of_day0():
+    # The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
+    # its application as of the moment it is accepted: the tests run on that evening.
+    with time_machine.travel(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI), tick=False):
+        yield
+
+
 def at(day: date) -> datetime:
     return datetime.combine(day, time(18), tzinfo=SHANGHAI)
 
