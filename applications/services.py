@@ -546,7 +546,8 @@ def activity_progress_record(
     inspection passes. Everything is checked before anything is written; then the
     application's version moves on and it is analysed again in the same transaction.
     """
-    today = _today(today)
+    moment = _moment(now, today)
+    today = today or timezone.localdate(moment)
     application, activity = _locked_activity(activity_id, application_id, by)
     _check_version(application, expected_version)
     if start is None and finish is None and remaining is None:
@@ -584,7 +585,7 @@ def activity_progress_record(
             activity=activity, remaining=remaining, note=note, by=by
         )
     _bump_version(application)
-    _reanalyse(application, _moment(now, today))
+    _reanalyse(application, moment)
     return activity
 
 
@@ -861,11 +862,9 @@ def _check_open(proposal: Proposal) -> None:
 
 
 def _check_current(proposal: Proposal, application: Application) -> None:
-    """Refuse a proposal computed from another forecast than the application's now."""
-    if (proposal.basis_version, proposal.basis_finish) != (
-        application.version,
-        application.forecast_finish_date,
-    ):
+    """Refuse a proposal computed from another forecast than the application's now, and a
+    measure whose what-if would not finish earlier than that forecast."""
+    if proposal.basis_finish != application.forecast_finish_date:
         raise TransitionNotAllowed(
             [
                 _(

@@ -559,8 +559,9 @@ class Proposal(models.Model):
 
     An application has at most one open proposal per measure (its kind and activities),
     listed under the most severe deviation that calls for it. It records the forecast it
-    was computed from (the application's version and forecast finish): once either moves,
-    the proposal is stale and cannot be accepted until the analysis computes it again.
+    was computed from (a digest of every activity's forecast times, and the forecast
+    finish): once the forecast moves, the proposal is stale and cannot be accepted; the
+    analysis supersedes it and computes the measure again.
     """
 
     class Status(models.TextChoices):
@@ -592,7 +593,11 @@ class Proposal(models.Model):
         max_length=255,
         help_text=_("The kind and the activities: what one open proposal at a time may say."),
     )
-    basis_version = models.PositiveIntegerField(_("computed at application version"))
+    basis = models.CharField(
+        _("computed from the forecast"),
+        max_length=32,
+        help_text=_("A digest of the forecast the proposal was computed from."),
+    )
     basis_finish = models.DateField(_("computed from the forecast finish"))
     activities = models.JSONField(_("activities"), default=list)
     description_zh = models.TextField(_("what to do (Chinese)"))

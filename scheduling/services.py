@@ -243,7 +243,7 @@ PROPOSAL_FIELDS = [
     "new_finish",
     "days_recovered",
     "detail",
-    "basis_version",
+    "basis",
     "basis_finish",
     "status",
     "reason",

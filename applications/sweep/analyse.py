@@ -3,6 +3,7 @@ compared with what is stored, into the batch's lists of changes (written by stor
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from scheduling import cpm, deviation
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Proposal, Severity
 
+from .fingerprint import pickled
 from .read import OpenDeviation, OpenProposal, SweptActivity, SweptApplication
 
 
@@ -41,7 +43,8 @@ class BatchChanges:
     # (deviation id, *the values of scheduling.services.DEVIATION_FIELDS).
     updated_deviations: list[tuple] = field(default_factory=list)
     resolved_deviations: list[OpenDeviation] = field(default_factory=list)
-    # (deviation, its application, the engine's proposal, its new finish as a date).
+    # (deviation, application id, measure, the engine's proposal, its new finish as a
+    # date, the digest and the finish of the forecast it comes from).
     new_proposals: list[tuple] = field(default_factory=list)
     superseded_proposals: list[int] = field(default_factory=list)
     red_alerts: list[tuple] = field(default_factory=list)
@@ -60,6 +63,18 @@ def late(baseline: cpm.Schedule, forecast: cpm.Schedule) -> bool:
     """
     now = forecast.activities
     return any(now[activity].ef > times.ef for activity, times in baseline.activities.items())
+
+
+def forecast_digest(forecast: cpm.Schedule) -> str:
+    """Return a digest of a forecast: what its proposals' what-ifs are computed from.
+
+    Two analyses that give every activity the same times and floats from the same as-of
+    point give the same proposals, whatever else changed (a document, a new version).
+    """
+    times = tuple((code, t.es, t.ef, t.tf, t.ff) for code, t in forecast.activities.items())
+    return hashlib.blake2b(
+        pickled((forecast.as_of, forecast.planned_duration, times)), digest_size=16
+    ).hexdigest()
 
 
 def changed_forecasts(activities, forecast, calendar, day0):
@@ -167,12 +182,10 @@ def analyse_application(
             deviation_changed = True
     # The proposals still hold when no deviation changed and they were computed from this
     # very forecast: the engine would give them again, so it is not asked.
+    basis = forecast_digest(forecast)
     if (
         not deviation_changed
-        and all(
-            (p.basis_version, p.basis_finish) == (application.version, finish)
-            for p in open_proposals.values()
-        )
+        and all(p.basis == basis for p in open_proposals.values())
         and (open_proposals or not answerable)
     ):
         return
@@ -181,6 +194,7 @@ def analyse_application(
         application=application,
         answerable=sorted(answerable, key=lambda item: item[0]),
         forecast=forecast,
+        basis=basis,
         finish=finish,
         calendar=calendar,
         day0=day0,
@@ -189,7 +203,7 @@ def analyse_application(
 
 
 def _reconcile_proposals(
-    changes, *, application, answerable, forecast, finish, calendar, day0, open_proposals
+    changes, *, application, answerable, forecast, basis, finish, calendar, day0, open_proposals
 ) -> None:
     """Propose each measure once, under the most severe deviation that calls for it; keep
     the open proposals that say the same, supersede the others."""
@@ -218,11 +232,13 @@ def _reconcile_proposals(
         kept = wanted.get(measure)
         if kept is not None and (
             kept[0].pk == stored.deviation_id
-            and (stored.basis_version, stored.basis_finish) == (application.version, finish)
+            and stored.basis == basis
             and (stored.new_finish, stored.days_recovered) == (kept[2], kept[1].days_recovered)
         ):
             del wanted[measure]
         else:
             changes.superseded_proposals.append(stored.pk)
     for measure, (row, item, new_finish) in wanted.items():
-        changes.new_proposals.append((row, application, measure, item, new_finish, finish))
+        changes.new_proposals.append(
+            (row, application.pk, measure, item, new_finish, basis, finish)
+        )

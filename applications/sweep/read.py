@@ -219,7 +219,7 @@ class OpenProposal(NamedTuple):
     application_id: int
     deviation_id: int
     measure: str
-    basis_version: int
+    basis: str
     basis_finish: date
     new_finish: date | None
     days_recovered: int | None

@@ -26,7 +26,7 @@ def store_changes(changes: BatchChanges, *, now: datetime) -> int:
     schedule_services.proposals_add(
         [
             (
-                application.pk,
+                application_id,
                 row.pk,
                 item.kind,
                 measure,
@@ -36,12 +36,14 @@ def store_changes(changes: BatchChanges, *, now: datetime) -> int:
                 new_finish,
                 item.days_recovered,
                 {**dict(item.detail), "departments": list(item.departments)},
-                application.version,
+                basis,
                 basis_finish,
                 Proposal.Status.PROPOSED,
                 "",
             )
-            for row, application, measure, item, new_finish, basis_finish in changes.new_proposals
+            for row, application_id, measure, item, new_finish, basis, basis_finish in (
+                changes.new_proposals
+            )
         ]
     )
     return len(changes.new_proposals)

@@ -2,8 +2,9 @@
 
 Existing open proposals get the measure of their kind and activities; where one
 application has several open copies of a measure (one per deviation, as before), the
-newest stays open and the others are superseded. Their basis is unknown, so it is set to
-version 0: every existing open proposal is stale until the next analysis recomputes it.
+newest stays open and the others are superseded. The forecast they came from is unknown, so
+their basis is empty: every existing open proposal is stale until the next analysis
+recomputes it.
 """
 
 import django.db.models.deletion
@@ -16,7 +17,7 @@ def backfill(apps, schema_editor):
     for proposal in Proposal.objects.select_related("deviation").order_by("-id").iterator():
         proposal.application_id = proposal.deviation.application_id
         proposal.measure = f"{proposal.kind}:{','.join(proposal.activities or [])}"[:255]
-        proposal.basis_version = 0
+        proposal.basis = ""
         proposal.basis_finish = proposal.new_finish or proposal.deviation.detected_at.date()
         if proposal.status == "proposed":
             key = (proposal.application_id, proposal.measure)
@@ -24,7 +25,7 @@ def backfill(apps, schema_editor):
                 proposal.status = "superseded"
             seen.add(key)
         proposal.save(
-            update_fields=["application", "measure", "basis_version", "basis_finish", "status"]
+            update_fields=["application", "measure", "basis", "basis_finish", "status"]
         )
 
 
@@ -59,8 +60,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="proposal",
-            name="basis_version",
-            field=models.PositiveIntegerField(null=True, verbose_name="computed at application version"),
+            name="basis",
+            field=models.CharField(
+                default="",
+                help_text="A digest of the forecast the proposal was computed from.",
+                max_length=32,
+                verbose_name="computed from the forecast",
+            ),
+            preserve_default=False,
         ),
         migrations.AddField(
             model_name="proposal",

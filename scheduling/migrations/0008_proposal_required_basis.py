@@ -20,11 +20,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="proposal",
-            name="basis_version",
-            field=models.PositiveIntegerField(verbose_name="computed at application version"),
-        ),
-        migrations.AlterField(
-            model_name="proposal",
             name="basis_finish",
             field=models.DateField(verbose_name="computed from the forecast finish"),
         ),

@@ -79,7 +79,7 @@ def analysis(application) -> dict:
                 "status",
                 "new_finish",
                 "days_recovered",
-                "basis_version",
+                "basis",
                 "basis_finish",
             )
         ),
@@ -255,8 +255,10 @@ def test_after_a_re_plan_the_analysis_is_the_sweeps(application, manager, superv
     )
     rows = assert_a_sweep_changes_nothing(application, WEDNESDAY)
     # The proposals computed before the re-plan are superseded by ones of the new plan.
-    version = Application.objects.get(pk=application.pk).version
-    assert {row[6] for row in rows["proposals"] if row[3] == "proposed"} == {version}
+    finish = Application.objects.get(pk=application.pk).forecast_finish_date
+    open_ones = [row for row in rows["proposals"] if row[3] == "proposed"]
+    assert open_ones and {row[7] for row in open_ones} == {finish}
+    assert len({row[6] for row in open_ones}) == 1
     assert any(row[3] == "superseded" for row in rows["proposals"])
 
 
@@ -385,3 +387,16 @@ def test_a_calendar_change_sweeps_at_once(admin_user, django_capture_on_commit_c
         for callback in callbacks:
             callback()
     assert [c.__qualname__ for c in sent] == ["enqueue_on_commit.<locals>.send"]
+
+
+def test_a_change_that_moves_no_forecast_leaves_the_proposals_acceptable(
+    application, manager, supervisor
+):
+    late_start(application, manager)
+    shorten = Proposal.objects.filter(application=application, kind="shorten").first()
+    services.application_update(
+        application_id=application.pk, changes={"is_important": True}, by=manager
+    )
+    with time_machine.travel(WEDNESDAY, tick=False):
+        services.proposal_accept(proposal_id=shorten.pk, by=supervisor)
+    assert Proposal.objects.get(pk=shorten.pk).status == "accepted"

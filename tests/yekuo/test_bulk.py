@@ -122,8 +122,8 @@ def test_inserted_values_keep_nulls_dates_json_and_text(application, activities)
     assert (
         bulk.insert_rows(
             Proposal,
-            ["application", "deviation", "basis_version", "basis_finish", *fields],
-            [(application.pk, deviation, 1, basis, *r) for r in rows],
+            ["application", "deviation", "basis", "basis_finish", *fields],
+            [(application.pk, deviation, "f" * 32, basis, *r) for r in rows],
         )
         is None
     )
@@ -184,8 +184,8 @@ def test_updated_rows_take_the_new_values_and_others_keep_theirs(application, ac
     proposal = bulk.insert_rows(
         Proposal,
         ["application", "deviation", "kind", "measure", "description_zh", "description_en"]
-        + ["basis_version", "basis_finish"],
-        [(application.pk, ids[0], "shorten", "shorten:", "缩短", "shorten", 1, date(2026, 9, 1))],
+        + ["basis", "basis_finish"],
+        [(application.pk, ids[0], "shorten", "shorten:", "缩短", "shorten", "", date(2026, 9, 1))],
         returning=True,
     )[0]
     detail = {"durations": {"甲": [3, 1]}, "text": AWKWARD}

@@ -98,8 +98,8 @@ django.setup()
 from django.core.management import call_command
 
 call_command("check")
-for module in ("yekuo.celery", "yekuo.wsgi", "accounts.tasks", "applications.tasks",
-               "scheduling.tasks", "demo.applications", "demo.management.commands.seed_demo"):
+for module in ("yekuo.celery", "yekuo.wsgi", "applications.tasks", "applications.sweep",
+               "supervision.views", "demo.applications", "demo.management.commands.seed_demo"):
     importlib.import_module(module)
 print("started without test tools")
 """
