@@ -26,6 +26,7 @@ from scheduling import services as schedule_services
 from scheduling.cpm import NetworkError
 from scheduling.messages import describe_network_error
 from scheduling.models import Activity, Baseline, Deviation, Proposal
+from yekuo import bulk
 from yekuo.celery import enqueue_on_commit
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
@@ -1110,3 +1111,45 @@ def document_upload(*, application_id: int, kind: str, file, by: User) -> Docume
     document.save()
     _bump_version(application)
     return document
+
+
+# --- Bulk loads (the demo loader) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def application_numbers_reserve(*, years: list[int]) -> list[str]:
+    """Return the next application numbers, keeping each year's sequence ahead of them."""
+    last = {}
+    for year in sorted(set(years)):
+        sequence, _created = ApplicationSequence.objects.select_for_update().get_or_create(
+            year=year
+        )
+        last[year] = sequence.last_number
+    numbers = []
+    for year in years:
+        last[year] += 1
+        numbers.append(f"YK-{year}-{last[year]:06d}")
+    for year, number in last.items():
+        ApplicationSequence.objects.filter(year=year).update(last_number=number)
+    return numbers
+
+
+def customer_bulk_create(*, customers: list[Customer]) -> None:
+    """Store customers a loader has built and checked (their keys are set)."""
+    Customer.objects.bulk_create(customers)
+
+
+def application_bulk_create(*, applications: list[Application]) -> None:
+    """Store applications a loader has built with their plan, forecast and log (their keys
+    are set); their activities, baselines and log rows go in through the *_rows writers."""
+    Application.objects.bulk_create(applications)
+
+
+def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
+    """Return a bulk writer of log rows with these fields (a loader's)."""
+    return bulk.RowWriter(StageTransition, fields)
+
+
+def review_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
+    """Return a bulk writer of post-completion reviews with these fields (a loader's)."""
+    return bulk.RowWriter(PostCompletionReview, fields)

@@ -25,7 +25,8 @@ baseline in working days is the same for all its applications; only the dates mo
 working day is an index into one list of dates, the forecast is one engine call per
 application, and rows are written in chunks of applications, one transaction each:
 customers and applications with ``bulk_create``, the many rows hanging off them with
-``COPY`` (PostgreSQL) or ``executemany`` from values prepared once (see :class:`_Table`).
+``COPY`` (PostgreSQL) or ``executemany`` from values prepared once
+(:class:`yekuo.bulk.RowWriter`), each through the services of the app that owns them.
 """
 
 from __future__ import annotations
@@ -51,21 +52,20 @@ from django.utils.translation import gettext as _
 from accounts.models import AccountManagerProfile, Region, User
 from accounts.roles import Role
 from applications import selectors
+from applications import services as application_services
 from applications.credit_code import check_character
 from applications.models import (
     STAGE_ORDER,
     WORK_STATES,
     Application,
-    ApplicationSequence,
     ApplicationState,
     Customer,
-    PostCompletionReview,
-    StageTransition,
     SupplyType,
 )
 from scheduling import cpm
 from scheduling import selectors as schedule_selectors
-from scheduling.models import Activity, ActivityEvent, Baseline, NetworkTemplate
+from scheduling import services as schedule_services
+from scheduling.models import Activity, NetworkTemplate
 from yekuo.domain import BusinessType, CustomerClass, Party, VoltageClass
 
 from .people import DEMO_USERS, REGIONS
@@ -958,59 +958,6 @@ def _given_timestamps(*models) -> Iterator[None]:
             del field.pre_save
 
 
-class _Table:
-    """Rows of one model, written from values ready for the database.
-
-    For the tables with many rows per application (activities, progress records, the log):
-    ``bulk_create`` prepares every field of every instance in Python, which takes several
-    times longer than the database's insert. Here each value is prepared by its own field
-    once (template data, dates) and reused, and the rows go in with ``COPY`` on PostgreSQL,
-    with ``executemany`` elsewhere. Fields not given get their default.
-    """
-
-    def __init__(self, model, given: tuple[str, ...]) -> None:
-        meta = model._meta
-        fields = [field for field in meta.concrete_fields if not field.primary_key]
-        by_name = {field.name: field for field in fields} | {f.attname: f for f in fields}
-        self.fields = [by_name[name] for name in given]
-        rest = [field for field in fields if field not in self.fields]
-        defaults = [field.get_default() for field in rest]
-        for field, default in zip(rest, defaults, strict=True):
-            if default is None and not field.null:
-                raise DemoDataError(f"the demo loader does not know what {field} should hold")
-        self.defaults = tuple(
-            field.get_db_prep_save(default, connection)
-            for field, default in zip(rest, defaults, strict=True)
-        )
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in [*self.fields, *rest])
-        places = ", ".join(["%s"] * (len(self.fields) + len(rest)))
-        self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({places})"
-        self.copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-        self.rows: list[tuple] = []
-
-    def prepare(self, name: str, value):
-        """Return ``value`` as the database takes it for the field ``name``."""
-        field = next(field for field in self.fields if name in (field.name, field.attname))
-        return field.get_db_prep_save(value, connection)
-
-    def add(self, row: tuple) -> None:
-        self.rows.append(row + self.defaults if self.defaults else row)
-
-    def write(self) -> None:
-        if not self.rows:
-            return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # COPY loads several times faster than one INSERT per row, even pipelined.
-                with cursor.cursor.copy(self.copy_sql) as copy:
-                    for row in self.rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(self.sql, self.rows)
-        self.rows = []
-
-
 # The activity columns the loader fills beyond those copied from the template.
 ACTIVITY_PROGRESS = (
     "baseline_es",
@@ -1099,16 +1046,14 @@ class _Loader:
         self.used_codes = set(Customer.objects.values_list("credit_code", flat=True))
         self.used_names = set(Customer.objects.values_list("name", flat=True))
 
-        self.activities = _Table(
-            Activity, (*Activity.COPIED_FIELDS, "application", *ACTIVITY_PROGRESS)
+        self.activities = schedule_services.activity_rows(
+            (*Activity.COPIED_FIELDS, "application", *ACTIVITY_PROGRESS)
         )
-        self.events = _Table(ActivityEvent, ("activity", "kind", "day", "by", "at"))
-        self.transitions = _Table(
-            StageTransition,
+        self.events = schedule_services.activity_event_rows(("activity", "kind", "day", "by", "at"))
+        self.transitions = application_services.stage_transition_rows(
             ("application", "transition", "from_state", "to_state", "by", "at", "note"),
         )
-        self.baselines = _Table(
-            Baseline,
+        self.baselines = schedule_services.baseline_rows(
             (
                 "application",
                 "approved_by",
@@ -1121,8 +1066,7 @@ class _Loader:
                 "reason",
             ),
         )
-        self.reviews = _Table(
-            PostCompletionReview,
+        self.reviews = application_services.review_rows(
             (
                 "application",
                 "quality",
@@ -1253,13 +1197,17 @@ class _Loader:
             rng, combo, draft = self._draft(self.serial_base + position, position)
             built.append(self._build(rng, combo, draft, draft.history(g, days)))
         with transaction.atomic(), _given_timestamps(Customer, Application):
-            numbers = self._numbers([b.application.start_date.year for b in built])
+            numbers = application_services.application_numbers_reserve(
+                years=[b.application.start_date.year for b in built]
+            )
             for item, number in zip(built, numbers, strict=True):
                 item.application.number = number
-            Customer.objects.bulk_create([item.customer for item in built])
+            application_services.customer_bulk_create(customers=[item.customer for item in built])
             for item in built:
                 item.application.customer = item.customer
-            Application.objects.bulk_create([item.application for item in built])
+            application_services.application_bulk_create(
+                applications=[item.application for item in built]
+            )
             for item in built:
                 pk = item.application.pk
                 shared = self.shared[item.application.template_id]
@@ -1291,22 +1239,6 @@ class _Loader:
             self.baselines.write()
             self.reviews.write()
         return Counter(item.application.state for item in built)
-
-    def _numbers(self, years: list[int]) -> list[str]:
-        """Return the next application numbers, keeping each year's sequence ahead of them."""
-        last = {}
-        for year in sorted(set(years)):
-            sequence, _created = ApplicationSequence.objects.select_for_update().get_or_create(
-                year=year
-            )
-            last[year] = sequence.last_number
-        numbers = []
-        for year in years:
-            last[year] += 1
-            numbers.append(f"YK-{year}-{last[year]:06d}")
-        for year, number in last.items():
-            ApplicationSequence.objects.filter(year=year).update(last_number=number)
-        return numbers
 
     def _build(self, rng, combo, draft: _Draft, history: _History) -> _Built:
         business_type, customer_class, voltage_class, plan, _weight = combo

@@ -306,3 +306,21 @@ def proposal_decide(
     proposal.decided_by = by
     proposal.decided_at = now
     proposal.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+
+
+# --- Bulk loads (the demo loader) ---------------------------------------------------------------
+
+
+def activity_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
+    """Return a bulk writer of activities with these fields (a loader's)."""
+    return bulk.RowWriter(Activity, fields)
+
+
+def activity_event_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
+    """Return a bulk writer of progress records with these fields (a loader's)."""
+    return bulk.RowWriter(ActivityEvent, fields)
+
+
+def baseline_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
+    """Return a bulk writer of baselines with these fields (a loader's)."""
+    return bulk.RowWriter(Baseline, fields)
