@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from yekuo.domain import BusinessType, Clock, CustomerClass, VoltageClass
+from yekuo.domain import BusinessType, Clock, CustomerClass, Milestone, VoltageClass
 
 from . import guards
 from .credit_code import validate_credit_code
@@ -335,6 +335,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
         custom={
             "label": pgettext_lazy("transition", "Rework: back to the site survey"),
             "reason_required": True,
+            # The activities done again: every activity of the survey stage.
+            "reopens": {"stage": "survey"},
         },
     )
     def rework_survey(self):
@@ -349,6 +351,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
         custom={
             "label": pgettext_lazy("transition", "Rework: back to construction"),
             "reason_required": True,
+            # The activities done again: the completion inspection.
+            "reopens": {"milestone": Milestone.COMPLETION_INSPECTION},
         },
     )
     def rework_construction(self):

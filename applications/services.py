@@ -33,6 +33,7 @@ from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNot
 
 from . import guards, selectors
 from .models import (
+    TRANSITIONS,
     WORK_STATES,
     Application,
     ApplicationSequence,
@@ -397,18 +398,13 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
         at=now,
         note=note,
     )
-    if transition == "rework_survey":
-        schedule_services.activities_reopen(
-            activities=[a for a in application.activities.all() if a.stage == "survey"],
-            note=note,
-            by=by,
-        )
-    elif transition == "rework_construction":
+    reopens = TRANSITIONS[transition].get("reopens")
+    if reopens:
         schedule_services.activities_reopen(
             activities=[
                 a
                 for a in application.activities.all()
-                if a.milestone == Milestone.COMPLETION_INSPECTION
+                if all(getattr(a, field) == value for field, value in reopens.items())
             ],
             note=note,
             by=by,

@@ -127,19 +127,9 @@ class NetworkTemplateAdmin(admin.ModelAdmin):
                 )
 
     @admin.action(description=_("Copy as a new, inactive version"))
-    @transaction.atomic
     def new_version(self, request, queryset):
         for template in queryset:
-            latest = NetworkTemplate.objects.filter(code=template.code).order_by("-version").first()
-            activities = list(template.activities.all())
-            template.pk = None
-            template.version = latest.version + 1
-            template.is_active = False
-            template.save()
-            for activity in activities:
-                activity.pk = None
-                activity.template = template
-            ActivityTemplate.objects.bulk_create(activities)
+            template = services.template_new_version(template_id=template.pk)
             self.message_user(
                 request,
                 _("Created %(template)s; edit it, then activate it and retire the old one.")

@@ -22,10 +22,12 @@ from . import cpm, selectors, signals
 from .models import (
     Activity,
     ActivityEvent,
+    ActivityTemplate,
     Baseline,
     CalendarOverride,
     CalendarYear,
     Deviation,
+    NetworkTemplate,
     Proposal,
 )
 from .selectors import CALENDAR_VERSION_KEY
@@ -102,6 +104,31 @@ def schedule_baseline_save(
         reason=reason,
         approved_by=by,
     )
+
+
+# --- Network templates ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_new_version(*, template_id: int) -> NetworkTemplate:
+    """Copy a network template, with its activities, as the next version, inactive."""
+    template = NetworkTemplate.objects.select_for_update().get(pk=template_id)
+    latest = (
+        NetworkTemplate.objects.filter(code=template.code)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    activities = list(template.activities.all())
+    template.pk = None
+    template.version = latest + 1
+    template.is_active = False
+    template.save()
+    for activity in activities:
+        activity.pk = None
+        activity.template = template
+    ActivityTemplate.objects.bulk_create(activities)
+    return template
 
 
 # --- Progress on an activity ------------------------------------------------------------------
