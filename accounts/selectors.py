@@ -8,7 +8,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from .models import AccountManagerProfile, LoginAttempt, Region
+from .models import AccountManagerProfile, LoginAttempt, Notification, Region, User
 
 
 def login_recent_failures(*, username: str, now: datetime | None = None) -> int:
@@ -27,8 +27,6 @@ def login_recent_failures(*, username: str, now: datetime | None = None) -> int:
 
 def supervisors():
     """Return the active people who supervise applications (supervisors and administrators)."""
-    from .models import User
-
     return User.objects.with_perm(
         "accounts.supervise_applications", include_superusers=True
     ).filter(is_active=True)
@@ -36,8 +34,6 @@ def supervisors():
 
 def department_staff(department_ids) -> dict[int, list]:
     """Return the active staff of each department who record its progress, in one query."""
-    from .models import User
-
     staff: dict[int, list] = {}
     users = User.objects.with_perm("accounts.record_department_progress").filter(
         is_active=True, department_id__in=[d for d in department_ids if d is not None]
@@ -65,8 +61,6 @@ NOTIFICATION_PANEL_SIZE = 8
 def notifications_unread(*, user, limit: int = NOTIFICATION_PANEL_SIZE) -> tuple[list, int]:
     """Return the newest unread notifications of ``user`` (up to ``limit``) and how many
     there are unread, in two queries."""
-    from .models import Notification
-
     unread = Notification.objects.filter(recipient=user, is_read=False)
     newest = list(unread.select_related("application").order_by("-created_at", "-id")[:limit])
     count = len(newest) if len(newest) < limit else unread.count()

@@ -58,6 +58,7 @@ from .models import (
     Application,
     KpiScope,
     KpiSnapshot,
+    PostCompletionReview,
     StageTransition,
 )
 from .selectors import clock_work, time_limit_readings, time_limits_by_class
@@ -477,8 +478,6 @@ def assessment(*, start: date, end: date) -> Assessment:
     department), 2 for the names, and the calendar's. Every active account manager and
     department has a row, with zeros when nothing happened.
     """
-    from .models import PostCompletionReview
-
     if end < start:
         raise InvalidInput({"end": _("The end of the period is before its start.")})
     zone = timezone.get_current_timezone()

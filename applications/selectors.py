@@ -6,19 +6,26 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from scheduling import selectors as schedule_selectors
+from scheduling.cpm import NetworkError
+from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
+from scheduling.models import Activity, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
 
+from . import guards
 from .models import (
     ACTIVE_STATES,
+    STAGE_ORDER,
     TRANSITIONS,
     WORK_STATES,
     Application,
     ApplicationState,
+    Customer,
     StageTransition,
     TimeLimit,
 )
@@ -211,10 +218,6 @@ def committed_duration(*, customer_class: str, plan) -> int:
 
 def open_deviations_of(severity: str):
     """Return the unresolved deviations of one severity of the outer query's application."""
-    from django.db.models import OuterRef
-
-    from scheduling.models import Deviation
-
     return Deviation.objects.filter(application=OuterRef("pk"), severity=severity).exclude(
         status=Deviation.Status.RESOLVED
     )
@@ -222,8 +225,6 @@ def open_deviations_of(severity: str):
 
 def with_open_deviation(queryset, severity: str):
     """Keep the applications with an unresolved deviation of ``severity``."""
-    from django.db.models import Exists
-
     return queryset.filter(Exists(open_deviations_of(severity)))
 
 
@@ -244,10 +245,6 @@ def search_applications(queryset, text: str):
 
 def _with_api_fields(queryset):
     """Join what the API shows of an application and flag its open red/amber deviations."""
-    from django.db.models import Exists
-
-    from scheduling.models import Severity
-
     return queryset.select_related("customer", "region", "account_manager").annotate(
         open_red_deviation=Exists(open_deviations_of(Severity.RED)),
         open_amber_deviation=Exists(open_deviations_of(Severity.AMBER)),
@@ -267,10 +264,6 @@ def api_application(application_id: int):
 def visible_customers(user):
     """Return the customers a user may read: those of the applications they may read, and
     for an account manager also every customer of the regions they serve."""
-    from django.db.models import Exists, OuterRef
-
-    from .models import Customer
-
     qs = Customer.objects.select_related("region")
     if user.has_perm("accounts.supervise_applications"):
         return qs
@@ -305,10 +298,6 @@ class WorkspaceRow:
 
 def _open_deviation_counts():
     """Return annotations: the open (unresolved) deviations of each severity, per row."""
-    from django.db.models import Count, IntegerField, Subquery
-
-    from scheduling.models import Severity
-
     annotations = {}
     for severity in Severity.values:
         counted = (
@@ -383,8 +372,6 @@ def stage_progress(application: Application) -> tuple[int, int]:
 
 def workspace_rows(applications) -> list[WorkspaceRow]:
     """Return the rows of one page of ``workspace_applications`` with their badges."""
-    from scheduling.models import Severity
-
     rows = []
     for application in applications:
         done, total = stage_progress(application)
@@ -441,8 +428,6 @@ def _stage_steps(application: Application) -> list[StageStep]:
         current = application.suspended_from
     elif current == ApplicationState.CANCELLED:
         current = None
-    from .models import STAGE_ORDER
-
     codes = [str(code) for code in STAGE_ORDER]
     position = codes.index(current) if current in codes else -1
     steps = []
@@ -459,8 +444,6 @@ def _stage_steps(application: Application) -> list[StageStep]:
 
 def _name(activity) -> str:
     """Return an activity's name in the reader's language."""
-    from django.utils.translation import get_language
-
     if (get_language() or "").startswith("zh"):
         return activity.name
     return activity.name_en or activity.name
@@ -468,8 +451,6 @@ def _name(activity) -> str:
 
 def _network_arcs(activities, calendar):
     """Return the arcs of the double-code diagram, the critical path marked."""
-    from scheduling.diagrams import Arc, aon_arcs
-
     real = [a for a in activities if not a.is_dummy]
     if all(a.tail is None for a in activities):
         return aon_arcs(
@@ -515,8 +496,6 @@ def _network_arcs(activities, calendar):
 
 
 def _gantt(application: Application, activities, calendar, today: date):
-    from scheduling.diagrams import GanttTask, gantt_layout
-
     tasks = []
     for a in activities:
         float_finish = None
@@ -548,15 +527,6 @@ def _gantt(application: Application, activities, calendar, today: date):
 
 def application_page(number: str, user, *, today: date | None = None) -> ApplicationPage | None:
     """Return the page of application ``number``, or None when ``user`` may not read it."""
-    from django.db.models import Prefetch
-
-    from scheduling.cpm import NetworkError
-    from scheduling.diagrams import DiagramError, network_layout
-    from scheduling.models import Activity, Deviation, Proposal
-
-    from . import guards
-    from .models import WORK_STATES
-
     today = today or timezone.localdate()
     application = (
         visible_applications(user)
@@ -600,7 +570,11 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         .prefetch_related(
             Prefetch(
                 "proposals",
-                queryset=Proposal.objects.select_related("decided_by"),
+                # Superseded ones are history (the API keeps them): the page lists what
+                # can be decided now and what was decided.
+                queryset=Proposal.objects.exclude(status=Proposal.Status.SUPERSEDED).select_related(
+                    "decided_by"
+                ),
                 to_attr="proposal_list",
             )
         )

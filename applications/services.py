@@ -32,6 +32,8 @@ from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
 from . import guards, selectors
+
+# Voltage classes a customer class may be supplied at.
 from .models import (
     TRANSITIONS,
     WORK_STATES,
@@ -41,13 +43,14 @@ from .models import (
     AssignmentChange,
     Customer,
     Document,
+    DocumentKind,
     PostCompletionReview,
     StageTransition,
     SupplyType,
 )
 from .sweep import application_reanalyse
+from .tasks import assign_account_manager
 
-# Voltage classes a customer class may be supplied at.
 OFFERED_VOLTAGES = {
     CustomerClass.RESIDENTIAL: [VoltageClass.LV_0_4],
     CustomerClass.LV_NON_RESIDENTIAL: [VoltageClass.LV_0_4],
@@ -265,8 +268,6 @@ def application_create(
     )
     schedule_services.activities_create(activities=activities)
     if account_manager is None:
-        from .tasks import assign_account_manager
-
         enqueue_on_commit(assign_account_manager, application.pk)
     StageTransition.objects.create(
         application=application,
@@ -1061,8 +1062,6 @@ ALLOWED_DOCUMENT_TYPES = {
 @transaction.atomic
 def document_upload(*, application_id: int, kind: str, file, by: User) -> Document:
     """Store a document of an application, refusing what is too large or not a document."""
-    from .models import DocumentKind
-
     application = _locked_application(application_id)
     if not (
         guards.manager_or_supervisor(application, by)

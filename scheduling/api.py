@@ -1,5 +1,6 @@
 """REST API of schedules, progress, deviations, templates and the what-if computations."""
 
+from django.db.models import Prefetch
 from django.urls import path
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .cpm import NetworkError
-from .models import NetworkTemplate
+from .models import ActivityTemplate, NetworkTemplate
 from .serializers import (
     DelayAnalysisSerializer,
     DelayQuerySerializer,
@@ -34,10 +35,6 @@ class NetworkTemplateDetail(generics.RetrieveAPIView):
     lookup_url_kwarg = "template_id"
 
     def get_queryset(self):
-        from django.db.models import Prefetch
-
-        from .models import ActivityTemplate
-
         return NetworkTemplate.objects.prefetch_related(
             Prefetch(
                 "activities",

@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from . import cpm
 from .calendar import CN_COVERED_YEARS, WorkingCalendar
+from .deviation import analyse_delay
 from .models import Activity, ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
 
 CALENDAR_VERSION_KEY = "scheduling:calendar-version"
@@ -240,8 +241,6 @@ def network_schedule(network_data) -> dict:
 
 def network_delay_analysis(network_data, *, activity, delay) -> dict:
     """Return what a delay of one activity does: the output of ``analyse_delay``."""
-    from .deviation import analyse_delay
-
     return analyse_delay(cpm.load_network(network_data), activity, delay).as_dict()
 
 
