@@ -142,9 +142,18 @@ def test_a_bad_filter_is_shown_beside_its_field_with_the_rest_kept(client, super
 
 def test_the_charts_show_who_holds_the_work(client, supervisor, board):
     today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    month_before = (last_month - timedelta(days=1)).replace(day=1)
     manager = board["first"].account_manager
-    for months_back, cycle in ((2, "40.00"), (1, "30.00"), (0, "20.00")):
-        day = (today.replace(day=1) - timedelta(days=31 * months_back)).replace(day=10)
+    # Nightly snapshots: a past month's on its 10th, this month's today (the newest
+    # there can be; on the 1st to the 9th this month's 10th is still to come).
+    snapshots = [
+        (month_before.replace(day=10), "40.00"),
+        (last_month.replace(day=10), "30.00"),
+        (today, "20.00"),
+    ]
+    for day, cycle in snapshots:
         KpiSnapshot.objects.create(
             day=day,
             scope=KpiScope.MANAGER,
@@ -169,7 +178,8 @@ def test_the_charts_show_who_holds_the_work(client, supervisor, board):
     assert re.search(r'<th scope="row">受电工程施工与检验</th><td>0</td><td>1</td>', stages)
     trend = re.search(r'id="chart-trend".*?</section>', html, re.S).group(0)
     assert trend.count('class="line-cycle"><title>') == 3
-    assert "<td>40.00</td>" in trend and "<td>20.00</td>" in trend
+    rows = re.findall(r'<tr><th scope="row">([^<]*)</th><td>2</td><td>([^<]*)</td>', trend)
+    assert rows == [(f"{day.year}年{day.month}月", cycle) for day, cycle in snapshots]
     workload = re.search(r'id="chart-workload".*?</section>', html, re.S).group(0)
     assert f"{manager}" in workload and ">1/20<" in workload  # one active of capacity 20
 
