@@ -14,10 +14,11 @@ from applications.models import WORK_STATES, Application
 from scheduling import services as schedule_services
 from scheduling.models import Activity, Deviation, Proposal
 from tests.conftest import need_service
+from tests.dates import day_of_note, pin_today
 from tests.factories import UserFactory, make_application
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday
@@ -217,6 +218,53 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     application.refresh_from_db()
     assert application.time_limit_status == "exceeded"
     assert Notification.objects.filter(kind="limit_warning").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("now", "started"),
+    [
+        day_of_note("year-end", date(2026, 12, 16)),
+        day_of_note("new-year", date(2026, 12, 16)),  # 1 January is a day off
+        day_of_note("spring-festival", date(2027, 1, 20)),  # 5-10 February are off
+        day_of_note("month-first", date(2027, 2, 12)),
+        day_of_note("month-last", date(2027, 3, 16)),
+    ],
+)
+def test_the_sweep_reads_the_clocks_up_to_today_in_shanghai(supervisor, manager, now, started):
+    # A has run from ``started``: 12 working days up to today of the plan-reply clock's 15.
+    application = make_application(by=supervisor, manager=manager, accepted_on=started)
+    a = activity(application, "A")
+    services.activity_record_start(activity_id=a.pk, on=started, by=manager)
+    schedule_services.deviation_sweep()  # as beat sends it: as of now
+    application.refresh_from_db()
+    assert application.time_limit_status == "warning"
+    assert Notification.objects.get(kind="limit_warning").text.endswith("已用 12 / 15 个工作日。")
+
+
+@pytest.mark.parametrize(
+    ("now", "first_day", "finish"),
+    [
+        day_of_note("year-end", date(2027, 1, 4), date(2027, 1, 14)),
+        day_of_note("new-year", date(2027, 1, 4), date(2027, 1, 14)),
+        day_of_note("spring-festival", date(2027, 2, 11), date(2027, 2, 23)),
+        day_of_note("month-first", date(2027, 3, 2), date(2027, 3, 12)),
+        day_of_note("month-last", date(2027, 4, 1), date(2027, 4, 14)),  # 5 April is off
+    ],
+)
+def test_the_sweep_forecasts_work_not_started_from_the_next_working_day(
+    supervisor, manager, now, first_day, finish
+):
+    # Nothing started of a low-voltage plan of 9 working days accepted in December 2026.
+    lv = make_application(
+        by=supervisor,
+        manager=manager,
+        customer_class="lv_non_residential",
+        voltage_class="0.4kV",
+        accepted_on=date(2026, 12, 1),
+    )
+    schedule_services.deviation_sweep()
+    assert activity(lv, "A").forecast_start == first_day
+    assert Application.objects.get(pk=lv.pk).forecast_finish_date == finish
 
 
 @pytest.mark.parametrize("count", [10, 200])
