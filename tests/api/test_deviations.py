@@ -8,10 +8,11 @@ import pytest
 from applications import services
 from scheduling import services as schedule_services
 from scheduling.models import Activity, Deviation, Proposal
+from tests.dates import pin_today
 
 from .conftest import DAY0, assert_problem, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 
 def _red_deviation(application, manager) -> Deviation:

@@ -7,11 +7,12 @@ invisible to them (404), whatever the service would say.
 import pytest
 
 from accounts.roles import Role
+from tests.dates import pin_today
 
 from .conftest import DAY0, token_client
 from .test_deviations import _red_deviation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 ADMIN, SUPERVISOR, MANAGER, STAFF = (
     Role.ADMINISTRATOR,
