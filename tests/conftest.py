@@ -1,4 +1,5 @@
 import os
+from datetime import date, datetime, time
 
 import pytest
 from django.conf import settings
@@ -6,9 +7,38 @@ from django.utils import translation
 
 from accounts.roles import Role
 
+from .dates import SHANGHAI
 from .factories import PASSWORD, AccountManagerProfileFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _forced_now() -> datetime | None:
+    """Return the moment ``YEKUO_TEST_TODAY`` asks every test not pinned to run at.
+
+    A way to find the tests that depend on today: run the suite at a few awkward days.
+    A date (``2027-02-08``) means 09:30 that day in Shanghai; a date and time
+    (``2026-12-31T23:30``) is taken in Shanghai unless it names its own offset. The clock
+    ticks from there. Other processes (the browser's server, a worker) keep the real date.
+    """
+    value = os.environ.get("YEKUO_TEST_TODAY")
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if len(value) == len("2027-02-08"):
+        moment = datetime.combine(date.fromisoformat(value), time(9, 30))
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # Before time-machine's own hook, which starts the travel of every marked test first.
+    forced = _forced_now()
+    if forced is None:
+        return
+    for item in items:
+        if item.get_closest_marker("time_machine") is None:
+            item.add_marker(pytest.mark.time_machine(forced, tick=True))
 
 
 def need_service(name: str, available: bool, why: str) -> None:

@@ -8,11 +8,12 @@ from rest_framework.test import APIClient
 from accounts.roles import Role
 from applications.models import Application, StageTransition
 from scheduling.models import Activity
+from tests.dates import pin_today
 from tests.factories import UserFactory, credit_code, make_application
 
 from .conftest import DAY0, ROLES, assert_problem, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 
 def numbers(response) -> set[str]:

@@ -4,23 +4,17 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from applications import services, sweep
 from scheduling.models import Activity, Deviation, Proposal
+from tests.dates import pinned
 
 from .conftest import DAY0, assert_problem, token_client
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _on_the_evening_of_day0():
-    # The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
-    # its application as of the moment it is accepted: the tests run on that evening.
-    with time_machine.travel(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI), tick=False):
-        yield
+# The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
+# its application as of the moment it is accepted: the tests run on that evening.
+pytestmark = [pytest.mark.django_db, pinned(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI))]
 
 
 def _red_deviation(application, manager) -> Deviation:

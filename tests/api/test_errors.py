@@ -5,11 +5,12 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from applications.models import Application, IdempotencyKey, StageTransition
+from tests.dates import pin_today
 from tests.factories import make_application
 
 from .conftest import DAY0, assert_problem, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 
 def test_no_credentials_is_401_with_a_token_challenge_not_a_login_redirect(application):

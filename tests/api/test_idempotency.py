@@ -10,10 +10,13 @@ from django.utils import timezone
 from applications.models import Application, IdempotencyKey, StageTransition
 from applications.tasks import purge_idempotency_keys
 from tests.conftest import load_reference_data, need_service
+from tests.dates import pin_today
 from tests.factories import AccountManagerProfileFactory, RegionFactory, UserFactory
 
 from .conftest import assert_problem, token_client
 from .test_applications import new_application_body
+
+pytestmark = pin_today
 
 
 @pytest.mark.django_db

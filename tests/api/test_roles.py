@@ -8,15 +8,17 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from accounts.roles import Role
+from tests.dates import pinned
 
 from .conftest import DAY0, token_client
 from .test_deviations import _red_deviation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-pytestmark = pytest.mark.django_db
+# The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
+# its application as of the moment it is accepted: the tests run on that evening.
+pytestmark = [pytest.mark.django_db, pinned(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI))]
 
 ADMIN, SUPERVISOR, MANAGER, STAFF = (
     Role.ADMINISTRATOR,
@@ -26,14 +28,6 @@ ADMIN, SUPERVISOR, MANAGER, STAFF = (
 )
 OUTSIDER = "outsider"
 EVERYONE = [ADMIN, SUPERVISOR, MANAGER, STAFF, OUTSIDER]
-
-
-@pytest.fixture(autouse=True)
-def _on_the_evening_of_day0():
-    # The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
-    # its application as of the moment it is accepted: the tests run on that evening.
-    with time_machine.travel(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI), tick=False):
-        yield
 
 
 @pytest.fixture

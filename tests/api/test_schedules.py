@@ -9,10 +9,11 @@ from django.conf import settings
 from django.core.management import call_command
 
 from scheduling.models import Activity, ActivityEvent
+from tests.dates import pin_today
 
 from .conftest import DAY0, assert_problem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 EXAMPLES = Path(settings.BASE_DIR) / "examples" / "networks"
 

@@ -14,10 +14,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from accounts.roles import Role
+from tests.dates import pin_today
 from tests.factories import AccountManagerProfileFactory, RegionFactory, UserFactory
 from yekuo.wsgi import application as wsgi_application
 
 from .conftest import token_client
+
+pytestmark = pin_today
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_application)
 

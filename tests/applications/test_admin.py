@@ -11,10 +11,11 @@ from django.utils.html import escape
 from applications import selectors, services
 from applications.models import Application, ApplicationState, StageTransition
 from tests.admin_forms import change_form_data
+from tests.dates import pin_today
 from tests.factories import credit_code, make_application
 from yekuo.errors import InvalidInput, StaleVersion
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 ACCEPTED_ON = date(2026, 3, 2)  # a Monday
 CHANGELIST = "/admin/applications/application/"

@@ -11,6 +11,7 @@ from accounts.roles import Role
 from applications import services, sweep
 from applications.models import Application, Document, PostCompletionReview, StageTransition
 from scheduling.models import Activity, ActivityEvent, Deviation, Proposal
+from tests.dates import pin_today
 from tests.factories import (
     AccountManagerProfileFactory,
     RegionFactory,
@@ -18,7 +19,7 @@ from tests.factories import (
     make_application,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday

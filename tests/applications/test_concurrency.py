@@ -10,10 +10,11 @@ from applications import services
 from applications.models import Application, StageTransition
 from scheduling.models import Activity
 from tests.conftest import load_reference_data, need_service
+from tests.dates import pin_today
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
 from yekuo.errors import StaleVersion, TransitionNotAllowed
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pin_today]
 
 
 @pytest.fixture

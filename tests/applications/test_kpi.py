@@ -11,10 +11,11 @@ from django.utils import timezone
 from accounts.models import Department
 from applications import selectors, services
 from applications.kpi import application_time_limits_many, kpi_snapshot_take, kpi_trend
-from applications.models import KpiSnapshot
+from applications.models import Application, KpiSnapshot
 from applications.tasks import snapshot_kpis
 from scheduling.models import Deviation
 from tests.applications.test_lifecycle import DAY0, TODAY, Desk
+from tests.dates import on_days_of_note
 from tests.factories import AccountManagerProfileFactory, make_application
 from yekuo.errors import InvalidInput
 
@@ -288,8 +289,6 @@ def test_the_queries_do_not_grow_with_the_applications(book, supervisor):
 
 
 def test_the_clocks_in_bulk_read_as_the_clocks_of_one_application(book):
-    from applications.models import Application
-
     applications = list(Application.objects.all())
     bulk = application_time_limits_many([a.pk for a in applications], today=SNAPSHOT_DAY)
     for application in applications:
@@ -311,3 +310,16 @@ def test_the_trend_of_a_manager_oldest_first(book):
     with pytest.raises(InvalidInput) as exc:
         kpi_trend(scope="region", key=1)
     assert list(exc.value.errors) == ["scope"]
+
+
+@on_days_of_note
+def test_the_nightly_snapshot_is_of_the_day_in_shanghai(supervisor, manager, now):
+    # Energized now, 29 days ago (the window's first day) and 30 days ago (just outside).
+    for days_ago in (0, 29, 30):
+        application = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 9, 1))
+        Application.objects.filter(pk=application.pk).update(
+            state="energized", energized_at=now - timedelta(days=days_ago)
+        )
+    assert snapshot_kpis.apply().get() == KpiSnapshot.objects.count()
+    assert set(KpiSnapshot.objects.values_list("day", flat=True)) == {now.date()}
+    assert figures(day=now.date(), manager=manager)["finished"] == 2

@@ -6,16 +6,17 @@ import re
 from datetime import date
 
 import pytest
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Department
 from accounts.roles import Role
 from applications import services
+from applications.models import Application
 from tests.applications.test_kpi import book  # noqa: F401 (a fixture)
+from tests.dates import day_of_note, pin_today
 from tests.factories import make_application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 MAY = {"start": "2026-05-01", "end": "2026-05-31"}
 
@@ -89,13 +90,27 @@ def test_a_manager_and_a_department_over_may(client, supervisor, reviewed):
     assert cells(html.decode(), "assessment-managers", manager.pk)[1:3] == ["5", "2"]
 
 
-def test_the_period_defaults_to_this_year(client, supervisor):
+@pytest.mark.parametrize(
+    ("now", "start", "end"),
+    [
+        day_of_note("year-end", date(2026, 1, 1), date(2026, 12, 31)),
+        day_of_note("new-year", date(2027, 1, 1), date(2027, 1, 1)),
+        day_of_note("spring-festival", date(2027, 1, 1), date(2027, 2, 8)),
+        day_of_note("month-first", date(2027, 1, 1), date(2027, 3, 1)),
+        day_of_note("month-last", date(2027, 1, 1), date(2027, 3, 31)),
+    ],
+)
+def test_the_period_defaults_to_this_year_up_to_today(client, supervisor, manager, now, start, end):
+    # Energized a moment ago: in today's period, whatever the date in UTC.
+    energized = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 12, 1))
+    Application.objects.filter(pk=energized.pk).update(state="energized", energized_at=now)
     client.force_login(supervisor)
     html = client.get("/assessment/").content.decode()
-    today = timezone.localdate()
-    assert f'name="start" value="{today.year}-01-01"' in html
-    assert f'name="end" value="{today:%Y-%m-%d}"' in html
-    assert 'id="assessment-managers"' in html
+    assert f'name="start" value="{start:%Y-%m-%d}"' in html
+    assert f'name="end" value="{end:%Y-%m-%d}"' in html
+    assert cells(html, "assessment-managers", manager.pk)[2] == "1"  # energized
+    download = client.get("/assessment/export.csv")["Content-Disposition"]
+    assert f'filename="assessment-{start:%Y%m%d}-{end:%Y%m%d}.csv"' in download
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from accounts.models import Department
 from accounts.roles import Role
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
 from supervision.selectors import dashboard_figures_forget
+from tests.dates import TODAY, day_of_note, pin_today
 from tests.factories import (
     AccountManagerProfileFactory,
     RegionFactory,
@@ -19,7 +20,7 @@ from tests.factories import (
 )
 from tests.pages.conftest import open_deviation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 DEVIATION_ROW = re.compile(r'<tr class="sev-(\w+)" data-number="([^"]+)">(.*?)</tr>', re.S)
 
@@ -41,6 +42,29 @@ def field_block(html, name, *, within=None):
         if f'name="{name}"' in block:
             return block
     raise AssertionError(f"no field {name}")
+
+
+def snapshot(manager, day, cycle):
+    """Store a manager's nightly snapshot of ``day`` with two applications finished."""
+    return KpiSnapshot.objects.create(
+        day=day,
+        scope=KpiScope.MANAGER,
+        manager=manager,
+        active=1,
+        finished=2,
+        on_time=1,
+        average_cycle_days=cycle,
+        average_utility_days="10.00",
+        deviations_red=0,
+        deviations_amber=0,
+        deviations_info=0,
+        limits_exceeded=0,
+    )
+
+
+def trend_rows(trend):
+    """Return the trend table's rows as (month, average cycle)."""
+    return re.findall(r'<tr><th scope="row">([^<]*)</th><td>\d+</td><td>([^<]*)</td>', trend)
 
 
 @pytest.fixture
@@ -141,24 +165,12 @@ def test_a_bad_filter_is_shown_beside_its_field_with_the_rest_kept(client, super
 
 
 def test_the_charts_show_who_holds_the_work(client, supervisor, board):
-    today = timezone.localdate()
     manager = board["first"].account_manager
-    for months_back, cycle in ((2, "40.00"), (1, "30.00"), (0, "20.00")):
-        day = (today.replace(day=1) - timedelta(days=31 * months_back)).replace(day=10)
-        KpiSnapshot.objects.create(
-            day=day,
-            scope=KpiScope.MANAGER,
-            manager=manager,
-            active=1,
-            finished=2,
-            on_time=1,
-            average_cycle_days=cycle,
-            average_utility_days="10.00",
-            deviations_red=0,
-            deviations_amber=0,
-            deviations_info=0,
-            limits_exceeded=0,
-        )
+    # Nightly snapshots: two past months' on their 10th, this month's today (the newest
+    # there can be).
+    snapshots = [(date(2026, 9, 10), "40.00"), (date(2026, 10, 10), "30.00"), (TODAY, "20.00")]
+    for day, cycle in snapshots:
+        snapshot(manager, day, cycle)
     client.force_login(supervisor)
     html = client.get("/dashboard/").content.decode()
     departments = re.search(r'id="chart-departments".*?</section>', html, re.S).group(0)
@@ -169,9 +181,46 @@ def test_the_charts_show_who_holds_the_work(client, supervisor, board):
     assert re.search(r'<th scope="row">受电工程施工与检验</th><td>0</td><td>1</td>', stages)
     trend = re.search(r'id="chart-trend".*?</section>', html, re.S).group(0)
     assert trend.count('class="line-cycle"><title>') == 3
-    assert "<td>40.00</td>" in trend and "<td>20.00</td>" in trend
+    assert trend_rows(trend) == [
+        ("2026年9月", "40.00"),
+        ("2026年10月", "30.00"),
+        ("2026年11月", "20.00"),
+    ]
     workload = re.search(r'id="chart-workload".*?</section>', html, re.S).group(0)
     assert f"{manager}" in workload and ">1/20<" in workload  # one active of capacity 20
+
+
+@pytest.mark.parametrize(
+    ("now", "months"),
+    [
+        day_of_note("year-end", ["2026年1月", "2026年12月"]),
+        day_of_note("new-year", ["2026年2月", "2027年1月"]),
+        day_of_note("spring-festival", ["2026年3月", "2027年2月"]),
+        day_of_note("month-first", ["2026年4月", "2027年3月"]),
+        day_of_note("month-last", ["2026年4月", "2027年3月"]),
+    ],
+)
+def test_the_trend_shows_the_twelve_months_to_this_one_by_their_last_snapshot(
+    client, supervisor, manager, now, months
+):
+    today = now.date()
+    firsts = [today.replace(day=1)]
+    for _month in range(12):
+        firsts.append((firsts[-1] - timedelta(days=1)).replace(day=1))
+    # Each month's first night and its last (this month's: tonight); one month too many.
+    for back, first in enumerate(firsts):
+        last = today if back == 0 else (firsts[back - 1] - timedelta(days=1))
+        if first != last:
+            snapshot(manager, first, "99.00")
+        snapshot(manager, last, f"{back + 10}.00")
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    trend = re.search(r'id="chart-trend".*?</section>', html, re.S).group(0)
+    rows = trend_rows(trend)
+    assert [rows[0][0], rows[-1][0]] == months
+    assert len(rows) == 12 and trend.count('class="line-cycle"><title>') == 12
+    # Oldest first, each from the month's last snapshot: this month's is tonight's.
+    assert [cycle for _month, cycle in rows] == [f"{back + 10}.00" for back in range(11, -1, -1)]
 
 
 def test_a_supervisor_assigns_from_the_unassigned_queue(client, supervisor, region):

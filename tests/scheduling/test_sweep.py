@@ -18,21 +18,19 @@ from applications.sweep.fingerprint import fingerprint as fingerprint_of
 from scheduling import services as schedule_services
 from scheduling.models import Activity, Deviation, Proposal
 from tests.conftest import need_service
+from tests.dates import day_of_note, pin_today, pinned
 from tests.factories import UserFactory, make_application
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pin_today]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday
 
 
-@pytest.fixture(autouse=True)
-def _on_the_evening_of_day0():
-    # The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
-    # its application as of the moment it is accepted: the tests run on that evening.
-    with time_machine.travel(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI), tick=False):
-        yield
+# The deviations here are found at 18:00 on day 0, and accepting a proposal analyses its
+# application as of the moment it is accepted: the tests that accept run on that evening.
+on_the_evening_of_day0 = pinned(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI))
 
 
 def at(day: date) -> datetime:
@@ -233,6 +231,53 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     assert Notification.objects.filter(kind="limit_warning").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("now", "started"),
+    [
+        day_of_note("year-end", date(2026, 12, 16)),
+        day_of_note("new-year", date(2026, 12, 16)),  # 1 January is a day off
+        day_of_note("spring-festival", date(2027, 1, 20)),  # 5-10 February are off
+        day_of_note("month-first", date(2027, 2, 12)),
+        day_of_note("month-last", date(2027, 3, 16)),
+    ],
+)
+def test_the_sweep_reads_the_clocks_up_to_today_in_shanghai(supervisor, manager, now, started):
+    # A has run from ``started``: 12 working days up to today of the plan-reply clock's 15.
+    application = make_application(by=supervisor, manager=manager, accepted_on=started)
+    a = activity(application, "A")
+    services.activity_progress_record(activity_id=a.pk, start=started, by=manager)
+    analysis.deviation_sweep()  # as beat sends it: as of now
+    application.refresh_from_db()
+    assert application.time_limit_status == "warning"
+    assert Notification.objects.get(kind="limit_warning").text.endswith("已用 12 / 15 个工作日。")
+
+
+@pytest.mark.parametrize(
+    ("now", "first_day", "finish"),
+    [
+        day_of_note("year-end", date(2027, 1, 4), date(2027, 1, 14)),
+        day_of_note("new-year", date(2027, 1, 4), date(2027, 1, 14)),
+        day_of_note("spring-festival", date(2027, 2, 11), date(2027, 2, 23)),
+        day_of_note("month-first", date(2027, 3, 2), date(2027, 3, 12)),
+        day_of_note("month-last", date(2027, 4, 1), date(2027, 4, 14)),  # 5 April is off
+    ],
+)
+def test_the_sweep_forecasts_work_not_started_from_the_next_working_day(
+    supervisor, manager, now, first_day, finish
+):
+    # Nothing started of a low-voltage plan of 9 working days accepted in December 2026.
+    lv = make_application(
+        by=supervisor,
+        manager=manager,
+        customer_class="lv_non_residential",
+        voltage_class="0.4kV",
+        accepted_on=date(2026, 12, 1),
+    )
+    analysis.deviation_sweep()
+    assert activity(lv, "A").forecast_start == first_day
+    assert Application.objects.get(pk=lv.pk).forecast_finish_date == finish
+
+
 @pytest.mark.parametrize("count", [10, 200])
 def test_a_batch_costs_the_same_number_of_queries_whatever_its_size(
     count, django_assert_max_num_queries
@@ -280,6 +325,7 @@ def _red_deviation(application, manager):
     return Deviation.objects.get()
 
 
+@on_the_evening_of_day0
 def test_accepting_a_shortening_re_plans_the_later_critical_work(application, manager, supervisor):
     from applications.services import proposal_accept
 
@@ -297,6 +343,7 @@ def test_accepting_a_shortening_re_plans_the_later_critical_work(application, ma
         proposal_accept(proposal_id=shorten.pk, by=supervisor)
 
 
+@on_the_evening_of_day0
 def test_accepting_a_parallel_run_redraws_the_arrow_network(application, manager, supervisor):
     from applications.services import proposal_accept
 
