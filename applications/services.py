@@ -7,6 +7,7 @@ the domain errors of ``yekuo.errors``.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time
 
 from django.conf import settings
@@ -32,8 +33,6 @@ from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
 from . import guards, selectors
-
-# Voltage classes a customer class may be supplied at.
 from .models import (
     TRANSITIONS,
     WORK_STATES,
@@ -49,8 +48,11 @@ from .models import (
     SupplyType,
 )
 from .sweep import application_reanalyse
-from .tasks import assign_account_manager
+from .tasks import assign_account_manager, reanalyse_application
 
+logger = logging.getLogger(__name__)
+
+# Voltage classes a customer class may be supplied at.
 OFFERED_VOLTAGES = {
     CustomerClass.RESIDENTIAL: [VoltageClass.LV_0_4],
     CustomerClass.LV_NON_RESIDENTIAL: [VoltageClass.LV_0_4],
@@ -415,8 +417,19 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
 
 
 def _reanalyse(application: Application, now: datetime | None) -> None:
-    """Analyse ``application`` again in this transaction and read back what it stored."""
-    application_reanalyse(application_id=application.pk, now=now)
+    """Analyse ``application`` again in this transaction and read back what it stored.
+
+    The analysis runs in a savepoint: should it fail (a plan the engine refuses, a
+    database hiccup), the person's change is still stored, the failure is logged, and the
+    analysis of this one application is sent to a worker on commit, which retries it with
+    backoff (and the periodic sweep catches up in any case).
+    """
+    try:
+        with transaction.atomic():
+            application_reanalyse(application_id=application.pk, now=now)
+    except Exception:  # noqa: BLE001 - any failure of the analysis: the change stands
+        logger.exception("analysis of application %s failed; sent to a worker", application.pk)
+        enqueue_on_commit(reanalyse_application, application.pk)
     fields = ["forecast_finish_date", "total_float", "time_limit_status", "sweep_fingerprint"]
     application.refresh_from_db(fields=fields)
 

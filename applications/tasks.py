@@ -91,3 +91,12 @@ def sweep_deviations_on_calendar_change(**kwargs) -> None:
     from yekuo.celery import enqueue_on_commit
 
     enqueue_on_commit(sweep_deviations)
+
+
+@shared_task(name="applications.tasks.reanalyse_application")
+def reanalyse_application(application_id: int) -> dict:
+    """Analyse one application as the sweep would (when the analysis in the transaction of
+    a change failed). Safe to run twice: it computes what is, and writes only changes."""
+    from applications.sweep import application_reanalyse
+
+    return application_reanalyse(application_id=application_id).as_dict()

@@ -400,3 +400,34 @@ def test_a_change_that_moves_no_forecast_leaves_the_proposals_acceptable(
     with time_machine.travel(WEDNESDAY, tick=False):
         services.proposal_accept(proposal_id=shorten.pk, by=supervisor)
     assert Proposal.objects.get(pk=shorten.pk).status == "accepted"
+
+
+def test_a_failed_analysis_keeps_the_change_and_sends_it_to_a_worker(
+    application, manager, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    # A failure injected into the analysis (a plan the engine refuses, say): the progress
+    # entry is stored all the same, and the analysis of the one application is queued.
+    from applications.sweep import analyse
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the engine refused the plan")
+
+    monkeypatch.setattr(analyse, "forecast_digest", broken)
+    a = activity(application, "A")
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.activity_progress_record(
+            activity_id=a.pk, start=DAY0, remaining=3, by=manager, now=WEDNESDAY
+        )
+    a.refresh_from_db()
+    assert (a.actual_start, a.remaining) == (DAY0, 3)
+    assert Application.objects.get(pk=application.pk).version == 2
+    assert not Deviation.objects.filter(application=application).exists()
+    assert "analysis of application" in caplog.text
+    assert [c.__qualname__ for c in callbacks] == ["enqueue_on_commit.<locals>.send"]
+    # The worker's task, run here, analyses it as the transaction would have.
+    monkeypatch.undo()
+    from applications.tasks import reanalyse_application
+
+    with time_machine.travel(WEDNESDAY, tick=False):
+        result = reanalyse_application(application.pk)
+    assert result["opened"] == {"red": 1}
