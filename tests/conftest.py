@@ -132,9 +132,12 @@ def load_reference_data() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_dashboard_figures():
-    # The dashboard keeps its cards and charts for a minute: each test starts without them.
+    # The dashboard keeps its cards and charts for a minute, by day: each test starts
+    # without them and leaves none behind for the next test pinned to the same day.
     from django.utils import timezone
 
     from supervision.selectors import dashboard_figures_forget
 
+    dashboard_figures_forget(today=timezone.localdate())
+    yield
     dashboard_figures_forget(today=timezone.localdate())

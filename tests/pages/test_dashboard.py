@@ -11,7 +11,7 @@ from accounts.models import Department
 from accounts.roles import Role
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
 from supervision.selectors import dashboard_figures_forget
-from tests.dates import TODAY, day_of_note, pin_today
+from tests.dates import TODAY, day_of_note, on_days_of_note, pin_today
 from tests.factories import (
     AccountManagerProfileFactory,
     RegionFactory,
@@ -221,6 +221,22 @@ def test_the_trend_shows_the_twelve_months_to_this_one_by_their_last_snapshot(
     assert len(rows) == 12 and trend.count('class="line-cycle"><title>') == 12
     # Oldest first, each from the month's last snapshot: this month's is tonight's.
     assert [cycle for _month, cycle in rows] == [f"{back + 10}.00" for back in range(11, -1, -1)]
+
+
+@on_days_of_note
+def test_on_time_counts_the_thirty_days_ending_today(client, supervisor, manager, now):
+    # Energized now, a day after its committed finish; 29 days ago on its committed
+    # finish (the window's first day); 30 days ago (outside the window).
+    for days_ago, days_late in ((0, 1), (29, 0), (30, 0)):
+        application = make_application(by=supervisor, manager=manager)
+        energized = now - timedelta(days=days_ago)
+        Application.objects.filter(pk=application.pk).update(
+            state="energized",
+            energized_at=energized,
+            committed_finish_date=energized.date() - timedelta(days=days_late),
+        )
+    client.force_login(supervisor)
+    assert kpi(client.get("/dashboard/").content.decode(), "on-time") == "50%"
 
 
 def test_a_supervisor_assigns_from_the_unassigned_queue(client, supervisor, region):
