@@ -367,11 +367,11 @@ class ApplicationAdmin(admin.ModelAdmin):
     def _open_activities(application):
         return [a for a in application.activities.all() if not a.is_dummy and not a.actual_finish]
 
-    def progress_view(self, request, object_id):
-        """Record progress on one activity (POST only) through the progress service."""
+    def _application_and_change_url(self, request, object_id):
+        """Return the application (None when missing) and its change page, or refuse."""
         application = self.get_object(request, unquote(object_id))
         if application is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return None, None
         if not self.has_view_or_change_permission(request, application):
             raise PermissionDenied
         change_url = reverse(
@@ -379,6 +379,22 @@ class ApplicationAdmin(admin.ModelAdmin):
             args=[quote(application.pk)],
             current_app=self.admin_site.name,
         )
+        return application, change_url
+
+    def _refusal(self, request, exc: DomainError) -> None:
+        """Show a service's refusal: each field's messages, or its one message."""
+        if isinstance(exc, InvalidInput):
+            for field_messages in exc.errors.values():
+                for message in field_messages:
+                    self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def progress_view(self, request, object_id):
+        """Record progress on one activity (POST only) through the progress service."""
+        application, change_url = self._application_and_change_url(request, object_id)
+        if application is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         form = AdminProgressForm(request.POST, activities=self._open_activities(application))
         if not form.is_valid():
             for field, errors in form.errors.items():
@@ -388,25 +404,15 @@ class ApplicationAdmin(admin.ModelAdmin):
                         request, f"{label}: {message}" if label else message, messages.ERROR
                     )
             return HttpResponseRedirect(change_url)
-        data = form.cleaned_data
         try:
             activity = services.activity_progress_record(
-                activity_id=data["activity"],
+                activity_id=form.cleaned_data["activity"],
                 application_id=application.pk,
-                start=data["actual_start"],
-                finish=data["actual_finish"],
-                passed=not data["failed"],
-                remaining=data["remaining"],
-                note=data["note"],
-                expected_version=data["version"],
                 by=request.user,
+                **form.progress(),
             )
-        except InvalidInput as exc:
-            for field_messages in exc.errors.values():
-                for message in field_messages:
-                    self.message_user(request, message, messages.ERROR)
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            self._refusal(request, exc)
         else:
             self.message_user(
                 request,
@@ -418,16 +424,9 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def transition_view(self, request, object_id, name):
         """Apply the transition ``name`` (POST only) and go back to the change page."""
-        application = self.get_object(request, unquote(object_id))
+        application, change_url = self._application_and_change_url(request, object_id)
         if application is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, application):
-            raise PermissionDenied
-        change_url = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[quote(application.pk)],
-            current_app=self.admin_site.name,
-        )
         try:
             version = int(request.POST["version"])
         except (KeyError, ValueError):
@@ -448,12 +447,8 @@ class ApplicationAdmin(admin.ModelAdmin):
                 note=request.POST.get("note", ""),
                 expected_version=version,
             )
-        except InvalidInput as exc:
-            for field_messages in exc.errors.values():
-                for message in field_messages:
-                    self.message_user(request, message, messages.ERROR)
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            self._refusal(request, exc)
         else:
             self.message_user(
                 request,

@@ -136,6 +136,18 @@ class ProgressForm(forms.Form):
     # The application's version the page showed: a change made meanwhile is refused.
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
+    def progress(self) -> dict:
+        """Return the cleaned entry as the progress service's arguments."""
+        data = self.cleaned_data
+        return {
+            "start": data["actual_start"],
+            "finish": data["actual_finish"],
+            "passed": not data["failed"],
+            "remaining": data["remaining"],
+            "note": data["note"],
+            "expected_version": data["version"],
+        }
+
     def clean(self):
         data = super().clean()
         if not self.errors and not any(

@@ -956,20 +956,23 @@ def proposal_analyse_now(*, proposal_id: int, now: datetime | None = None) -> No
         application_reanalyse(application_id=application_id, now=_now(now))
 
 
-def proposal_accept(*, proposal_id: int, by: User, now: datetime | None = None) -> Proposal:
+def proposal_accept(
+    *, proposal_id: int, by: User, now: datetime | None = None, analysed: bool = False
+) -> Proposal:
     """Accept a corrective proposal: a re-plan for shortening or running in parallel.
 
     Catching the meeting and escalating are instructions to people: accepting records the
     decision (and, for an escalation, tells the supervisors and the owning department).
     The application is first analysed as of now (``proposal_analyse_now``): a proposal
     computed from an earlier forecast than that is refused, since its what-if no longer
-    says what accepting it would do. The application is analysed again before this
-    returns.
+    says what accepting it would do (``analysed``: the caller has just called it). The
+    application is analysed again before this returns.
     """
     if not guards.is_supervisor(by):
         raise NotPermitted(_("Only a supervisor accepts a corrective measure."))
     now = _now(now)
-    proposal_analyse_now(proposal_id=proposal_id, now=now)
+    if not analysed:
+        proposal_analyse_now(proposal_id=proposal_id, now=now)
     return _proposal_accept(proposal_id=proposal_id, by=by, now=now)
 
 

@@ -237,13 +237,8 @@ def activity_progress(request, number, activity_id):
         activity = services.activity_progress_record(
             activity_id=activity_id,
             application_id=application_id,
-            start=data["actual_start"],
-            finish=data["actual_finish"],
-            passed=not data["failed"],
-            remaining=data["remaining"],
-            note=data["note"],
-            expected_version=data["version"],
             by=request.user,
+            **form.progress(),
         )
     except InvalidInput as exc:
         if _take_errors(form, exc):

@@ -25,12 +25,10 @@ p95 ≤ 1 s at 100,000 applications. The scratch database is dropped at the end 
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 from benchmarks import pages
 
@@ -39,37 +37,10 @@ SCRATCH_SUFFIX = "_freshness"
 
 
 def _arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.freshness", description=__doc__)
-    parser.add_argument("--applications", type=pages._positive, default=100_000, metavar="N")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", ""),
-        metavar="URL",
-        help="a PostgreSQL URL; the scratch database is created beside it (default: $DATABASE_URL)",
+    parser = pages.scratch_arguments(
+        "python -m benchmarks.freshness", __doc__, applications=100_000, requests=200
     )
-    parser.add_argument("--requests", type=pages._positive, default=200, metavar="R")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="measure on the scratch database a run with --keep left; implies --keep",
-    )
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args(argv)
-    if urlsplit(args.database_url).scheme not in ("postgres", "postgresql", "pgsql"):
-        parser.error("--database-url: a PostgreSQL URL is needed (postgres://USER@HOST/NAME)")
-    return args
-
-
-def _scratch_url(url: str) -> tuple[str, str, str]:
-    """Return (scratch database URL, its name, the URL of the server's maintenance db)."""
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "yekuo") + SCRATCH_SUFFIX
-    return (
-        urlunsplit(parts._replace(path=f"/{name}")),
-        name,
-        urlunsplit(parts._replace(path="/postgres")),
-    )
+    return pages.parse_scratch_arguments(parser, argv)
 
 
 def _targets(count: int) -> list[tuple[int, str, int, int]]:
@@ -177,7 +148,7 @@ def _line(what: str, values: list[float]) -> str:
 
 def main(argv=None) -> int:
     args = _arguments(argv)
-    url, name, maintenance = _scratch_url(args.database_url)
+    url, name, maintenance = pages.scratch_url(args.database_url, SCRATCH_SUFFIX)
     if args.reuse:
         args.keep = True
     else:

@@ -42,34 +42,48 @@ def _positive(value: str) -> int:
     return number
 
 
-def _arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=__doc__)
-    parser.add_argument("--applications", type=_positive, default=10_000, metavar="N")
+def scratch_arguments(prog: str, description: str, *, applications: int, requests: int):
+    """Return the parser of a benchmark on a scratch PostgreSQL database (N applications,
+    R requests, --keep, --reuse, --seed), to which a benchmark may add its own."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--applications", type=_positive, default=applications, metavar="N")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
         metavar="URL",
         help="a PostgreSQL URL; the scratch database is created beside it (default: $DATABASE_URL)",
     )
-    parser.add_argument("--requests", type=_positive, default=50, metavar="R")
+    parser.add_argument("--requests", type=_positive, default=requests, metavar="R")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="time the pages on the scratch database a run with --keep left (migrated, not "
+        help="measure on the scratch database a run with --keep left (migrated, not "
         "reloaded); implies --keep",
     )
     parser.add_argument("--seed", type=int, default=2026)
+    return parser
+
+
+def parse_scratch_arguments(parser, argv):
+    """Parse ``argv``; refuse a database URL that is not PostgreSQL's."""
     args = parser.parse_args(argv)
     if urlsplit(args.database_url).scheme not in ("postgres", "postgresql", "pgsql"):
         parser.error("--database-url: a PostgreSQL URL is needed (postgres://USER@HOST/NAME)")
     return args
 
 
-def _scratch_url(url: str) -> tuple[str, str, str]:
+def _arguments(argv):
+    parser = scratch_arguments(
+        "python -m benchmarks.pages", __doc__, applications=10_000, requests=50
+    )
+    return parse_scratch_arguments(parser, argv)
+
+
+def scratch_url(url: str, suffix: str = SCRATCH_SUFFIX) -> tuple[str, str, str]:
     """Return (scratch database URL, its name, the URL of the server's maintenance db)."""
     parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "yekuo") + SCRATCH_SUFFIX
+    name = (parts.path.lstrip("/") or "yekuo") + suffix
     return (
         urlunsplit(parts._replace(path=f"/{name}")),
         name,
@@ -193,7 +207,7 @@ def _pages() -> list[tuple[str, str, str, object]]:
 
 def main(argv=None) -> int:
     args = _arguments(argv)
-    url, name, maintenance = _scratch_url(args.database_url)
+    url, name, maintenance = scratch_url(args.database_url)
     if args.reuse:
         args.keep = True
     else:

@@ -98,13 +98,16 @@ class ProposalAccept(APIView):
     )
     def post(self, request, deviation_id: int, proposal_id: int):
         visible_proposal(request, deviation_id, proposal_id)
-        if is_supervisor(request.user):
+        analysed = is_supervisor(request.user)
+        if analysed:
             # Outside the request's transaction: a stale proposal is superseded, and its
             # successors stored, even though accepting it is refused.
             application_services.proposal_analyse_now(proposal_id=proposal_id)
 
         def perform():
-            application_services.proposal_accept(proposal_id=proposal_id, by=request.user)
+            application_services.proposal_accept(
+                proposal_id=proposal_id, by=request.user, analysed=analysed
+            )
             return Response(
                 DeviationDetailSerializer(visible_deviation(request, deviation_id)).data
             )
