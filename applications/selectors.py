@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from scheduling import explanations
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError
 from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
@@ -583,6 +584,8 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     for deviation in deviations:
         deviation.application = application
         deviation.may_answer = guards.may_answer_deviation(user, deviation)
+        for proposal in deviation.proposal_list:
+            proposal.text = explanations.proposal_text(proposal, by_code)
     documents = list(
         application.documents.filter(is_withdrawn=False)
         .select_related("uploaded_by")

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django_fsm import ConcurrentTransition
 
 from accounts.models import AccountManagerProfile, Region, User
 from accounts.selectors import department_staff, supervisors
 from accounts.services import notification_send_many
 from scheduling import deviation as corrective
+from scheduling import explanations
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.cpm import NetworkError
@@ -998,7 +1000,11 @@ def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
         )
     _check_open(proposal)
     _check_current(proposal, application)
-    reason = _("Corrective measure accepted: %(what)s") % {"what": proposal.description_zh}
+    # Stored in the log and in notifications: in the site's first language.
+    with override(explanations.STORED_LANGUAGE):
+        reason = _("Corrective measure accepted: %(what)s") % {
+            "what": schedule_selectors.proposal_text(proposal)
+        }
     if proposal.kind == corrective.SHORTEN:
         durations = proposal.detail.get("durations") or {}
         application_replan(
@@ -1020,10 +1026,11 @@ def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
     elif proposal.kind == corrective.ESCALATE:
         row = proposal.deviation
         staff = department_staff([row.department_id]).get(row.department_id, [])
-        text = _("Escalated: %(number)s — %(what)s") % {
-            "number": application.number,
-            "what": row.explanation_zh,
-        }
+        with override(explanations.STORED_LANGUAGE):
+            text = _("Escalated: %(number)s — %(what)s") % {
+                "number": application.number,
+                "what": explanations.deviation_text(row),
+            }
         notification_send_many(
             [
                 (person, "escalation", application, text, f"escalate:{proposal.pk}")

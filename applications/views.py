@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
+from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
 from yekuo.errors import DomainError, InvalidInput
 
@@ -303,7 +304,7 @@ def proposal_accept(request, number, proposal_id):
         messages.success(
             request,
             _("Corrective measure accepted: %(what)s")
-            % {"what": proposal.description_zh if _is_chinese() else proposal.description_en},
+            % {"what": schedule_selectors.proposal_text(proposal)},
         )
     return redirect(_page_url(number, "deviations"))
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import BusinessType, VoltageClass
 
-from . import cpm, selectors, services
+from . import cpm, explanations, selectors, services
 from .messages import describe_network_error
 from .models import (
     ActivityTemplate,
@@ -189,8 +189,12 @@ class ProposalInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Proposal
     extra = 0
     can_delete = False
-    fields = ("kind", "description_zh", "new_finish", "days_recovered", "status", "decided_by")
+    fields = ("kind", "what", "new_finish", "days_recovered", "status", "decided_by")
     readonly_fields = fields
+
+    @admin.display(description=_("what to do"))
+    def what(self, proposal) -> str:
+        return selectors.proposal_text(proposal)
 
 
 @admin.register(Deviation)
@@ -209,5 +213,9 @@ class DeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("severity", "status", "department")
     search_fields = ("application__number", "application__customer__name")
     list_select_related = ("application", "application__customer", "activity", "department")
-    readonly_fields = [f.name for f in Deviation._meta.fields]
+    readonly_fields = ["explanation", *(f.name for f in Deviation._meta.fields)]
     inlines = [ProposalInline]
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, deviation) -> str:
+        return explanations.deviation_text(deviation)

@@ -13,8 +13,8 @@ commitment leaves), ``amber`` when the successors move (case 3, and case 1 withi
 float), ``info`` for case 4. :func:`analyse_delay` answers "what if this activity
 took Δ days longer" by re-evaluating the compiled network (the numbers are measured, not
 derived); :func:`analyse_forecast` classifies every activity whose forecast finish is later
-than its baseline finish, with the §5 formulas on the baseline floats. Explanations come in
-Chinese (zh-Hans) and English, one sentence each.
+than its baseline finish, with the §5 formulas on the baseline floats. The results are
+facts only: :mod:`scheduling.explanations` renders their sentences in the reader's language.
 
 :func:`propose_corrections` proposes, and never applies, corrective measures. Each carries a
 what-if recomputed on the compiled network (``new_finish``, ``days_recovered`` against
@@ -116,74 +116,6 @@ def classify_delay(delay: int, total_float: int, free_float: int, critical: bool
     return CASE_ABSORBED
 
 
-# --- Wording ----------------------------------------------------------------------------------
-
-
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
-def _name_zh(compiled: CompiledNetwork, activity: str) -> str:
-    return compiled.spec(activity).name or activity
-
-
-def _name_en(compiled: CompiledNetwork, activity: str) -> str:
-    spec = compiled.spec(activity)
-    return spec.name_en or spec.name or activity
-
-
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _explain(
-    compiled: CompiledNetwork,
-    activity: str,
-    *,
-    delay: int,
-    total_float: int,
-    free_float: int,
-    case: str,
-    total_slip: int,
-    successor_slip: int,
-    overrun: int,
-) -> tuple[str, str]:
-    """Return the one-sentence explanation of a delay, in Chinese and in English."""
-    zh = [f"{_name_zh(compiled, activity)}拖延{delay}天"]
-    en_head = f"{_capitalized(_name_en(compiled, activity))} is {_days(delay)} late"
-    if case == CASE_CRITICAL:
-        zh.append("是关键工作")
-        en_head += " and on the critical path"
-    elif case == CASE_BEYOND_TOTAL_FLOAT:
-        zh.append(f"超出其总时差（{total_float}天）")
-        en_head += f", more than its total float of {_days(total_float)}"
-    elif case == CASE_BEYOND_FREE_FLOAT:
-        zh.append(f"超出其自由时差（{free_float}天）")
-        en_head += f", more than its free float of {_days(free_float)}"
-    else:
-        zh.append(f"未超出其自由时差（{free_float}天）")
-        en_head += f", within its free float of {_days(free_float)}"
-    en: list[str] = []
-    if case == CASE_BEYOND_FREE_FLOAT and successor_slip > 0:
-        zh.append(f"紧后工作最早开始推迟{successor_slip}天")
-        en.append(f"its successors' earliest start slips by {_days(successor_slip)}")
-    if total_slip > 0:
-        zh.append(f"总工期推迟{total_slip}天")
-        en.append(f"the total duration slips by {_days(total_slip)}")
-    elif case == CASE_ABSORBED:
-        zh.append("不影响紧后工作和总工期")
-        en.append("neither its successors nor the total duration are affected")
-    else:
-        zh.append("总工期不受影响")
-        en.append("the total duration is not affected")
-    # With Tp = Tc (the usual case) the overrun is the slip itself; say it only when Tp
-    # differs, so the sentence stays one short sentence.
-    if overrun > 0 and overrun != total_slip:
-        zh.append(f"超出计划工期{overrun}天")
-        en.append(f"{_days(overrun)} beyond the planned duration")
-    return "，".join(zh), f"{en_head}; {', '.join(en)}."
-
-
 # --- What-if delay ----------------------------------------------------------------------------
 
 
@@ -205,8 +137,6 @@ class DelayAnalysis:
     severity: str
     affected: Mapping[str, int]
     department: str | None
-    explanation_zh: str
-    explanation_en: str
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON output of ``analyse_delay`` (``examples/networks/README.md``)."""
@@ -224,15 +154,13 @@ class DelayAnalysis:
         }
 
     def detail_dict(self) -> dict[str, Any]:
-        """Return :meth:`as_dict` plus the case, severity, moved activities and wording."""
+        """Return :meth:`as_dict` plus the case, severity, moved activities and department."""
         return {
             **self.as_dict(),
             "case": self.case,
             "severity": self.severity,
             "affected": dict(self.affected),
             "department": self.department,
-            "explanation_zh": self.explanation_zh,
-            "explanation_en": self.explanation_en,
         }
 
 
@@ -269,17 +197,6 @@ def analyse_delay(
     total_slip = after.duration - schedule.duration
     successor_slip = max(0, delay - before.ff)
     overrun = max(0, after.duration - schedule.planned_duration)
-    zh, en = _explain(
-        compiled,
-        activity_id,
-        delay=delay,
-        total_float=before.tf,
-        free_float=before.ff,
-        case=case,
-        total_slip=total_slip,
-        successor_slip=successor_slip,
-        overrun=overrun,
-    )
     return DelayAnalysis(
         activity=activity_id,
         delay=delay,
@@ -295,8 +212,6 @@ def analyse_delay(
         severity=severity_of(case, delay, before.tf),
         affected=MappingProxyType(affected),
         department=spec.department,
-        explanation_zh=zh,
-        explanation_en=en,
     )
 
 
@@ -326,8 +241,6 @@ class Deviation:
     successor_delay: int
     commitment_overrun: int
     department: str | None
-    explanation_zh: str
-    explanation_en: str
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -345,8 +258,6 @@ class Deviation:
             "successor_delay": self.successor_delay,
             "commitment_overrun": self.commitment_overrun,
             "department": self.department,
-            "explanation_zh": self.explanation_zh,
-            "explanation_en": self.explanation_en,
         }
 
 
@@ -387,17 +298,6 @@ def analyse_forecast(
         total_slip = delay if case == CASE_CRITICAL else max(0, delay - planned.tf)
         successor_slip = max(0, delay - planned.ff)
         shown_overrun = overrun if severity == RED else 0
-        zh, en = _explain(
-            compiled,
-            activity,
-            delay=delay,
-            total_float=planned.tf,
-            free_float=planned.ff,
-            case=case,
-            total_slip=total_slip,
-            successor_slip=successor_slip,
-            overrun=shown_overrun,
-        )
         deviations.append(
             Deviation(
                 activity=activity,
@@ -414,8 +314,6 @@ def analyse_forecast(
                 successor_delay=successor_slip,
                 commitment_overrun=shown_overrun,
                 department=compiled.spec(activity).department,
-                explanation_zh=zh,
-                explanation_en=en,
             )
         )
     deviations.sort(
@@ -443,8 +341,6 @@ class Proposal:
 
     kind: str
     activities: tuple[str, ...]
-    description_zh: str
-    description_en: str
     new_finish: int | None
     days_recovered: int | None
     finish_before: int | None
@@ -455,8 +351,6 @@ class Proposal:
         return {
             "kind": self.kind,
             "activities": list(self.activities),
-            "description_zh": self.description_zh,
-            "description_en": self.description_en,
             "new_finish": self.new_finish,
             "days_recovered": self.days_recovered,
             "finish_before": self.finish_before,
@@ -522,18 +416,10 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
         best = max(best, recovered)
         if recovered <= 0:
             continue
-        name_zh, name_en = _name_zh(compiled, activity), _name_en(compiled, activity)
         proposals.append(
             Proposal(
                 kind=SHORTEN,
                 activities=(activity,),
-                description_zh=(
-                    f"将{name_zh}由{current}天压缩至{shortest}天，完工提前{recovered}天"
-                ),
-                description_en=(
-                    f"Shorten {name_en} from {_days(current)} to {_days(shortest)}; "
-                    f"the finish moves {_days(recovered)} earlier."
-                ),
                 new_finish=after,
                 days_recovered=recovered,
                 finish_before=schedule.finish,
@@ -547,17 +433,10 @@ def _shorten_proposals(schedule: Schedule, deviating: str | None) -> list[Propos
         after = schedule.finish_if(durations=shortened)
         recovered = schedule.finish - after
         if recovered > best:
-            names_zh = "、".join(_name_zh(compiled, a) for a in candidates)
-            names_en = ", ".join(_name_en(compiled, a) for a in candidates)
             proposals.append(
                 Proposal(
                     kind=SHORTEN,
                     activities=tuple(candidates),
-                    description_zh=(f"将{names_zh}同时压缩至最短持续时间，完工提前{recovered}天"),
-                    description_en=(
-                        f"Shorten {names_en} together to their shortest durations; "
-                        f"the finish moves {_days(recovered)} earlier."
-                    ),
                     new_finish=after,
                     days_recovered=recovered,
                     finish_before=schedule.finish,
@@ -590,14 +469,6 @@ def _parallel_proposals(schedule: Schedule) -> list[Proposal]:
             Proposal(
                 kind=PARALLEL,
                 activities=(first, second),
-                description_zh=(
-                    f"{_name_zh(compiled, first)}与{_name_zh(compiled, second)}并行开展，"
-                    f"完工提前{recovered}天"
-                ),
-                description_en=(
-                    f"Run {_name_en(compiled, first)} and {_name_en(compiled, second)} in "
-                    f"parallel; the finish moves {_days(recovered)} earlier."
-                ),
                 new_finish=after,
                 days_recovered=recovered,
                 finish_before=schedule.finish,
@@ -657,21 +528,10 @@ def _meeting_proposals(
             continue  # Even cut to their shortest, the predecessors cannot be done in time.
         advance = ready - this_week
         wait = next_day - ready
-        names_zh = "、".join(_name_zh(compiled, a) for a in late)
-        names_en = ", ".join(_name_en(compiled, a) for a in late)
         proposals.append(
             Proposal(
                 kind=MEETING,
                 activities=(meeting, *late),
-                description_zh=(
-                    f"{names_zh}提前{advance}天完成，{_name_zh(compiled, meeting)}即可赶上本周"
-                    f"例会，不必再等{wait}天，完工提前{recovered}天"
-                ),
-                description_en=(
-                    f"Finish {names_en} {_days(advance)} earlier so that "
-                    f"{_name_en(compiled, meeting)} is held at this week's meeting instead of "
-                    f"waiting {_days(wait)}; the finish moves {_days(recovered)} earlier."
-                ),
                 new_finish=caught,
                 days_recovered=recovered,
                 finish_before=waiting,
@@ -716,16 +576,9 @@ def _escalation(schedule: Schedule, deviating: str | None) -> Proposal | None:
             )
         ]
     departments = _departments(compiled, holders)
-    whom_zh = "、".join(departments) or "责任部门"
-    whom_en = ", ".join(departments) or "the owning department"
     return Proposal(
         kind=ESCALATE,
         activities=tuple(holders),
-        description_zh=f"预计超出计划工期{overrun}天，请上报分管领导并由{whom_zh}协调处理",
-        description_en=(
-            f"The finish is forecast {_days(overrun)} beyond the planned duration; escalate "
-            f"to the supervisor and to {whom_en}."
-        ),
         new_finish=None,
         days_recovered=None,
         finish_before=None,

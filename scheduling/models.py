@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yekuo.domain import Clock, CustomerClass, Milestone, Party, Stage
 
+from . import explanations
 from .deviation import ESCALATE, MEETING, PARALLEL, SHORTEN
 
 
@@ -491,8 +492,6 @@ class Deviation(models.Model):
     successor_slip = models.IntegerField(_("slip of the successors"))
     commitment_overrun = models.IntegerField(_("commitment overrun"))
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
-    explanation_zh = models.TextField(_("explanation (Chinese)"))
-    explanation_en = models.TextField(_("explanation (English)"))
     status = models.CharField(
         _("status"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True
     )
@@ -547,7 +546,7 @@ class Deviation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.explanation_zh
+        return explanations.deviation_text(self)
 
     @property
     def is_open(self) -> bool:
@@ -600,8 +599,6 @@ class Proposal(models.Model):
     )
     basis_finish = models.DateField(_("computed from the forecast finish"))
     activities = models.JSONField(_("activities"), default=list)
-    description_zh = models.TextField(_("what to do (Chinese)"))
-    description_en = models.TextField(_("what to do (English)"))
     new_finish = models.DateField(_("new finish"), null=True, blank=True)
     days_recovered = models.IntegerField(_("days recovered"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
@@ -633,7 +630,7 @@ class Proposal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.description_zh
+        return f"{self.get_kind_display()}: {', '.join(self.activities)}"
 
     @staticmethod
     def measure_of(kind: str, activities) -> str:

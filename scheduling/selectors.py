@@ -9,7 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.core.cache import cache
 
-from . import cpm
+from . import cpm, explanations
 from .calendar import CN_COVERED_YEARS, WorkingCalendar
 from .deviation import analyse_delay
 from .models import Activity, ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
@@ -126,6 +126,27 @@ def activity_progress(
 
 
 # --- Forecasts: the sweep, re-planning, the pages and the API ---------------------------------
+
+
+def activities_by_code(application_ids: Iterable[int]) -> dict[int, dict[str, Activity]]:
+    """Return the named activities of these applications by code, with their departments:
+    what :func:`scheduling.explanations.proposal_text` names, in one query."""
+    found: dict[int, dict[str, Activity]] = {pk: {} for pk in application_ids}
+    if found:
+        rows = (
+            Activity.objects.filter(application_id__in=list(found), is_dummy=False)
+            .select_related("department")
+            .only("application_id", "code", "name", "name_en", "department")
+        )
+        for activity in rows:
+            found[activity.application_id][activity.code] = activity
+    return found
+
+
+def proposal_text(proposal) -> str:
+    """Return what one stored proposal says to do, in the reader's language."""
+    activities = activities_by_code([proposal.application_id])[proposal.application_id]
+    return explanations.proposal_text(proposal, activities)
 
 
 def finish_offset(es: int, ef: int) -> int:

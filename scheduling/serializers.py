@@ -1,11 +1,12 @@
 """Serializers of the scheduling API: read serializers for output, type checks for input."""
 
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from accounts.models import Department
 from accounts.serializers import PersonSerializer
 
+from . import explanations, selectors
 from .models import ActivityTemplate, Deviation, NetworkTemplate, Proposal
 
 # Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
@@ -125,8 +126,6 @@ class ProposalSerializer(serializers.ModelSerializer):
             "kind",
             "activities",
             "description",
-            "description_zh",
-            "description_en",
             "new_finish",
             "days_recovered",
             "detail",
@@ -137,11 +136,12 @@ class ProposalSerializer(serializers.ModelSerializer):
         ]
 
     def get_description(self, proposal) -> str:
-        return proposal.description_en if _english() else proposal.description_zh
-
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
+        """What to do, in the reader's language (the activities' names from the context's
+        ``activities`` of the proposal's application, else read)."""
+        activities = self.context.get("activities")
+        if activities is None:
+            return selectors.proposal_text(proposal)
+        return explanations.proposal_text(proposal, activities)
 
 
 class ApplicationRefSerializer(serializers.Serializer):
@@ -178,8 +178,6 @@ class DeviationSerializer(serializers.ModelSerializer):
             "successor_slip",
             "commitment_overrun",
             "explanation",
-            "explanation_zh",
-            "explanation_en",
             "detected_at",
             "updated_at",
             "acknowledged_by",
@@ -188,7 +186,8 @@ class DeviationSerializer(serializers.ModelSerializer):
         ]
 
     def get_explanation(self, row) -> str:
-        return row.explanation_en if _english() else row.explanation_zh
+        """The sentence of DESIGN §5 in the reader's language, rendered from the facts."""
+        return explanations.deviation_text(row)
 
 
 class DeviationDetailSerializer(DeviationSerializer):
@@ -196,6 +195,13 @@ class DeviationDetailSerializer(DeviationSerializer):
 
     class Meta(DeviationSerializer.Meta):
         fields = [*DeviationSerializer.Meta.fields, "proposals"]
+
+    def to_representation(self, row):
+        # The proposals name activities of the deviation's application: read them once.
+        self.context["activities"] = selectors.activities_by_code([row.application_id])[
+            row.application_id
+        ]
+        return super().to_representation(row)
 
 
 class DismissInputSerializer(serializers.Serializer):

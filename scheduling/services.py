@@ -253,8 +253,6 @@ DEVIATION_FIELDS = [
     "successor_slip",
     "commitment_overrun",
     "severity",
-    "explanation_zh",
-    "explanation_en",
     "department",
 ]
 NEW_DEVIATION_FIELDS = ["application", "activity", "detected_at", *DEVIATION_FIELDS]
@@ -265,8 +263,6 @@ PROPOSAL_FIELDS = [
     "kind",
     "measure",
     "activities",
-    "description_zh",
-    "description_en",
     "new_finish",
     "days_recovered",
     "detail",

@@ -20,14 +20,14 @@ from .read import OpenDeviation, OpenProposal, SweptActivity, SweptApplication
 
 class SweptDeviation:
     """A deviation the batch opens or changes, as its proposals and the red alerts refer to
-    it: its key (for a new one, once stored), its explanation and, for a new one, its
-    row's values. (Not a model instance: a sweep handles thousands.)"""
+    it: its key (for a new one, once stored), what the engine found and, for a new one,
+    its row's values. (Not a model instance: a sweep handles thousands.)"""
 
-    __slots__ = ("pk", "explanation_zh", "values")
+    __slots__ = ("pk", "found", "values")
 
-    def __init__(self, pk: int | None, explanation_zh: str, values: tuple = ()) -> None:
+    def __init__(self, pk: int | None, found: deviation.Deviation, values: tuple = ()) -> None:
         self.pk = pk
-        self.explanation_zh = explanation_zh
+        self.found = found
         self.values = values
 
 
@@ -151,14 +151,10 @@ def analyse_application(
             found.successor_delay,
             found.commitment_overrun,
             found.severity,
-            found.explanation_zh,
-            found.explanation_en,
             activity.department_id,
         )
         if existing is None:
-            row = SweptDeviation(
-                None, found.explanation_zh, (application.pk, activity.id, now, *values)
-            )
+            row = SweptDeviation(None, found, (application.pk, activity.id, now, *values))
             changes.new_deviations.append(row)
             changes.opened[found.severity] += 1
             deviation_changed = True
@@ -166,12 +162,12 @@ def analyse_application(
                 changes.red_alerts.append((row, application, activity))
         elif (existing.delay, existing.severity) != (found.delay, found.severity):
             changes.updated_deviations.append((existing.pk, *values))
-            row = SweptDeviation(existing.pk, found.explanation_zh)
+            row = SweptDeviation(existing.pk, found)
             deviation_changed = True
             if found.severity == Severity.RED and existing.severity != Severity.RED:
                 changes.red_alerts.append((row, application, activity))
         else:
-            row = SweptDeviation(existing.pk, found.explanation_zh)
+            row = SweptDeviation(existing.pk, found)
         if found.severity in (Severity.RED, Severity.AMBER):
             rank = (_SEVERITY_ORDER[found.severity], -found.delay, activity.code)
             answerable.append((rank, row, found))

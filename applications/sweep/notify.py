@@ -1,16 +1,19 @@
 """Tell people what a batch found: red deviations, and time limits at 80 % and past 100 %.
 
 Each notification has a key, and a key is sent to a person once, so a sweep that runs
-twice notifies once.
+twice notifies once. Their texts are stored in the site's first language, whichever
+reader's change started the analysis.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from accounts.models import Notification
 from accounts.selectors import department_staff, supervisors
 from accounts.services import notification_send_many
+from scheduling import explanations
 from scheduling.timelimits import worst_status
 from yekuo.domain import CLOCKS, Clock
 
@@ -24,6 +27,12 @@ def notify_red(red_alerts) -> int:
     ``red_alerts`` are (deviation, application, activity) of the deviations that turned
     red; the deviations' keys are set (they are stored first).
     """
+    # Not a decorator: an override keeps the language it restores on itself.
+    with override(explanations.STORED_LANGUAGE):
+        return _notify_red(red_alerts)
+
+
+def _notify_red(red_alerts) -> int:
     if not red_alerts:
         return 0
     bosses = list(supervisors())
@@ -34,7 +43,9 @@ def notify_red(red_alerts) -> int:
         text = _("%(number)s %(customer)s: %(explanation)s") % {
             "number": application.number,
             "customer": application.customer_name,
-            "explanation": row.explanation_zh,
+            "explanation": explanations.analysis_text(
+                explanations.label(activity, activity.code), row.found
+            ),
         }
         for recipient in recipients:
             if recipient is not None:
@@ -48,6 +59,13 @@ def check_time_limits(
     """Read the time limits of a batch's applications: warn at 80 % and alarm past 100 % of
     each limit, each once per application. Return how many were notified and each
     application's worst status, which the batch stores."""
+    with override(explanations.STORED_LANGUAGE):
+        return _check_time_limits(applications, by_application, log, calendar, today, limits)
+
+
+def _check_time_limits(
+    applications, by_application, log, calendar, today, limits
+) -> tuple[int, dict[int, str]]:
     ids = [application.pk for application in applications]
     bosses = None
     sent: set[tuple[int, str]] = set()

@@ -31,8 +31,6 @@ def store_changes(changes: BatchChanges, *, now: datetime) -> int:
                 item.kind,
                 measure,
                 list(item.activities),
-                item.description_zh,
-                item.description_en,
                 new_finish,
                 item.days_recovered,
                 {**dict(item.detail), "departments": list(item.departments)},

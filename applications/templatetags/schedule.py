@@ -4,6 +4,8 @@ from django import template
 from django.utils import dateformat
 from django.utils.translation import get_language, pgettext
 
+from scheduling import explanations
+
 register = template.Library()
 
 
@@ -16,12 +18,9 @@ def short_day(value):
 
 
 @register.filter
-def in_language(obj, field: str):
-    """Return ``obj.<field>_zh`` or ``obj.<field>_en`` (falling back to Chinese)."""
-    chinese = getattr(obj, f"{field}_zh", "")
-    if (get_language() or "").startswith("zh"):
-        return chinese
-    return getattr(obj, f"{field}_en", "") or chinese
+def explanation(deviation):
+    """Return the sentence that explains a deviation, in the reader's language."""
+    return explanations.deviation_text(deviation)
 
 
 @register.filter

@@ -49,7 +49,11 @@ def test_the_list_shows_the_deviations_of_readable_applications(
     assert row["status"] == "open"
     assert row["activity"] == {"code": "A", "name": deviation.activity.name}
     assert row["application"]["number"] == deviation.application.number
-    assert row["explanation"] == deviation.explanation_en
+    assert row["explanation"] == (
+        "Register the demand is 3 days late and on the critical path; the total duration slips "
+        "by 3 days, 2 days beyond the planned duration."
+    )
+    assert not {key for key in row if key.endswith(("_zh", "_en"))}
     assert row["delay"] == 3 and row["critical"] is True
     everything = as_supervisor.get("/api/v1/deviations/").json()
     assert {r["id"] for r in everything["results"]} == {deviation.pk, south_deviation.pk}
@@ -57,7 +61,9 @@ def test_the_list_shows_the_deviations_of_readable_applications(
 
 def test_the_explanation_follows_the_language(manager, deviation):
     body = token_client(manager, language=None).get("/api/v1/deviations/").json()
-    assert body["results"][0]["explanation"] == deviation.explanation_zh
+    assert body["results"][0]["explanation"] == (
+        "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
+    )
 
 
 def test_filters_of_deviations(as_supervisor, deviation, south_deviation):
@@ -86,6 +92,19 @@ def test_a_deviation_is_read_with_its_proposals(as_manager, deviation):
     assert "shorten" in kinds
     assert {p["status"] for p in body["proposals"]} == {"proposed"}
     assert len(body["proposals"]) == deviation.proposals.count()
+    texts = {p["kind"]: p["description"] for p in body["proposals"]}
+    assert texts["escalate"] == (
+        "The finish is forecast 2 days beyond the planned duration; escalate to the supervisor "
+        "and to Marketing / Customer Service Center."
+    )
+    assert all(text.startswith("Shorten ") for kind, text in texts.items() if kind == "shorten")
+    assert not {key for p in body["proposals"] for key in p if key.endswith(("_zh", "_en"))}
+
+
+def test_the_proposals_read_in_chinese_by_default(manager, deviation):
+    body = token_client(manager, language=None).get(f"/api/v1/deviations/{deviation.pk}/").json()
+    texts = {p["kind"]: p["description"] for p in body["proposals"]}
+    assert texts["escalate"] == "预计超出计划工期2天，请上报分管领导并由营销部/客户服务中心协调处理"
 
 
 def test_another_regions_deviation_is_404(as_manager, south_deviation):

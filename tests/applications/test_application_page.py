@@ -6,10 +6,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import override
 
 from accounts.roles import Role
 from applications import services, sweep
 from applications.models import Application, Document, PostCompletionReview, StageTransition
+from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, ActivityEvent, Deviation, Proposal
 from tests.dates import pin_today
 from tests.factories import (
@@ -338,7 +340,8 @@ def test_acknowledging_a_deviation(client, application, manager):
     deviation = red_deviation(application, manager)
     client.force_login(manager)
     html = client.get(page_url(application)).content.decode()
-    assert deviation.explanation_zh in html
+    assert f'<p class="explanation">{deviation}</p>' in html
+    assert "是关键工作" in str(deviation)
     response = client.post(
         page_url(application, f"deviations/{deviation.pk}/acknowledge/"), follow=True
     )
@@ -370,7 +373,9 @@ def test_a_supervisor_accepts_a_proposal(
     client.force_login(supervisor)
     assert f"proposals/{proposal.pk}/accept/" in client.get(page_url(application)).content.decode()
     response = client.post(page_url(application, f"proposals/{proposal.pk}/accept/"), follow=True)
-    assert messages_of(response) == [f"已采纳纠偏措施：{proposal.description_zh}"]
+    said = "预计超出计划工期2天，请上报分管领导并由营销部/客户服务中心协调处理"
+    assert schedule_selectors.proposal_text(proposal) == said
+    assert messages_of(response) == [f"已采纳纠偏措施：{said}"]
     proposal.refresh_from_db()
     assert (proposal.status, proposal.decided_by) == ("accepted", supervisor)
 
@@ -534,8 +539,14 @@ def test_in_english_the_page_shows_the_english_explanations(client, application,
     client.force_login(manager)
     client.cookies["django_language"] = "en"
     html = client.get(page_url(application)).content.decode()
-    assert deviation.explanation_en in html
-    assert deviation.explanation_zh not in html
+    with override("en"):
+        english = str(deviation)
+    with override("zh-hans"):
+        chinese = str(deviation)
+    assert f'<p class="explanation">{english}</p>' in html
+    assert chinese not in html
+    assert english.startswith("Register the demand is ")
+    assert "escalate to the supervisor and to Marketing / Customer Service Center." in html
     assert '<span class="state state-consultation" id="app-state">Consultation</span>' in html
     assert "Register the demand" in html  # the activity's English name, in the table
     # …and on the arcs of the network diagram, wrapped between words.

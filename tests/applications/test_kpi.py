@@ -80,8 +80,6 @@ def deviation(application, code, *, severity, status="open"):
         successor_slip=2 if severity != "info" else 0,
         commitment_overrun=2 if severity == "red" else 0,
         severity=severity,
-        explanation_zh=f"{code} 延误 2 个工作日",
-        explanation_en=f"{code} is 2 working days late",
         status=status,
         resolved_at=now if status == "resolved" else None,
     )

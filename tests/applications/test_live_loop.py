@@ -225,7 +225,7 @@ def test_after_a_progress_entry_the_page_and_the_sweep_agree(client, application
     with time_machine.travel(WEDNESDAY, tick=False):
         html = client.get(f"/applications/{application.number}/").content.decode()
     row = Deviation.objects.get(application=application)
-    assert row.explanation_zh in html
+    assert f'<p class="explanation">{row}</p>' in html
     finish = Application.objects.get(pk=application.pk).forecast_finish_date
     shown = re.search(r'<strong id="forecast-finish">([^<]+)</strong>', html).group(1)
     assert shown == f"{finish.year}年{finish.month}月{finish.day}日"

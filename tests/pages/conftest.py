@@ -23,8 +23,6 @@ def open_deviation(application, code, *, severity, delay=2, status="open"):
         successor_slip=delay if severity != "info" else 0,
         commitment_overrun=delay if severity == "red" else 0,
         severity=severity,
-        explanation_zh=f"{code} 延误 {delay} 个工作日",
-        explanation_en=f"{code} is {delay} working days late",
         status=status,
         resolved_at=now if status == "resolved" else None,
     )

@@ -124,7 +124,8 @@ def test_the_deviation_table_lists_open_deviations_most_severe_first(client, sup
         ("info", board["third"].number),
     ]
     assert f'href="/applications/{board["first"].number}/"' in html
-    assert "F 延误 5 个工作日" in html  # the engine's explanation
+    # The explanation, rendered from the row's facts (F is critical, 5 days late).
+    assert "供电方案设计拖延5天，是关键工作，总工期推迟5天" in html
 
 
 @pytest.mark.parametrize(

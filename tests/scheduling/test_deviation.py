@@ -1,5 +1,6 @@
-"""Tests of scheduling.deviation: the DESIGN.md §5 cases with their severities and wording,
-forecast deviations, and the what-if numbers of corrective proposals."""
+"""Tests of scheduling.deviation: the DESIGN.md §5 cases with their severities, forecast
+deviations, and the what-if numbers of corrective proposals (their sentences:
+test_explanations.py)."""
 
 import pytest
 from hypothesis import given, settings
@@ -69,11 +70,6 @@ def test_critical_activity_delay_moves_the_total_duration():
         10,
         3,
     )
-    assert analysis.explanation_zh == "受理用户申请拖延3天，是关键工作，总工期推迟3天"
-    assert analysis.explanation_en == (
-        "Application acceptance is 3 days late and on the critical path; "
-        "the total duration slips by 3 days."
-    )
 
 
 def test_delay_beyond_total_float_moves_the_total_by_the_excess():
@@ -83,11 +79,6 @@ def test_delay_beyond_total_float_moves_the_total_by_the_excess():
     assert (analysis.case, analysis.severity) == (CASE_BEYOND_TOTAL_FLOAT, RED)
     assert (analysis.total_duration_delay, analysis.successor_delay) == (2, 3)
     assert analysis.affected == {"G": 3, "E": 2}
-    assert analysis.explanation_zh == "现场勘查拖延3天，超出其总时差（1天），总工期推迟2天"
-    assert analysis.explanation_en == (
-        "Site survey is 3 days late, more than its total float of 1 day; "
-        "the total duration slips by 2 days."
-    )
 
 
 def test_delay_beyond_free_float_moves_only_the_successors():
@@ -96,13 +87,6 @@ def test_delay_beyond_free_float_moves_only_the_successors():
     assert (analysis.case, analysis.severity) == (CASE_BEYOND_FREE_FLOAT, AMBER)
     assert (analysis.total_duration_delay, analysis.successor_delay) == (0, 1)
     assert analysis.affected == {"G": 1}
-    assert analysis.explanation_zh == (
-        "现场勘查拖延1天，超出其自由时差（0天），紧后工作最早开始推迟1天，总工期不受影响"
-    )
-    assert analysis.explanation_en == (
-        "Site survey is 1 day late, more than its free float of 0 days; its successors' "
-        "earliest start slips by 1 day, the total duration is not affected."
-    )
 
 
 def test_delay_within_free_float_is_absorbed():
@@ -114,23 +98,6 @@ def test_delay_within_free_float_is_absorbed():
         0,
         {},
     )
-    assert (
-        analysis.explanation_zh
-        == "缴纳业务费用拖延2天，未超出其自由时差（3天），不影响紧后工作和总工期"
-    )
-    assert analysis.explanation_en == (
-        "Fee payment is 2 days late, within its free float of 3 days; "
-        "neither its successors nor the total duration are affected."
-    )
-
-
-def test_explanation_falls_back_to_the_id_without_a_name():
-    compiled = network(activity("a1", 2, []), activity("b1", 1, ["a1"]))
-
-    analysis = analyse_delay(compiled, "a1", 1)
-
-    assert analysis.explanation_zh == "a1拖延1天，是关键工作，总工期推迟1天"
-    assert analysis.explanation_en.startswith("A1 is 1 day late and on the critical path")
 
 
 def test_planned_duration_with_slack_reports_the_overrun_separately():
@@ -146,15 +113,7 @@ def test_planned_duration_with_slack_reports_the_overrun_separately():
         0,
     )
     assert beyond.severity == RED
-    assert within.explanation_zh == "受理用户申请拖延1天，是关键工作，总工期推迟1天"
     assert (beyond.new_duration, beyond.planned_duration, beyond.commitment_overrun) == (11, 9, 2)
-    assert (
-        beyond.explanation_zh == "受理用户申请拖延4天，是关键工作，总工期推迟4天，超出计划工期2天"
-    )
-    assert beyond.explanation_en == (
-        "Application acceptance is 4 days late and on the critical path; "
-        "the total duration slips by 4 days, 2 days beyond the planned duration."
-    )
 
 
 def test_detail_dict_adds_to_the_readme_keys():
@@ -255,13 +214,6 @@ def test_forecast_deviations_are_classified_against_the_baseline():
     survey, fees, review = deviations
     assert (survey.start_slip, review.start_slip) == (0, 1)
     assert (survey.successor_delay, survey.department) == (1, "运维检修部")
-    assert survey.explanation_zh == (
-        "现场勘查拖延1天，超出其自由时差（0天），紧后工作最早开始推迟1天，总工期不受影响"
-    )
-    assert fees.explanation_en == (
-        "Fee payment is 2 days late, within its free float of 3 days; "
-        "neither its successors nor the total duration are affected."
-    )
 
 
 def test_late_critical_work_is_red_first():
@@ -272,10 +224,6 @@ def test_late_critical_work_is_red_first():
 
     assert deviations[0].activity == "S"
     assert all(d.severity == RED for d in deviations if d.critical)
-    assert (
-        deviations[0].as_dict()["explanation_zh"]
-        == "受理用户申请拖延1天，是关键工作，总工期推迟1天"
-    )
     assert {d.activity for d in deviations} == {"S", "D", "F", "G", "P", "E"}
 
 
@@ -306,10 +254,6 @@ def test_shorten_proposals_recover_the_most_days_first():
         ("shorten", ("B",), 10, 2),
         ("shorten", ("C",), 10, 2),
     ]
-    assert proposals[1].description_zh == "将B由5天压缩至3天，完工提前2天"
-    assert proposals[1].description_en == (
-        "Shorten B from 5 days to 3 days; the finish moves 2 days earlier."
-    )
     assert proposals[0].detail["durations"] == {"B": [5, 3], "C": [4, 2]}
     assert proposals[1].finish_before == 12
 
@@ -341,11 +285,6 @@ def test_escalate_when_the_planned_duration_is_overrun():
         ("运维检修部",),
     )
     assert (escalation.new_finish, escalation.days_recovered) == (None, None)
-    assert escalation.description_zh == "预计超出计划工期2天，请上报分管领导并由运维检修部协调处理"
-    assert escalation.description_en == (
-        "The finish is forecast 2 days beyond the planned duration; escalate to the supervisor "
-        "and to 运维检修部."
-    )
     assert all(p.kind != "escalate" for p in propose_corrections(network(*SHORTEN).evaluate()))
 
 
@@ -366,10 +305,6 @@ def test_parallel_run_where_the_template_allows_it():
     proposal = proposals[0]
     assert (proposal.kind, proposal.activities) == ("parallel", ("M", "O"))
     assert (proposal.finish_before, proposal.new_finish, proposal.days_recovered) == (10, 8, 2)
-    assert proposal.description_zh == "营销部勘查与运检部勘查并行开展，完工提前2天"
-    assert proposal.description_en == (
-        "Run 营销部勘查 and 运检部勘查 in parallel; the finish moves 2 days earlier."
-    )
 
 
 def test_no_parallel_run_once_the_later_activity_started():
@@ -433,13 +368,6 @@ def test_catch_this_weeks_review_meeting():
         "wait_days": 3,
     }
     assert (meeting.finish_before, meeting.new_finish, meeting.days_recovered) == (9, 4, 5)
-    assert meeting.description_zh == (
-        "供电方案设计提前2天完成，供电方案审查会即可赶上本周例会，不必再等3天，完工提前5天"
-    )
-    assert meeting.description_en == (
-        "Finish supply-plan design 2 days earlier so that the supply-plan review is held at "
-        "this week's meeting instead of waiting 3 days; the finish moves 5 days earlier."
-    )
     assert [p.kind for p in proposals] == ["meeting", "shorten"]
 
 
@@ -472,10 +400,6 @@ def test_proposals_serialise():
     assert proposal.as_dict() == {
         "kind": "parallel",
         "activities": ["M", "O"],
-        "description_zh": "营销部勘查与运检部勘查并行开展，完工提前2天",
-        "description_en": (
-            "Run 营销部勘查 and 运检部勘查 in parallel; the finish moves 2 days earlier."
-        ),
         "new_finish": 8,
         "days_recovered": 2,
         "finish_before": 10,

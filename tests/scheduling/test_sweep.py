@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils.translation import override
 
 from accounts.models import Notification
 from accounts.roles import Role
@@ -65,7 +66,9 @@ def _late_start(application, manager, remaining=3):
 def test_a_late_critical_activity_opens_one_red_deviation_at_once(
     application, manager, supervisor, marketing_staff
 ):
-    a = _late_start(application, manager)
+    # Recorded by a manager who reads English: what is stored as text is still Chinese.
+    with override("en"):
+        a = _late_start(application, manager)
 
     row = Deviation.objects.get()
     # A (1 day, critical) needs 3 more days from the end of day 0: it finishes on day 4
@@ -78,7 +81,15 @@ def test_a_late_critical_activity_opens_one_red_deviation_at_once(
         2,
     )
     assert (row.severity, row.status, row.department.code) == ("red", "open", "marketing")
-    assert row.explanation_zh == "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
+    said = "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
+    assert str(row) == said
+    with override("en"):
+        assert str(row).endswith(
+            "is 3 days late and on the critical path; the total duration slips by 3 days, "
+            "2 days beyond the planned duration."
+        )
+    texts = set(Notification.objects.filter(kind="deviation_red").values_list("text", flat=True))
+    assert texts == {f"{application.number} {application.customer.name}：{said}"}
     # The sweep that follows finds what the progress entry found: nothing to change.
     stats = sweep(application, DAY0)
     assert (stats.unchanged, stats.opened, stats.updated, stats.notifications) == (1, {}, 0, 0)

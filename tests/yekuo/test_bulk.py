@@ -31,8 +31,6 @@ DEVIATION_FIELDS = [
     "successor_slip",
     "commitment_overrun",
     "severity",
-    "explanation_zh",
-    "explanation_en",
 ]
 
 
@@ -46,7 +44,7 @@ def activities(application):
     return list(Activity.objects.filter(application=application).order_by("pk"))
 
 
-def deviation_row(application, activity, *, department=None, delay=3, text="拖延", at=None):
+def deviation_row(application, activity, *, department=None, delay=3, at=None):
     at = at or datetime(2026, 3, 2, 18, 30, 15, 123456, tzinfo=SHANGHAI)
     return (
         application.pk,
@@ -62,8 +60,6 @@ def deviation_row(application, activity, *, department=None, delay=3, text="拖�
         delay - 1,
         -2,
         "red",
-        text,
-        "late",
     )
 
 
@@ -75,11 +71,11 @@ def stored(model, ids, fields):
 def test_inserted_rows_come_back_with_their_keys_in_row_order(application, activities):
     marketing = Department.objects.get(code="marketing").pk
     rows = [
-        deviation_row(application, activities[2], department=marketing, delay=5, text=AWKWARD),
+        deviation_row(application, activities[2], department=marketing, delay=5),
         deviation_row(
             application, activities[0], delay=0, at=datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
         ),
-        deviation_row(application, activities[1], delay=2, text="English only"),
+        deviation_row(application, activities[1], delay=2),
     ]
     ids = bulk.insert_rows(Deviation, DEVIATION_FIELDS, rows, returning=True)
 
@@ -107,16 +103,15 @@ def test_inserted_values_keep_nulls_dates_json_and_text(application, activities)
             "shorten:A,乙",
             "shorten",
             ["A", "乙"],
-            AWKWARD,
             date(2026, 8, 31),
             6,
             detail,
             "proposed",
-            "",
+            AWKWARD,
         ),
-        ("escalate:", "escalate", [], "上报", None, None, {}, "proposed", "原因\\"),
+        ("escalate:", "escalate", [], None, None, {}, "proposed", "原因\\"),
     ]
-    fields = ["measure", "kind", "activities", "description_zh", "new_finish", "days_recovered"]
+    fields = ["measure", "kind", "activities", "new_finish", "days_recovered"]
     fields += ["detail", "status", "reason"]
 
     assert (
@@ -130,7 +125,7 @@ def test_inserted_values_keep_nulls_dates_json_and_text(application, activities)
 
     got = list(Proposal.objects.filter(deviation=deviation).order_by("pk").values_list(*fields))
     assert got == rows
-    assert set(Proposal.objects.values_list("description_en", "decided_at")) == {("", None)}
+    assert set(Proposal.objects.values_list("decided_by", "decided_at")) == {(None, None)}
 
 
 def test_nothing_to_write_sends_no_query(django_assert_num_queries):
@@ -170,22 +165,21 @@ def test_updated_rows_take_the_new_values_and_others_keep_theirs(application, ac
     ids = bulk.insert_rows(Deviation, DEVIATION_FIELDS, rows, returning=True)
     marketing = Department.objects.get(code="marketing").pk
     later = datetime(2026, 7, 1, 9, 0, 0, 1, tzinfo=SHANGHAI)
-    fields = ["department", "updated_at", "critical", "delay", "explanation_zh", "resolved_at"]
+    fields = ["department", "updated_at", "critical", "delay", "severity", "resolved_at"]
     changes = [
-        (ids[2], marketing, later, False, -7, AWKWARD, later),
+        (ids[2], marketing, later, False, -7, "amber", later),
         (ids[0], None, later, True, 0, "", None),
     ]
     bulk.update_rows(Deviation, fields, changes)
 
     names = ["department_id", *fields[1:]]
     assert stored(Deviation, [ids[2], ids[0]], names) == [c[1:] for c in changes]
-    assert stored(Deviation, [ids[1]], ["delay", "explanation_zh"]) == [(2, "拖延")]
+    assert stored(Deviation, [ids[1]], ["delay", "severity"]) == [(2, "red")]
 
     proposal = bulk.insert_rows(
         Proposal,
-        ["application", "deviation", "kind", "measure", "description_zh", "description_en"]
-        + ["basis", "basis_finish"],
-        [(application.pk, ids[0], "shorten", "shorten:", "缩短", "shorten", "", date(2026, 9, 1))],
+        ["application", "deviation", "kind", "measure", "reason", "basis", "basis_finish"],
+        [(application.pk, ids[0], "shorten", "shorten:", AWKWARD, "", date(2026, 9, 1))],
         returning=True,
     )[0]
     detail = {"durations": {"甲": [3, 1]}, "text": AWKWARD}
