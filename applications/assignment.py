@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from accounts.models import AccountManagerProfile
 from accounts.selectors import account_manager_list
@@ -146,15 +144,8 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
     assignments at once to the same managers run one after the other, and the second
     counts the load the first added, so nobody is filled past capacity. Profiles are
     locked in id order, so two assignments cannot deadlock on them.
-
-    The reason and the notifications are stored in the site's first language, whoever
-    asked for the assignment.
     """
-    with override(settings.LANGUAGE_CODE):
-        return _assign(application_id, now or timezone.now())
-
-
-def _assign(application_id: int, now: datetime) -> str:
+    now = now or timezone.now()
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))
