@@ -223,8 +223,12 @@ class Deviation:
     """An activity forecast to finish later than in the baseline.
 
     ``start_slip`` is how much of the delay it inherited from a late start; the floats,
-    ``critical`` and the case come from the baseline. ``commitment_overrun`` is the
-    forecast's overrun of the planned duration, shown on red deviations.
+    ``critical`` and the case come from the baseline. The three effects of the delay Δ are
+    the paper's three steps, each for this activity alone: ``successor_delay`` = Δ − FF
+    (the early start of its successors), ``total_duration_delay`` = Δ − (TF − (Tp − Tc))
+    (the computed duration Tc: the float against Tc is TF less the margin the commitment
+    leaves) and ``commitment_overrun`` = Δ − TF (the planned duration Tp), each at least
+    0. So a deviation is red exactly when its ``commitment_overrun`` is positive.
     """
 
     activity: str
@@ -277,7 +281,8 @@ def analyse_forecast(
     missing = set(baseline.activities) ^ set(forecast.activities)
     if missing:
         raise UnknownActivityError(sorted(missing)[0])
-    overrun = max(0, forecast.duration - baseline.planned_duration)
+    # The float an activity has against Tc is its float against Tp less this margin.
+    margin = baseline.planned_duration - baseline.duration
     deviations = []
     forecast_times = forecast.activities
     for activity, planned in baseline.activities.items():
@@ -295,9 +300,9 @@ def analyse_forecast(
                 continue
         case = classify_delay(delay, planned.tf, planned.ff, planned.critical)
         severity = severity_of(case, delay, planned.tf)
-        total_slip = delay if case == CASE_CRITICAL else max(0, delay - planned.tf)
+        total_slip = max(0, delay - (planned.tf - margin))
         successor_slip = max(0, delay - planned.ff)
-        shown_overrun = overrun if severity == RED else 0
+        overrun = max(0, delay - planned.tf)
         deviations.append(
             Deviation(
                 activity=activity,
@@ -312,7 +317,7 @@ def analyse_forecast(
                 severity=severity,
                 total_duration_delay=total_slip,
                 successor_delay=successor_slip,
-                commitment_overrun=shown_overrun,
+                commitment_overrun=overrun,
                 department=compiled.spec(activity).department,
             )
         )

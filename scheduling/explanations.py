@@ -21,7 +21,6 @@ from django.conf import settings
 from django.utils.translation import get_language, gettext, ngettext, override, pgettext
 
 from .deviation import (
-    CASE_ABSORBED,
     CASE_BEYOND_FREE_FLOAT,
     CASE_BEYOND_TOTAL_FLOAT,
     CASE_CRITICAL,
@@ -65,7 +64,7 @@ def label(row, fallback: str = "") -> str:
 
 
 def _days(n: int) -> str:
-    return ngettext("%(count)d day", "%(count)d days", n) % {"count": n}
+    return ngettext("%(count)d working day", "%(count)d working days", n) % {"count": n}
 
 
 def _names(names: Sequence[str]) -> str:
@@ -90,8 +89,11 @@ def delay_text(
 ) -> str:
     """Return the one-sentence explanation of ``name`` being ``delay`` working days late.
 
-    ``overrun`` is the overrun of the planned duration Tp; it is said only when it differs
-    from the slip of Tc (with Tp = Tc, the usual case, it is the slip itself).
+    The sentence follows the paper's three steps: the case of the delay, then its effect
+    on the successors (said whenever the free float is exceeded), on the computed
+    duration Tc (``total_slip``) and on the planned duration Tp (``overrun``, this
+    activity's own push beyond the commitment). Tc's change and the commitment's overrun
+    are two facts: with Tp > Tc, Tc may move while the commitment holds.
     """
     case = classify_delay(delay, total_float, free_float, critical)
     facts = {"name": name, "delay": _days(delay)}
@@ -113,21 +115,23 @@ def delay_text(
             "float": _days(free_float),
         }
     effects = []
-    if case == CASE_BEYOND_FREE_FLOAT and successor_slip > 0:
+    if successor_slip > 0:
         effects.append(
             gettext("its successors' earliest start slips by %(days)s")
             % {"days": _days(successor_slip)}
         )
     if total_slip > 0:
         effects.append(
-            gettext("the total duration slips by %(days)s") % {"days": _days(total_slip)}
+            gettext("the computed duration slips by %(days)s") % {"days": _days(total_slip)}
         )
-    elif case == CASE_ABSORBED:
-        effects.append(gettext("neither its successors nor the total duration are affected"))
+    elif successor_slip > 0:
+        effects.append(gettext("the computed duration is not affected"))
     else:
-        effects.append(gettext("the total duration is not affected"))
-    if overrun > 0 and overrun != total_slip:
+        effects.append(gettext("neither its successors nor the computed duration are affected"))
+    if overrun > 0:
         effects.append(gettext("%(days)s beyond the planned duration") % {"days": _days(overrun)})
+    elif total_slip > 0:
+        effects.append(gettext("still within the planned duration"))
     text = gettext("%(head)s; %(effects)s.") % {
         "head": head,
         "effects": pgettext("list of effects", ", ").join(effects),

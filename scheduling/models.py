@@ -488,9 +488,21 @@ class Deviation(models.Model):
     total_float = models.IntegerField(_("total float"))
     free_float = models.IntegerField(_("free float"))
     critical = models.BooleanField(_("critical"))
-    total_slip = models.IntegerField(_("slip of the total duration"))
-    successor_slip = models.IntegerField(_("slip of the successors"))
-    commitment_overrun = models.IntegerField(_("commitment overrun"))
+    total_slip = models.IntegerField(
+        _("slip of the computed duration Tc"),
+        help_text=_("Δ − (TF − (Tp − Tc)), at least 0: how far this delay alone moves Tc."),
+    )
+    successor_slip = models.IntegerField(
+        _("slip of the successors"),
+        help_text=_("Δ − FF, at least 0: how far the earliest start of the successors moves."),
+    )
+    commitment_overrun = models.IntegerField(
+        _("commitment overrun"),
+        help_text=_(
+            "Δ − TF, at least 0: how far this delay alone pushes the finish past the planned "
+            "duration Tp; positive exactly when the deviation is red."
+        ),
+    )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     status = models.CharField(
         _("status"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True

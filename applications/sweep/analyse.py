@@ -52,6 +52,8 @@ class BatchChanges:
     resolved: Counter = field(default_factory=Counter)
 
 
+# Where the facts of an open deviation start in its row as read.
+OPEN_FACTS = OpenDeviation._fields.index("delay")
 _SEVERITY_ORDER = {Severity.RED: 0, Severity.AMBER: 1, Severity.INFO: 2}
 
 
@@ -160,7 +162,17 @@ def analyse_application(
             deviation_changed = True
             if found.severity == Severity.RED:
                 changes.red_alerts.append((row, application, activity))
-        elif (existing.delay, existing.severity) != (found.delay, found.severity):
+        elif existing[OPEN_FACTS:] != (
+            found.delay,
+            found.severity,
+            found.total_float,
+            found.free_float,
+            found.critical,
+            found.total_duration_delay,
+            found.successor_delay,
+            found.commitment_overrun,
+            activity.department_id,
+        ):
             changes.updated_deviations.append((existing.pk, *values))
             row = SweptDeviation(existing.pk, found)
             deviation_changed = True

@@ -198,6 +198,14 @@ class OpenDeviation(NamedTuple):
     activity_id: int
     delay: int
     severity: str
+    # The facts the explanation is rendered from: a change to any is stored.
+    total_float: int
+    free_float: int
+    critical: bool
+    total_slip: int
+    successor_slip: int
+    commitment_overrun: int
+    department_id: int | None
 
 
 def open_deviations(ids: list[int]) -> dict[int, OpenDeviation]:

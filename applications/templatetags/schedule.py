@@ -2,7 +2,7 @@
 
 from django import template
 from django.utils import dateformat
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language, ngettext, pgettext
 
 from scheduling import explanations
 
@@ -15,6 +15,14 @@ def short_day(value):
     if not value:
         return ""
     return dateformat.format(value, pgettext("short date format", "M j"))
+
+
+@register.filter
+def working_days(value):
+    """Return a number of working days with its unit (3 个工作日, 3 working days)."""
+    if value is None:
+        return ""
+    return ngettext("%(count)d working day", "%(count)d working days", value) % {"count": value}
 
 
 @register.filter

@@ -50,8 +50,9 @@ def test_the_list_shows_the_deviations_of_readable_applications(
     assert row["activity"] == {"code": "A", "name": deviation.activity.name}
     assert row["application"]["number"] == deviation.application.number
     assert row["explanation"] == (
-        "Register the demand is 3 days late and on the critical path; the total duration slips "
-        "by 3 days, 2 days beyond the planned duration."
+        "Register the demand is 3 working days late and on the critical path; its successors' "
+        "earliest start slips by 3 working days, the computed duration slips by 3 working days, "
+        "2 working days beyond the planned duration."
     )
     assert not {key for key in row if key.endswith(("_zh", "_en"))}
     assert row["delay"] == 3 and row["critical"] is True
@@ -62,7 +63,8 @@ def test_the_list_shows_the_deviations_of_readable_applications(
 def test_the_explanation_follows_the_language(manager, deviation):
     body = token_client(manager, language=None).get("/api/v1/deviations/").json()
     assert body["results"][0]["explanation"] == (
-        "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
+        "办理需求手续拖延3个工作日，是关键工作，紧后工作最早开始推迟3个工作日，"
+        "计算工期推迟3个工作日，超出计划工期2个工作日"
     )
 
 
@@ -94,8 +96,8 @@ def test_a_deviation_is_read_with_its_proposals(as_manager, deviation):
     assert len(body["proposals"]) == deviation.proposals.count()
     texts = {p["kind"]: p["description"] for p in body["proposals"]}
     assert texts["escalate"] == (
-        "The finish is forecast 2 days beyond the planned duration; escalate to the supervisor "
-        "and to Marketing / Customer Service Center."
+        "The finish is forecast 2 working days beyond the planned duration; escalate to the "
+        "supervisor and to Marketing / Customer Service Center."
     )
     assert all(text.startswith("Shorten ") for kind, text in texts.items() if kind == "shorten")
     assert not {key for p in body["proposals"] for key in p if key.endswith(("_zh", "_en"))}
@@ -104,7 +106,10 @@ def test_a_deviation_is_read_with_its_proposals(as_manager, deviation):
 def test_the_proposals_read_in_chinese_by_default(manager, deviation):
     body = token_client(manager, language=None).get(f"/api/v1/deviations/{deviation.pk}/").json()
     texts = {p["kind"]: p["description"] for p in body["proposals"]}
-    assert texts["escalate"] == "预计超出计划工期2天，请上报分管领导并由营销部/客户服务中心协调处理"
+    assert (
+        texts["escalate"]
+        == "预计超出计划工期2个工作日，请上报分管领导并由营销部/客户服务中心协调处理"
+    )
 
 
 def test_another_regions_deviation_is_404(as_manager, south_deviation):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.html import escape
 from django.utils.translation import override
 
 from accounts.roles import Role
@@ -373,7 +374,7 @@ def test_a_supervisor_accepts_a_proposal(
     client.force_login(supervisor)
     assert f"proposals/{proposal.pk}/accept/" in client.get(page_url(application)).content.decode()
     response = client.post(page_url(application, f"proposals/{proposal.pk}/accept/"), follow=True)
-    said = "预计超出计划工期2天，请上报分管领导并由营销部/客户服务中心协调处理"
+    said = "预计超出计划工期2个工作日，请上报分管领导并由营销部/客户服务中心协调处理"
     assert schedule_selectors.proposal_text(proposal) == said
     assert messages_of(response) == [f"已采纳纠偏措施：{said}"]
     proposal.refresh_from_db()
@@ -543,7 +544,7 @@ def test_in_english_the_page_shows_the_english_explanations(client, application,
         english = str(deviation)
     with override("zh-hans"):
         chinese = str(deviation)
-    assert f'<p class="explanation">{english}</p>' in html
+    assert f'<p class="explanation">{escape(english)}</p>' in html
     assert chinese not in html
     assert english.startswith("Register the demand is ")
     assert "escalate to the supervisor and to Marketing / Customer Service Center." in html

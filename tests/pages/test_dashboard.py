@@ -125,7 +125,7 @@ def test_the_deviation_table_lists_open_deviations_most_severe_first(client, sup
     ]
     assert f'href="/applications/{board["first"].number}/"' in html
     # The explanation, rendered from the row's facts (F is critical, 5 days late).
-    assert "供电方案设计拖延5天，是关键工作，总工期推迟5天" in html
+    assert "供电方案设计拖延5个工作日，是关键工作，紧后工作最早开始推迟5个工作日" in html
 
 
 @pytest.mark.parametrize(

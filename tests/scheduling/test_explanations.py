@@ -56,60 +56,132 @@ def described(compiled, proposal) -> dict[str, str]:
     return texts
 
 
+# The CASES network, Tc = 7: S 0-2 → D 2-6 (critical) and F 2-4 → G 4-5 (TF 1; FF(F) 0,
+# FF(G) 1) and P 2-3 (TF = FF = 3), all into E 6-7. With Tp = 9 every TF grows by the
+# margin of 2 and E's FF is 2; the other FFs stay.
+DELAY_CASES = [
+    # Tp = Tc: inside FF, off the critical path.
+    (
+        None,
+        "P",
+        2,
+        "缴纳业务费用拖延2个工作日，未超出其自由时差（3个工作日），不影响紧后工作和计算工期",
+        "Fee payment is 2 working days late, within its free float of 3 working days; "
+        "neither its successors nor the computed duration are affected.",
+    ),
+    # Tp = Tc: between FF (0) and TF (1): the successors move, Tc does not.
+    (
+        None,
+        "F",
+        1,
+        "现场勘查拖延1个工作日，超出其自由时差（0个工作日），紧后工作最早开始推迟1个工作日，"
+        "计算工期不受影响",
+        "Site survey is 1 working day late, more than its free float of 0 working days; its "
+        "successors' earliest start slips by 1 working day, the computed duration is not "
+        "affected.",
+    ),
+    # Tp = Tc: beyond TF (1) by 2: the successors move by Δ − FF = 3, Tc and the
+    # commitment by Δ − TF = 2.
+    (
+        None,
+        "F",
+        3,
+        "现场勘查拖延3个工作日，超出其总时差（1个工作日），紧后工作最早开始推迟3个工作日，"
+        "计算工期推迟2个工作日，超出计划工期2个工作日",
+        "Site survey is 3 working days late, more than its total float of 1 working day; its "
+        "successors' earliest start slips by 3 working days, the computed duration slips by "
+        "2 working days, 2 working days beyond the planned duration.",
+    ),
+    # Tp = Tc: on the critical path.
+    (
+        None,
+        "S",
+        3,
+        "受理用户申请拖延3个工作日，是关键工作，紧后工作最早开始推迟3个工作日，"
+        "计算工期推迟3个工作日，超出计划工期3个工作日",
+        "Application acceptance is 3 working days late and on the critical path; its "
+        "successors' earliest start slips by 3 working days, the computed duration slips by "
+        "3 working days, 3 working days beyond the planned duration.",
+    ),
+    # Tp > Tc: critical within the margin of 2: Tc moves, the commitment holds.
+    (
+        9,
+        "S",
+        1,
+        "受理用户申请拖延1个工作日，是关键工作，紧后工作最早开始推迟1个工作日，"
+        "计算工期推迟1个工作日，仍在计划工期之内",
+        "Application acceptance is 1 working day late and on the critical path; its "
+        "successors' earliest start slips by 1 working day, the computed duration slips by "
+        "1 working day, still within the planned duration.",
+    ),
+    # Tp > Tc: critical beyond the margin: Tc by 4, the commitment by 4 − 2 = 2.
+    (
+        9,
+        "S",
+        4,
+        "受理用户申请拖延4个工作日，是关键工作，紧后工作最早开始推迟4个工作日，"
+        "计算工期推迟4个工作日，超出计划工期2个工作日",
+        "Application acceptance is 4 working days late and on the critical path; its "
+        "successors' earliest start slips by 4 working days, the computed duration slips by "
+        "4 working days, 2 working days beyond the planned duration.",
+    ),
+    # Tp > Tc: F (TF 3, FF 0) 2 days late: within TF, so the commitment holds, but its
+    # float against Tc is only 3 − 2 = 1, so Tc moves by 1 (E starts on 7, not 6).
+    (
+        9,
+        "F",
+        2,
+        "现场勘查拖延2个工作日，超出其自由时差（0个工作日），紧后工作最早开始推迟2个工作日，"
+        "计算工期推迟1个工作日，仍在计划工期之内",
+        "Site survey is 2 working days late, more than its free float of 0 working days; its "
+        "successors' earliest start slips by 2 working days, the computed duration slips by "
+        "1 working day, still within the planned duration.",
+    ),
+    # Tp > Tc: P (TF 5, FF 3) 6 days late: beyond TF by 1; E starts on 9, so Tc moves by
+    # 6 − (5 − 2) = 3 and the commitment by 6 − 5 = 1.
+    (
+        9,
+        "P",
+        6,
+        "缴纳业务费用拖延6个工作日，超出其总时差（5个工作日），紧后工作最早开始推迟3个工作日，"
+        "计算工期推迟3个工作日，超出计划工期1个工作日",
+        "Fee payment is 6 working days late, more than its total float of 5 working days; its "
+        "successors' earliest start slips by 3 working days, the computed duration slips by "
+        "3 working days, 1 working day beyond the planned duration.",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("activity_id", "delay", "chinese", "english"),
-    [
-        (
-            "S",
-            3,
-            "受理用户申请拖延3天，是关键工作，总工期推迟3天",
-            "Application acceptance is 3 days late and on the critical path; "
-            "the total duration slips by 3 days.",
-        ),
-        (
-            "F",
-            3,
-            "现场勘查拖延3天，超出其总时差（1天），总工期推迟2天",
-            "Site survey is 3 days late, more than its total float of 1 day; "
-            "the total duration slips by 2 days.",
-        ),
-        (
-            "F",
-            1,
-            "现场勘查拖延1天，超出其自由时差（0天），紧后工作最早开始推迟1天，总工期不受影响",
-            "Site survey is 1 day late, more than its free float of 0 days; its successors' "
-            "earliest start slips by 1 day, the total duration is not affected.",
-        ),
-        (
-            "P",
-            2,
-            "缴纳业务费用拖延2天，未超出其自由时差（3天），不影响紧后工作和总工期",
-            "Fee payment is 2 days late, within its free float of 3 days; "
-            "neither its successors nor the total duration are affected.",
-        ),
+    ("planned_duration", "activity_id", "delay", "chinese", "english"),
+    DELAY_CASES,
+    ids=[
+        "inside-FF",
+        "between-FF-and-TF",
+        "beyond-TF",
+        "critical",
+        "Tp>Tc-critical-within-margin",
+        "Tp>Tc-critical-beyond",
+        "Tp>Tc-between-FF-and-TF",
+        "Tp>Tc-beyond-TF",
     ],
-    ids=["critical", "beyond-total-float", "beyond-free-float", "absorbed"],
 )
-def test_each_case_of_a_delay_reads_in_both_languages(activity_id, delay, chinese, english):
-    compiled = network(*CASES)
+def test_a_table_of_delays_reads_by_the_three_steps_in_both_languages(
+    planned_duration, activity_id, delay, chinese, english
+):
+    compiled = network(*CASES, planned_duration=planned_duration)
+    baseline = compiled.evaluate()
+    durations = {**baseline.durations, activity_id: baseline.durations[activity_id] + delay}
+    later = compiled.evaluate(durations, planned_duration=baseline.planned_duration)
 
-    texts = explained(compiled, analyse_delay(compiled, activity_id, delay))
+    what_if = analyse_delay(compiled, activity_id, delay)
+    (found,) = [d for d in analyse_forecast(baseline, later) if d.activity == activity_id]
 
-    assert texts == {"zh-hans": chinese, "en": english}
-
-
-def test_the_overrun_of_a_commitment_with_slack_is_said_separately():
-    compiled = network(*CASES, planned_duration=9)
-
-    within = explained(compiled, analyse_delay(compiled, "S", 1))
-    beyond = explained(compiled, analyse_delay(compiled, "S", 4))
-
-    assert within["zh-hans"] == "受理用户申请拖延1天，是关键工作，总工期推迟1天"
-    assert beyond == {
-        "zh-hans": "受理用户申请拖延4天，是关键工作，总工期推迟4天，超出计划工期2天",
-        "en": "Application acceptance is 4 days late and on the critical path; "
-        "the total duration slips by 4 days, 2 days beyond the planned duration.",
-    }
+    # The what-if measures, the forecast applies the formulas: the same facts, one sentence.
+    assert explained(compiled, what_if) == {"zh-hans": chinese, "en": english}
+    assert explained(compiled, found) == {"zh-hans": chinese, "en": english}
+    # Red exactly when the commitment moves, and the figure says by how much.
+    assert (found.severity == "red") == (found.commitment_overrun > 0)
 
 
 def test_an_activity_without_a_name_is_called_by_its_id():
@@ -117,8 +189,11 @@ def test_an_activity_without_a_name_is_called_by_its_id():
 
     texts = explained(compiled, analyse_delay(compiled, "a1", 1))
 
-    assert texts["zh-hans"] == "a1拖延1天，是关键工作，总工期推迟1天"
-    assert texts["en"].startswith("A1 is 1 day late and on the critical path")
+    assert texts["zh-hans"] == (
+        "a1拖延1个工作日，是关键工作，紧后工作最早开始推迟1个工作日，计算工期推迟1个工作日，"
+        "超出计划工期1个工作日"
+    )
+    assert texts["en"].startswith("A1 is 1 working day late and on the critical path")
 
 
 def test_forecast_deviations_read_like_the_what_if_of_the_same_delay():
@@ -131,8 +206,8 @@ def test_forecast_deviations_read_like_the_what_if_of_the_same_delay():
 
     assert explained(compiled, survey) == explained(compiled, analyse_delay(compiled, "F", 1))
     assert explained(compiled, fees)["en"] == (
-        "Fee payment is 2 days late, within its free float of 3 days; "
-        "neither its successors nor the total duration are affected."
+        "Fee payment is 2 working days late, within its free float of 3 working days; "
+        "neither its successors nor the computed duration are affected."
     )
 
 
@@ -153,10 +228,14 @@ def test_a_stored_deviation_reads_from_its_columns():
     with override("zh-hans"):
         chinese = deviation_text(row)
 
-    assert chinese == "现场勘查拖延3天，超出其总时差（1天），总工期推迟2天"
+    assert chinese == (
+        "现场勘查拖延3个工作日，超出其总时差（1个工作日），紧后工作最早开始推迟3个工作日，"
+        "计算工期推迟2个工作日，超出计划工期2个工作日"
+    )
     assert english == (
-        "Site survey is 3 days late, more than its total float of 1 day; "
-        "the total duration slips by 2 days."
+        "Site survey is 3 working days late, more than its total float of 1 working day; its "
+        "successors' earliest start slips by 3 working days, the computed duration slips by "
+        "2 working days, 2 working days beyond the planned duration."
     )
 
 
@@ -175,8 +254,11 @@ def test_text_kept_in_a_row_is_in_the_first_language_whoever_reads():
         kept = stored(delay_text, "受理用户申请", **facts)
         shown = delay_text("application acceptance", **facts)
 
-    assert kept == "受理用户申请拖延1天，是关键工作，总工期推迟1天"
-    assert shown.startswith("Application acceptance is 1 day late")
+    assert kept == (
+        "受理用户申请拖延1个工作日，是关键工作，紧后工作最早开始推迟1个工作日，"
+        "计算工期推迟1个工作日，超出计划工期1个工作日"
+    )
+    assert shown.startswith("Application acceptance is 1 working day late")
 
 
 def test_shorten_proposals_name_the_durations():
@@ -185,12 +267,14 @@ def test_shorten_proposals_name_the_durations():
     together, alone, _other = propose_corrections(compiled.evaluate())
 
     assert described(compiled, alone) == {
-        "zh-hans": "将B由5天压缩至3天，完工提前2天",
-        "en": "Shorten B from 5 days to 3 days; the finish moves 2 days earlier.",
+        "zh-hans": "将B由5个工作日压缩至3个工作日，完工提前2个工作日",
+        "en": "Shorten B from 5 working days to 3 working days; the finish moves 2 working days "
+        "earlier.",
     }
     assert described(compiled, together) == {
-        "zh-hans": "将B、C同时压缩至最短持续时间，完工提前4天",
-        "en": "Shorten B, C together to their shortest durations; the finish moves 4 days earlier.",
+        "zh-hans": "将B、C同时压缩至最短持续时间，完工提前4个工作日",
+        "en": "Shorten B, C together to their shortest durations; the finish moves 4 working "
+        "days earlier.",
     }
 
 
@@ -200,8 +284,8 @@ def test_escalation_names_the_departments():
     escalation = propose_corrections(compiled.evaluate(), deviating="B")[-1]
 
     assert described(compiled, escalation) == {
-        "zh-hans": "预计超出计划工期2天，请上报分管领导并由运维检修部协调处理",
-        "en": "The finish is forecast 2 days beyond the planned duration; escalate to the "
+        "zh-hans": "预计超出计划工期2个工作日，请上报分管领导并由运维检修部协调处理",
+        "en": "The finish is forecast 2 working days beyond the planned duration; escalate to the "
         "supervisor and to 运维检修部.",
     }
 
@@ -220,11 +304,11 @@ def test_escalation_without_the_activities_at_hand_uses_the_stored_departments()
 
     with override("zh-hans"):
         assert proposal_text(row, {}) == (
-            "预计超出计划工期2天，请上报分管领导并由运维检修部协调处理"
+            "预计超出计划工期2个工作日，请上报分管领导并由运维检修部协调处理"
         )
     with override("en"):
         assert proposal_text(nobody, {}) == (
-            "The finish is forecast 2 days beyond the planned duration; escalate to the "
+            "The finish is forecast 2 working days beyond the planned duration; escalate to the "
             "supervisor and to the owning department."
         )
 
@@ -239,12 +323,13 @@ def test_parallel_and_meeting_proposals_read_in_both_languages():
     )[0]
 
     assert described(parallel, run_together) == {
-        "zh-hans": "营销部勘查与运检部勘查并行开展，完工提前2天",
-        "en": "Run 营销部勘查 and 运检部勘查 in parallel; the finish moves 2 days earlier.",
+        "zh-hans": "营销部勘查与运检部勘查并行开展，完工提前2个工作日",
+        "en": "Run 营销部勘查 and 运检部勘查 in parallel; the finish moves 2 working days earlier.",
     }
     assert described(meeting_network, meeting) == {
-        "zh-hans": "供电方案设计提前2天完成，供电方案审查会即可赶上本周例会，不必再等3天，"
-        "完工提前5天",
-        "en": "Finish supply-plan design 2 days earlier so that the supply-plan review is held "
-        "at this week's meeting instead of waiting 3 days; the finish moves 5 days earlier.",
+        "zh-hans": "供电方案设计提前2个工作日完成，供电方案审查会即可赶上本周例会，"
+        "不必再等3个工作日，完工提前5个工作日",
+        "en": "Finish supply-plan design 2 working days earlier so that the supply-plan review "
+        "is held at this week's meeting instead of waiting 3 working days; the finish moves 5 "
+        "working days earlier.",
     }

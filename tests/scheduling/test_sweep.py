@@ -81,12 +81,15 @@ def test_a_late_critical_activity_opens_one_red_deviation_at_once(
         2,
     )
     assert (row.severity, row.status, row.department.code) == ("red", "open", "marketing")
-    said = "办理需求手续拖延3天，是关键工作，总工期推迟3天，超出计划工期2天"
+    said = (
+        "办理需求手续拖延3个工作日，是关键工作，紧后工作最早开始推迟3个工作日，"
+        "计算工期推迟3个工作日，超出计划工期2个工作日"
+    )
     assert str(row) == said
     with override("en"):
         assert str(row).endswith(
-            "is 3 days late and on the critical path; the total duration slips by 3 days, "
-            "2 days beyond the planned duration."
+            "the computed duration slips by 3 working days, 2 working days beyond the planned "
+            "duration."
         )
     texts = set(Notification.objects.filter(kind="deviation_red").values_list("text", flat=True))
     assert texts == {f"{application.number} {application.customer.name}：{said}"}
