@@ -1,16 +1,17 @@
 from datetime import date
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
@@ -153,6 +154,25 @@ def _take_errors(form, exc: InvalidInput) -> bool:
     return placed
 
 
+def page_form(anchor: str):
+    """Mark a view as the address of a form on the application page: it takes POST; a GET
+    (a reload after a refused form, a bookmark) goes back to the page's section instead of
+    answering 405."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, number, *args, **kwargs):
+            if request.method in ("GET", "HEAD"):
+                return redirect(_page_url(number, anchor))
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, number, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 @require_GET
 def application_detail(request, number):
     """The application page: its state, schedule, deviations and what the reader may do."""
@@ -191,10 +211,15 @@ def _render_page(request, number, *, bound=None, status=200):
         "refused_transitions": [spec for spec in page.transitions if not spec.available],
         "late_days": -application.total_float if (application.total_float or 0) < 0 else 0,
     }
-    return render(request, "applications/application_detail.html", context, status=status)
+    response = render(request, "applications/application_detail.html", context, status=status)
+    if request.method == "POST":
+        # A refused form is shown again in place; with JavaScript on, the address bar then
+        # keeps the page's address, not the form's (which a reload could not show).
+        response["HX-Push-Url"] = _page_url(number)
+    return response
 
 
-@require_POST
+@page_form("")
 def application_transition(request, number):
     application_id = _visible_id(request.user, number)
     name = request.POST.get("transition", "")
@@ -226,7 +251,7 @@ def application_transition(request, number):
     return redirect(_page_url(number))
 
 
-@require_POST
+@page_form("activities")
 def activity_progress(request, number, activity_id):
     application_id = _visible_id(request.user, number)
     form = ProgressForm(request.POST, auto_id=_form_ids(f"a{activity_id}"))
@@ -279,7 +304,7 @@ def _check_owner(model, pk: int, application_id: int, *, through: str) -> None:
         raise Http404(_("Not found on this application."))
 
 
-@require_POST
+@page_form("deviations")
 def deviation_acknowledge(request, number, deviation_id):
     application_id = _visible_id(request.user, number)
     _check_owner(Deviation, deviation_id, application_id, through="application_id")
@@ -292,7 +317,7 @@ def deviation_acknowledge(request, number, deviation_id):
     return redirect(_page_url(number, "deviations"))
 
 
-@require_POST
+@page_form("deviations")
 def proposal_accept(request, number, proposal_id):
     application_id = _visible_id(request.user, number)
     _check_owner(Proposal, proposal_id, application_id, through="application_id")
@@ -309,7 +334,7 @@ def proposal_accept(request, number, proposal_id):
     return redirect(_page_url(number, "deviations"))
 
 
-@require_POST
+@page_form("deviations")
 def proposal_dismiss(request, number, proposal_id):
     application_id = _visible_id(request.user, number)
     _check_owner(Proposal, proposal_id, application_id, through="application_id")
@@ -332,7 +357,7 @@ def proposal_dismiss(request, number, proposal_id):
     return redirect(_page_url(number, "deviations"))
 
 
-@require_POST
+@page_form("documents")
 def document_upload(request, number):
     application_id = _visible_id(request.user, number)
     form = DocumentForm(request.POST, request.FILES, auto_id=_form_ids("doc"))
@@ -376,7 +401,7 @@ def document_download(request, number, document_id):
     )
 
 
-@require_POST
+@page_form("review")
 def application_review(request, number):
     application_id = _visible_id(request.user, number)
     form = ReviewForm(request.POST, auto_id=_form_ids("review"))

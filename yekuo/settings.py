@@ -80,7 +80,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Innermost: frames the 404 and 405 answers built without the layout.
+    "yekuo.errorpages.FramedErrorPagesMiddleware",
 ]
+CSRF_FAILURE_VIEW = "yekuo.errorpages.csrf_failure"
 
 ROOT_URLCONF = "yekuo.urls"
 WSGI_APPLICATION = "yekuo.wsgi.application"

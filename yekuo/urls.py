@@ -23,3 +23,7 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("", include("supervision.urls")),
 ]
+
+handler403 = "yekuo.errorpages.permission_denied"
+handler404 = "yekuo.errorpages.page_not_found"
+handler500 = "yekuo.errorpages.server_error"

@@ -41,3 +41,22 @@ def test_supervisor_reaches_the_dashboard_from_the_navigation(page):
     page.wait_for_url("**/dashboard/")
     row = page.locator("#managers table.table tbody tr", has_text="李强")
     assert row.locator("td.num").last.inner_text() == "16"  # load, then capacity
+
+
+def test_a_404_and_a_403_render_in_the_layout_with_a_way_back(page):
+    AccountManagerProfileFactory(user__username="liuyang", user__display_name="刘洋")
+    _sign_in(page, "liuyang", PASSWORD)
+    page.wait_for_url("**/")
+
+    answer = page.goto("/applications/YK-1999-000001/")
+    assert answer.status == 404
+    assert page.locator("#error-title").inner_text() == "找不到页面"
+    assert page.locator("nav.mainnav a").all_inner_texts() == ["工作台"]
+
+    answer = page.goto("/admin/")
+    assert answer.status == 403
+    assert page.locator("#error-title").inner_text() == "无权操作"
+    assert page.locator("#error-message").inner_text() == "系统管理仅限管理员使用。"
+    page.click("#error-home")
+    page.wait_for_url("**/")
+    assert page.locator("h1").inner_text() == "工作台"
