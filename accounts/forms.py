@@ -55,3 +55,21 @@ class LoginForm(AuthenticationForm):
 
     def get_invalid_login_error(self):
         return forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+
+class NotificationSettingsForm(forms.Form):
+    """What reaches a person by mail besides the in-app list."""
+
+    mail_events = forms.BooleanField(
+        required=False,
+        label=_("Mail me what needs me"),
+        help_text=_(
+            "An application assigned to you, a new red deviation or an exceeded time limit "
+            "of your applications, an escalation."
+        ),
+    )
+    daily_digest = forms.BooleanField(
+        required=False,
+        label=_("Daily digest"),
+        help_text=_("Supervisors: one summary each morning of what changed in your scope."),
+    )

@@ -62,6 +62,23 @@ class User(AbstractUser):
     last_failed_login_at = models.DateTimeField(
         _("last failed login"), null=True, blank=True, editable=False
     )
+    # What reaches the person by mail besides the in-app list (notifications.py).
+    mail_events = models.BooleanField(
+        _("mail me what needs me"),
+        default=True,
+        help_text=_(
+            "A mail for each event that needs you: an application assigned to you, a new red "
+            "deviation or an exceeded time limit of your applications, an escalation."
+        ),
+    )
+    daily_digest = models.BooleanField(
+        _("daily digest"),
+        default=True,
+        help_text=_(
+            "Supervisors: one summary each morning of what changed in your scope, in the "
+            "application and by mail."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -167,6 +184,8 @@ class NotificationKind(models.TextChoices):
     LIMIT_WARNING = "limit_warning", _("Time-limit warning")
     LIMIT_EXCEEDED = "limit_exceeded", _("Time limit exceeded")
     ESCALATION = "escalation", _("Escalated deviation")
+    # The supervisors' morning summary (applications.digest).
+    DIGEST = "digest", _("Daily digest")
 
 
 class Notification(models.Model):
@@ -190,6 +209,11 @@ class Notification(models.Model):
     )
     text = models.TextField(_("text"))
     dedupe_key = models.CharField(_("deduplication key"), max_length=120, blank=True)
+    by_mail = models.BooleanField(
+        _("also by mail"),
+        default=False,
+        help_text=_("Mailed as well when the recipient's preferences allow it."),
+    )
     is_read = models.BooleanField(_("read"), default=False)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)

@@ -7,13 +7,13 @@ from smtplib import SMTPException
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from yekuo import bulk
 from yekuo.lookups import any_of
 
-from .models import LoginAttempt, Notification
+from .models import LoginAttempt, Notification, NotificationKind
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +40,17 @@ def login_attempt_record(
 
 
 def _mail_notifications(notification_ids: list[int]) -> None:
-    """Mail each of these notifications to its recipient, through one connection.
+    """Mail those of these notifications meant for mail to their recipients, through one
+    connection: a digest to those who take the digest, an event to those who take mail of
+    events (``User.daily_digest``, ``User.mail_events``).
 
     Only the address and the text are read: a sweep mails thousands at once.
     """
+    wanted = Q(kind=NotificationKind.DIGEST, recipient__daily_digest=True) | (
+        ~Q(kind=NotificationKind.DIGEST) & Q(recipient__mail_events=True)
+    )
     rows = (
-        Notification.objects.filter(any_of("pk", notification_ids))
+        Notification.objects.filter(any_of("pk", notification_ids), wanted, by_mail=True)
         .exclude(recipient__email="")
         .order_by("pk")
         .values_list("recipient__email", "text")
@@ -72,25 +77,29 @@ def _mail_notifications(notification_ids: list[int]) -> None:
 
 @transaction.atomic
 def notification_send(
-    *, recipients, kind: str, text: str, application=None, dedupe_key: str = ""
+    *,
+    recipients,
+    kind: str,
+    text: str,
+    application=None,
+    dedupe_key: str = "",
+    by_mail: bool = False,
 ) -> list[Notification]:
-    """Notify each recipient once per ``dedupe_key``; mail the new ones after commit."""
+    """Notify each recipient once per ``dedupe_key``; with ``by_mail``, mail the new ones
+    after commit (as their preferences allow)."""
     created = []
     for recipient in {r.pk: r for r in recipients if r is not None and r.is_active}.values():
+        values = {"kind": kind, "text": text, "application": application, "by_mail": by_mail}
         if dedupe_key:
             notification, is_new = Notification.objects.get_or_create(
-                recipient=recipient,
-                dedupe_key=dedupe_key,
-                defaults={"kind": kind, "text": text, "application": application},
+                recipient=recipient, dedupe_key=dedupe_key, defaults=values
             )
         else:
-            notification = Notification.objects.create(
-                recipient=recipient, kind=kind, text=text, application=application
-            )
+            notification = Notification.objects.create(recipient=recipient, **values)
             is_new = True
         if is_new:
             created.append(notification)
-    if created:
+    if by_mail and created:
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: _mail_notifications(ids))
     return created
@@ -99,16 +108,17 @@ def notification_send(
 def notification_send_many(items) -> int:
     """Store many notifications in a constant number of queries; return how many are new.
 
-    ``items`` are (recipient, kind, application, text, dedupe_key) tuples; a key already
-    stored for the recipient, by this or any other transaction, is skipped, so a sweep that
-    runs twice notifies once. The new ones are mailed after commit. The rows go in as plain
-    values: a sweep raises thousands at once.
+    ``items`` are (recipient, kind, application, text, dedupe_key, by_mail) tuples; a key
+    already stored for the recipient, by this or any other transaction, is skipped, so a
+    sweep that runs twice notifies once. The new ones meant for mail are mailed after
+    commit. The rows go in as plain values: a sweep raises thousands at once.
     """
     wanted = {}
-    for recipient, kind, application, text, key in items:
+    for recipient, kind, application, text, key, by_mail in items:
         if recipient is not None and recipient.is_active:
             wanted.setdefault(
-                (recipient.pk, key), (kind, application.pk if application else None, text)
+                (recipient.pk, key),
+                (kind, application.pk if application else None, text, by_mail),
             )
     if not wanted:
         return 0
@@ -117,19 +127,26 @@ def notification_send_many(items) -> int:
     # statistics, which lag the tens of thousands of rows a first sweep adds, and then scan
     # every notification once per batch.
     rows = [
-        (recipient_id, kind, application_id, text, key)
-        for (recipient_id, key), (kind, application_id, text) in wanted.items()
+        (recipient_id, kind, application_id, text, key, by_mail)
+        for (recipient_id, key), (kind, application_id, text, by_mail) in wanted.items()
     ]
     ids = bulk.insert_rows(
         Notification,
-        ["recipient", "kind", "application", "text", "dedupe_key"],
+        ["recipient", "kind", "application", "text", "dedupe_key", "by_mail"],
         rows,
         returning=True,
         ignore_conflicts=True,
     )
-    if ids:
+    if ids and any(row[-1] for row in rows):
         transaction.on_commit(lambda: _mail_notifications(ids))
     return len(ids)
+
+
+def notification_preferences_set(*, user, mail_events: bool, daily_digest: bool) -> None:
+    """Store what reaches ``user`` by mail besides the in-app list."""
+    user.mail_events = mail_events
+    user.daily_digest = daily_digest
+    user.save(update_fields=["mail_events", "daily_digest"])
 
 
 def notification_mark_read(*, notification_ids, by, now: datetime | None = None) -> int:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import LoginForm
+from .forms import LoginForm, NotificationSettingsForm
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -71,3 +71,23 @@ def notifications_read(request):
         % {"count": changed},
     )
     return redirect(url_has_allowed_next(request) or "home")
+
+
+def notification_settings(request):
+    """Let the signed-in person choose what reaches them by mail."""
+    user = request.user
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            services.notification_preferences_set(user=user, **form.cleaned_data)
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notification_settings")
+    else:
+        form = NotificationSettingsForm(
+            initial={"mail_events": user.mail_events, "daily_digest": user.daily_digest}
+        )
+    return render(
+        request,
+        "accounts/notification_settings.html",
+        {"form": form, "watches_dashboard": user.has_perm("accounts.view_dashboard")},
+    )

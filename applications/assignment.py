@@ -244,6 +244,7 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
             % {"number": application.number, "customer": application.customer, "reason": reason},
             application=application,
             dedupe_key=f"assigned:{application.pk}:{profile.user_id}",
+            by_mail=True,
         )
     logger.info("application %s assigned to %s", application.number, profile.user.username)
     return ASSIGNED

@@ -1033,7 +1033,7 @@ def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
             }
         notification_send_many(
             [
-                (person, "escalation", application, text, f"escalate:{proposal.pk}")
+                (person, "escalation", application, text, f"escalate:{proposal.pk}", True)
                 for person in [*supervisors(), *staff]
             ]
         )

@@ -1,4 +1,5 @@
-"""Background work of the applications app: the nightly KPI snapshot."""
+"""Background work of the applications app: the nightly KPI snapshot, the morning digest,
+assignment and the analysis of deviations."""
 
 from celery import shared_task
 
@@ -26,6 +27,17 @@ def purge_idempotency_keys() -> int:
     from applications.idempotency import purge_expired
 
     return purge_expired()
+
+
+@shared_task(name="applications.tasks.send_daily_digest")
+def send_daily_digest() -> int:
+    """Send the supervisors' morning digest; return how many were sent.
+
+    Safe to run twice: a digest is keyed by its day and person.
+    """
+    from applications.digest import daily_digest_send
+
+    return daily_digest_send()
 
 
 # Account-manager assignment. Both tasks only call a service that selects rows by their

@@ -241,6 +241,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "applications.tasks.purge_idempotency_keys",
         "schedule": 3600,
     },
+    "daily-digest": {
+        "task": "applications.tasks.send_daily_digest",
+        "schedule": crontab(
+            hour=env.int("DIGEST_HOUR", default=7), minute=env.int("DIGEST_MINUTE", default=30)
+        ),
+    },
     "kpi-snapshot": {
         "task": "applications.tasks.snapshot_kpis",
         # Before midnight, so the snapshot is labelled with the day it describes.
@@ -265,9 +271,11 @@ EMAIL_BACKEND = env.str(
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
         if PRODUCTION
-        else "django.core.mail.backends.console.EmailBackend"
+        else "django.core.mail.backends.filebased.EmailBackend"
     ),
 )
+# Development mail is written to files here (one file per connection), not to the console.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="yekuo@localhost")
 
 # The REST API (yekuo/api/): token or session authentication, problem-details errors,

@@ -1,7 +1,11 @@
 """Tell people what a batch found: red deviations, and time limits at 80 % and past 100 %.
 
-Each notification has a key, and a key is sent to a person once, so a sweep that runs
-twice notifies once. Their texts are stored in the site's first language, whichever
+Each event reaches the person answerable for it: the account manager (in the application
+and by mail for a new red deviation or an exceeded limit), and the staff of the department
+that holds a red activity (in the application only). Supervisors are not told event by
+event: their morning digest (``applications.digest``) sums up their scope. Each
+notification has a key, and a key is sent to a person once, so a sweep that runs twice
+notifies once. Their texts are stored in the site's first language, whichever
 reader's change started the analysis.
 """
 
@@ -11,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.models import Notification
-from accounts.selectors import department_staff, supervisors
+from accounts.selectors import department_staff
 from accounts.services import notification_send_many
 from scheduling import explanations
 from scheduling.timelimits import worst_status
@@ -22,7 +26,7 @@ from .read import of_applications
 
 
 def notify_red(red_alerts) -> int:
-    """Tell the manager, the owning department and the supervisors about red deviations.
+    """Tell the manager (by mail too) and the owning department about red deviations.
 
     ``red_alerts`` are (deviation, application, activity) of the deviations that turned
     red; the deviations' keys are set (they are stored first).
@@ -35,11 +39,13 @@ def notify_red(red_alerts) -> int:
 def _notify_red(red_alerts) -> int:
     if not red_alerts:
         return 0
-    bosses = list(supervisors())
     staff = department_staff({activity.department_id for _r, _a, activity in red_alerts})
     items = []
     for row, application, activity in red_alerts:
-        recipients = [application.account_manager, *bosses, *staff.get(activity.department_id, [])]
+        recipients = [
+            (application.account_manager, True),
+            *((person, False) for person in staff.get(activity.department_id, [])),
+        ]
         text = _("%(number)s %(customer)s: %(explanation)s") % {
             "number": application.number,
             "customer": application.customer_name,
@@ -47,9 +53,10 @@ def _notify_red(red_alerts) -> int:
                 explanations.label(activity, activity.code), row.found
             ),
         }
-        for recipient in recipients:
+        key = f"red:{row.pk}"
+        for recipient, by_mail in recipients:
             if recipient is not None:
-                items.append((recipient, "deviation_red", application, text, f"red:{row.pk}"))
+                items.append((recipient, "deviation_red", application, text, key, by_mail))
     return notification_send_many(items)
 
 
@@ -57,8 +64,9 @@ def check_time_limits(
     applications, by_application, log, calendar, today, limits
 ) -> tuple[int, dict[int, str]]:
     """Read the time limits of a batch's applications: warn at 80 % and alarm past 100 % of
-    each limit, each once per application. Return how many were notified and each
-    application's worst status, which the batch stores."""
+    each limit, each once per application, to its account manager (an exceeded limit by
+    mail too). Return how many were notified and each application's worst status, which
+    the batch stores."""
     with override(explanations.STORED_LANGUAGE):
         return _check_time_limits(applications, by_application, log, calendar, today, limits)
 
@@ -67,8 +75,7 @@ def _check_time_limits(
     applications, by_application, log, calendar, today, limits
 ) -> tuple[int, dict[int, str]]:
     ids = [application.pk for application in applications]
-    bosses = None
-    sent: set[tuple[int, str]] = set()
+    sent: set[tuple[int, str]] | None = None
     items = []
     statuses: dict[int, str] = {}
     for application in applications:
@@ -84,8 +91,7 @@ def _check_time_limits(
         for reading in readings.values():
             if reading.status not in ("warning", "exceeded"):
                 continue
-            if bosses is None:
-                bosses = list(supervisors())
+            if sent is None:
                 # An application stays past a limit for weeks, so most of these were sent by
                 # an earlier sweep; found by application, they are skipped before their
                 # text is written (notification_send_many would skip them only after).
@@ -99,14 +105,12 @@ def _check_time_limits(
             key = f"limit:{application.pk}:{reading.clock}:{reading.status}"
             if reading.status == "warning":
                 text = _("%(number)s: %(clock)s has used %(used)d of %(limit)d working days.")
-                recipients = [application.account_manager]
             else:
                 text = _(
                     "%(number)s: %(clock)s is past its limit: %(used)d of %(limit)d working days."
                 )
-                recipients = [application.account_manager, *bosses]
-            recipients = [r for r in recipients if r is not None and (r.pk, key) not in sent]
-            if not recipients:
+            manager = application.account_manager
+            if manager is None or (manager.pk, key) in sent:
                 continue
             label = Clock(reading.clock).label if reading.clock in CLOCKS else _("Whole process")
             text = text % {
@@ -115,6 +119,6 @@ def _check_time_limits(
                 "used": reading.used,
                 "limit": reading.limit,
             }
-            for recipient in recipients:
-                items.append((recipient, f"limit_{reading.status}", application, text, key))
+            by_mail = reading.status == "exceeded"
+            items.append((manager, f"limit_{reading.status}", application, text, key, by_mail))
     return (notification_send_many(items) if items else 0), statuses

@@ -1,4 +1,5 @@
-"""Notifications raised in bulk: stored once per person and key, mailed after commit."""
+"""Notifications raised in bulk: stored once per person and key, mailed after commit when
+they are meant for mail and the person takes mail."""
 
 import pytest
 from django.utils import translation
@@ -11,7 +12,7 @@ from tests.factories import UserFactory, make_application
 pytestmark = pytest.mark.django_db
 
 
-def test_many_notifications_are_stored_once_per_key_and_mailed_after_commit(
+def test_many_notifications_are_stored_once_per_key_and_those_for_mail_mailed_after_commit(
     manager, supervisor, mailoutbox, django_capture_on_commit_callbacks
 ):
     application = make_application(by=supervisor, manager=manager)
@@ -19,24 +20,26 @@ def test_many_notifications_are_stored_once_per_key_and_mailed_after_commit(
     notification_send(recipients=[manager], kind="deviation_red", text="旧的", dedupe_key="red:1")
     mailoutbox.clear()
     items = [
-        (manager, "deviation_red", application, "已有", "red:1"),
-        (manager, "deviation_red", application, "新的偏差\n第二行", "red:2"),
-        (supervisor, "deviation_red", None, "主管\t须知", "red:1"),
-        (supervisor, "deviation_red", None, "同一个键", "red:1"),
-        (away, "deviation_red", None, "停用的账号", "red:1"),
-        (None, "deviation_red", None, "没有人", "red:1"),
+        (manager, "deviation_red", application, "已有", "red:1", True),
+        (manager, "deviation_red", application, "新的偏差\n第二行", "red:2", True),
+        (supervisor, "deviation_red", None, "主管\t须知", "red:1", True),
+        (supervisor, "deviation_red", None, "同一个键", "red:1", True),
+        (away, "deviation_red", None, "停用的账号", "red:1", True),
+        (None, "deviation_red", None, "没有人", "red:1", True),
+        (supervisor, "limit_warning", None, "只在应用内", "limit:1", False),
     ]
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert notification_send_many(items) == 2
+        assert notification_send_many(items) == 3
 
     rows = Notification.objects.order_by("pk").values_list(
-        "recipient__username", "application", "text", "dedupe_key", "is_read"
+        "recipient__username", "application", "text", "dedupe_key", "is_read", "by_mail"
     )
     assert list(rows) == [
-        ("manager-t", None, "旧的", "red:1", False),
-        ("manager-t", application.pk, "新的偏差\n第二行", "red:2", False),
-        ("supervisor-t", None, "主管\t须知", "red:1", False),
+        ("manager-t", None, "旧的", "red:1", False, False),
+        ("manager-t", application.pk, "新的偏差\n第二行", "red:2", False, True),
+        ("supervisor-t", None, "主管\t须知", "red:1", False, True),
+        ("supervisor-t", None, "只在应用内", "limit:1", False, False),
     ]
     assert sorted((m.to, m.subject) for m in mailoutbox) == [
         (["manager-t@example.test"], "[业扩] 新的偏差"),
@@ -45,8 +48,27 @@ def test_many_notifications_are_stored_once_per_key_and_mailed_after_commit(
 
     with django_capture_on_commit_callbacks(execute=True):
         assert notification_send_many(items) == 0
-    assert Notification.objects.count() == 3
+    assert Notification.objects.count() == 4
     assert len(mailoutbox) == 2
+
+
+def test_a_person_who_declines_mail_of_events_gets_them_in_the_application_only(
+    manager, supervisor, mailoutbox, django_capture_on_commit_callbacks
+):
+    manager.mail_events = False
+    manager.save()
+    items = [
+        (manager, "deviation_red", None, "偏差甲", "red:1", True),
+        (supervisor, "digest", None, "每日摘要", "digest:1", True),
+    ]
+    supervisor.mail_events = False  # a digest follows the digest's own setting
+    supervisor.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_send_many(items) == 2
+
+    assert [m.to for m in mailoutbox] == [["supervisor-t@example.test"]]
+    assert Notification.objects.filter(recipient=manager, text="偏差甲").exists()
 
 
 def test_a_mail_server_that_is_down_leaves_the_notifications_stored(
@@ -60,8 +82,8 @@ def test_a_mail_server_that_is_down_leaves_the_notifications_stored(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
     items = [
-        (manager, "deviation_red", None, "偏差一", "red:7"),
-        (supervisor, "deviation_red", None, "偏差一", "red:7"),
+        (manager, "deviation_red", None, "偏差一", "red:7", True),
+        (supervisor, "deviation_red", None, "偏差一", "red:7", True),
     ]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -97,6 +119,7 @@ def test_the_admin_lists_notifications_by_their_kind_in_chinese(client, admin_us
         "时限预警",
         "超出时限",
         "上报的偏差",
+        "每日摘要",
     ):
         assert html.count(label) >= 2, label  # in the list and in the kind filter
     filtered = client.get("/admin/accounts/notification/", {"kind": "limit_warning"})

@@ -98,10 +98,12 @@ def test_a_late_critical_activity_opens_one_red_deviation_at_once(
     assert (stats.unchanged, stats.opened, stats.updated, stats.notifications) == (1, {}, 0, 0)
     notified = set(
         Notification.objects.filter(kind="deviation_red").values_list(
-            "recipient__username", flat=True
+            "recipient__username", "by_mail"
         )
     )
-    assert notified == {manager.username, supervisor.username, marketing_staff.username}
+    # The manager by mail too, the department that holds the work in the application only;
+    # the supervisors read it in their digest.
+    assert notified == {(manager.username, True), (marketing_staff.username, False)}
     proposals = list(Proposal.objects.filter(deviation=row).values_list("kind", "days_recovered"))
     # Cutting the later critical work to its shortest durations wins back 6 days.
     assert proposals[0] == ("shorten", 6)
@@ -236,10 +238,10 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     assert warnings.get().text.endswith("已用 12 / 15 个工作日。")
     sweep(application, date(2026, 3, 23))
     sweep(application, date(2026, 3, 24))
+    # The account manager answers for the limit: told in the application and by mail;
+    # the supervisors read it in their morning digest.
     alarms = Notification.objects.filter(kind="limit_exceeded")
-    assert sorted(n.recipient.username for n in alarms) == sorted(
-        [manager.username, supervisor.username]
-    )
+    assert [(n.recipient.username, n.by_mail) for n in alarms] == [(manager.username, True)]
     application.refresh_from_db()
     assert application.time_limit_status == "exceeded"
     assert Notification.objects.filter(kind="limit_warning").count() == 1

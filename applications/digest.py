@@ -1,0 +1,115 @@
+"""The supervisors' morning digest: one summary of what changed in their scope.
+
+Supervisors are not told of events one by one (a sweep at a large utility turns hundreds
+of deviations red at once); each morning every person who watches the dashboard and takes
+the digest (``User.daily_digest``) gets one notification, mailed as well, that counts what
+the last day brought in the applications they may read and names the worst few. A digest
+is keyed by its day, so a task that runs twice sends one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from accounts.models import Notification, NotificationKind
+from accounts.services import notification_send
+from scheduling import explanations
+from scheduling.models import Deviation, Severity
+
+from .models import ACTIVE_STATES
+from .selectors import visible_applications
+
+# How many of the new red deviations a digest names; the rest are counted.
+NAMED = 5
+
+
+def digest_recipients():
+    """Return the active people who watch the dashboard and take the digest."""
+    User = get_user_model()
+    return (
+        User.objects.with_perm("accounts.view_dashboard", include_superusers=False)
+        .filter(is_active=True, daily_digest=True)
+        .order_by("pk")
+    )
+
+
+def digest_text(user, *, since: datetime, until: datetime) -> str | None:
+    """Return the digest of ``user``'s scope between the two moments, or None when there
+    is nothing to say."""
+    scope = visible_applications(user)
+    deviations = Deviation.objects.filter(application__in=scope.values("pk"))
+    new_red = list(
+        deviations.filter(severity=Severity.RED, detected_at__gte=since, detected_at__lt=until)
+        .select_related("application", "activity")
+        .order_by("-delay", "-commitment_overrun", "id")[: NAMED + 1]
+    )
+    new_red_count = (
+        len(new_red)
+        if len(new_red) <= NAMED
+        else deviations.filter(
+            severity=Severity.RED, detected_at__gte=since, detected_at__lt=until
+        ).count()
+    )
+    open_red = (
+        deviations.filter(severity=Severity.RED).exclude(status=Deviation.Status.RESOLVED).count()
+    )
+    exceeded = (
+        Notification.objects.filter(
+            kind=NotificationKind.LIMIT_EXCEEDED,
+            created_at__gte=since,
+            created_at__lt=until,
+            application__in=scope.values("pk"),
+        )
+        .values("application")
+        .distinct()
+        .count()
+    )
+    unassigned = scope.filter(state__in=ACTIVE_STATES, account_manager__isnull=True).count()
+    if not (new_red_count or exceeded or unassigned):
+        return None
+    lines = [
+        _("Daily digest for %(day)s") % {"day": date_format(timezone.localdate(until))},
+        _("New red deviations: %(new)d (open red deviations: %(open)d)")
+        % {"new": new_red_count, "open": open_red},
+    ]
+    for row in new_red[:NAMED]:
+        lines.append(f"- {row.application.number} {explanations.deviation_text(row)}")
+    if new_red_count > NAMED:
+        lines.append(_("… and %(more)d more on the dashboard.") % {"more": new_red_count - NAMED})
+    lines.append(_("Applications past a time limit: %(count)d") % {"count": exceeded})
+    lines.append(
+        _("Applications waiting for an account manager: %(count)d") % {"count": unassigned}
+    )
+    return "\n".join(lines)
+
+
+def daily_digest_send(*, now: datetime | None = None) -> int:
+    """Send each recipient the digest of the day before ``now``; return how many were sent.
+
+    Stored (and mailed) in the site's first language, once per person and day.
+    """
+    now = now or timezone.now()
+    since = now - timedelta(days=1)
+    key = f"digest:{timezone.localdate(now).isoformat()}"
+    sent = 0
+    with override(explanations.STORED_LANGUAGE):
+        for user in digest_recipients():
+            text = digest_text(user, since=since, until=now)
+            if text is None:
+                continue
+            sent += len(
+                notification_send(
+                    recipients=[user],
+                    kind=NotificationKind.DIGEST,
+                    text=text,
+                    dedupe_key=key,
+                    by_mail=True,
+                )
+            )
+    return sent

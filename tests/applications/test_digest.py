@@ -1,0 +1,130 @@
+"""Notifications people can live with: each account manager is mailed once per new red
+deviation of their applications, each supervisor gets one digest a morning, and people
+choose what reaches them by mail."""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from accounts.models import Notification
+from accounts.roles import Role
+from applications import services, sweep
+from applications.digest import daily_digest_send
+from scheduling.models import Activity, Deviation
+from tests.dates import pinned
+from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY0 = date(2026, 3, 2)  # a Monday
+EVENING = datetime.combine(DAY0, time(18), tzinfo=SHANGHAI)
+NEXT_MORNING = datetime.combine(date(2026, 3, 3), time(7, 30), tzinfo=SHANGHAI)
+
+pytestmark = [pytest.mark.django_db, pinned(EVENING)]
+
+
+def late(application, manager):
+    """Start A (critical, 1 day) on day 0 and say it needs 3 more days: a red deviation."""
+    a = Activity.objects.get(application=application, code="A")
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
+
+
+@pytest.fixture
+def office(supervisor, manager):
+    """Two managers with five late applications between them, two supervisors and the
+    marketing department's staff (who hold activity A)."""
+    other = AccountManagerProfileFactory(user__username="manager2-t").user
+    second_boss = UserFactory(username="supervisor2-t", role=Role.SUPERVISOR)
+    staff = UserFactory(username="yx-t", role=Role.DEPARTMENT_STAFF, department_code="marketing")
+    applications = [
+        *(make_application(by=supervisor, manager=manager, accepted_on=DAY0) for _ in range(3)),
+        *(make_application(by=supervisor, manager=other, accepted_on=DAY0) for _ in range(2)),
+    ]
+    return {
+        "managers": (manager, other),
+        "supervisors": (supervisor, second_boss),
+        "staff": staff,
+        "applications": applications,
+    }
+
+
+def mails_to(mailoutbox) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for mail in mailoutbox:
+        for address in mail.to:
+            counts[address] = counts.get(address, 0) + 1
+    return counts
+
+
+def test_red_deviations_mail_their_manager_once_each_and_supervisors_one_digest(
+    office, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for application in office["applications"]:
+            late(application, application.account_manager)
+        # The periodic sweep afterwards finds nothing new to tell.
+        sweep.deviation_sweep_batch(
+            application_ids=[a.pk for a in office["applications"]], now=EVENING
+        )
+
+    assert Deviation.objects.filter(severity="red").count() == 5
+    assert mails_to(mailoutbox) == {"manager-t@example.test": 3, "manager2-t@example.test": 2}
+    staff_notes = Notification.objects.filter(recipient=office["staff"], kind="deviation_red")
+    assert (staff_notes.count(), staff_notes.filter(by_mail=True).count()) == (5, 0)
+    assert not Notification.objects.filter(recipient__in=office["supervisors"]).exists()
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_digest_send(now=NEXT_MORNING) == 2
+        assert daily_digest_send(now=NEXT_MORNING) == 0  # once a day
+
+    assert mails_to(mailoutbox) == {"supervisor-t@example.test": 1, "supervisor2-t@example.test": 1}
+    digest = Notification.objects.get(recipient=office["supervisors"][0], kind="digest")
+    lines = digest.text.splitlines()
+    assert lines[0] == "2026年3月3日 每日摘要"
+    assert lines[1] == "新增红色偏差：5 项（未解决的红色偏差：5 项）"
+    assert len([line for line in lines if line.startswith("- YK-")]) == 5
+    assert lines[-2:] == ["超出时限的申请：0 件", "等待分派客户经理的申请：0 件"]
+    assert mailoutbox[0].subject == "[业扩] 2026年3月3日 每日摘要"
+
+
+def test_a_supervisor_who_declines_the_digest_gets_none(
+    office, mailoutbox, django_capture_on_commit_callbacks
+):
+    first, second = office["supervisors"]
+    first.daily_digest = False
+    first.save()
+    late(office["applications"][0], office["managers"][0])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_digest_send(now=NEXT_MORNING) == 1
+
+    assert list(Notification.objects.filter(kind="digest").values_list("recipient", flat=True)) == [
+        second.pk
+    ]
+
+
+def test_a_quiet_day_sends_no_digest(office):
+    assert daily_digest_send(now=NEXT_MORNING) == 0
+    assert not Notification.objects.filter(kind="digest").exists()
+
+
+def test_people_choose_what_reaches_them_by_mail(client, supervisor):
+    client.force_login(supervisor)
+    page = client.get("/accounts/notifications/settings/").content.decode()
+    assert 'name="mail_events" id="id_mail_events" checked' in page
+    assert 'name="daily_digest" id="id_daily_digest" checked' in page
+
+    response = client.post("/accounts/notifications/settings/", {"mail_events": "on"}, follow=True)
+
+    supervisor.refresh_from_db()
+    assert (supervisor.mail_events, supervisor.daily_digest) == (True, False)
+    assert [str(m) for m in response.context["messages"]] == ["通知设置已保存。"]
+
+
+def test_a_manager_is_not_offered_the_digest(client, manager):
+    client.force_login(manager)
+    page = client.get("/accounts/notifications/settings/").content.decode()
+    assert 'id="id_mail_events"' in page
+    assert 'id="id_daily_digest"' not in page
