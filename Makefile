@@ -21,6 +21,11 @@ run: install
 	bin/run
 
 test: install
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+	  echo "make test: the browser tests need Debian's Chromium and CJK fonts;"; \
+	  echo "           install them with: sudo apt-get install -y chromium fonts-noto-cjk"; \
+	  echo "           (without them those tests are skipped; CI installs them and requires them)"; \
+	fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -226,7 +226,11 @@ def proposal_text(proposal, activities: Mapping[str, object]) -> str:
         ) % {
             "overrun": _days(detail.get("overrun", 0)),
             "whom": _names(_departments(codes, activities, detail))
-            or gettext("the owning department"),
+            or (
+                gettext("the account manager, who presses the customer")
+                if any(getattr(activities.get(c), "party", "") == "customer" for c in codes)
+                else gettext("the owning department")
+            ),
         }
     else:
         raise ValueError(f"unknown kind of proposal: {proposal.kind!r}")

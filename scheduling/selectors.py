@@ -136,7 +136,7 @@ def activities_by_code(application_ids: Iterable[int]) -> dict[int, dict[str, Ac
         rows = (
             Activity.objects.filter(application_id__in=list(found), is_dummy=False)
             .select_related("department")
-            .only("application_id", "code", "name", "name_en", "department")
+            .only("application_id", "code", "name", "name_en", "party", "department")
         )
         for activity in rows:
             found[activity.application_id][activity.code] = activity

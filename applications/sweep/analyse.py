@@ -227,6 +227,9 @@ def _reconcile_proposals(
             meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
             weekday_of=weekday_of,
         ):
+            if item.kind == deviation.ESCALATE and found.commitment_overrun <= 0:
+                # Escalating is the answer to a commitment that moves, not to this delay.
+                continue
             measure = Proposal.measure_of(item.kind, item.activities)
             if measure in wanted:
                 continue

@@ -333,3 +333,15 @@ def test_parallel_and_meeting_proposals_read_in_both_languages():
         "is held at this week's meeting instead of waiting 3 working days; the finish moves 5 "
         "working days earlier.",
     }
+
+
+def test_escalating_customer_side_work_names_the_account_manager():
+    row = SimpleNamespace(
+        kind="escalate", activities=["I"], days_recovered=None, detail={"overrun": 3}
+    )
+    activities = {"I": SimpleNamespace(name="受电工程设计", name_en="", party="customer")}
+
+    with override("zh-hans"):
+        assert proposal_text(row, activities) == (
+            "预计超出计划工期3个工作日，请上报分管领导并由客户经理督促客户协调处理"
+        )
