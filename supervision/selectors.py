@@ -15,7 +15,7 @@ from applications.assignment import account_manager_loads
 from applications.kpi import cycle_days, kpi_monthly_trend, window
 from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
 from applications.selectors import visible_applications
-from scheduling.models import Deviation, Severity, severity_rank
+from scheduling.models import Deviation, ResponsibleParty, Severity, severity_rank
 from scheduling.selectors import working_calendar
 from yekuo.domain import Stage
 
@@ -24,7 +24,69 @@ def visible_deviations(user):
     """Return the deviations of the applications ``user`` may read, with what the API shows."""
     return Deviation.objects.filter(
         application__in=visible_applications(user).values("pk")
-    ).select_related("application", "activity", "department", "acknowledged_by")
+    ).select_related(
+        "application",
+        "activity",
+        "department",
+        "acknowledged_by",
+        "cause",
+        "responsible_department",
+    )
+
+
+def deviation_counts(deviations) -> dict[str, list[dict]]:
+    """Count the unresolved ``deviations`` (a queryset) open and acknowledged, by cause and
+    by responsible party; an open deviation not answered yet counts under neither (None,
+    ""). Causes come in their order, with their names in the reader's language."""
+    unresolved = deviations.exclude(status=Deviation.Status.RESOLVED).order_by()
+    tally = {
+        "open": Count("id", filter=Q(status=Deviation.Status.OPEN)),
+        "acknowledged": Count("id", filter=Q(status=Deviation.Status.ACKNOWLEDGED)),
+    }
+    by_cause = list(
+        unresolved.values("cause__code", "cause__name", "cause__name_en", "cause__sort_order")
+        .annotate(**tally)
+        .order_by("cause__sort_order", "cause__code")
+    )
+    english = not (get_language() or "").startswith("zh")
+    parties = dict(ResponsibleParty.choices)
+    by_party = list(
+        unresolved.values(
+            "responsible_party",
+            "responsible_department__code",
+            "responsible_department__name",
+            "responsible_department__name_en",
+        )
+        .annotate(**tally)
+        .order_by("responsible_party", "responsible_department__code")
+    )
+    return {
+        "by_cause": [
+            {
+                "cause": row["cause__code"],
+                "name": (
+                    (english and row["cause__name_en"]) or row["cause__name"] or _("Not answered")
+                ),
+                "open": row["open"],
+                "acknowledged": row["acknowledged"],
+            }
+            for row in by_cause
+        ],
+        "by_party": [
+            {
+                "party": row["responsible_party"],
+                "department": row["responsible_department__code"],
+                "name": (
+                    (english and row["responsible_department__name_en"])
+                    or row["responsible_department__name"]
+                    or str(parties.get(row["responsible_party"], _("Not answered")))
+                ),
+                "open": row["open"],
+                "acknowledged": row["acknowledged"],
+            }
+            for row in by_party
+        ],
+    }
 
 
 # --- Supervisor dashboard (the page at /dashboard/) -----------------------------------------
