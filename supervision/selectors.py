@@ -5,7 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -46,7 +46,7 @@ def deviation_counts(deviations) -> dict[str, list[dict]]:
     by_cause = list(
         unresolved.values("cause__code", "cause__name", "cause__name_en", "cause__sort_order")
         .annotate(**tally)
-        .order_by("cause__sort_order", "cause__code")
+        .order_by(F("cause__sort_order").asc(nulls_last=True), "cause__code")
     )
     english = not (get_language() or "").startswith("zh")
     parties = dict(ResponsibleParty.choices)
@@ -182,20 +182,23 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
     )
 
 
-def open_deviations(
+def _open_deviations_filtered(
     *,
     severity: str = "",
     stage: str = "",
     department_id: int | None = None,
     manager_id: int | None = None,
     region_id: int | None = None,
-    sort: str = "severity",
+    cause: str = "",
+    party: str = "",
 ):
-    """Return the open deviations of active applications, filtered and sorted, with all a
-    row of the table shows (one query per page)."""
     qs = Deviation.objects.exclude(status=Deviation.Status.RESOLVED).filter(
         application__state__in=ACTIVE_STATES
     )
+    if cause:
+        qs = qs.filter(cause__code=cause)
+    if party:
+        qs = qs.filter(responsible_party=party)
     if severity:
         qs = qs.filter(severity=severity)
     if stage:
@@ -206,6 +209,19 @@ def open_deviations(
         qs = qs.filter(application__account_manager_id=manager_id)
     if region_id:
         qs = qs.filter(application__region_id=region_id)
+    return qs
+
+
+def open_deviation_answer_counts(**filters) -> dict[str, list[dict]]:
+    """The dashboard's open deviations (filtered as the table is) counted by cause and by
+    responsible party (two queries)."""
+    return deviation_counts(_open_deviations_filtered(**filters))
+
+
+def open_deviations(*, sort: str = "severity", **filters):
+    """Return the open deviations of active applications, filtered and sorted, with all a
+    row of the table shows (one query per page)."""
+    qs = _open_deviations_filtered(**filters)
     key = sort.lstrip("-")
     order = DEVIATION_SORTS.get(key, DEVIATION_SORTS["severity"])
     if sort.startswith("-"):
@@ -219,6 +235,8 @@ def open_deviations(
             "application__region",
             "activity",
             "department",
+            "cause",
+            "responsible_department",
         )
         .annotate(severity_rank=severity_rank())
         .order_by(*order)
