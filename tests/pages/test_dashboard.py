@@ -205,6 +205,12 @@ def test_the_deviations_by_cause_and_party(client, supervisor, board):
     html = client.get("/dashboard/", {"party": "customer"}).content.decode()
     assert deviation_rows(html) == [("amber", board["second"].number)]
     assert counts(html, "counts-by-party") == [("客户", "0", "1")]
+    # In English, the causes and departments go by their English names.
+    client.cookies["django_language"] = "en"
+    html = client.get("/dashboard/").content.decode()
+    assert '<option value="materials">Materials supply</option>' in html
+    assert ("Materials supply", "0", "1") in counts(html, "counts-by-cause")
+    assert ("Not answered", "2", "0") in counts(html, "counts-by-party")
 
 
 def test_a_bad_filter_is_shown_beside_its_field_with_the_rest_kept(client, supervisor, board):
