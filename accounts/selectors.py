@@ -8,7 +8,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from .models import AccountManagerProfile, LoginAttempt, Notification, Region, User
+from .models import AccountManagerProfile, Department, LoginAttempt, Notification, Region, User
 
 
 def login_recent_failures(*, username: str, now: datetime | None = None) -> int:
@@ -65,3 +65,8 @@ def notifications_unread(*, user, limit: int = NOTIFICATION_PANEL_SIZE) -> tuple
     newest = list(unread.select_related("application").order_by("-created_at", "-id")[:limit])
     count = len(newest) if len(newest) < limit else unread.count()
     return newest, count
+
+
+def departments() -> list:
+    """The active departments, in their order (to choose one in a form)."""
+    return list(Department.objects.filter(is_active=True))

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from scheduling.models import Severity
+from scheduling.models import ResponsibleParty, Severity
 
 from . import selectors
 from .models import ApplicationState, DocumentKind, TimeLimitStatus
@@ -166,6 +166,47 @@ class DismissForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say why the proposal is dismissed.")},
     )
+
+
+class DeviationAnswerForm(ErrorAttrsMixin, forms.Form):
+    """The answer to a deviation: its cause, who answers, the action and its due day.
+
+    The choices (causes, departments) are read once per page and handed to every form.
+    """
+
+    cause = forms.ChoiceField(
+        label=_("Cause"), error_messages={"required": _("Choose one of the listed causes.")}
+    )
+    responsible_party = forms.ChoiceField(
+        label=_("Responsible party"),
+        choices=ResponsibleParty.choices,
+        error_messages={"required": _("Choose who answers for the deviation.")},
+    )
+    responsible_department = forms.TypedChoiceField(
+        label=_("Responsible department"), coerce=int, empty_value=None, required=False
+    )
+    party_reason = forms.CharField(
+        label=_("Why another party (if not the activity's owner)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    planned_action = forms.CharField(
+        label=_("Planned action"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say what will be done about it.")},
+    )
+    action_due = forms.DateField(
+        label=_("Action due"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Give the day the action is due.")},
+    )
+
+    def __init__(self, *args, causes=(), departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cause"].choices = [("", "—"), *causes]
+        self.fields["responsible_department"].choices = [("", "—"), *departments]
 
 
 class DocumentForm(forms.Form):

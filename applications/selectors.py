@@ -567,7 +567,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     deviations = list(
         Deviation.objects.filter(application=application)
         .exclude(status=Deviation.Status.RESOLVED)
-        .select_related("activity", "department", "acknowledged_by")
+        .select_related(
+            "activity", "department", "acknowledged_by", "cause", "responsible_department"
+        )
         .prefetch_related(
             Prefetch(
                 "proposals",
@@ -584,6 +586,7 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     for deviation in deviations:
         deviation.application = application
         deviation.may_answer = guards.may_answer_deviation(user, deviation)
+        deviation.action_overdue = deviation.action_due is not None and deviation.action_due < today
         for proposal in deviation.proposal_list:
             proposal.text = explanations.proposal_text(proposal, by_code)
     documents = list(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django_fsm import ConcurrentTransition
 
-from accounts.models import AccountManagerProfile, Region, User
+from accounts.models import AccountManagerProfile, Department, Region, User
 from accounts.selectors import department_staff, supervisors
 from accounts.services import notification_send_many
 from scheduling import deviation as corrective
@@ -28,7 +28,14 @@ from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.cpm import NetworkError
 from scheduling.messages import describe_network_error
-from scheduling.models import Activity, Baseline, Deviation, Proposal
+from scheduling.models import (
+    Activity,
+    Baseline,
+    Deviation,
+    DeviationCause,
+    Proposal,
+    ResponsibleParty,
+)
 from yekuo import bulk
 from yekuo.celery import enqueue_on_commit
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
@@ -842,15 +849,102 @@ def _deviation_for_update(deviation_id: int) -> Deviation:
         ) from None
 
 
+def _answer_errors(
+    row: Deviation,
+    *,
+    cause: DeviationCause | None,
+    responsible_party: str,
+    department: Department | None,
+    party_reason: str,
+    planned_action: str,
+    action_due: date | None,
+    today: date,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if cause is None or not cause.is_active:
+        errors["cause"] = [_("Choose one of the listed causes.")]
+    if responsible_party not in ResponsibleParty.values:
+        errors["responsible_party"] = [_("Choose who answers for the deviation.")]
+    elif responsible_party == ResponsibleParty.DEPARTMENT and (
+        department is None or not department.is_active
+    ):
+        errors["responsible_department"] = [_("Choose the department that answers for it.")]
+    elif (
+        responsible_party,
+        department.pk if department else None,
+    ) != schedule_selectors.default_responsibility(row) and not party_reason:
+        errors["party_reason"] = [
+            _("Say why someone else than the late activity's owner answers for it.")
+        ]
+    if not planned_action:
+        errors["planned_action"] = [_("Say what will be done about it.")]
+    if action_due is None:
+        errors["action_due"] = [_("Give the day the action is due.")]
+    elif action_due < today:
+        errors["action_due"] = [_("The action cannot be due on a day that has passed.")]
+    return errors
+
+
 @transaction.atomic
-def deviation_acknowledge(*, deviation_id: int, by: User, now: datetime | None = None) -> Deviation:
-    """Record that the person answerable has seen the deviation and is on it."""
+def deviation_acknowledge(
+    *,
+    deviation_id: int,
+    cause: str,
+    responsible_party: str = "",
+    responsible_department: int | None = None,
+    party_reason: str = "",
+    planned_action: str,
+    action_due: date | None,
+    by: User,
+    now: datetime | None = None,
+    today: date | None = None,
+) -> Deviation:
+    """Answer a deviation: its cause, who answers for it (by default the late activity's
+    owner; another needs a reason), the action planned and the day it is due.
+
+    The first answer acknowledges an open deviation; later answers correct it. Every answer
+    is kept with who gave it and when.
+    """
     row = _deviation_for_update(deviation_id)
     if not guards.may_answer_deviation(by, row):
         raise NotPermitted(_("You may not answer this deviation."))
-    if row.status != Deviation.Status.OPEN:
-        raise TransitionNotAllowed([_("Only an open deviation can be acknowledged.")])
-    schedule_services.deviation_acknowledge_store(deviation=row, by=by, now=_now(now))
+    if row.status == Deviation.Status.RESOLVED:
+        raise TransitionNotAllowed([_("A resolved deviation is no longer answered.")])
+    default_party, default_department = schedule_selectors.default_responsibility(row)
+    responsible_party = responsible_party or default_party
+    if responsible_party == ResponsibleParty.DEPARTMENT:
+        department_id = responsible_department or (
+            default_department if responsible_party == default_party else None
+        )
+        department = Department.objects.filter(pk=department_id).first() if department_id else None
+    else:
+        department = None
+    chosen = DeviationCause.objects.filter(code=cause).first() if cause else None
+    party_reason = (party_reason or "").strip()
+    planned_action = (planned_action or "").strip()
+    errors = _answer_errors(
+        row,
+        cause=chosen,
+        responsible_party=responsible_party,
+        department=department,
+        party_reason=party_reason,
+        planned_action=planned_action,
+        action_due=action_due,
+        today=_today(today),
+    )
+    if errors:
+        raise InvalidInput(errors)
+    schedule_services.deviation_answer_store(
+        deviation=row,
+        cause=chosen,
+        responsible_party=responsible_party,
+        responsible_department_id=department.pk if department else None,
+        party_reason=party_reason,
+        planned_action=planned_action,
+        action_due=action_due,
+        by=by,
+        now=_now(now),
+    )
     return row
 
 

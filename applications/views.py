@@ -19,9 +19,10 @@ from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
 from yekuo.errors import DomainError, InvalidInput
 
-from . import exports, kpi, selectors, services
+from . import exports, guards, kpi, selectors, services
 from .forms import (
     AssessmentPeriodForm,
+    DeviationAnswerForm,
     DismissForm,
     DocumentForm,
     ProgressForm,
@@ -194,7 +195,14 @@ def _render_page(request, number, *, bound=None, status=200):
         activity.form = bound.get(("progress", activity.pk)) or ProgressForm(
             auto_id=_form_ids(f"a{activity.pk}")
         )
+    choices = _answer_choices(page.deviations)
     for deviation in page.deviations:
+        if deviation.may_answer:
+            deviation.answer_form = bound.get(("answer", deviation.pk)) or DeviationAnswerForm(
+                initial=_answer_initial(deviation),
+                auto_id=_form_ids(f"d{deviation.pk}"),
+                **choices,
+            )
         for proposal in deviation.proposal_list:
             proposal.dismiss_form = bound.get(("dismiss", proposal.pk)) or DismissForm(
                 auto_id=_form_ids(f"p{proposal.pk}")
@@ -304,16 +312,70 @@ def _check_owner(model, pk: int, application_id: int, *, through: str) -> None:
         raise Http404(_("Not found on this application."))
 
 
+def _in_language(row) -> str:
+    if not (get_language() or "").startswith("zh"):
+        return row.name_en or row.name
+    return row.name
+
+
+def _answer_choices(deviations) -> dict:
+    """The causes and departments to choose from, read once for all the page's forms."""
+    if not any(deviation.may_answer for deviation in deviations):
+        return {}
+    return {
+        "causes": [(c.code, _in_language(c)) for c in schedule_selectors.deviation_causes()],
+        "departments": [(d.pk, _in_language(d)) for d in account_selectors.departments()],
+    }
+
+
+def _answer_initial(deviation) -> dict:
+    """The answer given so far, or the defaults: the late activity's owner answers."""
+    if deviation.cause_id:
+        return {
+            "cause": deviation.cause.code,
+            "responsible_party": deviation.responsible_party,
+            "responsible_department": deviation.responsible_department_id,
+            "party_reason": deviation.party_reason,
+            "planned_action": deviation.planned_action,
+            "action_due": deviation.action_due,
+        }
+    party, department_id = schedule_selectors.default_responsibility(deviation)
+    return {"responsible_party": party, "responsible_department": department_id}
+
+
 @page_form("deviations")
 def deviation_acknowledge(request, number, deviation_id):
     application_id = _visible_id(request.user, number)
     _check_owner(Deviation, deviation_id, application_id, through="application_id")
+    form = DeviationAnswerForm(
+        request.POST,
+        auto_id=_form_ids(f"d{deviation_id}"),
+        causes=[(c.code, _in_language(c)) for c in schedule_selectors.deviation_causes()],
+        departments=[(d.pk, _in_language(d)) for d in account_selectors.departments()],
+    )
+    bound = {("answer", deviation_id): form}
+    if not guards.may_answer_deviation(
+        request.user, Deviation.objects.select_related("application").get(pk=deviation_id)
+    ):
+        messages.error(request, _("You may not answer this deviation."))
+        return redirect(_page_url(number, "deviations"))
+    if not form.is_valid():
+        return _render_page(request, number, bound=bound)
     try:
-        services.deviation_acknowledge(deviation_id=deviation_id, by=request.user)
+        services.deviation_acknowledge(
+            deviation_id=deviation_id, by=request.user, **form.cleaned_data
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            form.mark_errors()
+            return _render_page(request, number, bound=bound)
+        messages.error(request, exc.message)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Deviation acknowledged: you are on it."))
+        messages.success(
+            request, _("Deviation answered: cause, responsibility and action recorded.")
+        )
     return redirect(_page_url(number, "deviations"))
 
 

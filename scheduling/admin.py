@@ -15,6 +15,8 @@ from .models import (
     CalendarOverride,
     CalendarYear,
     Deviation,
+    DeviationAnswer,
+    DeviationCause,
     NetworkTemplate,
     Proposal,
 )
@@ -197,6 +199,33 @@ class ProposalInline(ReadOnlyAdminMixin, admin.TabularInline):
         return selectors.proposal_text(proposal)
 
 
+@admin.register(DeviationCause)
+class DeviationCauseAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_en", "code", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name", "name_en", "code")
+
+    def has_delete_permission(self, request, obj=None):
+        # Answered deviations keep their cause: retire it, never delete it.
+        return False
+
+
+class DeviationAnswerInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeviationAnswer
+    extra = 0
+    can_delete = False
+    fields = (
+        "at",
+        "by",
+        "cause",
+        "responsible_party",
+        "responsible_department",
+        "party_reason",
+        "planned_action",
+        "action_due",
+    )
+
+
 @admin.register(Deviation)
 class DeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Deviations as the sweep found them (read-only: the sweep and the services own them)."""
@@ -210,11 +239,11 @@ class DeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "detected_at",
     )
-    list_filter = ("severity", "status", "department")
+    list_filter = ("severity", "status", "department", "cause", "responsible_party")
     search_fields = ("application__number", "application__customer__name")
     list_select_related = ("application", "application__customer", "activity", "department")
     readonly_fields = ["explanation", *(f.name for f in Deviation._meta.fields)]
-    inlines = [ProposalInline]
+    inlines = [DeviationAnswerInline, ProposalInline]
 
     @admin.display(description=_("explanation"))
     def explanation(self, deviation) -> str:

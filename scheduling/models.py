@@ -455,6 +455,33 @@ def severity_rank():
     )
 
 
+class DeviationCause(models.Model):
+    """A cause a deviation may be put down to (data, edited in the admin; retired, never
+    deleted: answered deviations keep theirs)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("deviation cause")
+        verbose_name_plural = _("deviation causes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResponsibleParty(models.TextChoices):
+    """Who answers for a deviation: a department of the utility, the customer, or neither."""
+
+    DEPARTMENT = "department", _("A department")
+    CUSTOMER = "customer", _("The customer")
+    EXTERNAL = "external", _("External")
+
+
 class Deviation(models.Model):
     """A late activity found by the sweep (DESIGN §5): at most one open per activity.
 
@@ -517,6 +544,30 @@ class Deviation(models.Model):
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # The answer (分析偏差的原因，对症下药): set when acknowledged, corrected later if need be;
+    # every answer is kept in DeviationAnswer.
+    cause = models.ForeignKey(
+        DeviationCause,
+        verbose_name=_("cause"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    responsible_party = models.CharField(
+        _("responsible party"), max_length=12, choices=ResponsibleParty.choices, blank=True
+    )
+    responsible_department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("responsible department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    party_reason = models.TextField(_("why another party answers"), blank=True)
+    planned_action = models.TextField(_("planned action"), blank=True)
+    action_due = models.DateField(_("action due"), null=True, blank=True)
 
     class Meta:
         ordering = ["-detected_at", "-id"]
@@ -563,6 +614,44 @@ class Deviation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.RESOLVED
+
+
+class DeviationAnswer(models.Model):
+    """One answer to a deviation (cause, responsible party, action, due date), append-only:
+    the first acknowledges it, later ones correct it."""
+
+    deviation = models.ForeignKey(
+        Deviation, verbose_name=_("deviation"), on_delete=models.PROTECT, related_name="answers"
+    )
+    cause = models.ForeignKey(
+        DeviationCause, verbose_name=_("cause"), on_delete=models.PROTECT, related_name="+"
+    )
+    responsible_party = models.CharField(
+        _("responsible party"), max_length=12, choices=ResponsibleParty.choices
+    )
+    responsible_department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("responsible department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    party_reason = models.TextField(_("why another party answers"), blank=True)
+    planned_action = models.TextField(_("planned action"))
+    action_due = models.DateField(_("action due"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["deviation", "at", "id"]
+        verbose_name = _("answer to a deviation")
+        verbose_name_plural = _("answers to deviations")
+
+    def __str__(self) -> str:
+        return f"{self.deviation_id}: {self.cause_id} {self.responsible_party} ({self.at})"
 
 
 class Proposal(models.Model):

@@ -9,10 +9,20 @@ from datetime import date
 from django.conf import settings
 from django.core.cache import cache
 
+from yekuo.domain import Party
+
 from . import cpm, explanations
 from .calendar import CN_COVERED_YEARS, WorkingCalendar
 from .deviation import analyse_delay
-from .models import Activity, ActivityTemplate, CalendarOverride, CalendarYear, NetworkTemplate
+from .models import (
+    Activity,
+    ActivityTemplate,
+    CalendarOverride,
+    CalendarYear,
+    DeviationCause,
+    NetworkTemplate,
+    ResponsibleParty,
+)
 
 CALENDAR_VERSION_KEY = "scheduling:calendar-version"
 
@@ -351,3 +361,16 @@ def application_schedule(application, *, today: date) -> dict:
         },
         "activities": rows,
     }
+
+
+def deviation_causes() -> list[DeviationCause]:
+    """The causes a deviation may be put down to now (the active ones, in their order)."""
+    return list(DeviationCause.objects.filter(is_active=True))
+
+
+def default_responsibility(deviation) -> tuple[str, int | None]:
+    """Who answers for a deviation unless someone says otherwise: the owner of the late
+    activity, its department for the utility's work, the customer for the customer's."""
+    if deviation.activity.party == Party.CUSTOMER:
+        return ResponsibleParty.CUSTOMER, None
+    return ResponsibleParty.DEPARTMENT, deviation.activity.department_id

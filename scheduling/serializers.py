@@ -7,7 +7,14 @@ from accounts.models import Department
 from accounts.serializers import PersonSerializer
 
 from . import explanations, selectors
-from .models import ActivityTemplate, Deviation, NetworkTemplate, Proposal
+from .models import (
+    ActivityTemplate,
+    Deviation,
+    DeviationCause,
+    NetworkTemplate,
+    Proposal,
+    ResponsibleParty,
+)
 
 # Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 DeviationStatus = Deviation.Status
@@ -149,6 +156,18 @@ class ApplicationRefSerializer(serializers.Serializer):
     number = serializers.CharField()
 
 
+class DeviationCauseSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeviationCause
+        fields = ["code", "name"]
+
+    def get_name(self, row) -> str:
+        """The cause's name in the reader's language."""
+        return explanations.label(row)
+
+
 class ActivityRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -160,6 +179,8 @@ class DeviationSerializer(serializers.ModelSerializer):
     department = DepartmentBriefSerializer(allow_null=True)
     explanation = serializers.SerializerMethodField()
     acknowledged_by = PersonSerializer(allow_null=True)
+    cause = DeviationCauseSerializer(allow_null=True)
+    responsible_department = DepartmentBriefSerializer(allow_null=True)
 
     class Meta:
         model = Deviation
@@ -182,6 +203,12 @@ class DeviationSerializer(serializers.ModelSerializer):
             "updated_at",
             "acknowledged_by",
             "acknowledged_at",
+            "cause",
+            "responsible_party",
+            "responsible_department",
+            "party_reason",
+            "planned_action",
+            "action_due",
             "resolved_at",
         ]
 
@@ -206,6 +233,53 @@ class DeviationDetailSerializer(DeviationSerializer):
 
 class DismissInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    """An answer to a deviation (acknowledging it, or correcting the answer)."""
+
+    cause = serializers.CharField(
+        max_length=40, help_text=gettext_lazy("Code of an active cause (/deviation-causes/).")
+    )
+    responsible_party = serializers.ChoiceField(
+        choices=ResponsibleParty.choices,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("By default the late activity's owner."),
+    )
+    responsible_department = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Id of the department, when a department answers."),
+    )
+    party_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Required when another party than the default answers."),
+    )
+    planned_action = serializers.CharField(max_length=2000)
+    action_due = serializers.DateField()
+
+
+class CauseCountSerializer(serializers.Serializer):
+    cause = serializers.CharField(allow_null=True, help_text=gettext_lazy("None: not answered."))
+    name = serializers.CharField()
+    open = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+
+
+class PartyCountSerializer(serializers.Serializer):
+    party = serializers.CharField(help_text=gettext_lazy("Empty: not answered."))
+    department = serializers.CharField(allow_null=True, help_text=gettext_lazy("Its code."))
+    name = serializers.CharField()
+    open = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+
+
+class DeviationSummarySerializer(serializers.Serializer):
+    by_cause = CauseCountSerializer(many=True)
+    by_party = PartyCountSerializer(many=True)
 
 
 class TemplateActivitySerializer(serializers.ModelSerializer):

@@ -27,6 +27,8 @@ from .models import (
     CalendarOverride,
     CalendarYear,
     Deviation,
+    DeviationAnswer,
+    DeviationCause,
     NetworkTemplate,
     Proposal,
 )
@@ -312,12 +314,38 @@ def proposals_add(rows: list[tuple]) -> None:
     bulk.insert_rows(Proposal, PROPOSAL_FIELDS, rows)
 
 
-def deviation_acknowledge_store(*, deviation: Deviation, by, now: datetime) -> None:
-    """Record that ``by`` has seen the deviation and is on it."""
-    deviation.status = Deviation.Status.ACKNOWLEDGED
-    deviation.acknowledged_by = by
-    deviation.acknowledged_at = now
-    deviation.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+def deviation_answer_store(
+    *,
+    deviation: Deviation,
+    cause: DeviationCause,
+    responsible_party: str,
+    responsible_department_id: int | None,
+    party_reason: str,
+    planned_action: str,
+    action_due: date,
+    by,
+    now: datetime,
+) -> DeviationAnswer:
+    """Record ``by``'s answer to the deviation (cause, who answers, the action and when it
+    is due) and keep it in its history; the first answer acknowledges an open deviation."""
+    answer = {
+        "cause": cause,
+        "responsible_party": responsible_party,
+        "responsible_department_id": responsible_department_id,
+        "party_reason": party_reason,
+        "planned_action": planned_action,
+        "action_due": action_due,
+    }
+    for field, value in answer.items():
+        setattr(deviation, field, value)
+    fields = [*answer]
+    if deviation.status == Deviation.Status.OPEN:
+        deviation.status = Deviation.Status.ACKNOWLEDGED
+        deviation.acknowledged_by = by
+        deviation.acknowledged_at = now
+        fields += ["status", "acknowledged_by", "acknowledged_at"]
+    deviation.save(update_fields=fields)
+    return DeviationAnswer.objects.create(deviation=deviation, by=by, at=now, **answer)
 
 
 def proposal_decide(

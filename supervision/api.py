@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -10,16 +11,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applications import services as application_services
-from applications.guards import is_supervisor
+from applications.guards import is_supervisor, may_answer_deviation
 from applications.idempotency import idempotent
-from scheduling.models import Deviation, Proposal, Severity
+from scheduling.models import Deviation, DeviationCause, Proposal, ResponsibleParty, Severity
 from scheduling.serializers import (
+    AnswerInputSerializer,
+    DeviationCauseSerializer,
     DeviationDetailSerializer,
     DeviationSerializer,
+    DeviationSummarySerializer,
     DismissInputSerializer,
 )
 from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.api.schema import IDEMPOTENCY_KEY
+from yekuo.errors import NotPermitted
 
 from . import selectors
 
@@ -32,6 +37,13 @@ class DeviationFilter(FilterSet):
     critical = BooleanFilter()
     detected_after = filters.DateFilter(field_name="detected_at", lookup_expr="date__gte")
     detected_before = filters.DateFilter(field_name="detected_at", lookup_expr="date__lte")
+    cause = filters.CharFilter(
+        field_name="cause__code", help_text=gettext_lazy("Code of the cause.")
+    )
+    party = filters.MultipleChoiceFilter(
+        field_name="responsible_party", choices=ResponsibleParty.choices
+    )
+    responsible_department = IntegerFilter(field_name="responsible_department_id")
 
 
 class DeviationList(generics.ListAPIView):
@@ -42,6 +54,39 @@ class DeviationList(generics.ListAPIView):
         return selectors.visible_deviations(self.request.user).order_by("-detected_at", "-id")
 
     @extend_schema(summary=gettext_lazy("List the deviations of the applications you may read"))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class DeviationSummary(generics.GenericAPIView):
+    """The unresolved deviations counted by cause and by responsible party."""
+
+    filterset_class = DeviationFilter
+    serializer_class = DeviationSummarySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.visible_deviations(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy(
+            "Count the unresolved deviations (open, acknowledged) by cause and by party"
+        ),
+        responses=DeviationSummarySerializer,
+    )
+    def get(self, request):
+        deviations = self.filter_queryset(self.get_queryset())
+        return Response(selectors.deviation_counts(deviations))
+
+
+class DeviationCauseList(generics.ListAPIView):
+    serializer_class = DeviationCauseSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return DeviationCause.objects.filter(is_active=True)
+
+    @extend_schema(summary=gettext_lazy("List the causes a deviation may be put down to"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -71,13 +116,23 @@ class DeviationAcknowledge(APIView):
     problem_statuses = {"post": [409]}
 
     @extend_schema(
-        summary=gettext_lazy("Acknowledge a deviation: you have seen it and are on it"),
-        request=None,
+        summary=gettext_lazy(
+            "Answer a deviation (cause, responsible party, action, due day): the first "
+            "answer acknowledges it, a later one corrects it"
+        ),
+        request=AnswerInputSerializer,
         responses=DeviationDetailSerializer,
     )
     def post(self, request, deviation_id: int):
-        visible_deviation(request, deviation_id)
-        application_services.deviation_acknowledge(deviation_id=deviation_id, by=request.user)
+        deviation = visible_deviation(request, deviation_id)
+        if not may_answer_deviation(request.user, deviation):
+            # Before the input's checks: the answer is not theirs to give, right or wrong.
+            raise NotPermitted(_("You may not answer this deviation."))
+        serializer = AnswerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application_services.deviation_acknowledge(
+            deviation_id=deviation_id, by=request.user, **serializer.validated_data
+        )
         return Response(DeviationDetailSerializer(visible_deviation(request, deviation_id)).data)
 
 
@@ -136,6 +191,8 @@ class ProposalDismiss(APIView):
 
 urlpatterns = [
     path("deviations/", DeviationList.as_view(), name="deviation-list"),
+    path("deviations/summary/", DeviationSummary.as_view(), name="deviation-summary"),
+    path("deviation-causes/", DeviationCauseList.as_view(), name="deviation-cause-list"),
     path("deviations/<int:deviation_id>/", DeviationDetail.as_view(), name="deviation-detail"),
     path(
         "deviations/<int:deviation_id>/acknowledge/",

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Department, Region, User
 from applications.forms import ErrorAttrsMixin
 from applications.models import Application
-from scheduling.models import Severity
+from scheduling import explanations
+from scheduling.models import DeviationCause, ResponsibleParty, Severity
 from yekuo.domain import Stage
 
 
@@ -17,6 +18,11 @@ class ManagerChoiceField(forms.ModelChoiceField):
 
 def _managers():
     return User.objects.filter(account_manager__isnull=False).order_by("username")
+
+
+class CauseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return explanations.label(obj)
 
 
 class DeviationFilterForm(ErrorAttrsMixin, forms.Form):
@@ -51,6 +57,18 @@ class DeviationFilterForm(ErrorAttrsMixin, forms.Form):
         required=False,
         queryset=Region.objects.filter(is_active=True),
         empty_label=_("Any"),
+    )
+    cause = CauseChoiceField(
+        label=_("Cause"),
+        required=False,
+        queryset=DeviationCause.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("Any"),
+    )
+    party = forms.ChoiceField(
+        label=_("Responsible party"),
+        required=False,
+        choices=[("", _("Any")), *ResponsibleParty.choices],
     )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
 

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from applications.assignment import account_manager_loads
 from applications.kpi import cycle_days, kpi_monthly_trend, window
 from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
 from applications.selectors import visible_applications
-from scheduling.models import Deviation, Severity, severity_rank
+from scheduling.models import Deviation, ResponsibleParty, Severity, severity_rank
 from scheduling.selectors import working_calendar
 from yekuo.domain import Stage
 
@@ -24,7 +24,69 @@ def visible_deviations(user):
     """Return the deviations of the applications ``user`` may read, with what the API shows."""
     return Deviation.objects.filter(
         application__in=visible_applications(user).values("pk")
-    ).select_related("application", "activity", "department", "acknowledged_by")
+    ).select_related(
+        "application",
+        "activity",
+        "department",
+        "acknowledged_by",
+        "cause",
+        "responsible_department",
+    )
+
+
+def deviation_counts(deviations) -> dict[str, list[dict]]:
+    """Count the unresolved ``deviations`` (a queryset) open and acknowledged, by cause and
+    by responsible party; an open deviation not answered yet counts under neither (None,
+    ""). Causes come in their order, with their names in the reader's language."""
+    unresolved = deviations.exclude(status=Deviation.Status.RESOLVED).order_by()
+    tally = {
+        "open": Count("id", filter=Q(status=Deviation.Status.OPEN)),
+        "acknowledged": Count("id", filter=Q(status=Deviation.Status.ACKNOWLEDGED)),
+    }
+    by_cause = list(
+        unresolved.values("cause__code", "cause__name", "cause__name_en", "cause__sort_order")
+        .annotate(**tally)
+        .order_by(F("cause__sort_order").asc(nulls_last=True), "cause__code")
+    )
+    english = not (get_language() or "").startswith("zh")
+    parties = dict(ResponsibleParty.choices)
+    by_party = list(
+        unresolved.values(
+            "responsible_party",
+            "responsible_department__code",
+            "responsible_department__name",
+            "responsible_department__name_en",
+        )
+        .annotate(**tally)
+        .order_by("responsible_party", "responsible_department__code")
+    )
+    return {
+        "by_cause": [
+            {
+                "cause": row["cause__code"],
+                "name": (
+                    (english and row["cause__name_en"]) or row["cause__name"] or _("Not answered")
+                ),
+                "open": row["open"],
+                "acknowledged": row["acknowledged"],
+            }
+            for row in by_cause
+        ],
+        "by_party": [
+            {
+                "party": row["responsible_party"],
+                "department": row["responsible_department__code"],
+                "name": (
+                    (english and row["responsible_department__name_en"])
+                    or row["responsible_department__name"]
+                    or str(parties.get(row["responsible_party"], _("Not answered")))
+                ),
+                "open": row["open"],
+                "acknowledged": row["acknowledged"],
+            }
+            for row in by_party
+        ],
+    }
 
 
 # --- Supervisor dashboard (the page at /dashboard/) -----------------------------------------
@@ -120,20 +182,23 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
     )
 
 
-def open_deviations(
+def _open_deviations_filtered(
     *,
     severity: str = "",
     stage: str = "",
     department_id: int | None = None,
     manager_id: int | None = None,
     region_id: int | None = None,
-    sort: str = "severity",
+    cause: str = "",
+    party: str = "",
 ):
-    """Return the open deviations of active applications, filtered and sorted, with all a
-    row of the table shows (one query per page)."""
     qs = Deviation.objects.exclude(status=Deviation.Status.RESOLVED).filter(
         application__state__in=ACTIVE_STATES
     )
+    if cause:
+        qs = qs.filter(cause__code=cause)
+    if party:
+        qs = qs.filter(responsible_party=party)
     if severity:
         qs = qs.filter(severity=severity)
     if stage:
@@ -144,6 +209,19 @@ def open_deviations(
         qs = qs.filter(application__account_manager_id=manager_id)
     if region_id:
         qs = qs.filter(application__region_id=region_id)
+    return qs
+
+
+def open_deviation_answer_counts(**filters) -> dict[str, list[dict]]:
+    """The dashboard's open deviations (filtered as the table is) counted by cause and by
+    responsible party (two queries)."""
+    return deviation_counts(_open_deviations_filtered(**filters))
+
+
+def open_deviations(*, sort: str = "severity", **filters):
+    """Return the open deviations of active applications, filtered and sorted, with all a
+    row of the table shows (one query per page)."""
+    qs = _open_deviations_filtered(**filters)
     key = sort.lstrip("-")
     order = DEVIATION_SORTS.get(key, DEVIATION_SORTS["severity"])
     if sort.startswith("-"):
@@ -157,6 +235,8 @@ def open_deviations(
             "application__region",
             "activity",
             "department",
+            "cause",
+            "responsible_department",
         )
         .annotate(severity_rank=severity_rank())
         .order_by(*order)

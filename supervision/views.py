@@ -74,15 +74,19 @@ def _dashboard(request, *, reassign_form=None, status=200):
     figures = selectors.dashboard_figures(today=today)
     filters_form = DeviationFilterForm(request.GET or None)
     filters = filters_form.cleaned_data if filters_form.is_valid() else {}
-    deviations = selectors.open_deviations(
-        severity=filters.get("severity", ""),
-        stage=filters.get("stage", ""),
-        department_id=getattr(filters.get("department"), "pk", None),
-        manager_id=getattr(filters.get("manager"), "pk", None),
-        region_id=getattr(filters.get("region"), "pk", None),
-        sort=filters.get("sort") or "severity",
-    )
-    if not any(filters.get(name) for name in ("stage", "department", "manager", "region")):
+    chosen = {
+        "severity": filters.get("severity", ""),
+        "stage": filters.get("stage", ""),
+        "department_id": getattr(filters.get("department"), "pk", None),
+        "manager_id": getattr(filters.get("manager"), "pk", None),
+        "region_id": getattr(filters.get("region"), "pk", None),
+        "cause": getattr(filters.get("cause"), "code", ""),
+        "party": filters.get("party", ""),
+    }
+    answer_counts = selectors.open_deviation_answer_counts(**chosen)
+    deviations = selectors.open_deviations(sort=filters.get("sort") or "severity", **chosen)
+    narrowed = ("stage", "department", "manager", "region", "cause", "party")
+    if not any(filters.get(name) for name in narrowed):
         # Filtered by severity at most: the count is the cards' (as fresh as they are).
         by_severity = figures.kpis.open_by_severity
         severity = filters.get("severity")
@@ -99,6 +103,7 @@ def _dashboard(request, *, reassign_form=None, status=200):
     context = {
         "kpis": figures.kpis,
         "filters_form": filters_form,
+        "answer_counts": answer_counts,
         "page": page,
         "query": query.urlencode(),
         "unassigned": list(unassigned[:UNASSIGNED_SHOWN]),

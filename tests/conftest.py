@@ -115,6 +115,7 @@ def _fresh_working_calendar():
 REFERENCE_DATA_MIGRATIONS = [
     "accounts.migrations.0002_departments",
     "scheduling.migrations.0002_default_templates",
+    "scheduling.migrations.0012_seed_deviation_causes",
     "applications.migrations.0003_time_limits",
 ]
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from applications import services, sweep
-from scheduling.models import Activity, Deviation, Proposal
+from scheduling.models import Activity, Deviation, DeviationCause, Proposal
 from tests.dates import pinned
 
 from .conftest import DAY0, assert_problem, token_client
@@ -112,24 +112,150 @@ def test_the_proposals_read_in_chinese_by_default(manager, deviation):
     )
 
 
+ANSWER = {
+    "cause": "materials",
+    "planned_action": "Order the cable from the second supplier.",
+    "action_due": "2026-03-06",
+}
+
+
 def test_another_regions_deviation_is_404(as_manager, south_deviation):
     assert_problem(as_manager.get(f"/api/v1/deviations/{south_deviation.pk}/"), 404)
-    assert_problem(as_manager.post(f"/api/v1/deviations/{south_deviation.pk}/acknowledge/"), 404)
+    url = f"/api/v1/deviations/{south_deviation.pk}/acknowledge/"
+    assert_problem(as_manager.post(url, ANSWER, format="json"), 404)
 
 
-def test_acknowledge_once_then_409(as_manager, deviation, manager):
-    response = as_manager.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/")
+def test_acknowledging_records_the_answer_and_a_correction(
+    as_manager, as_supervisor, deviation, manager
+):
+    url = f"/api/v1/deviations/{deviation.pk}/acknowledge/"
+    response = as_manager.post(url, ANSWER, format="json")
     assert response.status_code == 200, response.content
-    assert response.json()["status"] == "acknowledged"
-    assert response.json()["acknowledged_by"]["username"] == manager.username
-    again = as_manager.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/")
-    assert_problem(again, 409, detail="Only an open deviation can be acknowledged.")
+    body = response.json()
+    assert body["status"] == "acknowledged"
+    assert body["acknowledged_by"]["username"] == manager.username
+    # Register the demand (A) is marketing's: marketing answers by default.
+    assert body["cause"] == {"code": "materials", "name": "Materials supply"}
+    assert body["responsible_party"] == "department"
+    assert body["responsible_department"]["code"] == "marketing"
+    assert body["planned_action"] == "Order the cable from the second supplier."
+    assert body["action_due"] == "2026-03-06"
+    # A correction: another cause, and the customer answers (which needs a reason).
+    again = as_supervisor.post(
+        url,
+        {
+            **ANSWER,
+            "cause": "customer-not-ready",
+            "responsible_party": "customer",
+            "party_reason": "The customer has not sent the load list.",
+        },
+        format="json",
+    )
+    assert again.status_code == 200, again.content
+    assert again.json()["cause"]["code"] == "customer-not-ready"
+    assert (again.json()["responsible_party"], again.json()["responsible_department"]) == (
+        "customer",
+        None,
+    )
+    assert again.json()["acknowledged_by"]["username"] == manager.username
+    assert deviation.answers.count() == 2
+
+
+def test_a_bad_answer_is_a_problem_per_field_and_changes_nothing(as_manager, deviation):
+    url = f"/api/v1/deviations/{deviation.pk}/acknowledge/"
+    body = assert_problem(as_manager.post(url, {}, format="json"), 400)
+    assert set(body["errors"]) == {"cause", "planned_action", "action_due"}
+    response = as_manager.post(
+        url,
+        {
+            **ANSWER,
+            "cause": "no-such-cause",
+            "action_due": "2026-03-01",
+            "responsible_party": "external",
+        },
+        format="json",
+    )
+    assert_problem(
+        response,
+        400,
+        errors={
+            "cause": ["Choose one of the listed causes."],
+            "party_reason": ["Say why someone else than the late activity's owner answers for it."],
+            "action_due": ["The action cannot be due on a day that has passed."],
+        },
+    )
+    deviation.refresh_from_db()
+    assert (deviation.status, deviation.cause, deviation.responsible_party) == ("open", None, "")
+    assert not deviation.answers.exists()
+
+
+def test_a_resolved_deviation_is_not_answered(as_manager, deviation):
+    Deviation.objects.filter(pk=deviation.pk).update(status="resolved")
+    response = as_manager.post(
+        f"/api/v1/deviations/{deviation.pk}/acknowledge/", ANSWER, format="json"
+    )
+    assert_problem(response, 409, detail="A resolved deviation is no longer answered.")
 
 
 def test_staff_of_another_department_may_not_acknowledge(as_staff, deviation):
     # A belongs to marketing; the staff fixture is in operations.
-    assert_problem(as_staff.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/"), 403)
+    url = f"/api/v1/deviations/{deviation.pk}/acknowledge/"
+    assert_problem(as_staff.post(url, ANSWER, format="json"), 403)
     assert Deviation.objects.get(pk=deviation.pk).status == "open"
+
+
+def test_the_active_causes_in_the_reader_s_language(as_manager):
+    DeviationCause.objects.filter(code="weather").update(is_active=False)
+    causes = as_manager.get("/api/v1/deviation-causes/").json()
+    assert [c["code"] for c in causes] == [
+        "customer-not-ready",
+        "design-rework",
+        "materials",
+        "other-department",
+        "outage-window",
+        "documents-missing",
+        "other",
+    ]
+    assert causes[2] == {"code": "materials", "name": "Materials supply"}
+
+
+def test_filter_and_count_by_cause_and_party(
+    as_manager, as_supervisor, deviation, south_deviation, other_manager
+):
+    services.deviation_acknowledge(
+        deviation_id=south_deviation.pk,
+        cause="weather",
+        responsible_party="external",
+        party_reason="Typhoon",
+        planned_action="Resume after the storm",
+        action_due=DAY0,
+        by=other_manager,
+        today=DAY0,
+    )
+    as_manager.post(f"/api/v1/deviations/{deviation.pk}/acknowledge/", ANSWER, format="json")
+    listed = as_supervisor.get("/api/v1/deviations/?cause=weather").json()["results"]
+    assert [row["id"] for row in listed] == [south_deviation.pk]
+    listed = as_supervisor.get("/api/v1/deviations/?party=department").json()["results"]
+    assert [row["id"] for row in listed] == [deviation.pk]
+    assert_problem(as_supervisor.get("/api/v1/deviations/?party=nobody"), 400)
+    summary = as_supervisor.get("/api/v1/deviations/summary/").json()
+    assert summary["by_cause"] == [
+        {"cause": "materials", "name": "Materials supply", "open": 0, "acknowledged": 1},
+        {"cause": "weather", "name": "Weather", "open": 0, "acknowledged": 1},
+    ]
+    assert summary["by_party"] == [
+        {
+            "party": "department",
+            "department": "marketing",
+            "name": "Marketing / Customer Service Center",
+            "open": 0,
+            "acknowledged": 1,
+        },
+        {"party": "external", "department": None, "name": "External", "open": 0, "acknowledged": 1},
+    ]
+    # The manager reads their region only; the filters apply to the counts too.
+    mine = as_manager.get("/api/v1/deviations/summary/?cause=weather").json()
+    assert mine == {"by_cause": [], "by_party": []}
 
 
 def test_only_a_supervisor_accepts_a_proposal(as_manager, as_supervisor, deviation, supervisor):

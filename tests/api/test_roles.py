@@ -113,7 +113,11 @@ def test_reading_a_deviation(client_for, application, manager, role, expected):
 )
 def test_acknowledging_a_deviation(client_for, application, manager, role, expected):
     deviation = _red_deviation(application, manager)
-    response = client_for(role).post(f"/api/v1/deviations/{deviation.pk}/acknowledge/")
+    response = client_for(role).post(
+        f"/api/v1/deviations/{deviation.pk}/acknowledge/",
+        {"cause": "other", "planned_action": "Call the team", "action_due": "2026-12-31"},
+        format="json",
+    )
     assert response.status_code == expected
     deviation.refresh_from_db()
     assert (deviation.status == "acknowledged") is (expected == 200)

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.html import escape
 from django.utils.translation import override
 
+from accounts.models import Department
 from accounts.roles import Role
 from applications import services, sweep
 from applications.models import Application, Document, PostCompletionReview, StageTransition
@@ -130,7 +131,8 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_applications(
     )
     client.force_login(manager)
     client.get(page_url(application))  # sessions and the calendar, once
-    with django_assert_max_num_queries(12):
+    # 12, and the causes and departments the deviation's answer form offers.
+    with django_assert_max_num_queries(14):
         response = client.get(page_url(application))
     assert response.status_code == 200
     assert f'id="deviation-{deviation.pk}"' in response.content.decode()
@@ -343,12 +345,88 @@ def test_acknowledging_a_deviation(client, application, manager):
     html = client.get(page_url(application)).content.decode()
     assert f'<p class="explanation">{deviation}</p>' in html
     assert "是关键工作" in str(deviation)
+    # The form's defaults: the late activity's owner (营销部, the utility's) answers.
+    marketing = Department.objects.get(code="marketing")
+    assert '<option value="department" selected>' in html
+    assert f'<option value="{marketing.pk}" selected>' in html
+    assert '<option value="materials">物资供应</option>' in html
+    url = page_url(application, f"deviations/{deviation.pk}/acknowledge/")
     response = client.post(
-        page_url(application, f"deviations/{deviation.pk}/acknowledge/"), follow=True
+        url,
+        {
+            "cause": "materials",
+            "responsible_party": "department",
+            "responsible_department": marketing.pk,
+            "planned_action": "换第二家供应商订购电缆",
+            "action_due": "2026-12-01",
+        },
+        follow=True,
     )
-    assert messages_of(response) == ["已确认偏差，请跟进处理。"]
+    assert messages_of(response) == ["已答复偏差：原因、责任方和措施已记录。"]
     deviation.refresh_from_db()
     assert (deviation.status, deviation.acknowledged_by) == ("acknowledged", manager)
+    html = response.content.decode()
+    assert "<dt>原因</dt><dd>物资供应</dd>" in html
+    assert "换第二家供应商订购电缆" in html
+    assert "2026年12月1日" in html
+    assert "已逾期" not in html
+
+
+def test_a_bad_answer_shows_the_messages_beside_the_fields(client, application, manager):
+    deviation = red_deviation(application, manager)
+    client.force_login(manager)
+    response = client.post(
+        page_url(application, f"deviations/{deviation.pk}/acknowledge/"),
+        {
+            "cause": "materials",
+            "responsible_party": "external",
+            "planned_action": "",
+            "action_due": "2026-11-26",  # the day before the pinned today
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        f'<p class="field-error" id="id_d{deviation.pk}_planned_action-error">'
+        "请说明将采取的措施。</p>" in html
+    )
+    deviation.refresh_from_db()
+    assert (deviation.status, deviation.cause) == ("open", None)
+    # The form's own check passes; the service's checks land beside their fields.
+    response = client.post(
+        page_url(application, f"deviations/{deviation.pk}/acknowledge/"),
+        {
+            "cause": "materials",
+            "responsible_party": "external",
+            "planned_action": "Call the supplier",
+            "action_due": "2026-11-26",
+        },
+    )
+    html = response.content.decode()
+    assert (
+        f'<p class="field-error" id="id_d{deviation.pk}_action_due-error">'
+        "措施的完成期限不能是已经过去的日期。</p>"
+    ) in html
+    assert (
+        f'<p class="field-error" id="id_d{deviation.pk}_party_reason-error">'
+        "请说明为何由延误工作负责方以外的一方负责。</p>"
+    ) in html
+    assert Deviation.objects.get(pk=deviation.pk).status == "open"
+
+
+def test_an_overdue_action_is_marked(client, application, manager):
+    deviation = red_deviation(application, manager)
+    services.deviation_acknowledge(
+        deviation_id=deviation.pk,
+        cause="weather",
+        planned_action="Wait for the rain to stop",
+        action_due=date(2026, 11, 20),
+        by=manager,
+        today=date(2026, 11, 20),
+    )
+    client.force_login(manager)
+    html = client.get(page_url(application)).content.decode()
+    assert "已逾期" in html
 
 
 def test_a_deviation_of_another_department_is_not_theirs_to_acknowledge(

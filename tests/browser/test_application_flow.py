@@ -1,5 +1,7 @@
 """The application page in a real browser: progress, a transition, a deviation, a proposal."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -76,8 +78,16 @@ def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accep
     expect(deviation.locator(".badge.red")).to_be_visible()
     # The account manager may acknowledge and dismiss, but only a supervisor accepts.
     expect(deviation.locator("form[action$='/accept/']")).to_have_count(0)
+    # Acknowledging is answering: the cause, the action and its due day (the party is
+    # prefilled with the late activity's owner).
+    deviation.locator("select[name=cause]").select_option("materials")
+    deviation.locator("textarea[name=planned_action]").fill("换第二家供应商")
+    deviation.locator("input[name=action_due]").fill(
+        (timezone.localdate() + timedelta(days=7)).isoformat()
+    )
     deviation.locator("button", has_text="确认知悉").click()
-    expect(page.locator("#messages")).to_contain_text("已确认")
+    expect(page.locator("#messages")).to_contain_text("已答复偏差")
+    expect(page.locator(".deviation").first).to_contain_text("物资供应")
     # A document, uploaded through the same page.
     page.select_option("#id_doc_kind", "survey_report")
     page.set_input_files(

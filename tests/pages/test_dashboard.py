@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Department
 from accounts.roles import Role
+from applications import services
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
 from supervision.selectors import dashboard_figures_forget
 from tests.dates import TODAY, day_of_note, on_days_of_note, pin_today
@@ -154,6 +155,62 @@ def test_the_deviation_filters_and_sort(client, supervisor, board, region, query
     if query.get("sort") == "-delay":
         rows = rows[:3]
     assert rows == [(sev, board[name].number) for sev, name in expected]
+
+
+def answer_board(board, by):
+    """Answer two of the board's deviations: F (first) for materials, the customer's J."""
+    first = board["first"].deviations.get(activity__code="F")
+    j = board["second"].deviations.get(activity__code="J")
+    services.deviation_acknowledge(
+        deviation_id=first.pk,
+        cause="materials",
+        planned_action="Second supplier",
+        action_due=TODAY,
+        by=by,
+    )
+    services.deviation_acknowledge(
+        deviation_id=j.pk,
+        cause="customer-not-ready",
+        responsible_party="customer",
+        party_reason="The customer's trench is not dug.",
+        planned_action="Visit the site",
+        action_due=TODAY,
+        by=by,
+    )
+
+
+def counts(html, table_id):
+    table = re.search(rf'<table class="table" id="{table_id}">.*?</table>', html, re.S).group(0)
+    return re.findall(r'<tr><th scope="row">([^<]*)</th><td>(\d+)</td><td>(\d+)</td></tr>', table)
+
+
+def test_the_deviations_by_cause_and_party(client, supervisor, board):
+    answer_board(board, supervisor)
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    # Four unresolved deviations: two answered, two still open (not answered).
+    assert counts(html, "counts-by-cause") == [
+        ("客户原因未就绪", "0", "1"),
+        ("物资供应", "0", "1"),
+        ("未答复", "2", "0"),
+    ]
+    assert counts(html, "counts-by-party") == [
+        ("未答复", "2", "0"),
+        ("客户", "0", "1"),
+        ("发展策划部", "0", "1"),
+    ]
+    html = client.get("/dashboard/", {"cause": "materials"}).content.decode()
+    assert deviation_rows(html) == [("red", board["first"].number)]
+    assert counts(html, "counts-by-cause") == [("物资供应", "0", "1")]
+    html = client.get("/dashboard/", {"party": "customer"}).content.decode()
+    assert deviation_rows(html) == [("amber", board["second"].number)]
+    assert counts(html, "counts-by-party") == [("客户", "0", "1")]
+    # In English, the causes and departments go by their English names.
+    client.cookies["django_language"] = "en"
+    html = client.get("/dashboard/").content.decode()
+    assert '<option value="materials">Materials supply</option>' in html
+    assert ("Materials supply", "0", "1") in counts(html, "counts-by-cause")
+    assert ("Not answered", "2", "0") in counts(html, "counts-by-party")
 
 
 def test_a_bad_filter_is_shown_beside_its_field_with_the_rest_kept(client, supervisor, board):
@@ -360,11 +417,12 @@ def test_the_dashboard_takes_the_same_queries_for_5_and_100(
     client.force_login(supervisor)
     client.get("/dashboard/")  # the calendar is cached per process
     dashboard_figures_forget(today=today)
-    with django_assert_max_num_queries(21):
+    # 21 and, for the answers, the causes to filter by and the two tables counting them.
+    with django_assert_max_num_queries(24):
         response = client.get("/dashboard/", {"severity": "red"})
     assert len(deviation_rows(response.content.decode())) == min((n + 2) // 3, 25)
     # Within the minute the cards and charts come from the cache.
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):
         response = client.get("/dashboard/", {"severity": "red", "region": region.pk})
     assert len(deviation_rows(response.content.decode())) == min((n + 2) // 3, 25)
 

@@ -390,7 +390,13 @@ def test_dismissing_needs_a_reason(application, manager):
     proposal_dismiss(proposal_id=proposal.pk, reason="客户已承诺加快施工", by=manager)
     proposal.refresh_from_db()
     assert (proposal.status, proposal.reason) == ("dismissed", "客户已承诺加快施工")
-    deviation_acknowledge(deviation_id=row.pk, by=manager)
+    deviation_acknowledge(
+        deviation_id=row.pk,
+        cause="other",
+        planned_action="跟进客户施工",
+        action_due=date(2026, 12, 31),
+        by=manager,
+    )
     row.refresh_from_db()
     assert (row.status, row.acknowledged_by) == ("acknowledged", manager)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0010_deviation_texts_rendered'),
+        ('scheduling', '0012_seed_deviation_causes'),
     ]
 
     operations = [
