@@ -13,6 +13,12 @@ classic CPM passes in plain Python over that precomputed order:
   (Tp for end activities), LS = LF - D;
 - TF = LS - ES; FF = min(ES(succ) - lag) - EF (Tp - EF for end activities); floats are
   reported as computed, never clamped, so they are negative when Tp < Tc;
+- a recorded start before a predecessor's EF + lag (a finish on day k is EF = k + 1, a start
+  on day k is ES = k, so a hand-over within one day overlaps by a day) counts from the
+  hand-over: on that link the successor stands for ES' = EF(pred) + lag and the work it has
+  left after it, so LF(pred) = LF(succ) - max(0, EF(succ) - ES') - lag and
+  FF(pred) = ES' - lag - EF(pred) = 0 on it. Without such an overlap ES' = ES and these are
+  the formulas above; with it the overlap is fact, not negative float;
 - critical: TF equals the minimum TF of the network; critical paths are the maximal chains
   of critical activities in which every link has no gap (ES(next) = EF(prev) + lag). In an
   evaluation without progress these are exactly the start-to-end chains of DESIGN.md §4;
@@ -1174,11 +1180,19 @@ class CompiledNetwork:
             links = succs[i]
             if links:
                 finish = first = _INFINITY
+                ready = ef[i]
                 for succ, lag in links:
-                    late = ls[succ] - lag
+                    # A recorded start before this finish (a hand-over on the same day) is
+                    # read as starting at the hand-over: the overlap is fact, not float.
+                    if es[succ] < ready + lag:
+                        rest = ef[succ] - ready - lag
+                        late = lf[succ] - (rest if rest > 0 else 0) - lag
+                        early = ready
+                    else:
+                        late = ls[succ] - lag
+                        early = es[succ] - lag
                     if late < finish:
                         finish = late
-                    early = es[succ] - lag
                     if early < first:
                         first = early
             else:
@@ -1248,7 +1262,8 @@ class CompiledNetwork:
                 finish = ef[i]
                 tight = links[i] = []
                 for succ, lag in succs[i]:
-                    if critical[succ] and es[succ] == finish + lag:
+                    # ES < EF + lag only for a recorded hand-over on the same day.
+                    if critical[succ] and es[succ] <= finish + lag:
                         tight.append(succ)
                         driven.add(succ)
         name = self.ids.__getitem__
