@@ -39,6 +39,7 @@ computes, services persist. Bad input raises a :class:`NetworkError` subclass wi
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -69,6 +70,7 @@ __all__ = [
     "UnknownActivityError",
     "UnknownPredecessorError",
     "compile_network",
+    "fulkerson_numbers",
     "load_network",
     "parse_network",
 ]
@@ -495,6 +497,43 @@ def _parse_predecessors(raw: Any, label: str, location: str) -> tuple[Predecesso
 def load_network(data: Any) -> CompiledNetwork:
     """Parse and compile a network from its decoded JSON form."""
     return compile_network(parse_network(data))
+
+
+# --- Event numbers ----------------------------------------------------------------------------
+
+
+def fulkerson_numbers(arcs: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Return {event: number} so that every arc's tail is numbered below its head.
+
+    Fulkerson's rule for a double-code (AOA) network: number the events in a topological
+    order. When every ``(tail, head)`` already has tail < head the numbers are kept as they
+    are (the mapping is the identity). Otherwise the events are numbered from the smallest
+    one upwards, each time taking the lowest-numbered event all of whose arcs in are
+    numbered, so a network that needs only a local swap keeps its other numbers. A cycle has
+    no such numbering: its events keep their numbers (compiling the network reports it).
+    """
+    arcs = list(arcs)
+    events = sorted({event for arc in arcs for event in arc})
+    if all(tail < head for tail, head in arcs):
+        return {event: event for event in events}
+    outgoing: dict[int, list[int]] = {event: [] for event in events}
+    indegree = dict.fromkeys(events, 0)
+    for tail, head in set(arcs):
+        outgoing[tail].append(head)
+        indegree[head] += 1
+    ready = [event for event in events if indegree[event] == 0]
+    heapq.heapify(ready)
+    numbers: dict[int, int] = {}
+    while ready:
+        event = heapq.heappop(ready)
+        numbers[event] = events[0] + len(numbers)
+        for head in outgoing[event]:
+            indegree[head] -= 1
+            if indegree[head] == 0:
+                heapq.heappush(ready, head)
+    if len(numbers) != len(events):
+        return {event: event for event in events}
+    return numbers
 
 
 # --- Compilation ------------------------------------------------------------------------------
