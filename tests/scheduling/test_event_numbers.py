@@ -145,3 +145,31 @@ def test_an_application_stored_with_a_backward_dummy_is_drawn_from_low_to_high(s
     drawn = {(arc.arc.code or "dummy"): (arc.arc.tail, arc.arc.head) for arc in page.network.arcs}
     assert drawn["dummy"] == (5, 6)
     assert all(tail < head for tail, head in drawn.values())
+
+
+@pytest.mark.django_db
+def test_a_re_plan_that_adds_a_backward_dummy_is_stored_numbered_by_the_rule(supervisor, manager):
+    from applications.services import application_replan
+    from scheduling.services import activity_dummy_add
+
+    application = make_application(
+        by=supervisor, manager=manager, customer_class="lv_non_residential", voltage_class="0.4kV"
+    )
+    activities = list(Activity.objects.filter(application=application))
+    # Energization (F, 6-7) redrawn to end at a new event 8, with a dummy from 8 back to 7.
+    activity_dummy_add(application=application, after=activities, tail=8, head=7)
+
+    baseline = application_replan(
+        application_id=application.pk, logic={"F": {"head": 8}}, reason="重绘", by=supervisor
+    )
+
+    # 7 now waits for 8 (through the dummy), so 8 takes number 7 and 7 takes 8.
+    stored = {
+        (a.code or f"dummy{a.pk}"): (a.tail, a.head)
+        for a in Activity.objects.filter(application=application).order_by("sort_order", "pk")
+    }
+    assert stored["F"] == (6, 7)
+    assert sorted(v for k, v in stored.items() if k.startswith("dummy")) == [(5, 6), (7, 8)]
+    assert all(tail < head for tail, head in stored.values())
+    arcs = [(a["tail"], a["head"]) for a in baseline.network["activities"]]
+    assert sorted(arcs) == sorted(stored.values())
