@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 
 from scheduling import explanations
 from scheduling import selectors as schedule_selectors
-from scheduling.cpm import NetworkError
+from scheduling.cpm import NetworkError, fulkerson_numbers
 from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
 from scheduling.models import Activity, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
@@ -472,6 +472,8 @@ def _network_arcs(activities, calendar):
         if a.is_critical and a.forecast_finish and a.forecast_start:
             finish_into[a.head] = max(finish_into.get(a.head, a.forecast_finish), a.forecast_finish)
             start_out[a.tail] = min(start_out.get(a.tail, a.forecast_start), a.forecast_start)
+    # Drawn by Fulkerson's rule: every arrow from a lower event number to a higher one.
+    numbers = fulkerson_numbers((a.tail, a.head) for a in activities)
     arcs = []
     for a in activities:
         if a.is_dummy:
@@ -484,8 +486,8 @@ def _network_arcs(activities, calendar):
             critical = a.is_critical
         arcs.append(
             Arc(
-                tail=a.tail,
-                head=a.head,
+                tail=numbers[a.tail],
+                head=numbers[a.head],
                 code=a.code,
                 name=_name(a),
                 duration=a.duration,

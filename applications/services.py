@@ -269,6 +269,7 @@ def application_create(
         )
         for t in template_activities
     ]
+    schedule_services.activities_number_events(activities=activities)
     schedule_services.schedule_baseline_save(
         application=application,
         activities=activities,
@@ -772,6 +773,8 @@ def application_replan(
                 setattr(by_code[code], key, change[key])
     if errors:
         raise InvalidInput(errors)
+    # A dummy added for the new logic may run from a higher event number to a lower one.
+    schedule_services.activities_number_events(activities=activities)
     try:
         schedule_selectors.compile_activities(activities)
     except NetworkError as exc:

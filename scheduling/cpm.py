@@ -13,11 +13,33 @@ classic CPM passes in plain Python over that precomputed order:
   (Tp for end activities), LS = LF - D;
 - TF = LS - ES; FF = min(ES(succ) - lag) - EF (Tp - EF for end activities); floats are
   reported as computed, never clamped, so they are negative when Tp < Tc;
+- a recorded start before a predecessor's EF + lag (a finish on day k is EF = k + 1, a start
+  on day k is ES = k, so a hand-over within one day overlaps by a day) counts from the
+  hand-over: on that link the successor stands for ES' = EF(pred) + lag and the work it has
+  left after it, so LF(pred) = LF(succ) - max(0, EF(succ) - ES') - lag and
+  FF(pred) = ES' - lag - EF(pred) = 0 on it. Without such an overlap ES' = ES and these are
+  the formulas above; with it the overlap is fact, not negative float;
 - critical: TF equals the minimum TF of the network; critical paths are the maximal chains
   of critical activities in which every link has no gap (ES(next) = EF(prev) + lag). In an
   evaluation without progress these are exactly the start-to-end chains of DESIGN.md §4;
 - AOA event times: ET(j) = max over arcs into j of ET(i) + D, LT(i) = min over arcs out of
   i of LT(j) - D, dummies included with D = 0 and LT = Tp at the end events.
+
+Meetings: given ``weekday_of`` (the weekday of a working-day offset; the engine knows no
+calendar) an activity of ``kind="meeting"`` not yet started is held at its recurring meeting
+day (its ``meeting_weekday``, else the one passed), on every pass alike (plan, forecast,
+what-ifs):
+
+- forward: ready = the ES above; ES = the first meeting day ≥ ready; EF = ES + D; the wait
+  ES - ready is reported as the activity's ``wait`` (working days);
+- backward: LS = the last meeting day ≤ LF' - D, where LF' = min(LS(succ) - lag) (Tp at the
+  end) is the finish its successors allow, and LF = LS + D: it cannot start between meeting
+  days, so its latest finish is that of its latest meeting. TF = LS - ES = LF - EF stays a
+  whole number of weeks' meeting days (0 when critical); a predecessor gets the wait as
+  free float, FF = ES(meeting) - lag - EF(pred). When LF' - D < 0 (a late forecast) the
+  meeting is not moved: LS = LF' - D, LF = LF';
+- without ``weekday_of`` (or without a weekday) nothing is held and the passes are the
+  classic ones above. Since every LS is a meeting day ≥ ES when Tp ≥ Tc, floats stay ≥ 0.
 
 Lags exist only in the AON (单代号) form; they are whole, non-negative working days
 (finish-to-start with a wait). Time is counted in working days from day 0, the project start.
@@ -33,6 +55,7 @@ computes, services persist. Bad input raises a :class:`NetworkError` subclass wi
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -63,6 +86,7 @@ __all__ = [
     "UnknownActivityError",
     "UnknownPredecessorError",
     "compile_network",
+    "fulkerson_numbers",
     "load_network",
     "parse_network",
 ]
@@ -491,6 +515,43 @@ def load_network(data: Any) -> CompiledNetwork:
     return compile_network(parse_network(data))
 
 
+# --- Event numbers ----------------------------------------------------------------------------
+
+
+def fulkerson_numbers(arcs: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Return {event: number} so that every arc's tail is numbered below its head.
+
+    Fulkerson's rule for a double-code (AOA) network: number the events in a topological
+    order. When every ``(tail, head)`` already has tail < head the numbers are kept as they
+    are (the mapping is the identity). Otherwise the events are numbered from the smallest
+    one upwards, each time taking the lowest-numbered event all of whose arcs in are
+    numbered, so a network that needs only a local swap keeps its other numbers. A cycle has
+    no such numbering: its events keep their numbers (compiling the network reports it).
+    """
+    arcs = list(arcs)
+    events = sorted({event for arc in arcs for event in arc})
+    if all(tail < head for tail, head in arcs):
+        return {event: event for event in events}
+    outgoing: dict[int, list[int]] = {event: [] for event in events}
+    indegree = dict.fromkeys(events, 0)
+    for tail, head in set(arcs):
+        outgoing[tail].append(head)
+        indegree[head] += 1
+    ready = [event for event in events if indegree[event] == 0]
+    heapq.heapify(ready)
+    numbers: dict[int, int] = {}
+    while ready:
+        event = heapq.heappop(ready)
+        numbers[event] = events[0] + len(numbers)
+        for head in outgoing[event]:
+            indegree[head] -= 1
+            if indegree[head] == 0:
+                heapq.heappush(ready, head)
+    if len(numbers) != len(events):
+        return {event: event for event in events}
+    return numbers
+
+
 # --- Compilation ------------------------------------------------------------------------------
 
 
@@ -613,9 +674,11 @@ class ActivityTimes(NamedTuple):
     tf: int
     ff: int
     critical: bool
+    # Working days the activity waits after its predecessors for its meeting day.
+    wait: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "es": self.es,
             "ef": self.ef,
             "ls": self.ls,
@@ -624,6 +687,9 @@ class ActivityTimes(NamedTuple):
             "ff": self.ff,
             "critical": self.critical,
         }
+        if self.wait:
+            result["wait"] = self.wait
+        return result
 
 
 class EventTimes(NamedTuple):
@@ -770,6 +836,50 @@ class Schedule:
                 for event, times in sorted(self.events.items())
             }
         return result
+
+
+# --- Meetings ---------------------------------------------------------------------------------
+
+# How far to look for a meeting day; a weekday that never comes (a weekend day in a calendar
+# of working days) leaves the activity unconstrained.
+MEETING_SEARCH_DAYS = 40
+
+
+class _MeetingDays:
+    """The meeting days of the meeting activities of one evaluation.
+
+    ``weekdays`` maps an activity's position to its meeting weekday; ``weekday_of`` gives
+    the weekday (0 = Monday) of a working-day offset, remembered per offset.
+    """
+
+    __slots__ = ("_weekday_of", "_seen", "weekdays")
+
+    def __init__(self, weekdays: Mapping[int, int], weekday_of: Callable[[int], int]) -> None:
+        self.weekdays = weekdays
+        self._weekday_of = weekday_of
+        self._seen: dict[int, int] = {}
+
+    def _weekday(self, offset: int) -> int:
+        found = self._seen.get(offset)
+        if found is None:
+            found = self._seen[offset] = self._weekday_of(offset)
+        return found
+
+    def on_or_after(self, i: int, offset: int) -> int:
+        """Return the first meeting day of activity ``i`` at or after ``offset``."""
+        weekday = self.weekdays[i]
+        for day in range(offset, offset + MEETING_SEARCH_DAYS):
+            if self._weekday(day) == weekday:
+                return day
+        return offset
+
+    def on_or_before(self, i: int, offset: int) -> int:
+        """Return the last meeting day of activity ``i`` at or before ``offset`` (≥ 0)."""
+        weekday = self.weekdays[i]
+        for day in range(offset, max(-1, offset - MEETING_SEARCH_DAYS), -1):
+            if self._weekday(day) == weekday:
+                return day
+        return offset
 
 
 # --- Evaluation -------------------------------------------------------------------------------
@@ -968,12 +1078,34 @@ class CompiledNetwork:
         self,
         durations: Mapping[str, int] | None = None,
         planned_duration: int | None = None,
+        *,
+        weekday_of: Callable[[int], int] | None = None,
+        meeting_weekday: int | None = None,
     ) -> Schedule:
         """Return the CPM schedule, with ``durations`` overriding the planned ones.
 
         ``planned_duration`` (Tp) defaults to the network's committed duration, else to Tc.
+        With ``weekday_of`` (the weekday, 0 = Monday, of a working-day offset) each meeting
+        activity is held at its meeting day: its own ``meeting_weekday``, else the one given.
         """
-        return self._compute(durations, planned_duration)
+        meets = self._meeting_days(weekday_of, meeting_weekday)
+        return self._compute(durations, planned_duration, meets=meets)
+
+    def _meeting_days(
+        self, weekday_of: Callable[[int], int] | None, meeting_weekday: int | None
+    ) -> _MeetingDays | None:
+        if weekday_of is None:
+            return None
+        if meeting_weekday is not None and (
+            not _is_int(meeting_weekday) or not 0 <= meeting_weekday <= 6
+        ):
+            raise MalformedNetworkError("meeting_weekday must be 0 (Monday) to 6 (Sunday)")
+        weekdays = {}
+        for spec in self.meetings:
+            weekday = spec.meeting_weekday if spec.meeting_weekday is not None else meeting_weekday
+            if weekday is not None:
+                weekdays[self.index[spec.id]] = weekday
+        return _MeetingDays(weekdays, weekday_of) if weekdays else None
 
     def forecast(
         self,
@@ -981,11 +1113,16 @@ class CompiledNetwork:
         progress: Mapping[str, Progress],
         durations: Mapping[str, int] | None = None,
         planned_duration: int | None = None,
+        *,
+        weekday_of: Callable[[int], int] | None = None,
+        meeting_weekday: int | None = None,
     ) -> Schedule:
         """Return the forecast at working day ``as_of`` given the progress recorded so far.
 
         Floats are measured against Tp: ``planned_duration``, else the network's committed
         duration, else the Tc of the plan without progress (the baseline's own duration).
+        ``weekday_of`` and ``meeting_weekday`` hold meeting activities at their meeting day
+        as in :meth:`evaluate`.
         """
         if not _is_int(as_of) or as_of < 0:
             raise InvalidProgressError(
@@ -993,9 +1130,12 @@ class CompiledNetwork:
             )
         if not isinstance(progress, Mapping):
             raise InvalidProgressError(None, "progress must map activity ids to Progress")
+        meets = self._meeting_days(weekday_of, meeting_weekday)
         if planned_duration is None and self.network.planned_duration is None:
-            planned_duration = self._compute(durations, None).duration
-        return self._compute(durations, planned_duration, as_of=as_of, progress=progress)
+            planned_duration = self._compute(durations, None, meets=meets).duration
+        return self._compute(
+            durations, planned_duration, as_of=as_of, progress=progress, meets=meets
+        )
 
     def _compute(
         self,
@@ -1006,6 +1146,7 @@ class CompiledNetwork:
         progress: Mapping[str, Progress] | None = None,
         start_no_earlier: Mapping[str, int] | None = None,
         fixed_start: Mapping[str, int] | None = None,
+        meets: _MeetingDays | None = None,
     ) -> Schedule:
         """Run both passes; the keyword arguments are the package-internal constraints.
 
@@ -1018,10 +1159,23 @@ class CompiledNetwork:
         elif not _is_int(planned_duration) or planned_duration < 0:
             raise InvalidDurationError(None, planned_duration, field="planned_duration")
         done, started = self._progress(progress or {}, as_of) if as_of is not None else ({}, {})
-        es, ef = self._forward_any(dur, as_of, done, started, start_no_earlier, fixed_start)
+        es, ef, ready = self._forward_any(
+            dur, as_of, done, started, start_no_earlier, fixed_start, meets
+        )
         tc = max(ef)
         tp = tc if planned_duration is None else planned_duration
-        ls, lf, ff = self._backward(es, ef, tp)
+        # Meeting activities not yet started are held at a meeting day in both passes.
+        held = (
+            {i: w for i, w in meets.weekdays.items() if i not in done and i not in started}
+            if meets is not None
+            else None
+        )
+        ls, lf, ff = self._backward(es, ef, tp, meets if held else None, held)
+        waits = (
+            [early - at for early, at in zip(es, ready, strict=True)]
+            if ready is not None
+            else [0] * len(es)
+        )
         tf = [late - early for late, early in zip(ls, es, strict=True)]
         min_tf = min(tf)
         critical = [value == min_tf for value in tf]
@@ -1029,7 +1183,7 @@ class CompiledNetwork:
         ids = self.ids
         # tuple.__new__ builds the named tuples without a Python-level call per activity.
         make_times = partial(tuple.__new__, ActivityTimes)
-        rows = zip(es, ef, ls, lf, tf, ff, critical, strict=True)
+        rows = zip(es, ef, ls, lf, tf, ff, critical, waits, strict=True)
         times = dict(zip(ids, map(make_times, rows), strict=True))
         schedule = Schedule(
             activities=MappingProxyType(times),
@@ -1047,13 +1201,13 @@ class CompiledNetwork:
             progress=MappingProxyType(dict(progress or {})),
         )
         # What-ifs of this schedule start from these inputs (see _finish_if).
-        schedule._what_ifs[None] = (dur, done, started)
+        schedule._what_ifs[None] = (dur, done, started, meets)
         return schedule
 
     # The passes below are the hot path of every what-if and of the deviation sweep: plain
     # loops over precomputed tuples, without generator expressions or per-item calls.
 
-    def _forward(self, dur: list[int]) -> tuple[list[int], list[int]]:
+    def _forward(self, dur: list[int]) -> tuple[list[int], list[int], None]:
         """Return ES and EF: ES = max(EF(pred) + lag), 0 for start activities."""
         preds = self._preds
         es = [0] * len(dur)
@@ -1066,7 +1220,7 @@ class CompiledNetwork:
                     start = finish
             es[i] = start
             ef[i] = start + dur[i]
-        return es, ef
+        return es, ef, None
 
     def _positions(self, days: Mapping[str, int] | None) -> dict[int, int]:
         """Return {position: day} of a what-if's {activity: day}."""
@@ -1087,13 +1241,13 @@ class CompiledNetwork:
         :meth:`with_parallel`), so its durations and decoded progress apply by position.
         """
         # Checked and decoded when the schedule was computed.
-        dur, done, started = schedule._what_ifs[None]
+        dur, done, started, meets = schedule._what_ifs[None]
         if durations:
             dur = dur.copy()
             for activity, days in durations.items():
                 dur[self._position(activity)] = _check_days(days, activity, "duration")
-        _es, ef = self._forward_any(
-            dur, schedule.as_of, done, started, start_no_earlier, fixed_start
+        _es, ef, _ready = self._forward_any(
+            dur, schedule.as_of, done, started, start_no_earlier, fixed_start, meets
         )
         return max(ef)
 
@@ -1105,9 +1259,11 @@ class CompiledNetwork:
         started: Mapping[int, tuple[int, int | None]],
         start_no_earlier: Mapping[str, int] | None,
         fixed_start: Mapping[str, int] | None,
-    ) -> tuple[list[int], list[int]]:
-        """Return ES and EF: the plain pass for a plan as it is, else the constrained one."""
-        if as_of is None and not start_no_earlier and not fixed_start:
+        meets: _MeetingDays | None = None,
+    ) -> tuple[list[int], list[int], list[int] | None]:
+        """Return ES, EF and (for the constrained pass) the day each activity was ready:
+        the plain pass for a plan as it is, else the constrained one."""
+        if as_of is None and not start_no_earlier and not fixed_start and meets is None:
             return self._forward(dur)
         return self._forward_constrained(
             dur,
@@ -1116,6 +1272,7 @@ class CompiledNetwork:
             started,
             self._positions(start_no_earlier),
             self._positions(fixed_start),
+            meets,
         )
 
     def _forward_constrained(
@@ -1126,22 +1283,27 @@ class CompiledNetwork:
         started: Mapping[int, tuple[int, int | None]],
         floors: Mapping[int, int],
         pins: Mapping[int, int],
-    ) -> tuple[list[int], list[int]]:
-        """Return ES and EF with decoded progress, start-no-earlier floors and pinned starts.
+        meets: _MeetingDays | None = None,
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Return ES, EF and the day each activity is ready, with decoded progress,
+        start-no-earlier floors, pinned starts and meeting days.
 
         ``started`` holds each started activity's (actual start, remaining or None); without
         a remaining duration it is the duration less the days since the start, at least 0.
         """
         floor_all = as_of if as_of is not None else 0
         preds = self._preds
+        held = meets.weekdays if meets is not None else {}
         es = [0] * len(dur)
         ef = [0] * len(dur)
+        ready = es.copy()
         for i in self._order:
             if i in done:
                 es[i], ef[i] = done[i]
+                ready[i] = es[i]
                 continue
             if i in pins:
-                es[i] = pins[i]
+                es[i] = ready[i] = pins[i]
                 ef[i] = es[i] + dur[i]
                 continue
             start = 0
@@ -1153,18 +1315,26 @@ class CompiledNetwork:
                 began, rest = started[i]
                 if rest is None:
                     rest = max(0, dur[i] - (floor_all - began))
-                es[i] = began
+                es[i] = ready[i] = began
                 ef[i] = max(start, floor_all) + rest
                 continue
-            start = max(start, floor_all, floors.get(i, 0))
+            start = ready[i] = max(start, floor_all, floors.get(i, 0))
+            if i in held:
+                start = meets.on_or_after(i, start)
             es[i] = start
             ef[i] = start + dur[i]
-        return es, ef
+        return es, ef, ready
 
     def _backward(
-        self, es: list[int], ef: list[int], tp: int
+        self,
+        es: list[int],
+        ef: list[int],
+        tp: int,
+        meets: _MeetingDays | None = None,
+        held: Mapping[int, int] | None = None,
     ) -> tuple[list[int], list[int], list[int]]:
-        """Return LS, LF and FF: LF = min(LS(succ) - lag), FF = min(ES(succ) - lag) - EF."""
+        """Return LS, LF and FF: LF = min(LS(succ) - lag), FF = min(ES(succ) - lag) - EF;
+        an activity ``held`` at its meeting day starts at the last one ≤ LF - D."""
         succs = self._succs
         n = len(es)
         ls = [0] * n
@@ -1174,18 +1344,32 @@ class CompiledNetwork:
             links = succs[i]
             if links:
                 finish = first = _INFINITY
+                ready = ef[i]
                 for succ, lag in links:
-                    late = ls[succ] - lag
+                    # A recorded start before this finish (a hand-over on the same day) is
+                    # read as starting at the hand-over: the overlap is fact, not float.
+                    if es[succ] < ready + lag:
+                        rest = ef[succ] - ready - lag
+                        late = lf[succ] - (rest if rest > 0 else 0) - lag
+                        early = ready
+                    else:
+                        late = ls[succ] - lag
+                        early = es[succ] - lag
                     if late < finish:
                         finish = late
-                    early = es[succ] - lag
                     if early < first:
                         first = early
             else:
                 finish = first = tp
-            lf[i] = finish
             # EF - ES rather than the duration: with progress they differ.
-            ls[i] = finish - (ef[i] - es[i])
+            span = ef[i] - es[i]
+            if held and i in held and finish - span >= 0:
+                latest = meets.on_or_before(i, finish - span)
+                ls[i] = latest
+                lf[i] = latest + span
+            else:
+                lf[i] = finish
+                ls[i] = finish - span
             ff[i] = first - ef[i]
         return ls, lf, ff
 
@@ -1248,7 +1432,8 @@ class CompiledNetwork:
                 finish = ef[i]
                 tight = links[i] = []
                 for succ, lag in succs[i]:
-                    if critical[succ] and es[succ] == finish + lag:
+                    # ES < EF + lag only for a recorded hand-over on the same day.
+                    if critical[succ] and es[succ] <= finish + lag:
                         tight.append(succ)
                         driven.add(succ)
         name = self.ids.__getitem__

@@ -33,10 +33,11 @@ what-if recomputed on the compiled network (``new_finish``, ``days_recovered`` a
   maps a working-day offset to its weekday, for instance
   ``lambda k: calendar.offset_to_date(start, k).weekday()``. When the predecessors finish
   after this week's meeting day, the proposal says how many days earlier they must finish to
-  catch it; the what-if compares the meeting held at the next meeting day (waiting) with it
-  held this week. It is proposed only when every late predecessor, cut to its
-  ``shortest_duration`` (or kept at its duration when it has none) from its current early
-  start, can finish in time;
+  catch it (``detail["finish_by"]``: each late predecessor's EF, the offset its work must
+  end before); the what-if compares the meeting held at the next meeting day (waiting) with
+  it held this week, which is the forecast once those predecessors finish by then. It is
+  proposed only when every late predecessor, cut to its ``shortest_duration`` (or kept at
+  its duration when it has none) from its current early start, can finish in time;
 - ``escalate``: when the finish overruns the planned duration, to the supervisor and the
   owning departments; no what-if.
 """
@@ -498,7 +499,9 @@ def _meeting_proposals(
         weekday = spec.meeting_weekday if spec.meeting_weekday is not None else meeting_weekday
         if weekday is None or not _not_started(schedule, meeting):
             continue
-        ready = schedule.activities[meeting].es
+        # The day its predecessors let it start: a forecast that holds the meeting at its
+        # day already waits for it (``wait``), one that does not starts it then.
+        ready = schedule.activities[meeting].es - schedule.activities[meeting].wait
         next_day = next(
             (k for k in range(ready, ready + _MEETING_SEARCH_DAYS) if weekday_of(k) == weekday),
             None,
@@ -547,6 +550,13 @@ def _meeting_proposals(
                         "meeting_day": this_week,
                         "next_meeting_day": next_day,
                         "wait_days": wait,
+                        # What must be done by when: each late predecessor's EF (the
+                        # working-day offset its work must end before) to make the meeting.
+                        "finish_by": {
+                            link.id: this_week - link.lag
+                            for link in compiled.predecessors(meeting)
+                            if link.id in late
+                        },
                     }
                 ),
             )

@@ -226,6 +226,19 @@ def activities_replan(
     )
 
 
+def activities_number_events(*, activities: list) -> None:
+    """Number the events of an AOA plan by Fulkerson's rule (every tail below its head).
+
+    ``activities`` are the rows of one network about to be stored (a copy of a template, a
+    re-plan that added a dummy); their ``tail``/``head`` are renumbered in place only when
+    some arc runs backwards, and the caller's save stores them.
+    """
+    arcs = [a for a in activities if a.tail is not None and a.head is not None]
+    numbers = cpm.fulkerson_numbers((a.tail, a.head) for a in arcs)
+    for a in arcs:
+        a.tail, a.head = numbers[a.tail], numbers[a.head]
+
+
 def activity_dummy_add(*, application, after: list[Activity], tail: int, head: int) -> Activity:
     """Add a dummy arc from ``tail`` to ``head`` to an application's AOA network."""
     return Activity.objects.create(

@@ -431,3 +431,40 @@ def test_a_failed_analysis_keeps_the_change_and_sends_it_to_a_worker(
     with time_machine.travel(WEDNESDAY, tick=False):
         result = reanalyse_application(application.pk)
     assert result["opened"] == {"red": 1}
+
+
+# --- A hand-over within one day ---------------------------------------------------------------
+
+
+def test_a_start_on_the_day_the_predecessor_finished_keeps_the_critical_path(application, manager):
+    # A (1 day) starts and finishes on Monday, day 0; B starts that same Monday. As of the
+    # end of Monday (offset 1) A is EF 1, B is ES 0 with 1 - (1 - 0) = 0 days left: EF 1.
+    # The rest of the chain C..P then runs a day ahead of the plan, so every activity on it,
+    # A and B included, has the same float, and none has a negative free float.
+    monday = datetime(2026, 3, 2, 18, 0, tzinfo=SHANGHAI)
+    a, b = activity(application, "A"), activity(application, "B")
+    services.activity_progress_record(
+        activity_id=a.pk, start=DAY0, finish=DAY0, by=manager, now=monday, today=DAY0
+    )
+    services.activity_progress_record(
+        activity_id=b.pk, start=DAY0, by=manager, now=monday, today=DAY0
+    )
+
+    stored = {
+        code: (tf, ff, critical)
+        for code, _start, _finish, tf, ff, critical in analysis(application)["activities"]
+    }
+    on_path = stored["C"][0]
+    assert stored["A"] == (on_path, 0, True)
+    assert stored["B"] == (on_path, 0, True)
+    assert all(ff >= 0 for _tf, ff, _critical in stored.values())
+    assert [code for code, (_tf, _ff, critical) in stored.items() if critical] == [
+        *"ABCDEFGHIJKL",
+        "O",
+        "P",
+    ]
+    # The plan takes 51 working days (A..L 48, O and P 3) against a committed 52; a day
+    # ahead, the forecast takes 50: two days of float along the path.
+    application.refresh_from_db()
+    assert application.committed_duration == 52
+    assert application.total_float == on_path == 2

@@ -764,6 +764,41 @@ def test_forecast_retained_logic_holds_out_of_sequence_work():
     assert (forecast.activities["B"].es, forecast.activities["B"].ef) == (1, 4)
 
 
+def test_a_start_on_the_day_its_predecessor_finished_keeps_the_critical_path():
+    # Plan: A 0-2, B 2-5, C 5-7, D 2-3, F 7-8; Tc = Tp = 8, critical A-B-C-F.
+    compiled = load_network(
+        aon(("A", 2, []), ("B", 3, ["A"]), ("C", 2, ["B"]), ("D", 1, ["A"]), ("F", 1, ["C", "D"]))
+    )
+    # A's last day is day 1 (EF = 2); B was recorded as starting on that same day 1 (ES = 1):
+    # a hand-over within the day. As of 2, B has 3 - (2 - 1) = 2 days left: EF(B) = 2 + 2 = 4,
+    # then C 4-6, F 6-7, D 2-3; Tp = 8.
+    forecast = compiled.forecast(
+        2, {"A": Progress(actual_start=0, actual_finish=2), "B": Progress(actual_start=1)}
+    )
+
+    # Backward from Tp = 8: F LF 8 LS 7; C LF 7 LS 5; B LF 5 LS 5 - (4 - 1) = 2; D LF 7 LS 6.
+    # A hands over to B at its EF 2, one day after B's recorded start, so B's LS counts from
+    # there: LF(A) = min(LS(B) + 1, LS(D)) = min(3, 6) = 3, TF(A) = 3 - 2 = 1, FF(A) = 2 - 2.
+    assert times(forecast, "A") == dict(es=0, ef=2, ls=1, lf=3, tf=1, ff=0, critical=True)
+    assert times(forecast, "B") == dict(es=1, ef=4, ls=2, lf=5, tf=1, ff=0, critical=True)
+    assert times(forecast, "C") == dict(es=4, ef=6, ls=5, lf=7, tf=1, ff=0, critical=True)
+    assert times(forecast, "D") == dict(es=2, ef=3, ls=6, lf=7, tf=4, ff=3, critical=False)
+    assert times(forecast, "F") == dict(es=6, ef=7, ls=7, lf=8, tf=1, ff=1, critical=True)
+    assert forecast.critical_paths == (("A", "B", "C", "F"),)
+
+
+def test_a_start_on_the_day_its_predecessor_finished_keeps_every_free_float_non_negative():
+    compiled = load_network(aon(("A", 1, []), ("B", 1, ["A"]), ("C", 1, ["B"])))
+
+    # A: day 0 (EF 1); B started and finished on day 0 too (ES 0, EF 1); as of day 1.
+    forecast = compiled.forecast(1, {"A": Progress(0, 1), "B": Progress(0, 1)})
+
+    # C 1-2, Tp = the plan's Tc = 3: every activity has one day of float, none is negative.
+    assert [forecast.activities[a].ff for a in "ABC"] == [0, 0, 1]
+    assert [forecast.activities[a].tf for a in "ABC"] == [1, 1, 1]
+    assert forecast.critical_paths == (("A", "B", "C"),)
+
+
 def test_forecast_with_no_progress_is_the_plan_shifted_to_the_as_of_day():
     compiled = load_network(read_example("textbook-aon.json"))
 

@@ -366,6 +366,8 @@ def test_catch_this_weeks_review_meeting():
         "meeting_day": 2,
         "next_meeting_day": 7,
         "wait_days": 3,
+        # Design must end before day 2, Wednesday's meeting: its last day is Tuesday.
+        "finish_by": {"P1": 2},
     }
     assert (meeting.finish_before, meeting.new_finish, meeting.days_recovered) == (9, 4, 5)
     assert [p.kind for p in proposals] == ["meeting", "shorten"]
