@@ -27,7 +27,7 @@ def number_events(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0010_deviation_texts_rendered"),
+        ("scheduling", "0013_deviation_effects_per_step"),
     ]
 
     operations = [migrations.RunPython(number_events, migrations.RunPython.noop)]
