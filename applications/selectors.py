@@ -10,11 +10,13 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from accounts.models import Department
+from scheduling import deviation as corrective
 from scheduling import explanations
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError
 from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
-from scheduling.models import Activity, Deviation, Proposal, Severity
+from scheduling.models import Activity, Baseline, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
 
@@ -401,6 +403,17 @@ class StageStep:
     status: str  # "done", "current" or "todo"
 
 
+def parallel_needs_replan(activities: list, first: str, second: str) -> bool:
+    """Tell whether running two directly linked AOA arcs side by side needs the network
+    redrawn by hand: the earlier arc is not the only way into the event between them."""
+    by_code = {a.code: a for a in activities if a.code}
+    a, b = by_code.get(first), by_code.get(second)
+    if a is None or b is None or a.tail is None:
+        return False
+    earlier = a if a.head == b.tail else b
+    return sum(1 for x in activities if x.head == earlier.head) != 1
+
+
 @dataclass
 class ApplicationPage:
     """Everything the application page shows, read in a constant number of queries."""
@@ -415,6 +428,8 @@ class ApplicationPage:
     review: object | None
     progress_open: bool
     may_accept_proposals: bool
+    may_replan: bool
+    baseline_version: int
     may_upload: bool
     may_review: bool
     gantt: object
@@ -538,6 +553,13 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
                 queryset=Activity.objects.select_related("department").order_by("sort_order", "id"),
             )
         )
+        .annotate(
+            baseline_version=Subquery(
+                Baseline.objects.filter(application=OuterRef("pk"))
+                .order_by("-version")
+                .values("version")[:1]
+            )
+        )
         .filter(number=number)
         .first()
     )
@@ -586,6 +608,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         deviation.may_answer = guards.may_answer_deviation(user, deviation)
         for proposal in deviation.proposal_list:
             proposal.text = explanations.proposal_text(proposal, by_code)
+            proposal.needs_replan = proposal.kind == corrective.PARALLEL and (
+                parallel_needs_replan(all_activities, *proposal.activities[:2])
+            )
     documents = list(
         application.documents.filter(is_withdrawn=False)
         .select_related("uploaded_by")
@@ -611,6 +636,8 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         review=review,
         progress_open=progress_open,
         may_accept_proposals=guards.is_supervisor(user),
+        may_replan=progress_open and guards.is_supervisor(user),
+        baseline_version=application.baseline_version,
         may_upload=may_answer or user.has_perm("accounts.record_department_progress"),
         may_review=(
             may_answer and application.state == ApplicationState.ENERGIZED and review is None
@@ -619,4 +646,30 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         network=network,
         network_error=network_error,
         today=today,
+    )
+
+
+@dataclass
+class ReplanPage:
+    """What the re-plan form shows: the plan now, its version and the departments."""
+
+    application: Application
+    activities: list  # the real activities, in the network's order
+    departments: list
+    baseline: object | None  # the latest baseline
+
+
+def replan_page(application_id: int) -> ReplanPage:
+    """Return the application with its real activities and the latest baseline."""
+    application = Application.objects.select_related("customer").get(pk=application_id)
+    activities = list(
+        application.activities.filter(is_dummy=False)
+        .select_related("department")
+        .order_by("sort_order", "id")
+    )
+    return ReplanPage(
+        application=application,
+        activities=activities,
+        departments=list(Department.objects.filter(is_active=True)),
+        baseline=application.baselines.order_by("-version").first(),
     )

@@ -200,6 +200,7 @@ PLAN_FIELDS = [
     "tail",
     "head",
     "predecessors",
+    "department",
     "baseline_es",
     "baseline_ef",
     "baseline_tf",

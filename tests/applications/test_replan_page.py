@@ -1,0 +1,106 @@
+"""The re-plan page through HTTP: the form, its messages beside the fields, the approval."""
+
+from datetime import date
+
+import pytest
+
+from applications import selectors, services
+from scheduling.models import Activity, Baseline
+from tests.dates import pin_today
+from tests.factories import make_application
+
+pytestmark = [pytest.mark.django_db, pin_today]
+
+DAY0 = date(2026, 3, 2)  # a Monday
+
+
+@pytest.fixture
+def application(supervisor, manager):
+    return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
+
+
+def url(application, action="replan/"):
+    return f"/applications/{application.number}/{action}"
+
+
+def form_data(client, application, **changes) -> dict:
+    """The form as the page fills it, with ``changes`` typed over it."""
+    form = client.get(url(application)).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: "" if value is None else value for name, value in data.items()}
+    data.update(changes)
+    return data
+
+
+def test_the_form_shows_every_activity_with_its_plan(client, supervisor, application):
+    client.force_login(supervisor)
+    response = client.get(url(application))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="plan-version">1<' in html
+    assert "51 个工作日" in html  # Tc of version 1
+    assert "52 个工作日" in html  # Tp
+    # The 16 real activities, each with its duration, events and department.
+    assert html.count('<tr id="replan-') == 16
+    assert 'name="K-duration" value="20"' in html
+    assert 'name="K-tail" value="11"' in html
+    assert '<option value="operations" selected>' in html  # J, L: operations
+
+
+def test_a_manager_may_not_re_plan(client, manager, application):
+    client.force_login(manager)
+    assert client.get(url(application)).status_code == 403
+    assert 'id="replan-link"' not in client.get(url(application, "")).content.decode()
+
+
+def test_the_application_page_links_supervisors_to_the_re_plan(client, supervisor, application):
+    client.force_login(supervisor)
+    html = client.get(url(application, "")).content.decode()
+    assert f'href="/applications/{application.number}/replan/" id="replan-link"' in html
+
+
+def test_a_wrong_entry_is_shown_beside_its_field_and_kept(client, supervisor, application):
+    client.force_login(supervisor)
+    data = form_data(client, application, **{"P-head": "1", "reason": "调整"})
+    response = client.post(url(application), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The cycle P 15→1→… is the engine's; the message sits beside P's tail event.
+    assert '<p class="field-error" id="id_r_P-tail-error">网络逻辑存在循环：' in html
+    assert 'name="P-head" value="1"' in html
+    assert Baseline.objects.filter(application=application).count() == 1
+    assert Activity.objects.get(application=application, code="P").head == 16
+
+
+def test_an_approved_re_plan_shows_the_new_version(client, supervisor, application):
+    client.force_login(supervisor)
+    data = form_data(client, application, **{"K-duration": "25", "reason": "客户扩大施工范围"})
+    response = client.post(url(application), data, follow=True)
+    assert response.redirect_chain == [(url(application, ""), 302)]
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["调整计划已批准，为第 2 版计划：计算工期 56 个工作日。"]
+    assert 'id="plan-version">2 ·' in response.content.decode()
+    assert Activity.objects.get(application=application, code="K").duration == 25
+
+
+def test_a_stale_form_is_refused_and_kept(client, supervisor, application):
+    client.force_login(supervisor)
+    data = form_data(client, application, **{"K-duration": "25", "reason": "扩建"})
+    # Someone else approves another re-plan meanwhile.
+    services.application_replan(
+        application_id=application.pk, durations={"J": 4}, reason="设计审查延长", by=supervisor
+    )
+    response = client.post(url(application), data)
+    html = response.content.decode()
+    assert "该申请在您读取后已被修改" in html
+    assert 'name="K-duration" value="25"' in html
+    assert Baseline.objects.filter(application=application).count() == 2
+    assert Activity.objects.get(application=application, code="K").duration == 20
+
+
+def test_parallel_needs_a_re_plan_where_other_arcs_enter_the_event_between(application):
+    activities = list(application.activities.all())
+    # D 4→5 is the only arc into event 5: E can start from event 4 with a dummy 5→6.
+    assert selectors.parallel_needs_replan(activities, "D", "E") is False
+    # L, N and the dummy from M all enter event 14, where O starts.
+    assert selectors.parallel_needs_replan(activities, "L", "O") is True
