@@ -9,16 +9,18 @@ from datetime import date
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from accounts.models import Department
 from scheduling import deviation as corrective
-from scheduling import explanations
+from scheduling import explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError
 from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
 from scheduling.models import Activity, Baseline, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
+from yekuo.errors import InvalidInput
 
 from . import guards
 from .models import (
@@ -672,4 +674,47 @@ def replan_page(application_id: int) -> ReplanPage:
         activities=activities,
         departments=list(Department.objects.filter(is_active=True)),
         baseline=application.baselines.order_by("-version").first(),
+    )
+
+
+@dataclass
+class PlanVersions:
+    """An application's plan versions, and the comparison of two of them."""
+
+    application: Application
+    baselines: list  # each with ``finish``: the last working day of its Tc
+    a: object | None
+    b: object | None
+    comparison: plandiff.PlanComparison | None
+
+
+def plan_versions(
+    application_id: int, *, a: int | None = None, b: int | None = None
+) -> PlanVersions:
+    """Return the plan versions of an application, and versions ``a`` and ``b`` compared
+    (by default the one before the latest and the latest).
+
+    Raise ``InvalidInput`` naming ``a`` or ``b`` for a version the application lacks.
+    """
+    application = Application.objects.select_related("customer").get(pk=application_id)
+    baselines = list(application.baselines.select_related("approved_by").order_by("version"))
+    calendar = schedule_selectors.working_calendar()
+    day0 = calendar.project_day_zero(application.start_date)
+    for row in baselines:
+        row.finish = schedule_selectors.finish_date(calendar, day0, 0, row.duration)
+    by_version = {row.version: row for row in baselines}
+    errors = {}
+    for name, version in (("a", a), ("b", b)):
+        if version is not None and version not in by_version:
+            errors[name] = [_("There is no plan version %(version)s.") % {"version": version}]
+    if errors:
+        raise InvalidInput(errors)
+    latest = baselines[-1].version if baselines else None
+    b_row = by_version.get(b if b is not None else latest)
+    a_row = by_version.get(a if a is not None else (b_row.version - 1 if b_row else None))
+    comparison = None
+    if a_row is not None and b_row is not None:
+        comparison = plandiff.compare(a_row.network, a_row.schedule, b_row.network, b_row.schedule)
+    return PlanVersions(
+        application=application, baselines=baselines, a=a_row, b=b_row, comparison=comparison
     )

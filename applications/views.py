@@ -446,3 +446,20 @@ def application_replan(request, number):
     else:
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     return render(request, "applications/replan.html", {"page": page, "form": form})
+
+
+@require_GET
+def application_baselines(request, number):
+    """The plan versions of an application, two of them compared (``?a=1&b=2``)."""
+    application_id = _visible_id(request.user, number)
+    chosen = {}
+    for name in ("a", "b"):
+        value = request.GET.get(name, "")
+        if value.isdigit():
+            chosen[name] = int(value)
+    try:
+        versions = selectors.plan_versions(application_id, **chosen)
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        versions = selectors.plan_versions(application_id)
+    return render(request, "applications/baselines.html", {"versions": versions})

@@ -79,7 +79,8 @@ def test_an_approved_re_plan_shows_the_new_version(client, supervisor, applicati
     assert response.redirect_chain == [(url(application, ""), 302)]
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["调整计划已批准，为第 2 版计划：计算工期 56 个工作日。"]
-    assert 'id="plan-version">2 ·' in response.content.decode()
+    versions_link = f'href="/applications/{application.number}/baselines/">2</a> ·'
+    assert versions_link in response.content.decode()
     assert Activity.objects.get(application=application, code="K").duration == 25
 
 
@@ -104,3 +105,42 @@ def test_parallel_needs_a_re_plan_where_other_arcs_enter_the_event_between(appli
     assert selectors.parallel_needs_replan(activities, "D", "E") is False
     # L, N and the dummy from M all enter event 14, where O starts.
     assert selectors.parallel_needs_replan(activities, "L", "O") is True
+
+
+def test_two_versions_compared_show_what_moved(client, supervisor, manager, application):
+    services.application_replan(
+        application_id=application.pk,
+        durations={"K": 25},
+        logic={"M": {"tail": 12}},
+        reason="客户扩大施工范围",
+        by=supervisor,
+    )
+    versions = selectors.plan_versions(application.pk)
+    assert (versions.a.version, versions.b.version) == (1, 2)
+    c = versions.comparison
+    assert (c.duration_before, c.duration_after) == (51, 56)
+    assert (versions.a.finish, versions.b.finish) == (date(2026, 5, 14), date(2026, 5, 21))
+    moved = {row.code: row for row in c.moved}
+    # Floats count back from Tp 52 in both versions: N's late finish stays, so N keeps its
+    # TF 12; every activity of the critical path goes from TF 52 - 51 = 1 to 52 - 56 = -4.
+    assert "N" not in moved and len(moved) == 15
+    assert moved["A"].changed == ("tf",)
+    k = moved["K"]
+    assert k.changed == ("duration", "ef", "tf")
+    assert (k.before["ef"], k.after["ef"], k.before["tf"], k.after["tf"]) == (45, 50, 1, -4)
+    m = moved["M"]
+    assert m.changed == ("logic", "es", "ef", "tf", "critical")
+    assert (m.before["logic"], m.after["logic"]) == ("9→13", "12→13")
+    assert (m.before["es"], m.after["es"], m.before["tf"], m.after["tf"]) == (12, 50, 34, -4)
+    assert (moved["O"].before["es"], moved["O"].after["es"]) == (48, 53)
+
+    client.force_login(manager)
+    html = client.get(url(application, "baselines/")).content.decode()
+    assert '<dd id="compare-tc">51 → 56</dd>' in html
+    assert "客户扩大施工范围" in html
+    assert html.count('<tr id="moved-') == 15
+    # Version 1 against itself: nothing moved.
+    html = client.get(url(application, "baselines/?a=1&b=1")).content.decode()
+    assert '<tr id="moved-' not in html
+    response = client.get(url(application, "baselines/?a=7"))
+    assert [str(m) for m in response.context["messages"]] == ["没有第 7 版计划。"]
