@@ -712,6 +712,7 @@ def plan_versions(
     latest = baselines[-1].version if baselines else None
     b_row = by_version.get(b if b is not None else latest)
     a_row = by_version.get(a if a is not None else (b_row.version - 1 if b_row else None))
+    a_row = a_row or b_row  # a single version compares with itself: nothing moved
     comparison = None
     if a_row is not None and b_row is not None:
         comparison = plandiff.compare(a_row.network, a_row.schedule, b_row.network, b_row.schedule)
