@@ -722,6 +722,7 @@ def application_reassign(
 
 
 REPLAN_MAX_DAYS = 1000
+REPLAN_MAX_EVENT = 9999
 
 
 def _whole_days(value, *, allow_none: bool = False) -> bool:
@@ -875,9 +876,10 @@ def application_replan(
             tail = new.get("tail", activity.tail)
             head = new.get("head", activity.head)
             if not all(
-                not isinstance(n, bool) and isinstance(n, int) and n > 0 for n in (tail, head)
+                not isinstance(n, bool) and isinstance(n, int) and 0 < n <= REPLAN_MAX_EVENT
+                for n in (tail, head)
             ):
-                errors[key] = [_("Event numbers are whole numbers above 0.")]
+                errors[key] = [_("Event numbers are whole numbers from 1 to 9999.")]
             elif tail == head:
                 errors[key] = [_("An activity runs from one event to another.")]
             else:
@@ -890,14 +892,13 @@ def application_replan(
             else:
                 change(activity, "predecessors", preds)
     if departments:
-        known = {
-            d.code: d
-            for d in Department.objects.filter(
-                code__in=[v for v in departments.values() if v], is_active=True
-            )
-        }
+        wanted = [v for v in departments.values() if v and isinstance(v, str)]
+        known = {d.code: d for d in Department.objects.filter(code__in=wanted, is_active=True)}
         for code, department in departments.items():
             if unknown("departments", code):
+                continue
+            if department is not None and not isinstance(department, str):
+                errors[f"departments.{code}"] = [_("Give a department code.")]
                 continue
             if department and department not in known:
                 errors[f"departments.{code}"] = [

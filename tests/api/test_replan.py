@@ -66,6 +66,14 @@ def test_a_supervisor_re_plans_and_reads_the_new_version(as_supervisor, supervis
             {"departments.K": ["There is no active department legal."]},
         ),
         ({"durations": {"K": 25}, "reason": ""}, {"reason": ["Give the reason for the re-plan."]}),
+        (
+            {"logic": {"K": {"tail": 11, "head": 10**12}}, "reason": "调整"},
+            {"logic.K": ["Event numbers are whole numbers from 1 to 9999."]},
+        ),
+        (
+            {"departments": {"K": ["operations"]}, "reason": "调整"},
+            {"departments.K": ["Give a department code."]},
+        ),
     ],
 )
 def test_a_wrong_re_plan_is_a_400_with_messages_per_field(as_supervisor, application, body, errors):
