@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 
 from applications import selectors, services
-from scheduling.models import Activity, Baseline
+from scheduling.models import Activity, Baseline, Proposal
 from tests.dates import pin_today
 from tests.factories import make_application
+from tests.pages.conftest import open_deviation
 
 pytestmark = [pytest.mark.django_db, pin_today]
 
@@ -144,3 +145,27 @@ def test_two_versions_compared_show_what_moved(client, supervisor, manager, appl
     assert '<tr id="moved-' not in html
     response = client.get(url(application, "baselines/?a=7"))
     assert [str(m) for m in response.context["messages"]] == ["没有第 7 版计划。"]
+
+
+def test_a_parallel_measure_that_needs_a_redrawn_network_offers_the_re_plan(
+    client, supervisor, application
+):
+    deviation = open_deviation(application, "L", severity="red", delay=2)
+    Proposal.objects.create(
+        application=application,
+        deviation=deviation,
+        kind="parallel",
+        measure="parallel:L,O",
+        basis="x",
+        basis_finish=application.forecast_finish_date,
+        activities=["L", "O"],
+        new_finish=application.forecast_finish_date,
+        days_recovered=1,
+    )
+    client.force_login(supervisor)
+    html = client.get(url(application, "")).content.decode()
+    proposal = html[html.index('id="proposal-') :]
+    proposal = proposal[: proposal.index("</li>")]
+    assert f'href="/applications/{application.number}/replan/"' in proposal
+    assert "并行实施需要人工重绘网络图。" in proposal
+    assert "proposal_accept" not in proposal and "/accept/" not in proposal
