@@ -15,8 +15,7 @@ from accounts.models import Department
 from applications import services
 from applications.models import Application
 from applications.sweep import application_reanalyse
-from scheduling.models import Activity, ActivityEvent, ActivityTemplate, Baseline, Deviation
-from scheduling.services import template_new_version
+from scheduling.models import Activity, ActivityEvent, Baseline, Deviation
 from tests.factories import make_application
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
@@ -27,44 +26,9 @@ DAY0 = date(2026, 3, 2)  # a Monday
 DAY0_MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # the moment of acceptance
 WEDNESDAY = datetime(2026, 3, 4, 10, 0, tzinfo=SHANGHAI)
 
-# The predecessors of the same network drawn on nodes (the dummy 13→14 makes M precede O).
-AON = {
-    "A": [],
-    "B": ["A"],
-    "C": ["B"],
-    "D": ["C"],
-    "E": ["D"],
-    "F": ["E"],
-    "G": ["F"],
-    "H": ["G"],
-    "I": ["H"],
-    "J": ["I"],
-    "K": ["J"],
-    "L": ["K"],
-    "M": ["I"],
-    "N": ["I"],
-    "O": ["L", "M", "N"],
-    "P": ["O"],
-}
-
 
 @pytest.fixture
 def application(supervisor, manager):
-    return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
-
-
-@pytest.fixture
-def aon_application(supervisor, manager):
-    """An application planned from a version of the template drawn on nodes."""
-    old = ActivityTemplate.objects.filter(template__code="hv-single-10kv").first().template
-    template = template_new_version(template_id=old.pk)
-    template.activities.filter(is_dummy=True).delete()
-    for row in template.activities.all():
-        row.tail = row.head = None
-        row.predecessors = AON[row.code]
-        row.save()
-    type(template).objects.filter(pk=old.pk).update(is_active=False)
-    type(template).objects.filter(pk=template.pk).update(is_active=True)
     return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
 
 

@@ -169,3 +169,37 @@ def test_a_parallel_measure_that_needs_a_redrawn_network_offers_the_re_plan(
     assert f'href="/applications/{application.number}/replan/"' in proposal
     assert "并行实施需要人工重绘网络图。" in proposal
     assert "proposal_accept" not in proposal and "/accept/" not in proposal
+
+
+def test_the_pages_cost_a_bounded_number_of_queries(
+    client, supervisor, application, django_assert_max_num_queries
+):
+    for days in (25, 30, 35):
+        services.application_replan(
+            application_id=application.pk, durations={"K": days}, reason="扩建", by=supervisor
+        )
+    client.force_login(supervisor)
+    client.get(url(application))  # sessions and the calendar, once
+    # The reader (session, user, permissions), the application, its activities, the
+    # departments, the latest version: as many with one version as with four.
+    with django_assert_max_num_queries(10):
+        assert client.get(url(application)).status_code == 200
+    with django_assert_max_num_queries(9):
+        assert client.get(url(application, "baselines/")).status_code == 200
+
+
+def test_predecessors_with_a_lag_are_typed_as_code_plus_days(client, supervisor, aon_application):
+    client.force_login(supervisor)
+    html = client.get(url(aon_application)).content.decode()
+    assert 'name="O-predecessors" value="L, M, N"' in html
+    data = form_data(client, aon_application, **{"N-predecessors": "I+x", "reason": "许可"})
+    html = client.post(url(aon_application), data).content.decode()
+    assert (
+        '<p class="field-error" id="id_r_N-predecessors-error">'
+        "紧前工作请写工作代号，可带间隔时间：A, B+2。</p>"
+    ) in html
+    data["N-predecessors"] = "I+2"
+    response = client.post(url(aon_application), data)
+    assert response.status_code == 302
+    n = Activity.objects.get(application=aon_application, code="N")
+    assert n.predecessors == [{"id": "I", "lag": 2}]
