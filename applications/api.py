@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +19,7 @@ from scheduling.models import Activity
 from scheduling.serializers import ProgressInputSerializer, ScheduleSerializer
 from yekuo.api.concurrency import etag, if_match_version
 from yekuo.api.schema import IDEMPOTENCY_KEY, IF_MATCH
+from yekuo.errors import InvalidInput
 
 from . import assignment, selectors, services
 from .filters import ApplicationFilter
@@ -28,7 +29,11 @@ from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
+    BaselineSerializer,
     CustomerSerializer,
+    PlanComparisonSerializer,
+    ReplanInputSerializer,
+    ReplanResultSerializer,
     TransitionInputSerializer,
     TransitionsSerializer,
 )
@@ -305,6 +310,114 @@ class ActivityProgress(APIView):
         return schedule_response(application_id)
 
 
+class ApplicationReplan(APIView):
+    serializer_class = ReplanResultSerializer
+    problem_statuses = {"post": [409, 412, 422, 428]}
+
+    @extend_schema(
+        summary=gettext_lazy("Re-plan: approve changed activities as the next plan version"),
+        description=gettext_lazy(
+            "Supervisors only, while the application is in progress. Durations, shortest "
+            "durations, logic (events or predecessors with lags) and departments per "
+            "activity code; every problem is reported under its key (durations.K, "
+            "logic.P …) and nothing is stored unless all of it holds. The application is "
+            "analysed again before the answer."
+        ),
+        request=ReplanInputSerializer,
+        responses=ReplanResultSerializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+
+        def perform():
+            version = if_match_version(request)
+            serializer = ReplanInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.application_replan(
+                application_id=application_id,
+                by=request.user,
+                expected_version=version,
+                **serializer.validated_data,
+            )
+            application = Application.objects.get(pk=application_id)
+            data = {
+                "baseline": selectors.plan_versions(application_id).b,
+                "schedule": schedule_selectors.application_schedule(
+                    application, today=timezone.localdate()
+                ),
+            }
+            return Response(
+                ReplanResultSerializer(data).data, headers={"ETag": etag(application.version)}
+            )
+
+        return idempotent(request, perform)
+
+
+class ApplicationBaselines(APIView):
+    serializer_class = BaselineSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("The plan versions (baselines), oldest first"),
+        responses=BaselineSerializer(many=True),
+    )
+    def get(self, request, application_id: int):
+        visible_application(request, application_id)
+        versions = selectors.plan_versions(application_id)
+        return Response(BaselineSerializer(versions.baselines, many=True).data)
+
+
+class ApplicationBaselineComparison(APIView):
+    serializer_class = PlanComparisonSerializer
+    problem_statuses = {"get": [400]}
+
+    @extend_schema(
+        summary=gettext_lazy("Two plan versions compared: what moved, Tc and finish"),
+        description=gettext_lazy(
+            "Versions a and b; by default the latest (b) against the one before it (a)."
+        ),
+        parameters=[
+            OpenApiParameter("a", int, required=False, description=gettext_lazy("Version a.")),
+            OpenApiParameter("b", int, required=False, description=gettext_lazy("Version b.")),
+        ],
+        responses=PlanComparisonSerializer,
+    )
+    def get(self, request, application_id: int):
+        visible_application(request, application_id)
+        chosen, errors = {}, {}
+        for name in ("a", "b"):
+            value = request.query_params.get(name)
+            if value is None or value == "":
+                continue
+            if not value.isdigit():
+                errors[name] = [_("Give a plan version number.")]
+            else:
+                chosen[name] = int(value)
+        if errors:
+            raise InvalidInput(errors)
+        versions = selectors.plan_versions(application_id, **chosen)
+        c = versions.comparison
+        data = {
+            "a": versions.a,
+            "b": versions.b,
+            "duration_before": c.duration_before,
+            "duration_after": c.duration_after,
+            "finish_before": versions.a.finish,
+            "finish_after": versions.b.finish,
+            "activities": [
+                {
+                    "code": row.code,
+                    "name": row.name,
+                    "changed": list(row.changed),
+                    "before": row.before,
+                    "after": row.after,
+                }
+                for row in c.moved
+            ],
+        }
+        return Response(PlanComparisonSerializer(data).data)
+
+
 urlpatterns = [
     path("applications/", ApplicationListCreate.as_view(), name="application-list"),
     path(
@@ -316,6 +429,21 @@ urlpatterns = [
         "applications/<int:application_id>/transitions/",
         ApplicationTransitions.as_view(),
         name="application-transitions",
+    ),
+    path(
+        "applications/<int:application_id>/replan/",
+        ApplicationReplan.as_view(),
+        name="application-replan",
+    ),
+    path(
+        "applications/<int:application_id>/baselines/",
+        ApplicationBaselines.as_view(),
+        name="application-baselines",
+    ),
+    path(
+        "applications/<int:application_id>/baselines/compare/",
+        ApplicationBaselineComparison.as_view(),
+        name="application-baseline-comparison",
     ),
     path(
         "applications/<int:application_id>/schedule/",

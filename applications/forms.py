@@ -227,3 +227,133 @@ class ReviewForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+def predecessors_text(predecessors: list) -> str:
+    """Write stored AON predecessors as the re-plan form shows them: ``A, B+2``."""
+    parts = []
+    for item in predecessors or []:
+        if isinstance(item, dict):
+            lag = item.get("lag") or 0
+            parts.append(f"{item['id']}+{lag}" if lag else item["id"])
+        else:
+            parts.append(item)
+    return ", ".join(parts)
+
+
+class ReplanForm(ErrorAttrsMixin, forms.Form):
+    """A supervisor's re-plan: per activity its durations, logic and department, and why.
+
+    The fields of activity ``K`` are ``K-duration``, ``K-shortest``, ``K-tail`` and
+    ``K-head`` (a network drawn with events) or ``K-predecessors`` (drawn on nodes:
+    ``A, B+2`` means after A, and 2 working days after B), and ``K-department``.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        label=_("Reason for the re-plan"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the reason for the re-plan.")},
+    )
+
+    def __init__(self, *args, activities, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activities = activities
+        self.aoa = any(a.tail is not None for a in activities)
+        choices = [("", _("Customer's side")), *((d.code, str(d)) for d in departments)]
+        for a in activities:
+            label = f"{a.code} {a.name}"
+            days = {"min_value": 0, "max_value": 1000}
+            self.fields[f"{a.code}-duration"] = forms.IntegerField(
+                label=_("Duration"), initial=a.duration, **days
+            )
+            self.fields[f"{a.code}-shortest"] = forms.IntegerField(
+                label=_("Shortest duration"), required=False, initial=a.shortest_duration, **days
+            )
+            if self.aoa:
+                self.fields[f"{a.code}-tail"] = forms.IntegerField(
+                    label=_("Tail event"), min_value=1, initial=a.tail
+                )
+                self.fields[f"{a.code}-head"] = forms.IntegerField(
+                    label=_("Head event"), min_value=1, initial=a.head
+                )
+            else:
+                self.fields[f"{a.code}-predecessors"] = forms.CharField(
+                    label=_("Predecessors"),
+                    required=False,
+                    max_length=200,
+                    initial=predecessors_text(a.predecessors),
+                )
+            self.fields[f"{a.code}-department"] = forms.ChoiceField(
+                label=_("Department"),
+                required=False,
+                choices=choices,
+                initial=a.department.code if a.department else "",
+            )
+            for name in self.row_names(a.code):
+                field = self.fields[name]
+                field.widget.attrs["aria-label"] = f"{label}: {field.label}"
+
+    def row_names(self, code: str) -> list[str]:
+        logic = ["tail", "head"] if self.aoa else ["predecessors"]
+        return [f"{code}-{part}" for part in ("duration", "shortest", *logic, "department")]
+
+    def rows(self):
+        """Return each activity with its bound fields, in the network's order."""
+        for a in self.activities:
+            yield a, [self[name] for name in self.row_names(a.code)]
+
+    def clean(self):
+        data = super().clean()
+        if self.aoa:
+            return data
+        for a in self.activities:
+            name = f"{a.code}-predecessors"
+            if name not in data:
+                continue
+            preds = []
+            for token in data[name].replace("，", ",").replace("、", ",").split(","):
+                token = token.strip()
+                if not token:
+                    continue
+                code, plus, lag = token.partition("+")
+                if not code.strip() or (plus and not lag.strip().isdigit()):
+                    self.add_error(
+                        name,
+                        _("Write predecessors as codes with an optional lag: A, B+2."),
+                    )
+                    break
+                lag = int(lag) if plus else 0
+                preds.append({"id": code.strip(), "lag": lag} if lag else code.strip())
+            data[f"{a.code}-predecessor_list"] = preds
+        return data
+
+    def changes(self) -> dict:
+        """Return the service's arguments for what the form holds."""
+        data = self.cleaned_data
+        codes = [a.code for a in self.activities]
+        if self.aoa:
+            logic = {c: {"tail": data[f"{c}-tail"], "head": data[f"{c}-head"]} for c in codes}
+        else:
+            logic = {c: {"predecessors": data[f"{c}-predecessor_list"]} for c in codes}
+        return {
+            "durations": {c: data[f"{c}-duration"] for c in codes},
+            "shortest_durations": {c: data[f"{c}-shortest"] for c in codes},
+            "logic": logic,
+            "departments": {c: data[f"{c}-department"] or None for c in codes},
+        }
+
+    def field_for(self, key: str) -> str | None:
+        """Return the form field a service's message key (``durations.K`` …) is about."""
+        kind, _dot, code = key.partition(".")
+        part = {
+            "durations": "duration",
+            "shortest_durations": "shortest",
+            "departments": "department",
+            "logic": "tail" if self.aoa else "predecessors",
+        }.get(kind)
+        if key == "reason":
+            return "reason"
+        name = f"{code}-{part}"
+        return name if part and name in self.fields else None

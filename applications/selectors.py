@@ -9,14 +9,18 @@ from datetime import date
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
-from scheduling import explanations
+from accounts.models import Department
+from scheduling import deviation as corrective
+from scheduling import explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError, fulkerson_numbers
 from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
-from scheduling.models import Activity, Deviation, Proposal, Severity
+from scheduling.models import Activity, Baseline, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
+from yekuo.errors import InvalidInput
 
 from . import guards
 from .models import (
@@ -401,6 +405,17 @@ class StageStep:
     status: str  # "done", "current" or "todo"
 
 
+def parallel_needs_replan(activities: list, first: str, second: str) -> bool:
+    """Tell whether running two directly linked AOA arcs side by side needs the network
+    redrawn by hand: the earlier arc is not the only way into the event between them."""
+    by_code = {a.code: a for a in activities if a.code}
+    a, b = by_code.get(first), by_code.get(second)
+    if a is None or b is None or a.tail is None:
+        return False
+    earlier = a if a.head == b.tail else b
+    return sum(1 for x in activities if x.head == earlier.head) != 1
+
+
 @dataclass
 class ApplicationPage:
     """Everything the application page shows, read in a constant number of queries."""
@@ -415,6 +430,8 @@ class ApplicationPage:
     review: object | None
     progress_open: bool
     may_accept_proposals: bool
+    may_replan: bool
+    baseline_version: int
     may_upload: bool
     may_review: bool
     gantt: object
@@ -540,6 +557,13 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
                 queryset=Activity.objects.select_related("department").order_by("sort_order", "id"),
             )
         )
+        .annotate(
+            baseline_version=Subquery(
+                Baseline.objects.filter(application=OuterRef("pk"))
+                .order_by("-version")
+                .values("version")[:1]
+            )
+        )
         .filter(number=number)
         .first()
     )
@@ -591,6 +615,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         deviation.action_overdue = deviation.action_due is not None and deviation.action_due < today
         for proposal in deviation.proposal_list:
             proposal.text = explanations.proposal_text(proposal, by_code)
+            proposal.needs_replan = proposal.kind == corrective.PARALLEL and (
+                parallel_needs_replan(all_activities, *proposal.activities[:2])
+            )
     documents = list(
         application.documents.filter(is_withdrawn=False)
         .select_related("uploaded_by")
@@ -616,6 +643,8 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         review=review,
         progress_open=progress_open,
         may_accept_proposals=guards.is_supervisor(user),
+        may_replan=progress_open and guards.is_supervisor(user),
+        baseline_version=application.baseline_version,
         may_upload=may_answer or user.has_perm("accounts.record_department_progress"),
         may_review=(
             may_answer and application.state == ApplicationState.ENERGIZED and review is None
@@ -624,4 +653,74 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         network=network,
         network_error=network_error,
         today=today,
+    )
+
+
+@dataclass
+class ReplanPage:
+    """What the re-plan form shows: the plan now, its version and the departments."""
+
+    application: Application
+    activities: list  # the real activities, in the network's order
+    departments: list
+    baseline: object | None  # the latest baseline
+
+
+def replan_page(application_id: int) -> ReplanPage:
+    """Return the application with its real activities and the latest baseline."""
+    application = Application.objects.select_related("customer").get(pk=application_id)
+    activities = list(
+        application.activities.filter(is_dummy=False)
+        .select_related("department")
+        .order_by("sort_order", "id")
+    )
+    return ReplanPage(
+        application=application,
+        activities=activities,
+        departments=list(Department.objects.filter(is_active=True)),
+        baseline=application.baselines.order_by("-version").first(),
+    )
+
+
+@dataclass
+class PlanVersions:
+    """An application's plan versions, and the comparison of two of them."""
+
+    application: Application
+    baselines: list  # each with ``finish``: the last working day of its Tc
+    a: object | None
+    b: object | None
+    comparison: plandiff.PlanComparison | None
+
+
+def plan_versions(
+    application_id: int, *, a: int | None = None, b: int | None = None
+) -> PlanVersions:
+    """Return the plan versions of an application, and versions ``a`` and ``b`` compared
+    (by default the one before the latest and the latest).
+
+    Raise ``InvalidInput`` naming ``a`` or ``b`` for a version the application lacks.
+    """
+    application = Application.objects.select_related("customer").get(pk=application_id)
+    baselines = list(application.baselines.select_related("approved_by").order_by("version"))
+    calendar = schedule_selectors.working_calendar()
+    day0 = calendar.project_day_zero(application.start_date)
+    for row in baselines:
+        row.finish = schedule_selectors.finish_date(calendar, day0, 0, row.duration)
+    by_version = {row.version: row for row in baselines}
+    errors = {}
+    for name, version in (("a", a), ("b", b)):
+        if version is not None and version not in by_version:
+            errors[name] = [_("There is no plan version %(version)s.") % {"version": version}]
+    if errors:
+        raise InvalidInput(errors)
+    latest = baselines[-1].version if baselines else None
+    b_row = by_version.get(b if b is not None else latest)
+    a_row = by_version.get(a if a is not None else (b_row.version - 1 if b_row else None))
+    a_row = a_row or b_row  # a single version compares with itself: nothing moved
+    comparison = None
+    if a_row is not None and b_row is not None:
+        comparison = plandiff.compare(a_row.network, a_row.schedule, b_row.network, b_row.schedule)
+    return PlanVersions(
+        application=application, baselines=baselines, a=a_row, b=b_row, comparison=comparison
     )

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import Region, User
 from accounts.serializers import PersonSerializer
+from scheduling.serializers import ScheduleSerializer
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
 from .models import TRANSITIONS, Application, Customer, SupplyType
@@ -199,3 +200,82 @@ class TransitionInputSerializer(serializers.Serializer):
         max_length=2000,
         help_text=gettext_lazy("Required for suspend, cancel and rework: the reason."),
     )
+
+
+class ReplanInputSerializer(serializers.Serializer):
+    """A re-plan: per activity code what changes, and why (the service checks the values)."""
+
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+    durations = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy("Activity code → working days."),
+    )
+    shortest_durations = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy("Activity code → working days, or null to clear it."),
+    )
+    logic = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy(
+            'Activity code → {"tail": n, "head": m} (activity on arrow) or '
+            '{"predecessors": ["A", {"id": "B", "lag": 2}]} (activity on node).'
+        ),
+    )
+    departments = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy(
+            "Activity code → department code, or null for the customer's own work."
+        ),
+    )
+
+
+class BaselineSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    approved_by = serializers.CharField(source="approved_by.username", allow_null=True)
+    reason = serializers.CharField()
+    duration = serializers.IntegerField(help_text=gettext_lazy("Tc, working days."))
+    planned_duration = serializers.IntegerField(help_text=gettext_lazy("Tp, working days."))
+    finish = serializers.DateField(help_text=gettext_lazy("The last working day of Tc."))
+
+
+class PlanFactsSerializer(serializers.Serializer):
+    duration = serializers.IntegerField(allow_null=True)
+    shortest_duration = serializers.IntegerField(allow_null=True)
+    logic = serializers.CharField(
+        help_text=gettext_lazy("tail→head, or the predecessors as A, B+2.")
+    )
+    department = serializers.CharField(allow_null=True)
+    es = serializers.IntegerField(allow_null=True)
+    ef = serializers.IntegerField(allow_null=True)
+    tf = serializers.IntegerField(allow_null=True)
+    critical = serializers.BooleanField()
+
+
+class ActivityChangeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    changed = serializers.ListField(child=serializers.CharField())
+    before = PlanFactsSerializer(allow_null=True)
+    after = PlanFactsSerializer(allow_null=True)
+
+
+class PlanComparisonSerializer(serializers.Serializer):
+    a = BaselineSerializer()
+    b = BaselineSerializer()
+    duration_before = serializers.IntegerField()
+    duration_after = serializers.IntegerField()
+    finish_before = serializers.DateField()
+    finish_after = serializers.DateField()
+    activities = ActivityChangeSerializer(
+        many=True, help_text=gettext_lazy("The activities that moved.")
+    )
+
+
+class ReplanResultSerializer(serializers.Serializer):
+    baseline = BaselineSerializer()
+    schedule = ScheduleSerializer()

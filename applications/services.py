@@ -729,56 +729,216 @@ def application_reassign(
     return application
 
 
+REPLAN_MAX_DAYS = 1000
+REPLAN_MAX_EVENT = 9999
+
+
+def _whole_days(value, *, allow_none: bool = False) -> bool:
+    if value is None:
+        return allow_none
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= REPLAN_MAX_DAYS
+
+
+def _pred_code(pred) -> str | None:
+    if isinstance(pred, str):
+        return pred
+    if isinstance(pred, dict) and isinstance(pred.get("id"), str):
+        return pred["id"]
+    return None
+
+
+def _clean_predecessors(code: str, value, by_code: dict) -> tuple[list, list[str]]:
+    """Return the stored form of an AON predecessor list and the messages about it."""
+    if not isinstance(value, list):
+        return [], [_("Give the predecessors as a list of activity codes.")]
+    preds, problems = [], []
+    for item in value:
+        other = _pred_code(item)
+        lag = item.get("lag", 0) if isinstance(item, dict) else 0
+        if other is None:
+            problems.append(_("A predecessor is an activity code, optionally with a lag."))
+        elif other == code:
+            problems.append(_("%(code)s cannot follow itself.") % {"code": code})
+        elif other not in by_code:
+            problems.append(_("There is no activity %(code)s to follow.") % {"code": other})
+        elif not _whole_days(lag):
+            problems.append(
+                _("The lag after %(code)s must be whole working days, 0 or more.") % {"code": other}
+            )
+        else:
+            preds.append(other if not lag else {"id": other, "lag": lag})
+    return preds, problems
+
+
+def _loose_events(activities: list[Activity]) -> tuple[set[int], set[int]]:
+    """Return the AOA events with no arc in, and those with no arc out."""
+    arcs = [(a.tail, a.head) for a in activities if a.tail is not None]
+    tails = {t for t, _h in arcs}
+    heads = {h for _t, h in arcs}
+    return tails - heads, heads - tails
+
+
+def _network_error_key(exc: NetworkError, changed: set[str]) -> str:
+    """Name the field of the changed activity an engine error is about, else ``logic``."""
+    named = []
+    for attribute in ("activity", "activities"):
+        value = getattr(exc, attribute, None)
+        if isinstance(value, str):
+            named.append(value)
+        elif isinstance(value, list | tuple):
+            named.extend(v for v in value if isinstance(v, str))
+    for code in named:
+        if code in changed:
+            field = getattr(exc, "field", "")
+            if isinstance(field, str) and field.startswith("shortest_duration"):
+                return f"shortest_durations.{code}"
+            if isinstance(field, str) and field.startswith("duration"):
+                return f"durations.{code}"
+            return f"logic.{code}"
+    return "logic"
+
+
 @transaction.atomic
 def application_replan(
     *,
     application_id: int,
     durations: dict[str, int] | None = None,
+    shortest_durations: dict[str, int | None] | None = None,
     logic: dict[str, dict] | None = None,
+    departments: dict[str, str | None] | None = None,
     reason: str,
     by: User,
+    expected_version: int | None = None,
     today: date | None = None,
     now: datetime | None = None,
 ) -> Baseline:
-    """Approve a new plan: changed durations and/or logic become baseline version n + 1.
+    """Approve a new plan: changed activities become baseline version n + 1.
 
-    ``logic`` maps an activity code to new ``tail``/``head`` or ``predecessors``. The old
-    baselines are kept; the activities' progress is kept.
+    Per activity code: ``durations`` and ``shortest_durations`` in working days (a shortest
+    duration of None clears it), ``logic`` new ``tail``/``head`` event numbers (activity on
+    arrow) or ``predecessors`` (activity on node: codes or ``{"id": code, "lag": days}``),
+    ``departments`` the owning department's code (empty: the customer's own work). Every
+    message is keyed by what it is about (``durations.K``, ``logic.P`` ...); nothing is
+    stored unless all of it holds. The old baselines and the activities' progress are kept.
     """
     if not guards.is_supervisor(by):
         raise NotPermitted(_("Only a supervisor approves a re-plan."))
     application = _locked_application(application_id)
+    _check_version(application, expected_version)
     if application.state not in WORK_STATES:
         raise TransitionNotAllowed([_("Only an application in progress can be re-planned.")])
-    if not (reason or "").strip():
-        raise InvalidInput({"reason": [_("Give the reason for the re-plan.")]})
     activities = [a for a in application.activities.all()]
-    by_code = {a.code: a for a in activities if a.code}
-    errors = {}
+    by_code = {a.code: a for a in activities if a.code and not a.is_dummy}
+    aoa = any(a.tail is not None for a in activities)
+    starts_before, ends_before = _loose_events(activities)
+    errors: dict[str, list[str]] = {}
+    if not (reason or "").strip():
+        errors["reason"] = [_("Give the reason for the re-plan.")]
+    changed: set[str] = set()
+
+    def unknown(key: str, code: str) -> bool:
+        if code in by_code:
+            return False
+        errors[f"{key}.{code}"] = [_("There is no activity %(code)s.") % {"code": code}]
+        return True
+
+    def change(activity: Activity, field: str, value) -> None:
+        if getattr(activity, field) != value:
+            setattr(activity, field, value)
+            changed.add(activity.code)
+
     for code, days in (durations or {}).items():
-        if code not in by_code:
-            errors[f"durations.{code}"] = [_("There is no activity %(code)s.") % {"code": code}]
-        elif isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            errors[f"durations.{code}"] = [_("Enter whole working days, 0 or more.")]
-        else:
-            by_code[code].duration = days
-            if by_code[code].shortest_duration and by_code[code].shortest_duration > days:
-                by_code[code].shortest_duration = days
-    for code, change in (logic or {}).items():
-        if code not in by_code:
-            errors[f"logic.{code}"] = [_("There is no activity %(code)s.") % {"code": code}]
+        if unknown("durations", code):
             continue
-        for key in ("tail", "head", "predecessors"):
-            if key in change:
-                setattr(by_code[code], key, change[key])
+        if not _whole_days(days):
+            errors[f"durations.{code}"] = [_("Enter whole working days, 0 to 1000.")]
+            continue
+        activity = by_code[code]
+        change(activity, "duration", days)
+        if activity.shortest_duration and activity.shortest_duration > days:
+            activity.shortest_duration = days
+    for code, days in (shortest_durations or {}).items():
+        if unknown("shortest_durations", code):
+            continue
+        if not _whole_days(days, allow_none=True):
+            errors[f"shortest_durations.{code}"] = [_("Enter whole working days, 0 to 1000.")]
+        elif days is not None and days > by_code[code].duration:
+            errors[f"shortest_durations.{code}"] = [
+                _("The shortest duration cannot exceed the duration (%(days)s).")
+                % {"days": by_code[code].duration}
+            ]
+        else:
+            change(by_code[code], "shortest_duration", days)
+    for code, new in (logic or {}).items():
+        if unknown("logic", code):
+            continue
+        key = f"logic.{code}"
+        activity = by_code[code]
+        if not isinstance(new, dict) or not set(new) <= {"tail", "head", "predecessors"}:
+            errors[key] = [_("Give tail and head events, or predecessors.")]
+        elif aoa and "predecessors" in new:
+            errors[key] = [_("This network is drawn with events: give tail and head events.")]
+        elif not aoa and ("tail" in new or "head" in new):
+            errors[key] = [_("This network is drawn with predecessors: give predecessors.")]
+        elif aoa:
+            tail = new.get("tail", activity.tail)
+            head = new.get("head", activity.head)
+            if not all(
+                not isinstance(n, bool) and isinstance(n, int) and 0 < n <= REPLAN_MAX_EVENT
+                for n in (tail, head)
+            ):
+                errors[key] = [_("Event numbers are whole numbers from 1 to 9999.")]
+            elif tail == head:
+                errors[key] = [_("An activity runs from one event to another.")]
+            else:
+                change(activity, "tail", tail)
+                change(activity, "head", head)
+        else:
+            preds, problems = _clean_predecessors(code, new.get("predecessors"), by_code)
+            if problems:
+                errors[key] = problems
+            else:
+                change(activity, "predecessors", preds)
+    if departments:
+        wanted = [v for v in departments.values() if v and isinstance(v, str)]
+        known = {d.code: d for d in Department.objects.filter(code__in=wanted, is_active=True)}
+        for code, department in departments.items():
+            if unknown("departments", code):
+                continue
+            if department is not None and not isinstance(department, str):
+                errors[f"departments.{code}"] = [_("Give a department code.")]
+                continue
+            if department and department not in known:
+                errors[f"departments.{code}"] = [
+                    _("There is no active department %(department)s.") % {"department": department}
+                ]
+                continue
+            row = known.get(department) if department else None
+            if by_code[code].department_id != (row.pk if row else None):
+                by_code[code].department = row
+                changed.add(code)
     if errors:
         raise InvalidInput(errors)
+    if not changed:
+        raise InvalidInput({"activities": [_("Nothing in the plan was changed.")]})
+    if aoa:
+        starts, ends = _loose_events(activities)
+        if len(starts) > 1 or len(ends) > 1:
+            loose = sorted((starts - starts_before) | (ends - ends_before)) or sorted(starts | ends)
+            touching = sorted(c for c in changed if {by_code[c].tail, by_code[c].head} & set(loose))
+            message = _(
+                "Event %(events)s is left dangling: a network has one start event and one end "
+                "event, and every other event has arcs in and out."
+            ) % {"events": ", ".join(str(e) for e in loose)}
+            raise InvalidInput({f"logic.{touching[0]}" if touching else "logic": [message]})
     # A dummy added for the new logic may run from a higher event number to a lower one.
     schedule_services.activities_number_events(activities=activities)
     try:
         schedule_selectors.compile_activities(activities)
     except NetworkError as exc:
-        raise InvalidInput({"logic": [describe_network_error(exc)]}) from exc
+        raise InvalidInput(
+            {_network_error_key(exc, changed): [describe_network_error(exc)]}
+        ) from exc
     version = application.baselines.count() + 1
     baseline = schedule_services.schedule_baseline_save(
         application=application,
@@ -789,10 +949,7 @@ def application_replan(
         by=by,
     )
     schedule_services.activities_replan(
-        activities=activities,
-        changed_codes=set(durations or {}) | set(logic or {}),
-        reason=reason.strip(),
-        by=by,
+        activities=activities, changed_codes=changed, reason=reason.strip(), by=by
     )
     _bump_version(application)
     _reanalyse(application, _moment(now, today))
@@ -1022,14 +1179,13 @@ def _parallel_logic(activities: list[Activity], first: str, second: str) -> dict
         ]
         return {later.code: {"predecessors": preds + list(earlier.predecessors)}}
     earlier, later = (a, b) if a.head == b.tail else (b, a)
-    into = [x for x in activities if x.head == earlier.head]
-    if len(into) != 1:
+    if selectors.parallel_needs_replan(activities, first, second):
         raise InvalidInput(
             {
                 "proposal": [
                     _(
                         "Running %(a)s and %(b)s in parallel needs the network redrawn: "
-                        "re-plan it in the administration."
+                        "re-plan it on the application's re-plan page."
                     )
                     % {"a": earlier, "b": later}
                 ]

@@ -53,5 +53,11 @@ urlpatterns = [
         views.document_download,
         name="application_document",
     ),
+    path("applications/<str:number>/replan/", views.application_replan, name="application_replan"),
+    path(
+        "applications/<str:number>/baselines/",
+        views.application_baselines,
+        name="application_baselines",
+    ),
     path("applications/<str:number>/review/", views.application_review, name="application_review"),
 ]

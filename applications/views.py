@@ -3,6 +3,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -26,6 +27,7 @@ from .forms import (
     DismissForm,
     DocumentForm,
     ProgressForm,
+    ReplanForm,
     ReviewForm,
     TransitionForm,
     WorkspaceFilterForm,
@@ -482,3 +484,69 @@ def application_review(request, number):
     else:
         messages.success(request, _("The post-completion review is recorded."))
     return redirect(_page_url(number, "review"))
+
+
+def application_replan(request, number):
+    """A supervisor's re-plan of an application in progress: the form, and its approval."""
+    application_id = _visible_id(request.user, number)
+    if not guards.is_supervisor(request.user):
+        raise PermissionDenied(_("Only a supervisor approves a re-plan."))
+    page = selectors.replan_page(application_id)
+    if request.method == "POST":
+        form = ReplanForm(
+            request.POST,
+            activities=page.activities,
+            departments=page.departments,
+            auto_id=_form_ids("r"),
+        )
+        if form.is_valid():
+            try:
+                baseline = services.application_replan(
+                    application_id=application_id,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                    by=request.user,
+                    **form.changes(),
+                )
+            except InvalidInput as exc:
+                for key, errors in exc.errors.items():
+                    form.add_errors({form.field_for(key) or "__all__": errors})
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Re-plan approved as plan version %(version)s: computed duration "
+                        "%(days)s working days."
+                    )
+                    % {"version": baseline.version, "days": baseline.duration},
+                )
+                return redirect(_page_url(number))
+    elif request.method == "GET":
+        form = ReplanForm(
+            initial={"version": page.application.version},
+            activities=page.activities,
+            departments=page.departments,
+            auto_id=_form_ids("r"),
+        )
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return render(request, "applications/replan.html", {"page": page, "form": form})
+
+
+@require_GET
+def application_baselines(request, number):
+    """The plan versions of an application, two of them compared (``?a=1&b=2``)."""
+    application_id = _visible_id(request.user, number)
+    chosen = {}
+    for name in ("a", "b"):
+        value = request.GET.get(name, "")
+        if value.isdigit():
+            chosen[name] = int(value)
+    try:
+        versions = selectors.plan_versions(application_id, **chosen)
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        versions = selectors.plan_versions(application_id)
+    return render(request, "applications/baselines.html", {"versions": versions})

@@ -202,6 +202,7 @@ PLAN_FIELDS = [
     "tail",
     "head",
     "predecessors",
+    "department",
     "baseline_es",
     "baseline_ef",
     "baseline_tf",

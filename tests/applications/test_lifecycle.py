@@ -415,7 +415,7 @@ def test_replan_with_a_cycle_is_refused_with_the_engines_reason(desk, supervisor
             reason="错误的逻辑",
             by=supervisor,
         )
-    assert exc.value.errors["logic"][0].startswith("网络逻辑存在循环：")
+    assert exc.value.errors["logic.P"][0].startswith("网络逻辑存在循环：")
     assert desk.application.baselines.count() == 1
     assert desk.activity("P").head == 16
 

@@ -369,7 +369,9 @@ def test_accepting_a_parallel_run_redraws_the_arrow_network(application, manager
     # L ends at event 14, where N and the fees' dummy also arrive: no simple redraw.
     with pytest.raises(InvalidInput) as exc:
         proposal_accept(proposal_id=parallel["L", "O"].pk, by=supervisor)
-    assert "需要重绘网络图" in exc.value.errors["proposal"][0]
+    assert exc.value.errors["proposal"][0].endswith(
+        "并行需要重绘网络图：请在该申请的“调整计划”页面中调整。"
+    )
     assert parallel["L", "O"].status == "proposed"
     proposal_accept(proposal_id=parallel["D", "E"].pk, by=supervisor)
     e = activity(application, "E")
