@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from .kpi import REVIEW_SCORES, Assessment, AssessmentRow
+from .kpi import CUSTOMER_SCOPE, REVIEW_SCORES, Assessment, AssessmentRow
 from .models import KpiScope
 
 
@@ -35,6 +35,7 @@ def header() -> list[str]:
         _("Late"),
         _("Average delay (working days)"),
         _("Worst delay (working days)"),
+        _("Delay caused (working days)"),
         _("Limits exceeded"),
         _("Reviews"),
         *(labels[name] for name in REVIEW_SCORES),
@@ -42,7 +43,7 @@ def header() -> list[str]:
 
 
 def _row(row: AssessmentRow) -> list:
-    scope = KpiScope(row.scope).label
+    scope = _("Customer side") if row.scope == CUSTOMER_SCOPE else KpiScope(row.scope).label
     return [
         str(scope),
         row.name,
@@ -53,6 +54,7 @@ def _row(row: AssessmentRow) -> list:
         row.late,
         row.average_delay,
         row.worst_delay,
+        row.delay_caused,
         row.limits_exceeded,
         row.reviews,
         *(row.average_score(name) for name in REVIEW_SCORES),
@@ -60,7 +62,9 @@ def _row(row: AssessmentRow) -> list:
 
 
 def rows(assessment: Assessment) -> list[list]:
-    return [_row(row) for row in [*assessment.managers, *assessment.departments]]
+    return [
+        _row(row) for row in [*assessment.managers, *assessment.departments, assessment.customer]
+    ]
 
 
 def filename(assessment: Assessment, extension: str) -> str:
