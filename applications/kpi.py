@@ -13,7 +13,9 @@ The figures of a snapshot taken for day D (local time):
   days ending on D (D - 29 to D, both included), by the local date of ``energized_at``,
   whatever their state now (energized or closed). Energization is the end of the
   connection cycle; closing only files the post-completion review.
-- ``on_time``: of those, the ones energized on or before their ``committed_finish_date``.
+- ``on_time``: of those, the ones energized on or before their ``committed_finish_date``;
+  for a department, the ones it caused no late day of (the late days of the others are
+  the customer's or another department's: ``scheduling.attribution``).
 - ``average_cycle_days``: the mean, over the finished ones, of the working days from
   ``start_date`` to the energization date, both counted (customer-side and suspended time
   included: the cycle the customer saw). An application energized on its committed
@@ -254,7 +256,8 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     """Return the figures of every manager and department with any, keyed (scope, id).
 
     Queries, whatever the number of applications: 1 for the active and finished-in-window
-    applications, 2 per ``CHUNK_SIZE`` of them (their activities and suspension log), 1 for
+    applications, 2 per ``CHUNK_SIZE`` of them (their whole activity rows and suspension
+    log; the late finished ones are forecast for the attribution of their delay), 1 for
     the time limits, 2 for the deviations (counted by the database), and the calendar's
     (none while it is cached). The Python work and the rows read grow with the active and
     finished applications (about 17 small activity tuples each): the clocks and the
@@ -263,7 +266,7 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     first_day, window_start, window_end = window(day)
     in_window = Q(energized_at__gte=window_start, energized_at__lt=window_end)
     applications = _applications(Application.objects.filter(Q(state__in=ACTIVE_STATES) | in_window))
-    _load(applications)
+    _load(applications, networks=True)
     limits = time_limits_by_class()
     calendar = working_calendar()
     figures: dict[tuple[str, int], KpiFigures] = defaultdict(KpiFigures)
@@ -277,6 +280,14 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
             continue
         readings = _readings(application, today=day, limits=limits, calendar=calendar)
         exceeded = worst_status(readings) == "exceeded"
+        on_time = finished and application.energized_on <= application.committed_finish_date
+        caused = (
+            application_delay_by_party(
+                application, application.activities, calendar, application.energized_on
+            )
+            if finished and not on_time
+            else {}
+        )
         keys = [(KpiScope.DEPARTMENT, pk) for pk in application.departments]
         if application.manager_id is not None:
             keys.append((KpiScope.MANAGER, application.manager_id))
@@ -286,7 +297,10 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
             kpi.limits_exceeded += int(exceeded)
             if finished:
                 kpi.finished += 1
-                kpi.on_time += int(application.energized_on <= application.committed_finish_date)
+                if key[0] == KpiScope.DEPARTMENT:
+                    kpi.on_time += int(not caused.get(key[1]))
+                else:
+                    kpi.on_time += int(on_time)
                 kpi.cycle_days_total += cycle_days(
                     calendar, application.start_date, application.energized_on
                 )
