@@ -28,6 +28,7 @@ from .forms import ProgressForm
 from .models import (
     Application,
     AssignmentChange,
+    Complaint,
     Customer,
     Document,
     KpiSnapshot,
@@ -473,6 +474,31 @@ class StageTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("application__number",)
     search_help_text = gettext_lazy("Search by application number.")
     date_hierarchy = "at"
+
+    @admin.display(description=gettext_lazy("application"), ordering="application__number")
+    def application_number(self, obj):
+        return obj.application.number
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customer complaints, recorded on the application page or through the API (the
+    service checks who may record them); read here."""
+
+    list_display = (
+        "received_on",
+        "application_number",
+        "channel",
+        "category",
+        "substantiated",
+        "department",
+        "handled_by",
+    )
+    list_filter = ("channel", "category", "substantiated", "department")
+    list_select_related = ("application", "department", "handled_by")
+    search_fields = ("application__number", "text")
+    search_help_text = gettext_lazy("Search by application number or the complaint's text.")
+    date_hierarchy = "received_on"
 
     @admin.display(description=gettext_lazy("application"), ordering="application__number")
     def application_number(self, obj):

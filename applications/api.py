@@ -28,6 +28,8 @@ from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
+    ComplaintInputSerializer,
+    ComplaintSerializer,
     CustomerSerializer,
     TransitionInputSerializer,
     TransitionsSerializer,
@@ -305,6 +307,34 @@ class ActivityProgress(APIView):
         return schedule_response(application_id)
 
 
+class ApplicationComplaints(APIView):
+    serializer_class = ComplaintSerializer
+    problem_statuses = {"post": [403]}
+
+    @extend_schema(
+        summary=gettext_lazy("The customer complaints about an application, newest first"),
+        responses=ComplaintSerializer(many=True),
+    )
+    def get(self, request, application_id: int):
+        application = visible_application(request, application_id)
+        rows = application.complaints.select_related("handled_by", "department", "recorded_by")
+        return Response(ComplaintSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Record a customer complaint about an application"),
+        request=ComplaintInputSerializer,
+        responses={201: ComplaintSerializer},
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+        serializer = ComplaintInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        complaint = services.complaint_record(
+            application_id=application_id, by=request.user, **serializer.validated_data
+        )
+        return Response(ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
+
+
 urlpatterns = [
     path("applications/", ApplicationListCreate.as_view(), name="application-list"),
     path(
@@ -326,6 +356,11 @@ urlpatterns = [
         "applications/<int:application_id>/activities/<str:code>/",
         ActivityProgress.as_view(),
         name="application-activity",
+    ),
+    path(
+        "applications/<int:application_id>/complaints/",
+        ApplicationComplaints.as_view(),
+        name="application-complaints",
     ),
     path("account-managers/", AccountManagerList.as_view(), name="account-manager-list"),
     path("customers/", CustomerList.as_view(), name="customer-list"),

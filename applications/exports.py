@@ -37,6 +37,8 @@ def header() -> list[str]:
         _("Worst delay (working days)"),
         _("Delay caused (working days)"),
         _("Limits exceeded"),
+        _("Complaints"),
+        _("Substantiated complaints"),
         _("Reviews"),
         *(labels[name] for name in REVIEW_SCORES),
     ]
@@ -56,6 +58,8 @@ def _row(row: AssessmentRow) -> list:
         row.worst_delay,
         row.delay_caused,
         row.limits_exceeded,
+        row.complaints,
+        row.complaints_substantiated,
         row.reviews,
         *(row.average_score(name) for name in REVIEW_SCORES),
     ]

@@ -59,6 +59,7 @@ from yekuo.errors import InvalidInput
 from .models import (
     ACTIVE_STATES,
     Application,
+    Complaint,
     KpiScope,
     KpiSnapshot,
     PostCompletionReview,
@@ -470,6 +471,10 @@ class AssessmentRow:
     - the customer side: ``late`` are the applications the customer caused late days of,
       the delays those days; the utility's time limits do not run on customer time.
 
+    ``complaints``: customer complaints received in the period (by ``received_on``) about
+    a manager's applications, or handled by a department; ``complaints_substantiated``:
+    those found substantiated.
+
     ``on_time``: finished and not late. ``limits_exceeded`` (managers): finished ones with
     any clock, the whole process included, past its limit at energization. The review
     scores are the means (1-5) of the post-completion reviews of the finished ones;
@@ -487,6 +492,8 @@ class AssessmentRow:
     worst_delay: int = 0
     delay_caused: int = 0
     limits_exceeded: int = 0
+    complaints: int = 0
+    complaints_substantiated: int = 0
     reviews: int = 0
     score_totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REVIEW_SCORES, 0))
 
@@ -549,9 +556,10 @@ def assessment(*, start: date, end: date) -> Assessment:
     Queries, whatever the number of applications: 1 for the applications energized in
     the period, 2 per ``CHUNK_SIZE`` of them (``_load``: whole activity rows, the
     suspension log), 1 for the time limits, 1 for their reviews, 2 for the applications
-    accepted in the period (by manager, by department), 2 for the names, and the
-    calendar's. The Python work is one forecast per finished application. Every active
-    account manager and department has a row, with zeros when nothing happened.
+    accepted in the period (by manager, by department), 1 for the complaints received in
+    it, 2 for the names, and the calendar's. The Python work is one forecast per late
+    finished application. Every active account manager and department has a row, with
+    zeros when nothing happened.
     """
     if end < start:
         raise InvalidInput({"end": _("The end of the period is before its start.")})
@@ -633,6 +641,17 @@ def assessment(*, start: date, end: date) -> Assessment:
     ):
         if department_id in departments:
             departments[department_id].accepted = count
+    complaints = (
+        Complaint.objects.filter(received_on__gte=start, received_on__lte=end)
+        .order_by()
+        .values_list("application__account_manager_id", "department_id", "substantiated")
+        .annotate(n=Count("pk"))
+    )
+    for manager_id, department_id, substantiated, count in complaints:
+        for row in (managers.get(manager_id), departments.get(department_id)):
+            if row is not None:
+                row.complaints += count
+                row.complaints_substantiated += count if substantiated else 0
     return Assessment(
         start=start,
         end=end,

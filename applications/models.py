@@ -539,6 +539,69 @@ class PostCompletionReview(models.Model):
         return f"{self.application_id} 问效"
 
 
+class Complaint(models.Model):
+    """A customer complaint (客户投诉) about an application, counted in the assessment of
+    its account manager and of the department that handled it."""
+
+    class Channel(models.TextChoices):
+        HOTLINE = "hotline", _("95598 hotline")
+        ONLINE = "online", _("Online")
+        LETTER_VISIT = "letter_visit", _("Letter or visit")
+        OTHER = "other", _("Other")
+
+    class Category(models.TextChoices):
+        DELAY = "delay", _("Delay")
+        SERVICE = "service", _("Service manner")
+        CHARGES = "charges", _("Charges")
+        QUALITY = "quality", _("Supply quality")
+        OTHER = "other", _("Other")
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    text = models.TextField(_("complaint"), max_length=4000)
+    received_on = models.DateField(_("received on"))
+    substantiated = models.BooleanField(_("substantiated"), default=False)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("handling department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.TextField(_("outcome"), max_length=4000, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer complaint")
+        verbose_name_plural = _("customer complaints")
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["received_on"], name="complaint_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 投诉 {self.received_on}"
+
+
 class TimeLimit(models.Model):
     """A utility-side time limit in working days (TIME_LIMITS.md), edited by administrators."""
 

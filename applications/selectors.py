@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
@@ -421,6 +421,8 @@ class ApplicationPage:
     network: object
     network_error: str | None
     today: date
+    complaints: list = field(default_factory=list)
+    may_complain: bool = False
 
 
 def _stage_steps(application: Application) -> list[StageStep]:
@@ -593,6 +595,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     )
     timeline = list(application.transitions.select_related("by").order_by("at", "id"))
     review = getattr(application, "review", None)
+    complaints = list(
+        application.complaints.select_related("handled_by", "department", "recorded_by")
+    )
     calendar = schedule_selectors.working_calendar()
     network_error = None
     try:
@@ -619,4 +624,6 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         network=network,
         network_error=network_error,
         today=today,
+        complaints=complaints,
+        may_complain=may_answer,
     )

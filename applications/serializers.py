@@ -6,11 +6,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from accounts.models import Region, User
+from accounts.models import Department, Region, User
 from accounts.serializers import PersonSerializer
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
-from .models import TRANSITIONS, Application, Customer, SupplyType
+from .models import TRANSITIONS, Application, Complaint, Customer, SupplyType
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -199,3 +199,46 @@ class TransitionInputSerializer(serializers.Serializer):
         max_length=2000,
         help_text=gettext_lazy("Required for suspend, cancel and rework: the reason."),
     )
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    handled_by = PersonSerializer(allow_null=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recorded_by = PersonSerializer()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "channel",
+            "category",
+            "text",
+            "received_on",
+            "substantiated",
+            "handled_by",
+            "department",
+            "outcome",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class ComplaintInputSerializer(serializers.Serializer):
+    """A complaint to record: types only; the service checks the rest."""
+
+    channel = serializers.ChoiceField(choices=Complaint.Channel.choices)
+    category = serializers.ChoiceField(choices=Complaint.Category.choices)
+    text = serializers.CharField(max_length=4000)
+    received_on = serializers.DateField()
+    substantiated = serializers.BooleanField(default=False)
+    handled_by = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    outcome = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")

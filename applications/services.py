@@ -42,6 +42,7 @@ from .models import (
     ApplicationSequence,
     ApplicationState,
     AssignmentChange,
+    Complaint,
     Customer,
     Document,
     DocumentKind,
@@ -824,6 +825,62 @@ def application_record_review(
     review.save()
     _bump_version(application)
     return review
+
+
+@transaction.atomic
+def complaint_record(
+    *,
+    application_id: int,
+    channel: str,
+    category: str,
+    text: str,
+    received_on: date,
+    substantiated: bool = False,
+    handled_by: User | None = None,
+    department=None,
+    outcome: str = "",
+    by: User,
+    today: date | None = None,
+) -> Complaint:
+    """Record a customer complaint (客户投诉) about an application: who records it and when
+    are kept; it counts in the assessment of the application's account manager and of the
+    handling department for the period it was received in."""
+    application = _locked_application(application_id)
+    if not guards.manager_or_supervisor(application, by):
+        raise NotPermitted(_("Only the account manager or a supervisor records a complaint."))
+    errors: dict[str, list[str]] = {}
+    if not (text or "").strip():
+        errors["text"] = [_("Say what the customer complained about.")]
+    if received_on is None:
+        errors["received_on"] = [_("Give the day the complaint was received.")]
+    elif received_on > _today(today):
+        errors["received_on"] = [_("A complaint cannot be received in the future.")]
+    if handled_by is not None and not handled_by.is_active:
+        errors["handled_by"] = [_("Choose an active user to handle the complaint.")]
+    if department is not None and not department.is_active:
+        errors["department"] = [_("Choose an active department.")]
+    complaint = Complaint(
+        application=application,
+        channel=channel,
+        category=category,
+        text=(text or "").strip(),
+        received_on=received_on,
+        substantiated=substantiated,
+        handled_by=handled_by,
+        department=department,
+        outcome=(outcome or "").strip(),
+        recorded_by=by,
+    )
+    try:
+        complaint.full_clean(
+            exclude=["application", "recorded_by", "handled_by", "department", *errors]
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise InvalidInput(errors)
+    complaint.save()
+    return complaint
 
 
 # --- Answering deviations and proposals ----------------------------------------------------

@@ -54,4 +54,7 @@ urlpatterns = [
         name="application_document",
     ),
     path("applications/<str:number>/review/", views.application_review, name="application_review"),
+    path(
+        "applications/<str:number>/complaints/", views.complaint_add, name="application_complaint"
+    ),
 ]

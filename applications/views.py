@@ -21,6 +21,7 @@ from yekuo.errors import DomainError, InvalidInput
 from . import exports, kpi, selectors, services
 from .forms import (
     AssessmentPeriodForm,
+    ComplaintForm,
     DismissForm,
     DocumentForm,
     ProgressForm,
@@ -185,6 +186,8 @@ def _render_page(request, number, *, bound=None, status=200):
         "application": application,
         "document_form": bound.get("document") or DocumentForm(auto_id=_form_ids("doc")),
         "review_form": bound.get("review") or ReviewForm(auto_id=_form_ids("review")),
+        "complaint_form": bound.get("complaint")
+        or ComplaintForm(auto_id=_form_ids("complaint"), initial={"received_on": page.today}),
         "forward_transitions": [s for s in available if not s.reason_required],
         "side_transitions": [s for s in available if s.reason_required],
         "side_open": any(s.form.is_bound for s in available if s.reason_required),
@@ -395,3 +398,24 @@ def application_review(request, number):
     else:
         messages.success(request, _("The post-completion review is recorded."))
     return redirect(_page_url(number, "review"))
+
+
+@require_POST
+def complaint_add(request, number):
+    application_id = _visible_id(request.user, number)
+    form = ComplaintForm(request.POST, auto_id=_form_ids("complaint"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={"complaint": form})
+    try:
+        services.complaint_record(
+            application_id=application_id, by=request.user, **form.cleaned_data
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            return _render_page(request, number, bound={"complaint": form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The complaint is recorded."))
+    return redirect(_page_url(number, "complaints"))

@@ -73,6 +73,7 @@ def test_a_manager_and_a_department_over_may(client, supervisor, reviewed):
         "8",  # worst
         "4",  # delay caused by the utility side
         "1",  # limits exceeded
+        "0",  # complaints
         "1",  # reviews
         "5.00",
         "4.00",
