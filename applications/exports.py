@@ -66,9 +66,10 @@ def _row(row: AssessmentRow) -> list:
 
 
 def rows(assessment: Assessment) -> list[list]:
-    return [
-        _row(row) for row in [*assessment.managers, *assessment.departments, assessment.customer]
-    ]
+    every = [*assessment.managers, *assessment.departments]
+    if assessment.whole:
+        every.append(assessment.customer)
+    return [_row(row) for row in every]
 
 
 def filename(assessment: Assessment, extension: str) -> str:

@@ -543,10 +543,34 @@ class Assessment:
     managers: list[AssessmentRow]
     departments: list[AssessmentRow]
     customer: AssessmentRow
+    # False when only a department head's own department row is shown.
+    whole: bool = True
 
     @property
     def customer_rows(self) -> list[AssessmentRow]:
         return [self.customer]
+
+
+def may_see_assessment(user) -> bool:
+    """Supervisors see the whole assessment, a department head its department's row."""
+    return user.has_perm("accounts.view_assessment") or (
+        user.has_perm("accounts.lead_department") and user.department_id is not None
+    )
+
+
+def assessment_seen_by(result: Assessment, user) -> Assessment:
+    """Return the part of ``result`` that ``user`` may see: all of it with the permission
+    to view the assessment, else (a department head) the row of their department."""
+    if user.has_perm("accounts.view_assessment"):
+        return result
+    return Assessment(
+        start=result.start,
+        end=result.end,
+        managers=[],
+        departments=[row for row in result.departments if row.key == user.department_id],
+        customer=result.customer,
+        whole=False,
+    )
 
 
 def assessment(*, start: date, end: date) -> Assessment:

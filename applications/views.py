@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -71,13 +71,20 @@ def _period_form(request) -> AssessmentPeriodForm:
     return AssessmentPeriodForm({"start": date(today.year, 1, 1), "end": today})
 
 
-@permission_required("accounts.view_assessment", raise_exception=True)
+def _assessment_of(request, form) -> kpi.Assessment:
+    result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return kpi.assessment_seen_by(result, request.user)
+
+
 def assessment(request):
-    """The assessment (考核) of a period per account manager and per department."""
+    """The assessment (考核) of a period per account manager and per department (a
+    department head: the row of their department)."""
+    if not kpi.may_see_assessment(request.user):
+        raise PermissionDenied
     form = _period_form(request)
     result = None
     if form.is_valid():
-        result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+        result = _assessment_of(request, form)
     return render(
         request,
         "applications/assessment.html",
@@ -95,13 +102,14 @@ EXPORTS = {
 }
 
 
-@permission_required("accounts.view_assessment", raise_exception=True)
 def assessment_export(request, extension):
     """The assessment of the period as an Excel or CSV download; bad dates show the page."""
+    if not kpi.may_see_assessment(request.user):
+        raise PermissionDenied
     form = _period_form(request)
     if not form.is_valid():
         return assessment(request)
-    result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    result = _assessment_of(request, form)
     write, content_type = EXPORTS[extension]
     response = HttpResponse(write(result), content_type=content_type)
     response["Content-Disposition"] = (
