@@ -15,6 +15,7 @@ NAVIGATION = [
         ("accounts.view_assessment", "accounts.lead_department"),
         False,
     ),
+    ("follow_ups", _("Follow-ups"), None, False),
     ("admin:index", _("Administration"), None, True),
 ]
 

@@ -31,6 +31,7 @@ from .models import (
     Complaint,
     Customer,
     Document,
+    FollowUp,
     KpiSnapshot,
     PostCompletionReview,
     StageTransition,
@@ -478,6 +479,22 @@ class StageTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("application"), ordering="application__number")
     def application_number(self, obj):
         return obj.application.number
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """问责 follow-up items: raised and closed through the services (page or API)."""
+
+    list_display = ("due_on", "application_number", "owner", "status", "closed_by", "closed_at")
+    list_filter = ("status",)
+    list_select_related = ("review__application", "owner", "closed_by")
+    search_fields = ("review__application__number", "description")
+    search_help_text = gettext_lazy("Search by application number or the description.")
+    date_hierarchy = "due_on"
+
+    @admin.display(description=gettext_lazy("application"), ordering="review__application__number")
+    def application_number(self, obj):
+        return obj.review.application.number
 
 
 @admin.register(Complaint)

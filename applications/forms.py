@@ -189,6 +189,34 @@ class ReviewForm(forms.Form):
     )
 
 
+class FollowUpForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    due_on = forms.DateField(
+        label=_("Due on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    description = forms.CharField(
+        label=_("What is to be done"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class FollowUpCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("Closing note"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ComplaintForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
     category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)

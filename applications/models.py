@@ -539,6 +539,59 @@ class PostCompletionReview(models.Model):
         return f"{self.application_id} 问效"
 
 
+class FollowUp(models.Model):
+    """问责: a follow-up item raised from a post-completion review's finding, owned by one
+    person until it is closed with a note (who closed it and when are kept)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    review = models.ForeignKey(
+        PostCompletionReview,
+        verbose_name=_("post-completion review"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    due_on = models.DateField(_("due on"))
+    description = models.TextField(_("description"), max_length=4000)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    closing_note = models.TextField(_("closing note"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up item")
+        verbose_name_plural = _("follow-up items")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="followup_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} 问责 {self.due_on}"
+
+
 class Complaint(models.Model):
     """A customer complaint (客户投诉) about an application, counted in the assessment of
     its account manager and of the department that handled it."""

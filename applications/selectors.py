@@ -27,6 +27,7 @@ from .models import (
     Application,
     ApplicationState,
     Customer,
+    FollowUp,
     StageTransition,
     TimeLimit,
 )
@@ -423,6 +424,7 @@ class ApplicationPage:
     today: date
     complaints: list = field(default_factory=list)
     may_complain: bool = False
+    follow_ups: list = field(default_factory=list)
 
 
 def _stage_steps(application: Application) -> list[StageStep]:
@@ -528,6 +530,25 @@ def _gantt(application: Application, activities, calendar, today: date):
     )
 
 
+def open_follow_ups(user, *, today: date | None = None) -> list:
+    """Return the open follow-up items ``user`` sees, due first, each with ``overdue``:
+    a supervisor all of them, a department head those owned in the department, anyone
+    else their own. One query."""
+    today = today or timezone.localdate()
+    rows = FollowUp.objects.filter(status=FollowUp.Status.OPEN).select_related(
+        "owner", "review__application"
+    )
+    if not user.has_perm("accounts.supervise_applications"):
+        scope = Q(owner=user)
+        if user.has_perm("accounts.lead_department") and user.department_id:
+            scope |= Q(owner__department_id=user.department_id)
+        rows = rows.filter(scope)
+    items = list(rows.order_by("due_on", "id"))
+    for item in items:
+        item.overdue = item.due_on < today
+    return items
+
+
 def application_page(number: str, user, *, today: date | None = None) -> ApplicationPage | None:
     """Return the page of application ``number``, or None when ``user`` may not read it."""
     today = today or timezone.localdate()
@@ -598,6 +619,13 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     complaints = list(
         application.complaints.select_related("handled_by", "department", "recorded_by")
     )
+    follow_ups = (
+        list(review.follow_ups.select_related("owner", "closed_by").order_by("due_on", "id"))
+        if review is not None
+        else []
+    )
+    for item in follow_ups:
+        item.overdue = item.status == FollowUp.Status.OPEN and item.due_on < today
     calendar = schedule_selectors.working_calendar()
     network_error = None
     try:
@@ -626,4 +654,5 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         today=today,
         complaints=complaints,
         may_complain=may_answer,
+        follow_ups=follow_ups,
     )

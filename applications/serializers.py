@@ -10,7 +10,7 @@ from accounts.models import Department, Region, User
 from accounts.serializers import PersonSerializer
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
-from .models import TRANSITIONS, Application, Complaint, Customer, SupplyType
+from .models import TRANSITIONS, Application, Complaint, Customer, FollowUp, SupplyType
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -242,3 +242,47 @@ class ComplaintInputSerializer(serializers.Serializer):
         default=None,
     )
     outcome = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    application = serializers.CharField(source="review.application.number", read_only=True)
+    owner = PersonSerializer()
+    raised_by = PersonSerializer()
+    closed_by = PersonSerializer(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "application",
+            "owner",
+            "due_on",
+            "description",
+            "status",
+            "overdue",
+            "raised_by",
+            "raised_at",
+            "closing_note",
+            "closed_by",
+            "closed_at",
+        ]
+
+    def get_overdue(self, item) -> bool:
+        return item.status == FollowUp.Status.OPEN and item.due_on < timezone.localdate()
+
+
+class FollowUpInputSerializer(serializers.Serializer):
+    """A follow-up to raise: types only; the service checks the rest."""
+
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default=""
+    )
+
+
+class FollowUpCloseSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")

@@ -57,4 +57,11 @@ urlpatterns = [
     path(
         "applications/<str:number>/complaints/", views.complaint_add, name="application_complaint"
     ),
+    path(
+        "applications/<str:number>/follow-ups/",
+        views.follow_up_raise,
+        name="application_follow_up",
+    ),
+    path("follow-ups/", views.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:follow_up_id>/close/", views.follow_up_close, name="follow_up_close"),
 ]

@@ -24,6 +24,8 @@ from .forms import (
     ComplaintForm,
     DismissForm,
     DocumentForm,
+    FollowUpCloseForm,
+    FollowUpForm,
     ProgressForm,
     ReviewForm,
     TransitionForm,
@@ -194,6 +196,7 @@ def _render_page(request, number, *, bound=None, status=200):
         "application": application,
         "document_form": bound.get("document") or DocumentForm(auto_id=_form_ids("doc")),
         "review_form": bound.get("review") or ReviewForm(auto_id=_form_ids("review")),
+        "follow_up_form": bound.get("follow_up") or FollowUpForm(auto_id=_form_ids("follow_up")),
         "complaint_form": bound.get("complaint")
         or ComplaintForm(auto_id=_form_ids("complaint"), initial={"received_on": page.today}),
         "forward_transitions": [s for s in available if not s.reason_required],
@@ -427,3 +430,58 @@ def complaint_add(request, number):
     else:
         messages.success(request, _("The complaint is recorded."))
     return redirect(_page_url(number, "complaints"))
+
+
+@require_POST
+def follow_up_raise(request, number):
+    application_id = _visible_id(request.user, number)
+    form = FollowUpForm(request.POST, auto_id=_form_ids("follow_up"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={"follow_up": form})
+    try:
+        services.follow_up_raise(
+            application_id=application_id, by=request.user, **form.cleaned_data
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            return _render_page(request, number, bound={"follow_up": form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The follow-up is raised."))
+    return redirect(_page_url(number, "review"))
+
+
+def _follow_ups_page(request, *, bound=None, status=200):
+    items = selectors.open_follow_ups(request.user)
+    for item in items:
+        item.form = (bound or {}).get(item.pk) or FollowUpCloseForm(
+            auto_id=_form_ids(f"f{item.pk}")
+        )
+    return render(request, "applications/follow_ups.html", {"items": items}, status=status)
+
+
+@require_GET
+def follow_ups(request):
+    """The open follow-up items (问责) the reader answers for or watches, due first."""
+    return _follow_ups_page(request)
+
+
+@require_POST
+def follow_up_close(request, follow_up_id):
+    form = FollowUpCloseForm(request.POST, auto_id=_form_ids(f"f{follow_up_id}"))
+    form.is_valid()
+    try:
+        services.follow_up_close(
+            follow_up_id=follow_up_id, note=form.cleaned_data.get("note", ""), by=request.user
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            return _follow_ups_page(request, bound={follow_up_id: form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The follow-up is closed."))
+    return redirect(reverse("follow_ups"))
