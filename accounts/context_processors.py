@@ -5,11 +5,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .roles import Role, roles_of
 
-# (url name, label, permission or None for every signed-in user, staff only)
+# (url name, label, permission (or any of several) or None for every signed-in user, staff only)
 NAVIGATION = [
     ("home", _("Workspace"), None, False),
     ("supervision:dashboard", _("Deviation dashboard"), "accounts.view_dashboard", False),
-    ("assessment", _("Assessment"), "accounts.view_assessment", False),
+    (
+        "assessment",
+        _("Assessment"),
+        ("accounts.view_assessment", "accounts.lead_department"),
+        False,
+    ),
+    ("follow_ups", _("Follow-ups"), None, False),
     ("admin:index", _("Administration"), None, True),
 ]
 
@@ -21,7 +27,7 @@ def navigation(request):
     items = []
     path = request.path
     for url_name, label, perm, staff_only in NAVIGATION:
-        if perm and not user.has_perm(perm):
+        if perm and not any(user.has_perm(p) for p in ([perm] if isinstance(perm, str) else perm)):
             continue
         if staff_only and not user.is_staff:
             continue

@@ -89,6 +89,7 @@ class User(AbstractUser):
             ("handle_applications", _("Can own and move service-connection applications")),
             ("supervise_applications", _("Can act on every application (supervisor)")),
             ("record_department_progress", _("Can record progress of the department's work")),
+            ("lead_department", _("Can answer for the department (department head)")),
         ]
 
     def __str__(self) -> str:

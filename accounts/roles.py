@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     ACCOUNT_MANAGER = "account_manager", _("Account manager")
     DEPARTMENT_STAFF = "department_staff", _("Department staff")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
 
 
 _ADMIN_MODELS = ["user", "department", "region", "accountmanagerprofile"]
@@ -47,6 +48,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.DEPARTMENT_STAFF: [
         "accounts.record_department_progress",
+    ],
+    # 部门领导: answers for the department's work like its staff (reads the applications
+    # it has work in, records progress, answers its deviations) and also sees the
+    # department's own assessment row.
+    Role.DEPARTMENT_HEAD: [
+        "accounts.record_department_progress",
+        "accounts.lead_department",
     ],
 }
 

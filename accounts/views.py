@@ -89,5 +89,9 @@ def notification_settings(request):
     return render(
         request,
         "accounts/notification_settings.html",
-        {"form": form, "watches_dashboard": user.has_perm("accounts.view_dashboard")},
+        {
+            "form": form,
+            "watches_dashboard": user.has_perm("accounts.view_dashboard")
+            or user.has_perm("accounts.lead_department"),
+        },
     )

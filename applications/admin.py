@@ -28,8 +28,10 @@ from .forms import ProgressForm
 from .models import (
     Application,
     AssignmentChange,
+    Complaint,
     Customer,
     Document,
+    FollowUp,
     KpiSnapshot,
     PostCompletionReview,
     StageTransition,
@@ -473,6 +475,47 @@ class StageTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("application__number",)
     search_help_text = gettext_lazy("Search by application number.")
     date_hierarchy = "at"
+
+    @admin.display(description=gettext_lazy("application"), ordering="application__number")
+    def application_number(self, obj):
+        return obj.application.number
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """问责 follow-up items: raised and closed through the services (page or API)."""
+
+    list_display = ("due_on", "application_number", "owner", "status", "closed_by", "closed_at")
+    list_filter = ("status",)
+    list_select_related = ("review__application", "owner", "closed_by")
+    search_fields = ("review__application__number", "description")
+    search_help_text = gettext_lazy("Search by application number or the description.")
+    date_hierarchy = "due_on"
+
+    @admin.display(description=gettext_lazy("application"), ordering="review__application__number")
+    def application_number(self, obj):
+        return obj.review.application.number
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customer complaints, recorded on the application page or through the API (the
+    service checks who may record them); read here."""
+
+    list_display = (
+        "received_on",
+        "application_number",
+        "channel",
+        "category",
+        "substantiated",
+        "department",
+        "handled_by",
+    )
+    list_filter = ("channel", "category", "substantiated", "department")
+    list_select_related = ("application", "department", "handled_by")
+    search_fields = ("application__number", "text")
+    search_help_text = gettext_lazy("Search by application number or the complaint's text.")
+    date_hierarchy = "received_on"
 
     @admin.display(description=gettext_lazy("application"), ordering="application__number")
     def application_number(self, obj):

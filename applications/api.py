@@ -30,7 +30,12 @@ from .serializers import (
     ApplicationSerializer,
     ApplicationUpdateSerializer,
     BaselineSerializer,
+    ComplaintInputSerializer,
+    ComplaintSerializer,
     CustomerSerializer,
+    FollowUpCloseSerializer,
+    FollowUpInputSerializer,
+    FollowUpSerializer,
     PlanComparisonSerializer,
     ReplanInputSerializer,
     ReplanResultSerializer,
@@ -418,6 +423,83 @@ class ApplicationBaselineComparison(APIView):
         return Response(PlanComparisonSerializer(data).data)
 
 
+class ApplicationComplaints(APIView):
+    serializer_class = ComplaintSerializer
+    problem_statuses = {"post": [403]}
+
+    @extend_schema(
+        summary=gettext_lazy("The customer complaints about an application, newest first"),
+        responses=ComplaintSerializer(many=True),
+    )
+    def get(self, request, application_id: int):
+        application = visible_application(request, application_id)
+        rows = application.complaints.select_related("handled_by", "department", "recorded_by")
+        return Response(ComplaintSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Record a customer complaint about an application"),
+        request=ComplaintInputSerializer,
+        responses={201: ComplaintSerializer},
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+        serializer = ComplaintInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        complaint = services.complaint_record(
+            application_id=application_id, by=request.user, **serializer.validated_data
+        )
+        return Response(ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
+
+
+class FollowUpList(APIView):
+    serializer_class = FollowUpSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("The open follow-up items you answer for or watch, due first"),
+        responses=FollowUpSerializer(many=True),
+    )
+    def get(self, request):
+        items = selectors.open_follow_ups(request.user)
+        return Response(FollowUpSerializer(items, many=True).data)
+
+
+class ApplicationFollowUps(APIView):
+    serializer_class = FollowUpSerializer
+    problem_statuses = {"post": [403, 409]}
+
+    @extend_schema(
+        summary=gettext_lazy("Raise a follow-up item from an application's review"),
+        request=FollowUpInputSerializer,
+        responses={201: FollowUpSerializer},
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+        serializer = FollowUpInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.follow_up_raise(
+            application_id=application_id, by=request.user, **serializer.validated_data
+        )
+        return Response(FollowUpSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class FollowUpClose(APIView):
+    serializer_class = FollowUpSerializer
+    problem_statuses = {"post": [403, 409]}
+
+    @extend_schema(
+        summary=gettext_lazy("Close a follow-up item with a note"),
+        request=FollowUpCloseSerializer,
+        responses=FollowUpSerializer,
+    )
+    def post(self, request, follow_up_id: int):
+        serializer = FollowUpCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.follow_up_close(
+            follow_up_id=follow_up_id, note=serializer.validated_data["note"], by=request.user
+        )
+        return Response(FollowUpSerializer(item).data)
+
+
 urlpatterns = [
     path("applications/", ApplicationListCreate.as_view(), name="application-list"),
     path(
@@ -455,6 +537,18 @@ urlpatterns = [
         ActivityProgress.as_view(),
         name="application-activity",
     ),
+    path(
+        "applications/<int:application_id>/complaints/",
+        ApplicationComplaints.as_view(),
+        name="application-complaints",
+    ),
+    path(
+        "applications/<int:application_id>/follow-ups/",
+        ApplicationFollowUps.as_view(),
+        name="application-follow-ups",
+    ),
+    path("follow-ups/", FollowUpList.as_view(), name="follow-up-list"),
+    path("follow-ups/<int:follow_up_id>/close/", FollowUpClose.as_view(), name="follow-up-close"),
     path("account-managers/", AccountManagerList.as_view(), name="account-manager-list"),
     path("customers/", CustomerList.as_view(), name="customer-list"),
     path("customers/<int:customer_id>/", CustomerDetail.as_view(), name="customer-detail"),

@@ -1,4 +1,5 @@
-"""The supervisors' morning digest: one summary of what changed in their scope.
+"""The morning digest: one summary of what changed in the scope of each supervisor and
+department head.
 
 Supervisors are not told of events one by one (a sweep at a large utility turns hundreds
 of deviations red at once); each morning every person who watches the dashboard and takes
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -30,10 +32,13 @@ NAMED = 5
 
 
 def digest_recipients():
-    """Return the active people who watch the dashboard and take the digest."""
+    """Return the active people who answer for a scope (supervisors, department heads)
+    and take the digest."""
     User = get_user_model()
+    watchers = User.objects.with_perm("accounts.view_dashboard", include_superusers=False)
+    heads = User.objects.with_perm("accounts.lead_department", include_superusers=False)
     return (
-        User.objects.with_perm("accounts.view_dashboard", include_superusers=False)
+        User.objects.filter(Q(pk__in=watchers.values("pk")) | Q(pk__in=heads.values("pk")))
         .filter(is_active=True, daily_digest=True)
         .order_by("pk")
     )
@@ -44,6 +49,13 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
     is nothing to say."""
     scope = visible_applications(user)
     deviations = Deviation.objects.filter(application__in=scope.values("pk"))
+    if (
+        user.has_perm("accounts.lead_department")
+        and not user.has_perm("accounts.supervise_applications")
+        and user.department_id
+    ):
+        # A department head answers for the deviations of its department's work.
+        deviations = deviations.filter(department_id=user.department_id)
     new_red = list(
         deviations.filter(severity=Severity.RED, detected_at__gte=since, detected_at__lt=until)
         .select_related("application", "activity")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from .kpi import REVIEW_SCORES, Assessment, AssessmentRow
+from .kpi import CUSTOMER_SCOPE, REVIEW_SCORES, Assessment, AssessmentRow
 from .models import KpiScope
 
 
@@ -35,14 +35,17 @@ def header() -> list[str]:
         _("Late"),
         _("Average delay (working days)"),
         _("Worst delay (working days)"),
+        _("Delay caused (working days)"),
         _("Limits exceeded"),
+        _("Complaints"),
+        _("Substantiated complaints"),
         _("Reviews"),
         *(labels[name] for name in REVIEW_SCORES),
     ]
 
 
 def _row(row: AssessmentRow) -> list:
-    scope = KpiScope(row.scope).label
+    scope = _("Customer side") if row.scope == CUSTOMER_SCOPE else KpiScope(row.scope).label
     return [
         str(scope),
         row.name,
@@ -53,14 +56,20 @@ def _row(row: AssessmentRow) -> list:
         row.late,
         row.average_delay,
         row.worst_delay,
+        row.delay_caused,
         row.limits_exceeded,
+        row.complaints,
+        row.complaints_substantiated,
         row.reviews,
         *(row.average_score(name) for name in REVIEW_SCORES),
     ]
 
 
 def rows(assessment: Assessment) -> list[list]:
-    return [_row(row) for row in [*assessment.managers, *assessment.departments]]
+    every = [*assessment.managers, *assessment.departments]
+    if assessment.whole:
+        every.append(assessment.customer)
+    return [_row(row) for row in every]
 
 
 def filename(assessment: Assessment, extension: str) -> str:

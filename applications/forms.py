@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.models import Department, User
 from scheduling.models import ResponsibleParty, Severity
 
 from . import selectors
-from .models import ApplicationState, DocumentKind, TimeLimitStatus
+from .models import ApplicationState, Complaint, DocumentKind, TimeLimitStatus
 
 
 class ErrorAttrsMixin:
@@ -357,3 +358,60 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
             return "reason"
         name = f"{code}-{part}"
         return name if part and name in self.fields else None
+
+
+class FollowUpForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    due_on = forms.DateField(
+        label=_("Due on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    description = forms.CharField(
+        label=_("What is to be done"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class FollowUpCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("Closing note"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ComplaintForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
+    received_on = forms.DateField(
+        label=_("Received on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    text = forms.CharField(
+        label=_("Complaint"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    substantiated = forms.BooleanField(label=_("Substantiated"), required=False)
+    handled_by = forms.ModelChoiceField(
+        label=_("Handled by"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    department = forms.ModelChoiceField(
+        label=_("Handling department"),
+        queryset=Department.objects.filter(is_active=True).order_by("name"),
+        required=False,
+    )
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

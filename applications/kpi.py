@@ -13,7 +13,9 @@ The figures of a snapshot taken for day D (local time):
   days ending on D (D - 29 to D, both included), by the local date of ``energized_at``,
   whatever their state now (energized or closed). Energization is the end of the
   connection cycle; closing only files the post-completion review.
-- ``on_time``: of those, the ones energized on or before their ``committed_finish_date``.
+- ``on_time``: of those, the ones energized on or before their ``committed_finish_date``;
+  for a department, the ones it caused no late day of (the late days of the others are
+  the customer's or another department's: ``scheduling.attribution``).
 - ``average_cycle_days``: the mean, over the finished ones, of the working days from
   ``start_date`` to the energization date, both counted (customer-side and suspended time
   included: the cycle the customer saw). An application energized on its committed
@@ -48,14 +50,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
+from scheduling.attribution import CUSTOMER
 from scheduling.models import Activity, Deviation, Severity
-from scheduling.selectors import working_calendar
+from scheduling.selectors import application_delay_by_party, working_calendar
 from scheduling.timelimits import ClockReading, ClockWork, worst_status
 from yekuo.errors import InvalidInput
 
 from .models import (
     ACTIVE_STATES,
     Application,
+    Complaint,
     KpiScope,
     KpiSnapshot,
     PostCompletionReview,
@@ -114,9 +118,12 @@ class _Application:
     start_date: date
     committed_finish_date: date
     energized_on: date | None
+    committed_duration: int = 0
     departments: set[int] = field(default_factory=set)
     work: list[ClockWork] = field(default_factory=list)
     log: list[StageTransition] = field(default_factory=list)
+    # Every activity, dummies included, when loaded for the attribution of delay.
+    activities: list[Activity] = field(default_factory=list)
 
     @property
     def is_active(self) -> bool:
@@ -146,24 +153,38 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[position : position + size]
 
 
-def _load(applications: dict[int, _Application]) -> None:
-    """Fill in the departments, clock work and suspension log: two queries per chunk."""
+def _load(applications: dict[int, _Application], *, networks: bool = False) -> None:
+    """Fill in the departments, clock work and suspension log: two queries per chunk.
+
+    With ``networks``, every activity row is loaded whole (still one query per chunk)
+    and kept in ``activities``, for the forecast the attribution of delay needs.
+    """
     ids = list(applications)
     for chunk in _chunks(ids, CHUNK_SIZE):
-        activities = Activity.objects.filter(application_id__in=chunk, is_dummy=False).filter(
-            Q(department__isnull=False) | Q(actual_start__isnull=False)
-        )
-        rows = activities.values_list(
-            "application_id",
-            "department_id",
-            "clock",
-            "party",
-            "actual_start",
-            "actual_finish",
-            named=True,
-        )
+        if networks:
+            rows = Activity.objects.filter(application_id__in=chunk).order_by(
+                "application_id", "sort_order", "id"
+            )
+        else:
+            rows = (
+                Activity.objects.filter(application_id__in=chunk, is_dummy=False)
+                .filter(Q(department__isnull=False) | Q(actual_start__isnull=False))
+                .values_list(
+                    "application_id",
+                    "department_id",
+                    "clock",
+                    "party",
+                    "actual_start",
+                    "actual_finish",
+                    named=True,
+                )
+            )
         for row in rows:
             application = applications[row.application_id]
+            if networks:
+                application.activities.append(row)
+                if row.is_dummy or (row.department_id is None and row.actual_start is None):
+                    continue
             if row.department_id is not None:
                 application.departments.add(row.department_id)
             application.work += clock_work([row])
@@ -201,10 +222,13 @@ def _applications(queryset: QuerySet[Application]) -> dict[int, _Application]:
         "start_date",
         "committed_finish_date",
         "energized_at",
+        "committed_duration",
     )
     return {
         row[0]: _Application(
-            *row[:6], energized_on=timezone.localdate(row[6]) if row[6] is not None else None
+            *row[:6],
+            energized_on=timezone.localdate(row[6]) if row[6] is not None else None,
+            committed_duration=row[7],
         )
         for row in rows
     }
@@ -233,7 +257,8 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     """Return the figures of every manager and department with any, keyed (scope, id).
 
     Queries, whatever the number of applications: 1 for the active and finished-in-window
-    applications, 2 per ``CHUNK_SIZE`` of them (their activities and suspension log), 1 for
+    applications, 2 per ``CHUNK_SIZE`` of them (their whole activity rows and suspension
+    log; the late finished ones are forecast for the attribution of their delay), 1 for
     the time limits, 2 for the deviations (counted by the database), and the calendar's
     (none while it is cached). The Python work and the rows read grow with the active and
     finished applications (about 17 small activity tuples each): the clocks and the
@@ -242,7 +267,7 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     first_day, window_start, window_end = window(day)
     in_window = Q(energized_at__gte=window_start, energized_at__lt=window_end)
     applications = _applications(Application.objects.filter(Q(state__in=ACTIVE_STATES) | in_window))
-    _load(applications)
+    _load(applications, networks=True)
     limits = time_limits_by_class()
     calendar = working_calendar()
     figures: dict[tuple[str, int], KpiFigures] = defaultdict(KpiFigures)
@@ -256,6 +281,14 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
             continue
         readings = _readings(application, today=day, limits=limits, calendar=calendar)
         exceeded = worst_status(readings) == "exceeded"
+        on_time = finished and application.energized_on <= application.committed_finish_date
+        caused = (
+            application_delay_by_party(
+                application, application.activities, calendar, application.energized_on
+            )
+            if finished and not on_time
+            else {}
+        )
         keys = [(KpiScope.DEPARTMENT, pk) for pk in application.departments]
         if application.manager_id is not None:
             keys.append((KpiScope.MANAGER, application.manager_id))
@@ -265,7 +298,10 @@ def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
             kpi.limits_exceeded += int(exceeded)
             if finished:
                 kpi.finished += 1
-                kpi.on_time += int(application.energized_on <= application.committed_finish_date)
+                if key[0] == KpiScope.DEPARTMENT:
+                    kpi.on_time += int(not caused.get(key[1]))
+                else:
+                    kpi.on_time += int(on_time)
                 kpi.cycle_days_total += cycle_days(
                     calendar, application.start_date, application.energized_on
                 )
@@ -409,24 +445,44 @@ def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[Mo
     return trend
 
 
-# --- Assessment (考核) of a period, per account manager and per department -----------------
+# --- Assessment (考核) of a period, per account manager, department and the customer side ---
+
+CUSTOMER_SCOPE = "customer"
 
 
 @dataclass
 class AssessmentRow:
-    """The assessment of one account manager or one department over a period.
+    """The assessment of one account manager, one department or the customer side.
 
-    ``finished``: applications energized in the period (by the local date of
-    ``energized_at``); ``on_time``: of those, energized by their committed finish date;
-    the delays are the working days from the committed finish date to energization of the
-    late ones; ``limits_exceeded``: finished ones with any clock, the whole process
-    included, past its limit at energization; the review scores are the means (1-5) of
-    the post-completion reviews of the finished ones; ``accepted``: applications accepted
-    in the period.
+    The applications counted are those energized in the period (by the local date of
+    ``energized_at``): ``finished``. Each late working day of one of them (past its
+    committed finish) is attributed to the party that caused it
+    (:mod:`scheduling.attribution`): a utility-side activity's department, or the
+    customer for customer-side activities. Then, per scope:
+
+    - an account manager answers for their applications: ``late`` are those energized
+      after their committed finish, the delays are the working days past it, and
+      ``delay_caused`` the utility side's days of them (the customer's time is not the
+      utility's);
+    - a department answers for the delays it caused: ``finished`` are the applications it
+      had work in, ``late`` those it caused at least one late day of, the delays (average,
+      worst, ``delay_caused``) the days it caused, ``limits_exceeded`` those of its late
+      ones with a clock past its limit;
+    - the customer side: ``late`` are the applications the customer caused late days of,
+      the delays those days; the utility's time limits do not run on customer time.
+
+    ``complaints``: customer complaints received in the period (by ``received_on``) about
+    a manager's applications, or handled by a department; ``complaints_substantiated``:
+    those found substantiated.
+
+    ``on_time``: finished and not late. ``limits_exceeded`` (managers): finished ones with
+    any clock, the whole process included, past its limit at energization. The review
+    scores are the means (1-5) of the post-completion reviews of the finished ones;
+    ``accepted``: applications accepted in the period (a department's: with its work).
     """
 
     scope: str
-    key: int
+    key: int | str
     name: str
     accepted: int = 0
     finished: int = 0
@@ -434,13 +490,16 @@ class AssessmentRow:
     late: int = 0
     delay_total: int = 0
     worst_delay: int = 0
+    delay_caused: int = 0
     limits_exceeded: int = 0
+    complaints: int = 0
+    complaints_substantiated: int = 0
     reviews: int = 0
     score_totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REVIEW_SCORES, 0))
 
     @property
     def on_time_rate(self) -> Decimal | None:
-        """The share energized on time, in per cent (two places)."""
+        """The share finished and not late, in per cent (two places)."""
         if not self.finished:
             return None
         return _mean(100 * self.on_time, self.finished)
@@ -457,6 +516,22 @@ class AssessmentRow:
     def scores(self) -> dict[str, Decimal | None]:
         return {name: self.average_score(name) for name in REVIEW_SCORES}
 
+    def count(self, *, late_by: int, caused: int, exceeded: bool, review) -> None:
+        """Count one finished application: late by ``late_by`` days for this row."""
+        self.finished += 1
+        self.delay_caused += caused
+        self.limits_exceeded += int(exceeded)
+        if late_by:
+            self.late += 1
+            self.delay_total += late_by
+            self.worst_delay = max(self.worst_delay, late_by)
+        else:
+            self.on_time += 1
+        if review is not None:
+            self.reviews += 1
+            for name, score in zip(REVIEW_SCORES, review, strict=True):
+                self.score_totals[name] += score
+
 
 REVIEW_SCORES = ("quality", "safety", "efficiency", "satisfaction")
 
@@ -467,16 +542,48 @@ class Assessment:
     end: date
     managers: list[AssessmentRow]
     departments: list[AssessmentRow]
+    customer: AssessmentRow
+    # False when only a department head's own department row is shown.
+    whole: bool = True
+
+    @property
+    def customer_rows(self) -> list[AssessmentRow]:
+        return [self.customer]
+
+
+def may_see_assessment(user) -> bool:
+    """Supervisors see the whole assessment, a department head its department's row."""
+    return user.has_perm("accounts.view_assessment") or (
+        user.has_perm("accounts.lead_department") and user.department_id is not None
+    )
+
+
+def assessment_seen_by(result: Assessment, user) -> Assessment:
+    """Return the part of ``result`` that ``user`` may see: all of it with the permission
+    to view the assessment, else (a department head) the row of their department."""
+    if user.has_perm("accounts.view_assessment"):
+        return result
+    return Assessment(
+        start=result.start,
+        end=result.end,
+        managers=[],
+        departments=[row for row in result.departments if row.key == user.department_id],
+        customer=result.customer,
+        whole=False,
+    )
 
 
 def assessment(*, start: date, end: date) -> Assessment:
-    """Return the assessment of every account manager and department for [start, end].
+    """Return the assessment of every account manager and department, and of the customer
+    side, for [start, end] (see :class:`AssessmentRow` for what each figure counts).
 
     Queries, whatever the number of applications: 1 for the applications energized in
-    the period, 2 per ``CHUNK_SIZE`` of them (``_load``), 1 for the time limits, 1 for
-    their reviews, 2 for the applications accepted in the period (by manager, by
-    department), 2 for the names, and the calendar's. Every active account manager and
-    department has a row, with zeros when nothing happened.
+    the period, 2 per ``CHUNK_SIZE`` of them (``_load``: whole activity rows, the
+    suspension log), 1 for the time limits, 1 for their reviews, 2 for the applications
+    accepted in the period (by manager, by department), 1 for the complaints received in
+    it, 2 for the names, and the calendar's. The Python work is one forecast per late
+    finished application. Every active account manager and department has a row, with
+    zeros when nothing happened.
     """
     if end < start:
         raise InvalidInput({"end": _("The end of the period is before its start.")})
@@ -486,7 +593,7 @@ def assessment(*, start: date, end: date) -> Assessment:
     applications = _applications(
         Application.objects.filter(energized_at__gte=since, energized_at__lt=until)
     )
-    _load(applications)
+    _load(applications, networks=True)
     limits = time_limits_by_class()
     calendar = working_calendar()
 
@@ -498,6 +605,7 @@ def assessment(*, start: date, end: date) -> Assessment:
         d.pk: AssessmentRow(scope=KpiScope.DEPARTMENT, key=d.pk, name=d.name)
         for d in Department.objects.filter(is_active=True)
     }
+    customer = AssessmentRow(scope=CUSTOMER_SCOPE, key=CUSTOMER_SCOPE, name=_("Customers"))
     reviews = {
         row[0]: row[1:]
         for row in PostCompletionReview.objects.filter(
@@ -516,34 +624,38 @@ def assessment(*, start: date, end: date) -> Assessment:
                 ),
                 1,
             )
+        caused = (
+            application_delay_by_party(
+                application, application.activities, calendar, application.energized_on
+            )
+            if late_by
+            else {}
+        )
         review = reviews.get(application.pk)
-        rows = [departments[pk] for pk in application.departments if pk in departments]
+        for pk in application.departments:
+            if pk in departments:
+                days = caused.get(pk, 0)
+                departments[pk].count(
+                    late_by=days, caused=days, exceeded=exceeded and days > 0, review=review
+                )
         if application.manager_id in managers:
-            rows.append(managers[application.manager_id])
-        for row in rows:
-            row.finished += 1
-            row.limits_exceeded += int(exceeded)
-            if late_by:
-                row.late += 1
-                row.delay_total += late_by
-                row.worst_delay = max(row.worst_delay, late_by)
-            else:
-                row.on_time += 1
-            if review is not None:
-                row.reviews += 1
-                for name, score in zip(REVIEW_SCORES, review, strict=True):
-                    row.score_totals[name] += score
+            utility_days = sum(days for party, days in caused.items() if party != CUSTOMER)
+            managers[application.manager_id].count(
+                late_by=late_by, caused=utility_days, exceeded=exceeded, review=review
+            )
+        days = caused.get(CUSTOMER, 0)
+        customer.count(late_by=days, caused=days, exceeded=False, review=None)
 
     accepted = Application.objects.filter(accepted_at__gte=since, accepted_at__lt=until)
     for manager_id, count in (
-        accepted.filter(account_manager__isnull=False)
-        .order_by()
+        accepted.order_by()
         .values("account_manager_id")
         .annotate(n=Count("pk"))
         .values_list("account_manager_id", "n")
     ):
         if manager_id in managers:
             managers[manager_id].accepted = count
+        customer.accepted += count
     for department_id, count in (
         Activity.objects.filter(application__in=accepted, department__isnull=False, is_dummy=False)
         .order_by()
@@ -553,9 +665,21 @@ def assessment(*, start: date, end: date) -> Assessment:
     ):
         if department_id in departments:
             departments[department_id].accepted = count
+    complaints = (
+        Complaint.objects.filter(received_on__gte=start, received_on__lte=end)
+        .order_by()
+        .values_list("application__account_manager_id", "department_id", "substantiated")
+        .annotate(n=Count("pk"))
+    )
+    for manager_id, department_id, substantiated, count in complaints:
+        for row in (managers.get(manager_id), departments.get(department_id)):
+            if row is not None:
+                row.complaints += count
+                row.complaints_substantiated += count if substantiated else 0
     return Assessment(
         start=start,
         end=end,
         managers=list(managers.values()),
         departments=list(departments.values()),
+        customer=customer,
     )

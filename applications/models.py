@@ -539,6 +539,122 @@ class PostCompletionReview(models.Model):
         return f"{self.application_id} 问效"
 
 
+class FollowUp(models.Model):
+    """问责: a follow-up item raised from a post-completion review's finding, owned by one
+    person until it is closed with a note (who closed it and when are kept)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    review = models.ForeignKey(
+        PostCompletionReview,
+        verbose_name=_("post-completion review"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    due_on = models.DateField(_("due on"))
+    description = models.TextField(_("description"), max_length=4000)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    closing_note = models.TextField(_("closing note"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up item")
+        verbose_name_plural = _("follow-up items")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="followup_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} 问责 {self.due_on}"
+
+
+class Complaint(models.Model):
+    """A customer complaint (客户投诉) about an application, counted in the assessment of
+    its account manager and of the department that handled it."""
+
+    class Channel(models.TextChoices):
+        HOTLINE = "hotline", _("95598 hotline")
+        ONLINE = "online", _("Online")
+        LETTER_VISIT = "letter_visit", _("Letter or visit")
+        OTHER = "other", _("Other")
+
+    class Category(models.TextChoices):
+        DELAY = "delay", _("Delay")
+        SERVICE = "service", _("Service manner")
+        CHARGES = "charges", _("Charges")
+        QUALITY = "quality", _("Supply quality")
+        OTHER = "other", _("Other")
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    text = models.TextField(_("complaint"), max_length=4000)
+    received_on = models.DateField(_("received on"))
+    substantiated = models.BooleanField(_("substantiated"), default=False)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("handling department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.TextField(_("outcome"), max_length=4000, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer complaint")
+        verbose_name_plural = _("customer complaints")
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["received_on"], name="complaint_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 投诉 {self.received_on}"
+
+
 class TimeLimit(models.Model):
     """A utility-side time limit in working days (TIME_LIMITS.md), edited by administrators."""
 

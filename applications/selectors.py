@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
@@ -31,6 +31,7 @@ from .models import (
     Application,
     ApplicationState,
     Customer,
+    FollowUp,
     StageTransition,
     TimeLimit,
 )
@@ -438,6 +439,9 @@ class ApplicationPage:
     network: object
     network_error: str | None
     today: date
+    complaints: list = field(default_factory=list)
+    may_complain: bool = False
+    follow_ups: list = field(default_factory=list)
 
 
 def _stage_steps(application: Application) -> list[StageStep]:
@@ -545,6 +549,25 @@ def _gantt(application: Application, activities, calendar, today: date):
     )
 
 
+def open_follow_ups(user, *, today: date | None = None) -> list:
+    """Return the open follow-up items ``user`` sees, due first, each with ``overdue``:
+    a supervisor all of them, a department head those owned in the department, anyone
+    else their own. One query."""
+    today = today or timezone.localdate()
+    rows = FollowUp.objects.filter(status=FollowUp.Status.OPEN).select_related(
+        "owner", "review__application"
+    )
+    if not user.has_perm("accounts.supervise_applications"):
+        scope = Q(owner=user)
+        if user.has_perm("accounts.lead_department") and user.department_id:
+            scope |= Q(owner__department_id=user.department_id)
+        rows = rows.filter(scope)
+    items = list(rows.order_by("due_on", "id"))
+    for item in items:
+        item.overdue = item.due_on < today
+    return items
+
+
 def application_page(number: str, user, *, today: date | None = None) -> ApplicationPage | None:
     """Return the page of application ``number``, or None when ``user`` may not read it."""
     today = today or timezone.localdate()
@@ -625,6 +648,16 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     )
     timeline = list(application.transitions.select_related("by").order_by("at", "id"))
     review = getattr(application, "review", None)
+    complaints = list(
+        application.complaints.select_related("handled_by", "department", "recorded_by")
+    )
+    follow_ups = (
+        list(review.follow_ups.select_related("owner", "closed_by").order_by("due_on", "id"))
+        if review is not None
+        else []
+    )
+    for item in follow_ups:
+        item.overdue = item.status == FollowUp.Status.OPEN and item.due_on < today
     calendar = schedule_selectors.working_calendar()
     network_error = None
     try:
@@ -653,6 +686,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         network=network,
         network_error=network_error,
         today=today,
+        complaints=complaints,
+        may_complain=may_answer,
+        follow_ups=follow_ups,
     )
 
 

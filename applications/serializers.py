@@ -6,12 +6,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from accounts.models import Region, User
+from accounts.models import Department, Region, User
 from accounts.serializers import PersonSerializer
 from scheduling.serializers import ScheduleSerializer
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
-from .models import TRANSITIONS, Application, Customer, SupplyType
+from .models import TRANSITIONS, Application, Complaint, Customer, FollowUp, SupplyType
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -279,3 +279,90 @@ class PlanComparisonSerializer(serializers.Serializer):
 class ReplanResultSerializer(serializers.Serializer):
     baseline = BaselineSerializer()
     schedule = ScheduleSerializer()
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    handled_by = PersonSerializer(allow_null=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recorded_by = PersonSerializer()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "channel",
+            "category",
+            "text",
+            "received_on",
+            "substantiated",
+            "handled_by",
+            "department",
+            "outcome",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class ComplaintInputSerializer(serializers.Serializer):
+    """A complaint to record: types only; the service checks the rest."""
+
+    channel = serializers.ChoiceField(choices=Complaint.Channel.choices)
+    category = serializers.ChoiceField(choices=Complaint.Category.choices)
+    text = serializers.CharField(max_length=4000)
+    received_on = serializers.DateField()
+    substantiated = serializers.BooleanField(default=False)
+    handled_by = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    outcome = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    application = serializers.CharField(source="review.application.number", read_only=True)
+    owner = PersonSerializer()
+    raised_by = PersonSerializer()
+    closed_by = PersonSerializer(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "application",
+            "owner",
+            "due_on",
+            "description",
+            "status",
+            "overdue",
+            "raised_by",
+            "raised_at",
+            "closing_note",
+            "closed_by",
+            "closed_at",
+        ]
+
+    def get_overdue(self, item) -> bool:
+        return item.status == FollowUp.Status.OPEN and item.due_on < timezone.localdate()
+
+
+class FollowUpInputSerializer(serializers.Serializer):
+    """A follow-up to raise: types only; the service checks the rest."""
+
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default=""
+    )
+
+
+class FollowUpCloseSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")

@@ -49,9 +49,11 @@ from .models import (
     ApplicationSequence,
     ApplicationState,
     AssignmentChange,
+    Complaint,
     Customer,
     Document,
     DocumentKind,
+    FollowUp,
     PostCompletionReview,
     StageTransition,
     SupplyType,
@@ -991,6 +993,128 @@ def application_record_review(
     review.save()
     _bump_version(application)
     return review
+
+
+@transaction.atomic
+def complaint_record(
+    *,
+    application_id: int,
+    channel: str,
+    category: str,
+    text: str,
+    received_on: date,
+    substantiated: bool = False,
+    handled_by: User | None = None,
+    department=None,
+    outcome: str = "",
+    by: User,
+    today: date | None = None,
+) -> Complaint:
+    """Record a customer complaint (客户投诉) about an application: who records it and when
+    are kept; it counts in the assessment of the application's account manager and of the
+    handling department for the period it was received in."""
+    application = _locked_application(application_id)
+    if not guards.manager_or_supervisor(application, by):
+        raise NotPermitted(_("Only the account manager or a supervisor records a complaint."))
+    errors: dict[str, list[str]] = {}
+    if not (text or "").strip():
+        errors["text"] = [_("Say what the customer complained about.")]
+    if received_on is None:
+        errors["received_on"] = [_("Give the day the complaint was received.")]
+    elif received_on > _today(today):
+        errors["received_on"] = [_("A complaint cannot be received in the future.")]
+    if handled_by is not None and not handled_by.is_active:
+        errors["handled_by"] = [_("Choose an active user to handle the complaint.")]
+    if department is not None and not department.is_active:
+        errors["department"] = [_("Choose an active department.")]
+    complaint = Complaint(
+        application=application,
+        channel=channel,
+        category=category,
+        text=(text or "").strip(),
+        received_on=received_on,
+        substantiated=substantiated,
+        handled_by=handled_by,
+        department=department,
+        outcome=(outcome or "").strip(),
+        recorded_by=by,
+    )
+    try:
+        complaint.full_clean(
+            exclude=["application", "recorded_by", "handled_by", "department", *errors]
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise InvalidInput(errors)
+    complaint.save()
+    return complaint
+
+
+@transaction.atomic
+def follow_up_raise(
+    *,
+    application_id: int,
+    owner: User | None,
+    due_on: date | None,
+    description: str,
+    by: User,
+    now: datetime | None = None,
+) -> FollowUp:
+    """Raise a follow-up item (问责) from the post-completion review of an application: an
+    owner answers for it by the due date until it is closed."""
+    application = _locked_application(application_id)
+    if not guards.manager_or_supervisor(application, by):
+        raise NotPermitted(_("Only the account manager or a supervisor raises a follow-up."))
+    review = PostCompletionReview.objects.filter(application=application).first()
+    if review is None:
+        raise TransitionNotAllowed([_("A follow-up is raised from the post-completion review.")])
+    now = _now(now)
+    errors: dict[str, list[str]] = {}
+    if owner is None:
+        errors["owner"] = [_("Choose who answers for the follow-up.")]
+    elif not owner.is_active:
+        errors["owner"] = [_("Choose an active user.")]
+    if due_on is None:
+        errors["due_on"] = [_("Give the day it is due.")]
+    elif due_on < timezone.localdate(now):
+        errors["due_on"] = [_("The due date cannot be in the past.")]
+    if not (description or "").strip():
+        errors["description"] = [_("Say what is to be done.")]
+    if errors:
+        raise InvalidInput(errors)
+    return FollowUp.objects.create(
+        review=review,
+        owner=owner,
+        due_on=due_on,
+        description=description.strip(),
+        raised_by=by,
+        raised_at=now,
+    )
+
+
+@transaction.atomic
+def follow_up_close(
+    *, follow_up_id: int, note: str, by: User, now: datetime | None = None
+) -> FollowUp:
+    """Close a follow-up item with a note: its owner or a supervisor."""
+    item = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+    if item is None:
+        raise InvalidInput(
+            {"follow_up": [_("There is no follow-up %(id)s.") % {"id": follow_up_id}]}
+        )
+    if not (item.owner_id == by.pk or guards.is_supervisor(by)):
+        raise NotPermitted(_("Only its owner or a supervisor closes a follow-up."))
+    if item.status != FollowUp.Status.OPEN:
+        raise TransitionNotAllowed([_("The follow-up is closed already.")])
+    if not (note or "").strip():
+        raise InvalidInput({"note": [_("Say how the follow-up was settled.")]})
+    item.status = FollowUp.Status.CLOSED
+    item.closing_note = note.strip()
+    item.closed_by = by
+    item.closed_at = _now(now)
+    item.save(update_fields=["status", "closing_note", "closed_by", "closed_at"])
+    return item
 
 
 # --- Answering deviations and proposals ----------------------------------------------------

@@ -60,4 +60,14 @@ urlpatterns = [
         name="application_baselines",
     ),
     path("applications/<str:number>/review/", views.application_review, name="application_review"),
+    path(
+        "applications/<str:number>/complaints/", views.complaint_add, name="application_complaint"
+    ),
+    path(
+        "applications/<str:number>/follow-ups/",
+        views.follow_up_raise,
+        name="application_follow_up",
+    ),
+    path("follow-ups/", views.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:follow_up_id>/close/", views.follow_up_close, name="follow_up_close"),
 ]

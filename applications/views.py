@@ -2,7 +2,6 @@ from datetime import date
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
@@ -23,9 +22,12 @@ from yekuo.errors import DomainError, InvalidInput
 from . import exports, guards, kpi, selectors, services
 from .forms import (
     AssessmentPeriodForm,
+    ComplaintForm,
     DeviationAnswerForm,
     DismissForm,
     DocumentForm,
+    FollowUpCloseForm,
+    FollowUpForm,
     ProgressForm,
     ReplanForm,
     ReviewForm,
@@ -74,13 +76,20 @@ def _period_form(request) -> AssessmentPeriodForm:
     return AssessmentPeriodForm({"start": date(today.year, 1, 1), "end": today})
 
 
-@permission_required("accounts.view_assessment", raise_exception=True)
+def _assessment_of(request, form) -> kpi.Assessment:
+    result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return kpi.assessment_seen_by(result, request.user)
+
+
 def assessment(request):
-    """The assessment (考核) of a period per account manager and per department."""
+    """The assessment (考核) of a period per account manager and per department (a
+    department head: the row of their department)."""
+    if not kpi.may_see_assessment(request.user):
+        raise PermissionDenied
     form = _period_form(request)
     result = None
     if form.is_valid():
-        result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+        result = _assessment_of(request, form)
     return render(
         request,
         "applications/assessment.html",
@@ -98,13 +107,14 @@ EXPORTS = {
 }
 
 
-@permission_required("accounts.view_assessment", raise_exception=True)
 def assessment_export(request, extension):
     """The assessment of the period as an Excel or CSV download; bad dates show the page."""
+    if not kpi.may_see_assessment(request.user):
+        raise PermissionDenied
     form = _period_form(request)
     if not form.is_valid():
         return assessment(request)
-    result = kpi.assessment(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    result = _assessment_of(request, form)
     write, content_type = EXPORTS[extension]
     response = HttpResponse(write(result), content_type=content_type)
     response["Content-Disposition"] = (
@@ -215,6 +225,9 @@ def _render_page(request, number, *, bound=None, status=200):
         "application": application,
         "document_form": bound.get("document") or DocumentForm(auto_id=_form_ids("doc")),
         "review_form": bound.get("review") or ReviewForm(auto_id=_form_ids("review")),
+        "follow_up_form": bound.get("follow_up") or FollowUpForm(auto_id=_form_ids("follow_up")),
+        "complaint_form": bound.get("complaint")
+        or ComplaintForm(auto_id=_form_ids("complaint"), initial={"received_on": page.today}),
         "forward_transitions": [s for s in available if not s.reason_required],
         "side_transitions": [s for s in available if s.reason_required],
         "side_open": any(s.form.is_bound for s in available if s.reason_required),
@@ -550,3 +563,79 @@ def application_baselines(request, number):
         messages.error(request, exc.message)
         versions = selectors.plan_versions(application_id)
     return render(request, "applications/baselines.html", {"versions": versions})
+
+
+@page_form("complaints")
+def complaint_add(request, number):
+    application_id = _visible_id(request.user, number)
+    form = ComplaintForm(request.POST, auto_id=_form_ids("complaint"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={"complaint": form})
+    try:
+        services.complaint_record(
+            application_id=application_id, by=request.user, **form.cleaned_data
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            return _render_page(request, number, bound={"complaint": form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The complaint is recorded."))
+    return redirect(_page_url(number, "complaints"))
+
+
+@page_form("review")
+def follow_up_raise(request, number):
+    application_id = _visible_id(request.user, number)
+    form = FollowUpForm(request.POST, auto_id=_form_ids("follow_up"))
+    if not form.is_valid():
+        return _render_page(request, number, bound={"follow_up": form})
+    try:
+        services.follow_up_raise(
+            application_id=application_id, by=request.user, **form.cleaned_data
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            return _render_page(request, number, bound={"follow_up": form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The follow-up is raised."))
+    return redirect(_page_url(number, "review"))
+
+
+def _follow_ups_page(request, *, bound=None, status=200):
+    items = selectors.open_follow_ups(request.user)
+    for item in items:
+        item.form = (bound or {}).get(item.pk) or FollowUpCloseForm(
+            auto_id=_form_ids(f"f{item.pk}")
+        )
+    return render(request, "applications/follow_ups.html", {"items": items}, status=status)
+
+
+@require_GET
+def follow_ups(request):
+    """The open follow-up items (问责) the reader answers for or watches, due first."""
+    return _follow_ups_page(request)
+
+
+@require_POST
+def follow_up_close(request, follow_up_id):
+    form = FollowUpCloseForm(request.POST, auto_id=_form_ids(f"f{follow_up_id}"))
+    form.is_valid()
+    try:
+        services.follow_up_close(
+            follow_up_id=follow_up_id, note=form.cleaned_data.get("note", ""), by=request.user
+        )
+    except InvalidInput as exc:
+        if _take_errors(form, exc):
+            return _follow_ups_page(request, bound={follow_up_id: form})
+        messages.error(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The follow-up is closed."))
+    return redirect(reverse("follow_ups"))

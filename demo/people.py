@@ -82,6 +82,7 @@ DEMO_USERS = [
     DemoUser("survey", "周涛", Role.DEPARTMENT_STAFF, "operations"),
     DemoUser("design", "吴芳", Role.DEPARTMENT_STAFF, "planning"),
     DemoUser("metering", "郑伟", Role.DEPARTMENT_STAFF, "metering"),
+    DemoUser("metering-head", "孙立", Role.DEPARTMENT_HEAD, "metering"),
 ]
 
 

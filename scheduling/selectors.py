@@ -12,6 +12,7 @@ from django.core.cache import cache
 from yekuo.domain import Party
 
 from . import cpm, explanations
+from .attribution import CUSTOMER, delay_by_party
 from .calendar import CN_COVERED_YEARS, WorkingCalendar
 from .deviation import analyse_delay
 from .models import (
@@ -257,6 +258,18 @@ def application_forecast(application, activities, calendar, today: date, compile
         as_of, progress, durations=durations, planned_duration=baseline.planned_duration
     )
     return baseline, forecast, day0
+
+
+def application_delay_by_party(application, activities, calendar, today: date) -> dict:
+    """Return the working days past the committed finish each party caused, as of the end
+    of ``today`` (:mod:`scheduling.attribution`): keyed by the department id of
+    utility-side activities (None for those without a department) and ``CUSTOMER`` for
+    customer-side ones. ``application`` needs ``start_date`` and ``committed_duration``."""
+    baseline, forecast, _day0 = application_forecast(application, activities, calendar, today)
+    party_of = {
+        a.code: CUSTOMER if a.party == Party.CUSTOMER else a.department_id for a in activities
+    }
+    return delay_by_party(baseline, forecast, party_of)
 
 
 # --- What-if on a network JSON (commands and API) -------------------------------------------

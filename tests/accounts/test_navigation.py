@@ -7,16 +7,24 @@ from accounts.roles import Role
 NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
 LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 
+FOLLOW_UPS = ("/follow-ups/", "问责事项")  # everyone: their own items, supervisors all
+
 EXPECTED = {
     Role.ADMINISTRATOR: [
         ("/", "工作台"),
         ("/dashboard/", "偏差看板"),
         ("/assessment/", "考核"),
+        FOLLOW_UPS,
         ("/admin/", "系统管理"),
     ],
-    Role.SUPERVISOR: [("/", "工作台"), ("/dashboard/", "偏差看板"), ("/assessment/", "考核")],
-    Role.ACCOUNT_MANAGER: [("/", "工作台")],
-    Role.DEPARTMENT_STAFF: [("/", "工作台")],
+    Role.SUPERVISOR: [
+        ("/", "工作台"),
+        ("/dashboard/", "偏差看板"),
+        ("/assessment/", "考核"),
+        FOLLOW_UPS,
+    ],
+    Role.ACCOUNT_MANAGER: [("/", "工作台"), FOLLOW_UPS],
+    Role.DEPARTMENT_STAFF: [("/", "工作台"), FOLLOW_UPS],
 }
 
 

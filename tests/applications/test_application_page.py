@@ -131,8 +131,9 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_applications(
     )
     client.force_login(manager)
     client.get(page_url(application))  # sessions and the calendar, once
-    # 12, and the causes and departments the deviation's answer form offers.
-    with django_assert_max_num_queries(14):
+    # 12, the causes and departments the deviation's answer form offers, and 3 for the
+    # complaints section: its rows, and the people and departments of its form's choices.
+    with django_assert_max_num_queries(17):
         response = client.get(page_url(application))
     assert response.status_code == 200
     assert f'id="deviation-{deviation.pk}"' in response.content.decode()
@@ -546,6 +547,10 @@ def energized(application):
     return Application.objects.get(pk=application.pk)
 
 
+def review_section(html: str) -> str:
+    return html.split('id="review"')[1].split("</section>")[0]
+
+
 def review(client, application, **data):
     return client.post(page_url(application, "review/"), data, follow=True)
 
@@ -553,9 +558,8 @@ def review(client, application, **data):
 def test_recording_the_post_completion_review(client, application, manager):
     energized(application)
     client.force_login(manager)
-    assert (
-        'action="/applications/'
-        in client.get(page_url(application)).content.decode().split('id="review"')[1]
+    assert 'action="/applications/' in review_section(
+        client.get(page_url(application)).content.decode()
     )
     response = review(
         client,
@@ -591,7 +595,7 @@ def test_a_missing_score_is_asked_for_and_the_others_are_kept(client, applicatio
 def test_the_review_is_not_offered_before_energization_and_refused(client, application, manager):
     client.force_login(manager)
     html = client.get(page_url(application)).content.decode()
-    assert 'action="/applications/' not in html.split('id="review"')[1]
+    assert 'action="/applications/' not in review_section(html)
     response = review(
         client, application, quality="5", safety="4", efficiency="3", satisfaction="5"
     )
@@ -602,9 +606,8 @@ def test_the_review_is_not_offered_before_energization_and_refused(client, appli
 def test_staff_may_not_record_the_review(client, application, staff):
     energized(application)
     client.force_login(staff)
-    assert (
-        'action="/applications/'
-        not in client.get(page_url(application)).content.decode().split('id="review"')[1]
+    assert 'action="/applications/' not in review_section(
+        client.get(page_url(application)).content.decode()
     )
     response = review(
         client, application, quality="5", safety="4", efficiency="3", satisfaction="5"
@@ -652,7 +655,8 @@ def test_a_suspended_application_says_where_it_stopped_and_offers_resume(
     assert '<span class="state state-cancelled" id="app-state">已取消</span>' in html
     assert "客户撤回申请" in html
     assert 'class="transition-form"' not in html
-    assert 'type="date"' not in html
+    # No progress entry on a cancelled application (a complaint may still come).
+    assert 'type="date"' not in html.split('id="complaints"')[0]
 
 
 def test_a_time_limit_past_its_warning_shows_beside_the_state(client, application, manager):

@@ -128,3 +128,22 @@ def test_a_manager_is_not_offered_the_digest(client, manager):
     page = client.get("/accounts/notifications/settings/").content.decode()
     assert 'id="id_mail_events"' in page
     assert 'id="id_daily_digest"' not in page
+
+
+def test_a_department_head_gets_the_digest_of_the_departments_work(
+    office, mailoutbox, django_capture_on_commit_callbacks
+):
+    head = UserFactory(username="yx-head", role=Role.DEPARTMENT_HEAD, department_code="marketing")
+    other_head = UserFactory(
+        username="jl-head", role=Role.DEPARTMENT_HEAD, department_code="metering"
+    )
+    late(office["applications"][0], office["managers"][0])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        daily_digest_send(now=NEXT_MORNING)
+
+    digest = Notification.objects.get(recipient=head, kind="digest")
+    assert digest.text.splitlines()[1] == "新增红色偏差：1 项（未解决的红色偏差：1 项）"
+    # Metering holds activities of the same application, but none of them is late: the
+    # red deviation of marketing's work is not its to answer, and its day was quiet.
+    assert not Notification.objects.filter(recipient=other_head, kind="digest").exists()

@@ -23,6 +23,7 @@ def test_seed_demo_creates_the_documented_logins(client):
         "survey",
         "design",
         "metering",
+        "metering-head",
     }
     assert AccountManagerProfile.objects.count() == 5
     assert User.objects.get(username="survey").department.code == "operations"
@@ -31,6 +32,8 @@ def test_seed_demo_creates_the_documented_logins(client):
     assert User.objects.get(username="manager").has_perm("accounts.handle_applications")
     assert User.objects.get(username="supervisor").has_perm("accounts.view_dashboard")
     assert not User.objects.get(username="metering").has_perm("accounts.view_dashboard")
+    head = User.objects.get(username="metering-head")
+    assert head.department.code == "metering" and head.has_perm("accounts.lead_department")
 
 
 def test_seed_demo_once_leaves_existing_data_alone(capsys):

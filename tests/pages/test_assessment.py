@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -61,6 +61,9 @@ def test_a_manager_and_a_department_over_may(client, supervisor, reviewed):
     manager = reviewed["manager"]
     # Energized 14 May (on time) and 27 May: 8 working days after the committed 15 May;
     # the late one's whole-process clock is past its limit. Nothing accepted in May.
+    # The late one's 9 days of slip: the customer's construction (K) +5, then the
+    # completion inspection (L, 运维检修部) +4; the commitment's one day of margin absorbs
+    # the first (K's): 4 days the customer's, 4 the utility's.
     assert cells(html, "assessment-managers", manager.pk) == [
         str(manager),
         "0",  # accepted
@@ -68,7 +71,9 @@ def test_a_manager_and_a_department_over_may(client, supervisor, reviewed):
         "50.0%",
         "8.0",  # average delay of the late ones
         "8",  # worst
+        "4",  # delay caused by the utility side
         "1",  # limits exceeded
+        "0",  # complaints
         "1",  # reviews
         "5.00",
         "4.00",
@@ -77,13 +82,32 @@ def test_a_manager_and_a_department_over_may(client, supervisor, reviewed):
     ]
     colleague = reviewed["colleague"]
     assert cells(html, "assessment-managers", colleague.pk)[1:4] == ["0", "0", "—"]
+    # Both applications had work of 运维检修部 and 计量中心; only the first delayed one.
+    operations = Department.objects.get(code="operations")
+    assert cells(html, "assessment-departments", operations.pk)[2:8] == [
+        "2",  # energized
+        "50.0%",
+        "4.0",  # average delay it caused
+        "4",  # worst
+        "4",  # delay caused
+        "1",  # limits exceeded of the one it delayed
+    ]
     metering = Department.objects.get(code="metering")
-    assert cells(html, "assessment-departments", metering.pk)[2:7] == [
+    assert cells(html, "assessment-departments", metering.pk)[2:8] == [
+        "2",
+        "100.0%",
+        "—",
+        "—",
+        "0",
+        "0",
+    ]
+    assert cells(html, "assessment-customer", "customer")[2:8] == [
         "2",
         "50.0%",
-        "8.0",
-        "8",
-        "1",
+        "4.0",
+        "4",
+        "4",
+        "0",
     ]
     # Both energizations from 1 March on: the five accepted of the manager count then.
     html = client.get("/assessment/", {"start": "2026-03-01", "end": "2026-05-31"}).content
@@ -158,8 +182,11 @@ def test_the_excel_export_holds_the_numbers(client, supervisor, reviewed):
     assert figures["按期率（%）"] == 50.0
     assert figures["平均拖延（工作日）"] == 8.0 and figures["最长拖延（工作日）"] == 8
     assert figures["超时限"] == 1 and figures["问效数"] == 1
+    assert figures["造成拖延（工作日）"] == 4
     assert figures["质量评分"] == 5.0 and figures["效率评分"] == 3.0
     assert rows["计量中心"][0] == "部门" and rows["计量中心"][3] == 2
+    assert rows["计量中心"][4] == 2  # on time: it delayed neither
+    assert rows["客户"][0] == "客户方" and rows["客户"][header.index("造成拖延（工作日）")] == 4
 
 
 def test_the_csv_export_is_utf8_with_a_bom_for_excel(client, supervisor, reviewed):
@@ -186,3 +213,24 @@ def test_the_assessment_takes_the_same_queries_for_5_and_100(
     with django_assert_max_num_queries(16):
         html = client.get("/assessment/", MAY).content.decode()
     assert cells(html, "assessment-managers", manager.pk)[1] == str(n)
+
+
+@pytest.mark.parametrize("n", [5, 100])
+def test_attributing_the_delays_takes_the_same_queries_for_5_and_100(
+    client, supervisor, manager, n, django_assert_max_num_queries
+):
+    # Energized on 29 May with no progress recorded: forecast as of then, every one is
+    # late and its days are attributed, one forecast each, from the rows of one query.
+    for _ in range(n):
+        make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 2))
+    Application.objects.update(
+        state="energized", energized_at=datetime(2026, 5, 29, 10, tzinfo=UTC)
+    )
+    client.force_login(supervisor)
+    client.get("/assessment/", MAY)
+    with django_assert_max_num_queries(16):
+        html = client.get("/assessment/", MAY).content.decode()
+    row = cells(html, "assessment-managers", manager.pk)
+    assert row[2:4] == [str(n), "0.0%"]
+    # Nothing was recorded: the first activities, the customer's none, are the cause.
+    assert cells(html, "assessment-customer", "customer")[2:4] == [str(n), "100.0%"]

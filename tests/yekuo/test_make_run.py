@@ -79,6 +79,8 @@ def _run_and_check(tmp_path: Path, extra_env: dict[str, str]) -> str:
             log, " ready.", deadline
         ), log.read_text()
         assert _wait_for_text(log, "beat: Starting...", deadline), log.read_text()
+        # The banner comes once the server answers.
+        assert _wait_for_text(log, f"yekuo is running at {base}/", deadline), log.read_text()
         status, ready = _get(f"{base}/readyz")
         assert status == 200, ready
     finally:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_notification_kind_choices'),
+        ('accounts', '0005_department_head_permission'),
     ]
 
     operations = [
