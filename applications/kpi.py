@@ -119,6 +119,7 @@ class _Application:
     committed_finish_date: date
     energized_on: date | None
     committed_duration: int = 0
+    plan_meeting_weekday: int | None = None
     departments: set[int] = field(default_factory=set)
     work: list[ClockWork] = field(default_factory=list)
     log: list[StageTransition] = field(default_factory=list)
@@ -223,12 +224,14 @@ def _applications(queryset: QuerySet[Application]) -> dict[int, _Application]:
         "committed_finish_date",
         "energized_at",
         "committed_duration",
+        "plan_meeting_weekday",
     )
     return {
         row[0]: _Application(
             *row[:6],
             energized_on=timezone.localdate(row[6]) if row[6] is not None else None,
             committed_duration=row[7],
+            plan_meeting_weekday=row[8],
         )
         for row in rows
     }

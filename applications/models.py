@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from scheduling.models import Weekday
 from yekuo.domain import BusinessType, Clock, CustomerClass, Milestone, VoltageClass
 
 from . import guards
@@ -135,6 +136,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
     start_date = models.DateField(_("day 0 of the schedule"))
     committed_duration = models.PositiveIntegerField(_("committed duration (working days)"))
     committed_finish_date = models.DateField(_("committed finish date"))
+    # The weekday of the review meeting the plan holds its meeting activities at (0 =
+    # Monday), recorded with the baseline so that a later change of the meeting day
+    # moves neither its baseline nor its forecast; empty: planned without meeting days.
+    plan_meeting_weekday = models.PositiveSmallIntegerField(
+        _("review meeting weekday of the plan"),
+        null=True,
+        blank=True,
+        choices=Weekday.choices,
+        help_text=_(
+            "The weekday its review meetings are planned on; empty for a plan made "
+            "before meetings were placed on their weekday."
+        ),
+    )
     forecast_finish_date = models.DateField(_("forecast finish date"), null=True, blank=True)
     total_float = models.IntegerField(_("float now (working days)"), null=True, blank=True)
     time_limit_status = models.CharField(

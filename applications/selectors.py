@@ -203,20 +203,24 @@ def application_time_limits(application: Application, *, today: date) -> dict[st
 
 
 def committed_duration(*, customer_class: str, plan) -> int:
-    """Return Tp: the whole-process commitment plus the customer's own planned time.
+    """Return Tp: the whole-process commitment plus the customer's own planned time and the
+    wait for the weekly review meeting.
 
     The commitment counts utility-side working days only; the customer's design and
-    construction on the critical path of ``plan`` (a baseline schedule) come on top of it.
+    construction on the critical path of ``plan`` (a baseline schedule) come on top of it,
+    and so does the wait of a review meeting held on its weekday: the committed date is
+    one the plan can keep whatever the weekday of acceptance. The time-limit clocks still
+    count that wait as utility-side time.
     """
     limit = TimeLimit.objects.filter(customer_class=customer_class, clock=WHOLE_PROCESS).first()
     if limit is None:
         return plan.duration
+    path = plan.critical_paths[0]
     customer_days = sum(
-        plan.durations[code]
-        for code in plan.critical_paths[0]
-        if plan.compiled.spec(code).party == Party.CUSTOMER
+        plan.durations[code] for code in path if plan.compiled.spec(code).party == Party.CUSTOMER
     )
-    return limit.working_days + customer_days
+    meeting_wait = sum(plan.activities[code].wait for code in path)
+    return limit.working_days + customer_days + meeting_wait
 
 
 # --- Filters shared by the workspace and the API ------------------------------------------
@@ -568,6 +572,25 @@ def open_follow_ups(user, *, today: date | None = None) -> list:
     return items
 
 
+def _note_meeting_waits(activities, by_code, compiled) -> None:
+    """Set ``meeting_wait`` on each review meeting not yet started: the working days
+    between its predecessors' (forecast) finish and the meeting day it is held on."""
+    calendar = schedule_selectors.working_calendar()
+    for activity in activities:
+        if activity.kind != "meeting" or activity.actual_start or not activity.forecast_start:
+            continue
+        finishes = [
+            by_code[p.id].actual_finish or by_code[p.id].forecast_finish
+            for p in compiled.predecessors(activity.code)
+            if p.id in by_code
+        ]
+        if finishes and all(finishes):
+            ready = calendar.next_working_day(max(finishes))
+            activity.meeting_wait = max(
+                0, calendar.working_days_between(ready, activity.forecast_start)
+            )
+
+
 def application_page(number: str, user, *, today: date | None = None) -> ApplicationPage | None:
     """Return the page of application ``number``, or None when ``user`` may not read it."""
     today = today or timezone.localdate()
@@ -613,6 +636,8 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
             and activity.actual_finish is None
             and (activity.actual_start is not None or ready)
         )
+    if compiled is not None and application.plan_meeting_weekday is not None:
+        _note_meeting_waits(activities, by_code, compiled)
     deviations = list(
         Deviation.objects.filter(application=application)
         .exclude(status=Deviation.Status.RESOLVED)

@@ -243,7 +243,11 @@ def application_create(
     template_activities = list(
         template.activities.select_related("department").order_by("sort_order", "id")
     )
-    plan = schedule_selectors.template_compile(template).evaluate()
+    # The plan holds its review meetings on the meeting weekday, counted from day 0.
+    meetings = schedule_selectors.meeting_days(
+        calendar, start_date, settings.REVIEW_MEETING_WEEKDAY
+    )
+    plan = schedule_selectors.template_compile(template).evaluate(**meetings)
     committed = selectors.committed_duration(customer_class=customer_class, plan=plan)
     application = Application.objects.create(
         number=_next_number(accepted_on.year),
@@ -261,6 +265,7 @@ def application_create(
         start_date=start_date,
         committed_duration=committed,
         committed_finish_date=calendar.offset_to_date(start_date, max(0, committed - 1)),
+        plan_meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
         accepted_at=now,
         created_by=by,
     )
@@ -942,6 +947,12 @@ def application_replan(
             {_network_error_key(exc, changed): [describe_network_error(exc)]}
         ) from exc
     version = application.baselines.count() + 1
+    # The new baseline holds its review meetings on today's meeting weekday.
+    if application.plan_meeting_weekday != settings.REVIEW_MEETING_WEEKDAY:
+        application.plan_meeting_weekday = settings.REVIEW_MEETING_WEEKDAY
+        Application.objects.filter(pk=application.pk).update(
+            plan_meeting_weekday=application.plan_meeting_weekday
+        )
     baseline = schedule_services.schedule_baseline_save(
         application=application,
         activities=activities,

@@ -20,8 +20,9 @@ which is found once per template by asking the guards. Day 0 is then placed so t
 end of ``today`` (of the last working day up to it), the application is in its target state.
 Only what has happened by then is stored, with its log rows, progress records and forecast.
 
-Fast enough for 100,000 applications: each template is compiled and evaluated once (the
-baseline in working days is the same for all its applications; only the dates move), a
+Fast enough for 100,000 applications: each template is compiled once and its baseline
+evaluated once per day 0 (the review meetings wait for a weekday, so the plan in working
+days is shared by the applications accepted on one day), a
 working day is an index into one list of dates, the forecast is one engine call per
 application, and rows are written in chunks of applications, one transaction each:
 customers and applications with ``bulk_create``, the many rows hanging off them with
@@ -382,11 +383,9 @@ class _TemplatePlan:
     departments: tuple[str | None, ...]
     exits: tuple[_Exit, ...]
     holds: tuple[int, ...]  # customer work a suspension may hold up
-    committed: int
-    baseline: cpm.Schedule
+    baseline: cpm.Schedule  # without meeting days: a first guess of the timeline's length
     baseline_es: tuple[int, ...]
     network: dict
-    schedule: dict
 
 
 def _topological(preds) -> tuple[int, ...]:
@@ -457,11 +456,7 @@ def _exits(template: NetworkTemplate, rows, ids) -> tuple[_Exit, ...]:
 def _template_plan(template: NetworkTemplate) -> _TemplatePlan:
     rows = tuple(template.activities.select_related("department").order_by("sort_order", "id"))
     compiled = schedule_selectors.template_compile(template)
-    # As application_create does: the commitment from the plan, then the baseline against it.
-    committed = selectors.committed_duration(
-        customer_class=template.customer_class, plan=compiled.evaluate()
-    )
-    baseline = compiled.evaluate(planned_duration=committed)
+    baseline = compiled.evaluate()
     ids = compiled.ids
     by_code = {row.code: row for row in rows if not row.is_dummy}
     preds = tuple(
@@ -519,12 +514,20 @@ def _template_plan(template: NetworkTemplate) -> _TemplatePlan:
         ),
         exits=_exits(template, rows, ids),
         holds=holds,
-        committed=committed,
         baseline=baseline,
         baseline_es=tuple(baseline.activities[code].es for code in ids),
         network=schedule_selectors.network_data(rows),
-        schedule=baseline.as_dict(),
     )
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """The plan of a template's applications with one day 0: the meeting days depend on it."""
+
+    committed: int
+    baseline: cpm.Schedule
+    meetings: dict
+    schedule: object  # the baseline's schedule JSON, prepared for the database
 
 
 # --- One application: draws, timeline, placement ----------------------------------------------
@@ -1092,15 +1095,12 @@ class _Loader:
                     for row in plan.rows
                 ],
                 "create_note": _("Accepted; planned with %(template)s.") % {"template": template},
-                "baseline": (
-                    1,
-                    plan.baseline.duration,
-                    plan.baseline.planned_duration,
-                    self.baselines.prepare("network", plan.network),
-                    self.baselines.prepare("schedule", plan.schedule),
-                    _("Plan at acceptance from %(template)s.") % {"template": template},
-                ),
+                "network": self.baselines.prepare("network", plan.network),
+                "baseline_reason": _("Plan at acceptance from %(template)s.")
+                % {"template": template},
             }
+        # The plan of a template's applications accepted on one day, by (template, day 0).
+        self._plans: dict[tuple[int, int], _Planned] = {}
         self._dates: dict[int, object] = {}
         self._midnights: dict[int, datetime] = {}
 
@@ -1217,7 +1217,7 @@ class _Loader:
                     self.activities.add((*template_part, pk, *progress_part))
                 for row in item.transitions:
                     self.transitions.add((pk, *row))
-                self.baselines.add((pk, *item.baseline, *shared["baseline"]))
+                self.baselines.add((pk, *item.baseline))
                 if item.review is not None:
                     self.reviews.add((pk, *item.review))
             self.activities.write()
@@ -1305,7 +1305,10 @@ class _Loader:
                     actual_start=history.start[i],
                     actual_finish=history.finish[i] + 1 if done else None,
                 )
-        forecast = plan.compiled.forecast(history.as_of, progress, planned_duration=plan.committed)
+        planned = self._planned(plan, g)
+        forecast = plan.compiled.forecast(
+            history.as_of, progress, planned_duration=planned.committed, **planned.meetings
+        )
         events = []
         actual: dict[str, tuple] = {}
         for i, code in enumerate(ids):
@@ -1328,7 +1331,7 @@ class _Loader:
             last_moment = max(last_moment, moment)
 
         date_of = self._date
-        baseline_times, forecast_times = plan.baseline.activities, forecast.activities
+        baseline_times, forecast_times = planned.baseline.activities, forecast.activities
         activities = []
         for row in plan.rows:
             if row.is_dummy:
@@ -1377,8 +1380,9 @@ class _Loader:
             suspended_from=history.suspended_from,
             template=plan.template,
             start_date=days.date(g),
-            committed_duration=plan.committed,
-            committed_finish_date=days.date(g + max(0, plan.committed - 1)),
+            committed_duration=planned.committed,
+            committed_finish_date=days.date(g + max(0, planned.committed - 1)),
+            plan_meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
             forecast_finish_date=days.date(g + max(0, forecast.finish - 1)),
             total_float=forecast.min_total_float,
             accepted_at=accepted_at,
@@ -1398,9 +1402,51 @@ class _Loader:
             activities=activities,
             events=events,
             transitions=transitions,
-            baseline=(created_by, accepted_db),
+            baseline=(
+                created_by,
+                accepted_db,
+                1,
+                planned.baseline.duration,
+                planned.baseline.planned_duration,
+                self.shared[plan.template.pk]["network"],
+                planned.schedule,
+                self.shared[plan.template.pk]["baseline_reason"],
+            ),
             review=review,
         )
+
+    def _planned(self, plan: _TemplatePlan, g: int) -> _Planned:
+        """Return the plan of an application of ``plan``'s template with day 0 at index
+        ``g``, as application_create plans it: its review meetings held on the meeting
+        weekday, the commitment from that plan, the baseline against the commitment."""
+        key = (plan.template.pk, g)
+        planned = self._plans.get(key)
+        if planned is None:
+            weekdays, days = self.days.weekdays, self.days
+
+            def weekday_of(offset: int) -> int:
+                if g + offset >= len(weekdays):
+                    days.date(g + offset)  # grows the list
+                return weekdays[g + offset]
+
+            weekday = settings.REVIEW_MEETING_WEEKDAY
+            meetings = (
+                {"weekday_of": weekday_of, "meeting_weekday": weekday}
+                if weekday is not None
+                else {}
+            )
+            committed = selectors.committed_duration(
+                customer_class=plan.template.customer_class,
+                plan=plan.compiled.evaluate(**meetings),
+            )
+            baseline = plan.compiled.evaluate(planned_duration=committed, **meetings)
+            planned = self._plans[key] = _Planned(
+                committed=committed,
+                baseline=baseline,
+                meetings=meetings,
+                schedule=self.baselines.prepare("schedule", baseline.as_dict()),
+            )
+        return planned
 
     def note_assignments(self) -> None:
         """Bring the managers' last assignment time up to the demo's latest one."""

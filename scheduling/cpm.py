@@ -813,6 +813,17 @@ class Schedule:
         return finish
 
     @property
+    def holds_meetings(self) -> bool:
+        """Whether this schedule holds its meeting activities at their meeting days."""
+        return self._what_ifs[None][3] is not None
+
+    def starts_if(self, *, durations: Mapping[str, int]) -> tuple[dict[str, int], int]:
+        """Return the early starts and the finish of this schedule's inputs with some
+        ``durations`` changed: the forward pass alone, meeting days and progress kept."""
+        es, finish = self.compiled._starts_if(self, durations)
+        return dict(zip(self.compiled.ids, es, strict=True)), finish
+
+    @property
     def min_total_float(self) -> int:
         return min(times.tf for times in self.activities.values())
 
@@ -1250,6 +1261,16 @@ class CompiledNetwork:
             dur, schedule.as_of, done, started, start_no_earlier, fixed_start, meets
         )
         return max(ef)
+
+    def _starts_if(self, schedule: Schedule, durations: Mapping[str, int]) -> tuple[list, int]:
+        """Return the early starts and the finish of ``schedule``'s inputs with these
+        durations (as :meth:`_finish_if`, keeping every start)."""
+        dur, done, started, meets = schedule._what_ifs[None]
+        dur = dur.copy()
+        for activity, days in durations.items():
+            dur[self._position(activity)] = _check_days(days, activity, "duration")
+        es, ef, _ready = self._forward_any(dur, schedule.as_of, done, started, None, None, meets)
+        return es, max(ef)
 
     def _forward_any(
         self,

@@ -274,7 +274,8 @@ def analyse_forecast(
     With ``causes_only``, an activity counts only for the delay it causes itself: the
     delay it merely inherits from late predecessors (its forecast predecessors let it start
     no earlier than that) is left to those predecessors, so one late activity gives one
-    deviation, not one for every activity after it.
+    deviation, not one for every activity after it. A meeting that late predecessors made
+    miss its meeting day inherits the wait for the next one as well.
 
     Red deviations come first, then amber, then info; within a severity, in baseline order.
     """
@@ -296,14 +297,20 @@ def analyse_forecast(
                 (forecast_times[p.id].ef + p.lag for p in compiled.predecessors(activity)),
                 default=0,
             )
+            if now.wait and now.es - now.wait == ready:
+                # Held for its meeting day after the predecessors: the week is theirs.
+                ready = now.es
             delay -= min(delay, max(0, ready - planned.es))
             if delay <= 0:
                 continue
         case = classify_delay(delay, planned.tf, planned.ff, planned.critical)
         severity = severity_of(case, delay, planned.tf)
-        total_slip = max(0, delay - (planned.tf - margin))
-        successor_slip = max(0, delay - planned.ff)
-        overrun = max(0, delay - planned.tf)
+        if baseline.holds_meetings:
+            total_slip, successor_slip, overrun = _measured_effects(baseline, activity, delay)
+        else:
+            total_slip = max(0, delay - (planned.tf - margin))
+            successor_slip = max(0, delay - planned.ff)
+            overrun = max(0, delay - planned.tf)
         deviations.append(
             Deviation(
                 activity=activity,
@@ -330,6 +337,25 @@ def analyse_forecast(
         )
     )
     return deviations
+
+
+def _measured_effects(baseline: Schedule, activity: str, delay: int) -> tuple[int, int, int]:
+    """Return the three effects of ``activity`` taking ``delay`` days longer in a plan that
+    holds its meetings on their weekday: the Tc slip, the successors' slip and the overrun
+    of Tp, measured by a forward pass rather than by the three formulas. The formulas stay
+    true up to a meeting; past one, missing it costs the wait for the next meeting day."""
+    compiled = baseline.compiled
+    starts, finish = baseline.starts_if(durations={activity: baseline.durations[activity] + delay})
+    planned = baseline.activities
+    successor_slip = max(
+        (starts[link.id] - planned[link.id].es for link in compiled.successors(activity)),
+        default=0,
+    )
+    return (
+        max(0, finish - baseline.duration),
+        max(0, successor_slip),
+        max(0, finish - baseline.planned_duration),
+    )
 
 
 # --- Corrective proposals ---------------------------------------------------------------------

@@ -78,6 +78,8 @@ def working_calendar() -> WorkingCalendar:
         digest = hashlib.blake2b(
             repr((sorted(overrides.items()), confirmed)).encode(), digest_size=8
         ).hexdigest()
+        # Plans that hold review meetings on a weekday depend on the working days.
+        _BASELINES.clear()
         _calendar = (
             version,
             WorkingCalendar(
@@ -215,16 +217,42 @@ def compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
     return compiled_network(key, lambda: network_data(activities))
 
 
+def meeting_days(calendar, day0: date, meeting_weekday: int | None) -> dict:
+    """Return the engine's meeting arguments of a plan whose day 0 is ``day0``: its review
+    meetings held on ``meeting_weekday`` (0 = Monday) of this working-day calendar, or no
+    arguments (meetings held whenever they are ready) when it is None."""
+    if meeting_weekday is None:
+        return {}
+
+    def weekday_of(offset: int) -> int:
+        return calendar.offset_to_date(day0, offset).weekday()
+
+    return {"weekday_of": weekday_of, "meeting_weekday": meeting_weekday}
+
+
 def baseline_schedule(
-    compiled: cpm.CompiledNetwork, durations: dict[str, int], tp: int | None
+    compiled: cpm.CompiledNetwork,
+    durations: dict[str, int],
+    tp: int | None,
+    *,
+    calendar=None,
+    day0: date | None = None,
+    meeting_weekday: int | None = None,
 ) -> cpm.Schedule:
-    """Return the plan of ``compiled`` with these durations and Tp, shared while cached."""
-    key = (compiled, tuple(durations.items()), tp)
+    """Return the plan of ``compiled`` with these durations and Tp, shared while cached.
+
+    With a ``meeting_weekday`` its review meetings are held on that weekday of the
+    ``calendar`` counted from ``day0``: the plan then depends on day 0 as well.
+    """
+    held = meeting_weekday is not None
+    key = (compiled, tuple(durations.items()), tp, (day0, meeting_weekday) if held else None)
     schedule = _BASELINES.get(key)
     if schedule is None:
         if len(_BASELINES) > 4 * _CACHE_SIZE:
             _BASELINES.clear()
-        schedule = _BASELINES[key] = compiled.evaluate(durations, planned_duration=tp)
+        schedule = _BASELINES[key] = compiled.evaluate(
+            durations, planned_duration=tp, **meeting_days(calendar, day0, meeting_weekday)
+        )
     return schedule
 
 
@@ -232,7 +260,8 @@ def application_forecast(application, activities, calendar, today: date, compile
     """Return (baseline, forecast, day 0) of an application as of the end of ``today``.
 
     The as-of point is the end of ``today``: what is recorded up to today is fact, work
-    not yet started can start on the next working day at the earliest.
+    not yet started can start on the next working day at the earliest. Both hold the
+    review meetings on the weekday the plan was made with (``plan_meeting_weekday``).
     """
     day0 = calendar.project_day_zero(application.start_date)
     progress = activity_progress(activities, calendar=calendar, day0=day0)
@@ -251,11 +280,23 @@ def application_forecast(application, activities, calendar, today: date, compile
     if compiled is None:
         compiled = compiled_for(activities)
     durations = {a.code: a.duration for a in activities if not a.is_dummy}
-    baseline = baseline_schedule(compiled, durations, application.committed_duration)
+    weekday = application.plan_meeting_weekday
+    baseline = baseline_schedule(
+        compiled,
+        durations,
+        application.committed_duration,
+        calendar=calendar,
+        day0=day0,
+        meeting_weekday=weekday,
+    )
     # The baseline's Tp is the committed duration, else its own Tc: what the forecast
     # measures its floats against either way, without computing the plan a second time.
     forecast = compiled.forecast(
-        as_of, progress, durations=durations, planned_duration=baseline.planned_duration
+        as_of,
+        progress,
+        durations=durations,
+        planned_duration=baseline.planned_duration,
+        **meeting_days(calendar, day0, weekday),
     )
     return baseline, forecast, day0
 
@@ -264,7 +305,8 @@ def application_delay_by_party(application, activities, calendar, today: date) -
     """Return the working days past the committed finish each party caused, as of the end
     of ``today`` (:mod:`scheduling.attribution`): keyed by the department id of
     utility-side activities (None for those without a department) and ``CUSTOMER`` for
-    customer-side ones. ``application`` needs ``start_date`` and ``committed_duration``."""
+    customer-side ones. ``application`` needs ``start_date``, ``committed_duration`` and
+    ``plan_meeting_weekday``."""
     baseline, forecast, _day0 = application_forecast(application, activities, calendar, today)
     party_of = {
         a.code: CUSTOMER if a.party == Party.CUSTOMER else a.department_id for a in activities

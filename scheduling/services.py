@@ -76,12 +76,16 @@ def schedule_baseline_save(
 ) -> Baseline:
     """Compute the plan of ``activities``, store it on them and as a baseline version.
 
-    The activities are saved by the caller (created in bulk or updated in bulk).
+    Its review meetings are held on the application's ``plan_meeting_weekday``. The
+    activities are saved by the caller (created in bulk or updated in bulk).
     """
     calendar = selectors.working_calendar()
     day0 = calendar.project_day_zero(application.start_date)
     compiled = cpm.load_network(selectors.network_data(activities))
-    schedule = compiled.evaluate(planned_duration=planned_duration)
+    schedule = compiled.evaluate(
+        planned_duration=planned_duration,
+        **selectors.meeting_days(calendar, day0, application.plan_meeting_weekday),
+    )
     for activity in activities:
         if activity.is_dummy:
             continue

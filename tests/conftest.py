@@ -142,3 +142,15 @@ def _fresh_dashboard_figures():
     dashboard_figures_forget(today=timezone.localdate())
     yield
     dashboard_figures_forget(today=timezone.localdate())
+
+
+@pytest.fixture
+def meetings_when_ready(settings):
+    """An office that convenes the review meeting whenever the work is ready (setting
+    ``REVIEW_MEETING_WEEKDAY`` empty): plans hold no meeting days.
+
+    The hand-computed plans of the lifecycle, deviation, proposal and assessment tests
+    are of such an office, so that their numbers do not depend on the weekday of day 0;
+    tests/applications/test_meeting_days.py covers plans that hold a weekly meeting.
+    """
+    settings.REVIEW_MEETING_WEEKDAY = None

@@ -254,8 +254,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Scheduling. The weekday (0 = Monday) on which supply-plan review meetings take place.
-REVIEW_MEETING_WEEKDAY = env.int("REVIEW_MEETING_WEEKDAY", default=2)
+# Scheduling. The weekday (0 = Monday) on which supply-plan review meetings take place;
+# plans hold their review meetings on it. Set empty for an office that convenes a review
+# meeting whenever the work is ready (no weekly meeting day).
+REVIEW_MEETING_WEEKDAY = (
+    env.int("REVIEW_MEETING_WEEKDAY", default=2)
+    if env.str("REVIEW_MEETING_WEEKDAY", default="2").strip()
+    else None
+)
+if REVIEW_MEETING_WEEKDAY is not None and not 0 <= REVIEW_MEETING_WEEKDAY <= 6:
+    raise ImproperlyConfigured("REVIEW_MEETING_WEEKDAY must be 0 (Monday) to 6 (Sunday) or empty.")
 # Years beyond the holiday data's State Council notices: use the statutory holidays known by
 # rule (flagged as estimated on the pages and in the admin) instead of refusing to plan.
 CALENDAR_ALLOW_ESTIMATED_YEARS = env.bool("CALENDAR_ALLOW_ESTIMATED_YEARS", default=True)

@@ -91,7 +91,6 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             today,
             schedule_selectors.working_calendar_digest(),
             sorted((k, sorted(v.items())) for k, v in limits.items()),
-            settings.REVIEW_MEETING_WEEKDAY,
         )
     )
     fingerprints: list[tuple[int, str]] = []

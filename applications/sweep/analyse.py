@@ -8,8 +8,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.conf import settings
-
 from scheduling import cpm, deviation
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Proposal, Severity
@@ -216,16 +214,14 @@ def _reconcile_proposals(
     """Propose each measure once, under the most severe deviation that calls for it; keep
     the open proposals that say the same, supersede the others."""
 
-    def weekday_of(offset):
-        return calendar.offset_to_date(day0, offset).weekday()
-
+    # Catching a meeting is proposed for plans that hold their meetings on the weekday.
+    meetings = schedule_selectors.meeting_days(calendar, day0, application.plan_meeting_weekday)
     wanted: dict[str, tuple] = {}
     for _rank, row, found in answerable:
         for item in deviation.propose_corrections(
             forecast,
             deviating=found.activity,
-            meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
-            weekday_of=weekday_of,
+            **meetings,
         ):
             if item.kind == deviation.ESCALATE and found.commitment_overrun <= 0:
                 # Escalating is the answer to a commitment that moves, not to this delay.

@@ -13,7 +13,7 @@ from .read import INPUTS, LOGIC, SweptActivity
 
 # Part of every fingerprint: raise it when a change of the engine or of the analysis alters
 # what the same inputs give, so that the next sweep recomputes every application.
-SWEEP_REVISION = 3
+SWEEP_REVISION = 4
 
 # The digests of the networks seen, by logic_key: applications copied from one template
 # share one, so a fingerprint pickles only what differs between them.
@@ -58,6 +58,7 @@ def fingerprint(application, activities: list[SweptActivity], context: bytes, ke
         application.version,
         application.start_date,
         application.committed_duration,
+        application.plan_meeting_weekday,
         tuple(row[LOGIC:INPUTS] for row in activities),
     )
     return hashlib.blake2b(

@@ -150,6 +150,7 @@ class SweptApplication(NamedTuple):
     customer_class: str
     start_date: date
     committed_duration: int | None
+    plan_meeting_weekday: int | None
     sweep_fingerprint: str
     version: int
     customer_name: str
@@ -163,6 +164,7 @@ _APPLICATION_COLUMNS = (
     "customer_class",
     "start_date",
     "committed_duration",
+    "plan_meeting_weekday",
     "sweep_fingerprint",
     "version",
     "customer__name",

@@ -14,7 +14,11 @@ from .conftest import DAY0, assert_problem, token_client
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The deviations here are found at 18:00 on day 0, and accepting a proposal analyses
 # its application as of the moment it is accepted: the tests run on that evening.
-pytestmark = [pytest.mark.django_db, pinned(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI))]
+pytestmark = [
+    pytest.mark.usefixtures("meetings_when_ready"),
+    pytest.mark.django_db,
+    pinned(datetime.combine(DAY0, time(18, 30), tzinfo=SHANGHAI)),
+]
 
 
 def _red_deviation(application, manager) -> Deviation:

@@ -7,7 +7,7 @@ from tests.dates import pin_today
 
 from .conftest import assert_problem
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 
 def replan_url(application) -> str:

@@ -13,7 +13,7 @@ from tests.dates import pin_today
 
 from .conftest import DAY0, assert_problem
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 EXAMPLES = Path(settings.BASE_DIR) / "examples" / "networks"
 

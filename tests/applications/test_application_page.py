@@ -23,7 +23,7 @@ from tests.factories import (
     make_application,
 )
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday

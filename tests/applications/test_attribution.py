@@ -14,7 +14,7 @@ from tests.applications.test_lifecycle import DAY0, Desk
 from tests.dates import pin_today
 from tests.factories import make_application
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 
 def walk(desk: Desk, days: dict[str, int]) -> date:

@@ -19,7 +19,7 @@ from tests.dates import on_days_of_note
 from tests.factories import AccountManagerProfileFactory, make_application
 from yekuo.errors import InvalidInput
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
 
 SNAPSHOT_DAY = date(2026, 5, 29)
 

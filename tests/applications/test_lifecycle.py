@@ -15,7 +15,7 @@ from scheduling.selectors import working_calendar
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 27)

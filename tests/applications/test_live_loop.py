@@ -25,7 +25,7 @@ from tests.api.conftest import assert_problem, token_client
 from tests.factories import make_application
 from yekuo.errors import TransitionNotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday

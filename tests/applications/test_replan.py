@@ -19,7 +19,7 @@ from scheduling.models import Activity, ActivityEvent, Baseline, Deviation
 from tests.factories import make_application
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday

@@ -10,7 +10,7 @@ from tests.dates import pin_today
 from tests.factories import make_application
 from tests.pages.conftest import open_deviation
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 DAY0 = date(2026, 3, 2)  # a Monday
 

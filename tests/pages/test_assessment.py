@@ -16,7 +16,7 @@ from tests.applications.test_kpi import book  # noqa: F401 (a fixture)
 from tests.dates import day_of_note, pin_today
 from tests.factories import make_application
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 MAY = {"start": "2026-05-01", "end": "2026-05-31"}
 

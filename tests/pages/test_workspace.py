@@ -48,7 +48,9 @@ def test_a_manager_sees_his_active_applications_with_their_badges(client, swept)
     assert f"/applications/{design.number}/" in listed[design.number]
     assert "供电方案设计与答复" in design_row  # the state
     assert "2/6" in design_row  # consultation and survey finished
-    assert "2026年5月15日" in design_row  # the committed date, in Chinese
+    # The committed date, in Chinese: accepted on Monday 2 March, the plan waits two days
+    # for Wednesday's review meeting, and the commitment with it.
+    assert "2026年5月19日" in design_row
     assert "已超时限" in design_row  # the plan-reply clock has run out
     assert 'class="badge red dev-red"' in listed[design.number]
     assert "红色 1" in design_row

@@ -23,7 +23,7 @@ from tests.dates import day_of_note, pin_today, pinned
 from tests.factories import UserFactory, make_application
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
-pytestmark = [pytest.mark.django_db, pin_today]
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday
