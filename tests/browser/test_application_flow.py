@@ -13,7 +13,13 @@ from scheduling.models import Activity, Proposal
 from scheduling.selectors import working_calendar
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# The proposals offered depend on the day of the week of today when the plan waits for a
+# weekly review meeting; these flows are of an office that convenes it when work is ready.
+pytestmark = [
+    pytest.mark.usefixtures("meetings_when_ready"),
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accepts_a_proposal(
