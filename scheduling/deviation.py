@@ -229,7 +229,9 @@ class Deviation:
     (the early start of its successors), ``total_duration_delay`` = Δ − (TF − (Tp − Tc))
     (the computed duration Tc: the float against Tc is TF less the margin the commitment
     leaves) and ``commitment_overrun`` = Δ − TF (the planned duration Tp), each at least
-    0. So a deviation is red exactly when its ``commitment_overrun`` is positive.
+    0. So a deviation is red exactly when its ``commitment_overrun`` is positive. In a plan
+    that holds its meetings on their weekday the three are measured by a forward pass with
+    the delay (missing a meeting costs the wait for the next one, more than the formulas).
     """
 
     activity: str

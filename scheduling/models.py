@@ -517,17 +517,24 @@ class Deviation(models.Model):
     critical = models.BooleanField(_("critical"))
     total_slip = models.IntegerField(
         _("slip of the computed duration Tc"),
-        help_text=_("Δ − (TF − (Tp − Tc)), at least 0: how far this delay alone moves Tc."),
+        help_text=_(
+            "Δ − (TF − (Tp − Tc)), at least 0: how far this delay alone moves Tc (measured "
+            "when the plan holds its review meetings on their weekday)."
+        ),
     )
     successor_slip = models.IntegerField(
         _("slip of the successors"),
-        help_text=_("Δ − FF, at least 0: how far the earliest start of the successors moves."),
+        help_text=_(
+            "Δ − FF, at least 0: how far the earliest start of the successors moves "
+            "(measured when the plan holds its review meetings on their weekday)."
+        ),
     )
     commitment_overrun = models.IntegerField(
         _("commitment overrun"),
         help_text=_(
             "Δ − TF, at least 0: how far this delay alone pushes the finish past the planned "
-            "duration Tp; positive exactly when the deviation is red."
+            "duration Tp (measured when the plan holds its review meetings on their "
+            "weekday); positive exactly when the deviation is red."
         ),
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
