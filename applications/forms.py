@@ -1,5 +1,7 @@
 """Forms of the applications pages. They check the shape of the input; the services decide."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -230,13 +232,18 @@ class ReviewForm(forms.Form):
     )
 
 
+# One predecessor of the re-plan form: a code, then optionally +n (a lag) or -n (an overlap).
+PREDECESSOR_TOKEN = re.compile(r"(?P<code>[^\s+\-−]+)\s*(?:(?P<sign>[+\-−])\s*(?P<days>\d+))?")
+
+
 def predecessors_text(predecessors: list) -> str:
-    """Write stored AON predecessors as the re-plan form shows them: ``A, B+2``."""
+    """Write stored AON predecessors as the re-plan form shows them: ``A, B+2, C-1`` (a
+    lag after B, an overlap of C's last day)."""
     parts = []
     for item in predecessors or []:
         if isinstance(item, dict):
             lag = item.get("lag") or 0
-            parts.append(f"{item['id']}+{lag}" if lag else item["id"])
+            parts.append(f"{item['id']}{lag:+d}" if lag else item["id"])
         else:
             parts.append(item)
     return ", ".join(parts)
@@ -247,7 +254,8 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
 
     The fields of activity ``K`` are ``K-duration``, ``K-shortest``, ``K-tail`` and
     ``K-head`` (a network drawn with events) or ``K-predecessors`` (drawn on nodes:
-    ``A, B+2`` means after A, and 2 working days after B), and ``K-department``.
+    ``A, B+2, C-1`` means after A, 2 working days after B, and from 1 working day before C
+    finishes), and ``K-department``.
     """
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -318,15 +326,19 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
                 token = token.strip()
                 if not token:
                     continue
-                code, plus, lag = token.partition("+")
-                if not code.strip() or (plus and not lag.strip().isdigit()):
+                match = PREDECESSOR_TOKEN.fullmatch(token)
+                if match is None:
                     self.add_error(
                         name,
-                        _("Write predecessors as codes with an optional lag: A, B+2."),
+                        _(
+                            "Write predecessors as codes with an optional lag: A, B+2; C-1 "
+                            "starts 1 working day before C ends."
+                        ),
                     )
                     break
-                lag = int(lag) if plus else 0
-                preds.append({"id": code.strip(), "lag": lag} if lag else code.strip())
+                code, sign, days = match.group("code", "sign", "days")
+                lag = int(days) * (-1 if sign in "-−" else 1) if sign else 0
+                preds.append({"id": code, "lag": lag} if lag else code)
             data[f"{a.code}-predecessor_list"] = preds
         return data
 

@@ -221,7 +221,9 @@ class ReplanInputSerializer(serializers.Serializer):
         required=False,
         help_text=gettext_lazy(
             'Activity code → {"tail": n, "head": m} (activity on arrow) or '
-            '{"predecessors": ["A", {"id": "B", "lag": 2}]} (activity on node).'
+            '{"predecessors": ["A", {"id": "B", "lag": 2}]} (activity on node; a negative lag '
+            "is an overlap: the successor starts that many working days before the "
+            "predecessor finishes)."
         ),
     )
     departments = serializers.DictField(
@@ -247,7 +249,7 @@ class PlanFactsSerializer(serializers.Serializer):
     duration = serializers.IntegerField(allow_null=True)
     shortest_duration = serializers.IntegerField(allow_null=True)
     logic = serializers.CharField(
-        help_text=gettext_lazy("tail→head, or the predecessors as A, B+2.")
+        help_text=gettext_lazy("tail→head, or the predecessors as A, B+2, C-1.")
     )
     department = serializers.CharField(allow_null=True)
     es = serializers.IntegerField(allow_null=True)

@@ -768,9 +768,13 @@ def _clean_predecessors(code: str, value, by_code: dict) -> tuple[list, list[str
             problems.append(_("%(code)s cannot follow itself.") % {"code": code})
         elif other not in by_code:
             problems.append(_("There is no activity %(code)s to follow.") % {"code": other})
-        elif not _whole_days(lag):
+        elif isinstance(lag, bool) or not isinstance(lag, int) or abs(lag) > REPLAN_MAX_DAYS:
             problems.append(
-                _("The lag after %(code)s must be whole working days, 0 or more.") % {"code": other}
+                _(
+                    "The lag after %(code)s must be whole working days; a negative lag "
+                    "overlaps the end of %(code)s."
+                )
+                % {"code": other}
             )
         else:
             preds.append(other if not lag else {"id": other, "lag": lag})

@@ -13,6 +13,11 @@ classic CPM passes in plain Python over that precomputed order:
   (Tp for end activities), LS = LF - D;
 - TF = LS - ES; FF = min(ES(succ) - lag) - EF (Tp - EF for end activities); floats are
   reported as computed, never clamped, so they are negative when Tp < Tc;
+- a negative lag is a lead: the successor overlaps the predecessor's last -lag days
+  (start-to-start with lag D(pred) + lag). A lead is at most the predecessor's shortest
+  duration (its duration when it has none), so no what-if starts a successor before its
+  predecessor; on a lead's link LS(succ) - lag and ES(succ) - lag are taken at most Tp,
+  so that a predecessor ending after its overlapping successor gets no float it lacks;
 - a recorded start before a predecessor's EF + lag (a finish on day k is EF = k + 1, a start
   on day k is ES = k, so a hand-over within one day overlaps by a day) counts from the
   hand-over: on that link the successor stands for ES' = EF(pred) + lag and the work it has
@@ -188,8 +193,9 @@ class InvalidLagError(NetworkError):
         self.predecessor = predecessor
         self.value = value
         super().__init__(
-            f"activity {activity!r}: the lag after {predecessor!r} must be a whole, "
-            f"non-negative number of working days, got {value!r}"
+            f"activity {activity!r}: the lag after {predecessor!r} must be a whole number of "
+            f"working days, a lead (negative) at most {predecessor!r}'s shortest duration, "
+            f"got {value!r}"
         )
 
 
@@ -270,7 +276,8 @@ def _check_days(value: Any, activity: str | None, field_name: str) -> int:
 
 @dataclass(frozen=True)
 class Predecessor:
-    """A finish-to-start link in the AON form: start ``lag`` working days after ``id`` ends."""
+    """A finish-to-start link in the AON form: start ``lag`` working days after ``id`` ends
+    (a negative ``lag`` is a lead: start that many days before it ends, overlapping it)."""
 
     id: str
     lag: int = 0
@@ -337,7 +344,7 @@ class ActivitySpec:
                 raise MalformedNetworkError(
                     f"activity {label!r}: a predecessor must be an id, got {pred!r}"
                 )
-            if not _is_int(pred.lag) or pred.lag < 0:
+            if not _is_int(pred.lag):
                 raise InvalidLagError(label, pred.id, pred.lag)
             preds.append(pred)
         object.__setattr__(self, "predecessors", tuple(preds))
@@ -596,6 +603,15 @@ def _aon_links(real: list[ActivitySpec], index: dict[str, int]) -> list[dict[int
                 raise MalformedNetworkError(
                     f"activity {spec.id!r} lists predecessor {pred.id!r} more than once"
                 )
+            if pred.lag < 0:
+                other = real[index[pred.id]]
+                overlap = (
+                    other.shortest_duration
+                    if other.shortest_duration is not None
+                    else other.duration
+                )
+                if -pred.lag > overlap:
+                    raise InvalidLagError(spec.id, pred.id, pred.lag)
             links[index[pred.id]] = pred.lag
         preds.append(links)
     return preds
@@ -1376,6 +1392,12 @@ class CompiledNetwork:
                     else:
                         late = ls[succ] - lag
                         early = es[succ] - lag
+                    if lag < 0:
+                        # Overlapped by this successor (a lead), it still ends by Tp.
+                        if late > tp:
+                            late = tp
+                        if early > tp:
+                            early = tp
                     if late < finish:
                         finish = late
                     if early < first:

@@ -39,6 +39,11 @@ def describe_network_error(exc: cpm.NetworkError) -> str:
             "%(field)s of activity %(activity)s must be a whole, non-negative number of "
             "working days."
         ) % {"field": exc.field, "activity": exc.activity or "—"}
+    if isinstance(exc, cpm.InvalidLagError):
+        return _(
+            "The lag of %(activity)s after %(predecessor)s must be whole working days; a "
+            "negative lag (an overlap) may not exceed the shortest duration of %(predecessor)s."
+        ) % {"activity": exc.activity, "predecessor": exc.predecessor}
     if isinstance(exc, cpm.UnknownActivityError):
         return _("There is no activity %(activity)s in the network.") % {"activity": exc.activity}
     return _("The network is not valid: %(reason)s") % {"reason": exc.message}

@@ -55,7 +55,7 @@ def logic_text(item: dict) -> str:
     for pred in item.get("predecessors") or []:
         if isinstance(pred, dict):
             lag = pred.get("lag") or 0
-            parts.append(f"{pred['id']}+{lag}" if lag else str(pred["id"]))
+            parts.append(f"{pred['id']}{lag:+d}" if lag else str(pred["id"]))
         else:
             parts.append(str(pred))
     return ", ".join(parts)

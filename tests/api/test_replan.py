@@ -3,6 +3,7 @@
 import pytest
 
 from scheduling.models import Activity, Baseline
+from tests.applications.conftest import aon_application  # noqa: F401 - a fixture
 from tests.dates import pin_today
 
 from .conftest import assert_problem
@@ -43,6 +44,31 @@ def test_a_supervisor_re_plans_and_reads_the_new_version(as_supervisor, supervis
     k = next(row for row in compared["activities"] if row["code"] == "K")
     assert k["changed"] == ["duration", "ef", "tf"]
     assert (k["before"]["ef"], k["after"]["ef"]) == (45, 50)
+
+
+def test_an_overlap_on_node_through_the_api(as_supervisor, aon_application):  # noqa: F811
+    application = aon_application
+    body = {"logic": {"K": {"predecessors": [{"id": "J", "lag": -2}]}}, "reason": "提前进场"}
+    response = post(as_supervisor, application, body)
+    assert response.status_code == 200, response.content
+    assert response.json()["baseline"]["duration"] == 50
+    assert Activity.objects.get(application=application, code="K").predecessors == [
+        {"id": "J", "lag": -2}
+    ]
+
+    body["logic"]["K"]["predecessors"][0]["lag"] = -3
+    response = post(as_supervisor, application, body, version=2)
+    assert_problem(
+        response,
+        400,
+        errors={
+            "logic.K": [
+                "The lag of K after J must be whole working days; a negative lag (an overlap) "
+                "may not exceed the shortest duration of J."
+            ]
+        },
+    )
+    assert Baseline.objects.filter(application=application).count() == 2
 
 
 @pytest.mark.parametrize(

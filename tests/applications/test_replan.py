@@ -128,6 +128,43 @@ def test_a_lag_on_node_delays_the_successor(aon_application, supervisor):
     assert baseline.network["activities"][13]["predecessors"] == [{"id": "I", "lag": 2}]
 
 
+def test_an_overlap_on_node_starts_the_successor_before_its_predecessor_ends(
+    aon_application, supervisor
+):
+    # The customer starts building (K, 20 days) two days before the design review (J, 3
+    # days, 2 at the shortest, 22 to 25) ends: K from 23 to 43 instead of 25 to 45, L
+    # ends on 46, and the fees (N, 22 to 47) now hold up O: Tc 51 becomes 50.
+    baseline = services.application_replan(
+        application_id=aon_application.pk,
+        logic={"K": {"predecessors": [{"id": "J", "lag": -2}]}},
+        reason="客户在设计审查期间提前进场准备",
+        by=supervisor,
+        now=WEDNESDAY,
+    )
+    k = activity(aon_application, "K")
+    assert k.predecessors == [{"id": "J", "lag": -2}]
+    assert (k.baseline_es, k.baseline_ef) == (23, 43)
+    assert baseline.duration == 50
+    assert activity(aon_application, "N").is_critical
+    aon_application.refresh_from_db()
+    assert aon_application.baselines.count() == 2
+
+
+def test_an_overlap_longer_than_the_predecessor_can_be_is_refused(aon_application, supervisor):
+    with pytest.raises(InvalidInput) as exc:
+        services.application_replan(
+            application_id=aon_application.pk,
+            logic={"K": {"predecessors": [{"id": "J", "lag": -3}]}},
+            reason="提前进场",
+            by=supervisor,
+            now=WEDNESDAY,
+        )
+    assert exc.value.errors == {
+        "logic.K": ["K 在 J 之后的间隔时间须为整数工作日；负值（搭接）不得超过 J 的最短工期。"]
+    }
+    assert Baseline.objects.filter(application=aon_application).count() == 1
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [

@@ -196,10 +196,30 @@ def test_predecessors_with_a_lag_are_typed_as_code_plus_days(client, supervisor,
     html = client.post(url(aon_application), data).content.decode()
     assert (
         '<p class="field-error" id="id_r_N-predecessors-error">'
-        "紧前工作请写工作代号，可带间隔时间：A, B+2。</p>"
+        "紧前工作请写工作代号，可带间隔时间：A, B+2；"
+        "C-1 表示在 C 完成前 1 个工作日开始（搭接）。</p>"
     ) in html
     data["N-predecessors"] = "I+2"
     response = client.post(url(aon_application), data)
     assert response.status_code == 302
     n = Activity.objects.get(application=aon_application, code="N")
     assert n.predecessors == [{"id": "I", "lag": 2}]
+
+
+def test_an_overlap_is_typed_as_code_minus_days_and_shown_so(client, supervisor, aon_application):
+    client.force_login(supervisor)
+    # Too long an overlap: J takes 3 days, 2 at the shortest. Refused beside K's field.
+    data = form_data(client, aon_application, **{"K-predecessors": "J-3", "reason": "提前进场"})
+    html = client.post(url(aon_application), data).content.decode()
+    assert (
+        '<p class="field-error" id="id_r_K-predecessors-error">'
+        "K 在 J 之后的间隔时间须为整数工作日；负值（搭接）不得超过 J 的最短工期。</p>"
+    ) in html
+    assert Activity.objects.get(application=aon_application, code="K").predecessors == ["J"]
+    # Written with the Chinese minus sign as well; stored as a lag of -2.
+    data["K-predecessors"] = "J − 2"
+    assert client.post(url(aon_application), data).status_code == 302
+    k = Activity.objects.get(application=aon_application, code="K")
+    assert k.predecessors == [{"id": "J", "lag": -2}]
+    html = client.get(url(aon_application)).content.decode()
+    assert 'name="K-predecessors" value="J-2"' in html

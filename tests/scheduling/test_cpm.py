@@ -369,11 +369,45 @@ def test_invalid_planned_duration(value):
     assert (caught.value.activity, caught.value.field) == (None, "planned_duration")
 
 
-def test_invalid_lag():
+@pytest.mark.parametrize("lag", [-2, 1.5, "1"])
+def test_invalid_lag(lag):
+    # A lead (negative lag) may overlap at most the predecessor's duration: A takes 1 day.
     with pytest.raises(InvalidLagError) as caught:
-        load_network(aon(("A", 1, []), ("B", 1, [("A", -1)])))
+        load_network(aon(("A", 1, []), ("B", 1, [("A", lag)])))
 
-    assert (caught.value.activity, caught.value.predecessor, caught.value.value) == ("B", "A", -1)
+    assert (caught.value.activity, caught.value.predecessor, caught.value.value) == ("B", "A", lag)
+
+
+def test_a_lead_is_bounded_by_the_shortest_duration_of_the_predecessor():
+    network = aon(("A", 5, []), ("B", 2, [("A", -4)]))
+    network["activities"][0]["shortest_duration"] = 3
+    with pytest.raises(InvalidLagError):
+        load_network(network)
+    network["activities"][1]["predecessors"][0]["lag"] = -3
+    assert load_network(network).evaluate().activities["B"].es == 2
+
+
+def test_a_lead_overlaps_the_successor_with_its_predecessor():
+    # A (5) then B (4) overlapping A's last 2 days, then C (1): B starts on day 3.
+    schedule = load_network(aon(("A", 5, []), ("B", 4, [("A", -2)]), ("C", 1, ["B"]))).evaluate()
+    times = schedule.activities
+    assert (times["B"].es, times["B"].ef, times["C"].ef) == (3, 7, 8)
+    assert schedule.duration == 8
+    assert schedule.critical_paths == (("A", "B", "C"),)
+    assert [times[a].tf for a in "ABC"] == [0, 0, 0]
+    # A delay of A by one day moves B, C and the finish by one.
+    assert schedule.finish_if(durations={"A": 6}) == 9
+
+
+def test_a_predecessor_ending_after_its_overlapping_successor_keeps_no_false_float():
+    # A (5) is overlapped by B (1) over its last 3 days: B ends on day 3, A on day 5, so
+    # A ends the project; B may slip two days.
+    schedule = load_network(aon(("A", 5, []), ("B", 1, [("A", -3)]))).evaluate()
+    times = schedule.activities
+    assert schedule.duration == 5
+    assert (times["A"].ls, times["A"].lf, times["A"].tf, times["A"].ff) == (0, 5, 0, 0)
+    assert (times["B"].es, times["B"].ls, times["B"].tf, times["B"].ff) == (2, 4, 2, 2)
+    assert schedule.critical_paths == (("A",),)
 
 
 @pytest.mark.parametrize(
