@@ -300,13 +300,22 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
                 choices=choices,
                 initial=a.department.code if a.department else "",
             )
+            self.fields[f"{a.code}-joint"] = forms.MultipleChoiceField(
+                label=_("Joint departments"),
+                required=False,
+                choices=choices[1:],
+                initial=[d.code for d in a.joint_departments.all()],
+                widget=forms.SelectMultiple(attrs={"size": 2}),
+            )
             for name in self.row_names(a.code):
                 field = self.fields[name]
                 field.widget.attrs["aria-label"] = f"{label}: {field.label}"
 
     def row_names(self, code: str) -> list[str]:
         logic = ["tail", "head"] if self.aoa else ["predecessors"]
-        return [f"{code}-{part}" for part in ("duration", "shortest", *logic, "department")]
+        return [
+            f"{code}-{part}" for part in ("duration", "shortest", *logic, "department", "joint")
+        ]
 
     def rows(self):
         """Return each activity with its bound fields, in the network's order."""
@@ -315,6 +324,21 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        for a in self.activities:
+            joint = data.get(f"{a.code}-joint")
+            if joint and not data.get(f"{a.code}-department"):
+                self.add_error(
+                    f"{a.code}-joint", _("Choose the owning department before joint ones.")
+                )
+            elif joint and data[f"{a.code}-department"] in joint:
+                owner = dict(self.fields[f"{a.code}-department"].choices)[
+                    data[f"{a.code}-department"]
+                ]
+                self.add_error(
+                    f"{a.code}-joint",
+                    _("%(department)s owns this activity already; it is not also a joint one.")
+                    % {"department": owner},
+                )
         if self.aoa:
             return data
         for a in self.activities:
@@ -354,7 +378,12 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
             "durations": {c: data[f"{c}-duration"] for c in codes},
             "shortest_durations": {c: data[f"{c}-shortest"] for c in codes},
             "logic": logic,
-            "departments": {c: data[f"{c}-department"] or None for c in codes},
+            "departments": {
+                c: [data[f"{c}-department"], *data[f"{c}-joint"]]
+                if data[f"{c}-department"]
+                else None
+                for c in codes
+            },
         }
 
     def field_for(self, key: str) -> str | None:

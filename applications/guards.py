@@ -135,9 +135,13 @@ def _department_staff(user, department_id) -> bool:
 
 
 def may_record_progress(user, application, activity) -> bool:
-    """The manager, a supervisor, or the staff of the department that owns the activity."""
-    return manager_or_supervisor(application, user) or _department_staff(
-        user, activity.department_id
+    """The manager, a supervisor, or the staff of a department that owns the activity or
+    staffs it jointly."""
+    if manager_or_supervisor(application, user) or _department_staff(user, activity.department_id):
+        return True
+    # The joint departments are read only for department staff of another department.
+    return _department_staff(user, user.department_id) and any(
+        d.pk == user.department_id for d in activity.joint_departments.all()
     )
 
 

@@ -99,7 +99,9 @@ def visible_applications(user):
         if profile is not None:
             scope |= Q(region__in=profile.regions.all())
     if user.has_perm("accounts.record_department_progress") and user.department_id:
-        scope |= Q(activities__department_id=user.department_id)
+        scope |= Q(activities__department_id=user.department_id) | Q(
+            activities__joint_departments=user.department_id
+        )
     return qs.filter(scope).distinct()
 
 
@@ -600,7 +602,9 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         .prefetch_related(
             Prefetch(
                 "activities",
-                queryset=Activity.objects.select_related("department").order_by("sort_order", "id"),
+                queryset=Activity.objects.select_related("department")
+                .prefetch_related("joint_departments")
+                .order_by("sort_order", "id"),
             )
         )
         .annotate(
@@ -733,6 +737,7 @@ def replan_page(application_id: int) -> ReplanPage:
     activities = list(
         application.activities.filter(is_dummy=False)
         .select_related("department")
+        .prefetch_related("joint_departments")
         .order_by("sort_order", "id")
     )
     return ReplanPage(

@@ -241,7 +241,9 @@ def application_create(
     accepted_on = accepted_on or timezone.localdate(now)
     start_date = calendar.project_day_zero(accepted_on)
     template_activities = list(
-        template.activities.select_related("department").order_by("sort_order", "id")
+        template.activities.select_related("department")
+        .prefetch_related("joint_departments")
+        .order_by("sort_order", "id")
     )
     # The plan holds its review meetings on the meeting weekday, counted from day 0.
     meetings = schedule_selectors.meeting_days(
@@ -285,7 +287,14 @@ def application_create(
         reason=_("Plan at acceptance from %(template)s.") % {"template": template},
         by=by,
     )
-    schedule_services.activities_create(activities=activities)
+    schedule_services.activities_create(
+        activities=activities,
+        joint_departments={
+            t.code: [d.pk for d in t.joint_departments.all()]
+            for t in template_activities
+            if t.joint_departments.all()
+        },
+    )
     if account_manager is None:
         enqueue_on_commit(assign_account_manager, application.pk)
     StageTransition.objects.create(
@@ -809,6 +818,50 @@ def _network_error_key(exc: NetworkError, changed: set[str]) -> str:
     return "logic"
 
 
+def _replan_departments(departments, by_code, unknown, change_joint, errors, changed) -> None:
+    """Check the departments of a re-plan: per activity code a department code, empty for
+    the customer's own work (either keeps the joint departments), or a list of codes (the
+    owning department, then exactly those that staff it jointly). Set what changes on the
+    activities; put the messages in ``errors``."""
+
+    def codes_of(value):
+        if value is None or isinstance(value, str):
+            return [value] if value else []
+        if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            return value
+        return None
+
+    wanted = {c for v in departments.values() for c in (codes_of(v) or [])}
+    known = {d.code: d for d in Department.objects.filter(code__in=wanted, is_active=True)}
+    for code, value in departments.items():
+        if unknown("departments", code):
+            continue
+        codes = codes_of(value)
+        key = f"departments.{code}"
+        if codes is None:
+            errors[key] = [_("Give a department code, or a list of them (the owner first).")]
+            continue
+        missing = [c for c in codes if c not in known]
+        if missing:
+            errors[key] = [
+                _("There is no active department %(department)s.") % {"department": missing[0]}
+            ]
+            continue
+        if len(set(codes)) != len(codes):
+            errors[key] = [_("A department is listed twice.")]
+            continue
+        activity = by_code[code]
+        if len(codes) > 1 and activity.party == "customer":
+            errors[key] = [_("The customer's own work has no departments staffing it.")]
+            continue
+        owner = known[codes[0]] if codes else None
+        if activity.department_id != (owner.pk if owner else None):
+            activity.department = owner
+            changed.add(code)
+        if isinstance(value, list):
+            change_joint(activity, [known[c].pk for c in codes[1:]])
+
+
 @transaction.atomic
 def application_replan(
     *,
@@ -816,7 +869,7 @@ def application_replan(
     durations: dict[str, int] | None = None,
     shortest_durations: dict[str, int | None] | None = None,
     logic: dict[str, dict] | None = None,
-    departments: dict[str, str | None] | None = None,
+    departments: dict[str, str | list[str] | None] | None = None,
     reason: str,
     by: User,
     expected_version: int | None = None,
@@ -828,7 +881,8 @@ def application_replan(
     Per activity code: ``durations`` and ``shortest_durations`` in working days (a shortest
     duration of None clears it), ``logic`` new ``tail``/``head`` event numbers (activity on
     arrow) or ``predecessors`` (activity on node: codes or ``{"id": code, "lag": days}``),
-    ``departments`` the owning department's code (empty: the customer's own work). Every
+    ``departments`` the owning department's code (empty: the customer's own work) or a list
+    of codes, the owner first and then the departments that staff it jointly. Every
     message is keyed by what it is about (``durations.K``, ``logic.P`` ...); nothing is
     stored unless all of it holds. The old baselines and the activities' progress are kept.
     """
@@ -838,7 +892,7 @@ def application_replan(
     _check_version(application, expected_version)
     if application.state not in WORK_STATES:
         raise TransitionNotAllowed([_("Only an application in progress can be re-planned.")])
-    activities = [a for a in application.activities.all()]
+    activities = list(application.activities.prefetch_related("joint_departments"))
     by_code = {a.code: a for a in activities if a.code and not a.is_dummy}
     aoa = any(a.tail is not None for a in activities)
     starts_before, ends_before = _loose_events(activities)
@@ -856,6 +910,11 @@ def application_replan(
     def change(activity: Activity, field: str, value) -> None:
         if getattr(activity, field) != value:
             setattr(activity, field, value)
+            changed.add(activity.code)
+
+    def change_joint(activity: Activity, department_ids: list[int]) -> None:
+        if sorted(d.pk for d in activity.joint_departments.all()) != sorted(department_ids):
+            activity.joint = department_ids
             changed.add(activity.code)
 
     for code, days in (durations or {}).items():
@@ -911,23 +970,7 @@ def application_replan(
             else:
                 change(activity, "predecessors", preds)
     if departments:
-        wanted = [v for v in departments.values() if v and isinstance(v, str)]
-        known = {d.code: d for d in Department.objects.filter(code__in=wanted, is_active=True)}
-        for code, department in departments.items():
-            if unknown("departments", code):
-                continue
-            if department is not None and not isinstance(department, str):
-                errors[f"departments.{code}"] = [_("Give a department code.")]
-                continue
-            if department and department not in known:
-                errors[f"departments.{code}"] = [
-                    _("There is no active department %(department)s.") % {"department": department}
-                ]
-                continue
-            row = known.get(department) if department else None
-            if by_code[code].department_id != (row.pk if row else None):
-                by_code[code].department = row
-                changed.add(code)
+        _replan_departments(departments, by_code, unknown, change_joint, errors, changed)
     if errors:
         raise InvalidInput(errors)
     if not changed:

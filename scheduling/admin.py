@@ -51,6 +51,7 @@ class ActivityTemplateInline(admin.TabularInline):
         "name",
         "stage",
         "department",
+        "joint_departments",
         "party",
         "duration",
         "shortest_duration",

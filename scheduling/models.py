@@ -121,6 +121,16 @@ class ActivityDefinition(models.Model):
         blank=True,
         help_text=_("Empty for the customer's own work."),
     )
+    joint_departments = models.ManyToManyField(
+        "accounts.Department",
+        verbose_name=_("joint departments"),
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Other departments that staff this activity together with its owning department "
+            "(a joint activity, such as a joint site survey); their staff record it too."
+        ),
+    )
     party = models.CharField(
         _("party"), max_length=10, choices=Party.choices, default=Party.UTILITY
     )

@@ -352,6 +352,7 @@ def application_schedule(application, *, today: date) -> dict:
     activities = list(
         Activity.objects.filter(application=application)
         .select_related("department")
+        .prefetch_related("joint_departments")
         .order_by("sort_order", "id")
     )
     baseline_row = application.baselines.order_by("-version").first()
@@ -370,6 +371,7 @@ def application_schedule(application, *, today: date) -> dict:
                 "name_en": activity.name_en,
                 "stage": activity.stage,
                 "department": activity.department,
+                "joint_departments": list(activity.joint_departments.all()),
                 "party": activity.party,
                 "duration": activity.duration,
                 "remaining": activity.remaining,

@@ -50,6 +50,10 @@ class ScheduleActivitySerializer(serializers.Serializer):
     name_en = serializers.CharField()
     stage = serializers.CharField()
     department = DepartmentBriefSerializer(allow_null=True)
+    joint_departments = DepartmentBriefSerializer(
+        many=True,
+        help_text=gettext_lazy("The departments that staff it with its owning department."),
+    )
     party = serializers.CharField()
     duration = serializers.IntegerField()
     remaining = serializers.IntegerField(allow_null=True)

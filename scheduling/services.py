@@ -125,7 +125,8 @@ def template_new_version(*, template_id: int) -> NetworkTemplate:
         .values_list("version", flat=True)
         .first()
     )
-    activities = list(template.activities.all())
+    activities = list(template.activities.prefetch_related("joint_departments"))
+    joint = [[d.pk for d in activity.joint_departments.all()] for activity in activities]
     template.pk = None
     template.version = latest + 1
     template.is_active = False
@@ -134,6 +135,12 @@ def template_new_version(*, template_id: int) -> NetworkTemplate:
         activity.pk = None
         activity.template = template
     ActivityTemplate.objects.bulk_create(activities)
+    through = ActivityTemplate.joint_departments.through
+    through.objects.bulk_create(
+        through(activitytemplate_id=activity.pk, department_id=department_id)
+        for activity, departments in zip(activities, joint, strict=True)
+        for department_id in departments
+    )
     return template
 
 
@@ -195,9 +202,29 @@ def activities_reopen(*, activities: list[Activity], note: str, by) -> None:
 # --- Plans: acceptance and re-plans -----------------------------------------------------------
 
 
-def activities_create(*, activities: list[Activity]) -> None:
-    """Insert the activities of a new plan (their baseline set by schedule_baseline_save)."""
+def activities_create(
+    *, activities: list[Activity], joint_departments: dict[str, list[int]] | None = None
+) -> None:
+    """Insert the activities of a new plan (their baseline set by schedule_baseline_save),
+    with the departments that staff some of them jointly (by code: department ids)."""
     Activity.objects.bulk_create(activities)
+    if joint_departments:
+        activities_join(
+            joint={
+                a.pk: joint_departments[a.code] for a in activities if a.code in joint_departments
+            }
+        )
+
+
+def activities_join(*, joint: dict[int, list[int]]) -> None:
+    """Set the joint departments of activities (by activity id: department ids)."""
+    through = Activity.joint_departments.through
+    through.objects.filter(activity_id__in=list(joint)).delete()
+    through.objects.bulk_create(
+        through(activity_id=activity_id, department_id=department_id)
+        for activity_id, departments in joint.items()
+        for department_id in departments
+    )
 
 
 PLAN_FIELDS = [
@@ -219,9 +246,13 @@ PLAN_FIELDS = [
 def activities_replan(
     *, activities: list[Activity], changed_codes: set[str], reason: str, by
 ) -> None:
-    """Store a re-planned network: the new durations, logic and baseline of every activity,
-    and a re-plan event on each activity whose duration or logic changed."""
+    """Store a re-planned network: the new durations, logic, departments and baseline of
+    every activity, and a re-plan event on each activity that changed. An activity with a
+    ``joint`` attribute (department ids) gets those joint departments."""
     Activity.objects.bulk_update(activities, PLAN_FIELDS)
+    joint = {a.pk: a.joint for a in activities if hasattr(a, "joint")}
+    if joint:
+        activities_join(joint=joint)
     ActivityEvent.objects.bulk_create(
         ActivityEvent(
             activity=a, kind=ActivityEvent.Kind.REPLANNED, days=a.duration, note=reason, by=by

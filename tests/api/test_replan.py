@@ -97,8 +97,16 @@ def test_an_overlap_on_node_through_the_api(as_supervisor, aon_application):  # 
             {"logic.K": ["Event numbers are whole numbers from 1 to 9999."]},
         ),
         (
-            {"departments": {"K": ["operations"]}, "reason": "调整"},
-            {"departments.K": ["Give a department code."]},
+            {"departments": {"K": [7]}, "reason": "调整"},
+            {"departments.K": ["Give a department code, or a list of them (the owner first)."]},
+        ),
+        (
+            {"departments": {"K": ["operations", "metering"]}, "reason": "调整"},
+            {"departments.K": ["The customer's own work has no departments staffing it."]},
+        ),
+        (
+            {"departments": {"E": ["marketing", "operations", "marketing"]}, "reason": "调整"},
+            {"departments.E": ["A department is listed twice."]},
         ),
     ],
 )

@@ -180,9 +180,10 @@ def test_the_pages_cost_a_bounded_number_of_queries(
         )
     client.force_login(supervisor)
     client.get(url(application))  # sessions and the calendar, once
-    # The reader (session, user, permissions), the application, its activities, the
-    # departments, the latest version: as many with one version as with four.
-    with django_assert_max_num_queries(10):
+    # The reader (session, user, permissions), the application, its activities and their
+    # joint departments, the departments, the latest version: as many with one version as
+    # with four.
+    with django_assert_max_num_queries(11):
         assert client.get(url(application)).status_code == 200
     with django_assert_max_num_queries(9):
         assert client.get(url(application, "baselines/")).status_code == 200
