@@ -12,7 +12,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Department
-from scheduling import deviation as corrective
 from scheduling import explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError, fulkerson_numbers
@@ -412,17 +411,6 @@ class StageStep:
     status: str  # "done", "current" or "todo"
 
 
-def parallel_needs_replan(activities: list, first: str, second: str) -> bool:
-    """Tell whether running two directly linked AOA arcs side by side needs the network
-    redrawn by hand: the earlier arc is not the only way into the event between them."""
-    by_code = {a.code: a for a in activities if a.code}
-    a, b = by_code.get(first), by_code.get(second)
-    if a is None or b is None or a.tail is None:
-        return False
-    earlier = a if a.head == b.tail else b
-    return sum(1 for x in activities if x.head == earlier.head) != 1
-
-
 @dataclass
 class ApplicationPage:
     """Everything the application page shows, read in a constant number of queries."""
@@ -667,9 +655,6 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         deviation.action_overdue = deviation.action_due is not None and deviation.action_due < today
         for proposal in deviation.proposal_list:
             proposal.text = explanations.proposal_text(proposal, by_code)
-            proposal.needs_replan = proposal.kind == corrective.PARALLEL and (
-                parallel_needs_replan(all_activities, *proposal.activities[:2])
-            )
     documents = list(
         application.documents.filter(is_withdrawn=False)
         .select_related("uploaded_by")

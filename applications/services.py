@@ -1344,9 +1344,13 @@ def _parallel_logic(activities: list[Activity], first: str, second: str) -> dict
     """Return the logic change that runs two directly linked activities side by side.
 
     Activity on node: the later one takes the earlier one's predecessors instead of it.
-    Activity on arrow: the later arc starts from the earlier arc's tail, and a dummy from
-    the earlier arc's head keeps what followed the later one waiting for both — possible
-    only when the earlier arc is the only way into that event.
+    Activity on arrow (the earlier arc t→h, the later h→k): the later arc starts from the
+    earlier arc's tail t, and a dummy h→k keeps what followed the later one waiting for
+    both. When other arcs enter h as well, h is split so that the later arc still waits for
+    them: they end at a new event h2 instead, with dummies h2→h (what else starts at h is
+    unchanged) and h2→n, and the later arc starts at a new event n with a dummy t→n. The
+    dummies to add are returned under ``"__dummies__"`` ((tail, head) pairs) and the dummy
+    arcs to point at h2 under ``"__redirect__"``.
     """
     by_code = {a.code: a for a in activities if a.code}
     a, b = by_code[first], by_code[second]
@@ -1361,22 +1365,17 @@ def _parallel_logic(activities: list[Activity], first: str, second: str) -> dict
         ]
         return {later.code: {"predecessors": preds + list(earlier.predecessors)}}
     earlier, later = (a, b) if a.head == b.tail else (b, a)
-    if selectors.parallel_needs_replan(activities, first, second):
-        raise InvalidInput(
-            {
-                "proposal": [
-                    _(
-                        "Running %(a)s and %(b)s in parallel needs the network redrawn: "
-                        "re-plan it on the application's re-plan page."
-                    )
-                    % {"a": earlier, "b": later}
-                ]
-            }
-        )
-    return {
-        later.code: {"tail": earlier.tail},
-        "__dummy__": {"tail": earlier.head, "head": later.head},
-    }
+    t, h, k = earlier.tail, earlier.head, later.head
+    others = [x for x in activities if x.head == h and x is not earlier]
+    if not others:
+        return {later.code: {"tail": t}, "__dummies__": [(h, k)], "__redirect__": []}
+    last = max(n for x in activities for n in (x.tail, x.head) if n is not None)
+    h2, n = last + 1, last + 2
+    logic: dict = {x.code: {"head": h2} for x in others if not x.is_dummy}
+    logic[later.code] = {"tail": n}
+    logic["__dummies__"] = [(h2, h), (h2, n), (t, n), (h, k)]
+    logic["__redirect__"] = [(x, h2) for x in others if x.is_dummy]
+    return logic
 
 
 def proposal_analyse_now(*, proposal_id: int, now: datetime | None = None) -> None:
@@ -1452,9 +1451,14 @@ def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
     elif proposal.kind == corrective.PARALLEL:
         activities = list(application.activities.all())
         logic = _parallel_logic(activities, *proposal.activities[:2])
-        dummy = logic.pop("__dummy__", None)
-        if dummy is not None:
-            schedule_services.activity_dummy_add(application=application, after=activities, **dummy)
+        for dummy, head in logic.pop("__redirect__", []):
+            schedule_services.activity_dummy_redirect(dummy=dummy, head=head)
+        for tail, head in logic.pop("__dummies__", []):
+            activities.append(
+                schedule_services.activity_dummy_add(
+                    application=application, after=activities, tail=tail, head=head
+                )
+            )
         application_replan(
             application_id=application.pk, logic=logic, reason=reason, by=by, now=now
         )

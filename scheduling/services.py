@@ -290,6 +290,12 @@ def activity_dummy_add(*, application, after: list[Activity], tail: int, head: i
     )
 
 
+def activity_dummy_redirect(*, dummy: Activity, head: int) -> None:
+    """Point a dummy arc of an AOA network at another head event (a re-plan's redraw)."""
+    Activity.objects.filter(pk=dummy.pk, is_dummy=True).update(head=head)
+    dummy.head = head
+
+
 # --- The analysis: stored forecasts, deviations, proposals ----------------------------------
 
 FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast_ff", "is_critical"]

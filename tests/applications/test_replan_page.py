@@ -100,14 +100,6 @@ def test_a_stale_form_is_refused_and_kept(client, supervisor, application):
     assert Activity.objects.get(application=application, code="K").duration == 20
 
 
-def test_parallel_needs_a_re_plan_where_other_arcs_enter_the_event_between(application):
-    activities = list(application.activities.all())
-    # D 4→5 is the only arc into event 5: E can start from event 4 with a dummy 5→6.
-    assert selectors.parallel_needs_replan(activities, "D", "E") is False
-    # L, N and the dummy from M all enter event 14, where O starts.
-    assert selectors.parallel_needs_replan(activities, "L", "O") is True
-
-
 def test_two_versions_compared_show_what_moved(client, supervisor, manager, application):
     services.application_replan(
         application_id=application.pk,
@@ -147,9 +139,11 @@ def test_two_versions_compared_show_what_moved(client, supervisor, manager, appl
     assert [str(m) for m in response.context["messages"]] == ["没有第 7 版计划。"]
 
 
-def test_a_parallel_measure_that_needs_a_redrawn_network_offers_the_re_plan(
+def test_a_parallel_measure_that_splits_an_event_is_offered_for_acceptance(
     client, supervisor, application
 ):
+    # L, N and the dummy from M all enter event 14, where O starts: accepting splits the
+    # event (tests/scheduling/test_sweep.py), so the page offers it like any other.
     deviation = open_deviation(application, "L", severity="red", delay=2)
     Proposal.objects.create(
         application=application,
@@ -166,9 +160,8 @@ def test_a_parallel_measure_that_needs_a_redrawn_network_offers_the_re_plan(
     html = client.get(url(application, "")).content.decode()
     proposal = html[html.index('id="proposal-') :]
     proposal = proposal[: proposal.index("</li>")]
-    assert f'href="/applications/{application.number}/replan/"' in proposal
-    assert "并行实施需要人工重绘网络图。" in proposal
-    assert "proposal_accept" not in proposal and "/accept/" not in proposal
+    assert f"/applications/{application.number}/proposals/" in proposal
+    assert "/accept/" in proposal
 
 
 def test_the_pages_cost_a_bounded_number_of_queries(

@@ -16,6 +16,7 @@ from applications import sweep as analysis
 from applications.models import WORK_STATES, Application
 from applications.sweep import read
 from applications.sweep.fingerprint import fingerprint as fingerprint_of
+from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.models import Activity, Deviation, Proposal
 from tests.conftest import need_service
@@ -366,19 +367,28 @@ def test_accepting_a_parallel_run_redraws_the_arrow_network(application, manager
     row = _red_deviation(application, manager)
     parallel = {tuple(p.activities): p for p in row.proposals.filter(kind="parallel")}
     assert set(parallel) == {("D", "E"), ("L", "O")}
-    # L ends at event 14, where N and the fees' dummy also arrive: no simple redraw.
-    with pytest.raises(InvalidInput) as exc:
-        proposal_accept(proposal_id=parallel["L", "O"].pk, by=supervisor)
-    assert exc.value.errors["proposal"][0].endswith(
-        "并行需要重绘网络图：请在该申请的“调整计划”页面中调整。"
-    )
-    assert parallel["L", "O"].status == "proposed"
     proposal_accept(proposal_id=parallel["D", "E"].pk, by=supervisor)
     e = activity(application, "E")
     assert (e.tail, e.head) == (4, 6)  # from D's tail, beside D
     dummy = Activity.objects.get(application=application, is_dummy=True, tail=5)
     assert dummy.head == 6
     assert application.baselines.order_by("-version").first().duration == 50
+
+    # L ends at event 14, where N and the completion inspection's dummy also arrive: the
+    # event is split so that O still waits for N and M, and O's successor P for L.
+    again = Proposal.objects.get(
+        application=application, kind="parallel", activities=["L", "O"], status="proposed"
+    )
+    proposal_accept(proposal_id=again.pk, by=supervisor)
+    activities = list(Activity.objects.filter(application=application))
+    compiled = schedule_selectors.compiled_for(activities)
+    assert {link.id for link in compiled.predecessors("O")} == {"K", "M", "N"}
+    # P waits for L as well, and (as before, through O) for M and N.
+    assert {link.id for link in compiled.predecessors("P")} == {"L", "M", "N", "O"}
+    assert all(a.tail < a.head for a in activities)  # renumbered by Fulkerson's rule
+    application.refresh_from_db()
+    assert application.baselines.count() == 3
+    assert application.forecast_finish_date == again.new_finish
 
 
 def test_dismissing_needs_a_reason(application, manager):
