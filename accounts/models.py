@@ -185,6 +185,8 @@ class NotificationKind(models.TextChoices):
     LIMIT_WARNING = "limit_warning", _("Time-limit warning")
     LIMIT_EXCEEDED = "limit_exceeded", _("Time limit exceeded")
     ESCALATION = "escalation", _("Escalated deviation")
+    # An accepted corrective measure, to the departments whose work it changes.
+    MEASURE = "measure", _("Corrective measure to carry out")
     # The supervisors' morning summary (applications.digest).
     DIGEST = "digest", _("Daily digest")
 

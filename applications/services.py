@@ -1476,10 +1476,37 @@ def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
                 for person in [*supervisors(), *staff]
             ]
         )
+    if proposal.kind != corrective.ESCALATE:
+        _tell_departments_of_measure(application, proposal, reason)
     schedule_services.proposal_decide(
         proposal=proposal, status=Proposal.Status.ACCEPTED, by=by, now=now
     )
     return proposal
+
+
+def _tell_departments_of_measure(application: Application, proposal: Proposal, reason: str):
+    """Tell the staff of the departments whose work an accepted measure changes (owning
+    or joint): the activities it shortens, runs in parallel, or must finish for a meeting."""
+    if proposal.kind == corrective.MEETING:
+        codes = proposal.activities[1:]
+    elif proposal.kind == corrective.SHORTEN:
+        codes = list(proposal.detail.get("durations") or proposal.activities)
+    else:
+        codes = proposal.activities
+    rows = Activity.objects.filter(application=application, code__in=codes).prefetch_related(
+        "joint_departments"
+    )
+    department_ids = {r.department_id for r in rows if r.department_id} | {
+        d.pk for r in rows for d in r.joint_departments.all()
+    }
+    text = f"{application.number} {reason}"
+    notification_send_many(
+        [
+            (person, "measure", application, text, f"measure:{proposal.pk}", False)
+            for people in department_staff(department_ids).values()
+            for person in people
+        ]
+    )
 
 
 @transaction.atomic

@@ -11,12 +11,15 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import time_machine
 
+from accounts.models import Notification
+from accounts.roles import Role
 from applications import services
 from applications.models import Application
 from scheduling.models import Activity, Deviation, Proposal
 from scheduling.selectors import working_calendar
+from tests.api.conftest import token_client
 from tests.dates import SHANGHAI, pin_today
-from tests.factories import make_application
+from tests.factories import UserFactory, make_application
 
 pytestmark = [pytest.mark.django_db, pin_today]
 
@@ -215,3 +218,36 @@ def test_the_page_shows_the_wait_for_the_meeting_day(client, supervisor, manager
     row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*供电方案审查会.*?</tr>", html, re.S).group(0)
     assert "等候例会日 2 个工作日" in row
     assert "等候例会日" not in html.replace(row, "")
+
+
+@pytest.mark.parametrize("through", ["page", "api"])
+def test_catching_the_meeting_is_accepted_as_an_instruction(client, supervisor, manager, through):
+    planner = UserFactory(role=Role.DEPARTMENT_STAFF, department_code="planning")
+    metering = UserFactory(role=Role.DEPARTMENT_STAFF, department_code="metering")
+    application = make_application(by=supervisor, manager=manager, accepted_on=WEEK[2])
+    on_plan(application, "ABCD", manager, date(2026, 3, 9))
+    record(application, "E", date(2026, 3, 10), date(2026, 3, 12), manager, date(2026, 3, 12))
+    application.refresh_from_db()
+    proposal = Proposal.objects.get(
+        application=application, kind="meeting", status=Proposal.Status.PROPOSED
+    )
+    with time_machine.travel(datetime.combine(date(2026, 3, 12), time(18), tzinfo=SHANGHAI)):
+        if through == "page":
+            client.force_login(supervisor)
+            url = f"/applications/{application.number}/proposals/{proposal.pk}/accept/"
+            assert url in client.get(f"/applications/{application.number}/").content.decode()
+            assert client.post(url).status_code == 302
+        else:
+            url = f"/api/v1/deviations/{proposal.deviation_id}/proposals/{proposal.pk}/accept/"
+            answer = token_client(supervisor).post(url)
+            assert answer.status_code == 200, answer.content
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.decided_by) == (Proposal.Status.ACCEPTED, supervisor)
+    # An instruction to planning (finish F by 17 March), not a change of the plan: the
+    # baseline stays, and the forecast moves when the work is recorded.
+    assert application.baselines.count() == 1
+    # Planning, whose drafting F must be done by then, is told in the application.
+    told = Notification.objects.get(recipient=planner, kind="measure")
+    assert told.text.startswith(f"{application.number} 已采纳纠偏措施：")
+    assert "供电方案设计提前1个工作日完成" in told.text and not told.by_mail
+    assert not Notification.objects.filter(recipient=metering).exists()
