@@ -252,8 +252,9 @@ def predecessors_text(predecessors: list) -> str:
 class ReplanForm(ErrorAttrsMixin, forms.Form):
     """A supervisor's re-plan: per activity its durations, logic and department, and why.
 
-    The fields of activity ``K`` are ``K-duration``, ``K-shortest``, ``K-tail`` and
-    ``K-head`` (a network drawn with events) or ``K-predecessors`` (drawn on nodes:
+    The fields of activity ``K`` are ``K-duration``, ``K-shortest``, ``K-tail``,
+    ``K-head`` and ``K-lead`` (a network drawn with events: the overlap with the arcs into
+    its tail event) or ``K-predecessors`` (drawn on nodes:
     ``A, B+2, C-1`` means after A, 2 working days after B, and from 1 working day before C
     finishes), and ``K-department``.
     """
@@ -287,6 +288,9 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
                 self.fields[f"{a.code}-head"] = forms.IntegerField(
                     label=_("Head event"), min_value=1, initial=a.head
                 )
+                self.fields[f"{a.code}-lead"] = forms.IntegerField(
+                    label=_("Overlap"), initial=a.lead, **days
+                )
             else:
                 self.fields[f"{a.code}-predecessors"] = forms.CharField(
                     label=_("Predecessors"),
@@ -312,7 +316,7 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
                 field.widget.attrs["aria-label"] = f"{label}: {field.label}"
 
     def row_names(self, code: str) -> list[str]:
-        logic = ["tail", "head"] if self.aoa else ["predecessors"]
+        logic = ["tail", "head", "lead"] if self.aoa else ["predecessors"]
         return [
             f"{code}-{part}" for part in ("duration", "shortest", *logic, "department", "joint")
         ]
@@ -374,7 +378,9 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
             logic = {c: {"tail": data[f"{c}-tail"], "head": data[f"{c}-head"]} for c in codes}
         else:
             logic = {c: {"predecessors": data[f"{c}-predecessor_list"]} for c in codes}
+        leads = {"leads": {c: data[f"{c}-lead"] for c in codes}} if self.aoa else {}
         return {
+            **leads,
             "durations": {c: data[f"{c}-duration"] for c in codes},
             "shortest_durations": {c: data[f"{c}-shortest"] for c in codes},
             "logic": logic,
@@ -393,6 +399,7 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
             "durations": "duration",
             "shortest_durations": "shortest",
             "departments": "department",
+            "leads": "lead",
             "logic": "tail" if self.aoa else "predecessors",
         }.get(kind)
         if key == "reason":

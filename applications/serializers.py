@@ -226,11 +226,20 @@ class ReplanInputSerializer(serializers.Serializer):
             "predecessor finishes)."
         ),
     )
+    leads = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy(
+            "Activity on arrow: activity code → the working days it may start before its "
+            "tail event is reached (an overlap; 0 for none)."
+        ),
+    )
     departments = serializers.DictField(
         child=serializers.JSONField(),
         required=False,
         help_text=gettext_lazy(
-            "Activity code → department code, or null for the customer's own work."
+            "Activity code → department code, null for the customer's own work, or a list "
+            "of codes: the owning department, then those that staff it jointly."
         ),
     )
 

@@ -814,6 +814,8 @@ def _network_error_key(exc: NetworkError, changed: set[str]) -> str:
                 return f"shortest_durations.{code}"
             if isinstance(field, str) and field.startswith("duration"):
                 return f"durations.{code}"
+            if field == "lead":
+                return f"leads.{code}"
             return f"logic.{code}"
     return "logic"
 
@@ -869,6 +871,7 @@ def application_replan(
     durations: dict[str, int] | None = None,
     shortest_durations: dict[str, int | None] | None = None,
     logic: dict[str, dict] | None = None,
+    leads: dict[str, int] | None = None,
     departments: dict[str, str | list[str] | None] | None = None,
     reason: str,
     by: User,
@@ -881,6 +884,8 @@ def application_replan(
     Per activity code: ``durations`` and ``shortest_durations`` in working days (a shortest
     duration of None clears it), ``logic`` new ``tail``/``head`` event numbers (activity on
     arrow) or ``predecessors`` (activity on node: codes or ``{"id": code, "lag": days}``),
+    ``leads`` (activity on arrow) the working days an activity may start before its tail
+    event is reached, overlapping the arcs into it (on node: a negative lag),
     ``departments`` the owning department's code (empty: the customer's own work) or a list
     of codes, the owner first and then the departments that staff it jointly. Every
     message is keyed by what it is about (``durations.K``, ``logic.P`` ...); nothing is
@@ -939,6 +944,17 @@ def application_replan(
             ]
         else:
             change(by_code[code], "shortest_duration", days)
+    for code, days in (leads or {}).items():
+        if unknown("leads", code):
+            continue
+        if not aoa:
+            errors[f"leads.{code}"] = [
+                _("This network is drawn on nodes: give a negative lag on the link instead.")
+            ]
+        elif not _whole_days(days):
+            errors[f"leads.{code}"] = [_("Enter whole working days, 0 to 1000.")]
+        else:
+            change(by_code[code], "lead", days)
     for code, new in (logic or {}).items():
         if unknown("logic", code):
             continue

@@ -58,6 +58,7 @@ class ActivityTemplateInline(admin.TabularInline):
         "kind",
         "tail",
         "head",
+        "lead",
         "is_dummy",
         "predecessors",
         "parallel_with",

@@ -188,10 +188,11 @@ class InvalidDurationError(NetworkError):
 class InvalidLagError(NetworkError):
     code = "invalid_lag"
 
-    def __init__(self, activity: str, predecessor: str, value: Any) -> None:
+    def __init__(self, activity: str, predecessor: str, value: Any, field: str = "lag") -> None:
         self.activity = activity
         self.predecessor = predecessor
         self.value = value
+        self.field = field
         super().__init__(
             f"activity {activity!r}: the lag after {predecessor!r} must be a whole number of "
             f"working days, a lead (negative) at most {predecessor!r}'s shortest duration, "
@@ -309,6 +310,9 @@ class ActivitySpec:
     shortest_duration: int | None = None
     parallel_with: tuple[str, ...] = ()
     meeting_weekday: int | None = None
+    # AOA only: working days it may start before its tail event is reached (an overlap
+    # with every arc into that event; on node a negative lag says it per link).
+    lead: int = 0
     extras: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -348,6 +352,15 @@ class ActivitySpec:
                 raise InvalidLagError(label, pred.id, pred.lag)
             preds.append(pred)
         object.__setattr__(self, "predecessors", tuple(preds))
+        if not _is_int(self.lead) or self.lead < 0 or (self.lead and self.dummy):
+            raise MalformedNetworkError(
+                f"activity {label!r}: lead must be a whole number of working days ≥ 0 "
+                f"(and 0 for a dummy), got {self.lead!r}"
+            )
+        if self.lead and not self.is_aoa:
+            raise MalformedNetworkError(
+                f"activity {label!r}: on node an overlap is a negative lag on the link, not a lead"
+            )
         if self.shortest_duration is not None:
             _check_days(self.shortest_duration, label, "shortest_duration")
             if self.shortest_duration > self.duration:
@@ -482,8 +495,10 @@ def _parse_activity(raw: Any, position: int) -> ActivitySpec:
         kwargs["parallel_with"] = tuple(raw["parallel_with"])
     if "meeting_weekday" in raw:
         kwargs["meeting_weekday"] = raw["meeting_weekday"]
+    if "lead" in raw:
+        kwargs["lead"] = raw["lead"]
     known = (_AOA_KEYS if is_aoa else _AON_KEYS).union(
-        _TEXT_KEYS, ("kind", "shortest_duration", "min_duration", "parallel_with")
+        _TEXT_KEYS, ("kind", "shortest_duration", "min_duration", "parallel_with", "lead")
     )
     kwargs["extras"] = {
         key: value for key, value in raw.items() if key not in known and key != "meeting_weekday"
@@ -584,10 +599,28 @@ def compile_network(network: Network) -> CompiledNetwork:
                 raise UnknownActivityError(other, referenced_by=spec.id)
     if aoa:
         preds, events = _reduce_aoa(network.activities, index)
+        _apply_leads(real, preds)
     else:
         preds = _aon_links(real, index)
         events = None
     return CompiledNetwork(network, tuple(real), preds, events)
+
+
+def _check_lead(spec: ActivitySpec, pred: ActivitySpec, lag: int, field: str = "lag") -> None:
+    """Refuse an overlap (negative lag) longer than the predecessor can be."""
+    overlap = pred.shortest_duration if pred.shortest_duration is not None else pred.duration
+    if -lag > overlap:
+        raise InvalidLagError(spec.id, pred.id, lag, field=field)
+
+
+def _apply_leads(real: list[ActivitySpec], preds: list[dict[int, int]]) -> None:
+    """Turn each AOA activity's lead into a negative lag on every link into it."""
+    for position, spec in enumerate(real):
+        if spec.lead:
+            links = preds[position]
+            for pred in links:
+                _check_lead(spec, real[pred], -spec.lead, field="lead")
+                links[pred] = -spec.lead
 
 
 def _aon_links(real: list[ActivitySpec], index: dict[str, int]) -> list[dict[int, int]]:
@@ -604,14 +637,7 @@ def _aon_links(real: list[ActivitySpec], index: dict[str, int]) -> list[dict[int
                     f"activity {spec.id!r} lists predecessor {pred.id!r} more than once"
                 )
             if pred.lag < 0:
-                other = real[index[pred.id]]
-                overlap = (
-                    other.shortest_duration
-                    if other.shortest_duration is not None
-                    else other.duration
-                )
-                if -pred.lag > overlap:
-                    raise InvalidLagError(spec.id, pred.id, pred.lag)
+                _check_lead(spec, real[index[pred.id]], pred.lag)
             links[index[pred.id]] = pred.lag
         preds.append(links)
     return preds

@@ -39,6 +39,11 @@ def describe_network_error(exc: cpm.NetworkError) -> str:
             "%(field)s of activity %(activity)s must be a whole, non-negative number of "
             "working days."
         ) % {"field": exc.field, "activity": exc.activity or "—"}
+    if isinstance(exc, cpm.InvalidLagError) and exc.field == "lead":
+        return _(
+            "%(activity)s may overlap the arcs into its tail event by at most the shortest "
+            "duration of %(predecessor)s."
+        ) % {"activity": exc.activity, "predecessor": exc.predecessor}
     if isinstance(exc, cpm.InvalidLagError):
         return _(
             "The lag of %(activity)s after %(predecessor)s must be whole working days; a "

@@ -151,6 +151,15 @@ class ActivityDefinition(models.Model):
     tail = models.PositiveIntegerField(_("tail event"), null=True, blank=True)
     head = models.PositiveIntegerField(_("head event"), null=True, blank=True)
     is_dummy = models.BooleanField(_("dummy"), default=False)
+    lead = models.PositiveSmallIntegerField(
+        _("overlap (working days)"),
+        default=0,
+        help_text=_(
+            "Activity on arrow: the working days it may start before its tail event is "
+            "reached, overlapping the end of every arc into it (at most their shortest "
+            "duration). On node, give a negative lag on the link instead."
+        ),
+    )
     predecessors = models.JSONField(
         _("predecessors"),
         default=list,
@@ -194,6 +203,7 @@ class ActivityDefinition(models.Model):
         "shortest_duration",
         "kind",
         "meeting_weekday",
+        "lead",
         "tail",
         "head",
         "is_dummy",
@@ -232,6 +242,7 @@ class ActivityDefinition(models.Model):
                 "shortest_duration": self.shortest_duration,
                 "parallel_with": self.parallel_with,
                 "meeting_weekday": self.meeting_weekday,
+                "lead": self.lead or None,
             }
         )
         return {key: value for key, value in item.items() if value is not None}

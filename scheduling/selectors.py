@@ -207,6 +207,7 @@ def compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
             tuple(a.parallel_with),
             a.kind,
             a.meeting_weekday,
+            a.lead,
             a.party,
             a.shortest_duration,
             a.name,

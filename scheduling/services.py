@@ -232,6 +232,7 @@ PLAN_FIELDS = [
     "shortest_duration",
     "tail",
     "head",
+    "lead",
     "predecessors",
     "department",
     "baseline_es",

@@ -43,6 +43,7 @@ class SweptActivity(NamedTuple):
     parallel_with: str
     kind: str
     meeting_weekday: int | None
+    lead: int
     party: str
     shortest_duration: int | None
     name: str

@@ -71,6 +71,15 @@ def test_an_overlap_on_node_through_the_api(as_supervisor, aon_application):  # 
     assert Baseline.objects.filter(application=application).count() == 2
 
 
+def test_an_overlap_on_arrow_through_the_api(as_supervisor, application):
+    response = post(as_supervisor, application, {"leads": {"K": 2}, "reason": "提前进场"})
+    assert response.status_code == 200, response.content
+    assert response.json()["baseline"]["duration"] == 49
+    assert Activity.objects.get(application=application, code="K").lead == 2
+    response = post(as_supervisor, application, {"leads": {"K": "2"}, "reason": "x"}, version=2)
+    assert_problem(response, 400, errors={"leads.K": ["Enter whole working days, 0 to 1000."]})
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [

@@ -146,6 +146,7 @@ def test_the_re_plan_page_sets_joint_departments(client, supervisor, manager):
             f"{a.code}-shortest": a.shortest_duration if a.shortest_duration is not None else "",
             f"{a.code}-tail": a.tail,
             f"{a.code}-head": a.head,
+            f"{a.code}-lead": a.lead,
             f"{a.code}-department": a.department.code if a.department else "",
         }
     # The owner is not also a joint department.

@@ -150,6 +150,30 @@ def test_an_overlap_on_node_starts_the_successor_before_its_predecessor_ends(
     assert aon_application.baselines.count() == 2
 
 
+def test_an_overlap_on_arrow_starts_the_arc_before_its_tail_event(application, supervisor):
+    # K (20 days) may start 2 days before event 11 (J's end, day 25) is reached: 23 to 43,
+    # L to 46, O and P two days earlier (the fees N, 9→14, end on 37): Tc 51 becomes 49.
+    baseline = services.application_replan(
+        application_id=application.pk,
+        leads={"K": 2},
+        reason="客户在设计审查期间提前进场准备",
+        by=supervisor,
+        now=WEDNESDAY,
+    )
+    k = activity(application, "K")
+    assert k.lead == 2
+    assert (k.baseline_es, k.baseline_ef) == (23, 43)
+    assert baseline.duration == 49
+    stored = next(a for a in baseline.network["activities"] if a.get("id") == "K")
+    assert stored["lead"] == 2
+    with pytest.raises(InvalidInput) as exc:
+        services.application_replan(
+            application_id=application.pk, leads={"K": 3}, reason="提前进场", by=supervisor
+        )
+    assert exc.value.errors == {"leads.K": ["K 与其开始事件前各工作的搭接不得超过 J 的最短工期。"]}
+    assert application.baselines.count() == 2
+
+
 def test_an_overlap_longer_than_the_predecessor_can_be_is_refused(aon_application, supervisor):
     with pytest.raises(InvalidInput) as exc:
         services.application_replan(

@@ -217,3 +217,19 @@ def test_an_overlap_is_typed_as_code_minus_days_and_shown_so(client, supervisor,
     assert k.predecessors == [{"id": "J", "lag": -2}]
     html = client.get(url(aon_application)).content.decode()
     assert 'name="K-predecessors" value="J-2"' in html
+
+
+def test_an_overlap_on_arrow_is_typed_in_its_column(client, supervisor, application):
+    client.force_login(supervisor)
+    assert 'name="K-lead" value="0"' in client.get(url(application)).content.decode()
+    data = form_data(client, application, **{"K-lead": "3", "reason": "提前进场"})
+    html = client.post(url(application), data).content.decode()
+    assert (
+        '<p class="field-error" id="id_r_K-lead-error">'
+        "K 与其开始事件前各工作的搭接不得超过 J 的最短工期。</p>"
+    ) in html
+    assert Activity.objects.get(application=application, code="K").lead == 0
+    data["K-lead"] = "2"
+    assert client.post(url(application), data).status_code == 302
+    k = Activity.objects.get(application=application, code="K")
+    assert (k.lead, k.baseline_es) == (2, 23)

@@ -903,3 +903,38 @@ def test_forecast_invariants_on_generated_networks(drawn, data):
         assert t.tf == t.lf - t.ef
     assert forecast.finish >= baseline.duration
     assert forecast.min_total_float <= forecast.planned_duration - forecast.finish
+
+
+def test_an_arrow_with_a_lead_overlaps_every_arc_into_its_tail_event():
+    # A 1→2 (5 days, 3 at the shortest) and B 1→2' (2 days, via a dummy) end at event 3;
+    # C 3→4 (4 days) may start 2 days before event 3 is reached: on day 3 instead of 5.
+    network = {
+        "activities": [
+            {"id": "A", "tail": 1, "head": 3, "duration": 5, "shortest_duration": 3},
+            {"id": "B", "tail": 1, "head": 2, "duration": 2},
+            {"tail": 2, "head": 3, "dummy": True, "duration": 0},
+            {"id": "C", "tail": 3, "head": 4, "duration": 4, "lead": 2},
+        ]
+    }
+    schedule = load_network(network).evaluate()
+    times = schedule.activities
+    assert (times["C"].es, times["C"].ef, schedule.duration) == (3, 7, 7)
+    assert schedule.critical_paths == (("A", "C"),)
+    assert (times["B"].tf, times["B"].ff) == (3, 3)  # B may end by day 5: C starts at 3
+    # A lead longer than B may be (2 days, no shortest duration) is refused.
+    network["activities"][3]["lead"] = 3
+    with pytest.raises(InvalidLagError) as caught:
+        load_network(network)
+    assert (caught.value.activity, caught.value.predecessor, caught.value.field) == (
+        "C",
+        "B",
+        "lead",
+    )
+
+
+@pytest.mark.parametrize(("lead", "extra"), [(-1, {}), (1.5, {}), (1, {"predecessors": []})])
+def test_a_lead_is_whole_days_on_an_arrow_only(lead, extra):
+    item = {"id": "A", "duration": 2, "lead": lead}
+    item |= extra or {"tail": 1, "head": 2}
+    with pytest.raises(MalformedNetworkError):
+        load_network({"activities": [item]})
