@@ -218,6 +218,16 @@ def compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
     return compiled_network(key, lambda: network_data(activities))
 
 
+def joint_departments_of(activity_ids) -> dict[int, list[int]]:
+    """Return the joint departments of these activities (by activity id: department ids),
+    in one query; activities without any are left out."""
+    joint: dict[int, list[int]] = {}
+    rows = Activity.joint_departments.through.objects.filter(activity_id__in=list(activity_ids))
+    for activity_id, department_id in rows.values_list("activity_id", "department_id"):
+        joint.setdefault(activity_id, []).append(department_id)
+    return joint
+
+
 def meeting_days(calendar, day0: date, meeting_weekday: int | None) -> dict:
     """Return the engine's meeting arguments of a plan whose day 0 is ``day0``: its review
     meetings held on ``meeting_weekday`` (0 = Monday) of this working-day calendar, or no

@@ -1,9 +1,10 @@
 """Tell people what a batch found: red deviations, and time limits at 80 % and past 100 %.
 
 Each event reaches the person answerable for it: the account manager (in the application
-and by mail for a new red deviation or an exceeded limit), and the staff of the department
-that holds a red activity (in the application only). Supervisors are not told event by
-event: their morning digest (``applications.digest``) sums up their scope. Each
+and by mail for a new red deviation or an exceeded limit), and the staff of the departments
+that hold a red activity or staff it jointly (in the application only). Supervisors are
+not told event by event: their morning digest (``applications.digest``) sums up their
+scope. Each
 notification has a key, and a key is sent to a person once, so a sweep that runs twice
 notifies once. Their texts are stored in the site's first language, whichever
 reader's change started the analysis.
@@ -18,6 +19,7 @@ from accounts.models import Notification
 from accounts.selectors import department_staff
 from accounts.services import notification_send_many
 from scheduling import explanations
+from scheduling import selectors as schedule_selectors
 from scheduling.timelimits import worst_status
 from yekuo.domain import CLOCKS, Clock
 
@@ -39,12 +41,21 @@ def notify_red(red_alerts) -> int:
 def _notify_red(red_alerts) -> int:
     if not red_alerts:
         return 0
-    staff = department_staff({activity.department_id for _r, _a, activity in red_alerts})
+    joint = schedule_selectors.joint_departments_of(activity.id for _r, _a, activity in red_alerts)
+    departments = {
+        activity.id: [activity.department_id, *joint.get(activity.id, [])]
+        for _r, _a, activity in red_alerts
+    }
+    staff = department_staff({d for ids in departments.values() for d in ids})
     items = []
     for row, application, activity in red_alerts:
         recipients = [
             (application.account_manager, True),
-            *((person, False) for person in staff.get(activity.department_id, [])),
+            *(
+                (person, False)
+                for department_id in departments[activity.id]
+                for person in staff.get(department_id, [])
+            ),
         ]
         text = _("%(number)s %(customer)s: %(explanation)s") % {
             "number": application.number,
