@@ -174,6 +174,24 @@ def test_an_overlap_on_arrow_starts_the_arc_before_its_tail_event(application, s
     assert application.baselines.count() == 2
 
 
+def test_two_steps_merged_into_one_keep_the_other_as_a_milestone(application, supervisor):
+    # Measure (1), optimising the flow: answering the customer (C) is done within the
+    # acceptance (D), one day for both instead of one each. C stays, with no working days,
+    # as the milestone its stage guards and its history refer to.
+    baseline = services.application_replan(
+        application_id=application.pk,
+        durations={"C": 0},
+        reason="答复客户与受理申请合并办理",
+        by=supervisor,
+        now=WEDNESDAY,
+    )
+    c, d = activity(application, "C"), activity(application, "D")
+    assert (c.duration, c.baseline_es, c.baseline_ef) == (0, 2, 2)
+    assert (d.baseline_es, d.baseline_ef) == (2, 3)
+    assert baseline.duration == 50
+    assert application.baselines.count() == 2
+
+
 def test_an_overlap_longer_than_the_predecessor_can_be_is_refused(aon_application, supervisor):
     with pytest.raises(InvalidInput) as exc:
         services.application_replan(
