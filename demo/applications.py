@@ -33,6 +33,7 @@ customers and applications with ``bulk_create``, the many rows hanging off them 
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import time
 from array import array
@@ -54,6 +55,7 @@ from accounts.models import AccountManagerProfile, Region, User
 from accounts.roles import Role
 from applications import selectors
 from applications import services as application_services
+from applications.assignment import manager_weighted_loads
 from applications.credit_code import check_character
 from applications.models import (
     STAGE_ORDER,
@@ -113,6 +115,9 @@ UNASSIGNED_SHARE_OF_NEW = 0.3
 TROUBLED_SHARE = 0.15
 PAST_SUSPENSION_SHARE = 0.06
 CANCELLED_AFTER_SUSPENSION_SHARE = 0.3
+# The largest capacity the profile stores (a PositiveSmallIntegerField).
+MAX_CAPACITY = 32767
+
 # A review meeting convened for one application instead of waiting for the weekly one.
 AD_HOC_MEETING_SHARE = 0.6
 # How often a utility activity that starts behind its baseline is shortened to catch up
@@ -1448,6 +1453,24 @@ class _Loader:
             )
         return planned
 
+    def fit_capacities(self) -> None:
+        """Set each demo manager's capacity so that their load uses the share of it their
+        ``utilisation`` says (``people.DEMO_USERS``): the capacities of the people file suit
+        a small office, not the volume of applications asked for."""
+        targets = {u.username: u.utilisation for u in DEMO_USERS}
+        loads = manager_weighted_loads(user_ids=[m.user.pk for m in self.managers])
+        for manager in self.managers:
+            target = targets.get(manager.user.username)
+            load = loads.get(manager.user.pk, 0)
+            if target is None or not load:
+                continue
+            # Rounded away from the target's side of full, so that over stays over.
+            share = load / target
+            capacity = min(
+                MAX_CAPACITY, max(1, math.floor(share) if target > 1 else math.ceil(share))
+            )
+            AccountManagerProfile.objects.filter(user=manager.user).update(capacity=capacity)
+
     def note_assignments(self) -> None:
         """Bring the managers' last assignment time up to the demo's latest one."""
         for manager in self.managers:
@@ -1488,4 +1511,5 @@ def demo_applications_load(
         if progress is not None:
             progress(done, count, time.perf_counter() - started)
     loader.note_assignments()
+    loader.fit_capacities()
     return LoadResult(count, states, time.perf_counter() - started)

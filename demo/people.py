@@ -35,6 +35,9 @@ class DemoUser:
     regions: tuple[str, ...] = ()
     voltage_classes: tuple[str, ...] = ()
     capacity: int = 20
+    # An account manager's load against capacity once the demo applications are in: most
+    # have room, one is near the limit and one is over it, as in a working office.
+    utilisation: float = 0.8
 
 
 DEMO_USERS = [
@@ -57,9 +60,10 @@ DEMO_USERS = [
         ("west", "devzone"),
         (VoltageClass.LV_0_4, *HV),
         16,
+        0.95,
     ),
     DemoUser(
-        "manager3", "陈静", Role.ACCOUNT_MANAGER, "marketing", ("east", "west"), tuple(HV), 12
+        "manager3", "陈静", Role.ACCOUNT_MANAGER, "marketing", ("east", "west"), tuple(HV), 12, 0.7
     ),
     DemoUser(
         "manager4",
@@ -69,6 +73,7 @@ DEMO_USERS = [
         ("hitech", "devzone"),
         tuple(ALL_HV),
         18,
+        1.1,
     ),
     DemoUser(
         "manager5",
@@ -78,6 +83,7 @@ DEMO_USERS = [
         ("county",),
         (VoltageClass.LV_0_4, VoltageClass.KV_10),
         10,
+        0.75,
     ),
     DemoUser("survey", "周涛", Role.DEPARTMENT_STAFF, "operations"),
     DemoUser("design", "吴芳", Role.DEPARTMENT_STAFF, "planning"),

@@ -390,3 +390,19 @@ def test_a_process_given_a_bad_count_exits_2_with_one_line(tmp_path):
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "--applications" in lines[0] and "-5" in lines[0]
+
+
+def test_the_office_has_room_for_new_work_with_one_manager_over_capacity(seeded):
+    from applications.assignment import account_manager_assign_sweep, account_manager_loads
+
+    loads = {row.profile.user.username: row.load / row.capacity for row in account_manager_loads()}
+    assert len(loads) == 5
+    over = sorted(name for name, share in loads.items() if share > 1)
+    near = sorted(name for name, share in loads.items() if 0.9 <= share <= 1)
+    assert over == ["manager4"]
+    assert near == ["manager2"]
+    # The applications that arrived without a manager mostly find one.
+    waiting = Application.objects.filter(account_manager=None, state__in=WORK_STATES).count()
+    assert waiting > 0
+    result = account_manager_assign_sweep()
+    assert result["assigned"] >= 0.6 * waiting
