@@ -203,7 +203,13 @@ def application_time_limits(application: Application, *, today: date) -> dict[st
     )
 
 
-def committed_duration(*, customer_class: str, plan) -> int:
+def whole_process_limit(*, customer_class: str) -> int | None:
+    """Return the whole-process commitment of a customer class in working days, if any."""
+    limit = TimeLimit.objects.filter(customer_class=customer_class, clock=WHOLE_PROCESS).first()
+    return limit.working_days if limit is not None else None
+
+
+def committed_duration(*, plan, limit: int | None) -> int:
     """Return Tp: the whole-process commitment plus the customer's own planned time and the
     wait for the weekly review meeting.
 
@@ -211,9 +217,9 @@ def committed_duration(*, customer_class: str, plan) -> int:
     construction on the critical path of ``plan`` (a baseline schedule) come on top of it,
     and so does the wait of a review meeting held on its weekday: the committed date is
     one the plan can keep whatever the weekday of acceptance. The time-limit clocks still
-    count that wait as utility-side time.
+    count that wait as utility-side time. ``limit`` is the customer class's
+    :func:`whole_process_limit` (None: Tp is the plan's own Tc).
     """
-    limit = TimeLimit.objects.filter(customer_class=customer_class, clock=WHOLE_PROCESS).first()
     if limit is None:
         return plan.duration
     path = plan.critical_paths[0]
@@ -221,7 +227,7 @@ def committed_duration(*, customer_class: str, plan) -> int:
         plan.durations[code] for code in path if plan.compiled.spec(code).party == Party.CUSTOMER
     )
     meeting_wait = sum(plan.activities[code].wait for code in path)
-    return limit.working_days + customer_days + meeting_wait
+    return limit + customer_days + meeting_wait
 
 
 # --- Filters shared by the workspace and the API ------------------------------------------

@@ -250,7 +250,9 @@ def application_create(
         calendar, start_date, settings.REVIEW_MEETING_WEEKDAY
     )
     plan = schedule_selectors.template_compile(template).evaluate(**meetings)
-    committed = selectors.committed_duration(customer_class=customer_class, plan=plan)
+    committed = selectors.committed_duration(
+        plan=plan, limit=selectors.whole_process_limit(customer_class=customer_class)
+    )
     application = Application.objects.create(
         number=_next_number(accepted_on.year),
         customer=customer_row,
@@ -1509,12 +1511,13 @@ def _tell_departments_of_measure(application: Application, proposal: Proposal, r
         codes = list(proposal.detail.get("durations") or proposal.activities)
     else:
         codes = proposal.activities
-    rows = Activity.objects.filter(application=application, code__in=codes).prefetch_related(
-        "joint_departments"
+    owners = dict(
+        Activity.objects.filter(application=application, code__in=codes).values_list(
+            "id", "department_id"
+        )
     )
-    department_ids = {r.department_id for r in rows if r.department_id} | {
-        d.pk for r in rows for d in r.joint_departments.all()
-    }
+    joint = schedule_selectors.joint_departments_of(owners)
+    department_ids = {d for d in owners.values() if d} | {d for ids in joint.values() for d in ids}
     text = f"{application.number} {reason}"
     notification_send_many(
         [

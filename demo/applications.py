@@ -1106,6 +1106,8 @@ class _Loader:
             }
         # The plan of a template's applications accepted on one day, by (template, day 0).
         self._plans: dict[tuple[int, int], _Planned] = {}
+        # The whole-process commitment of each customer class, read once.
+        self._limits: dict[str, int | None] = {}
         self._dates: dict[int, object] = {}
         self._midnights: dict[int, datetime] = {}
 
@@ -1440,9 +1442,13 @@ class _Loader:
                 if weekday is not None
                 else {}
             )
+            customer_class = plan.template.customer_class
+            if customer_class not in self._limits:
+                self._limits[customer_class] = selectors.whole_process_limit(
+                    customer_class=customer_class
+                )
             committed = selectors.committed_duration(
-                customer_class=plan.template.customer_class,
-                plan=plan.compiled.evaluate(**meetings),
+                plan=plan.compiled.evaluate(**meetings), limit=self._limits[customer_class]
             )
             baseline = plan.compiled.evaluate(planned_duration=committed, **meetings)
             planned = self._plans[key] = _Planned(

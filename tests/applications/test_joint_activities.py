@@ -2,19 +2,19 @@
 paper's measure 3, such as a site survey done by several departments together)."""
 
 import re
-from datetime import date, datetime, time
+from datetime import date
 
 import pytest
-import time_machine
 
 from accounts.models import Department, Notification
 from accounts.roles import Role
-from applications import services, sweep
+from applications import services
 from applications.selectors import visible_applications
 from scheduling.models import Activity, ActivityEvent, ActivityTemplate
 from scheduling.services import template_new_version
 from tests.api.conftest import token_client
-from tests.dates import SHANGHAI, pin_today
+from tests.applications.conftest import late_on_day0
+from tests.dates import pin_today
 from tests.factories import UserFactory, make_application
 from yekuo.errors import NotPermitted
 
@@ -177,14 +177,7 @@ def test_a_red_deviation_of_a_joint_activity_tells_every_department_staffing_it(
     )
     row.joint_departments.set([department("operations")])
     marketing_staff = UserFactory(role=Role.DEPARTMENT_STAFF, department_code="marketing")
-    evening = datetime.combine(DAY0, time(18), tzinfo=SHANGHAI)
-    with time_machine.travel(evening, tick=False):
-        application = make_application(by=supervisor, manager=manager, accepted_on=DAY0)
-        a = Activity.objects.get(application=application, code="A")
-        # A (1 day, critical) started on day 0 and needs 3 more days: red.
-        services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
-        services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
-        sweep.deviation_sweep_batch(application_ids=[application.pk], now=evening)
+    application = late_on_day0(supervisor=supervisor, manager=manager)
     told = {
         n.recipient: n.by_mail
         for n in Notification.objects.filter(kind="deviation_red", application=application)

@@ -7,35 +7,23 @@ Measure (1), optimising the flow by hand, and the overlaps and joint activities 
 Catching the meeting (measure 2) is in test_meeting_days.py.
 """
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 import pytest
 import time_machine
 
-from applications import services, sweep
-from applications.models import Application
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, Deviation, Proposal
 from tests.api.conftest import token_client
+from tests.applications.conftest import DAY0, late_on_day0
 from tests.dates import SHANGHAI
-from tests.factories import make_application
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
-
-DAY0 = date(2026, 3, 2)  # a Monday
-EVENING = datetime.combine(DAY0, time(18), tzinfo=SHANGHAI)
 
 
 @pytest.fixture
 def late_application(supervisor, manager):
-    """A (1 day, critical) started on day 0 and needing 3 more days: red, with proposals."""
-    with time_machine.travel(EVENING, tick=False):
-        application = make_application(by=supervisor, manager=manager, accepted_on=DAY0)
-        a = Activity.objects.get(application=application, code="A")
-        services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
-        services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
-        sweep.deviation_sweep_batch(application_ids=[application.pk], now=EVENING)
-    return Application.objects.get(pk=application.pk)
+    return late_on_day0(supervisor=supervisor, manager=manager)
 
 
 def accept_on_the_page(client, supervisor, application, proposal):
