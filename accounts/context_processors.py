@@ -8,6 +8,12 @@ from .roles import Role, roles_of
 # (url name, label, permission (or any of several) or None for every signed-in user, staff only)
 NAVIGATION = [
     ("home", _("Workspace"), None, False),
+    (
+        "todo",
+        _("To-do"),
+        ("accounts.handle_applications", "accounts.record_department_progress"),
+        False,
+    ),
     ("supervision:dashboard", _("Deviation dashboard"), "accounts.view_dashboard", False),
     (
         "assessment",
@@ -33,7 +39,7 @@ def navigation(request):
             continue
         url = reverse(url_name)
         active = path == url if url == "/" else path.startswith(url)
-        items.append({"url": url, "label": label, "active": active})
+        items.append({"name": url_name, "url": url, "label": label, "active": active})
     held = roles_of(user)
     user_roles = [Role(code).label for code in Role.values if code in held]
     return {"nav_items": items, "user_roles": user_roles}

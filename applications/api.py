@@ -86,7 +86,9 @@ class ApplicationListCreate(generics.ListCreateAPIView):
         def perform():
             serializer = ApplicationCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            application = services.application_create(**serializer.validated_data, by=request.user)
+            application = services.application_create(
+                **serializer.validated_data, one_time_notice=False, by=request.user
+            )
             return application_response(application.pk, request, status_code=201)
 
         return idempotent(request, perform)

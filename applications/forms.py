@@ -6,11 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Department, User
+from accounts.models import Department, Region, User
 from scheduling.models import ResponsibleParty, Severity
+from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
 from . import selectors
-from .models import ApplicationState, Complaint, DocumentKind, TimeLimitStatus
+from .models import ApplicationState, Complaint, DocumentKind, SupplyType, TimeLimitStatus
 
 
 class ErrorAttrsMixin:
@@ -463,3 +464,125 @@ class ComplaintForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class AcceptanceForm(ErrorAttrsMixin, forms.Form):
+    """Acceptance (受理) at the counter: the customer by credit code, what is asked for, and
+    the documents handed in. The service plans it and decides; the page shows the plan and
+    the one-time notice before saving."""
+
+    # The service's error keys for the customer, as this form names its fields.
+    CUSTOMER_FIELDS = ("name", "region", "industry", "address", "contact_name", "contact_phone")
+
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=18,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "class": "code-input"}
+        ),
+    )
+    name = forms.CharField(label=_("Customer name"), max_length=120, required=False)
+    region = forms.ModelChoiceField(
+        label=_("Service region"), queryset=Region.objects.none(), required=False
+    )
+    industry = forms.CharField(label=_("Industry"), max_length=60, required=False)
+    address = forms.CharField(label=_("Supply address"), max_length=200, required=False)
+    contact_name = forms.CharField(label=_("Contact"), max_length=60, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
+    business_type = forms.ChoiceField(label=_("Business type"))
+    customer_class = forms.ChoiceField(label=_("Customer class"))
+    voltage_class = forms.ChoiceField(label=_("Voltage class"))
+    requested_capacity_kva = forms.IntegerField(
+        label=_("Requested capacity (kVA)"),
+        min_value=1,
+        max_value=10_000_000,
+        error_messages={
+            "invalid": _("Enter the capacity as a whole number of kVA."),
+            "min_value": _("The requested capacity must be more than 0 kVA."),
+            "max_value": _("Enter at most 10,000,000 kVA."),
+        },
+    )
+    supply_type = forms.ChoiceField(
+        label=_("Supply type"),
+        required=False,
+        choices=[("", _("As the customer class has it")), *SupplyType.choices],
+    )
+    is_important = forms.BooleanField(label=_("Important customer"), required=False)
+    assign_to_me = forms.BooleanField(
+        label=_("I answer for it as its account manager"), required=False, initial=True
+    )
+
+    def __init__(self, *args, user, offered: list[tuple[str, str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["region"].queryset = selectors.acceptance_regions(user)
+        self.fields["region"].empty_label = _("Choose the customer's service region")
+        types = {business for business, _class, _voltage in offered}
+        classes = {klass for _business, klass, _voltage in offered}
+        voltages = {voltage for _business, _class, voltage in offered}
+        self.fields["business_type"].choices = [
+            (value, label) for value, label in BusinessType.choices if value in types
+        ]
+        self.fields["customer_class"].choices = [
+            (value, label) for value, label in CustomerClass.choices if value in classes
+        ]
+        self.fields["voltage_class"].choices = [
+            (value, label) for value, label in VoltageClass.choices if value in voltages
+        ]
+        if getattr(user, "account_manager", None) is None:
+            del self.fields["assign_to_me"]
+        for kind, label in DocumentKind.choices:
+            self.fields[f"document_{kind}"] = forms.FileField(
+                label=label, required=False, widget=forms.ClearableFileInput
+            )
+
+    def clean_credit_code(self):
+        return self.cleaned_data["credit_code"].strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        code = data.get("credit_code")
+        if code and not selectors.customer_exists(code):
+            if not data.get("name"):
+                self.add_error("name", _("Enter the name of the new customer."))
+            if not data.get("region") and "region" not in self.errors:
+                self.add_error("region", _("Choose the service region of the new customer."))
+        return data
+
+    def customer_input(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "credit_code": data["credit_code"],
+            "name": data["name"],
+            "region": data["region"],
+            "industry": data["industry"],
+            "address": data["address"],
+            "contact_name": data["contact_name"],
+            "contact_phone": data["contact_phone"],
+        }
+
+    def documents(self) -> list[tuple[str, object]]:
+        return [
+            (kind, self.cleaned_data[f"document_{kind}"])
+            for kind in DocumentKind.values
+            if self.cleaned_data.get(f"document_{kind}")
+        ]
+
+    def document_field(self, kind: str):
+        return self[f"document_{kind}"]
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Place the service's messages: ``customer.name`` beside name, ``documents.licence``
+        beside that document's file input."""
+        placed = {}
+        for key, messages in errors.items():
+            if key.startswith("customer."):
+                key = key.removeprefix("customer.")
+                key = key if key in self.CUSTOMER_FIELDS or key == "credit_code" else None
+            elif key.startswith("documents."):
+                key = f"document_{key.removeprefix('documents.')}"
+            placed.setdefault(key if key in self.fields else None, []).extend(messages)
+        for key, messages in placed.items():
+            for message in messages:
+                self.add_error(key, message)
+        self.mark_errors()

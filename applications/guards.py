@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yekuo.domain import Milestone
+from yekuo.domain import DocumentKind, Milestone
 
 
 def _activities(application):
@@ -87,6 +87,35 @@ contract_signed = _milestone_guard(
     Milestone.CONTRACT_SIGNED,
     gettext_lazy("The supply contract is not signed (%(activities)s)."),
 )
+
+
+def missing_documents(application, stage: str | None = None) -> list[str]:
+    """Return the kinds of the required documents of ``stage`` (the current one when not
+    given) that are not in: neither uploaded nor all withdrawn. Reads
+    ``application.documents``, which the service prefetches."""
+    stage = stage or application.state
+    wanted = [
+        item["kind"]
+        for item in application.document_checklist or []
+        if item.get("required") and item.get("stage") == stage
+    ]
+    if not wanted:
+        return []
+    held = {d.kind for d in application.documents.all() if not d.is_withdrawn}
+    return [kind for kind in wanted if kind not in held]
+
+
+def _explain_documents(application) -> str | None:
+    missing = missing_documents(application)
+    if missing:
+        return _(
+            "Required documents of this stage are missing: %(documents)s. Upload them under "
+            "Documents."
+        ) % {"documents": "、".join(str(DocumentKind(kind).label) for kind in missing)}
+    return None
+
+
+documents_handed_in = Guard("documents_handed_in", _explain_documents)
 
 
 def _explain_review(application) -> str | None:

@@ -13,7 +13,14 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from scheduling.models import Weekday
-from yekuo.domain import BusinessType, Clock, CustomerClass, Milestone, VoltageClass
+from yekuo.domain import (
+    BusinessType,
+    Clock,
+    CustomerClass,
+    DocumentKind,
+    Milestone,
+    VoltageClass,
+)
 
 from . import guards
 from .credit_code import validate_credit_code
@@ -149,6 +156,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
             "before meetings were placed on their weekday."
         ),
     )
+    # The one-time notice the application was accepted with: [{"kind", "stage",
+    # "required", "note"}], copied from the document requirements so that a later edit
+    # of the requirements changes no application already told what to bring.
+    document_checklist = models.JSONField(
+        _("documents to hand in"), default=list, blank=True, editable=False
+    )
     forecast_finish_date = models.DateField(_("forecast finish date"), null=True, blank=True)
     total_float = models.IntegerField(_("float now (working days)"), null=True, blank=True)
     time_limit_status = models.CharField(
@@ -226,7 +239,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=S.CONSULTATION,
         target=S.SURVEY,
-        conditions=[guards.stage_finished],
+        conditions=[guards.stage_finished, guards.documents_handed_in],
         permission=guards.manager_or_supervisor,
         custom={"label": pgettext_lazy("transition", "Start the site survey")},
     )
@@ -237,7 +250,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=S.SURVEY,
         target=S.DESIGN,
-        conditions=[guards.stage_finished],
+        conditions=[guards.stage_finished, guards.documents_handed_in],
         permission=guards.manager_or_supervisor,
         custom={"label": pgettext_lazy("transition", "Start the supply-plan design")},
     )
@@ -248,7 +261,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=S.DESIGN,
         target=S.FEES,
-        conditions=[guards.plan_approved, guards.stage_finished],
+        conditions=[guards.plan_approved, guards.stage_finished, guards.documents_handed_in],
         permission=guards.manager_or_supervisor,
         custom={"label": pgettext_lazy("transition", "Move to fees")},
     )
@@ -259,7 +272,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=S.FEES,
         target=S.CONSTRUCTION,
-        conditions=[guards.fees_settled, guards.stage_finished],
+        conditions=[guards.fees_settled, guards.stage_finished, guards.documents_handed_in],
         permission=guards.manager_or_supervisor,
         custom={"label": pgettext_lazy("transition", "Move to customer construction")},
     )
@@ -270,7 +283,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=S.CONSTRUCTION,
         target=S.ENERGIZATION,
-        conditions=[guards.completion_inspection_passed, guards.stage_finished],
+        conditions=[
+            guards.completion_inspection_passed,
+            guards.stage_finished,
+            guards.documents_handed_in,
+        ],
         permission=guards.manager_or_supervisor,
         custom={"label": pgettext_lazy("transition", "Move to metering and energization")},
     )
@@ -286,6 +303,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
             guards.completion_inspection_passed,
             guards.contract_signed,
             guards.stage_finished,
+            guards.documents_handed_in,
         ],
         permission=guards.manager_supervisor_or_department("metering"),
         custom={"label": pgettext_lazy("transition", "Energize")},
@@ -477,14 +495,51 @@ class AssignmentChange(models.Model):
         return f"{self.application_id}: {self.from_manager_id} → {self.to_manager_id}"
 
 
-class DocumentKind(models.TextChoices):
-    APPLICATION_FORM = "application_form", _("Application form")
-    LICENCE = "licence", _("Business licence")
-    SURVEY_REPORT = "survey_report", _("Site survey report")
-    SUPPLY_PLAN = "supply_plan", _("Supply plan")
-    DESIGN_DRAWINGS = "design_drawings", _("Design drawings")
-    INSPECTION_REPORT = "inspection_report", _("Inspection report")
-    CONTRACT = "contract", _("Supply contract")
+class DocumentRequirement(models.Model):
+    """One line of the one-time notice (一次性告知): a document a kind of application needs,
+    and the stage it must be handed in by. Edited in the admin; an application keeps the
+    list it was accepted with (``Application.document_checklist``)."""
+
+    business_type = models.CharField(
+        _("business type"),
+        max_length=30,
+        choices=BusinessType.choices,
+        blank=True,
+        help_text=_("Empty: every business type."),
+    )
+    customer_classes = models.JSONField(
+        _("customer classes"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of the customer classes it applies to; empty: every class."),
+    )
+    kind = models.CharField(_("document"), max_length=30, choices=DocumentKind.choices)
+    stage = models.CharField(
+        _("needed by the end of stage"),
+        max_length=20,
+        choices=[(state.value, state.label) for state in WORK_STATES],
+    )
+    is_required = models.BooleanField(
+        _("required"),
+        default=True,
+        help_text=_("A required document holds the application in its stage until it is in."),
+    )
+    note = models.CharField(_("note for the customer"), max_length=200, blank=True)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("document requirement")
+        verbose_name_plural = _("document requirements")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_stage_display()})"
+
+    def applies_to(self, *, business_type: str, customer_class: str) -> bool:
+        return (not self.business_type or self.business_type == business_type) and (
+            not self.customer_classes or customer_class in self.customer_classes
+        )
 
 
 def document_path(document, filename: str) -> str:

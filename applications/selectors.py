@@ -6,22 +6,34 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from accounts.models import Department
+from accounts.models import Department, Region
 from scheduling import explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError, fulkerson_numbers
 from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
 from scheduling.models import Activity, Baseline, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
-from yekuo.domain import CLOCKS, WHOLE_PROCESS, Party
+from yekuo.domain import CLOCKS, WHOLE_PROCESS, DocumentKind, Party
 from yekuo.errors import InvalidInput
 
 from . import guards
+from .credit_code import validate_credit_code
 from .models import (
     ACTIVE_STATES,
     STAGE_ORDER,
@@ -30,6 +42,8 @@ from .models import (
     Application,
     ApplicationState,
     Customer,
+    Document,
+    DocumentRequirement,
     FollowUp,
     StageTransition,
     TimeLimit,
@@ -230,6 +244,213 @@ def committed_duration(*, plan, limit: int | None) -> int:
     return limit + customer_days + meeting_wait
 
 
+# --- Acceptance: the plan and the one-time notice of a new application ---------------------
+
+
+@dataclass(frozen=True)
+class AcceptancePlan:
+    """What acceptance on ``accepted_on`` would plan: the template, day 0, the plan (a
+    baseline schedule), Tp and the committed and forecast finish dates."""
+
+    template: object
+    start_date: date
+    meeting_weekday: int | None
+    plan: object
+    committed_duration: int
+    committed_finish_date: date
+    forecast_finish_date: date
+
+
+def acceptance_plan(
+    *, template, customer_class: str, accepted_on: date, meeting_weekday: int | None
+) -> AcceptancePlan:
+    """Plan an application of ``template`` accepted on ``accepted_on``, as acceptance does."""
+    calendar = schedule_selectors.working_calendar()
+    start_date = calendar.project_day_zero(accepted_on)
+    # The plan holds its review meetings on the meeting weekday, counted from day 0.
+    meetings = schedule_selectors.meeting_days(calendar, start_date, meeting_weekday)
+    plan = schedule_selectors.template_compile(template).evaluate(**meetings)
+    committed = committed_duration(
+        plan=plan, limit=whole_process_limit(customer_class=customer_class)
+    )
+    return AcceptancePlan(
+        template=template,
+        start_date=start_date,
+        meeting_weekday=meeting_weekday,
+        plan=plan,
+        committed_duration=committed,
+        committed_finish_date=calendar.offset_to_date(start_date, max(0, committed - 1)),
+        forecast_finish_date=calendar.offset_to_date(start_date, max(0, plan.duration - 1)),
+    )
+
+
+def acceptance_regions(user):
+    """Return the service regions a person may accept new customers in."""
+    if guards.is_supervisor(user):
+        return Region.objects.order_by("code")
+    profile = getattr(user, "account_manager", None)
+    if profile is None:
+        return Region.objects.none()
+    return profile.regions.order_by("code")
+
+
+@dataclass(frozen=True)
+class AcceptancePreview:
+    """What the acceptance page shows before saving: the customer the credit code names
+    (or why it cannot be used), the plan and the one-time notice."""
+
+    customer: Customer | None = None
+    customer_message: str = ""
+    is_new_customer: bool = False
+    plan: AcceptancePlan | None = None
+    plan_message: str = ""
+    checklist: list = field(default_factory=list)
+
+
+def acceptance_preview(user, data, *, today: date | None = None) -> AcceptancePreview:
+    """Read the credit code, business type, customer class and voltage of a half-filled
+    acceptance form (``data``: a mapping) and say what acceptance today would give."""
+    today = today or timezone.localdate()
+    result = {}
+    code = str(data.get("credit_code", "")).strip().upper()
+    if code:
+        try:
+            validate_credit_code(code)
+        except ValidationError as exc:
+            result["customer_message"] = exc.messages[0]
+        else:
+            customer = Customer.objects.select_related("region").filter(credit_code=code).first()
+            if customer is None:
+                result["is_new_customer"] = True
+            elif visible_customers(user).filter(pk=customer.pk).exists():
+                result["customer"] = customer
+            else:
+                result["customer_message"] = _(
+                    "This credit code belongs to a customer of a region you do not serve; "
+                    "ask an account manager of that region or a supervisor."
+                )
+    business_type = data.get("business_type", "")
+    customer_class = data.get("customer_class", "")
+    voltage_class = data.get("voltage_class", "")
+    if business_type and customer_class and voltage_class:
+        template = schedule_selectors.template_for(
+            business_type=business_type,
+            customer_class=customer_class,
+            voltage_class=voltage_class,
+        )
+        if template is None:
+            result["plan_message"] = _(
+                "No network template plans this business type for this customer class at "
+                "this voltage."
+            )
+        else:
+            result["plan"] = acceptance_plan(
+                template=template,
+                customer_class=customer_class,
+                accepted_on=today,
+                meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
+            )
+            result["checklist"] = [
+                {
+                    **item,
+                    "label": DocumentKind(item["kind"]).label,
+                    "stage_label": ApplicationState(item["stage"]).label,
+                }
+                for item in document_checklist(
+                    business_type=business_type, customer_class=customer_class
+                )
+            ]
+    return AcceptancePreview(**result)
+
+
+def customer_exists(credit_code: str) -> bool:
+    return Customer.objects.filter(credit_code=credit_code).exists()
+
+
+def document_checklist(*, business_type: str, customer_class: str) -> list[dict]:
+    """Return the one-time notice (一次性告知) of a new application: the documents it must
+    hand in, in order, each with the stage it is needed by, as the application stores it."""
+    return [
+        {
+            "kind": row.kind,
+            "stage": row.stage,
+            "required": row.is_required,
+            "note": row.note,
+        }
+        for row in DocumentRequirement.objects.filter(is_active=True)
+        if row.applies_to(business_type=business_type, customer_class=customer_class)
+    ]
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    kind: str
+    label: str
+    stage: str
+    stage_label: str
+    required: bool
+    note: str
+    documents: list
+    is_due: bool
+
+    @property
+    def is_in(self) -> bool:
+        return bool(self.documents)
+
+
+def checklist_rows(application: Application, documents) -> list[ChecklistRow]:
+    """Return the application's one-time notice with what has been handed in against each
+    line; a required line of the current or an earlier stage that is not in is due."""
+    held = defaultdict(list)
+    for document in documents:
+        if not document.is_withdrawn:
+            held[document.kind].append(document)
+    order = {state: i for i, state in enumerate(STAGE_ORDER)}
+    current = order.get(application.state, len(STAGE_ORDER))
+    rows = []
+    for item in application.document_checklist or []:
+        kind, stage = item["kind"], item["stage"]
+        rows.append(
+            ChecklistRow(
+                kind=kind,
+                label=str(DocumentKind(kind).label),
+                stage=stage,
+                stage_label=str(ApplicationState(stage).label),
+                required=bool(item.get("required")),
+                note=item.get("note", ""),
+                documents=held.get(kind, []),
+                is_due=bool(item.get("required"))
+                and not held.get(kind)
+                and order.get(stage, 0) <= current,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class AcceptanceReceipt:
+    application: Application
+    checklist: list
+    whole_process_limit: int | None
+
+
+def acceptance_receipt(application_id: int) -> AcceptanceReceipt:
+    """Return what the receipt of acceptance prints: the application, who accepted it and
+    answers for it, the commitment and the one-time notice with what is already in."""
+    application = (
+        Application.objects.select_related(
+            "customer", "region", "account_manager", "created_by", "template"
+        )
+        .prefetch_related("documents")
+        .get(pk=application_id)
+    )
+    return AcceptanceReceipt(
+        application=application,
+        checklist=checklist_rows(application, application.documents.all()),
+        whole_process_limit=whole_process_limit(customer_class=application.customer_class),
+    )
+
+
 # --- Filters shared by the workspace and the API ------------------------------------------
 
 
@@ -427,6 +648,7 @@ class ApplicationPage:
     transitions: list[TransitionSpec]
     deviations: list  # not resolved, each with ``may_answer`` and its ``proposals``
     documents: list
+    checklist: list
     timeline: list[StageTransition]
     review: object | None
     progress_open: bool
@@ -661,11 +883,15 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         deviation.action_overdue = deviation.action_due is not None and deviation.action_due < today
         for proposal in deviation.proposal_list:
             proposal.text = explanations.proposal_text(proposal, by_code)
-    documents = list(
-        application.documents.filter(is_withdrawn=False)
-        .select_related("uploaded_by")
-        .order_by("-uploaded_at", "-id")
+    # Read once: the page lists them and the stage guards check the one-time notice.
+    prefetch_related_objects(
+        [application],
+        Prefetch(
+            "documents",
+            queryset=Document.objects.select_related("uploaded_by").order_by("-uploaded_at", "-id"),
+        ),
     )
+    documents = [d for d in application.documents.all() if not d.is_withdrawn]
     timeline = list(application.transitions.select_related("by").order_by("at", "id"))
     review = getattr(application, "review", None)
     complaints = list(
@@ -692,6 +918,7 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         transitions=application_transitions(application, user),
         deviations=deviations,
         documents=documents,
+        checklist=checklist_rows(application, documents),
         timeline=timeline,
         review=review,
         progress_open=progress_open,

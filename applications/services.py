@@ -8,6 +8,7 @@ the domain errors of ``yekuo.errors``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from django.conf import settings
@@ -170,10 +171,14 @@ def application_create(
     is_important: bool = False,
     account_manager: User | None = None,
     accepted_on: date | None = None,
+    documents: Iterable[tuple[str, object]] = (),
+    one_time_notice: bool = True,
     by: User | None,
     now: datetime | None = None,
 ) -> Application:
-    """Accept an application: customer, plan from the matching template, baseline, log."""
+    """Accept an application: customer, plan from the matching template, baseline, log,
+    its one-time notice of documents, and the ``documents`` (kind, file) handed in at the
+    counter."""
     if by is not None and not (
         guards.is_supervisor(by) or by.has_perm("accounts.handle_applications")
     ):
@@ -237,22 +242,19 @@ def application_create(
     else:
         customer_row = _customer_from_input(customer or {})
 
-    calendar = schedule_selectors.working_calendar()
     accepted_on = accepted_on or timezone.localdate(now)
-    start_date = calendar.project_day_zero(accepted_on)
+    planned = selectors.acceptance_plan(
+        template=template,
+        customer_class=customer_class,
+        accepted_on=accepted_on,
+        meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
+    )
     template_activities = list(
         template.activities.select_related("department")
         .prefetch_related("joint_departments")
         .order_by("sort_order", "id")
     )
-    # The plan holds its review meetings on the meeting weekday, counted from day 0.
-    meetings = schedule_selectors.meeting_days(
-        calendar, start_date, settings.REVIEW_MEETING_WEEKDAY
-    )
-    plan = schedule_selectors.template_compile(template).evaluate(**meetings)
-    committed = selectors.committed_duration(
-        plan=plan, limit=selectors.whole_process_limit(customer_class=customer_class)
-    )
+    committed = planned.committed_duration
     application = Application.objects.create(
         number=_next_number(accepted_on.year),
         customer=customer_row,
@@ -266,10 +268,16 @@ def application_create(
         account_manager=account_manager,
         assigned_at=now if account_manager else None,
         template=template,
-        start_date=start_date,
+        start_date=planned.start_date,
         committed_duration=committed,
-        committed_finish_date=calendar.offset_to_date(start_date, max(0, committed - 1)),
-        plan_meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
+        committed_finish_date=planned.committed_finish_date,
+        plan_meeting_weekday=planned.meeting_weekday,
+        # The API has no documents yet: what it creates carries no notice to hold it.
+        document_checklist=selectors.document_checklist(
+            business_type=business_type, customer_class=customer_class
+        )
+        if one_time_notice
+        else [],
         accepted_at=now,
         created_by=by,
     )
@@ -310,13 +318,20 @@ def application_create(
     )
     # Its forecast is the plan until the first analysis (the next sweep, or the first
     # change): recorded progress is what moves a forecast away from it.
-    application.forecast_finish_date = committed_finish = calendar.offset_to_date(
-        start_date, max(0, plan.duration - 1)
-    )
-    application.total_float = committed - plan.duration
+    application.forecast_finish_date = planned.forecast_finish_date
+    application.total_float = committed - planned.plan.duration
     Application.objects.filter(pk=application.pk).update(
-        forecast_finish_date=committed_finish, total_float=application.total_float
+        forecast_finish_date=application.forecast_finish_date,
+        total_float=application.total_float,
     )
+    # What the customer hands in at the counter is part of the acceptance, not a change.
+    for kind, file in documents:
+        try:
+            _document_store(application, kind=kind, file=file, by=by)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                {f"documents.{kind}": [m for ms in exc.errors.values() for m in ms]}
+            ) from None
     return application
 
 
@@ -1578,6 +1593,12 @@ def document_upload(*, application_id: int, kind: str, file, by: User) -> Docume
         raise NotPermitted(
             _("You may not add documents to %(number)s.") % {"number": application.number}
         )
+    document = _document_store(application, kind=kind, file=file, by=by)
+    _bump_version(application)
+    return document
+
+
+def _document_store(application: Application, *, kind: str, file, by: User | None) -> Document:
     errors = {}
     if kind not in DocumentKind.values:
         errors["kind"] = [_("Choose a document kind.")]
@@ -1612,7 +1633,6 @@ def document_upload(*, application_id: int, kind: str, file, by: User) -> Docume
     )
     document.file.save(name, file, save=False)
     document.save()
-    _bump_version(application)
     return document
 
 

@@ -17,7 +17,13 @@ urlpatterns = [
         {"extension": "csv"},
         name="assessment_csv",
     ),
+    path("applications/new/", views.application_new, name="application_new"),
     path("applications/<str:number>/", views.application_detail, name="application_detail"),
+    path(
+        "applications/<str:number>/receipt/",
+        views.application_receipt,
+        name="application_receipt",
+    ),
     path(
         "applications/<str:number>/transition/",
         views.application_transition,
@@ -68,6 +74,8 @@ urlpatterns = [
         views.follow_up_raise,
         name="application_follow_up",
     ),
+    path("todo/", views.todo_list, name="todo"),
+    path("todo/<int:activity_id>/", views.todo_progress, name="todo_progress"),
     path("follow-ups/", views.follow_ups, name="follow_ups"),
     path("follow-ups/<int:follow_up_id>/close/", views.follow_up_close, name="follow_up_close"),
 ]

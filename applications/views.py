@@ -19,8 +19,9 @@ from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
 from yekuo.errors import DomainError, InvalidInput
 
-from . import exports, guards, kpi, selectors, services
+from . import exports, guards, kpi, selectors, services, todo
 from .forms import (
+    AcceptanceForm,
     AssessmentPeriodForm,
     ComplaintForm,
     DeviationAnswerForm,
@@ -65,6 +66,7 @@ def home(request):
         "Role": Role,
         "profile": profile,
         "profile_regions": list(profile.regions.all()) if profile else [],
+        "may_accept": _may_accept(user),
     }
     return render(request, "applications/home.html", context)
 
@@ -639,3 +641,144 @@ def follow_up_close(request, follow_up_id):
     else:
         messages.success(request, _("The follow-up is closed."))
     return redirect(reverse("follow_ups"))
+
+
+# --- Acceptance (受理) ----------------------------------------------------------------------
+#
+# A GET with the half-filled form (the "look up" and "show the plan" buttons, or htmx on
+# change) shows the customer the credit code names, the plan and the one-time notice; the
+# POST accepts. A refused POST renders the form again with the messages beside the fields.
+
+LIVE_FIELDS = ("credit_code", "business_type", "customer_class", "voltage_class")
+
+
+def _may_accept(user) -> bool:
+    return guards.is_supervisor(user) or user.has_perm("accounts.handle_applications")
+
+
+def application_new(request):
+    """The acceptance form of a new application."""
+    if not _may_accept(request.user):
+        raise PermissionDenied
+    offered = schedule_selectors.offered_plans()
+    status = 200
+    if request.method == "POST":
+        form = AcceptanceForm(request.POST, request.FILES, user=request.user, offered=offered)
+        preview = selectors.acceptance_preview(request.user, request.POST)
+        if form.is_valid() and preview.customer_message:
+            form.add_service_errors({"credit_code": [preview.customer_message]})
+        if form.is_valid():
+            try:
+                application = services.application_create(
+                    customer=form.customer_input(),
+                    business_type=form.cleaned_data["business_type"],
+                    customer_class=form.cleaned_data["customer_class"],
+                    voltage_class=form.cleaned_data["voltage_class"],
+                    requested_capacity_kva=form.cleaned_data["requested_capacity_kva"],
+                    supply_type=form.cleaned_data["supply_type"] or None,
+                    is_important=form.cleaned_data["is_important"],
+                    account_manager=(
+                        request.user if form.cleaned_data.get("assign_to_me") else None
+                    ),
+                    documents=form.documents(),
+                    by=request.user,
+                )
+            except InvalidInput as exc:
+                form.add_service_errors(exc.errors)
+            else:
+                messages.success(
+                    request,
+                    _("Accepted as %(number)s. Print the receipt for the customer.")
+                    % {"number": application.number},
+                )
+                return redirect("application_receipt", application.number)
+        status = 400
+    elif request.method in ("GET", "HEAD"):
+        data = request.GET if any(request.GET.get(f) for f in LIVE_FIELDS) else None
+        form = AcceptanceForm(
+            initial=data.dict() if data is not None else None,
+            user=request.user,
+            offered=offered,
+        )
+        preview = selectors.acceptance_preview(request.user, data or {})
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "applications/new.html",
+        {"form": form, "preview": preview, "offered": offered},
+        status=status,
+    )
+
+
+@require_GET
+def application_receipt(request, number):
+    """The receipt of acceptance with the one-time notice (一次性告知书), for printing."""
+    application_id = _visible_id(request.user, number)
+    receipt = selectors.acceptance_receipt(application_id)
+    return render(request, "applications/receipt.html", {"receipt": receipt})
+
+
+# --- To-do lists (待办) ----------------------------------------------------------------------
+
+
+def todo_list(request):
+    """The work waiting for the signed-in person: their department's activities and, for an
+    account manager, the applications that wait for them."""
+    user = request.user
+    if not (todo.may_have_department_work(user) or user.has_perm("accounts.handle_applications")):
+        raise PermissionDenied
+    return render(
+        request,
+        "applications/todo.html",
+        {
+            "activities": todo.department_todo(user),
+            "applications": todo.manager_todo(user),
+            "has_department": todo.may_have_department_work(user),
+            "has_own_work": todo.may_have_own_work(user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def todo_progress(request, activity_id):
+    """One click from the to-do list: start or finish an activity today."""
+    if request.method in ("GET", "HEAD"):
+        return redirect("todo")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    action = request.POST.get("action")
+    if action not in ("start", "finish"):
+        messages.error(request, _("Choose to start or to finish the activity."))
+        return redirect("todo")
+    activity = schedule_selectors.activity_of_visible(
+        activity_id, selectors.visible_applications(request.user)
+    )
+    if activity is None:
+        raise Http404(_("There is no such activity you may read."))
+    today = timezone.localdate()
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        services.activity_progress_record(
+            activity_id=activity.pk,
+            application_id=activity.application_id,
+            start=today if activity.actual_start is None else None,
+            finish=today if action == "finish" else None,
+            expected_version=version,
+            by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(
+            request, _("%(activity)s: %(message)s") % {"activity": activity, "message": exc.message}
+        )
+    else:
+        done = _("finished today") if action == "finish" else _("started today")
+        messages.success(
+            request,
+            _("%(number)s %(activity)s: %(what)s. The forecast is updated.")
+            % {"number": activity.application.number, "activity": activity, "what": done},
+        )
+    return redirect("todo")

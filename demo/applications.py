@@ -425,7 +425,10 @@ def _guards_refuse(transition, source: str, rows, unfinished: str | None) -> boo
         )
         for row in rows
     ]
-    application = SimpleNamespace(state=source, activities=SimpleNamespace(all=lambda: activities))
+    # The demo's applications are filed without a one-time notice: no document holds them.
+    application = SimpleNamespace(
+        state=source, activities=SimpleNamespace(all=lambda: activities), document_checklist=[]
+    )
     return not all(condition(application) for condition in transition.conditions)
 
 

@@ -61,6 +61,17 @@ def template_for(
     return None
 
 
+def offered_plans() -> list[tuple[str, str, str]]:
+    """Return the (business type, customer class, voltage class) combinations some active
+    template plans: what acceptance can offer."""
+    offered = set()
+    for template in NetworkTemplate.objects.filter(is_active=True):
+        for business_type in template.business_types:
+            for voltage_class in template.voltage_classes:
+                offered.add((business_type, template.customer_class, voltage_class))
+    return sorted(offered)
+
+
 _calendar: tuple[int, WorkingCalendar, str] | None = None
 
 
@@ -216,6 +227,16 @@ def compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
         for a in activities
     )
     return compiled_network(key, lambda: network_data(activities))
+
+
+def activity_of_visible(activity_id: int, applications) -> Activity | None:
+    """Return the activity if it belongs to one of ``applications`` (a queryset), with its
+    application, or None."""
+    return (
+        Activity.objects.select_related("application")
+        .filter(pk=activity_id, application__in=applications.values("pk"))
+        .first()
+    )
 
 
 def joint_departments_of(activity_ids) -> dict[int, list[int]]:

@@ -117,6 +117,7 @@ REFERENCE_DATA_MIGRATIONS = [
     "scheduling.migrations.0002_default_templates",
     "scheduling.migrations.0012_seed_deviation_causes",
     "applications.migrations.0003_time_limits",
+    "applications.migrations.0014_default_document_requirements",
 ]
 
 

@@ -94,6 +94,10 @@ def make_application(
 
     region = region or RegionFactory()
     serial = serial if serial is not None else next(_SERIALS)
+    business_type = extra.pop("business_type", "new")
+    documents = extra.pop("documents", None)
+    if documents is None:
+        documents = required_documents(business_type=business_type, customer_class=customer_class)
     return services.application_create(
         customer={
             "name": f"测试客户{serial}有限公司",
@@ -101,13 +105,37 @@ def make_application(
             "region": region,
             "industry": "制造业",
         },
-        business_type=extra.pop("business_type", "new"),
+        business_type=business_type,
         customer_class=customer_class,
         voltage_class=voltage_class,
         requested_capacity_kva=extra.pop("requested_capacity_kva", 2000),
         account_manager=manager,
         accepted_on=accepted_on or date(2026, 3, 2),
         now=datetime.combine(accepted_on or date(2026, 3, 2), time(9), ZoneInfo("Asia/Shanghai")),
+        documents=documents,
         by=by,
         **extra,
     )
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def pdf_upload(name: str = "scan.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def required_documents(*, business_type: str, customer_class: str) -> list:
+    """Return (kind, file) for every required document of the one-time notice: the
+    customer who hands everything in at the counter."""
+    from applications import selectors
+
+    return [
+        (item["kind"], pdf_upload(f"{item['kind']}.pdf"))
+        for item in selectors.document_checklist(
+            business_type=business_type, customer_class=customer_class
+        )
+        if item["required"]
+    ]

@@ -70,3 +70,18 @@ class Milestone(models.TextChoices):
     COMPLETION_INSPECTION = "completion_inspection", _("Completion inspection passed")
     CONTRACT_SIGNED = "contract_signed", _("Supply contract signed")
     ENERGIZED = "energized", _("Supply energized")
+
+
+class DocumentKind(models.TextChoices):
+    APPLICATION_FORM = "application_form", _("Application form")
+    LICENCE = "licence", _("Business licence")
+    IDENTITY = "identity", _("Identity of the legal representative or power of attorney")
+    PROPERTY = "property", _("Proof of property or lease of the supply address")
+    LOAD_LIST = "load_list", _("List of electrical equipment and loads")
+    PROJECT_APPROVAL = "project_approval", _("Project approval or filing")
+    SURVEY_REPORT = "survey_report", _("Site survey report")
+    SUPPLY_PLAN = "supply_plan", _("Supply plan")
+    DESIGN_DRAWINGS = "design_drawings", _("Design drawings")
+    INSPECTION_REPORT = "inspection_report", _("Inspection report")
+    COMPLETION_REPORT = "completion_report", _("Completion report of the customer's works")
+    CONTRACT = "contract", _("Supply contract")

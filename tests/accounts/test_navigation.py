@@ -8,10 +8,12 @@ NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
 LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 
 FOLLOW_UPS = ("/follow-ups/", "问责事项")  # everyone: their own items, supervisors all
+TODO = ("/todo/", "待办")  # whoever records work or answers for applications
 
 EXPECTED = {
     Role.ADMINISTRATOR: [
         ("/", "工作台"),
+        TODO,
         ("/dashboard/", "偏差看板"),
         ("/assessment/", "考核"),
         FOLLOW_UPS,
@@ -23,8 +25,8 @@ EXPECTED = {
         ("/assessment/", "考核"),
         FOLLOW_UPS,
     ],
-    Role.ACCOUNT_MANAGER: [("/", "工作台"), FOLLOW_UPS],
-    Role.DEPARTMENT_STAFF: [("/", "工作台"), FOLLOW_UPS],
+    Role.ACCOUNT_MANAGER: [("/", "工作台"), TODO, FOLLOW_UPS],
+    Role.DEPARTMENT_STAFF: [("/", "工作台"), TODO, FOLLOW_UPS],
 }
 
 

@@ -99,7 +99,8 @@ def test_an_existing_customer_is_reused_by_its_credit_code(supervisor):
 
 @pytest.fixture
 def application(supervisor, manager):
-    return make_application(by=supervisor, manager=manager)
+    # Nothing handed in at the counter: every stored file is the test's own.
+    return make_application(by=supervisor, manager=manager, documents=())
 
 
 @pytest.fixture

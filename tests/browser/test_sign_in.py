@@ -21,7 +21,7 @@ def test_account_manager_signs_in_sees_the_workspace_and_signs_out(page):
     _sign_in(page, user.username, PASSWORD)
     page.wait_for_url("**/")
     assert page.locator("h1").inner_text() == "工作台"
-    assert page.locator("nav.mainnav a").all_inner_texts() == ["工作台", "问责事项"]
+    assert page.locator("nav.mainnav a").all_inner_texts() == ["工作台", "待办", "问责事项"]
     assert "张敏" in page.locator(".toolbar .who").inner_text()
 
     page.select_option("#language-select", "en")
@@ -51,7 +51,7 @@ def test_a_404_and_a_403_render_in_the_layout_with_a_way_back(page):
     answer = page.goto("/applications/YK-1999-000001/")
     assert answer.status == 404
     assert page.locator("#error-title").inner_text() == "找不到页面"
-    assert page.locator("nav.mainnav a").all_inner_texts() == ["工作台", "问责事项"]
+    assert page.locator("nav.mainnav a").all_inner_texts() == ["工作台", "待办", "问责事项"]
 
     answer = page.goto("/admin/")
     assert answer.status == 403

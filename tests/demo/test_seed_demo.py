@@ -209,7 +209,9 @@ def test_every_stage_move_passed_the_stage_machines_own_guards(seeded):
                 for a in activities
             ]
             as_then = SimpleNamespace(
-                state=row.from_state, activities=SimpleNamespace(all=lambda then=then: then)
+                state=row.from_state,
+                activities=SimpleNamespace(all=lambda then=then: then),
+                document_checklist=[],
             )
             transition = next(
                 t

@@ -1,0 +1,185 @@
+"""To-do lists (待办): the work waiting for a person across all their applications.
+
+Department staff see their department's activities that can start now (every predecessor
+finished) or are running, latest first against the plan, then by total float; an account
+manager sees the applications that wait for them: unanswered deviations, a stage whose
+work is done, a time limit running out, a required document missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scheduling import selectors as schedule_selectors
+from scheduling.models import Activity, Deviation
+
+from .models import WORK_STATES, Application, TimeLimitStatus
+
+ACTIVE_WORK = [str(state) for state in WORK_STATES]
+
+
+@dataclass(frozen=True)
+class TodoActivity:
+    """An activity waiting for a department: ready to start, or running."""
+
+    activity: Activity
+    application: Application
+    running: bool
+    due: date | None  # the planned start (ready) or finish (running) of the baseline
+    late_days: int  # working days past ``due``; 0 when not late
+    total_float: int | None
+    is_joint: bool
+
+
+def may_have_department_work(user) -> bool:
+    return (
+        user.is_active
+        and user.has_perm("accounts.record_department_progress")
+        and user.department_id is not None
+    )
+
+
+def may_have_own_work(user) -> bool:
+    """An account manager with a department records its activities on their applications."""
+    return (
+        user.is_active
+        and user.has_perm("accounts.handle_applications")
+        and user.department_id is not None
+    )
+
+
+def department_todo(user, *, today: date | None = None) -> list[TodoActivity]:
+    """Return the activities of the user's department (as owner or joint department) that
+    can start now or are running, in applications at work: late first, then least float.
+    For an account manager without department duties: those of their own applications."""
+    if not (may_have_department_work(user) or may_have_own_work(user)):
+        return []
+    today = today or timezone.localdate()
+    department = user.department_id
+    open_work = Activity.objects.filter(
+        application__state__in=ACTIVE_WORK, actual_finish__isnull=True, is_dummy=False
+    )
+    mine = open_work.filter(Q(department_id=department) | Q(joint_departments=department))
+    if not may_have_department_work(user):
+        mine = mine.filter(application__account_manager=user)
+    application_ids = set(mine.values_list("application_id", flat=True))
+    if not application_ids:
+        return []
+    applications = {
+        a.pk: a
+        for a in Application.objects.filter(pk__in=application_ids).select_related(
+            "customer", "account_manager"
+        )
+    }
+    by_application: dict[int, list[Activity]] = {}
+    for activity in Activity.objects.filter(application_id__in=application_ids).order_by(
+        "application_id", "sort_order", "id"
+    ):
+        by_application.setdefault(activity.application_id, []).append(activity)
+    candidates = [
+        a
+        for activities in by_application.values()
+        for a in activities
+        if not a.is_dummy and a.actual_finish is None
+    ]
+    joint = schedule_selectors.joint_departments_of([a.pk for a in candidates])
+    calendar = schedule_selectors.working_calendar()
+    rows = []
+    for application_id, activities in by_application.items():
+        by_code = {a.code: a for a in activities if a.code}
+        compiled = schedule_selectors.compiled_for(activities)
+        for activity in activities:
+            if activity.is_dummy or activity.actual_finish is not None:
+                continue
+            is_joint = department in joint.get(activity.pk, [])
+            if activity.department_id != department and not is_joint:
+                continue
+            running = activity.actual_start is not None
+            if not running and any(
+                by_code[pred.id].actual_finish is None
+                for pred in compiled.predecessors(activity.code)
+            ):
+                continue
+            due = activity.baseline_finish if running else activity.baseline_start
+            late = (
+                calendar.working_days_between(due, today) if due is not None and due < today else 0
+            )
+            rows.append(
+                TodoActivity(
+                    activity=activity,
+                    application=applications[application_id],
+                    running=running,
+                    due=due,
+                    late_days=late,
+                    total_float=activity.forecast_tf,
+                    is_joint=is_joint and activity.department_id != department,
+                )
+            )
+    rows.sort(
+        key=lambda row: (
+            -row.late_days,
+            row.total_float if row.total_float is not None else 10**6,
+            row.due or date.max,
+            row.application.number,
+        )
+    )
+    return rows
+
+
+@dataclass(frozen=True)
+class TodoApplication:
+    application: Application
+    reasons: list[str]
+
+
+def _waiting_for_manager(user):
+    unanswered = Deviation.objects.filter(application=OuterRef("pk"), status=Deviation.Status.OPEN)
+    stage_open = Activity.objects.filter(
+        application=OuterRef("pk"),
+        stage=OuterRef("state"),
+        is_dummy=False,
+        actual_finish__isnull=True,
+    )
+    return (
+        Application.objects.filter(account_manager=user, state__in=ACTIVE_WORK)
+        .annotate(unanswered=Exists(unanswered), stage_open=Exists(stage_open))
+        .filter(Q(unanswered=True) | Q(stage_open=False) | ~Q(time_limit_status=TimeLimitStatus.OK))
+    )
+
+
+def manager_todo(user) -> list[TodoApplication]:
+    """Return the account manager's applications at work that wait for them, each with
+    why: unanswered deviations, the stage's work done (move it on), a time limit."""
+    if not user.has_perm("accounts.handle_applications"):
+        return []
+    applications = (
+        _waiting_for_manager(user)
+        .select_related("customer")
+        .order_by("committed_finish_date", "number")
+    )
+    rows = []
+    for application in applications:
+        reasons = []
+        if application.unanswered:
+            reasons.append(_("A deviation waits for your answer."))
+        if not application.stage_open:
+            reasons.append(_("The work of this stage is done: move it on."))
+        if application.time_limit_status == TimeLimitStatus.EXCEEDED:
+            reasons.append(_("A time limit is exceeded."))
+        elif application.time_limit_status == TimeLimitStatus.WARNING:
+            reasons.append(_("80 percent of a time limit is used."))
+        rows.append(TodoApplication(application=application, reasons=reasons))
+    return rows
+
+
+def todo_count(user) -> int:
+    """Return how many to-do entries wait for the user (the navigation's figure)."""
+    count = len(department_todo(user))
+    if user.has_perm("accounts.handle_applications"):
+        count += _waiting_for_manager(user).count()
+    return count
