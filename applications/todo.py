@@ -53,73 +53,79 @@ def may_have_own_work(user) -> bool:
     )
 
 
-def department_todo(user, *, today: date | None = None) -> list[TodoActivity]:
-    """Return the activities of the user's department (as owner or joint department) that
-    can start now or are running, in applications at work: late first, then least float.
-    For an account manager without department duties: those of their own applications."""
+def _ready_or_running(user) -> list[tuple[Activity, bool]]:
+    """Return the user's department's activities that can start now (every predecessor
+    finished) or are running, each with whether the department is only a joint one.
+
+    Two queries whatever the number of applications: the department's open activities,
+    then every activity of their applications (the logic that says what can start).
+    """
     if not (may_have_department_work(user) or may_have_own_work(user)):
         return []
-    today = today or timezone.localdate()
     department = user.department_id
-    open_work = Activity.objects.filter(
-        application__state__in=ACTIVE_WORK, actual_finish__isnull=True, is_dummy=False
+    mine = Activity.objects.filter(
+        Q(department_id=department) | Q(joint_departments=department),
+        application__state__in=ACTIVE_WORK,
+        actual_finish__isnull=True,
+        is_dummy=False,
     )
-    mine = open_work.filter(Q(department_id=department) | Q(joint_departments=department))
     if not may_have_department_work(user):
         mine = mine.filter(application__account_manager=user)
-    application_ids = set(mine.values_list("application_id", flat=True))
-    if not application_ids:
+    owners, application_ids = {}, set()
+    for pk, owner, application_id in mine.values_list("id", "department_id", "application_id"):
+        owners[pk] = owner
+        application_ids.add(application_id)
+    if not owners:
         return []
-    applications = {
-        a.pk: a
-        for a in Application.objects.filter(pk__in=application_ids).select_related(
-            "customer", "account_manager"
-        )
-    }
     by_application: dict[int, list[Activity]] = {}
     for activity in Activity.objects.filter(application_id__in=application_ids).order_by(
         "application_id", "sort_order", "id"
     ):
         by_application.setdefault(activity.application_id, []).append(activity)
-    candidates = [
-        a
-        for activities in by_application.values()
-        for a in activities
-        if not a.is_dummy and a.actual_finish is None
-    ]
-    joint = schedule_selectors.joint_departments_of([a.pk for a in candidates])
-    calendar = schedule_selectors.working_calendar()
-    rows = []
-    for application_id, activities in by_application.items():
+    found = []
+    for activities in by_application.values():
         by_code = {a.code: a for a in activities if a.code}
         compiled = schedule_selectors.compiled_for(activities)
         for activity in activities:
-            if activity.is_dummy or activity.actual_finish is not None:
+            if activity.pk not in owners:
                 continue
-            is_joint = department in joint.get(activity.pk, [])
-            if activity.department_id != department and not is_joint:
-                continue
-            running = activity.actual_start is not None
-            if not running and any(
+            if activity.actual_start is None and any(
                 by_code[pred.id].actual_finish is None
                 for pred in compiled.predecessors(activity.code)
             ):
                 continue
-            due = activity.baseline_finish if running else activity.baseline_start
-            late = (
-                calendar.working_days_between(due, today) if due is not None and due < today else 0
+            found.append((activity, owners[activity.pk] != department))
+    return found
+
+
+def department_todo(user, *, today: date | None = None) -> list[TodoActivity]:
+    """Return the activities of the user's department (as owner or joint department) that
+    can start now or are running, in applications at work: late first, then least float.
+    For an account manager without department duties: those of their own applications."""
+    found = _ready_or_running(user)
+    if not found:
+        return []
+    today = today or timezone.localdate()
+    applications = Application.objects.select_related("customer", "account_manager").in_bulk(
+        {activity.application_id for activity, _joint in found}
+    )
+    calendar = schedule_selectors.working_calendar()
+    rows = []
+    for activity, is_joint in found:
+        running = activity.actual_start is not None
+        due = activity.baseline_finish if running else activity.baseline_start
+        late = calendar.working_days_between(due, today) if due is not None and due < today else 0
+        rows.append(
+            TodoActivity(
+                activity=activity,
+                application=applications[activity.application_id],
+                running=running,
+                due=due,
+                late_days=late,
+                total_float=activity.forecast_tf,
+                is_joint=is_joint,
             )
-            rows.append(
-                TodoActivity(
-                    activity=activity,
-                    application=applications[application_id],
-                    running=running,
-                    due=due,
-                    late_days=late,
-                    total_float=activity.forecast_tf,
-                    is_joint=is_joint and activity.department_id != department,
-                )
-            )
+        )
     rows.sort(
         key=lambda row: (
             -row.late_days,
@@ -179,7 +185,7 @@ def manager_todo(user) -> list[TodoApplication]:
 
 def todo_count(user) -> int:
     """Return how many to-do entries wait for the user (the navigation's figure)."""
-    count = len(department_todo(user))
+    count = len(_ready_or_running(user))
     if user.has_perm("accounts.handle_applications"):
         count += _waiting_for_manager(user).count()
     return count

@@ -102,7 +102,7 @@ def test_account_manager_records_progress_moves_the_stage_and_a_supervisor_accep
     )
     page.click("form.upload button[type=submit]")
     expect(page.locator("#messages")).to_contain_text("勘查报告.pdf")
-    expect(page.locator(".documents li")).to_contain_text("勘查报告.pdf")
+    expect(page.locator(".documents li").filter(has_text="勘查报告.pdf")).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 900})
     expect(page.locator("svg.gantt")).to_be_visible()
     expect(page.locator("svg.network")).to_be_visible()
