@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from scheduling.models import Activity, Baseline
 from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.celery import enqueue_on_commit
-from yekuo.domain import WHOLE_PROCESS, Clock
+from yekuo.domain import WHOLE_PROCESS, Clock, CustomerClass
 from yekuo.errors import DomainError, InvalidInput
 
 from . import selectors, services
@@ -31,6 +31,7 @@ from .models import (
     Complaint,
     Customer,
     Document,
+    DocumentRequirement,
     FollowUp,
     KpiSnapshot,
     PostCompletionReview,
@@ -536,6 +537,64 @@ class TimeLimitAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # Every application of the class reads its clocks against the new limit at once.
         enqueue_on_commit(sweep_deviations)
+
+
+class DocumentRequirementForm(forms.ModelForm):
+    customer_classes = forms.MultipleChoiceField(
+        label=gettext_lazy("customer classes"),
+        choices=CustomerClass.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("None ticked: every class."),
+    )
+
+    class Meta:
+        model = DocumentRequirement
+        fields = (
+            "kind",
+            "stage",
+            "business_type",
+            "customer_classes",
+            "is_required",
+            "note",
+            "sort_order",
+            "is_active",
+        )
+
+
+@admin.register(DocumentRequirement)
+class DocumentRequirementAdmin(admin.ModelAdmin):
+    """The one-time notice: which documents an application needs, by which stage.
+
+    A change reaches applications accepted from then on; accepted ones keep their list.
+    """
+
+    form = DocumentRequirementForm
+    list_display = (
+        "kind",
+        "stage",
+        "business_type_text",
+        "customer_classes_text",
+        "is_required",
+        "is_active",
+        "sort_order",
+    )
+    list_editable = ("is_required", "is_active", "sort_order")
+    list_filter = ("stage", "business_type", "is_required", "is_active")
+
+    @admin.display(description=gettext_lazy("business type"), ordering="business_type")
+    def business_type_text(self, obj):
+        return obj.get_business_type_display() or _("every business type")
+
+    @admin.display(description=gettext_lazy("customer classes"))
+    def customer_classes_text(self, obj):
+        labels = dict(CustomerClass.choices)
+        return "、".join(str(labels.get(c, c)) for c in obj.customer_classes) or _("every class")
+
+    def has_delete_permission(self, request, obj=None):
+        # Applications keep the list they were accepted with; retire a line by
+        # clearing "active" instead.
+        return False
 
 
 @admin.register(KpiSnapshot)

@@ -9,7 +9,12 @@ from django.utils import translation
 from django.utils.html import escape
 
 from applications import selectors, services
-from applications.models import Application, ApplicationState, StageTransition
+from applications.models import (
+    Application,
+    ApplicationState,
+    DocumentRequirement,
+    StageTransition,
+)
 from tests.admin_forms import change_form_data
 from tests.dates import pin_today
 from tests.factories import credit_code, make_application
@@ -239,3 +244,58 @@ def test_transition_without_the_csrf_token_is_refused(admin_user, application):
     assert response.status_code == 403
     application.refresh_from_db()
     assert application.state == ApplicationState.CONSULTATION
+
+
+REQUIREMENTS = "/admin/applications/documentrequirement/"
+
+
+def test_a_document_requirement_added_in_the_admin_reaches_applications_accepted_later(
+    client, admin_user, manager, application
+):
+    client.force_login(admin_user)
+    response = client.post(
+        f"{REQUIREMENTS}add/",
+        {
+            "kind": "project_approval",
+            "stage": "survey",
+            "business_type": "new",
+            "customer_classes": ["hv_single"],
+            "is_required": "on",
+            "note": "环境影响评价批复",
+            "sort_order": "99",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    stored = DocumentRequirement.objects.get(note="环境影响评价批复")
+    assert (stored.kind, stored.stage, stored.customer_classes) == (
+        "project_approval",
+        "survey",
+        ["hv_single"],
+    )
+    later = make_application(by=admin_user, manager=manager, serial=2, accepted_on=ACCEPTED_ON)
+    dual = make_application(
+        by=admin_user, manager=manager, serial=3, accepted_on=ACCEPTED_ON, customer_class="hv_dual"
+    )
+    notes = [row["note"] for row in later.document_checklist]
+    assert "环境影响评价批复" in notes
+    assert {
+        "kind": "project_approval",
+        "stage": "survey",
+        "required": True,
+        "note": "环境影响评价批复",
+    } in (later.document_checklist)
+    # Another class, and the application accepted before the change, keep their lists.
+    assert "环境影响评价批复" not in [row["note"] for row in dual.document_checklist]
+    application.refresh_from_db()
+    assert "环境影响评价批复" not in [row["note"] for row in application.document_checklist]
+
+
+def test_a_document_requirement_is_retired_not_deleted(client, admin_user):
+    requirement = DocumentRequirement.objects.filter(is_active=True).first()
+    client.force_login(admin_user)
+    response = client.post(f"{REQUIREMENTS}{requirement.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert DocumentRequirement.objects.filter(pk=requirement.pk, is_active=True).exists()
+    page = client.get(REQUIREMENTS, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "所有客户类别" in page  # a line for every class says so
