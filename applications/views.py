@@ -728,6 +728,7 @@ def todo_list(request):
     user = request.user
     if not (todo.may_have_department_work(user) or user.has_perm("accounts.handle_applications")):
         raise PermissionDenied
+    today = timezone.localdate()
     return render(
         request,
         "applications/todo.html",
@@ -736,7 +737,10 @@ def todo_list(request):
             "applications": todo.manager_todo(user),
             "has_department": todo.may_have_department_work(user),
             "has_own_work": todo.may_have_own_work(user),
-            "today": timezone.localdate(),
+            "today": today,
+            # Progress is dated on working days: on a rest day the one-click buttons would
+            # only be refused, so the list points to the dated form instead.
+            "working_today": schedule_selectors.working_calendar().is_working_day(today),
         },
     )
 

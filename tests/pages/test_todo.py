@@ -152,3 +152,17 @@ def test_department_staff_have_the_to_do_link_with_its_count(client, staff, work
     html = client.get("/").content.decode()
     assert f'<a href="{TODO}">待办 <span class="nav-count" id="todo-count"' in html
     assert 'title="等待您处理的事项">3</span>' in html
+
+
+def test_on_a_rest_day_the_list_points_to_the_dated_form_instead_of_one_click(client, staff, work):
+    client.force_login(staff)
+    with time_machine.travel("2026-03-21 10:00 +0800", tick=False):  # a Saturday
+        html = client.get(TODO).content.decode()
+    activity = work["late"]
+    assert 'id="todo-rest-day"' in html and "今天不是工作日" in html
+    assert f'action="{reverse("todo_progress", args=[activity.pk])}"' not in html
+    assert f'/applications/{activity.application.number}/#activity-E">按日期填写' in html
+    # On the next working day the one-click buttons are back.
+    html = client.get(TODO).content.decode()
+    assert f'action="{reverse("todo_progress", args=[activity.pk])}"' in html
+    assert 'id="todo-rest-day"' not in html
