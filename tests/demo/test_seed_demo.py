@@ -4,7 +4,6 @@ import io
 import os
 import subprocess
 import sys
-from collections import Counter
 from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
