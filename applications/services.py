@@ -159,7 +159,6 @@ def _next_number(year: int) -> str:
     return f"YK-{year}-{number:06d}"
 
 
-@transaction.atomic
 def _not_offered(business_type: str, customer_class: str, voltage_class: str) -> tuple[str, str]:
     """Return the field to blame and a message naming what is offered for the business type."""
     offered: dict[str, list[str]] = {}
@@ -193,6 +192,7 @@ def _not_offered(business_type: str, customer_class: str, voltage_class: str) ->
     }
 
 
+@transaction.atomic
 def application_create(
     *,
     customer: dict | Customer,
