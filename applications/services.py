@@ -159,6 +159,39 @@ def _next_number(year: int) -> str:
     return f"YK-{year}-{number:06d}"
 
 
+def _not_offered(business_type: str, customer_class: str, voltage_class: str) -> tuple[str, str]:
+    """Return the field to blame and a message naming what is offered for the business type."""
+    offered: dict[str, list[str]] = {}
+    for offered_type, offered_class, offered_voltage in schedule_selectors.offered_plans():
+        if offered_type == business_type:
+            offered.setdefault(offered_class, []).append(offered_voltage)
+    refused = _("No active network template plans %(type)s for %(class)s at %(voltage)s.") % {
+        "type": BusinessType(business_type).label,
+        "class": CustomerClass(customer_class).label,
+        "voltage": voltage_class,
+    }
+    if not offered:
+        return "business_type", _("%(refused)s %(type)s is not offered at present.") % {
+            "refused": refused,
+            "type": BusinessType(business_type).label,
+        }
+    choices = _("; ").join(
+        _("%(class)s (%(voltages)s)")
+        % {
+            "class": label,
+            "voltages": "/".join(v for v in VoltageClass.values if v in offered[value]),
+        }
+        for value, label in CustomerClass.choices
+        if value in offered
+    )
+    field = "voltage_class" if customer_class in offered else "customer_class"
+    return field, _("%(refused)s %(type)s is offered for: %(offered)s.") % {
+        "refused": refused,
+        "type": BusinessType(business_type).label,
+        "offered": choices,
+    }
+
+
 @transaction.atomic
 def application_create(
     *,
@@ -227,14 +260,8 @@ def application_create(
             business_type=business_type, customer_class=customer_class, voltage_class=voltage_class
         )
         if template is None:
-            errors["voltage_class"] = [
-                _("No active network template plans %(type)s for %(class)s at %(voltage)s.")
-                % {
-                    "type": BusinessType(business_type).label,
-                    "class": CustomerClass(customer_class).label,
-                    "voltage": voltage_class,
-                }
-            ]
+            field, message = _not_offered(business_type, customer_class, voltage_class)
+            errors[field] = [message]
     if errors:
         raise InvalidInput(errors)
     if isinstance(customer, Customer):

@@ -108,11 +108,20 @@ CLASS_WEIGHTS = [
     (CustomerClass.HV_DUAL, VoltageClass.KV_110, 3),
     (CustomerClass.HV_DUAL, VoltageClass.KV_220, 1),
 ]
-BUSINESS_WEIGHTS = [(BusinessType.NEW, 65), (BusinessType.CAPACITY_INCREASE, 35)]
+# Business types, with their weight where a template plans them: mostly new connections and
+# increases; temporary supply, relocation, reduction and suspension now and then.
+BUSINESS_WEIGHTS = [
+    (BusinessType.NEW, 58),
+    (BusinessType.CAPACITY_INCREASE, 27),
+    (BusinessType.TEMPORARY, 5),
+    (BusinessType.RELOCATION, 4),
+    (BusinessType.CAPACITY_REDUCTION, 4),
+    (BusinessType.SUSPENSION, 2),
+]
 # New applications nobody has picked up yet: the supervisors' unassigned queue. A share of
 # the consultation ones, about 2 % of all.
 UNASSIGNED_SHARE_OF_NEW = 0.3
-TROUBLED_SHARE = 0.15
+TROUBLED_SHARE = 0.1
 PAST_SUSPENSION_SHARE = 0.06
 CANCELLED_AFTER_SUSPENSION_SHARE = 0.3
 # The largest capacity the profile stores (a PositiveSmallIntegerField).
@@ -122,7 +131,7 @@ MAX_CAPACITY = 32767
 AD_HOC_MEETING_SHARE = 0.6
 # How often a utility activity that starts behind its baseline is shortened to catch up
 # (down to its shortest duration): the corrective measure the deviation analysis proposes.
-CATCH_UP_SHARE = 0.7
+CATCH_UP_SHARE = 0.8
 CATCH_UP_SHARE_TROUBLED = 0.3
 # Customers, reminded by their account manager, catch up less often, and by at most a fifth.
 CUSTOMER_CATCH_UP = 0.5
@@ -559,20 +568,20 @@ def _actual_duration(rng, planned: int, shortest: int, kind: str, troubled: bool
     if kind == "clocked":
         if r < 0.04:
             change = -1
-        elif r < 0.9:
+        elif r < 0.95:
             change = 0
-        elif r < 0.97:
+        elif r < 0.985:
             change = 1
-        elif r < 0.99:
+        elif r < 0.995:
             change = 2
         else:
             change = rng.randint(3, max(3, planned // 2 + 2))
-    elif r < 0.2:
+    elif r < 0.3:
         change = -round(planned * rng.uniform(0.05, 0.2))
-    elif r < 0.8:
+    elif r < 0.88:
         change = 0
-    elif r < 0.96:
-        change = rng.randint(1, max(1, planned // 5))
+    elif r < 0.97:
+        change = rng.randint(1, max(1, planned // 10))
     else:
         change = rng.randint(max(2, planned // 5), max(3, planned // 2))
     floor = max(1, min(shortest, planned)) if planned else 0
@@ -585,8 +594,8 @@ def _start_wait(rng, customer: bool, troubled: bool) -> int:
     if troubled:
         r = r * 0.8 + 0.2
     if customer:
-        return 0 if r < 0.9 else rng.randint(1, 3) if r < 0.98 else rng.randint(4, 8)
-    return 0 if r < 0.95 else 1 if r < 0.99 else 2
+        return 0 if r < 0.94 else rng.randint(1, 3) if r < 0.99 else rng.randint(4, 8)
+    return 0 if r < 0.98 else 1 if r < 0.995 else 2
 
 
 def _stage_lag(rng) -> int:
@@ -645,7 +654,9 @@ class _Draft:
             rng.random() < (catch_up * CUSTOMER_CATCH_UP if customer else catch_up)
             for customer in plan.is_customer
         ]
-        self.lags = [_stage_lag(rng) for _ in plan.exits]
+        # Energization is recorded the day the meter is connected; other stages wait for
+        # the account manager to move them on.
+        self.lags = [0 if exit_.name == "energize" else _stage_lag(rng) for exit_ in plan.exits]
         self.review_lag = rng.randint(1, 8)
         self.close_lag = rng.choice((0, 0, 1, 2, 3))
         self.position = rng.random()
@@ -1473,10 +1484,11 @@ class _Loader:
             load = loads.get(manager.user.pk, 0)
             if target is None or not load:
                 continue
-            # Rounded away from the target's side of full, so that over stays over.
+            # Rounded to the nearest capacity on the target's side of full, so that over
+            # stays over and a small load still comes out near its target.
             share = load / target
             capacity = min(
-                MAX_CAPACITY, max(1, math.floor(share) if target > 1 else math.ceil(share))
+                MAX_CAPACITY, max(1, math.floor(share) if target > 1 else max(load, round(share)))
             )
             AccountManagerProfile.objects.filter(user=manager.user).update(capacity=capacity)
 

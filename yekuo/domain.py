@@ -26,6 +26,8 @@ class BusinessType(models.TextChoices):
     CAPACITY_INCREASE = "capacity_increase", _("Capacity increase")
     TEMPORARY = "temporary", _("Temporary supply")
     RELOCATION = "relocation", _("Relocation")
+    CAPACITY_REDUCTION = "capacity_reduction", _("Capacity reduction")
+    SUSPENSION = "suspension", _("Supply suspension")
 
 
 class Stage(models.TextChoices):

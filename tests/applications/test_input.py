@@ -80,7 +80,13 @@ def test_an_unknown_voltage_class_is_refused(supervisor):
 def test_a_residential_application_has_no_network_template(supervisor):
     with pytest.raises(InvalidInput) as exc:
         _create(supervisor, customer_class="residential", voltage_class="0.4kV")
-    assert exc.value.errors == {"voltage_class": ["没有启用的网络计划模板适用于居民 0.4kV 新装。"]}
+    # No template plans a residential connection: the class is to change, to one offered.
+    assert exc.value.errors == {
+        "customer_class": [
+            "没有启用的网络计划模板适用于居民 0.4kV 新装。新装可受理：低压非居民（0.4kV）；"
+            "高压单电源（10kV/35kV/110kV/220kV）；高压双电源（10kV/35kV/110kV/220kV）。"
+        ]
+    }
     assert _nothing_stored()
 
 

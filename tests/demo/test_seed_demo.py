@@ -28,6 +28,7 @@ from applications.models import (
 from applications.sweep import application_reanalyse
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, ActivityEvent, Baseline
+from yekuo.domain import BusinessType
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def test_every_state_customer_class_and_voltage_class_appears(seeded):
     assert applications.count() == 60
     assert {a.state for a in applications} == set(ApplicationState.values)
     assert {(a.customer_class, a.voltage_class) for a in applications} == KINDS
-    assert {a.business_type for a in applications} == {"new", "capacity_increase"}
+    assert {a.business_type for a in applications} == set(BusinessType.values)
     assert all(
         a.supply_type == ("dual" if a.customer_class == "hv_dual" else "single")
         for a in applications

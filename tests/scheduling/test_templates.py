@@ -25,6 +25,19 @@ def test_default_templates_are_loaded_and_valid():
         "hv-dual-10kv": 68,
         "hv-single-35kv-above": 111,
         "hv-dual-35kv-above": 111,
+        # 0018: the other business types. Relocation is a new connection's network; the
+        # meter removed at the old address runs beside the energization.
+        "temporary-lv": 8,
+        "temporary-hv-single": 20,
+        "relocation-lv-non-residential": 9,
+        "relocation-hv-single-10kv": 51,
+        "relocation-hv-dual-10kv": 68,
+        "relocation-hv-single-35kv-above": 111,
+        "relocation-hv-dual-35kv-above": 111,
+        "capacity-reduction-hv-single": 6,
+        "capacity-reduction-hv-dual": 6,
+        "suspension-hv-single": 3,
+        "suspension-hv-dual": 3,
     }
 
 
@@ -42,7 +55,13 @@ def test_default_10kv_template_is_the_worked_example():
         ("new", "lv_non_residential", "0.4kV", "lv-non-residential"),
         ("new", "hv_single", "220kV", "hv-single-35kv-above"),
         ("new", "residential", "0.4kV", None),
-        ("temporary", "hv_single", "10kV", None),
+        ("temporary", "hv_single", "10kV", "temporary-hv-single"),
+        ("temporary", "hv_single", "110kV", None),
+        ("temporary", "hv_dual", "10kV", None),
+        ("relocation", "hv_dual", "35kV", "relocation-hv-dual-35kv-above"),
+        ("capacity_reduction", "hv_dual", "220kV", "capacity-reduction-hv-dual"),
+        ("suspension", "hv_single", "10kV", "suspension-hv-single"),
+        ("suspension", "lv_non_residential", "0.4kV", None),
     ],
 )
 def test_template_for_picks_the_matching_active_template(

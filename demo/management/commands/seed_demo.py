@@ -116,6 +116,7 @@ class Command(BaseCommand):
     def _load_applications(self, count: int, seed: int | None, today: date) -> None:
         # Imported here: loading the people alone needs none of the scheduling machinery.
         from demo import applications as applications_demo
+        from demo import kpi as kpi_demo
         from scheduling.calendar import CalendarError
 
         def progress(done: int, total: int, seconds: float) -> None:
@@ -135,4 +136,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{result.count} applications created in {result.seconds:.1f} s: {states}."
             )
+        )
+        days = kpi_demo.demo_kpi_history_load(today=today)
+        self.stdout.write(
+            f"KPI snapshots taken for {len(days)} days, {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}."
         )
