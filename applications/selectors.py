@@ -596,16 +596,10 @@ def workspace_applications(
 
 
 def stage_progress(application: Application) -> tuple[int, int]:
-    """Return (stages finished, stages in all) of the six work stages."""
-    total = len(WORK_STATES)
-    state = application.state
-    if state == ApplicationState.SUSPENDED:
-        state = application.suspended_from or ApplicationState.CONSULTATION
-    if state in WORK_STATES:
-        return WORK_STATES.index(state), total
-    if state in (ApplicationState.ENERGIZED, ApplicationState.CLOSED):
-        return total, total
-    return 0, total
+    """Return (stages finished, stages in all) as the stepper draws them: of the eight
+    steps of ``STAGE_ORDER``, the ones marked done (a closed application has all eight)."""
+    steps = stage_steps(application)
+    return sum(step.status == "done" for step in steps), len(steps)
 
 
 def workspace_rows(applications) -> list[WorkspaceRow]:
@@ -666,7 +660,8 @@ class ApplicationPage:
     follow_ups: list = field(default_factory=list)
 
 
-def _stage_steps(application: Application) -> list[StageStep]:
+def stage_steps(application: Application) -> list[StageStep]:
+    """Return the eight steps of the stepper, each done, current or still to do."""
     current = application.state
     if current == ApplicationState.SUSPENDED:
         current = application.suspended_from
@@ -914,7 +909,7 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     return ApplicationPage(
         application=application,
         activities=activities,
-        stages=_stage_steps(application),
+        stages=stage_steps(application),
         transitions=application_transitions(application, user),
         deviations=deviations,
         documents=documents,
