@@ -49,6 +49,8 @@ class PlacedEvent:
     layer: int
     row: int
     critical: bool
+    early: int = 0  # ET: the earliest time of the event, in working days from the start
+    late: int = 0  # LT: the latest time it may happen without delaying the finish
 
 
 @dataclass(frozen=True)
@@ -86,22 +88,134 @@ class NetworkDiagram:
         return next(e for e in self.events if e.number == number)
 
 
-def wrap_label(text: str, width: int) -> tuple[str, ...]:
-    """Split a label into lines of at most ``width`` characters (Chinese has no spaces)."""
-    text = text.strip()
-    if not text:
-        return ()
-    if " " in text:
-        # Words of a Latin script, about half as wide as Chinese characters.
-        lines: list[str] = []
-        for word in text.split():
-            if lines and len(lines[-1]) + 1 + len(word) <= 2 * width + 2:
-                lines[-1] += " " + word
-            else:
-                lines.append(word)
-        return tuple(lines)
-    # Four characters a line keeps most Chinese terms whole: 供电方案 / 审查会.
-    return tuple(text[i : i + width] for i in range(0, len(text), width))
+# Terms of the trade a label is never broken inside, longest first where one holds another.
+DOMAIN_TERMS = tuple(
+    sorted(
+        {
+            "业扩报装", "受电工程", "供电方案", "接入系统", "用电申请", "现场勘查", "竣工检验",
+            "中间检查", "设计审查", "图纸审查", "装表接电", "电能计量", "计量装置", "业务受理",
+            "高压", "低压", "供电", "方案", "答复", "审查", "审核", "施工", "土建", "安装",
+            "竣工", "检验", "检查", "验收", "装表", "接电", "送电", "停电", "勘查", "受理",
+            "设计", "图纸", "费用", "缴费", "收费", "合同", "签订", "客户", "配套", "工程",
+            "电气", "设备", "调试", "计量", "申请", "资料", "评审", "会议", "外线", "线路",
+            "变电", "配电", "电缆", "架空", "可研", "批复", "意见", "投运", "归档", "回访",
+        },
+        key=lambda term: (-len(term), term),
+    )
+)
+_OPENING = "（([【《“「"
+_CLOSING = "）)]】》”」"
+# Marks a line may end with but never start with: the break falls after them.
+_TRAILING = _CLOSING + "，、；：。！？,;:.!?/·-"
+ELLIPSIS = "…"
+
+
+def text_width(text: str) -> float:
+    """Return the width of ``text`` in Chinese characters (a Latin character is half one)."""
+    return sum(0.5 if ord(ch) < 0x2E80 and ch != ELLIPSIS else 1.0 for ch in text)
+
+
+def _label_tokens(text: str) -> list[str]:
+    """Return the pieces of a label no line break may fall inside: a bracketed group, a
+    domain term, a Latin word or number, a single character; a space is its own piece, and
+    punctuation sticks to the piece before it."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            while i < len(text) and text[i].isspace():
+                i += 1
+            if tokens and tokens[-1] != " ":
+                tokens.append(" ")
+            continue
+        if ch in _OPENING:
+            depth, j = 0, i
+            while j < len(text):
+                if text[j] in _OPENING:
+                    depth += 1
+                elif text[j] in _CLOSING:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j < len(text):
+                tokens.append(text[i : j + 1])
+                i = j + 1
+                continue
+        if ch in _TRAILING and tokens and tokens[-1] != " ":
+            tokens[-1] += ch
+            i += 1
+            continue
+        term = next((t for t in DOMAIN_TERMS if text.startswith(t, i)), None)
+        if term:
+            tokens.append(term)
+            i += len(term)
+            continue
+        if ch.isascii() and ch.isalnum():
+            j = i
+            while j < len(text) and text[j].isascii() and (text[j].isalnum() or text[j] in "_-."):
+                j += 1
+            tokens.append(text[i:j])
+            i = j
+            continue
+        tokens.append(ch)
+        i += 1
+    while tokens and tokens[-1] == " ":
+        tokens.pop()
+    return tokens
+
+
+def _breakable(token: str) -> bool:
+    """Return whether a piece too wide for a line may be cut: Chinese may, a bracketed
+    group or a Latin word may not (it runs over the line instead)."""
+    return token[0] not in _OPENING and not token[0].isascii()
+
+
+def _fit(text: str, width: float) -> str:
+    """Return the longest start of ``text`` no wider than ``width`` (at least one character)."""
+    end = 1
+    while end < len(text) and text_width(text[: end + 1]) <= width:
+        end += 1
+    return text[:end]
+
+
+def wrap_label(text: str, width: int, max_lines: int | None = None) -> tuple[str, ...]:
+    """Return a label in lines of at most ``width`` Chinese characters, broken between words.
+
+    Chinese has no spaces: a line breaks between the domain terms of ``DOMAIN_TERMS``, after
+    punctuation and around bracketed groups, which are never split (a group wider than a
+    line gets a line of its own, and so does a Latin word). A Chinese run wider than a line
+    is cut, as nothing else can hold it. With ``max_lines``, a label needing more lines is
+    cut short and ends with "…"; the caller keeps the full name in a tooltip.
+    """
+    lines: list[str] = []
+    current = ""
+    for token in _label_tokens(text.strip()):
+        if token == " ":
+            if current:
+                current += " "
+            continue
+        if text_width(current + token) <= width or not current.strip():
+            if current.strip() or text_width(token) <= width or not _breakable(token):
+                current += token
+                continue
+        if current.strip():
+            lines.append(current.rstrip())
+            current = ""
+        while text_width(token) > width and _breakable(token):
+            piece = _fit(token, width)
+            lines.append(piece)
+            token = token[len(piece) :]
+        current = token
+    if current.strip():
+        lines.append(current.rstrip())
+    if max_lines is not None and len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and text_width(last + ELLIPSIS) > width:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last.rstrip() + ELLIPSIS]
+    return tuple(lines)
 
 
 def _event_layers(arcs: Sequence[Arc]) -> tuple[list[int], dict[int, int]]:
@@ -140,6 +254,29 @@ def _event_layers(arcs: Sequence[Arc]) -> tuple[list[int], dict[int, int]]:
     return order, layer
 
 
+def event_times(arcs: Sequence[Arc]) -> dict[int, tuple[int, int]]:
+    """Return each event's (ET, LT) in working days: the node method of the double-code
+    network. ET of a start event is 0 and ET(j) = max(ET(i) + D(i-j)) over the arcs into j;
+    LT of a finish event is the project's length T = max ET, and LT(i) = min(LT(j) - D(i-j))
+    over the arcs out of i. An event on the critical path has ET = LT."""
+    order, _layer = _event_layers(arcs)
+    early = dict.fromkeys(order, 0)
+    into: dict[int, list[Arc]] = {e: [] for e in order}
+    out_of: dict[int, list[Arc]] = {e: [] for e in order}
+    for arc in arcs:
+        into[arc.head].append(arc)
+        out_of[arc.tail].append(arc)
+    for event in order:
+        for arc in into[event]:
+            early[event] = max(early[event], early[arc.tail] + arc.duration)
+    length = max(early.values(), default=0)
+    late = dict.fromkeys(order, length)
+    for event in reversed(order):
+        for arc in out_of[event]:
+            late[event] = min(late[event], late[arc.head] - arc.duration)
+    return {event: (early[event], late[event]) for event in order}
+
+
 def _crossings(layers: list[list[object]], edges: list[tuple[object, object]]) -> int:
     position = {node: i for nodes in layers for i, node in enumerate(nodes)}
     layer_of = {node: k for k, nodes in enumerate(layers) for node in nodes}
@@ -162,14 +299,20 @@ def network_layout(
     row_height: float = 84,
     radius: float = 14,
     margin: float = 36,
-    label_width: int = 4,
+    label_width: int = 5,
+    label_lines: int = 3,
     sweeps: int = 8,
 ) -> NetworkDiagram:
-    """Return the positions of the events and the routes of the arcs of an AOA network."""
+    """Return the positions of the events and the routes of the arcs of an AOA network.
+
+    Each event carries its times (``event_times``); each arc's name is wrapped in at most
+    ``label_lines`` lines of ``label_width`` Chinese characters (``wrap_label``).
+    """
     arcs = list(arcs)
     if not arcs:
         return NetworkDiagram((), (), 2 * margin, 2 * margin, radius, 0)
     order, layer = _event_layers(arcs)
+    times = event_times(arcs)
     depth = max(layer.values()) + 1
     rank = {event: i for i, event in enumerate(order)}
 
@@ -239,6 +382,8 @@ def network_layout(
             layer=layer[event],
             row=rows[("e", event)],
             critical=event in critical_events,
+            early=times[event][0],
+            late=times[event][1],
         )
         for event in order
     )
@@ -273,7 +418,7 @@ def network_layout(
                 points=tuple(points),
                 label_x=(x1 + x2) / 2,
                 label_y=(y1 + y2) / 2,
-                name_lines=() if arc.dummy else wrap_label(arc.name, label_width),
+                name_lines=() if arc.dummy else wrap_label(arc.name, label_width, label_lines),
             )
         )
     height = max(y for _, y in coordinates.values()) + margin + 18

@@ -13,8 +13,10 @@ from scheduling.diagrams import (
     DiagramError,
     GanttTask,
     aon_arcs,
+    event_times,
     gantt_layout,
     network_layout,
+    text_width,
     wrap_label,
 )
 
@@ -138,12 +140,84 @@ def test_a_cycle_is_refused_with_its_events():
     assert error.value.events == (2, 3)
 
 
-def test_labels_wrap_four_characters_a_line():
+def test_labels_wrap_between_words_and_keep_brackets_whole():
     assert wrap_label("供电方案审查会", 4) == ("供电方案", "审查会")
     assert wrap_label("装表接电", 4) == ("装表接电",)
-    assert wrap_label("受电工程施工（土建）", 4) == ("受电工程", "施工（土", "建）")
+    # Not "受电工程/施工（土/建）": the bracketed group stays on one line.
+    assert wrap_label("受电工程施工（土建）", 4) == ("受电工程", "施工", "（土建）")
+    assert wrap_label("受电工程施工（土建）", 6) == ("受电工程施工", "（土建）")
+    assert wrap_label("竣工检验，装表接电", 5) == ("竣工检验，", "装表接电")
+    assert wrap_label("受电工程设计审查意见答复", 4) == ("受电工程", "设计审查", "意见答复")
     assert wrap_label("  ", 4) == ()
     assert wrap_label("Supply-plan review meeting", 4) == ("Supply-plan", "review", "meeting")
+
+
+def test_a_label_too_long_for_its_lines_ends_with_an_ellipsis():
+    assert wrap_label("受电工程设计审查意见答复", 4, 2) == ("受电工程", "设计审…")
+    assert wrap_label("受电工程设计审查", 4, 2) == ("受电工程", "设计审查")
+
+
+LABEL_PIECES = st.sampled_from(
+    ["受电工程", "施工", "土建", "竣工", "检验", "装表", "接电", "供电方案", "答复", "审查"]
+    + list("的会表前后，、/")
+    + ["（土建）", "(civil)", "（高压（10kV）接入）", "Supply-plan", " review ", "meeting"]
+)
+
+
+def without_spaces(text):
+    return "".join(text.split())
+
+
+def balanced(line):
+    opened = sum(line.count(ch) for ch in "（(")
+    return opened == sum(line.count(ch) for ch in "）)")
+
+
+@given(pieces=st.lists(LABEL_PIECES, max_size=12), width=st.integers(2, 8))
+def test_wrapped_lines_give_back_the_label_and_fit_unless_one_word_cannot(pieces, width):
+    label = "".join(pieces)
+    lines = wrap_label(label, width)
+    assert without_spaces("".join(lines)) == without_spaces(label)
+    for line in lines:
+        assert line == line.strip() and line
+        # A bracketed group is never split: every line closes what it opens.
+        assert balanced(line), (label, lines)
+        if text_width(line) > width:
+            # Only a piece that may not be cut runs over: a group or a Latin word.
+            assert " " not in line and (line[0] in "（(" or line.isascii()), (label, lines)
+
+
+@given(
+    pieces=st.lists(LABEL_PIECES, max_size=12),
+    width=st.integers(2, 8),
+    max_lines=st.integers(1, 3),
+)
+def test_a_cut_label_is_a_start_of_the_label_and_an_ellipsis(pieces, width, max_lines):
+    label = "".join(pieces)
+    lines = wrap_label(label, width, max_lines)
+    whole = wrap_label(label, width)
+    assert len(lines) <= max_lines
+    if len(whole) <= max_lines:
+        assert lines == whole
+    else:
+        joined = without_spaces("".join(lines))
+        assert joined.endswith("…")
+        assert without_spaces(label).startswith(joined[:-1])
+        assert text_width(lines[-1]) <= max(width, 1.5)
+
+
+def test_event_times_by_the_node_method():
+    # 1 -A3-> 2 -B2-> 4, 1 -C1-> 3 -D1-> 4, 2 -dummy-> 3: T = 5.
+    arcs = [
+        Arc(1, 2, "A", duration=3),
+        Arc(2, 4, "B", duration=2),
+        Arc(1, 3, "C", duration=1),
+        Arc(3, 4, "D", duration=1),
+        Arc(2, 3, dummy=True),
+    ]
+    assert event_times(arcs) == {1: (0, 0), 2: (3, 3), 3: (3, 4), 4: (5, 5)}
+    drawn = {e.number: (e.early, e.late) for e in network_layout(arcs).events}
+    assert drawn == event_times(arcs)
 
 
 @st.composite
@@ -168,6 +242,21 @@ def networks(draw):
 @given(networks())
 def test_any_network_draws_every_event_once_without_overlap(arcs):
     check_drawing(arcs, network_layout(arcs))
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_event_times_respect_every_arc_and_the_longest_path_has_no_slack(arcs):
+    times = event_times(arcs)
+    length = max(early for early, _late in times.values())
+    for arc in arcs:
+        assert times[arc.tail][0] + arc.duration <= times[arc.head][0]
+        assert times[arc.tail][1] + arc.duration <= times[arc.head][1]
+    for early, late in times.values():
+        assert 0 <= early <= late <= length
+    # Some event ends the longest path and starts it: both have ET = LT.
+    assert any(early == late == length for early, late in times.values())
+    assert any(early == late == 0 for early, late in times.values())
 
 
 def test_an_activity_on_node_network_is_redrawn_with_dummies_where_needed():
