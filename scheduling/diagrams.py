@@ -92,13 +92,70 @@ class NetworkDiagram:
 DOMAIN_TERMS = tuple(
     sorted(
         {
-            "业扩报装", "受电工程", "供电方案", "接入系统", "用电申请", "现场勘查", "竣工检验",
-            "中间检查", "设计审查", "图纸审查", "装表接电", "电能计量", "计量装置", "业务受理",
-            "高压", "低压", "供电", "方案", "答复", "审查", "审核", "施工", "土建", "安装",
-            "竣工", "检验", "检查", "验收", "装表", "接电", "送电", "停电", "勘查", "受理",
-            "设计", "图纸", "费用", "缴费", "收费", "合同", "签订", "客户", "配套", "工程",
-            "电气", "设备", "调试", "计量", "申请", "资料", "评审", "会议", "外线", "线路",
-            "变电", "配电", "电缆", "架空", "可研", "批复", "意见", "投运", "归档", "回访",
+            "业扩报装",
+            "受电工程",
+            "供电方案",
+            "接入系统",
+            "用电申请",
+            "现场勘查",
+            "竣工检验",
+            "中间检查",
+            "设计审查",
+            "图纸审查",
+            "装表接电",
+            "电能计量",
+            "计量装置",
+            "业务受理",
+            "高压",
+            "低压",
+            "供电",
+            "方案",
+            "答复",
+            "审查",
+            "审核",
+            "施工",
+            "土建",
+            "安装",
+            "竣工",
+            "检验",
+            "检查",
+            "验收",
+            "装表",
+            "接电",
+            "送电",
+            "停电",
+            "勘查",
+            "受理",
+            "设计",
+            "图纸",
+            "费用",
+            "缴费",
+            "收费",
+            "合同",
+            "签订",
+            "客户",
+            "配套",
+            "工程",
+            "电气",
+            "设备",
+            "调试",
+            "计量",
+            "申请",
+            "资料",
+            "评审",
+            "会议",
+            "外线",
+            "线路",
+            "变电",
+            "配电",
+            "电缆",
+            "架空",
+            "可研",
+            "批复",
+            "意见",
+            "投运",
+            "归档",
+            "回访",
         },
         key=lambda term: (-len(term), term),
     )
@@ -169,7 +226,7 @@ def _label_tokens(text: str) -> list[str]:
 def _breakable(token: str) -> bool:
     """Return whether a piece too wide for a line may be cut: Chinese may, a bracketed
     group or a Latin word may not (it runs over the line instead)."""
-    return token[0] not in _OPENING and not token[0].isascii()
+    return token[0] not in _OPENING and not (token[0].isascii() and token[0].isalnum())
 
 
 def _fit(text: str, width: float) -> str:
@@ -196,10 +253,13 @@ def wrap_label(text: str, width: int, max_lines: int | None = None) -> tuple[str
             if current:
                 current += " "
             continue
-        if text_width(current + token) <= width or not current.strip():
-            if current.strip() or text_width(token) <= width or not _breakable(token):
-                current += token
-                continue
+        if current.strip():
+            fits = text_width(current + token) <= width
+        else:
+            fits = text_width(token) <= width or not _breakable(token)
+        if fits:
+            current += token
+            continue
         if current.strip():
             lines.append(current.rstrip())
             current = ""
@@ -442,6 +502,274 @@ def _towards(start: tuple[float, float], end: tuple[float, float], distance: flo
     dx, dy = end[0] - start[0], end[1] - start[1]
     length = (dx * dx + dy * dy) ** 0.5 or 1.0
     return (start[0] + dx / length * distance, start[1] + dy / length * distance)
+
+
+# --- The time-scaled (时标) network diagram --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimedArc:
+    """One arrow of the time-scaled diagram: its work drawn to scale, then its free float."""
+
+    arc: Arc
+    work: tuple[tuple[float, float], ...]  # from the tail to the end of the work, to scale
+    float_span: tuple[float, float] | None  # where the free float's wavy line runs
+    link: tuple[tuple[float, float], ...]  # the drop into the head's row (() when level)
+    label_x: float
+    label_y: float
+    name_lines: tuple[str, ...]
+    free_float: int
+
+    @property
+    def path(self) -> str:
+        return _path(self.work)
+
+    @property
+    def wave(self) -> str:
+        """Return the SVG path of the free float's wavy line ("" when there is none)."""
+        if self.float_span is None:
+            return ""
+        return wave_path(*self.float_span, self.work[-1][1])
+
+    @property
+    def end(self) -> tuple[float, float]:
+        """Return where the arrowhead points: at the head event's circle."""
+        if self.link:
+            return self.link[-1]
+        if self.float_span:
+            return (self.float_span[1], self.work[-1][1])
+        return self.work[-1]
+
+    @property
+    def link_path(self) -> str:
+        return _path(self.link) if self.link else ""
+
+    @property
+    def arrow_on(self) -> str:
+        """Return the piece the arrowhead goes on: the last one drawn."""
+        return "link" if self.link else "wave" if self.wave else "work"
+
+    @property
+    def caption(self) -> str:
+        return "" if self.arc.dummy else f"{self.arc.code} ({self.arc.duration})"
+
+
+@dataclass(frozen=True)
+class AxisDay:
+    x: float
+    number: int  # working days from the start
+    day: date | None  # its date, when the caller gave a calendar
+
+
+@dataclass(frozen=True)
+class TimeScaledDiagram:
+    events: tuple[PlacedEvent, ...]
+    arcs: tuple[TimedArc, ...]
+    axis: tuple[AxisDay, ...]
+    day_width: float
+    axis_height: float
+    width: float
+    height: float
+    radius: float
+    length: int  # T, the working days from the first event to the last
+
+    def event(self, number: int) -> PlacedEvent:
+        return next(e for e in self.events if e.number == number)
+
+
+def _path(points: Sequence[tuple[float, float]]) -> str:
+    first, *rest = points
+    return f"M{first[0]:.1f},{first[1]:.1f}" + "".join(f" L{x:.1f},{y:.1f}" for x, y in rest)
+
+
+def _run_rows(logic, row_of, x_of, *, radius, gap) -> dict[int, int]:
+    """Return the row each arrow runs level on (keyed by ``id`` of its arc): the first of
+    its tail's row, its head's row, its row in the logic drawing, then the rows below them
+    where the run overlaps no other run and passes through no event. Critical arrows
+    choose first, then by time."""
+    runs: dict[int, list[tuple[float, float]]] = {}
+    circles: dict[int, list[float]] = {}
+    for number, row in row_of.items():
+        circles.setdefault(row, []).append(x_of[number])
+    last_row = max(row_of.values())
+    logic_rows = {e.number: e.row for e in logic.events}
+    chosen: dict[int, int] = {}
+    ordered = sorted(
+        logic.arcs,
+        key=lambda p: (not p.arc.critical, x_of[p.arc.tail], x_of[p.arc.head], p.arc.tail),
+    )
+    for placed in ordered:
+        arc = placed.arc
+        tail, head = row_of[arc.tail], row_of[arc.head]
+        xt, xh = x_of[arc.tail], x_of[arc.head]
+        drawn = round((placed.label_y - _LOGIC_MARGIN - 18) / _LOGIC_ROW)
+        if drawn == logic_rows[arc.tail]:
+            drawn = tail
+        elif drawn == logic_rows[arc.head]:
+            drawn = head
+        candidates = [tail, head, drawn, *range(min(tail, head), last_row + len(logic.arcs) + 2)]
+        for row in candidates:
+            x1 = xt + radius if row == tail else xt + gap
+            x2 = xh - radius if row == head else xh - gap
+            if xh - xt < 2 * radius:
+                break  # drawn vertically, on no row
+            if any(a < x2 - 1 and x1 + 1 < b for a, b in runs.get(row, [])):
+                continue
+            if any(
+                x1 - radius < x < x2 + radius for x in circles.get(row, []) if x not in (xt, xh)
+            ):
+                continue
+            if any(x in (xt, xh) for x in circles.get(row, [])) and row not in (tail, head):
+                continue
+            runs.setdefault(row, []).append((x1, x2))
+            chosen[id(arc)] = row
+            break
+        chosen.setdefault(id(arc), tail)
+    return chosen
+
+
+def wave_path(x1: float, x2: float, y: float, *, step: float = 6, height: float = 3) -> str:
+    """Return the SVG path of a wavy line from (x1, y) to (x2, y), the free float's mark."""
+    halves = max(1, round((x2 - x1) / step))
+    half = (x2 - x1) / halves
+    return f"M{x1:.1f},{y:.1f} q{half / 2:.2f},{-height} {half:.2f},0" + f" t{half:.2f},0" * (
+        halves - 1
+    )
+
+
+_LOGIC_ROW = 84
+_LOGIC_MARGIN = 36
+
+
+def time_scaled_layout(
+    arcs: Iterable[Arc],
+    *,
+    day_width: float = 30,
+    row_height: float = 72,
+    radius: float = 11,
+    margin: float = 30,
+    axis_height: float = 40,
+    date_of: Callable[[int], date] | None = None,
+) -> TimeScaledDiagram:
+    """Return the time-scaled drawing of an AOA network: each event at its ET on a working-day
+    axis, each arrow's solid part as long as its duration, its free float (ET of the head
+    minus the end of the work) as a wavy line, and a vertical drop where the head stands on
+    another row. Rows follow the logic diagram (``network_layout``), so parallel paths stay
+    apart; an event that would sit on another at the same time moves down a row."""
+    arcs = list(arcs)
+    if not arcs:
+        return TimeScaledDiagram(
+            (), (), (), day_width, axis_height, 2 * margin, 2 * margin, radius, 0
+        )
+    logic = network_layout(arcs, row_height=_LOGIC_ROW, margin=_LOGIC_MARGIN)
+    times = {e.number: (e.early, e.late) for e in logic.events}
+    length = max(early for early, _late in times.values())
+
+    def x_of(day: int) -> float:
+        return margin + day * day_width
+
+    def y_of(row: int) -> float:
+        return axis_height + margin + row * row_height
+
+    # Each event keeps its logic row unless an event drawn earlier stands too close on it.
+    taken: dict[int, list[float]] = {}
+    row_of: dict[int, int] = {}
+    for placed in sorted(logic.events, key=lambda e: (e.early, e.row, e.number)):
+        row = placed.row
+        while any(abs(x - x_of(placed.early)) < 2 * radius + 12 for x in taken.get(row, [])):
+            row += 1
+        taken.setdefault(row, []).append(x_of(placed.early))
+        row_of[placed.number] = row
+    events = tuple(
+        PlacedEvent(
+            number=e.number,
+            x=x_of(e.early),
+            y=y_of(row_of[e.number]),
+            layer=e.layer,
+            row=row_of[e.number],
+            critical=e.critical,
+            early=e.early,
+            late=e.late,
+        )
+        for e in logic.events
+    )
+    position = {e.number: (e.x, e.y) for e in events}
+    # An arrow runs level on the row its logic drawing gave its longest level run, so the
+    # arrows out of one event keep the rows they had there.
+    # Events stand on a grid of days; a vertical piece halfway between two days of the grid
+    # (``gap`` right of an event) passes clear of every circle.
+    gap = day_width / 2
+    run_row = _run_rows(logic, row_of, {e.number: e.x for e in events}, radius=radius, gap=gap)
+    timed = []
+    for placed in logic.arcs:
+        arc = placed.arc
+        (xt, yt), (xh, yh) = position[arc.tail], position[arc.head]
+        y = y_of(run_row[id(arc)])
+        down = 1 if yh > yt else -1
+        if xh - xt < 2 * radius:
+            # Head and tail at one time (a dummy, or a zero-day step): straight down to a
+            # neighbouring row, or down the gap beside the column to a farther one.
+            if abs(row_of[arc.head] - row_of[arc.tail]) <= 1:
+                route = ((xt, yt + down * radius), (xh, yh - down * (radius + 1)))
+            else:
+                route = (
+                    (xt + radius, yt),
+                    (xt + gap, yt),
+                    (xt + gap, yh),
+                    (xh + radius + 1, yh),
+                )
+            timed.append(
+                TimedArc(
+                    arc=arc,
+                    work=route,
+                    float_span=None,
+                    link=(),
+                    label_x=xt + gap + 4,
+                    label_y=(yt + yh) / 2,
+                    name_lines=() if arc.dummy else wrap_label(arc.name, 4, 2),
+                    free_float=0,
+                )
+            )
+            continue
+        work = [(xt + radius, yt)]
+        if abs(y - yt) >= 0.5:
+            work += [(xt + gap, yt), (xt + gap, y)]
+        start = work[-1][0]
+        level_end = xh - radius - 1 if abs(y - yh) < 0.5 else xh - gap
+        work_end = min(max(xt + arc.duration * day_width, start), level_end)
+        work.append((work_end, y))
+        float_span = (work_end, level_end) if level_end - work_end > 2 else None
+        link: tuple[tuple[float, float], ...] = ()
+        if abs(y - yh) >= 0.5:
+            link = ((level_end, y), (level_end, yh), (xh - radius - 1, yh))
+        span = work_end - start
+        timed.append(
+            TimedArc(
+                arc=arc,
+                work=tuple(_without_collinear(work)) if len(work) > 2 else tuple(work),
+                float_span=float_span,
+                link=link,
+                label_x=(start + work_end) / 2 if span > 0 else (work_end + level_end) / 2,
+                label_y=y,
+                name_lines=()
+                if arc.dummy
+                else wrap_label(arc.name, max(2, int(max(span, 24) / 11)), 2),
+                free_float=times[arc.head][0] - times[arc.tail][0] - arc.duration,
+            )
+        )
+    axis = tuple(AxisDay(x_of(n), n, date_of(n) if date_of else None) for n in range(0, length + 1))
+    height = max(e.y for e in events) + margin + 18
+    return TimeScaledDiagram(
+        events=events,
+        arcs=tuple(timed),
+        axis=axis,
+        day_width=day_width,
+        axis_height=axis_height,
+        width=x_of(length) + margin,
+        height=height,
+        radius=radius,
+        length=length,
+    )
 
 
 def aon_arcs(activities: Iterable[dict]) -> list[Arc]:

@@ -17,6 +17,7 @@ from scheduling.diagrams import (
     gantt_layout,
     network_layout,
     text_width,
+    time_scaled_layout,
     wrap_label,
 )
 
@@ -184,7 +185,7 @@ def test_wrapped_lines_give_back_the_label_and_fit_unless_one_word_cannot(pieces
         assert balanced(line), (label, lines)
         if text_width(line) > width:
             # Only a piece that may not be cut runs over: a group or a Latin word.
-            assert " " not in line and (line[0] in "（(" or line.isascii()), (label, lines)
+            assert " " not in line and (line[0] in "（(" or line[0].isalnum()), (label, lines)
 
 
 @given(
@@ -257,6 +258,31 @@ def test_event_times_respect_every_arc_and_the_longest_path_has_no_slack(arcs):
     # Some event ends the longest path and starts it: both have ET = LT.
     assert any(early == late == length for early, late in times.values())
     assert any(early == late == 0 for early, late in times.values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_the_time_scaled_diagram_puts_events_at_their_times_and_work_to_scale(arcs):
+    diagram = time_scaled_layout(arcs, day_width=30, margin=30)
+    times = event_times(arcs)
+    for event in diagram.events:
+        assert event.x == 30 + 30 * times[event.number][0]
+    for first, second in combinations(diagram.events, 2):
+        gap = ((first.x - second.x) ** 2 + (first.y - second.y) ** 2) ** 0.5
+        assert gap >= 2 * diagram.radius + 10, f"events {first.number} and {second.number} overlap"
+    for timed in diagram.arcs:
+        arc = timed.arc
+        tail, head = diagram.event(arc.tail), diagram.event(arc.head)
+        assert timed.free_float == times[arc.head][0] - times[arc.tail][0] - arc.duration >= 0
+        end = timed.end
+        assert abs(end[0] - head.x) <= diagram.radius + 1 and abs(end[1] - head.y) <= (
+            diagram.radius + 1
+        ), "the arrow does not reach its head"
+        if head.x - tail.x >= 2 * diagram.radius:
+            # The level work ends where the duration says, and the float follows it.
+            work_end = timed.work[-1][0]
+            assert work_end <= max(tail.x + arc.duration * 30, tail.x + 15) + 0.01
+            assert bool(timed.wave) == (timed.free_float > 0 and work_end < head.x - 17)
 
 
 def test_an_activity_on_node_network_is_redrawn_with_dummies_where_needed():
