@@ -846,6 +846,27 @@ class GanttTask:
     critical: bool = False
     finished: bool = False
     customer: bool = False
+    milestone: bool = False  # a zero-day step: drawn as a diamond
+    percent: int | None = None  # complete, 0 to 100 (None: not known)
+
+    @property
+    def running(self) -> bool:
+        return self.percent is not None and not self.finished and self.forecast_start is not None
+
+
+def percent_complete(*, finished: bool, elapsed: int | None, remaining: int | None) -> int:
+    """Return the percent complete of an activity: 100 when finished, else the working days
+    done over those done and still to do (0 before it starts; 99 at most while it runs)."""
+    if finished:
+        return 100
+    if not elapsed or elapsed <= 0:
+        return 0
+    remaining = max(0, remaining or 0)
+    return min(99, round(100 * elapsed / (elapsed + remaining)))
+
+
+# Working-day zoom of the Gantt chart: pixels a day (None: the chart fits its width).
+ZOOM_DAY_WIDTH = {"week": 24.0, "month": 6.0}
 
 
 @dataclass(frozen=True)
@@ -861,6 +882,11 @@ class GanttRow:
     baseline: Bar | None
     forecast: Bar | None
     float: Bar | None
+    progress_x: float | None = None  # the running task's point on the progress line
+
+    @property
+    def middle(self) -> float:
+        return self.y + 16
 
 
 @dataclass(frozen=True)
@@ -885,6 +911,12 @@ class Gantt:
     months: tuple[Tick, ...]
     today: Tick | None
     commitment: Tick | None
+    progress_line: tuple[tuple[float, float], ...] = ()
+    kinds: tuple[str, ...] = ()  # the kinds of bar and line drawn, for the legend
+
+    @property
+    def progress_points(self) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.progress_line)
 
     def x(self, day: date) -> float:
         return self.chart_x + (day - self.first_day).days * self.day_width
@@ -900,8 +932,16 @@ def gantt_layout(
     chart_width: float = 1120,
     row_height: float = 28,
     header_height: float = 46,
+    zoom: str | None = None,
 ) -> Gantt:
-    """Return the bars, the days off, the week ticks and the today and commitment lines."""
+    """Return the bars, the days off, the week ticks and the today and commitment lines.
+
+    ``zoom``: a key of ``ZOOM_DAY_WIDTH`` (a week or a month scale), or None to fit the
+    chart in ``chart_width``. The progress line (前锋线) runs down the today line and out
+    to each running task's point: its percent complete of its baseline bar (of its
+    forecast bar without a baseline), left of today when it is behind, right when ahead.
+    ``kinds`` lists what the chart draws, in legend order.
+    """
     tasks = list(tasks)
     days = [
         d
@@ -920,7 +960,7 @@ def gantt_layout(
     first = min(days) - timedelta(days=1)
     last = max(days) + timedelta(days=2)
     span = (last - first).days + 1
-    day_width = max(3.0, min(22.0, chart_width / span))
+    day_width = ZOOM_DAY_WIDTH.get(zoom or "") or max(3.0, min(22.0, chart_width / span))
     gantt_width = span * day_width
 
     def x(day: date) -> float:
@@ -938,13 +978,20 @@ def gantt_layout(
         float_bar = None
         if task.float_finish and task.forecast_finish and task.float_finish > task.forecast_finish:
             float_bar = bar(task.forecast_finish + timedelta(days=1), task.float_finish)
+        baseline = bar(task.baseline_start, task.baseline_finish)
+        forecast = bar(task.forecast_start, task.forecast_finish)
+        progress_x = None
+        if task.running and today is not None and (baseline or forecast):
+            scale = baseline or forecast
+            progress_x = scale.x + scale.width * task.percent / 100
         rows.append(
             GanttRow(
                 task=task,
                 y=header_height + i * row_height,
-                baseline=bar(task.baseline_start, task.baseline_finish),
-                forecast=bar(task.forecast_start, task.forecast_finish),
+                baseline=baseline,
+                forecast=forecast,
                 float=float_bar,
+                progress_x=progress_x,
             )
         )
     days_off: list[Bar] = []
@@ -969,6 +1016,35 @@ def gantt_layout(
         day += timedelta(days=1)
     if len(months) > 1 and months[1].x - months[0].x < 60:
         months.pop(0)
+    height = header_height + len(rows) * row_height + 8
+    today_tick = Tick(x(today), today) if today and first <= today <= last else None
+    progress_line: list[tuple[float, float]] = []
+    if today_tick and any(row.progress_x is not None for row in rows):
+        # It leaves the today line only at the running tasks, to their progress points.
+        line_x = today_tick.x
+        progress_line.append((line_x, header_height))
+        for row in rows:
+            if row.progress_x is not None:
+                progress_line += [
+                    (line_x, row.y + 3),
+                    (row.progress_x, row.middle),
+                    (line_x, row.y + row_height - 3),
+                ]
+        progress_line.append((line_x, height))
+    drawn = [row for row in rows if row.forecast and not row.task.milestone]
+    present = {
+        "baseline": any(row.baseline for row in rows),
+        "critical": any(r.task.critical and not r.task.finished for r in drawn),
+        "forecast": any(not (r.task.critical or r.task.finished or r.task.customer) for r in drawn),
+        "customer": any(r.task.customer and not r.task.finished for r in drawn),
+        "finished": any(r.task.finished for r in drawn),
+        "milestone": any(row.forecast and row.task.milestone for row in rows),
+        "float": any(row.float for row in rows),
+        "dayoff": bool(days_off),
+        "today": today_tick is not None,
+        "progress": bool(progress_line),
+        "commitment": commitment is not None,
+    }
     return Gantt(
         rows=tuple(rows),
         first_day=first,
@@ -978,10 +1054,12 @@ def gantt_layout(
         header_height=header_height,
         row_height=row_height,
         width=label_width + gantt_width + 8,
-        height=header_height + len(rows) * row_height + 8,
+        height=height,
         days_off=tuple(days_off),
         weeks=tuple(weeks),
         months=tuple(months),
-        today=Tick(x(today), today) if today and first <= today <= last else None,
+        today=today_tick,
         commitment=Tick(x(commitment) + day_width, commitment) if commitment else None,
+        progress_line=tuple(progress_line),
+        kinds=tuple(kind for kind, shown in present.items() if shown),
     )

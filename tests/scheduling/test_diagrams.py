@@ -16,6 +16,7 @@ from scheduling.diagrams import (
     event_times,
     gantt_layout,
     network_layout,
+    percent_complete,
     text_width,
     time_scaled_layout,
     wrap_label,
@@ -370,3 +371,81 @@ def test_gantt_with_a_holiday_shades_it():
     assert (gantt.x(date(2026, 4, 4)), 3) in shaded
     assert gantt.rows[0].forecast is None
     assert gantt.today is None and gantt.commitment is None
+
+
+def test_percent_complete_from_the_days_done_and_still_to_do():
+    assert percent_complete(finished=True, elapsed=None, remaining=None) == 100
+    assert percent_complete(finished=False, elapsed=None, remaining=5) == 0
+    assert percent_complete(finished=False, elapsed=0, remaining=5) == 0
+    assert percent_complete(finished=False, elapsed=3, remaining=1) == 75
+    # Running with nothing left to do is not finished until someone says so.
+    assert percent_complete(finished=False, elapsed=4, remaining=0) == 99
+
+
+def test_the_progress_line_bends_to_each_running_task_behind_or_ahead():
+    monday = date(2026, 3, 2)
+    week = timedelta(days=7)
+
+    def task(key, percent, finished=False, **kinds):
+        # Every baseline bar runs two weeks (14 days, 0 … 13) from Monday 2 March.
+        return GanttTask(
+            key,
+            key,
+            key,
+            monday,
+            monday + 2 * week - timedelta(days=1),
+            monday,
+            monday + 2 * week,
+            finished=finished,
+            percent=percent,
+            **kinds,
+        )
+
+    behind, ahead, waiting = task("B", 25), task("A", 75), task("W", None)
+    today = monday + week  # halfway through the baselines
+    gantt = gantt_layout(
+        [behind, ahead, waiting], today=today, commitment=None, is_working_day=weekdays_only
+    )
+    b, a, w = gantt.rows
+    assert b.progress_x == pytest.approx(gantt.x(monday) + 14 * gantt.day_width * 0.25)
+    assert b.progress_x < gantt.today.x < a.progress_x
+    assert w.progress_x is None
+    points = gantt.progress_line
+    assert points[0] == (gantt.today.x, gantt.header_height)
+    assert (b.progress_x, b.middle) in points and (a.progress_x, a.middle) in points
+    assert all(x == gantt.today.x for x, y in points if y not in (a.middle, b.middle))
+    assert "progress" in gantt.kinds and "today" in gantt.kinds
+    # Without today on the chart (a closed application) there is no progress line.
+    closed = gantt_layout([behind], today=None, commitment=None, is_working_day=weekdays_only)
+    assert closed.progress_line == () and "progress" not in closed.kinds
+
+
+def test_the_legend_kinds_are_only_those_drawn():
+    monday = date(2026, 3, 2)
+    plain = GanttTask("A", "A", "甲", None, None, monday, monday + timedelta(days=2))
+    gantt = gantt_layout([plain], today=None, commitment=None, is_working_day=lambda d: True)
+    assert gantt.kinds == ("forecast",)
+    customer = GanttTask(
+        "C", "C", "乙", monday, monday, monday, monday + timedelta(days=5), customer=True
+    )
+    done = GanttTask("D", "D", "丙", None, None, monday, monday, finished=True)
+    gate = GanttTask("M", "M", "丁", None, None, monday, monday, milestone=True, critical=True)
+    gantt = gantt_layout(
+        [customer, done, gate], today=None, commitment=monday, is_working_day=weekdays_only
+    )
+    assert gantt.kinds == ("baseline", "customer", "finished", "milestone", "dayoff", "commitment")
+
+
+def test_the_zoom_sets_the_scale_of_a_day():
+    monday = date(2026, 3, 2)
+    task = GanttTask("A", "A", "甲", None, None, monday, monday + timedelta(days=60))
+    fitted = gantt_layout([task], today=None, commitment=None, is_working_day=weekdays_only)
+    week = gantt_layout(
+        [task], today=None, commitment=None, is_working_day=weekdays_only, zoom="week"
+    )
+    month = gantt_layout(
+        [task], today=None, commitment=None, is_working_day=weekdays_only, zoom="month"
+    )
+    assert month.day_width < fitted.day_width < week.day_width
+    assert week.rows[0].forecast.width == pytest.approx(61 * week.day_width)
+    assert week.width > fitted.width > month.width
