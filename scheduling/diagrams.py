@@ -888,6 +888,14 @@ class GanttRow:
     def middle(self) -> float:
         return self.y + 16
 
+    @property
+    def milestone_path(self) -> str:
+        """Return the SVG path of the diamond a milestone is drawn as, on its day."""
+        if self.forecast is None:
+            return ""
+        centre = self.forecast.x + self.forecast.width / 2
+        return f"M{centre:.1f},{self.middle - 7:.1f} l7,7 l-7,7 l-7,-7 z"
+
 
 @dataclass(frozen=True)
 class Tick:
