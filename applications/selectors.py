@@ -781,6 +781,7 @@ def _gantt(application: Application, activities, calendar, today: date, zoom: st
                 customer=a.party == Party.CUSTOMER,
                 milestone=a.duration == 0,
                 percent=_percent(a, calendar, today),
+                started=a.actual_start is not None,
             )
         )
     return gantt_layout(

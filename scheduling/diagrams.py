@@ -848,10 +848,11 @@ class GanttTask:
     customer: bool = False
     milestone: bool = False  # a zero-day step: drawn as a diamond
     percent: int | None = None  # complete, 0 to 100 (None: not known)
+    started: bool = False
 
     @property
     def running(self) -> bool:
-        return self.percent is not None and not self.finished and self.forecast_start is not None
+        return self.started and not self.finished and self.percent is not None
 
 
 def percent_complete(*, finished: bool, elapsed: int | None, remaining: int | None) -> int:

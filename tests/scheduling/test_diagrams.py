@@ -398,6 +398,7 @@ def test_the_progress_line_bends_to_each_running_task_behind_or_ahead():
             monday + 2 * week,
             finished=finished,
             percent=percent,
+            started=percent is not None,
             **kinds,
         )
 
