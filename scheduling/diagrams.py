@@ -153,6 +153,21 @@ DOMAIN_TERMS = tuple(
             "可研",
             "批复",
             "意见",
+            "办理",
+            "需求",
+            "手续",
+            "用户",
+            "联合",
+            "现场",
+            "接入",
+            "系统",
+            "委托",
+            "调度",
+            "协议",
+            "启动",
+            "电网",
+            "缴纳",
+            "业务",
             "投运",
             "归档",
             "回访",
@@ -177,6 +192,7 @@ def _label_tokens(text: str) -> list[str]:
     domain term, a Latin word or number, a single character; a space is its own piece, and
     punctuation sticks to the piece before it."""
     tokens: list[str] = []
+    pending = ""  # opening brackets waiting for the word they open
     i = 0
     while i < len(text):
         ch = text[i]
@@ -185,6 +201,10 @@ def _label_tokens(text: str) -> list[str]:
                 i += 1
             if tokens and tokens[-1] != " ":
                 tokens.append(" ")
+            continue
+        if ch in _OPENING and pending:
+            pending += ch
+            i += 1
             continue
         if ch in _OPENING:
             depth, j = 0, i
@@ -196,9 +216,16 @@ def _label_tokens(text: str) -> list[str]:
                     if depth == 0:
                         break
                 j += 1
-            if j < len(text):
-                tokens.append(text[i : j + 1])
+            if j < len(text) and not (text[i:j].isascii() or any(c.isspace() for c in text[i:j])):
+                tokens.append(pending + text[i : j + 1])
+                pending = ""
                 i = j + 1
+                continue
+            if j < len(text):
+                # Latin words in brackets break like any words; the bracket stays with
+                # the word it opens.
+                pending += ch
+                i += 1
                 continue
         if ch in _TRAILING and tokens and tokens[-1] != " ":
             tokens[-1] += ch
@@ -206,18 +233,21 @@ def _label_tokens(text: str) -> list[str]:
             continue
         term = next((t for t in DOMAIN_TERMS if text.startswith(t, i)), None)
         if term:
-            tokens.append(term)
-            i += len(term)
-            continue
-        if ch.isascii() and ch.isalnum():
+            piece = term
+        elif ch.isascii() and ch.isalnum():
             j = i
-            while j < len(text) and text[j].isascii() and (text[j].isalnum() or text[j] in "_-."):
+            while j < len(text) and text[j].isascii() and (text[j].isalnum() or text[j] in "_."):
                 j += 1
-            tokens.append(text[i:j])
-            i = j
-            continue
-        tokens.append(ch)
-        i += 1
+            if j < len(text) and text[j] == "-":
+                j += 1  # a hyphenated word may break after its hyphen
+            piece = text[i:j]
+        else:
+            piece = ch
+        tokens.append(pending + piece)
+        pending = ""
+        i += len(piece)
+    if pending:
+        tokens.append(pending)
     while tokens and tokens[-1] == " ":
         tokens.pop()
     return tokens
@@ -519,6 +549,7 @@ class TimedArc:
     label_y: float
     name_lines: tuple[str, ...]
     free_float: int
+    compact: bool = False  # too short for its name: the code alone, the name on hover
 
     @property
     def path(self) -> str:
@@ -551,7 +582,9 @@ class TimedArc:
 
     @property
     def caption(self) -> str:
-        return "" if self.arc.dummy else f"{self.arc.code} ({self.arc.duration})"
+        if self.arc.dummy:
+            return ""
+        return self.arc.code if self.compact else f"{self.arc.code} ({self.arc.duration})"
 
 
 @dataclass(frozen=True)
@@ -639,6 +672,8 @@ def wave_path(x1: float, x2: float, y: float, *, step: float = 6, height: float 
 
 _LOGIC_ROW = 84
 _LOGIC_MARGIN = 36
+# An arrow shorter than this (in pixels) carries its code only; its name is in the tooltip.
+_NAMED_SPAN = 44
 
 
 def time_scaled_layout(
@@ -646,7 +681,7 @@ def time_scaled_layout(
     *,
     day_width: float = 30,
     row_height: float = 72,
-    radius: float = 11,
+    radius: float = 10,
     margin: float = 30,
     axis_height: float = 40,
     date_of: Callable[[int], date] | None = None,
@@ -676,7 +711,7 @@ def time_scaled_layout(
     row_of: dict[int, int] = {}
     for placed in sorted(logic.events, key=lambda e: (e.early, e.row, e.number)):
         row = placed.row
-        while any(abs(x - x_of(placed.early)) < 2 * radius + 12 for x in taken.get(row, [])):
+        while any(abs(x - x_of(placed.early)) < 2 * radius + 8 for x in taken.get(row, [])):
             row += 1
         taken.setdefault(row, []).append(x_of(placed.early))
         row_of[placed.number] = row
@@ -726,8 +761,9 @@ def time_scaled_layout(
                     link=(),
                     label_x=xt + gap + 4,
                     label_y=(yt + yh) / 2,
-                    name_lines=() if arc.dummy else wrap_label(arc.name, 4, 2),
+                    name_lines=(),
                     free_float=0,
+                    compact=True,
                 )
             )
             continue
@@ -752,9 +788,10 @@ def time_scaled_layout(
                 label_x=(start + work_end) / 2 if span > 0 else (work_end + level_end) / 2,
                 label_y=y,
                 name_lines=()
-                if arc.dummy
-                else wrap_label(arc.name, max(2, int(max(span, 24) / 11)), 2),
+                if arc.dummy or span < _NAMED_SPAN
+                else wrap_label(arc.name, int(span / 11), 2),
                 free_float=times[arc.head][0] - times[arc.tail][0] - arc.duration,
+                compact=span < _NAMED_SPAN,
             )
         )
     axis = tuple(AxisDay(x_of(n), n, date_of(n) if date_of else None) for n in range(0, length + 1))
