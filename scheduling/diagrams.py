@@ -619,7 +619,7 @@ def _run_rows(logic, row_of, x_of, *, radius, gap) -> dict[int, int]:
     """Return the row each arrow runs level on (keyed by ``id`` of its arc): the first of
     its tail's row, its head's row, its row in the logic drawing, then the rows below them
     where the run overlaps no other run and passes through no event. Critical arrows
-    choose first, then by time."""
+    choose first, then those between events on one row (they need no bend), then by time."""
     runs: dict[int, list[tuple[float, float]]] = {}
     circles: dict[int, list[float]] = {}
     for number, row in row_of.items():
@@ -629,7 +629,13 @@ def _run_rows(logic, row_of, x_of, *, radius, gap) -> dict[int, int]:
     chosen: dict[int, int] = {}
     ordered = sorted(
         logic.arcs,
-        key=lambda p: (not p.arc.critical, x_of[p.arc.tail], x_of[p.arc.head], p.arc.tail),
+        key=lambda p: (
+            not p.arc.critical,
+            row_of[p.arc.tail] != row_of[p.arc.head],
+            x_of[p.arc.tail],
+            x_of[p.arc.head],
+            p.arc.tail,
+        ),
     )
     for placed in ordered:
         arc = placed.arc
@@ -1053,7 +1059,8 @@ def gantt_layout(
     weeks = []
     months = [Tick(x(first), first)]
     day = first
-    step = 7 if day_width >= 5 else 14
+    # A week label ("8月31日") needs about 45 pixels.
+    step = 7 if day_width >= 7 else 14
     while day <= last:
         if day.weekday() == 0 and ((day - first).days // 7) % (step // 7) == 0:
             weeks.append(Tick(x(day), day))
