@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +26,16 @@ from accounts.models import Department, Region
 from scheduling import explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError, fulkerson_numbers
-from scheduling.diagrams import Arc, DiagramError, GanttTask, aon_arcs, gantt_layout, network_layout
+from scheduling.diagrams import (
+    Arc,
+    DiagramError,
+    GanttTask,
+    aon_arcs,
+    gantt_layout,
+    network_layout,
+    percent_complete,
+    time_scaled_layout,
+)
 from scheduling.models import Activity, Baseline, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import CLOCKS, WHOLE_PROCESS, DocumentKind, Party
@@ -596,16 +605,10 @@ def workspace_applications(
 
 
 def stage_progress(application: Application) -> tuple[int, int]:
-    """Return (stages finished, stages in all) of the six work stages."""
-    total = len(WORK_STATES)
-    state = application.state
-    if state == ApplicationState.SUSPENDED:
-        state = application.suspended_from or ApplicationState.CONSULTATION
-    if state in WORK_STATES:
-        return WORK_STATES.index(state), total
-    if state in (ApplicationState.ENERGIZED, ApplicationState.CLOSED):
-        return total, total
-    return 0, total
+    """Return (stages finished, stages in all) as the stepper draws them: of the eight
+    steps of ``STAGE_ORDER``, the ones marked done (a closed application has all eight)."""
+    steps = stage_steps(application)
+    return sum(step.status == "done" for step in steps), len(steps)
 
 
 def workspace_rows(applications) -> list[WorkspaceRow]:
@@ -664,9 +667,12 @@ class ApplicationPage:
     complaints: list = field(default_factory=list)
     may_complain: bool = False
     follow_ups: list = field(default_factory=list)
+    network_view: str = "logic"
+    zoom: str | None = None
 
 
-def _stage_steps(application: Application) -> list[StageStep]:
+def stage_steps(application: Application) -> list[StageStep]:
+    """Return the eight steps of the stepper, each done, current or still to do."""
     current = application.state
     if current == ApplicationState.SUSPENDED:
         current = application.suspended_from
@@ -741,7 +747,20 @@ def _network_arcs(activities, calendar):
     return arcs
 
 
-def _gantt(application: Application, activities, calendar, today: date):
+def _percent(activity, calendar, today: date) -> int:
+    """Return an activity's percent complete: the working days since its actual start
+    (today not counted) over those and the days it still needs (recorded, or up to its
+    forecast finish)."""
+    if activity.actual_finish or not activity.actual_start:
+        return percent_complete(finished=activity.actual_finish is not None, elapsed=0, remaining=0)
+    elapsed = calendar.working_days_in(activity.actual_start, today - timedelta(days=1))
+    remaining = activity.remaining
+    if remaining is None and activity.forecast_finish:
+        remaining = calendar.working_days_in(today, activity.forecast_finish)
+    return percent_complete(finished=False, elapsed=elapsed, remaining=remaining)
+
+
+def _gantt(application: Application, activities, calendar, today: date, zoom: str | None = None):
     tasks = []
     for a in activities:
         float_finish = None
@@ -760,6 +779,9 @@ def _gantt(application: Application, activities, calendar, today: date):
                 critical=a.is_critical and not a.actual_finish,
                 finished=a.actual_finish is not None,
                 customer=a.party == Party.CUSTOMER,
+                milestone=a.duration == 0,
+                percent=_percent(a, calendar, today),
+                started=a.actual_start is not None,
             )
         )
     return gantt_layout(
@@ -768,6 +790,62 @@ def _gantt(application: Application, activities, calendar, today: date):
         today=today if application.is_active else None,
         commitment=application.committed_finish_date,
         is_working_day=calendar.is_working_day,
+        zoom=zoom,
+    )
+
+
+@dataclass
+class PlanDrawings:
+    """The drawings of an application's plan: the Gantt chart and the network diagram,
+    logic or time-scaled."""
+
+    gantt: object
+    network: object  # a NetworkDiagram or a TimeScaledDiagram (``network_view``)
+    network_error: str | None
+    network_view: str  # "logic" or "time"
+    zoom: str | None  # "week", "month", or None for a chart that fits the page
+
+
+NETWORK_VIEWS = ("logic", "time")
+GANTT_ZOOMS = ("week", "month")
+
+
+def plan_drawings(
+    application: Application,
+    all_activities: list,
+    *,
+    today: date,
+    network_view: str = "logic",
+    zoom: str | None = None,
+) -> PlanDrawings:
+    """Return the drawings of the plan of ``application`` (its activities, dummies with
+    them, already read): no query beyond the working calendar."""
+    network_view = network_view if network_view in NETWORK_VIEWS else "logic"
+    zoom = zoom if zoom in GANTT_ZOOMS else None
+    calendar = schedule_selectors.working_calendar()
+    activities = [a for a in all_activities if not a.is_dummy]
+    network_error = None
+    try:
+        arcs = _network_arcs(all_activities, calendar)
+        if network_view == "time":
+            day_zero = min(
+                (a.baseline_start for a in activities if a.baseline_es == 0 and a.baseline_start),
+                default=None,
+            )
+            network = time_scaled_layout(
+                arcs,
+                date_of=(lambda n: calendar.offset_to_date(day_zero, n)) if day_zero else None,
+            )
+        else:
+            network = network_layout(arcs)
+    except DiagramError as exc:
+        network, network_error = None, str(exc)
+    return PlanDrawings(
+        gantt=_gantt(application, activities, calendar, today, zoom),
+        network=network,
+        network_error=network_error,
+        network_view=network_view,
+        zoom=zoom,
     )
 
 
@@ -809,8 +887,17 @@ def _note_meeting_waits(activities, by_code, compiled) -> None:
             )
 
 
-def application_page(number: str, user, *, today: date | None = None) -> ApplicationPage | None:
-    """Return the page of application ``number``, or None when ``user`` may not read it."""
+def application_page(
+    number: str,
+    user,
+    *,
+    today: date | None = None,
+    network_view: str = "logic",
+    zoom: str | None = None,
+) -> ApplicationPage | None:
+    """Return the page of application ``number``, or None when ``user`` may not read it.
+
+    ``network_view`` and ``zoom`` choose the drawings (``plan_drawings``)."""
     today = today or timezone.localdate()
     application = (
         visible_applications(user)
@@ -904,17 +991,14 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
     )
     for item in follow_ups:
         item.overdue = item.status == FollowUp.Status.OPEN and item.due_on < today
-    calendar = schedule_selectors.working_calendar()
-    network_error = None
-    try:
-        network = network_layout(_network_arcs(all_activities, calendar))
-    except DiagramError as exc:
-        network, network_error = None, str(exc)
+    drawings = plan_drawings(
+        application, all_activities, today=today, network_view=network_view, zoom=zoom
+    )
     may_answer = guards.manager_or_supervisor(application, user)
     return ApplicationPage(
         application=application,
         activities=activities,
-        stages=_stage_steps(application),
+        stages=stage_steps(application),
         transitions=application_transitions(application, user),
         deviations=deviations,
         documents=documents,
@@ -929,13 +1013,61 @@ def application_page(number: str, user, *, today: date | None = None) -> Applica
         may_review=(
             may_answer and application.state == ApplicationState.ENERGIZED and review is None
         ),
-        gantt=_gantt(application, activities, calendar, today),
-        network=network,
-        network_error=network_error,
+        gantt=drawings.gantt,
+        network=drawings.network,
+        network_error=drawings.network_error,
+        network_view=drawings.network_view,
+        zoom=drawings.zoom,
         today=today,
         complaints=complaints,
         may_complain=may_answer,
         follow_ups=follow_ups,
+    )
+
+
+@dataclass
+class PlanPrintPage:
+    """The plan of an application as printed: its activities and both drawings."""
+
+    application: Application
+    activities: list  # the real activities, in the network's order
+    drawings: PlanDrawings
+    today: date
+
+
+def application_plan(
+    number: str,
+    user,
+    *,
+    today: date | None = None,
+    network_view: str = "logic",
+    zoom: str | None = None,
+) -> PlanPrintPage | None:
+    """Return the plan of application ``number`` for printing, or None when ``user`` may
+    not read it (the application page's rule)."""
+    today = today or timezone.localdate()
+    application = (
+        visible_applications(user)
+        .select_related("customer", "region", "account_manager")
+        .prefetch_related(
+            Prefetch(
+                "activities",
+                queryset=Activity.objects.select_related("department").order_by("sort_order", "id"),
+            )
+        )
+        .filter(number=number)
+        .first()
+    )
+    if application is None:
+        return None
+    all_activities = list(application.activities.all())
+    return PlanPrintPage(
+        application=application,
+        activities=[a for a in all_activities if not a.is_dummy],
+        drawings=plan_drawings(
+            application, all_activities, today=today, network_view=network_view, zoom=zoom
+        ),
+        today=today,
     )
 
 

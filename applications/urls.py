@@ -20,6 +20,11 @@ urlpatterns = [
     path("applications/new/", views.application_new, name="application_new"),
     path("applications/<str:number>/", views.application_detail, name="application_detail"),
     path(
+        "applications/<str:number>/plan/print/",
+        views.application_plan_print,
+        name="application_plan_print",
+    ),
+    path(
         "applications/<str:number>/receipt/",
         views.application_receipt,
         name="application_receipt",

@@ -194,8 +194,16 @@ def application_detail(request, number):
     return _render_page(request, number)
 
 
+def _drawing_choices(request) -> dict:
+    """Return the drawings asked for in the query: ``?network=logic|time``, ``?zoom=week|month``."""
+    return {
+        "network_view": request.GET.get("network", "logic"),
+        "zoom": request.GET.get("zoom") or None,
+    }
+
+
 def _render_page(request, number, *, bound=None, status=200):
-    page = selectors.application_page(number, request.user)
+    page = selectors.application_page(number, request.user, **_drawing_choices(request))
     if page is None:
         raise Http404(_("There is no application %(number)s you may read.") % {"number": number})
     bound = bound or {}
@@ -717,6 +725,19 @@ def application_receipt(request, number):
     application_id = _visible_id(request.user, number)
     receipt = selectors.acceptance_receipt(application_id)
     return render(request, "applications/receipt.html", {"receipt": receipt})
+
+
+@require_GET
+def application_plan_print(request, number):
+    """The application's plan for printing or saving as PDF: both drawings and the dates."""
+    plan = selectors.application_plan(number, request.user, **_drawing_choices(request))
+    if plan is None:
+        raise Http404(_("There is no application %(number)s you may read.") % {"number": number})
+    return render(
+        request,
+        "applications/plan_print.html",
+        {"plan": plan, "application": plan.application, "page": plan.drawings},
+    )
 
 
 # --- To-do lists (待办) ----------------------------------------------------------------------

@@ -135,7 +135,8 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_applications(
     # complaints section: its rows, and the people and departments of its form's choices,
     # and 1 for the activities' joint departments; 3 for the to-do figure beside 待办 in the
     # navigation: the department's open activities, their applications' activities, and
-    # the applications that wait for the account manager.
+    # the applications that wait for the account manager. The drawings (both network
+    # views, the Gantt zoom and progress line) read nothing more.
     with django_assert_max_num_queries(21):
         response = client.get(page_url(application))
     assert response.status_code == 200

@@ -47,7 +47,7 @@ def test_a_manager_sees_his_active_applications_with_their_badges(client, swept)
     design_row = text(listed[design.number])
     assert f"/applications/{design.number}/" in listed[design.number]
     assert "供电方案设计与答复" in design_row  # the state
-    assert "2/6" in design_row  # consultation and survey finished
+    assert "2/8" in design_row  # consultation and survey finished, as the stepper counts
     # The committed date, in Chinese: accepted on Monday 2 March, the plan waits two days
     # for Wednesday's review meeting, and the commitment with it.
     assert "2026年5月19日" in design_row
@@ -57,7 +57,7 @@ def test_a_manager_sees_his_active_applications_with_their_badges(client, swept)
     # The suspended one: amber (acknowledged is still open), progress where it stopped.
     suspended_row = text(listed[suspended.number])
     assert "黄色 1" in suspended_row and "红色" not in suspended_row
-    assert "0/6" in suspended_row
+    assert "0/8" in suspended_row
     assert "时限预警" in suspended_row
     assert "我的业扩申请" in html
 

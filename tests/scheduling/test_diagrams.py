@@ -13,8 +13,12 @@ from scheduling.diagrams import (
     DiagramError,
     GanttTask,
     aon_arcs,
+    event_times,
     gantt_layout,
     network_layout,
+    percent_complete,
+    text_width,
+    time_scaled_layout,
     wrap_label,
 )
 
@@ -138,12 +142,92 @@ def test_a_cycle_is_refused_with_its_events():
     assert error.value.events == (2, 3)
 
 
-def test_labels_wrap_four_characters_a_line():
+def test_labels_wrap_between_words_and_keep_brackets_whole():
     assert wrap_label("供电方案审查会", 4) == ("供电方案", "审查会")
     assert wrap_label("装表接电", 4) == ("装表接电",)
-    assert wrap_label("受电工程施工（土建）", 4) == ("受电工程", "施工（土", "建）")
+    # Not "受电工程/施工（土/建）": the bracketed group stays on one line.
+    assert wrap_label("受电工程施工（土建）", 4) == ("受电工程", "施工", "（土建）")
+    assert wrap_label("受电工程施工（土建）", 6) == ("受电工程施工", "（土建）")
+    assert wrap_label("竣工检验，装表接电", 5) == ("竣工检验，", "装表接电")
+    assert wrap_label("受电工程设计审查意见答复", 4) == ("受电工程", "设计审查", "意见答复")
     assert wrap_label("  ", 4) == ()
-    assert wrap_label("Supply-plan review meeting", 4) == ("Supply-plan", "review", "meeting")
+    # Latin words break at spaces and after hyphens, in brackets too.
+    assert wrap_label("Supply-plan review meeting", 4) == ("Supply-", "plan", "review", "meeting")
+    assert wrap_label("Supply-plan review meeting", 6) == ("Supply-plan", "review", "meeting")
+    assert wrap_label("Access-system design (customer-commissioned)", 5) == (
+        "Access-",
+        "system",
+        "design",
+        "(customer-",
+        "commissioned)",
+    )
+
+
+def test_a_label_too_long_for_its_lines_ends_with_an_ellipsis():
+    assert wrap_label("受电工程设计审查意见答复", 4, 2) == ("受电工程", "设计审…")
+    assert wrap_label("受电工程设计审查", 4, 2) == ("受电工程", "设计审查")
+
+
+LABEL_PIECES = st.sampled_from(
+    ["受电工程", "施工", "土建", "竣工", "检验", "装表", "接电", "供电方案", "答复", "审查"]
+    + list("的会表前后，、/")
+    + ["（土建）", "(civil)", "（高压（10kV）接入）", "Supply-plan", " review ", "meeting"]
+)
+
+
+def without_spaces(text):
+    return "".join(text.split())
+
+
+def balanced(line):
+    return line.count("（") == line.count("）")
+
+
+@given(pieces=st.lists(LABEL_PIECES, max_size=12), width=st.integers(2, 8))
+def test_wrapped_lines_give_back_the_label_and_fit_unless_one_word_cannot(pieces, width):
+    label = "".join(pieces)
+    lines = wrap_label(label, width)
+    assert without_spaces("".join(lines)) == without_spaces(label)
+    for line in lines:
+        assert line == line.strip() and line
+        # A bracketed Chinese group is never split: every line closes what it opens.
+        assert balanced(line), (label, lines)
+        if text_width(line) > width:
+            # Only a piece that may not be cut runs over: a group or a Latin word.
+            assert " " not in line and (line[0] in "（(" or line[0].isalnum()), (label, lines)
+
+
+@given(
+    pieces=st.lists(LABEL_PIECES, max_size=12),
+    width=st.integers(2, 8),
+    max_lines=st.integers(1, 3),
+)
+def test_a_cut_label_is_a_start_of_the_label_and_an_ellipsis(pieces, width, max_lines):
+    label = "".join(pieces)
+    lines = wrap_label(label, width, max_lines)
+    whole = wrap_label(label, width)
+    assert len(lines) <= max_lines
+    if len(whole) <= max_lines:
+        assert lines == whole
+    else:
+        joined = without_spaces("".join(lines))
+        assert joined.endswith("…")
+        assert without_spaces(label).startswith(joined[:-1])
+        assert text_width(lines[-1]) <= max(width, 1.5)
+
+
+def test_event_times_by_the_node_method():
+    # 1 -A3-> 2 -B2-> 4, 1 -C1-> 3 -D1-> 4, 2 -dummy-> 3: T = 5.
+    arcs = [
+        Arc(1, 2, "A", duration=3),
+        Arc(2, 4, "B", duration=2),
+        Arc(1, 3, "C", duration=1),
+        Arc(3, 4, "D", duration=1),
+        Arc(2, 3, dummy=True),
+    ]
+    assert event_times(arcs) == {1: (0, 0), 2: (3, 3), 3: (3, 4), 4: (5, 5)}
+    drawn = {e.number: (e.early, e.late) for e in network_layout(arcs).events}
+    assert drawn == event_times(arcs)
 
 
 @st.composite
@@ -168,6 +252,49 @@ def networks(draw):
 @given(networks())
 def test_any_network_draws_every_event_once_without_overlap(arcs):
     check_drawing(arcs, network_layout(arcs))
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_event_times_respect_every_arc_and_the_longest_path_has_no_slack(arcs):
+    times = event_times(arcs)
+    length = max(early for early, _late in times.values())
+    for arc in arcs:
+        assert times[arc.tail][0] + arc.duration <= times[arc.head][0]
+        assert times[arc.tail][1] + arc.duration <= times[arc.head][1]
+    for early, late in times.values():
+        assert 0 <= early <= late <= length
+    # Some event ends the longest path and starts it: both have ET = LT.
+    assert any(early == late == length for early, late in times.values())
+    assert any(early == late == 0 for early, late in times.values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_the_time_scaled_diagram_puts_events_at_their_times_and_work_to_scale(arcs):
+    diagram = time_scaled_layout(arcs, day_width=30, margin=30)
+    times = event_times(arcs)
+    for event in diagram.events:
+        assert event.x == 30 + 30 * times[event.number][0]
+    for first, second in combinations(diagram.events, 2):
+        gap = ((first.x - second.x) ** 2 + (first.y - second.y) ** 2) ** 0.5
+        assert gap >= 2 * diagram.radius + 10, f"events {first.number} and {second.number} overlap"
+    for timed in diagram.arcs:
+        arc = timed.arc
+        tail, head = diagram.event(arc.tail), diagram.event(arc.head)
+        assert timed.free_float == times[arc.head][0] - times[arc.tail][0] - arc.duration >= 0
+        end = timed.end
+        assert abs(end[0] - head.x) <= diagram.radius + 1 and abs(end[1] - head.y) <= (
+            diagram.radius + 1
+        ), "the arrow does not reach its head"
+        if head.x - tail.x >= 2 * diagram.radius:
+            # The level work ends where the duration says, and the float follows it.
+            work_end = timed.work[-1][0]
+            assert work_end <= max(tail.x + arc.duration * 30, tail.x + 15) + 0.01
+            if timed.wave:
+                assert timed.free_float > 0
+            if timed.free_float >= 2:
+                assert timed.wave, "two days of free float and no wavy line"
 
 
 def test_an_activity_on_node_network_is_redrawn_with_dummies_where_needed():
@@ -255,3 +382,82 @@ def test_gantt_with_a_holiday_shades_it():
     assert (gantt.x(date(2026, 4, 4)), 3) in shaded
     assert gantt.rows[0].forecast is None
     assert gantt.today is None and gantt.commitment is None
+
+
+def test_percent_complete_from_the_days_done_and_still_to_do():
+    assert percent_complete(finished=True, elapsed=None, remaining=None) == 100
+    assert percent_complete(finished=False, elapsed=None, remaining=5) == 0
+    assert percent_complete(finished=False, elapsed=0, remaining=5) == 0
+    assert percent_complete(finished=False, elapsed=3, remaining=1) == 75
+    # Running with nothing left to do is not finished until someone says so.
+    assert percent_complete(finished=False, elapsed=4, remaining=0) == 99
+
+
+def test_the_progress_line_bends_to_each_running_task_behind_or_ahead():
+    monday = date(2026, 3, 2)
+    week = timedelta(days=7)
+
+    def task(key, percent, finished=False, **kinds):
+        # Every baseline bar runs two weeks (14 days, 0 … 13) from Monday 2 March.
+        return GanttTask(
+            key,
+            key,
+            key,
+            monday,
+            monday + 2 * week - timedelta(days=1),
+            monday,
+            monday + 2 * week,
+            finished=finished,
+            percent=percent,
+            started=percent is not None,
+            **kinds,
+        )
+
+    behind, ahead, waiting = task("B", 25), task("A", 75), task("W", None)
+    today = monday + week  # halfway through the baselines
+    gantt = gantt_layout(
+        [behind, ahead, waiting], today=today, commitment=None, is_working_day=weekdays_only
+    )
+    b, a, w = gantt.rows
+    assert b.progress_x == pytest.approx(gantt.x(monday) + 14 * gantt.day_width * 0.25)
+    assert b.progress_x < gantt.today.x < a.progress_x
+    assert w.progress_x is None
+    points = gantt.progress_line
+    assert points[0] == (gantt.today.x, gantt.header_height)
+    assert (b.progress_x, b.middle) in points and (a.progress_x, a.middle) in points
+    assert all(x == gantt.today.x for x, y in points if y not in (a.middle, b.middle))
+    assert "progress" in gantt.kinds and "today" in gantt.kinds
+    # Without today on the chart (a closed application) there is no progress line.
+    closed = gantt_layout([behind], today=None, commitment=None, is_working_day=weekdays_only)
+    assert closed.progress_line == () and "progress" not in closed.kinds
+
+
+def test_the_legend_kinds_are_only_those_drawn():
+    monday = date(2026, 3, 2)
+    plain = GanttTask("A", "A", "甲", None, None, monday, monday + timedelta(days=2))
+    gantt = gantt_layout([plain], today=None, commitment=None, is_working_day=lambda d: True)
+    assert gantt.kinds == ("forecast",)
+    customer = GanttTask(
+        "C", "C", "乙", monday, monday, monday, monday + timedelta(days=5), customer=True
+    )
+    done = GanttTask("D", "D", "丙", None, None, monday, monday, finished=True)
+    gate = GanttTask("M", "M", "丁", None, None, monday, monday, milestone=True, critical=True)
+    gantt = gantt_layout(
+        [customer, done, gate], today=None, commitment=monday, is_working_day=weekdays_only
+    )
+    assert gantt.kinds == ("baseline", "customer", "finished", "milestone", "dayoff", "commitment")
+
+
+def test_the_zoom_sets_the_scale_of_a_day():
+    monday = date(2026, 3, 2)
+    task = GanttTask("A", "A", "甲", None, None, monday, monday + timedelta(days=60))
+    fitted = gantt_layout([task], today=None, commitment=None, is_working_day=weekdays_only)
+    week = gantt_layout(
+        [task], today=None, commitment=None, is_working_day=weekdays_only, zoom="week"
+    )
+    month = gantt_layout(
+        [task], today=None, commitment=None, is_working_day=weekdays_only, zoom="month"
+    )
+    assert month.day_width < fitted.day_width < week.day_width
+    assert week.rows[0].forecast.width == pytest.approx(61 * week.day_width)
+    assert week.width > fitted.width > month.width
