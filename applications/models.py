@@ -171,6 +171,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         default=TimeLimitStatus.OK,
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
+    # Which clock the status is about (a ``Clock`` or ``whole_process``): the nearest to or
+    # furthest past its limit; empty while every clock is within 80 % of its limit.
+    time_limit_clock = models.CharField(_("time-limit clock"), max_length=30, blank=True)
     # What the last deviation sweep computed from (the day, the calendar, the limits, the
     # application and its activities, digested): the next sweep skips an application
     # whose inputs have not changed since.
@@ -485,6 +488,12 @@ class AssignmentChange(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("at"))
+    # A supervisor may give an application to a manager that automatic assignment would
+    # not choose (outside the region, not qualified, at capacity): the checks passed over
+    # and the written reason stay with the change.
+    is_override = models.BooleanField(_("override"), default=False)
+    override_reason = models.TextField(_("reason for the override"), blank=True)
+    overridden_checks = models.JSONField(_("checks overridden"), default=list, blank=True)
 
     class Meta:
         ordering = ["application", "at", "id"]

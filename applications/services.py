@@ -42,7 +42,7 @@ from yekuo.celery import enqueue_on_commit
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
-from . import guards, selectors
+from . import assignment, guards, selectors
 from .models import (
     TRANSITIONS,
     WORK_STATES,
@@ -729,22 +729,61 @@ def _check_remaining(activity, remaining, *, started) -> None:
 
 @transaction.atomic
 def application_reassign(
-    *, application_id: int, manager: User, reason: str, by: User, now: datetime | None = None
+    *,
+    application_id: int,
+    manager: User,
+    reason: str,
+    by: User,
+    override: bool = False,
+    override_reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Application:
-    """Give an application another accountable account manager (supervisors only)."""
+    """Give an application another accountable account manager (supervisors only).
+
+    The manager must pass the checks automatic assignment applies (active, serves the
+    region, qualified for the voltage class, room for the application): each failed one
+    is reported under ``manager``. A supervisor (``accounts.supervise_applications``) may
+    override them with ``override`` and a written ``override_reason``; the checks passed
+    over are stored with the change and logged. Nothing changes unless all of it holds.
+    """
     if not by.has_perm("accounts.assign_account_manager"):
         raise NotPermitted(_("Only supervisors reassign account managers."))
     application = _locked_application(application_id)
+    _check_version(application, expected_version)
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = [_("Give the reason for the reassignment.")]
-    if not AccountManagerProfile.objects.filter(user=manager, is_active=True).exists():
-        errors["manager"] = [_("%(user)s is not an active account manager.") % {"user": manager}]
+    profile = (
+        AccountManagerProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .prefetch_related("regions")
+        .filter(user=manager)
+        .first()
+    )
+    load = assignment.manager_weighted_loads(user_ids=[manager.pk]).get(manager.pk, 0)
+    failed = assignment.reassignment_checks_failed(application, profile, load=load)
+    may_override = by.has_perm("accounts.supervise_applications")
+    if assignment.CHECK_ACTIVE in failed:
+        # Nobody can hold an application for a manager who is not there.
+        errors["manager"] = list(failed.values())
     elif manager.pk == application.account_manager_id:
         errors["manager"] = [_("%(user)s already holds this application.") % {"user": manager}]
+    elif failed and not override:
+        errors["manager"] = list(failed.values())
+        if may_override:
+            errors["manager"].append(
+                _("To give it to %(user)s anyway, override the checks and say why.")
+                % {"user": manager}
+            )
+    elif failed and not may_override:
+        errors["override"] = [_("Only supervisors may override the assignment checks.")]
+    elif failed and not (override_reason or "").strip():
+        errors["override_reason"] = [_("Say why the checks are overridden.")]
     if errors:
         raise InvalidInput(errors)
     now = _now(now)
+    overridden = list(failed)
     AssignmentChange.objects.create(
         application=application,
         from_manager=application.account_manager,
@@ -752,7 +791,19 @@ def application_reassign(
         reason=reason.strip(),
         by=by,
         at=now,
+        is_override=bool(overridden),
+        override_reason=(override_reason or "").strip() if overridden else "",
+        overridden_checks=overridden,
     )
+    if overridden:
+        logger.warning(
+            "%s overrode the assignment checks %s to give %s to %s: %s",
+            by.username,
+            ",".join(overridden),
+            application.number,
+            manager.username,
+            override_reason.strip(),
+        )
     Application.objects.filter(pk=application.pk).update(
         account_manager=manager, assigned_at=now, version=F("version") + 1
     )

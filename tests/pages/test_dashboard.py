@@ -77,7 +77,9 @@ def region():
 def board(supervisor, manager, region):
     """Three applications of two managers with deviations held by two departments."""
     manager.account_manager.regions.set([region])
-    other = AccountManagerProfileFactory(user__username="lisi", user__display_name="李四").user
+    other = AccountManagerProfileFactory(
+        user__username="lisi", user__display_name="李四", regions=[region]
+    ).user
     first = make_application(by=supervisor, manager=manager, region=region)
     second = make_application(by=supervisor, manager=other)
     third = make_application(by=supervisor, manager=other)
