@@ -15,7 +15,15 @@ from .models import ApplicationState, Complaint, DocumentKind, SupplyType, TimeL
 
 
 class ErrorAttrsMixin:
-    """Mark fields with errors ``aria-invalid`` and point them at their message."""
+    """Mark fields with errors ``aria-invalid`` and point them at their message, and say
+    how long a text may be in words a reader uses, naming the field (Django's own message
+    reads "确保该变量包含不超过 2000 字符")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = _too_long(field.label)
 
     def full_clean(self):
         super().full_clean()
@@ -34,6 +42,17 @@ class ErrorAttrsMixin:
                 attrs = self.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"
                 attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+def _too_long(label) -> str:
+    """Return the message for a text longer than its field allows; the validator fills in
+    ``limit_value`` and ``show_value``."""
+    label = str(label or _("This field")).replace("%", "%%")
+    return _("%(field)s: at most %(limit)s characters; this has %(length)s.") % {
+        "field": label,
+        "limit": "%(limit_value)s",
+        "length": "%(show_value)s",
+    }
 
 
 class WorkspaceFilterForm(ErrorAttrsMixin, forms.Form):

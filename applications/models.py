@@ -229,6 +229,23 @@ class Application(ConcurrentTransitionMixin, models.Model):
         return f"{self.number} {self.customer}"
 
     @property
+    def time_limit_text(self) -> str:
+        """Return the time-limit badge in words, naming the limit it is about."""
+        if self.time_limit_status == TimeLimitStatus.OK:
+            return ""
+        if not self.time_limit_clock:
+            # Stored by a sweep before the clock was stored with it.
+            return self.get_time_limit_status_display()
+        clock = (
+            Clock(self.time_limit_clock).label
+            if self.time_limit_clock in Clock.values
+            else _("Whole process")
+        )
+        if self.time_limit_status == TimeLimitStatus.EXCEEDED:
+            return _("%(clock)s: time limit exceeded") % {"clock": clock}
+        return _("%(clock)s: 80 percent of the time limit used") % {"clock": clock}
+
+    @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
 

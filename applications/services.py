@@ -39,6 +39,7 @@ from scheduling.models import (
 )
 from yekuo import bulk
 from yekuo.celery import enqueue_on_commit
+from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
@@ -473,7 +474,13 @@ def _reanalyse(application: Application, now: datetime | None) -> None:
     except Exception:  # noqa: BLE001 - any failure of the analysis: the change stands
         logger.exception("analysis of application %s failed; sent to a worker", application.pk)
         enqueue_on_commit(reanalyse_application, application.pk)
-    fields = ["forecast_finish_date", "total_float", "time_limit_status", "sweep_fingerprint"]
+    fields = [
+        "forecast_finish_date",
+        "total_float",
+        "time_limit_status",
+        "time_limit_clock",
+        "sweep_fingerprint",
+    ]
     application.refresh_from_db(fields=fields)
 
 
@@ -553,18 +560,18 @@ def _check_day(field: str, day, *, application, today: date) -> date:
     if not isinstance(day, date):
         raise InvalidInput({field: [_("Enter a date.")]})
     if day > today:
-        raise InvalidInput({field: [_("%(day)s is in the future.") % {"day": day}]})
+        raise InvalidInput({field: [_("%(day)s is in the future.") % {"day": day_text(day)}]})
     if day < application.start_date:
         raise InvalidInput(
             {
                 field: [
-                    _("%(day)s is before the application's day 0 (%(start)s).")
-                    % {"day": day, "start": application.start_date}
+                    _("%(day)s is before the application's start date, %(start)s.")
+                    % {"day": day_text(day), "start": day_text(application.start_date)}
                 ]
             }
         )
     if not schedule_selectors.working_calendar().is_working_day(day):
-        raise InvalidInput({field: [_("%(day)s is not a working day.") % {"day": day}]})
+        raise InvalidInput({field: [_("%(day)s is not a working day.") % {"day": day_text(day)}]})
     return day
 
 
@@ -650,7 +657,7 @@ def _check_start(application, activity, on, *, today: date) -> None:
             {
                 "actual_start": [
                     _("%(activity)s started on %(day)s already.")
-                    % {"activity": activity, "day": activity.actual_start}
+                    % {"activity": activity, "day": day_text(activity.actual_start)}
                 ]
             }
         )
@@ -671,7 +678,11 @@ def _check_start(application, activity, on, *, today: date) -> None:
             {
                 "actual_start": [
                     _("%(activity)s cannot start before %(pred)s finished (%(day)s).")
-                    % {"activity": activity, "pred": later[0], "day": later[0].actual_finish}
+                    % {
+                        "activity": activity,
+                        "pred": later[0],
+                        "day": day_text(later[0].actual_finish),
+                    }
                 ]
             }
         )
@@ -693,7 +704,7 @@ def _check_finish(application, activity, on, *, started, passed, note, today: da
             {
                 "actual_finish": [
                     _("%(activity)s finished on %(day)s already.")
-                    % {"activity": activity, "day": activity.actual_finish}
+                    % {"activity": activity, "day": day_text(activity.actual_finish)}
                 ]
             }
         )
@@ -702,7 +713,7 @@ def _check_finish(application, activity, on, *, started, passed, note, today: da
             {
                 "actual_finish": [
                     _("The finish %(finish)s is before the start %(start)s.")
-                    % {"finish": on, "start": started}
+                    % {"finish": day_text(on), "start": day_text(started)}
                 ]
             }
         )
@@ -1419,7 +1430,10 @@ def _check_current(proposal: Proposal, application: Application) -> None:
                     "This measure would finish on %(finish)s, no earlier than the forecast "
                     "%(forecast)s: it recovers nothing."
                 )
-                % {"finish": proposal.new_finish, "forecast": application.forecast_finish_date}
+                % {
+                    "finish": day_text(proposal.new_finish),
+                    "forecast": day_text(application.forecast_finish_date),
+                }
             ]
         )
 

@@ -3,6 +3,12 @@
 from django.db import migrations, models
 
 
+def sweep_again(apps, schema_editor):
+    """Let the next sweep read every application again, to store the clock with its status."""
+    apps.get_model("applications", "Application").objects.update(sweep_fingerprint="")
+
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -30,4 +36,5 @@ class Migration(migrations.Migration):
             name='override_reason',
             field=models.TextField(blank=True, verbose_name='reason for the override'),
         ),
+        migrations.RunPython(sweep_again, migrations.RunPython.noop),
     ]

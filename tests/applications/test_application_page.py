@@ -289,7 +289,7 @@ def test_a_finish_before_the_start_is_refused_beside_the_finish(client, applicat
     html = response.content.decode()
     assert (
         f'<p class="field-error" id="id_a{a.pk}_actual_finish-error">'
-        "完成日期 2026-03-02 早于开始日期 2026-03-03。</p>"
+        "完成日期 2026年3月2日 早于开始日期 2026年3月3日。</p>"
     ) in html
     assert 'value="2026-03-02" aria-invalid="true"' in html
     assert activity(application, "A").actual_finish is None
@@ -663,9 +663,16 @@ def test_a_suspended_application_says_where_it_stopped_and_offers_resume(
 def test_a_time_limit_past_its_warning_shows_beside_the_state(client, application, manager):
     client.force_login(manager)
     assert 'id="time-limit"' not in client.get(page_url(application)).content.decode()
-    Application.objects.filter(pk=application.pk).update(time_limit_status="exceeded")
+    Application.objects.filter(pk=application.pk).update(
+        time_limit_status="exceeded", time_limit_clock="energization"
+    )
     html = client.get(page_url(application)).content.decode()
-    assert '<span class="badge red" id="time-limit">已超出时限</span>' in html
+    assert '<span class="badge red" id="time-limit">装表接电时限已超期</span>' in html
+    Application.objects.filter(pk=application.pk).update(
+        time_limit_status="warning", time_limit_clock="whole_process"
+    )
+    html = client.get(page_url(application)).content.decode()
+    assert '<span class="badge amber" id="time-limit">全流程时限已用去 80%</span>' in html
 
 
 def test_a_closed_applications_gantt_ends_with_its_work_not_today(client, application, manager):

@@ -198,7 +198,7 @@ def test_the_deviations_by_cause_and_party(client, supervisor, board):
     ]
     assert counts(html, "counts-by-party") == [
         ("未答复", "2", "0"),
-        ("客户", "0", "1"),
+        ("客户方", "0", "1"),
         ("发展策划部", "0", "1"),
     ]
     html = client.get("/dashboard/", {"cause": "materials"}).content.decode()
@@ -206,7 +206,7 @@ def test_the_deviations_by_cause_and_party(client, supervisor, board):
     assert counts(html, "counts-by-cause") == [("物资供应", "0", "1")]
     html = client.get("/dashboard/", {"party": "customer"}).content.decode()
     assert deviation_rows(html) == [("amber", board["second"].number)]
-    assert counts(html, "counts-by-party") == [("客户", "0", "1")]
+    assert counts(html, "counts-by-party") == [("客户方", "0", "1")]
     # In English, the causes and departments go by their English names.
     client.cookies["django_language"] = "en"
     html = client.get("/dashboard/").content.decode()
