@@ -230,7 +230,7 @@ def test_a_too_long_note_keeps_what_was_typed(client, application, manager):
     note = "说明" * 1001
     response = transition(client, application, "suspend", note=note)
     html = response.content.decode()
-    assert 'id="id_t_suspend_note-error">确保该变量包含不超过 2000 字符 (目前字符数 2002)。' in html
+    assert 'id="id_t_suspend_note-error">备注或原因最多 2000 个字，现有 2002 个字。' in html
     assert f">{note}</textarea>" in html
     assert Application.objects.get(pk=application.pk).state == "consultation"
 
