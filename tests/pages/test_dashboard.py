@@ -234,8 +234,8 @@ def test_the_charts_show_who_holds_the_work(client, supervisor, board):
     client.force_login(supervisor)
     html = client.get("/dashboard/").content.decode()
     departments = re.search(r'id="chart-departments".*?</section>', html, re.S).group(0)
-    assert "<title>发展策划部: 1</title>" in departments  # one red bar segment
-    assert "<title>运维检修部: 1</title>" in departments
+    assert "<title>发展策划部：1</title>" in departments  # one red bar segment
+    assert "<title>运维检修部：1</title>" in departments
     stages = re.search(r'id="chart-stages".*?</section>', html, re.S).group(0)
     assert '<th scope="row">环节</th>' not in stages
     assert re.search(r'<th scope="row">受电工程施工与检验</th><td>0</td><td>1</td>', stages)
