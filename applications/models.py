@@ -520,6 +520,18 @@ class AssignmentChange(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_manager_id} → {self.to_manager_id}"
 
+    CHECK_LABELS = {
+        "active": _("active"),
+        "region": _("service region"),
+        "voltage": _("voltage qualification"),
+        "capacity": _("capacity"),
+    }
+
+    @property
+    def overridden_check_labels(self) -> list[str]:
+        """Return the names of the checks a supervisor passed over, in words."""
+        return [str(self.CHECK_LABELS.get(code, code)) for code in self.overridden_checks]
+
 
 class DocumentRequirement(models.Model):
     """One line of the one-time notice (一次性告知): a document a kind of application needs,
