@@ -72,10 +72,12 @@ class _Counted:
         return self.queryset[index]
 
 
-def _dashboard(request, *, reassign_form=None, status=200):
+def _dashboard(request, *, params=None, reassign_form=None, status=200):
+    """Render the dashboard as filtered by ``params`` (the query string by default)."""
+    params = request.GET if params is None else params
     today = timezone.localdate()
     figures = selectors.dashboard_figures(today=today)
-    filters_form = DeviationFilterForm(request.GET or None)
+    filters_form = DeviationFilterForm(params or None)
     filters = filters_form.cleaned_data if filters_form.is_valid() else {}
     chosen = {
         "severity": filters.get("severity", ""),
@@ -96,17 +98,17 @@ def _dashboard(request, *, reassign_form=None, status=200):
         deviations = _Counted(
             deviations, by_severity.get(severity, 0) if severity else sum(by_severity.values())
         )
-    page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
     query.pop("page", None)
     query.pop("reassign", None)
     unassigned = assignment.unassigned_applications()
     may_assign = request.user.has_perm("accounts.assign_account_manager")
-    back = request.GET.copy()
+    back = params.copy()
     back.pop("reassign", None)
     if reassign_form is None and may_assign:
         reassign_form = ReassignForm(
-            initial={"application": request.GET.get("reassign", ""), "next": back.urlencode()},
+            initial={"application": params.get("reassign", ""), "next": back.urlencode()},
             may_override=request.user.has_perm("accounts.supervise_applications"),
         )
     candidates = None
@@ -124,7 +126,6 @@ def _dashboard(request, *, reassign_form=None, status=200):
         "may_assign": may_assign,
         "reassign_form": reassign_form,
         "reassign_candidates": candidates,
-        "back_query": back.urlencode(),
         "window_days": WINDOW_DAYS,
         "refresh_seconds": selectors.DASHBOARD_CACHE_SECONDS,
         **_charts(figures),
@@ -212,8 +213,8 @@ def reassign(request):
             )
             return redirect(_back_to_dashboard(request, form))
     # The page shown again is the one the supervisor came from, filters and all.
-    request.GET = QueryDict(form.data.get("next", ""))
-    return _dashboard(request, reassign_form=form, status=400)
+    params = QueryDict(form.data.get("next", ""))
+    return _dashboard(request, params=params, reassign_form=form, status=400)
 
 
 def _back_to_dashboard(request, form) -> str:

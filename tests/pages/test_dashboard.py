@@ -580,6 +580,15 @@ def test_after_a_reassignment_the_list_keeps_its_filters(client, supervisor, boa
     )
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/?severity=red&sort=-delay"
+    # Refused, the form is shown again over the list as it was filtered.
+    response = client.post(
+        "/dashboard/reassign/",
+        {"application": board["second"].number, "manager": "", "next": "severity=amber"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<option value="amber" selected>' in html
+    assert deviation_rows(html) == [("amber", board["second"].number)]
 
 
 def test_a_next_that_leaves_the_dashboard_is_not_followed(client, supervisor, board):
