@@ -70,7 +70,16 @@ class StageTransitionInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 class AssignmentChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = AssignmentChange
-    fields = ("at", "from_manager", "to_manager", "reason", "by")
+    fields = (
+        "at",
+        "from_manager",
+        "to_manager",
+        "reason",
+        "by",
+        "is_override",
+        "overridden_checks",
+        "override_reason",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):

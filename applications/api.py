@@ -37,6 +37,7 @@ from .serializers import (
     FollowUpInputSerializer,
     FollowUpSerializer,
     PlanComparisonSerializer,
+    ReassignInputSerializer,
     ReplanInputSerializer,
     ReplanResultSerializer,
     TransitionInputSerializer,
@@ -361,6 +362,41 @@ class ApplicationReplan(APIView):
         return idempotent(request, perform)
 
 
+class ApplicationReassign(APIView):
+    serializer_class = ApplicationSerializer
+    problem_statuses = {"post": [403, 412, 422, 428]}
+
+    @extend_schema(
+        summary=gettext_lazy("Give the application another account manager"),
+        description=gettext_lazy(
+            "Supervisors only, with the reason. The manager must pass the checks automatic "
+            "assignment applies (active, serves the region, qualified for the voltage "
+            "class, room for the application); each one failed is reported under "
+            "`manager`. A supervisor may override them with `override` and "
+            "`override_reason`; the checks passed over are stored with the change."
+        ),
+        request=ReassignInputSerializer,
+        responses=ApplicationSerializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+
+        def perform():
+            version = if_match_version(request)
+            serializer = ReassignInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.application_reassign(
+                application_id=application_id,
+                by=request.user,
+                expected_version=version,
+                **serializer.validated_data,
+            )
+            return application_response(application_id, request)
+
+        return idempotent(request, perform)
+
+
 class ApplicationBaselines(APIView):
     serializer_class = BaselineSerializer
 
@@ -518,6 +554,11 @@ urlpatterns = [
         "applications/<int:application_id>/replan/",
         ApplicationReplan.as_view(),
         name="application-replan",
+    ),
+    path(
+        "applications/<int:application_id>/reassign/",
+        ApplicationReassign.as_view(),
+        name="application-reassign",
     ),
     path(
         "applications/<int:application_id>/baselines/",

@@ -314,3 +314,94 @@ def account_manager_assign_sweep(
         if status in counts:
             counts[status] += 1
     return counts
+
+
+# --- Reassignment by hand: the same checks, a supervisor may override them ------------------
+
+# The checks of automatic assignment, in the order a person reads them; their codes are
+# stored with an override (``AssignmentChange.overridden_checks``).
+CHECK_ACTIVE = "active"
+CHECK_REGION = "region"
+CHECK_VOLTAGE = "voltage"
+CHECK_CAPACITY = "capacity"
+REASSIGNMENT_CHECKS = (CHECK_ACTIVE, CHECK_REGION, CHECK_VOLTAGE, CHECK_CAPACITY)
+
+
+def reassignment_checks_failed(
+    application: Application, profile: AccountManagerProfile | None, *, load: int
+) -> dict[str, str]:
+    """Return the checks of automatic assignment that ``profile`` fails for ``application``,
+    code → the reason in words, in ``REASSIGNMENT_CHECKS`` order (empty: eligible).
+
+    ``load`` is the manager's weighted load now; the application's own weight is added to
+    it unless the manager holds the application already. ``profile.regions`` is read
+    through ``regions.all()``, so a prefetched list costs no query.
+    """
+    if profile is None or not profile.is_active or not profile.user.is_active:
+        who = profile.user if profile is not None else ""
+        return {CHECK_ACTIVE: _("%(user)s is not an active account manager.") % {"user": who}}
+    params = {
+        "user": profile.user,
+        "region": application.region,
+        "voltage": application.get_voltage_class_display(),
+        "load": load,
+        "capacity": profile.capacity,
+    }
+    failed = {}
+    if all(region.pk != application.region_id for region in profile.regions.all()):
+        failed[CHECK_REGION] = _("%(user)s does not serve %(region)s.") % params
+    if application.voltage_class not in (profile.voltage_classes or []):
+        failed[CHECK_VOLTAGE] = _("%(user)s is not qualified for %(voltage)s.") % params
+    weight = application_weight(
+        is_important=application.is_important, customer_class=application.customer_class
+    )
+    held = application.account_manager_id == profile.user_id
+    if not held and load + weight > profile.capacity:
+        failed[CHECK_CAPACITY] = (
+            _("%(user)s is at capacity: load %(load)s of %(capacity)s.") % params
+        )
+    return failed
+
+
+def reassignment_refusals(application: Application, manager) -> list[str]:
+    """Return why ``manager`` (a user) may not take ``application`` by the rules of automatic
+    assignment (active, region, voltage qualification, capacity); empty when none."""
+    profile = (
+        AccountManagerProfile.objects.select_related("user")
+        .prefetch_related("regions")
+        .filter(user=manager)
+        .first()
+    )
+    load = manager_weighted_loads(user_ids=[manager.pk]).get(manager.pk, 0)
+    return list(reassignment_checks_failed(application, profile, load=load).values())
+
+
+@dataclass(frozen=True)
+class ReassignmentCandidate:
+    profile: AccountManagerProfile
+    load: int
+    capacity: int
+    refusals: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.refusals
+
+
+def reassignment_candidates(application: Application) -> list[ReassignmentCandidate]:
+    """Return every active account manager with their load and why each is refused (the
+    eligible first, by load against capacity), in a constant number of queries."""
+    rows = [
+        ReassignmentCandidate(
+            profile=m.profile,
+            load=m.load,
+            capacity=m.capacity,
+            refusals=tuple(
+                reassignment_checks_failed(application, m.profile, load=m.load).values()
+            ),
+        )
+        for m in account_manager_loads()
+        if m.profile.user_id != application.account_manager_id
+    ]
+    rows.sort(key=lambda c: (bool(c.refusals), Fraction(c.load, c.capacity or 1)))
+    return rows

@@ -14,7 +14,18 @@ from . import selectors
 from .models import ApplicationState, Complaint, DocumentKind, SupplyType, TimeLimitStatus
 
 
-class ErrorAttrsMixin:
+class LengthMessagesMixin:
+    """Say how long a text may be in words a reader uses, naming the field (Django's own
+    message reads "确保该变量包含不超过 2000 字符")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = _too_long(field.label)
+
+
+class ErrorAttrsMixin(LengthMessagesMixin):
     """Mark fields with errors ``aria-invalid`` and point them at their message."""
 
     def full_clean(self):
@@ -34,6 +45,17 @@ class ErrorAttrsMixin:
                 attrs = self.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"
                 attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+def _too_long(label) -> str:
+    """Return the message for a text longer than its field allows; the validator fills in
+    ``limit_value`` and ``show_value``."""
+    label = str(label or _("This field")).replace("%", "%%")
+    return _("%(field)s: at most %(limit)s characters; this has %(length)s.") % {
+        "field": label,
+        "limit": "%(limit_value)s",
+        "length": "%(show_value)s",
+    }
 
 
 class WorkspaceFilterForm(ErrorAttrsMixin, forms.Form):
@@ -106,7 +128,7 @@ class AssessmentPeriodForm(ErrorAttrsMixin, forms.Form):
 SCORES = [("", "—"), *((n, str(n)) for n in range(5, 0, -1))]
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(LengthMessagesMixin, forms.Form):
     transition = forms.CharField(widget=forms.HiddenInput, max_length=40)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     note = forms.CharField(
@@ -117,7 +139,7 @@ class TransitionForm(forms.Form):
     )
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(LengthMessagesMixin, forms.Form):
     actual_start = forms.DateField(
         label=_("Actual start"),
         required=False,
@@ -163,7 +185,7 @@ class ProgressForm(forms.Form):
         return data
 
 
-class DismissForm(forms.Form):
+class DismissForm(LengthMessagesMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why is it dismissed?"),
         max_length=2000,
@@ -213,12 +235,12 @@ class DeviationAnswerForm(ErrorAttrsMixin, forms.Form):
         self.fields["responsible_department"].choices = [("", "—"), *departments]
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(LengthMessagesMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), *DocumentKind.choices])
     file = forms.FileField(label=_("File"))
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(LengthMessagesMixin, forms.Form):
     quality = forms.TypedChoiceField(label=_("Quality"), choices=SCORES, coerce=int)
     safety = forms.TypedChoiceField(label=_("Safety"), choices=SCORES, coerce=int)
     efficiency = forms.TypedChoiceField(label=_("Efficiency"), choices=SCORES, coerce=int)
@@ -409,7 +431,7 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
         return name if part and name in self.fields else None
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(LengthMessagesMixin, forms.Form):
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=User.objects.filter(is_active=True).order_by("username"),
@@ -428,7 +450,7 @@ class FollowUpForm(forms.Form):
     )
 
 
-class FollowUpCloseForm(forms.Form):
+class FollowUpCloseForm(LengthMessagesMixin, forms.Form):
     note = forms.CharField(
         label=_("Closing note"),
         max_length=4000,
@@ -437,7 +459,7 @@ class FollowUpCloseForm(forms.Form):
     )
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(LengthMessagesMixin, forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
     category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
     received_on = forms.DateField(

@@ -608,7 +608,7 @@ def assessment(*, start: date, end: date) -> Assessment:
         d.pk: AssessmentRow(scope=KpiScope.DEPARTMENT, key=d.pk, name=d.name)
         for d in Department.objects.filter(is_active=True)
     }
-    customer = AssessmentRow(scope=CUSTOMER_SCOPE, key=CUSTOMER_SCOPE, name=_("Customers"))
+    customer = AssessmentRow(scope=CUSTOMER_SCOPE, key=CUSTOMER_SCOPE, name=_("Customer side"))
     reviews = {
         row[0]: row[1:]
         for row in PostCompletionReview.objects.filter(

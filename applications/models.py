@@ -171,6 +171,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         default=TimeLimitStatus.OK,
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
+    # Which clock the status is about (a ``Clock`` or ``whole_process``): the nearest to or
+    # furthest past its limit; empty while every clock is within 80 % of its limit.
+    time_limit_clock = models.CharField(_("time-limit clock"), max_length=30, blank=True)
     # What the last deviation sweep computed from (the day, the calendar, the limits, the
     # application and its activities, digested): the next sweep skips an application
     # whose inputs have not changed since.
@@ -224,6 +227,23 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.customer}"
+
+    @property
+    def time_limit_text(self) -> str:
+        """Return the time-limit badge in words, naming the limit it is about."""
+        if self.time_limit_status == TimeLimitStatus.OK:
+            return ""
+        if not self.time_limit_clock:
+            # Stored by a sweep before the clock was stored with it.
+            return self.get_time_limit_status_display()
+        clock = (
+            Clock(self.time_limit_clock).label
+            if self.time_limit_clock in Clock.values
+            else _("Whole process")
+        )
+        if self.time_limit_status == TimeLimitStatus.EXCEEDED:
+            return _("%(clock)s: time limit exceeded") % {"clock": clock}
+        return _("%(clock)s: 80 percent of the time limit used") % {"clock": clock}
 
     @property
     def is_active(self) -> bool:
@@ -485,6 +505,12 @@ class AssignmentChange(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("at"))
+    # A supervisor may give an application to a manager that automatic assignment would
+    # not choose (outside the region, not qualified, at capacity): the checks passed over
+    # and the written reason stay with the change.
+    is_override = models.BooleanField(_("override"), default=False)
+    override_reason = models.TextField(_("reason for the override"), blank=True)
+    overridden_checks = models.JSONField(_("checks overridden"), default=list, blank=True)
 
     class Meta:
         ordering = ["application", "at", "id"]
@@ -493,6 +519,18 @@ class AssignmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_manager_id} → {self.to_manager_id}"
+
+    CHECK_LABELS = {
+        "active": _("active"),
+        "region": _("service region"),
+        "voltage": _("voltage qualification"),
+        "capacity": _("capacity"),
+    }
+
+    @property
+    def overridden_check_labels(self) -> list[str]:
+        """Return the names of the checks a supervisor passed over, in words."""
+        return [str(self.CHECK_LABELS.get(code, code)) for code in self.overridden_checks]
 
 
 class DocumentRequirement(models.Model):

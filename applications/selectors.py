@@ -653,6 +653,7 @@ class ApplicationPage:
     documents: list
     checklist: list
     timeline: list[StageTransition]
+    assignments: list  # the account-manager changes, oldest first
     review: object | None
     progress_open: bool
     may_accept_proposals: bool
@@ -980,6 +981,9 @@ def application_page(
     )
     documents = [d for d in application.documents.all() if not d.is_withdrawn]
     timeline = list(application.transitions.select_related("by").order_by("at", "id"))
+    assignments = list(
+        application.assignment_changes.select_related("from_manager", "to_manager", "by")
+    )
     review = getattr(application, "review", None)
     complaints = list(
         application.complaints.select_related("handled_by", "department", "recorded_by")
@@ -1004,6 +1008,7 @@ def application_page(
         documents=documents,
         checklist=checklist_rows(application, documents),
         timeline=timeline,
+        assignments=assignments,
         review=review,
         progress_open=progress_open,
         may_accept_proposals=guards.is_supervisor(user),

@@ -202,6 +202,27 @@ class TransitionInputSerializer(serializers.Serializer):
     )
 
 
+class ReassignInputSerializer(serializers.Serializer):
+    """Another account manager for an application, why, and a supervisor's override."""
+
+    manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(account_manager__isnull=False),
+        help_text=gettext_lazy("The user id of the new account manager."),
+    )
+    reason = serializers.CharField(max_length=500, allow_blank=True)
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy(
+            "Supervisors only: give the application to the manager although automatic "
+            "assignment would not (region, voltage qualification, capacity)."
+        ),
+    )
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500
+    )
+
+
 class ReplanInputSerializer(serializers.Serializer):
     """A re-plan: per activity code what changes, and why (the service checks the values)."""
 

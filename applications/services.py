@@ -39,10 +39,11 @@ from scheduling.models import (
 )
 from yekuo import bulk
 from yekuo.celery import enqueue_on_commit
+from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
-from . import guards, selectors
+from . import assignment, guards, selectors
 from .models import (
     TRANSITIONS,
     WORK_STATES,
@@ -500,7 +501,13 @@ def _reanalyse(application: Application, now: datetime | None) -> None:
     except Exception:  # noqa: BLE001 - any failure of the analysis: the change stands
         logger.exception("analysis of application %s failed; sent to a worker", application.pk)
         enqueue_on_commit(reanalyse_application, application.pk)
-    fields = ["forecast_finish_date", "total_float", "time_limit_status", "sweep_fingerprint"]
+    fields = [
+        "forecast_finish_date",
+        "total_float",
+        "time_limit_status",
+        "time_limit_clock",
+        "sweep_fingerprint",
+    ]
     application.refresh_from_db(fields=fields)
 
 
@@ -580,18 +587,18 @@ def _check_day(field: str, day, *, application, today: date) -> date:
     if not isinstance(day, date):
         raise InvalidInput({field: [_("Enter a date.")]})
     if day > today:
-        raise InvalidInput({field: [_("%(day)s is in the future.") % {"day": day}]})
+        raise InvalidInput({field: [_("%(day)s is in the future.") % {"day": day_text(day)}]})
     if day < application.start_date:
         raise InvalidInput(
             {
                 field: [
-                    _("%(day)s is before the application's day 0 (%(start)s).")
-                    % {"day": day, "start": application.start_date}
+                    _("%(day)s is before the application's start date, %(start)s.")
+                    % {"day": day_text(day), "start": day_text(application.start_date)}
                 ]
             }
         )
     if not schedule_selectors.working_calendar().is_working_day(day):
-        raise InvalidInput({field: [_("%(day)s is not a working day.") % {"day": day}]})
+        raise InvalidInput({field: [_("%(day)s is not a working day.") % {"day": day_text(day)}]})
     return day
 
 
@@ -677,7 +684,7 @@ def _check_start(application, activity, on, *, today: date) -> None:
             {
                 "actual_start": [
                     _("%(activity)s started on %(day)s already.")
-                    % {"activity": activity, "day": activity.actual_start}
+                    % {"activity": activity, "day": day_text(activity.actual_start)}
                 ]
             }
         )
@@ -698,7 +705,11 @@ def _check_start(application, activity, on, *, today: date) -> None:
             {
                 "actual_start": [
                     _("%(activity)s cannot start before %(pred)s finished (%(day)s).")
-                    % {"activity": activity, "pred": later[0], "day": later[0].actual_finish}
+                    % {
+                        "activity": activity,
+                        "pred": later[0],
+                        "day": day_text(later[0].actual_finish),
+                    }
                 ]
             }
         )
@@ -720,7 +731,7 @@ def _check_finish(application, activity, on, *, started, passed, note, today: da
             {
                 "actual_finish": [
                     _("%(activity)s finished on %(day)s already.")
-                    % {"activity": activity, "day": activity.actual_finish}
+                    % {"activity": activity, "day": day_text(activity.actual_finish)}
                 ]
             }
         )
@@ -729,7 +740,7 @@ def _check_finish(application, activity, on, *, started, passed, note, today: da
             {
                 "actual_finish": [
                     _("The finish %(finish)s is before the start %(start)s.")
-                    % {"finish": on, "start": started}
+                    % {"finish": day_text(on), "start": day_text(started)}
                 ]
             }
         )
@@ -756,22 +767,61 @@ def _check_remaining(activity, remaining, *, started) -> None:
 
 @transaction.atomic
 def application_reassign(
-    *, application_id: int, manager: User, reason: str, by: User, now: datetime | None = None
+    *,
+    application_id: int,
+    manager: User,
+    reason: str,
+    by: User,
+    override: bool = False,
+    override_reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Application:
-    """Give an application another accountable account manager (supervisors only)."""
+    """Give an application another accountable account manager (supervisors only).
+
+    The manager must pass the checks automatic assignment applies (active, serves the
+    region, qualified for the voltage class, room for the application): each failed one
+    is reported under ``manager``. A supervisor (``accounts.supervise_applications``) may
+    override them with ``override`` and a written ``override_reason``; the checks passed
+    over are stored with the change and logged. Nothing changes unless all of it holds.
+    """
     if not by.has_perm("accounts.assign_account_manager"):
         raise NotPermitted(_("Only supervisors reassign account managers."))
     application = _locked_application(application_id)
+    _check_version(application, expected_version)
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = [_("Give the reason for the reassignment.")]
-    if not AccountManagerProfile.objects.filter(user=manager, is_active=True).exists():
-        errors["manager"] = [_("%(user)s is not an active account manager.") % {"user": manager}]
+    profile = (
+        AccountManagerProfile.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .prefetch_related("regions")
+        .filter(user=manager)
+        .first()
+    )
+    load = assignment.manager_weighted_loads(user_ids=[manager.pk]).get(manager.pk, 0)
+    failed = assignment.reassignment_checks_failed(application, profile, load=load)
+    may_override = by.has_perm("accounts.supervise_applications")
+    if assignment.CHECK_ACTIVE in failed:
+        # Nobody can hold an application for a manager who is not there.
+        errors["manager"] = list(failed.values())
     elif manager.pk == application.account_manager_id:
         errors["manager"] = [_("%(user)s already holds this application.") % {"user": manager}]
+    elif failed and not override:
+        errors["manager"] = list(failed.values())
+        if may_override:
+            errors["manager"].append(
+                _("To give it to %(user)s anyway, override the checks and say why.")
+                % {"user": manager}
+            )
+    elif failed and not may_override:
+        errors["override"] = [_("Only supervisors may override the assignment checks.")]
+    elif failed and not (override_reason or "").strip():
+        errors["override_reason"] = [_("Say why the checks are overridden.")]
     if errors:
         raise InvalidInput(errors)
     now = _now(now)
+    overridden = list(failed)
     AssignmentChange.objects.create(
         application=application,
         from_manager=application.account_manager,
@@ -779,7 +829,19 @@ def application_reassign(
         reason=reason.strip(),
         by=by,
         at=now,
+        is_override=bool(overridden),
+        override_reason=(override_reason or "").strip() if overridden else "",
+        overridden_checks=overridden,
     )
+    if overridden:
+        logger.warning(
+            "%s overrode the assignment checks %s to give %s to %s: %s",
+            by.username,
+            ",".join(overridden),
+            application.number,
+            manager.username,
+            override_reason.strip(),
+        )
     Application.objects.filter(pk=application.pk).update(
         account_manager=manager, assigned_at=now, version=F("version") + 1
     )
@@ -1395,7 +1457,10 @@ def _check_current(proposal: Proposal, application: Application) -> None:
                     "This measure would finish on %(finish)s, no earlier than the forecast "
                     "%(forecast)s: it recovers nothing."
                 )
-                % {"finish": proposal.new_finish, "forecast": application.forecast_finish_date}
+                % {
+                    "finish": day_text(proposal.new_finish),
+                    "forecast": day_text(application.forecast_finish_date),
+                }
             ]
         )
 

@@ -175,10 +175,8 @@ def manager_todo(user) -> list[TodoApplication]:
             reasons.append(_("A deviation waits for your answer."))
         if not application.stage_open:
             reasons.append(_("The work of this stage is done: move it on."))
-        if application.time_limit_status == TimeLimitStatus.EXCEEDED:
-            reasons.append(_("A time limit is exceeded."))
-        elif application.time_limit_status == TimeLimitStatus.WARNING:
-            reasons.append(_("80 percent of a time limit is used."))
+        if application.time_limit_status != TimeLimitStatus.OK:
+            reasons.append(application.time_limit_text)
         rows.append(TodoApplication(application=application, reasons=reasons))
     return rows
 

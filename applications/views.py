@@ -8,7 +8,6 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +16,7 @@ from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
+from yekuo.dates import day_text
 from yekuo.errors import DomainError, InvalidInput
 
 from . import exports, guards, kpi, selectors, services, todo
@@ -309,11 +309,11 @@ def activity_progress(request, number, activity_id):
         return redirect(_page_url(number, "activities"))
     done = []
     if data["actual_start"] is not None:
-        done.append(_("started on %(day)s") % {"day": _day(data["actual_start"])})
+        done.append(_("started on %(day)s") % {"day": day_text(data["actual_start"])})
     if data["actual_finish"] is not None and data["failed"]:
-        done.append(_("inspection failed on %(day)s") % {"day": _day(data["actual_finish"])})
+        done.append(_("inspection failed on %(day)s") % {"day": day_text(data["actual_finish"])})
     elif data["actual_finish"] is not None:
-        done.append(_("finished on %(day)s") % {"day": _day(data["actual_finish"])})
+        done.append(_("finished on %(day)s") % {"day": day_text(data["actual_finish"])})
     if data["remaining"] is not None:
         done.append(_("%(days)s working days remaining") % {"days": data["remaining"]})
     messages.success(
@@ -322,10 +322,6 @@ def activity_progress(request, number, activity_id):
         % {"activity": activity, "what": "，".join(done) if _is_chinese() else ", ".join(done)},
     )
     return redirect(_page_url(number, "activities"))
-
-
-def _day(value):
-    return date_format(value, "DATE_FORMAT")
 
 
 def _is_chinese() -> bool:

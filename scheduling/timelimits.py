@@ -136,3 +136,13 @@ def worst_status(readings: Mapping[str, ClockReading]) -> str:
     """
     rank = max((_RANK.get(reading.status, 0) for reading in readings.values()), default=0)
     return {2: "exceeded", 1: "warning"}.get(rank, "ok")
+
+
+def worst_reading(readings: Mapping[str, ClockReading]) -> ClockReading | None:
+    """Return the reading ``worst_status`` is about: of the clocks at their worst status,
+    the one furthest into its limit (by share used); ``None`` when every clock is ``ok``
+    or has no limit."""
+    flagged = [r for r in readings.values() if r.status in _RANK and r.limit]
+    if not flagged:
+        return None
+    return max(flagged, key=lambda r: (_RANK[r.status], r.used / r.limit))

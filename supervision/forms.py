@@ -97,14 +97,45 @@ class ReassignForm(ErrorAttrsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Give the reason for the reassignment.")},
     )
+    override = forms.BooleanField(
+        label=_("Override the assignment checks"),
+        required=False,
+        help_text=_(
+            "Give the application to this manager although automatic assignment would not "
+            "(region, voltage qualification, capacity)."
+        ),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for the override"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # The dashboard's filters when the form was opened: the supervisor returns to them.
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, may_override: bool = True, **kwargs):
         # Its own ids: the deviation filters on the same page have a "manager" field too.
         kwargs.setdefault("auto_id", "id_reassign_%s")
         super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override"], self.fields["override_reason"]
         self.fields["manager"].queryset = User.objects.filter(
             is_active=True, account_manager__is_active=True
         ).order_by("username")
+
+    def chosen_application(self):
+        """Return the application the form is about (typed or chosen in a table), if any."""
+        source = self.data if self.is_bound else self.initial
+        number = (source.get("application") or "").strip().upper()
+        if not number:
+            return None
+        return (
+            Application.objects.select_related("region")
+            .only("pk", "number", "region", "voltage_class", "is_important", "customer_class")
+            .filter(number=number)
+            .first()
+        )
 
     def clean_application(self):
         number = self.cleaned_data["application"].strip().upper()

@@ -274,7 +274,8 @@ def open_deviations_by_department(deviation_counts) -> list[SeverityCounts]:
     result = [
         SeverityCounts(
             key=key,
-            label=names.get(key, _("No department")),
+            # A deviation without a department is on the customer's own activity.
+            label=names.get(key, _("Customer side")),
             red=counts.get("red", 0),
             amber=counts.get("amber", 0),
             info=counts.get("info", 0),

@@ -1,9 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -69,10 +72,12 @@ class _Counted:
         return self.queryset[index]
 
 
-def _dashboard(request, *, reassign_form=None, status=200):
+def _dashboard(request, *, params=None, reassign_form=None, status=200):
+    """Render the dashboard as filtered by ``params`` (the query string by default)."""
+    params = request.GET if params is None else params
     today = timezone.localdate()
     figures = selectors.dashboard_figures(today=today)
-    filters_form = DeviationFilterForm(request.GET or None)
+    filters_form = DeviationFilterForm(params or None)
     filters = filters_form.cleaned_data if filters_form.is_valid() else {}
     chosen = {
         "severity": filters.get("severity", ""),
@@ -93,13 +98,24 @@ def _dashboard(request, *, reassign_form=None, status=200):
         deviations = _Counted(
             deviations, by_severity.get(severity, 0) if severity else sum(by_severity.values())
         )
-    page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
     query.pop("page", None)
+    query.pop("reassign", None)
     unassigned = assignment.unassigned_applications()
     may_assign = request.user.has_perm("accounts.assign_account_manager")
+    back = params.copy()
+    back.pop("reassign", None)
     if reassign_form is None and may_assign:
-        reassign_form = ReassignForm(initial={"application": request.GET.get("reassign", "")})
+        reassign_form = ReassignForm(
+            initial={"application": params.get("reassign", ""), "next": back.urlencode()},
+            may_override=request.user.has_perm("accounts.supervise_applications"),
+        )
+    candidates = None
+    if may_assign:
+        chosen_application = reassign_form.chosen_application()
+        if chosen_application is not None:
+            candidates = assignment.reassignment_candidates(chosen_application)
     context = {
         "kpis": figures.kpis,
         "filters_form": filters_form,
@@ -109,6 +125,7 @@ def _dashboard(request, *, reassign_form=None, status=200):
         "unassigned": list(unassigned[:UNASSIGNED_SHOWN]),
         "may_assign": may_assign,
         "reassign_form": reassign_form,
+        "reassign_candidates": candidates,
         "window_days": WINDOW_DAYS,
         "refresh_seconds": selectors.DASHBOARD_CACHE_SECONDS,
         **_charts(figures),
@@ -169,20 +186,24 @@ def reassign(request):
     refused = _refuse_unless_may_assign(request)
     if refused:
         return refused
-    form = ReassignForm(request.POST)
+    form = ReassignForm(
+        request.POST, may_override=request.user.has_perm("accounts.supervise_applications")
+    )
     if form.is_valid():
         try:
             application = application_services.application_reassign(
                 application_id=form.application.pk,
                 manager=form.cleaned_data["manager"],
                 reason=form.cleaned_data["reason"],
+                override=form.cleaned_data.get("override", False),
+                override_reason=form.cleaned_data.get("override_reason", ""),
                 by=request.user,
             )
         except InvalidInput as error:
             form.add_errors(error.errors)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect("supervision:dashboard")
+            return redirect(_back_to_dashboard(request, form))
         else:
             selectors.dashboard_figures_forget(today=timezone.localdate())
             messages.success(
@@ -190,5 +211,28 @@ def reassign(request):
                 _("%(number)s is now held by %(manager)s.")
                 % {"number": application.number, "manager": application.account_manager},
             )
-            return redirect("supervision:dashboard")
-    return _dashboard(request, reassign_form=form, status=400)
+            return redirect(_back_to_dashboard(request, form))
+    # The page shown again is the one the supervisor came from, filters and all.
+    params = QueryDict(form.data.get("next", ""))
+    return _dashboard(request, params=params, reassign_form=form, status=400)
+
+
+def _back_to_dashboard(request, form) -> str:
+    """Return the dashboard with the filters it had when the form was opened.
+
+    ``next`` is a query string typed by nobody but still sent by the browser: it is
+    accepted only as a query of the dashboard itself.
+    """
+    url = reverse("supervision:dashboard")
+    query = (form.data.get("next") or "").lstrip("?")
+    target = f"{url}?{query}" if query else url
+    if (
+        query
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and "#" not in query
+        and "\\" not in query
+    ):
+        return target
+    return url

@@ -123,7 +123,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     stats.opened, stats.resolved = changes.opened, changes.resolved
     stats.updated = len(changes.updated_deviations)
     stats.notifications = notify_red(changes.red_alerts)
-    statuses: dict[int, str] = {}
+    statuses: dict[int, tuple[str, str]] = {}
     if computed:
         notified, statuses = check_time_limits(
             computed,
@@ -139,8 +139,14 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     # fingerprint anyway, and one statement costs less than three.)
     bulk.update_rows(
         Application,
-        ["sweep_fingerprint", "forecast_finish_date", "total_float", "time_limit_status"],
-        [(pk, digest, *changes.finishes[pk], statuses[pk]) for pk, digest in fingerprints],
+        [
+            "sweep_fingerprint",
+            "forecast_finish_date",
+            "total_float",
+            "time_limit_status",
+            "time_limit_clock",
+        ],
+        [(pk, digest, *changes.finishes[pk], *statuses[pk]) for pk, digest in fingerprints],
     )
     stats.applications = len(applications)
     stats.unchanged = len(applications) - len(computed)

@@ -20,7 +20,7 @@ from accounts.selectors import department_staff
 from accounts.services import notification_send_many
 from scheduling import explanations
 from scheduling import selectors as schedule_selectors
-from scheduling.timelimits import worst_status
+from scheduling.timelimits import worst_reading, worst_status
 from yekuo.domain import CLOCKS, Clock
 
 from ..selectors import clock_work, time_limit_readings
@@ -73,22 +73,22 @@ def _notify_red(red_alerts) -> int:
 
 def check_time_limits(
     applications, by_application, log, calendar, today, limits
-) -> tuple[int, dict[int, str]]:
+) -> tuple[int, dict[int, tuple[str, str]]]:
     """Read the time limits of a batch's applications: warn at 80 % and alarm past 100 % of
     each limit, each once per application, to its account manager (an exceeded limit by
-    mail too). Return how many were notified and each application's worst status, which
-    the batch stores."""
+    mail too). Return how many were notified and each application's worst status with the
+    clock it is about, which the batch stores."""
     with override(explanations.STORED_LANGUAGE):
         return _check_time_limits(applications, by_application, log, calendar, today, limits)
 
 
 def _check_time_limits(
     applications, by_application, log, calendar, today, limits
-) -> tuple[int, dict[int, str]]:
+) -> tuple[int, dict[int, tuple[str, str]]]:
     ids = [application.pk for application in applications]
     sent: set[tuple[int, str]] | None = None
     items = []
-    statuses: dict[int, str] = {}
+    statuses: dict[int, tuple[str, str]] = {}
     for application in applications:
         readings = time_limit_readings(
             application,
@@ -98,7 +98,8 @@ def _check_time_limits(
             today=today,
             working_days=calendar.working_days_in,
         )
-        statuses[application.pk] = worst_status(readings)
+        worst = worst_reading(readings)
+        statuses[application.pk] = (worst_status(readings), worst.clock if worst else "")
         for reading in readings.values():
             if reading.status not in ("warning", "exceeded"):
                 continue

@@ -97,7 +97,7 @@ def test_progress_is_all_or_nothing(as_manager, application):
     )
     problem = assert_problem(response, 400)
     assert problem["errors"] == {
-        "actual_finish": ["The finish 2026-03-02 is before the start 2026-03-03."]
+        "actual_finish": ["The finish March 2, 2026 is before the start March 3, 2026."]
     }
     assert Activity.objects.get(application=application, code="A").actual_start is None
     assert not ActivityEvent.objects.filter(activity__application=application).exists()

@@ -135,9 +135,10 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_applications(
     # complaints section: its rows, and the people and departments of its form's choices,
     # and 1 for the activities' joint departments; 3 for the to-do figure beside 待办 in the
     # navigation: the department's open activities, their applications' activities, and
-    # the applications that wait for the account manager. The drawings (both network
-    # views, the Gantt zoom and progress line) read nothing more.
-    with django_assert_max_num_queries(21):
+    # the applications that wait for the account manager; 1 for the account-manager
+    # changes. The drawings (both network views, the Gantt zoom and progress line) read
+    # nothing more.
+    with django_assert_max_num_queries(22):
         response = client.get(page_url(application))
     assert response.status_code == 200
     assert f'id="deviation-{deviation.pk}"' in response.content.decode()
@@ -233,7 +234,7 @@ def test_a_too_long_note_keeps_what_was_typed(client, application, manager):
     note = "说明" * 1001
     response = transition(client, application, "suspend", note=note)
     html = response.content.decode()
-    assert 'id="id_t_suspend_note-error">确保该变量包含不超过 2000 字符 (目前字符数 2002)。' in html
+    assert 'id="id_t_suspend_note-error">备注或原因最多 2000 个字，现有 2002 个字。' in html
     assert f">{note}</textarea>" in html
     assert Application.objects.get(pk=application.pk).state == "consultation"
 
@@ -292,7 +293,7 @@ def test_a_finish_before_the_start_is_refused_beside_the_finish(client, applicat
     html = response.content.decode()
     assert (
         f'<p class="field-error" id="id_a{a.pk}_actual_finish-error">'
-        "完成日期 2026-03-02 早于开始日期 2026-03-03。</p>"
+        "完成日期 2026年3月2日 早于开始日期 2026年3月3日。</p>"
     ) in html
     assert 'value="2026-03-02" aria-invalid="true"' in html
     assert activity(application, "A").actual_finish is None
@@ -666,9 +667,16 @@ def test_a_suspended_application_says_where_it_stopped_and_offers_resume(
 def test_a_time_limit_past_its_warning_shows_beside_the_state(client, application, manager):
     client.force_login(manager)
     assert 'id="time-limit"' not in client.get(page_url(application)).content.decode()
-    Application.objects.filter(pk=application.pk).update(time_limit_status="exceeded")
+    Application.objects.filter(pk=application.pk).update(
+        time_limit_status="exceeded", time_limit_clock="energization"
+    )
     html = client.get(page_url(application)).content.decode()
-    assert '<span class="badge red" id="time-limit">已超出时限</span>' in html
+    assert '<span class="badge red" id="time-limit">装表接电时限已超期</span>' in html
+    Application.objects.filter(pk=application.pk).update(
+        time_limit_status="warning", time_limit_clock="whole_process"
+    )
+    html = client.get(page_url(application)).content.decode()
+    assert '<span class="badge amber" id="time-limit">全流程时限已用去 80%</span>' in html
 
 
 def test_a_closed_applications_gantt_ends_with_its_work_not_today(client, application, manager):

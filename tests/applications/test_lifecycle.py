@@ -324,11 +324,16 @@ def test_progress_cannot_start_before_its_predecessors_finish(desk):
             date(2026, 3, 3),
             date(2026, 3, 2),
             "actual_finish",
-            "完成日期 2026-03-02 早于开始日期 2026-03-03。",
+            "完成日期 2026年3月2日 早于开始日期 2026年3月3日。",
         ),
-        (date(2026, 12, 1), None, "actual_start", "2026-12-01 是将来的日期。"),
-        (date(2026, 3, 7), None, "actual_start", "2026-03-07 不是工作日。"),
-        (date(2026, 2, 27), None, "actual_start", "2026-02-27 早于该申请的第 0 天（2026-03-02）。"),
+        (date(2026, 12, 1), None, "actual_start", "2026年12月1日 是将来的日期。"),
+        (date(2026, 3, 7), None, "actual_start", "2026年3月7日 不是工作日。"),
+        (
+            date(2026, 2, 27),
+            None,
+            "actual_start",
+            "2026年2月27日 早于该申请的受理日 2026年3月2日。",
+        ),
     ],
 )
 def test_bad_progress_dates_are_refused_naming_the_field(desk, start, finish, field, message):
@@ -372,7 +377,9 @@ def test_a_late_activity_moves_the_forecast_and_the_float(desk):
 
 
 def test_reassignment_is_for_supervisors_and_is_logged(desk, supervisor):
-    new = AccountManagerProfileFactory(user__username="new-manager").user
+    new = AccountManagerProfileFactory(
+        user__username="new-manager", regions=[desk.application.region]
+    ).user
     with pytest.raises(NotPermitted):
         services.application_reassign(
             application_id=desk.application.pk, manager=new, reason="调整", by=desk.user

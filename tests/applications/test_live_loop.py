@@ -191,7 +191,7 @@ def test_the_page_the_api_and_the_admin_record_progress_alike(door_client, super
         late_start(twin, user)
     # The same refusals, word for word, as the service gives them.
     assert refused == [
-        "2026-03-05 是将来的日期。",
+        "2026年3月5日 是将来的日期。",
         "已完成的工作没有剩余工作日：请填写完成日期或剩余工作日，不要同时填写。",
     ]
     # The same rows as the service writes when called directly, the analysis included.

@@ -186,7 +186,7 @@ def test_the_excel_export_holds_the_numbers(client, supervisor, reviewed):
     assert figures["质量评分"] == 5.0 and figures["效率评分"] == 3.0
     assert rows["计量中心"][0] == "部门" and rows["计量中心"][3] == 2
     assert rows["计量中心"][4] == 2  # on time: it delayed neither
-    assert rows["客户"][0] == "客户方" and rows["客户"][header.index("造成拖延（工作日）")] == 4
+    assert rows["客户方"][0] == "客户方" and rows["客户方"][header.index("造成拖延（工作日）")] == 4
 
 
 def test_the_csv_export_is_utf8_with_a_bom_for_excel(client, supervisor, reviewed):

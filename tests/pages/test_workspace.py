@@ -31,7 +31,7 @@ def swept(book):  # noqa: F811
         time_limit_status="exceeded"
     )
     Application.objects.filter(pk=book["desks"]["suspended"].application.pk).update(
-        time_limit_status="warning"
+        time_limit_status="warning", time_limit_clock="design_review"
     )
     return book
 
@@ -51,14 +51,14 @@ def test_a_manager_sees_his_active_applications_with_their_badges(client, swept)
     # The committed date, in Chinese: accepted on Monday 2 March, the plan waits two days
     # for Wednesday's review meeting, and the commitment with it.
     assert "2026年5月19日" in design_row
-    assert "已超时限" in design_row  # the plan-reply clock has run out
+    assert "供电方案答复时限已超期" in design_row  # the badge names the limit run out
     assert 'class="badge red dev-red"' in listed[design.number]
     assert "红色 1" in design_row
     # The suspended one: amber (acknowledged is still open), progress where it stopped.
     suspended_row = text(listed[suspended.number])
     assert "黄色 1" in suspended_row and "红色" not in suspended_row
     assert "0/8" in suspended_row
-    assert "时限预警" in suspended_row
+    assert "设计审查时限已用去 80%" in suspended_row
     assert "我的业扩申请" in html
 
 

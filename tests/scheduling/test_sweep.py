@@ -231,7 +231,11 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     sweep(application, date(2026, 3, 17))
     sweep(application, date(2026, 3, 17))
     application.refresh_from_db()
-    assert application.time_limit_status == "warning"
+    assert (application.time_limit_status, application.time_limit_clock) == (
+        "warning",
+        "plan_reply",
+    )
+    assert application.time_limit_text == "供电方案答复时限已用去 80%"
     warnings = Notification.objects.filter(kind="limit_warning")
     assert [(n.recipient, n.dedupe_key) for n in warnings] == [
         (manager, f"limit:{application.pk}:plan_reply:warning")
@@ -245,6 +249,7 @@ def test_a_time_limit_warning_and_alarm_are_each_notified_once(application, mana
     assert [(n.recipient.username, n.by_mail) for n in alarms] == [(manager.username, True)]
     application.refresh_from_db()
     assert application.time_limit_status == "exceeded"
+    assert application.time_limit_text == "供电方案答复时限已超期"
     assert Notification.objects.filter(kind="limit_warning").count() == 1
 
 
