@@ -157,7 +157,7 @@ def test_the_printed_plan_for_the_manager(
     assert html.count("<tr class=") == 16  # the activities with their dates
     committed = application.committed_finish_date
     assert f"{committed.year}年{committed.month}月{committed.day}日" in html
-    assert "2026-03-02" in html  # the baseline dates in the table
+    assert "2026年3月2日 – 2026年3月2日" in html  # the baseline dates in the table, in words
     # The application page links to it.
     with on(DAY0):
         assert f'href="{url}"' in page(client, application)
