@@ -1,13 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import VoltageClass
 
+from . import services
 from .models import (
     AccountManagerProfile,
+    ApiToken,
     Department,
     LoginAttempt,
     Notification,
@@ -123,3 +126,90 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("recipient__username", "text")
     list_select_related = ("recipient", "application")
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+
+class ApiTokenForm(forms.ModelForm):
+    days = forms.IntegerField(
+        label=_("valid for (days)"),
+        min_value=1,
+        max_value=settings.API_TOKEN_MAX_DAYS,
+        initial=settings.API_TOKEN_DEFAULT_DAYS,
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scope"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens of the systems that use the API. The key is shown once, when made; a token
+    is revoked, never deleted, so that who used the API stays on record."""
+
+    list_display = (
+        "name",
+        "user",
+        "scope",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scope",)
+    search_fields = ("name", "user__username", "prefix")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    actions = ["revoke"]
+    readonly_fields = (
+        "user",
+        "name",
+        "scope",
+        "prefix",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    )
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        return ["user", "name", "scope", "days"] if obj is None else list(self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing of a token changes after it is made; revoke it instead
+        token, key = services.api_token_create(
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            days=form.cleaned_data["days"],
+            by=request.user,
+        )
+        obj.pk, obj.prefix, obj.name = token.pk, token.prefix, token.name
+        obj._state.adding = False
+        messages.warning(
+            request,
+            _("The key of “%(name)s”, shown only now: %(key)s") % {"name": token.name, "key": key},
+        )
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.api_token_revoke(token_id=token.pk, by=request.user)
+        self.message_user(request, _("Revoked: %(count)d.") % {"count": queryset.count()})
+
+    def has_delete_permission(self, request, obj=None):
+        return False

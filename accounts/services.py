@@ -1,19 +1,24 @@
 """Every write of the accounts app."""
 
+import hashlib
 import logging
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from smtplib import SMTPException
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yekuo import bulk
+from yekuo.errors import InvalidInput, NotPermitted
 from yekuo.lookups import any_of
 
-from .models import LoginAttempt, Notification, NotificationKind
+from .models import ApiToken, LoginAttempt, Notification, NotificationKind, TokenScope
 
 logger = logging.getLogger(__name__)
 
@@ -154,3 +159,83 @@ def notification_mark_read(*, notification_ids, by, now: datetime | None = None)
     return Notification.objects.filter(pk__in=notification_ids, recipient=by, is_read=False).update(
         is_read=True, read_at=now or timezone.now()
     )
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+TOKEN_PREFIX = "yk_"
+
+
+def api_token_digest(key: str) -> str:
+    """Return the stored digest of a key. Keys are long random strings, so a plain SHA-256
+    is enough: nothing can be guessed from it, and it is looked up by its prefix."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_prefix(key: str) -> str:
+    """Return the part of a key that finds its row: ``yk_`` and 8 characters, or the first
+    8 characters of a key issued before tokens were named."""
+    return key[: len(TOKEN_PREFIX) + 8] if key.startswith(TOKEN_PREFIX) else key[:8]
+
+
+@transaction.atomic
+def api_token_create(
+    *, user, name: str, scope: str, days: int | None = None, by=None, now: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Make a token for ``user`` and return it with its key, which is shown only now."""
+    name = (name or "").strip()
+    days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
+    errors = {}
+    if not name:
+        errors["name"] = _("Name the system that will use the token.")
+    elif len(name) > 80:
+        errors["name"] = _("A token's name has at most 80 characters.")
+    if scope not in TokenScope.values:
+        errors["scope"] = _("The scope is “read” or “write”.")
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        errors["days"] = _("A token is valid for 1 to %(max)d days.") % {
+            "max": settings.API_TOKEN_MAX_DAYS
+        }
+    if not user.is_active:
+        errors["user"] = _("%(user)s cannot sign in, so cannot have a token.") % {"user": user}
+    if errors:
+        raise InvalidInput(errors)
+    now = now or timezone.now()
+    while True:
+        prefix = TOKEN_PREFIX + secrets.token_hex(4)
+        if not ApiToken.objects.filter(prefix=prefix).exists():
+            break
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=prefix,
+        digest=api_token_digest(key),
+        scope=scope,
+        created_at=now,
+        created_by=by,
+        expires_at=now + timedelta(days=days),
+    )
+    logger.info("API token %s (%s) made for %s by %s", prefix, scope, user, by)
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token_id: int, by, now: datetime | None = None) -> ApiToken:
+    """Revoke a token at once; revoking twice keeps the first time."""
+    token = ApiToken.objects.select_for_update().get(pk=token_id)
+    if not (by.is_superuser or by.has_perm("accounts.change_apitoken") or by == token.user):
+        raise NotPermitted(_("Only an administrator or the token's own user may revoke it."))
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        token.revoked_by = by
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        logger.info("API token %s revoked by %s", token.prefix, by)
+    return token
+
+
+def api_token_used(token: ApiToken, *, now: datetime) -> None:
+    """Note when a token was last used, at most once a minute per token."""
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

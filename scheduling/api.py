@@ -61,6 +61,7 @@ NETWORK_DESCRIPTION = gettext_lazy(
 
 class ComputeSchedule(APIView):
     serializer_class = NetworkScheduleSerializer
+    changes_nothing = True  # a what-if: read-only tokens may ask for it
 
     @extend_schema(
         summary=gettext_lazy("What-if: the CPM schedule of a network"),
@@ -77,6 +78,7 @@ class ComputeSchedule(APIView):
 
 class AnalyseDelay(APIView):
     serializer_class = DelayAnalysisSerializer
+    changes_nothing = True  # a what-if: read-only tokens may ask for it
 
     @extend_schema(
         summary=gettext_lazy("What-if: the effect of one activity taking longer"),

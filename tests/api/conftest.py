@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import services as account_services
 from accounts.roles import Role
 from tests.factories import AccountManagerProfileFactory, RegionFactory, make_application
 
@@ -13,15 +13,15 @@ PROBLEM = "application/problem+json"
 DAY0 = date(2026, 3, 2)  # a Monday
 
 
-def token_client(user, language: str | None = "en") -> APIClient:
+def token_client(user, language: str | None = "en", scope: str = "write") -> APIClient:
     """Return a client that authenticates as ``user`` with an API token.
 
     English unless told otherwise, so that tests read the English messages; ``None``
     sends no Accept-Language (the API then answers in Chinese).
     """
-    token, _created = Token.objects.get_or_create(user=user)
+    _token, key = account_services.api_token_create(user=user, name="tests", scope=scope)
     client = APIClient()
-    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
     if language:
         headers["HTTP_ACCEPT_LANGUAGE"] = language
     client.credentials(**headers)

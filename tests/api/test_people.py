@@ -1,10 +1,6 @@
 """Customers, account managers, departments, templates and notifications through HTTP."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Notification, NotificationKind
 from accounts.roles import Role
@@ -88,15 +84,3 @@ def test_notifications_are_mine_and_marked_read(manager, supervisor, application
     theirs.refresh_from_db()
     assert (mine.is_read, theirs.is_read) == (True, False)
     assert_problem(client.post("/api/v1/notifications/mark-read/", {"ids": []}, format="json"), 400)
-
-
-def test_drf_create_token_gives_a_working_token(manager, application):
-    out = StringIO()
-    call_command("drf_create_token", manager.username, stdout=out)
-    key = Token.objects.get(user=manager).key
-    assert key in out.getvalue()
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert client.get(f"/api/v1/applications/{application.pk}/").status_code == 200

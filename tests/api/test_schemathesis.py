@@ -18,8 +18,6 @@ from tests.dates import pin_today
 from tests.factories import AccountManagerProfileFactory, RegionFactory, UserFactory
 from yekuo.wsgi import application as wsgi_application
 
-from .conftest import token_client
-
 pytestmark = pin_today
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_application)
@@ -42,8 +40,7 @@ def _keep_the_test_connection():
 @pytest.fixture
 def admin_token(db, settings, _keep_the_test_connection):
     """An administrator's token, and an application with a red deviation to find."""
-    from rest_framework.authtoken.models import Token
-
+    from accounts.services import api_token_create
     from tests.api.test_deviations import _red_deviation
     from tests.factories import make_application
 
@@ -58,8 +55,7 @@ def admin_token(db, settings, _keep_the_test_connection):
         by=admin, manager=manager, region=north, accepted_on=date(2026, 3, 2)
     )
     _red_deviation(application, manager)
-    token_client(admin)
-    return Token.objects.get(user=admin).key
+    return api_token_create(user=admin, name="schemathesis", scope="write")[1]
 
 
 @schema.parametrize()
