@@ -11,9 +11,13 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from . import roles, signals
+        from yekuo import audit as database_audit
+
+        from . import audit, roles, signals
 
         # After every app has created its permissions (post_migrate of the last app).
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="accounts.sync_role_groups")
+        post_migrate.connect(audit.install_triggers, dispatch_uid="accounts.audit_triggers")
+        database_audit.connect()
         user_login_failed.connect(signals.on_login_failed, dispatch_uid="accounts.login_failed")
         user_logged_in.connect(signals.on_logged_in, dispatch_uid="accounts.logged_in")

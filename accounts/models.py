@@ -295,3 +295,42 @@ class ApiToken(models.Model):
 
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
+
+class ChangeRecord(models.Model):
+    """One change of an audited row: who, when, and each changed field's before → after.
+
+    Written by database triggers (``yekuo.audit``), never by the application, so that
+    ``QuerySet.update()`` and bulk writes are recorded too; append-only on PostgreSQL.
+    """
+
+    class Action(models.TextChoices):
+        INSERT = "I", _("added")
+        UPDATE = "U", _("changed")
+        DELETE = "D", _("removed")
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("by"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    table_name = models.CharField(_("table"), max_length=63)
+    row_id = models.CharField(_("row"), max_length=40)
+    action = models.CharField(_("action"), max_length=1, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["table_name", "row_id", "at"], name="change_row_at")]
+        verbose_name = _("change record")
+        verbose_name_plural = _("change records")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.table_name}#{self.row_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        )

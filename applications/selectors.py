@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from accounts.models import Department, Region
+from accounts import audit
+from accounts.models import ChangeRecord, Department, Region
 from scheduling import explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError, fulkerson_numbers
@@ -670,6 +671,45 @@ class ApplicationPage:
     follow_ups: list = field(default_factory=list)
     network_view: str = "logic"
     zoom: str | None = None
+    history: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One recorded change shown under 变更记录: what changed, by whom, before → after."""
+
+    record: ChangeRecord
+    subject: str
+    fields: list
+
+
+HISTORY_SHOWN = 30
+
+
+def change_history(application: Application, activities) -> list[HistoryRow]:
+    """Return the latest recorded changes of the application, its customer and its
+    activities (one query), newest first."""
+    by_id = {str(a.pk): a for a in activities}
+    records = (
+        ChangeRecord.objects.filter(
+            Q(table_name=Application._meta.db_table, row_id=str(application.pk))
+            | Q(table_name=Customer._meta.db_table, row_id=str(application.customer_id))
+            | Q(table_name=Activity._meta.db_table, row_id__in=list(by_id))
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")[:HISTORY_SHOWN]
+    )
+    rows = []
+    for record in records:
+        if record.table_name == Application._meta.db_table:
+            subject = _("Application")
+        elif record.table_name == Customer._meta.db_table:
+            subject = _("Customer")
+        else:
+            activity = by_id[record.row_id]
+            subject = f"{activity.code} {activity.name}".strip()
+        rows.append(HistoryRow(record=record, subject=subject, fields=audit.changed_fields(record)))
+    return rows
 
 
 def stage_steps(application: Application) -> list[StageStep]:
@@ -1027,6 +1067,7 @@ def application_page(
         complaints=complaints,
         may_complain=may_answer,
         follow_ups=follow_ups,
+        history=change_history(application, all_activities),
     )
 
 

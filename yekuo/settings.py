@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The database's audit triggers learn who writes from the request being served.
+    "yekuo.audit.AuditActorMiddleware",
     # Every page requires a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -290,6 +292,58 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="yekuo@localhost")
 
 # The REST API (yekuo/api/): token or session authentication, problem-details errors,
 # throttling per token. Rates are "N/second|minute|hour|day".
+# The audit trail (yekuo.audit): the models whose changes the database records, each with
+# the fields left out (figures the sweep recomputes) and the secrets recorded as changed
+# without their values; the link tables of roles, recorded as rows are added or removed;
+# and the logs that are append-only on PostgreSQL.
+AUDITED_MODELS = {
+    "applications.Application": {
+        "exclude": [
+            "forecast_finish_date",
+            "total_float",
+            "time_limit_status",
+            "time_limit_clock",
+            "sweep_fingerprint",
+            "version",
+            "updated_at",
+        ]
+    },
+    "applications.Customer": {},
+    "applications.TimeLimit": {},
+    "applications.DocumentRequirement": {},
+    "scheduling.Activity": {
+        "exclude": [
+            "forecast_start",
+            "forecast_finish",
+            "forecast_tf",
+            "forecast_ff",
+            "is_critical",
+            "updated_at",
+        ]
+    },
+    "scheduling.Baseline": {},
+    "scheduling.NetworkTemplate": {"exclude": ["updated_at"]},
+    "scheduling.ActivityTemplate": {},
+    "scheduling.CalendarOverride": {},
+    "scheduling.CalendarYear": {},
+    "accounts.User": {
+        "exclude": ["last_login", "failed_login_count", "last_failed_login_at"],
+        "secrets": ["password"],
+    },
+    "accounts.AccountManagerProfile": {"exclude": ["last_assigned_at"]},
+    "accounts.Department": {},
+    "accounts.Region": {},
+    "accounts.ApiToken": {"exclude": ["last_used_at"], "secrets": ["digest"]},
+    "auth.Group": {},
+}
+AUDITED_LINKS = ["accounts.User.groups", "auth.Group.permissions", "accounts.User.user_permissions"]
+APPEND_ONLY_MODELS = [
+    "applications.StageTransition",
+    "applications.AssignmentChange",
+    "scheduling.ActivityEvent",
+    "scheduling.DeviationAnswer",
+]
+
 # API tokens: valid for this many days unless asked otherwise, and never longer than the
 # maximum (a token that must live longer is made again).
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
