@@ -12,7 +12,7 @@ def sweep_again(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0014_default_document_requirements'),
+        ('applications', '0015_business_type_reduction_suspension'),
     ]
 
     operations = [
