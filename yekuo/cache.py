@@ -35,6 +35,7 @@ HEARTBEAT_CACHE_KEY = "celery:heartbeat"
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 _warned_at: dict[str, float] = {}
+_down_until: dict[str, float] = {}
 _warned_lock = threading.Lock()
 
 
@@ -77,13 +78,15 @@ class FailoverRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         local_params = {k: v for k, v in params.items() if k != "OPTIONS"}
         self._local = LocMemCache(f"failover-{server}", local_params)
-        self._down_until = 0.0
+        self._server = str(server)
 
     def _redis_usable(self) -> bool:
-        return time.monotonic() >= self._down_until
+        return time.monotonic() >= _down_until.get(self._server, 0.0)
 
     def _redis_failed(self, exc: BaseException) -> None:
-        self._down_until = time.monotonic() + self.retry_seconds
+        # Shared by the process's threads (each has its own cache object): one failed
+        # connection spares the others the wait.
+        _down_until[self._server] = time.monotonic() + self.retry_seconds
         warn_rate_limited(
             "cache",
             "Redis cache unreachable (%s: %s); serving from local memory for %.0f s",

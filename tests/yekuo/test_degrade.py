@@ -27,7 +27,9 @@ def _cache(location: str, **options) -> FailoverRedisCache:
 
 
 def test_with_redis_down_the_cache_serves_from_local_memory_and_says_so(caplog, monkeypatch):
-    monkeypatch.setattr("yekuo.cache._warned_at", {})  # forget earlier tests' warnings
+    # Forget earlier tests' outages and warnings.
+    monkeypatch.setattr("yekuo.cache._warned_at", {})
+    monkeypatch.setattr("yekuo.cache._down_until", {})
     cache = _cache(CLOSED)
     with caplog.at_level(logging.WARNING, logger="yekuo.cache"):
         cache.set("figures", {"open": 3}, 60)
