@@ -9,7 +9,7 @@ from django.db import OperationalError, connections
 from applications.models import Application
 from tests.dates import pin_today
 
-from .conftest import assert_problem
+from .conftest import assert_problem, token_client
 from .test_applications import new_application_body
 
 pytestmark = [pytest.mark.django_db, pin_today]
@@ -103,13 +103,17 @@ def database_down(monkeypatch):
     yield lambda: monkeypatch.setattr(connections["default"], "ensure_connection", refuse)
 
 
-def test_with_the_database_down_the_api_answers_503_problem(as_manager, database_down):
+def test_with_the_database_down_the_api_answers_503_problem(as_manager, manager, database_down):
+    in_chinese = token_client(manager, language=None)
     database_down()
     response = as_manager.get("/api/v1/applications/")
     body = assert_problem(response, 503)
     assert body["type"] == "urn:yekuo:problem:database-unavailable"
     assert "database" in body["detail"]
     assert "5432" not in response.content.decode()
+    chinese = assert_problem(in_chinese.get("/api/v1/applications/"), 503)
+    assert chinese["title"] == "服务暂不可用"
+    assert chinese["detail"] == "无法连接数据库，未作任何更改；请一分钟后重试。"
 
 
 def test_with_the_database_down_a_create_answers_503_problem(as_supervisor, database_down):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from celery.signals import worker_ready
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -106,6 +107,18 @@ def test_readyz_reports_an_old_heartbeat_as_stale(client, settings):
         assert body["checks"]["worker"] == "stale"
         assert "last heartbeat" in body["errors"]["worker"]
         cache.set(HEARTBEAT_CACHE_KEY, (timezone.now() - timedelta(seconds=100)).isoformat())
+        body = client.get("/readyz").json()
+        assert body["checks"]["worker"] == "ok"
+        assert body["status"] == "ready"
+    finally:
+        cache.delete(HEARTBEAT_CACHE_KEY)
+
+
+@pytest.mark.django_db
+def test_a_worker_starting_up_counts_as_alive_at_once(client, worker_silent):
+    assert client.get("/readyz").json()["checks"]["worker"] == "stale"
+    worker_ready.send(sender=None)
+    try:
         body = client.get("/readyz").json()
         assert body["checks"]["worker"] == "ok"
         assert body["status"] == "ready"
