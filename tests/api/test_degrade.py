@@ -150,3 +150,15 @@ def test_with_the_database_down_readyz_is_unavailable(client, database_down):
     assert body["status"] == "unavailable"
     assert body["checks"]["database"] == "down"
     assert "5432" not in response.content.decode()
+
+
+def test_an_unexpected_error_under_the_api_is_a_500_problem_not_a_page(as_manager, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("yekuo.api.throttles.TokenRateThrottle.get_cache_key", broken)
+    as_manager.raise_request_exception = False
+    response = as_manager.get("/api/v1/applications/")
+    body = assert_problem(response, 500)
+    assert body["type"] == "urn:yekuo:problem:server-error"
+    assert "a bug" not in response.content.decode()
