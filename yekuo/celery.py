@@ -11,8 +11,13 @@ from pathlib import Path
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_ready
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from yekuo.cache import HEARTBEAT_CACHE_KEY
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yekuo.settings")
 
@@ -59,6 +64,13 @@ def _prepare_local_folders() -> None:
 @app.on_after_configure.connect
 def _on_after_configure(sender, **kwargs):
     _prepare_local_folders()
+
+
+@worker_ready.connect
+def _heartbeat_on_start(**kwargs):
+    """Record a heartbeat as soon as a worker is up: beat's first one comes an interval
+    after beat starts, and /readyz would report the worker stale until then."""
+    cache.set(HEARTBEAT_CACHE_KEY, timezone.now().isoformat(), timeout=None)
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:

@@ -5,11 +5,18 @@ Django shows its own technical 404 page (with the URL list) whenever ``DEBUG`` i
 a bare "405" for a GET of a form's address; :class:`FramedErrorPagesMiddleware` replaces
 those with the framed pages for everything outside the API (which answers problem details
 of its own) and the static files.
+
+A database outage (``OperationalError``, ``InterfaceError``) is a 503, not a 500: under
+``/api/`` as problem details, elsewhere as the framed page, rendered without the
+request's context (the navigation and the signed-in user need the database). A view's
+outage is caught by :class:`FramedErrorPagesMiddleware` (with ``DEBUG`` on too); one in a
+middleware (the session, the login check) reaches :func:`server_error`.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -17,9 +24,12 @@ from django.http import Http404, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 
+from yekuo.api.problems import DATABASE_OUTAGE, DatabaseUnavailable, problem_response
+
 logger = logging.getLogger(__name__)
 
 _PASSED = ("/api/", "/static/", "/healthz", "/readyz")
+_API = "/api/"
 
 
 def _render(request, status: int, title: str, message: str) -> HttpResponse:
@@ -75,8 +85,39 @@ def csrf_failure(request, reason: str = "") -> HttpResponse:
     )
 
 
+def database_unavailable(request) -> HttpResponse:
+    """Answer 503 for a database outage: problem details under the API, else the page."""
+    if request.path.startswith(_API):
+        return problem_response(
+            503, DatabaseUnavailable.default_code, str(DatabaseUnavailable.default_detail)
+        )
+    response = HttpResponse(
+        loader.render_to_string(
+            "errors/error.html",
+            {
+                "status": 503,
+                "title": _("Service unavailable"),
+                "message": _(
+                    "The database cannot be reached. Nothing you sent was saved; try "
+                    "again in a minute."
+                ),
+            },
+        ),
+        status=503,
+    )
+    response["Retry-After"] = "60"
+    response.framed = True
+    return response
+
+
 def server_error(request) -> HttpResponse:
-    """Render the 500 page in the layout, or a plain one if even that fails."""
+    """Render the 500 page in the layout, or a plain one if even that fails; a database
+    outage is a 503, and the API answers problem details."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_OUTAGE):
+        return database_unavailable(request)
+    if request.path.startswith(_API):
+        return problem_response(500, "server_error", _("The error is logged; try again later."))
     try:
         return _render(
             request,
@@ -113,6 +154,9 @@ class FramedErrorPagesMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_OUTAGE):
+            logger.error("database unavailable: %s: %s", type(exception).__name__, exception)
+            return database_unavailable(request)
         if request.path.startswith(_PASSED):
             return None
         if isinstance(exception, Http404):

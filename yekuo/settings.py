@@ -179,11 +179,18 @@ if REDIS_URL:
         "socket_connect_timeout": 4,
         "socket_timeout": 10,
     }
+    # Redis unreachable: the cache answers from local memory (and logs it) rather than
+    # failing the request; short timeouts keep a dead Redis from holding a request.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "yekuo.cache.FailoverRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "yekuo",
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 2,
+                "RETRY_SECONDS": env.int("CACHE_RETRY_SECONDS", default=10),
+            },
         }
     }
 else:
@@ -228,10 +235,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # batches of 2,000 no faster still.
 SWEEP_INTERVAL_MINUTES = env.int("SWEEP_INTERVAL_MINUTES", default=10)
 SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=1000)
+# Beat sends the heartbeat, a worker records it; /readyz reports the worker "stale" when
+# the last one is older than three intervals (one lost beat is not an outage).
+HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=60)
+WORKER_STALE_SECONDS = env.int("WORKER_STALE_SECONDS", default=3 * HEARTBEAT_SECONDS)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "yekuo.tasks.heartbeat",
-        "schedule": env.int("HEARTBEAT_SECONDS", default=60),
+        "schedule": HEARTBEAT_SECONDS,
     },
     "deviation-sweep": {
         "task": "applications.tasks.sweep_deviations",

@@ -4,7 +4,9 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-HEARTBEAT_CACHE_KEY = "celery:heartbeat"
+from yekuo.cache import HEARTBEAT_CACHE_KEY
+
+__all__ = ["HEARTBEAT_CACHE_KEY", "heartbeat"]
 
 
 @shared_task(name="yekuo.tasks.heartbeat")

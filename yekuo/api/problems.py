@@ -8,12 +8,18 @@ through the same handler, so a client reads one shape whatever refused its reque
 
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from yekuo import errors
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -46,6 +52,17 @@ class IdempotencyKeyReused(exceptions.APIException):
     default_code = "idempotency_key_reused"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = gettext_lazy(
+        "The database cannot be reached. Nothing was changed; try again in a minute."
+    )
+    default_code = "database_unavailable"
+
+
+# The database refusing connections or dropping one: an outage, not a bug in the request.
+DATABASE_OUTAGE = (OperationalError, InterfaceError)
+
 TITLES = {
     400: gettext_lazy("Invalid input"),
     401: gettext_lazy("Authentication required"),
@@ -59,6 +76,8 @@ TITLES = {
     422: gettext_lazy("Idempotency key reused"),
     428: gettext_lazy("If-Match required"),
     429: gettext_lazy("Too many requests"),
+    500: gettext_lazy("Server error"),
+    503: gettext_lazy("Service unavailable"),
 }
 
 
@@ -113,6 +132,9 @@ def exception_handler(exc, context):
     """Return a problem-details response for every error an API view raises."""
     if isinstance(exc, errors.DomainError):
         exc = _from_domain(exc)
+    elif isinstance(exc, DATABASE_OUTAGE):
+        logger.error("database unavailable: %s: %s", type(exc).__name__, exc)
+        exc = DatabaseUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -150,4 +172,15 @@ class ProblemSerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text=gettext_lazy("Messages per field; empty when no field is at fault."),
+    )
+
+
+def problem_response(status_code: int, code: str, detail: str) -> JsonResponse:
+    """Return a problem-details response built outside REST framework (middleware, the
+    500 handler), for answers under ``/api/`` that no API view produced."""
+    return JsonResponse(
+        problem_body(status_code, code, detail),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
     )
