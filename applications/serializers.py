@@ -13,6 +13,7 @@ from yekuo import plausible
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
 from .models import TRANSITIONS, Application, Complaint, Customer, FollowUp, SupplyType
+from .selectors import CUSTOMER_CONTACT_FIELDS
 
 
 def _plausible_capacity(value: int) -> int:
@@ -34,7 +35,27 @@ class CustomerBriefSerializer(serializers.ModelSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    """A customer as read through ``selectors.visible_customers``: the contact person and
+    phone only for those who serve it (null for department staff, who reach the customer
+    through its account manager)."""
+
     region = RegionSerializer()
+    contact_name = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy("Null unless you serve this customer."),
+    )
+    contact_phone = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy("Null unless you serve this customer."),
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Without the selector's annotation nothing says the reader serves the customer.
+        if not getattr(instance, "shows_contact", False):
+            for name in CUSTOMER_CONTACT_FIELDS:
+                data[name] = None
+        return data
 
     class Meta:
         model = Customer
