@@ -121,6 +121,19 @@ def test_patch_of_an_application_of_another_manager_is_refused(
         format="json",
         HTTP_IF_MATCH=f'"{south_application.version}"',
     )
-    assert response.status_code in (403, 404)
+    assert response.status_code == 404  # not theirs to read, so not theirs to change
     south_application.refresh_from_db()
     assert south_application.requested_capacity_kva == 2000
+
+
+def test_a_manager_of_the_region_may_not_change_a_colleagues_application(application, north):
+    colleague = AccountManagerProfileFactory(user__username="manager-n3", regions=[north]).user
+    client = token_client(colleague)
+    url = f"/api/v1/applications/{application.pk}/"
+    assert client.get(url).status_code == 200  # the region's work is theirs to read
+    response = client.patch(
+        url, {"requested_capacity_kva": 3150}, format="json", HTTP_IF_MATCH='W/"1"'
+    )
+    assert_problem(response, 403)
+    row = Application.objects.get(pk=application.pk)
+    assert (row.requested_capacity_kva, row.version) == (2000, 1)
