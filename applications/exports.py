@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from yekuo.spreadsheets import safe_row
+
 from .kpi import CUSTOMER_SCOPE, REVIEW_SCORES, Assessment, AssessmentRow
 from .models import KpiScope
 
@@ -81,9 +83,9 @@ def assessment_csv(assessment: Assessment) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Period"), f"{assessment.start:%Y-%m-%d}", f"{assessment.end:%Y-%m-%d}"])
-    writer.writerow(header())
+    writer.writerow(safe_row(header()))
     for values in rows(assessment):
-        writer.writerow(["" if v is None else v for v in values])
+        writer.writerow(safe_row("" if v is None else v for v in values))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -98,11 +100,11 @@ def assessment_xlsx(assessment: Assessment) -> bytes:
     sheet.title = _("Assessment")[:31]
     sheet.append([_("Period"), assessment.start, assessment.end])
     sheet["B1"].number_format = sheet["C1"].number_format = "yyyy-mm-dd"
-    sheet.append(header())
+    sheet.append(safe_row(header()))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for values in rows(assessment):
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in values])
+        sheet.append(safe_row(float(v) if isinstance(v, Decimal) else v for v in values))
     sheet.freeze_panes = "C3"
     for index, title in enumerate(header(), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, len(title) + 4)

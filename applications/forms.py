@@ -3,11 +3,13 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Department, Region, User
 from scheduling.models import ResponsibleParty, Severity
+from yekuo import plausible
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
 from . import selectors
@@ -117,9 +119,21 @@ class AssessmentPeriodForm(ErrorAttrsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day is not None and (message := plausible.date_error(day)):
+                self.add_error(name, message)
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
             self.add_error("end", _("The end of the period is before its start."))
+        elif start and end and (end - start).days > 366 * settings.ASSESSMENT_MAX_YEARS:
+            # The assessment reads every application of the period: the period is bounded
+            # so that one request cannot ask for centuries.
+            self.add_error(
+                "end",
+                _("A period covers at most %(years)s years.")
+                % {"years": settings.ASSESSMENT_MAX_YEARS},
+            )
         return cleaned
 
 
@@ -517,11 +531,9 @@ class AcceptanceForm(ErrorAttrsMixin, forms.Form):
     requested_capacity_kva = forms.IntegerField(
         label=_("Requested capacity (kVA)"),
         min_value=1,
-        max_value=10_000_000,
         error_messages={
             "invalid": _("Enter the capacity as a whole number of kVA."),
             "min_value": _("The requested capacity must be more than 0 kVA."),
-            "max_value": _("Enter at most 10,000,000 kVA."),
         },
     )
     supply_type = forms.ChoiceField(
@@ -560,6 +572,12 @@ class AcceptanceForm(ErrorAttrsMixin, forms.Form):
 
     def clean_credit_code(self):
         return self.cleaned_data["credit_code"].strip().upper()
+
+    def clean_requested_capacity_kva(self):
+        value = self.cleaned_data["requested_capacity_kva"]
+        if message := plausible.capacity_error(value):
+            raise forms.ValidationError(message)
+        return value
 
     def clean(self):
         data = super().clean()

@@ -9,13 +9,16 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
+    Value,
     prefetch_related_objects,
 )
 from django.utils import timezone
@@ -329,11 +332,11 @@ def acceptance_preview(user, data, *, today: date | None = None) -> AcceptancePr
         except ValidationError as exc:
             result["customer_message"] = exc.messages[0]
         else:
-            customer = Customer.objects.select_related("region").filter(credit_code=code).first()
-            if customer is None:
-                result["is_new_customer"] = True
-            elif visible_customers(user).filter(pk=customer.pk).exists():
+            customer = visible_customers(user).filter(credit_code=code).first()
+            if customer is not None:
                 result["customer"] = customer
+            elif not customer_exists(code):
+                result["is_new_customer"] = True
             else:
                 result["customer_message"] = _(
                     "This credit code belongs to a customer of a region you do not serve; "
@@ -509,17 +512,36 @@ def api_application(application_id: int):
     return _with_api_fields(Application.objects.filter(pk=application_id)).first()
 
 
+# The fields of a customer only those who serve it read (see ``visible_customers``).
+CUSTOMER_CONTACT_FIELDS = ("contact_name", "contact_phone")
+
+
 def visible_customers(user):
-    """Return the customers a user may read: those of the applications they may read, and
-    for an account manager also every customer of the regions they serve."""
+    """Return the customers a user may read, each annotated ``shows_contact``: whether the
+    user may also read its contact person and phone (``CUSTOMER_CONTACT_FIELDS``).
+
+    Who reads a customer: those who may read one of its applications, and an account
+    manager every customer of the regions they serve (they accept its next application).
+    Who reads its contact details: those who serve it — supervisors and administrators,
+    the account managers of its applications and of its region. Department staff read the
+    customer for their work (name, credit code, industry, region and the supply address
+    they survey, inspect and meter at) but not whom to call: the one-to-one service has
+    the customer reached through its account manager. The API, the acceptance page and
+    the service's scope check all read customers through this function.
+    """
     qs = Customer.objects.select_related("region")
     if user.has_perm("accounts.supervise_applications"):
-        return qs
+        return qs.annotate(shows_contact=Value(True, output_field=BooleanField()))
     scope = Exists(visible_applications(user).filter(customer=OuterRef("pk")))
     profile = getattr(user, "account_manager", None)
     if profile is not None and user.has_perm("accounts.handle_applications"):
-        return qs.filter(scope | Q(region__in=profile.regions.all()))
-    return qs.filter(scope)
+        serves = Exists(
+            Application.objects.filter(customer=OuterRef("pk"), account_manager=user)
+        ) | Q(region__in=profile.regions.all())
+        return qs.filter(scope | serves).annotate(
+            shows_contact=ExpressionWrapper(serves, output_field=BooleanField())
+        )
+    return qs.filter(scope).annotate(shows_contact=Value(False, output_field=BooleanField()))
 
 
 # --- Workspace: the applications a person answers for (the page at /) ----------------------

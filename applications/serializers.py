@@ -9,9 +9,17 @@ from rest_framework import serializers
 from accounts.models import Department, Region, User
 from accounts.serializers import PersonSerializer
 from scheduling.serializers import ScheduleSerializer
+from yekuo import plausible
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
 from .models import TRANSITIONS, Application, Complaint, Customer, FollowUp, SupplyType
+from .selectors import CUSTOMER_CONTACT_FIELDS
+
+
+def _plausible_capacity(value: int) -> int:
+    if message := plausible.capacity_error(value):
+        raise serializers.ValidationError(message)
+    return value
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -27,7 +35,27 @@ class CustomerBriefSerializer(serializers.ModelSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    """A customer as read through ``selectors.visible_customers``: the contact person and
+    phone only for those who serve it (null for department staff, who reach the customer
+    through its account manager)."""
+
     region = RegionSerializer()
+    contact_name = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy("Null unless you serve this customer."),
+    )
+    contact_phone = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy("Null unless you serve this customer."),
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Without the selector's annotation nothing says the reader serves the customer.
+        if not getattr(instance, "shows_contact", False):
+            for name in CUSTOMER_CONTACT_FIELDS:
+                data[name] = None
+        return data
 
     class Meta:
         model = Customer
@@ -126,7 +154,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
     business_type = serializers.ChoiceField(choices=BusinessType.choices)
     customer_class = serializers.ChoiceField(choices=CustomerClass.choices)
     voltage_class = serializers.ChoiceField(choices=VoltageClass.choices)
-    requested_capacity_kva = serializers.IntegerField(min_value=1, max_value=10_000_000)
+    requested_capacity_kva = serializers.IntegerField(min_value=1)
     supply_type = serializers.ChoiceField(choices=SupplyType.choices, required=False)
     is_important = serializers.BooleanField(required=False, default=False)
     account_manager = serializers.PrimaryKeyRelatedField(
@@ -141,9 +169,14 @@ class ApplicationCreateSerializer(serializers.Serializer):
         required=False, help_text=gettext_lazy("The day of acceptance; today when absent.")
     )
 
+    def validate_requested_capacity_kva(self, value):
+        return _plausible_capacity(value)
+
     def validate_accepted_on(self, value):
         if value > timezone.localdate():
             raise serializers.ValidationError(_("The day of acceptance cannot be in the future."))
+        if message := plausible.date_error(value):
+            raise serializers.ValidationError(message)
         return value
 
 
@@ -151,9 +184,10 @@ class ApplicationUpdateSerializer(serializers.Serializer):
     """The editable details of an application; any other field is refused."""
 
     is_important = serializers.BooleanField(required=False)
-    requested_capacity_kva = serializers.IntegerField(
-        required=False, min_value=1, max_value=10_000_000
-    )
+    requested_capacity_kva = serializers.IntegerField(required=False, min_value=1)
+
+    def validate_requested_capacity_kva(self, value):
+        return _plausible_capacity(value)
 
     def validate(self, attrs):
         unknown = (

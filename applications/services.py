@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ from scheduling.models import (
     Proposal,
     ResponsibleParty,
 )
-from yekuo import bulk
+from yekuo import bulk, plausible
 from yekuo.celery import enqueue_on_commit
 from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
@@ -103,19 +103,75 @@ def _moment(now: datetime | None, today: date | None) -> datetime:
 # --- Customers and applications -------------------------------------------------------------
 
 
+def _existing_customer(customer: dict | Customer) -> Customer | None:
+    """Return the stored customer the input names (itself, or by its credit code)."""
+    if isinstance(customer, Customer):
+        return customer
+    code = str((customer or {}).get("credit_code", "")).strip().upper()
+    return Customer.objects.filter(credit_code=code).first() if code else None
+
+
+def _customer_region(data: dict):
+    region = data.get("region")
+    if isinstance(region, str):
+        region = Region.objects.filter(code=region).first() or region
+    if isinstance(region, int):
+        region = Region.objects.filter(pk=region).first() or region
+    return region
+
+
+def _check_acceptance_scope(*, by: User, customer: dict | Customer, account_manager) -> None:
+    """Refuse an acceptance outside the actor's scope, before anything is written.
+
+    Only a supervisor (or an administrator) names another account manager: assigning work
+    to someone else is theirs (``accounts.supervise_applications``). An account manager
+    accepts only for a customer they serve (``selectors.visible_customers``: of the regions
+    they serve or of their applications) or a new customer of a region they serve.
+    """
+    if guards.is_supervisor(by):
+        return
+    if account_manager is not None and account_manager.pk != by.pk:
+        raise NotPermitted(
+            _(
+                "Only a supervisor assigns an application to another account manager; "
+                "leave the account manager empty or name yourself."
+            )
+        )
+    existing = _existing_customer(customer)
+    if existing is not None:
+        if not selectors.visible_customers(by).filter(pk=existing.pk).exists():
+            raise NotPermitted(
+                _(
+                    "This credit code belongs to a customer of a region you do not serve; "
+                    "ask an account manager of that region or a supervisor."
+                )
+            )
+        return
+    region = _customer_region(customer or {})
+    if (
+        isinstance(region, Region)
+        and not selectors.acceptance_regions(by).filter(pk=region.pk).exists()
+    ):
+        raise NotPermitted(
+            _(
+                "You do not serve the region %(region)s; a customer of that region is "
+                "accepted by its account managers or a supervisor."
+            )
+            % {"region": region}
+        )
+
+
 def _customer_from_input(data: dict) -> Customer:
-    """Return the customer with this credit code, or a new one validated from ``data``."""
+    """Return the customer with this credit code, or a new one validated from ``data``.
+
+    Two acceptances of one new customer at once both find no row; the second insert then
+    fails on the unique credit code and takes the row the first one stored.
+    """
     code = str(data.get("credit_code", "")).strip().upper()
     existing = Customer.objects.filter(credit_code=code).first() if code else None
     if existing is not None:
         return existing
-    region = data.get("region")
-    if isinstance(region, Region):
-        pass
-    elif isinstance(region, str):
-        region = Region.objects.filter(code=region).first() or region
-    if isinstance(region, int):
-        region = Region.objects.filter(pk=region).first() or region
+    region = _customer_region(data)
     customer = Customer(
         name=str(data.get("name", "")).strip(),
         credit_code=code,
@@ -130,13 +186,20 @@ def _customer_from_input(data: dict) -> Customer:
     else:
         errors["customer.region"] = [_("Choose an existing service region.")]
     try:
-        customer.full_clean(exclude=["region"])
+        customer.full_clean(exclude=["region"], validate_unique=False)
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors[f"customer.{field}"] = messages
     if errors:
         raise InvalidInput(errors)
-    customer.save()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        existing = Customer.objects.filter(credit_code=code).first()
+        if existing is None:
+            raise
+        return existing
     return customer
 
 
@@ -217,6 +280,8 @@ def application_create(
         guards.is_supervisor(by) or by.has_perm("accounts.handle_applications")
     ):
         raise NotPermitted(_("Only account managers and supervisors create applications."))
+    if by is not None:
+        _check_acceptance_scope(by=by, customer=customer, account_manager=account_manager)
     now = _now(now)
     errors: dict[str, list[str]] = {}
     _check_choice(errors, "business_type", business_type, BusinessType)
@@ -233,10 +298,13 @@ def application_create(
                     "offered": ", ".join(offered),
                 }
             ]
-    if isinstance(requested_capacity_kva, bool) or not isinstance(requested_capacity_kva, int):
-        errors["requested_capacity_kva"] = [_("Enter the capacity as a whole number of kVA.")]
-    elif requested_capacity_kva <= 0:
-        errors["requested_capacity_kva"] = [_("The requested capacity must be more than 0 kVA.")]
+    if message := plausible.capacity_error(requested_capacity_kva):
+        errors["requested_capacity_kva"] = [message]
+    if accepted_on is not None:
+        if not isinstance(accepted_on, date):
+            errors["accepted_on"] = [_("Enter a date.")]
+        elif message := plausible.date_error(accepted_on, timezone.localdate(now)):
+            errors["accepted_on"] = [message]
     expected_supply = (
         SupplyType.DUAL if customer_class == CustomerClass.HV_DUAL else SupplyType.SINGLE
     )
@@ -531,9 +599,10 @@ def application_update(
     errors = {}
     if "is_important" in changes and not isinstance(changes["is_important"], bool):
         errors["is_important"] = [_("Answer true or false.")]
-    capacity = changes.get("requested_capacity_kva", application.requested_capacity_kva)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity <= 0:
-        errors["requested_capacity_kva"] = [_("The requested capacity must be more than 0 kVA.")]
+    if "requested_capacity_kva" in changes and (
+        message := plausible.capacity_error(changes["requested_capacity_kva"])
+    ):
+        errors["requested_capacity_kva"] = [message]
     if errors:
         raise InvalidInput(errors)
     for field, value in changes.items():
@@ -586,6 +655,8 @@ def _locked_activity(activity_id: int, application_id: int | None, by: User):
 def _check_day(field: str, day, *, application, today: date) -> date:
     if not isinstance(day, date):
         raise InvalidInput({field: [_("Enter a date.")]})
+    if message := plausible.date_error(day, today):
+        raise InvalidInput({field: [message]})
     if day > today:
         raise InvalidInput({field: [_("%(day)s is in the future.") % {"day": day_text(day)}]})
     if day < application.start_date:

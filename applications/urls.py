@@ -1,6 +1,25 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class ApplicationNumberConverter:
+    """An application number in a page's address: any text but a slash or a NUL byte.
+
+    PostgreSQL refuses a NUL in a query, so an address such as ``/applications/%00/``
+    would fail in the database; refused here, it is the ordinary page not found.
+    """
+
+    regex = "[^/\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ApplicationNumberConverter, "number")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,64 +37,70 @@ urlpatterns = [
         name="assessment_csv",
     ),
     path("applications/new/", views.application_new, name="application_new"),
-    path("applications/<str:number>/", views.application_detail, name="application_detail"),
+    path("applications/<number:number>/", views.application_detail, name="application_detail"),
     path(
-        "applications/<str:number>/plan/print/",
+        "applications/<number:number>/plan/print/",
         views.application_plan_print,
         name="application_plan_print",
     ),
     path(
-        "applications/<str:number>/receipt/",
+        "applications/<number:number>/receipt/",
         views.application_receipt,
         name="application_receipt",
     ),
     path(
-        "applications/<str:number>/transition/",
+        "applications/<number:number>/transition/",
         views.application_transition,
         name="application_transition",
     ),
     path(
-        "applications/<str:number>/activities/<int:activity_id>/progress/",
+        "applications/<number:number>/activities/<int:activity_id>/progress/",
         views.activity_progress,
         name="activity_progress",
     ),
     path(
-        "applications/<str:number>/deviations/<int:deviation_id>/acknowledge/",
+        "applications/<number:number>/deviations/<int:deviation_id>/acknowledge/",
         views.deviation_acknowledge,
         name="deviation_acknowledge",
     ),
     path(
-        "applications/<str:number>/proposals/<int:proposal_id>/accept/",
+        "applications/<number:number>/proposals/<int:proposal_id>/accept/",
         views.proposal_accept,
         name="proposal_accept",
     ),
     path(
-        "applications/<str:number>/proposals/<int:proposal_id>/dismiss/",
+        "applications/<number:number>/proposals/<int:proposal_id>/dismiss/",
         views.proposal_dismiss,
         name="proposal_dismiss",
     ),
     path(
-        "applications/<str:number>/documents/",
+        "applications/<number:number>/documents/",
         views.document_upload,
         name="application_document_upload",
     ),
     path(
-        "applications/<str:number>/documents/<int:document_id>/",
+        "applications/<number:number>/documents/<int:document_id>/",
         views.document_download,
         name="application_document",
     ),
-    path("applications/<str:number>/replan/", views.application_replan, name="application_replan"),
     path(
-        "applications/<str:number>/baselines/",
+        "applications/<number:number>/replan/", views.application_replan, name="application_replan"
+    ),
+    path(
+        "applications/<number:number>/baselines/",
         views.application_baselines,
         name="application_baselines",
     ),
-    path("applications/<str:number>/review/", views.application_review, name="application_review"),
     path(
-        "applications/<str:number>/complaints/", views.complaint_add, name="application_complaint"
+        "applications/<number:number>/review/", views.application_review, name="application_review"
     ),
     path(
-        "applications/<str:number>/follow-ups/",
+        "applications/<number:number>/complaints/",
+        views.complaint_add,
+        name="application_complaint",
+    ),
+    path(
+        "applications/<number:number>/follow-ups/",
         views.follow_up_raise,
         name="application_follow_up",
     ),

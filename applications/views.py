@@ -17,7 +17,7 @@ from accounts.roles import Role, roles_of
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
 from yekuo.dates import day_text
-from yekuo.errors import DomainError, InvalidInput
+from yekuo.errors import DomainError, InvalidInput, NotPermitted
 
 from . import exports, guards, kpi, selectors, services, todo
 from .forms import (
@@ -689,6 +689,8 @@ def application_new(request):
                 )
             except InvalidInput as exc:
                 form.add_service_errors(exc.errors)
+            except NotPermitted as exc:
+                form.add_service_errors({"__all__": [exc.message]})
             else:
                 messages.success(
                     request,

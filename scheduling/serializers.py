@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Department
 from accounts.serializers import PersonSerializer
+from yekuo import plausible
 
 from . import explanations, selectors
 from .models import (
@@ -101,6 +102,12 @@ class ScheduleSerializer(serializers.Serializer):
     activities = ScheduleActivitySerializer(many=True)
 
 
+def _plausible_day(value):
+    if message := plausible.date_error(value):
+        raise serializers.ValidationError(message)
+    return value
+
+
 class ProgressInputSerializer(serializers.Serializer):
     """Progress on one activity; the parts given are recorded in this order, all or none."""
 
@@ -113,6 +120,12 @@ class ProgressInputSerializer(serializers.Serializer):
     )
     remaining = serializers.IntegerField(required=False, min_value=0, max_value=1000)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_actual_start(self, value):
+        return _plausible_day(value)
+
+    def validate_actual_finish(self, value):
+        return _plausible_day(value)
 
     def validate(self, attrs):
         if not {"actual_start", "actual_finish", "remaining"} & set(attrs):

@@ -7,6 +7,7 @@ to PostgreSQL and Redis. ``YEKUO_PROFILE=production`` turns on the deployment
 hardening and refuses to start without ``SECRET_KEY``.
 """
 
+from datetime import date
 from pathlib import Path
 
 import environ
@@ -282,6 +283,18 @@ if REVIEW_MEETING_WEEKDAY is not None and not 0 <= REVIEW_MEETING_WEEKDAY <= 6:
 # Years beyond the holiday data's State Council notices: use the statutory holidays known by
 # rule (flagged as estimated on the pages and in the admin) instead of refusing to plan.
 CALENDAR_ALLOW_ESTIMATED_YEARS = env.bool("CALENDAR_ALLOW_ESTIMATED_YEARS", default=True)
+
+# Plausible input: a date outside this window is a typing error, not a fact (a 0001-01-01
+# acceptance would plan two thousand years of lateness). The earliest day is fixed; the
+# latest is today plus the given number of years. Capacities are bounded by what a single
+# connection can physically take.
+PLAUSIBLE_DATE_EARLIEST = date.fromisoformat(
+    env.str("PLAUSIBLE_DATE_EARLIEST", default="2000-01-01")
+)
+PLAUSIBLE_DATE_YEARS_AHEAD = env.int("PLAUSIBLE_DATE_YEARS_AHEAD", default=5)
+CAPACITY_KVA_MAX = env.int("CAPACITY_KVA_MAX", default=2_000_000)
+# The longest period an assessment (and its exports) may cover.
+ASSESSMENT_MAX_YEARS = env.int("ASSESSMENT_MAX_YEARS", default=10)
 
 # Documents of applications: the largest upload accepted.
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)

@@ -5,13 +5,21 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from applications import services
-from applications.models import Application, StageTransition
+from applications.models import Application, Customer, StageTransition
 from scheduling.models import Activity
 from tests.conftest import load_reference_data, need_service
 from tests.dates import pin_today
-from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
+from tests.factories import (
+    AccountManagerProfileFactory,
+    RegionFactory,
+    UserFactory,
+    credit_code,
+    make_application,
+)
 from yekuo.errors import StaleVersion, TransitionNotAllowed
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pin_today]
@@ -78,3 +86,53 @@ def test_with_the_version_read_the_loser_is_told_it_is_stale(ready_for_survey):
         StageTransition.objects.filter(application=application, transition="start_survey").count()
         == 1
     )
+
+
+def test_twenty_acceptances_of_one_new_customer_at_once_share_one_customer():
+    """Without an Idempotency-Key, 20 clients accept the same new customer at once: each
+    gets its application, all filed under one customer, and none fails (issue 16, 7)."""
+    need_service(
+        "PostgreSQL", connection.vendor == "postgresql", "concurrent inserts need a database server"
+    )
+    load_reference_data()
+    supervisor = UserFactory(username="sup-n", role="supervisor")
+    region = RegionFactory(code="east")
+    clients = 20
+    barrier = threading.Barrier(clients)
+    outcomes = []
+
+    token = Token.objects.create(user=supervisor)
+
+    def accept():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(
+                "/api/v1/applications/",
+                {
+                    "customer": {
+                        "name": "同时受理有限公司",
+                        "credit_code": credit_code(77),
+                        "region": region.code,
+                    },
+                    "business_type": "new",
+                    "customer_class": "hv_single",
+                    "voltage_class": "10kV",
+                    "requested_capacity_kva": 800,
+                },
+                format="json",
+            )
+            outcomes.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == [201] * clients
+    assert Customer.objects.filter(credit_code=credit_code(77)).count() == 1
+    assert Application.objects.filter(customer__credit_code=credit_code(77)).count() == clients

@@ -409,3 +409,41 @@ def test_the_office_has_room_for_new_work_with_one_manager_over_capacity(seeded)
     assert waiting > 0
     result = account_manager_assign_sweep()
     assert result["assigned"] >= 0.6 * waiting
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "1900-01-01"])
+def test_an_implausible_today_is_refused_with_status_2(value):
+    with pytest.raises(CommandError) as caught:
+        call_command("seed_demo", "--applications", "1", "--today", value)
+
+    assert caught.value.returncode == 2
+    assert "--today" in str(caught.value) and value in str(caught.value)
+    assert not User.objects.exists()
+
+
+def test_an_implausible_today_through_call_command_keywords_is_refused_too():
+    with pytest.raises(CommandError) as caught:
+        call_command("seed_demo", applications=1, today=date(1900, 1, 1))
+
+    assert caught.value.returncode == 2
+    assert "1900-01-01 is outside the plausible dates" in str(caught.value)
+    assert not User.objects.exists()
+
+
+def test_a_process_given_an_implausible_today_exits_2_with_one_line(tmp_path):
+    env = {**os.environ, "YEKUO_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--today", "0001-01-01"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "--today" in lines[0] and "0001-01-01 is outside the plausible dates" in lines[0]

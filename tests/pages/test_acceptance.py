@@ -162,6 +162,26 @@ def test_a_refused_acceptance_keeps_the_input_and_stores_nothing(client, desk, r
     assert client.get(NEW).status_code == 200
 
 
+def test_an_implausible_capacity_is_refused_beside_its_field(client, desk, region):
+    client.force_login(desk)
+    response = client.post(NEW, form_data(region, requested_capacity_kva="9999999"))
+    assert response.status_code == 400
+    assert (
+        'id="id_requested_capacity_kva-error">申请容量最多 2,000,000 kVA。'
+        in response.content.decode()
+    )
+    assert not Application.objects.exists() and not Customer.objects.exists()
+
+
+def test_a_new_customer_of_a_region_the_manager_does_not_serve_is_refused(client, desk, region):
+    elsewhere = RegionFactory(code="bj", name="滨江供电区")
+    client.force_login(desk)
+    response = client.post(NEW, form_data(elsewhere))
+    assert response.status_code == 400
+    assert 'id="id_region-error"' in response.content.decode()
+    assert not Application.objects.exists() and not Customer.objects.exists()
+
+
 def test_a_file_that_is_not_a_document_is_refused_beside_its_input(client, desk, region):
     client.force_login(desk)
     bad = pdf_upload("setup.exe")

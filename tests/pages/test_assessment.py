@@ -234,3 +234,62 @@ def test_attributing_the_delays_takes_the_same_queries_for_5_and_100(
     assert row[2:4] == [str(n), "0.0%"]
     # Nothing was recorded: the first activities, the customer's none, are the cause.
     assert cells(html, "assessment-customer", "customer")[2:4] == [str(n), "100.0%"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        (
+            {"start": "0001-01-01", "end": "9999-12-31"},
+            "start",
+            "0001年1月1日早得不合常理",
+        ),
+        (
+            {"start": "0001-01-01", "end": "9999-12-31"},
+            "end",
+            "9999年12月31日晚得不合常理",
+        ),
+        ({"start": "2000-01-01", "end": "2026-05-31"}, "end", "考核期间最长 10 年。"),
+    ],
+    ids=["early-start", "late-end", "over-ten-years"],
+)
+def test_an_absurd_period_is_refused_beside_its_field(client, supervisor, query, field, message):
+    client.force_login(supervisor)
+    for path in ("/assessment/", "/assessment/export.csv", "/assessment/export.xlsx"):
+        response = client.get(path, query)
+        assert response.status_code == 400, path
+        html = response.content.decode()
+        block = re.search(rf'<div class="field has-error">.*?name="{field}".*?</div>', html, re.S)
+        assert message in block.group(0)
+        assert 'id="assessment-managers"' not in html
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture
+def formula_named(reviewed):
+    """The book's manager with a display name that a spreadsheet would run as a formula."""
+    manager = reviewed["manager"]
+    manager.display_name = FORMULA
+    manager.save(update_fields=["display_name"])
+    return manager
+
+
+def test_a_formula_in_a_name_is_text_in_the_csv(client, supervisor, formula_named):
+    client.force_login(supervisor)
+    response = client.get("/assessment/export.csv", MAY)
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    names = [row[1] for row in rows[2:]]
+    assert "'" + FORMULA in names
+    assert not any(name.startswith(("=", "+", "-", "@", "\t", "\r")) for name in names)
+
+
+def test_a_formula_in_a_name_is_text_in_the_excel_workbook(client, supervisor, formula_named):
+    client.force_login(supervisor)
+    response = client.get("/assessment/export.xlsx", MAY)
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [row[1] for row in sheet.iter_rows(min_row=3)]
+    cell = next(c for c in cells if isinstance(c.value, str) and FORMULA in c.value)
+    assert cell.value == "'" + FORMULA
+    assert cell.data_type == "s"  # a string, not a formula ("f")

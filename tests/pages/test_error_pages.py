@@ -118,3 +118,16 @@ def test_the_api_keeps_its_problem_details_for_unknown_addresses(client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    "path", ["/applications/%00/", "/applications/YK%00/receipt/", "/applications/%00/plan/print/"]
+)
+def test_a_nul_byte_in_an_application_address_is_a_404_in_the_layout(client, manager, path):
+    # PostgreSQL refuses a NUL in a query: the address is refused before it gets there.
+    client.force_login(manager)
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert "找不到页面" in framed(response)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from demo import people
+from yekuo import plausible
 
 EXIT_BAD_INPUT = 2
 
@@ -26,11 +27,22 @@ def _seed(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
 
 
+def _implausible(day: date) -> str | None:
+    """Return why ``day`` is outside the plausible window of dates, or None."""
+    earliest, latest = plausible.date_window()
+    if earliest <= day <= latest:
+        return None
+    return f"{day.isoformat()} is outside the plausible dates {earliest} to {latest}"
+
+
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+    if message := _implausible(day):
+        raise argparse.ArgumentTypeError(message)
+    return day
 
 
 class Command(BaseCommand):
@@ -101,6 +113,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--today: expected a date, got {today!r}", returncode=EXIT_BAD_INPUT
             )
+        if today is not None and (message := _implausible(today)):
+            raise CommandError(f"--today: {message}", returncode=EXIT_BAD_INPUT)
         if once and people.demo_is_loaded():
             self.stdout.write("Demo data already loaded; leaving it as it is.")
             return
