@@ -1080,12 +1080,18 @@ class Schedule:
     def is_forecast(self) -> bool:
         return self.as_of is not None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON output of ``compute_schedule`` (``examples/networks/README.md``)."""
+    def as_dict(self, *, critical_paths: Iterable[tuple[str, ...]] | None = None) -> dict[str, Any]:
+        """Return the JSON output of ``compute_schedule`` (``examples/networks/README.md``).
+
+        ``critical_paths`` replaces the list of every critical path (such as the first few
+        of :attr:`critical`).
+        """
+        if critical_paths is None:
+            critical_paths = self.critical_paths
         result: dict[str, Any] = {
             "duration": self.duration,
             "planned_duration": self.planned_duration,
-            "critical_paths": [list(path) for path in self.critical_paths],
+            "critical_paths": [list(path) for path in critical_paths],
             "activities": {
                 activity: times.as_dict() for activity, times in self.activities.items()
             },

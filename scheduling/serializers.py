@@ -356,7 +356,17 @@ class NetworkScheduleSerializer(serializers.Serializer):
     duration = serializers.IntegerField(help_text=gettext_lazy("Tc in working days."))
     planned_duration = serializers.IntegerField(help_text=gettext_lazy("Tp in working days."))
     critical_paths = serializers.ListField(
-        child=serializers.ListField(child=serializers.CharField())
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=gettext_lazy("The first critical paths in sorted order, at most 20."),
+    )
+    critical_path_count = serializers.CharField(
+        help_text=gettext_lazy(
+            "How many critical paths there are: a number, or a string of digits when above "
+            "2^53 − 1."
+        )
+    )
+    critical_paths_truncated = serializers.BooleanField(
+        help_text=gettext_lazy("Whether critical_paths leaves some critical paths out.")
     )
     activities = serializers.DictField(child=NetworkTimesSerializer())
     events = serializers.DictField(
