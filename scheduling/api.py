@@ -78,8 +78,13 @@ NETWORK_DESCRIPTION = gettext_lazy(
 )
 
 
+# A network over the size limits (413) or a computation out of its time budget (503).
+BOUNDED_STATUSES = {"post": [413, 503]}
+
+
 class ComputeSchedule(APIView):
     serializer_class = NetworkScheduleSerializer
+    problem_statuses = BOUNDED_STATUSES
 
     @extend_schema(
         summary=gettext_lazy("What-if: the CPM schedule of a network"),
@@ -96,6 +101,7 @@ class ComputeSchedule(APIView):
 
 class AnalyseDelay(APIView):
     serializer_class = DelayAnalysisSerializer
+    problem_statuses = BOUNDED_STATUSES
 
     @extend_schema(
         summary=gettext_lazy("What-if: the effect of one activity taking longer"),
