@@ -148,6 +148,12 @@ def test_a_5000_digit_integer_is_refused_400(as_staff):
     }
 
 
+def test_a_float_overflowing_to_infinity_is_refused_400(as_staff):
+    body = b'{"activities": [{"id": "A", "duration": 1e400}]}'
+    problem = assert_problem(post_raw(as_staff, body), 400)
+    assert problem["errors"] == {"body": ["A number in the JSON is too large: 1e400"]}
+
+
 def test_a_body_over_the_limit_is_413_problem_json(as_staff, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
     body = json.dumps(chain(2000)).encode()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 
 from django.conf import settings
@@ -28,6 +29,10 @@ _SIGNIFICANT = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)
 _OPEN = frozenset(b"[{")
 _CLOSE = frozenset(b"]}")
 _QUOTE = ord('"')
+
+
+class _NumberOutOfRange(ValueError):
+    pass
 
 
 class _NumberTooLong(ValueError):
@@ -92,7 +97,11 @@ class BoundedJSONParser(JSONParser):
             def parse_number(text: str):
                 if len(text) > max_digits:
                     raise _NumberTooLong(text)
-                return convert(text)
+                value = convert(text)
+                if not math.isfinite(value):
+                    # 1e400 is a float overflow: infinity, which no answer can render.
+                    raise _NumberOutOfRange(text)
+                return value
 
             return parse_number
 
@@ -115,6 +124,10 @@ class BoundedJSONParser(JSONParser):
                         ).format(length=error.length, limit=max_digits)
                     ]
                 }
+            ) from error
+        except _NumberOutOfRange as error:
+            raise exceptions.ParseError(
+                {"body": [_("A number in the JSON is too large: {number}").format(number=error)]}
             ) from error
         except RecursionError as error:
             # Only reached if the depth scan was fooled by invalid JSON.
