@@ -249,7 +249,7 @@ def committed_duration(*, plan, limit: int | None) -> int:
     """
     if limit is None:
         return plan.duration
-    path = plan.critical_paths[0]
+    path = plan.critical.first(1)[0]
     customer_days = sum(
         plan.durations[code] for code in path if plan.compiled.spec(code).party == Party.CUSTOMER
     )

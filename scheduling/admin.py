@@ -125,7 +125,7 @@ class NetworkTemplateAdmin(admin.ModelAdmin):
                     % {
                         "count": len(schedule.activities),
                         "days": schedule.duration,
-                        "path": " → ".join(schedule.critical_paths[0]),
+                        "path": " → ".join(schedule.critical.first(1)[0]),
                     },
                     messages.SUCCESS,
                 )

@@ -9,8 +9,10 @@ from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yekuo.api.problems import ComputationTooLong, NetworkTooLarge
+
 from . import selectors
-from .cpm import NetworkError
+from .cpm import NetworkError, NetworkTooLargeError, TimeBudgetExceededError, ValueOutOfBoundsError
 from .models import ActivityTemplate, NetworkTemplate
 from .serializers import (
     DelayAnalysisSerializer,
@@ -49,19 +51,41 @@ class NetworkTemplateDetail(generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _network_problem(error: NetworkError) -> exceptions.ValidationError:
-    return exceptions.ValidationError({"network": [f"{error.code}: {error.message}"]})
+def _network_problem(error: NetworkError) -> exceptions.APIException:
+    """Return the problem of a refused network: 413 beyond the size limits, 503 out of
+    time, 400 otherwise (an out-of-bounds value under its own field)."""
+    message = f"{error.code}: {error.message}"
+    if isinstance(error, NetworkTooLargeError):
+        return NetworkTooLarge({error.field: [message]})
+    if isinstance(error, TimeBudgetExceededError):
+        return ComputationTooLong(message)
+    if isinstance(error, ValueOutOfBoundsError):
+        where = error.field if error.activity is None else f"{error.activity}.{error.field}"
+        return exceptions.ValidationError({where: [message]})
+    return exceptions.ValidationError({"network": [message]})
 
 
 NETWORK_DESCRIPTION = gettext_lazy(
     "The body is a network JSON (activities in AON or AOA form, optional planned_duration); "
-    "the answer is what `python manage.py compute_schedule` prints for it."
+    "the answer is what `python manage.py compute_schedule` prints for it, except that the "
+    "critical paths are counted in `critical_path_count` (a string of digits above "
+    "2^53 − 1) and at most the first CRITICAL_PATHS_LISTED (20) of them are listed, "
+    "`critical_paths_truncated` saying whether some were left out. A network of more than "
+    "NETWORK_MAX_ACTIVITIES (2,000) activities or NETWORK_MAX_LINKS (20,000) links is "
+    "refused with 413; a duration, lag or planned duration over NETWORK_MAX_DAYS (3,650) "
+    "working days with 400; a computation longer than COMPUTE_TIME_BUDGET_SECONDS with 503 "
+    "and Retry-After."
 )
+
+
+# A network over the size limits (413) or a computation out of its time budget (503).
+BOUNDED_STATUSES = {"post": [413, 503]}
 
 
 class ComputeSchedule(APIView):
     serializer_class = NetworkScheduleSerializer
     changes_nothing = True  # a what-if: read-only tokens may ask for it
+    problem_statuses = BOUNDED_STATUSES
 
     @extend_schema(
         summary=gettext_lazy("What-if: the CPM schedule of a network"),
@@ -71,7 +95,7 @@ class ComputeSchedule(APIView):
     )
     def post(self, request):
         try:
-            return Response(selectors.network_schedule(request.data))
+            return Response(selectors.client_network_schedule(request.data))
         except NetworkError as error:
             raise _network_problem(error) from error
 
@@ -79,6 +103,7 @@ class ComputeSchedule(APIView):
 class AnalyseDelay(APIView):
     serializer_class = DelayAnalysisSerializer
     changes_nothing = True  # a what-if: read-only tokens may ask for it
+    problem_statuses = BOUNDED_STATUSES
 
     @extend_schema(
         summary=gettext_lazy("What-if: the effect of one activity taking longer"),
@@ -97,7 +122,7 @@ class AnalyseDelay(APIView):
         query = DelayQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            result = selectors.network_delay_analysis(
+            result = selectors.client_network_delay_analysis(
                 request.data,
                 activity=query.validated_data["activity"],
                 delay=query.validated_data["delay"],

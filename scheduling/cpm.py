@@ -61,9 +61,11 @@ computes, services persist. Bad input raises a :class:`NetworkError` subclass wi
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from itertools import islice
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -73,6 +75,7 @@ __all__ = [
     "ActivitySpec",
     "ActivityTimes",
     "CompiledNetwork",
+    "CriticalPaths",
     "CycleError",
     "DuplicateActivityError",
     "DuplicateArcError",
@@ -85,10 +88,15 @@ __all__ = [
     "MixedFormError",
     "Network",
     "NetworkError",
+    "NetworkLimits",
+    "NetworkTooLargeError",
     "Predecessor",
     "Progress",
     "Schedule",
+    "TimeBudget",
+    "TimeBudgetExceededError",
     "UnknownActivityError",
+    "ValueOutOfBoundsError",
     "UnknownPredecessorError",
     "compile_network",
     "fulkerson_numbers",
@@ -249,6 +257,51 @@ class MixedFormError(NetworkError):
         super().__init__(message)
 
 
+class NetworkTooLargeError(NetworkError):
+    """Raise when a network has more activities or links than the limits allow.
+
+    ``field`` is ``activities`` or ``links`` (precedence links: AON predecessors, AOA
+    dummies and the activity-level links an AOA network reduces to).
+    """
+
+    code = "network_too_large"
+
+    def __init__(self, field: str, count: int, limit: int) -> None:
+        self.field = field
+        self.count = count
+        self.limit = limit
+        super().__init__(f"the network has {count} {field}; at most {limit} are accepted")
+
+
+class ValueOutOfBoundsError(NetworkError):
+    """Raise for a number of working days beyond the physical bound of the limits."""
+
+    code = "out_of_bounds"
+
+    def __init__(self, activity: str | None, field: str, value: int, limit: int) -> None:
+        self.activity = activity
+        self.field = field
+        self.value = value
+        self.limit = limit
+        owner = f"activity {activity!r}" if activity is not None else "the network"
+        super().__init__(
+            f"{owner}: {field} must be at most {limit} working days, got {_shown(value)}"
+        )
+
+
+class TimeBudgetExceededError(NetworkError):
+    """Raise when a computation runs out of its time budget; ``stage`` is where it stopped."""
+
+    code = "time_budget_exceeded"
+
+    def __init__(self, stage: str, seconds: float) -> None:
+        self.stage = stage
+        self.seconds = seconds
+        super().__init__(
+            f"the computation took longer than its budget of {seconds:g} s (stopped at {stage})"
+        )
+
+
 class InvalidProgressError(NetworkError):
     code = "invalid_progress"
 
@@ -262,6 +315,14 @@ class InvalidProgressError(NetworkError):
 def _is_int(value: Any) -> bool:
     # bool is an int subclass, but true/false is never a number of days.
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    """Return ``value`` for a message, a huge integer by its size (str() of an integer of
+    more than 4,300 digits raises)."""
+    if _is_int(value) and abs(value) >= 10**18:
+        return f"a number of about {value.bit_length() * 30103 // 100000 + 1} digits"
+    return repr(value)
 
 
 def _check_days(value: Any, activity: str | None, field_name: str) -> int:
@@ -430,11 +491,45 @@ _TEXT_KEYS = ("name", "name_en", "stage", "department", "party")
 _MISSING = object()
 
 
-def parse_network(data: Any) -> Network:
+@dataclass(frozen=True)
+class NetworkLimits:
+    """Bounds on a network sent by a client, so that no request can ask for unbounded work.
+
+    ``max_activities`` counts real activities, ``max_links`` precedence links (AON
+    predecessors; AOA dummies, and the activity-level links an AOA network reduces to),
+    ``max_days`` bounds every number of working days (durations, shortest durations, lags,
+    leads and the planned duration): no connection project has one longer than ten years.
+    """
+
+    max_activities: int = 2000
+    max_links: int = 20000
+    max_days: int = 3650
+
+
+class TimeBudget:
+    """A wall-clock budget checked between the passes of a computation.
+
+    :meth:`check` raises :class:`TimeBudgetExceededError` once ``seconds`` have elapsed
+    since the budget was made; ``clock`` is injectable for tests.
+    """
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._deadline = clock() + seconds
+
+    def check(self, stage: str) -> None:
+        if self._clock() >= self._deadline:
+            raise TimeBudgetExceededError(stage, self.seconds)
+
+
+def parse_network(data: Any, *, limits: NetworkLimits | None = None) -> Network:
     """Read a network from its decoded JSON form (see ``examples/networks/README.md``).
 
     Check the shape and the values of each activity; :func:`compile_network` checks the
-    structure (ids, references, arcs, cycles).
+    structure (ids, references, arcs, cycles). With ``limits``, refuse a network larger
+    than they allow (:class:`NetworkTooLargeError`) before reading its activities, and a
+    number of days beyond them (:class:`ValueOutOfBoundsError`).
     """
     if not isinstance(data, Mapping):
         raise MalformedNetworkError("a network must be a JSON object", location="$")
@@ -443,11 +538,39 @@ def parse_network(data: Any) -> Network:
         raise MalformedNetworkError("the key 'activities' is missing", location="$")
     if not isinstance(activities, list):
         raise MalformedNetworkError("'activities' must be a list", location="$.activities")
+    if limits is not None and len(activities) > limits.max_activities + limits.max_links:
+        # Dummies are links, so an AOA list may be longer than max_activities; no list
+        # longer than both together can be within the limits.
+        raise NetworkTooLargeError("activities", len(activities), limits.max_activities)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
         raise MalformedNetworkError("'name' must be text", location="$.name")
     specs = tuple(_parse_activity(raw, position) for position, raw in enumerate(activities))
-    return Network(activities=specs, planned_duration=data.get("planned_duration"), name=name)
+    network = Network(activities=specs, planned_duration=data.get("planned_duration"), name=name)
+    if limits is not None:
+        _check_limits(network, limits)
+    return network
+
+
+def _check_limits(network: Network, limits: NetworkLimits) -> None:
+    """Refuse a parsed network beyond ``limits`` (its values are already checked types)."""
+    real = sum(1 for spec in network.activities if not spec.dummy)
+    if real > limits.max_activities:
+        raise NetworkTooLargeError("activities", real, limits.max_activities)
+    links = sum(len(spec.predecessors) + spec.dummy for spec in network.activities)
+    if links > limits.max_links:
+        raise NetworkTooLargeError("links", links, limits.max_links)
+    bound = limits.max_days
+    if network.planned_duration is not None and network.planned_duration > bound:
+        raise ValueOutOfBoundsError(None, "planned_duration", network.planned_duration, bound)
+    for spec in network.activities:
+        for field_name in ("duration", "shortest_duration", "lead"):
+            value = getattr(spec, field_name)
+            if value is not None and value > bound:
+                raise ValueOutOfBoundsError(spec.label, field_name, value, bound)
+        for pred in spec.predecessors:
+            if abs(pred.lag) > bound:
+                raise ValueOutOfBoundsError(spec.label, f"lag after {pred.id!r}", pred.lag, bound)
 
 
 def _parse_activity(raw: Any, position: int) -> ActivitySpec:
@@ -532,9 +655,20 @@ def _parse_predecessors(raw: Any, label: str, location: str) -> tuple[Predecesso
     return tuple(preds)
 
 
-def load_network(data: Any) -> CompiledNetwork:
-    """Parse and compile a network from its decoded JSON form."""
-    return compile_network(parse_network(data))
+def load_network(
+    data: Any, *, limits: NetworkLimits | None = None, budget: TimeBudget | None = None
+) -> CompiledNetwork:
+    """Parse and compile a network from its decoded JSON form, within ``limits`` and
+    ``budget`` when given."""
+    network = parse_network(data, limits=limits)
+    if budget is not None:
+        budget.check("parse")
+    compiled = compile_network(network)
+    if limits is not None and compiled.link_count > limits.max_links:
+        raise NetworkTooLargeError("links", compiled.link_count, limits.max_links)
+    if budget is not None:
+        budget.check("compile")
+    return compiled
 
 
 # --- Event numbers ----------------------------------------------------------------------------
@@ -787,6 +921,70 @@ class Progress:
     remaining: int | None = None
 
 
+class CriticalPaths:
+    """The critical paths of a schedule: counted without listing them, listed lazily.
+
+    A network of k stages of two equal parallel activities has 2^k critical paths, so
+    :attr:`count` is found by dynamic programming over the chains (the paths from an
+    activity are the sum of the paths from the critical activities that follow it without a
+    gap, 1 at an end) and iteration yields the paths one by one, in sorted order (a
+    depth-first walk taking the starts and each activity's followers by id: since no
+    maximal chain is a prefix of another, that is the sorted order), so :meth:`first`
+    costs only the paths it returns.
+    """
+
+    def __init__(
+        self,
+        ids: tuple[str, ...],
+        order: tuple[int, ...],
+        links: dict[int, list[int]],
+        driven: set[int],
+    ) -> None:
+        name = ids.__getitem__
+        self._ids = ids
+        self._order = order
+        self._links = {i: sorted(following, key=name) for i, following in links.items()}
+        self._starts = sorted((i for i in links if i not in driven), key=name)
+
+    @cached_property
+    def count(self) -> int:
+        """Return the number of critical paths (exact; it can be exponential in size)."""
+        links = self._links
+        paths: dict[int, int] = {}
+        for i in reversed(self._order):
+            following = links.get(i)
+            if following is not None:
+                paths[i] = sum(paths[succ] for succ in following) if following else 1
+        return sum(paths[start] for start in self._starts)
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        name = self._ids.__getitem__
+        links = self._links
+        for start in self._starts:
+            # One path edited in place and a stack of (activity, its depth): memory stays
+            # linear in the longest chain however many paths there are.
+            path: list[int] = []
+            stack = [(start, 0)]
+            while stack:
+                node, depth = stack.pop()
+                del path[depth:]
+                path.append(node)
+                following = links[node]
+                while len(following) == 1:
+                    node = following[0]
+                    path.append(node)
+                    following = links[node]
+                if following:
+                    depth = len(path)
+                    stack.extend((succ, depth) for succ in reversed(following))
+                else:
+                    yield tuple(map(name, path))
+
+    def first(self, limit: int) -> tuple[tuple[str, ...], ...]:
+        """Return at most ``limit`` critical paths, the first in sorted order."""
+        return tuple(islice(self, limit))
+
+
 @dataclass(frozen=True)
 class Schedule:
     """The result of one evaluation or forecast.
@@ -801,7 +999,7 @@ class Schedule:
     activities: Mapping[str, ActivityTimes]
     duration: int
     planned_duration: int
-    _critical_paths: Callable[[], tuple[tuple[str, ...], ...]] = field(repr=False, compare=False)
+    _critical: Callable[[], CriticalPaths] = field(repr=False, compare=False)
     events: Mapping[int, EventTimes] | None
     durations: Mapping[str, int]
     compiled: CompiledNetwork = field(repr=False, compare=False)
@@ -812,9 +1010,18 @@ class Schedule:
     _what_ifs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
+    def critical(self) -> CriticalPaths:
+        """Return the critical paths, to count or to list lazily (see :class:`CriticalPaths`)."""
+        return self._critical()
+
+    @cached_property
     def critical_paths(self) -> tuple[tuple[str, ...], ...]:
-        """Return the critical paths, each a tuple of activity ids, in sorted order."""
-        return self._critical_paths()
+        """Return every critical path, each a tuple of activity ids, in sorted order.
+
+        Their number can be exponential in the size of the network: for a network a client
+        sent, read :attr:`critical` instead (a count and the first few).
+        """
+        return tuple(self.critical)
 
     @property
     def finish(self) -> int:
@@ -873,12 +1080,18 @@ class Schedule:
     def is_forecast(self) -> bool:
         return self.as_of is not None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON output of ``compute_schedule`` (``examples/networks/README.md``)."""
+    def as_dict(self, *, critical_paths: Iterable[tuple[str, ...]] | None = None) -> dict[str, Any]:
+        """Return the JSON output of ``compute_schedule`` (``examples/networks/README.md``).
+
+        ``critical_paths`` replaces the list of every critical path (such as the first few
+        of :attr:`critical`).
+        """
+        if critical_paths is None:
+            critical_paths = self.critical_paths
         result: dict[str, Any] = {
             "duration": self.duration,
             "planned_duration": self.planned_duration,
-            "critical_paths": [list(path) for path in self.critical_paths],
+            "critical_paths": [list(path) for path in critical_paths],
             "activities": {
                 activity: times.as_dict() for activity, times in self.activities.items()
             },
@@ -967,6 +1180,7 @@ class CompiledNetwork:
         )
         self._base = tuple(spec.duration for spec in specs)
         self._preds = tuple(tuple(links.items()) for links in preds)
+        self.link_count = sum(map(len, preds))
         succs: list[list[tuple[int, int]]] = [[] for _ in specs]
         for activity, links in enumerate(preds):
             for pred, lag in links.items():
@@ -1242,7 +1456,7 @@ class CompiledNetwork:
             activities=MappingProxyType(times),
             duration=tc,
             planned_duration=tp,
-            _critical_paths=partial(self._critical_paths, es, ef, critical),
+            _critical=partial(self._critical_paths, es, ef, critical),
             events=(
                 _LazyEventTimes(partial(self._event_times, ef, ls, tp))
                 if self._events is not None
@@ -1489,9 +1703,7 @@ class CompiledNetwork:
                 raise InvalidProgressError(activity, "remaining is given but no actual_start")
         return done, started
 
-    def _critical_paths(
-        self, es: list[int], ef: list[int], critical: list[bool]
-    ) -> tuple[tuple[str, ...], ...]:
+    def _critical_paths(self, es: list[int], ef: list[int], critical: list[bool]) -> CriticalPaths:
         succs = self._succs
         # links[i]: the critical successors that follow critical activity i without a gap.
         links: dict[int, list[int]] = {}
@@ -1505,26 +1717,7 @@ class CompiledNetwork:
                     if critical[succ] and es[succ] <= finish + lag:
                         tight.append(succ)
                         driven.add(succ)
-        name = self.ids.__getitem__
-        paths: list[tuple[str, ...]] = []
-        # Depth-first with an explicit stack, since chains can be as long as the network;
-        # a run without branches is followed in place rather than copied link by link.
-        for start in links:
-            if start in driven:
-                continue
-            stack = [[start]]
-            while stack:
-                path = stack.pop()
-                following = links[path[-1]]
-                while len(following) == 1:
-                    path.append(following[0])
-                    following = links[following[0]]
-                if following:
-                    stack.extend([*path, succ] for succ in following)
-                else:
-                    paths.append(tuple(map(name, path)))
-        paths.sort()
-        return tuple(paths)
+        return CriticalPaths(self.ids, self._order, links, driven)
 
     def _event_times(self, ef: list[int], ls: list[int], tp: int) -> Mapping[int, EventTimes]:
         # Read off the activity times: without progress this is exactly ET(j) = max ET(i) + D

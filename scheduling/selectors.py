@@ -362,6 +362,60 @@ def network_delay_analysis(network_data, *, activity, delay) -> dict:
     return analyse_delay(cpm.load_network(network_data), activity, delay).as_dict()
 
 
+# JavaScript reads JSON numbers as doubles: a count above this is sent as a string of digits.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def network_limits() -> cpm.NetworkLimits:
+    """Return the bounds of a network a client sends (the NETWORK_MAX_* settings)."""
+    return cpm.NetworkLimits(
+        max_activities=settings.NETWORK_MAX_ACTIVITIES,
+        max_links=settings.NETWORK_MAX_LINKS,
+        max_days=settings.NETWORK_MAX_DAYS,
+    )
+
+
+def compute_budget() -> cpm.TimeBudget:
+    return cpm.TimeBudget(settings.COMPUTE_TIME_BUDGET_SECONDS)
+
+
+def _bounded_network(network_data, budget: cpm.TimeBudget) -> cpm.CompiledNetwork:
+    return cpm.load_network(network_data, limits=network_limits(), budget=budget)
+
+
+def client_network_schedule(network_data) -> dict:
+    """Return the CPM result of a network a client sent, with bounded work.
+
+    The network is refused beyond :func:`network_limits` and the computation beyond
+    :func:`compute_budget`; the critical paths are counted (``critical_path_count``, a
+    string of digits when above 2^53 − 1) and at most CRITICAL_PATHS_LISTED of them are
+    listed, ``critical_paths_truncated`` saying whether some were left out. Otherwise the
+    answer is the output of ``compute_schedule``.
+    """
+    budget = compute_budget()
+    schedule = _bounded_network(network_data, budget).evaluate()
+    budget.check("passes")
+    listed = settings.CRITICAL_PATHS_LISTED
+    count = schedule.critical.count
+    result = schedule.as_dict(critical_paths=schedule.critical.first(listed))
+    result["critical_path_count"] = count if count <= MAX_SAFE_INTEGER else str(count)
+    result["critical_paths_truncated"] = count > listed
+    budget.check("critical paths")
+    return result
+
+
+def client_network_delay_analysis(network_data, *, activity, delay) -> dict:
+    """Return what a delay of one activity does in a network a client sent, with bounded
+    work (see :func:`client_network_schedule`)."""
+    budget = compute_budget()
+    compiled = _bounded_network(network_data, budget)
+    if delay > settings.NETWORK_MAX_DAYS:
+        raise cpm.ValueOutOfBoundsError(activity, "delay", delay, settings.NETWORK_MAX_DAYS)
+    result = analyse_delay(compiled, activity, delay).as_dict()
+    budget.check("passes")
+    return result
+
+
 # --- REST API reads -------------------------------------------------------------------------
 
 

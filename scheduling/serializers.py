@@ -1,6 +1,7 @@
 """Serializers of the scheduling API: read serializers for output, type checks for input."""
 
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Department
@@ -365,11 +366,31 @@ class EventTimesSerializer(serializers.Serializer):
     lt = serializers.IntegerField()
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
+)
+class PathCountField(serializers.Field):
+    """A count that may exceed what JSON readers hold exactly: as given (int or digits)."""
+
+    def to_representation(self, value):
+        return value
+
+
 class NetworkScheduleSerializer(serializers.Serializer):
     duration = serializers.IntegerField(help_text=gettext_lazy("Tc in working days."))
     planned_duration = serializers.IntegerField(help_text=gettext_lazy("Tp in working days."))
     critical_paths = serializers.ListField(
-        child=serializers.ListField(child=serializers.CharField())
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=gettext_lazy("The first critical paths in sorted order, at most 20."),
+    )
+    critical_path_count = PathCountField(
+        help_text=gettext_lazy(
+            "How many critical paths there are: a number, or a string of digits when above "
+            "2^53 − 1."
+        )
+    )
+    critical_paths_truncated = serializers.BooleanField(
+        help_text=gettext_lazy("Whether critical_paths leaves some critical paths out.")
     )
     activities = serializers.DictField(child=NetworkTimesSerializer())
     events = serializers.DictField(

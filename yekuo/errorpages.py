@@ -23,7 +23,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views import defaults
 
+from yekuo.api import problems
 from yekuo.api.problems import DATABASE_OUTAGE, DatabaseUnavailable, problem_response
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,14 @@ def _render(request, status: int, title: str, message: str) -> HttpResponse:
     )
     response.framed = True
     return response
+
+
+def bad_request(request, exception=None) -> HttpResponse:
+    """Answer a request Django refused before any view ran (such as a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``): problem details under the API, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return problems.bad_request_response(exception)
+    return defaults.bad_request(request, exception)
 
 
 def page_not_found(request, exception=None) -> HttpResponse:

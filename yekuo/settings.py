@@ -299,6 +299,24 @@ ASSESSMENT_MAX_YEARS = env.int("ASSESSMENT_MAX_YEARS", default=10)
 # Documents of applications: the largest upload accepted.
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 
+# Bounded work per request. A JSON body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused
+# with 413 (document uploads keep DOCUMENT_MAX_BYTES); API JSON nested deeper than
+# API_JSON_MAX_DEPTH or with a number longer than API_JSON_MAX_NUMBER_DIGITS characters is
+# refused with 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
+API_JSON_MAX_NUMBER_DIGITS = env.int("API_JSON_MAX_NUMBER_DIGITS", default=40)
+# The what-if endpoints (schedule/compute, schedule/analyse-delay): the largest network
+# (413 beyond; real networks have at most a few hundred activities), the longest number of
+# working days any duration, lag or planned duration may have (400 beyond), the critical
+# paths listed beside their count, and the wall-clock budget of one computation (503 with
+# Retry-After beyond: within the size limits only an overloaded server runs out of it).
+NETWORK_MAX_ACTIVITIES = env.int("NETWORK_MAX_ACTIVITIES", default=2000)
+NETWORK_MAX_LINKS = env.int("NETWORK_MAX_LINKS", default=20000)
+NETWORK_MAX_DAYS = env.int("NETWORK_MAX_DAYS", default=3650)
+CRITICAL_PATHS_LISTED = env.int("CRITICAL_PATHS_LISTED", default=20)
+COMPUTE_TIME_BUDGET_SECONDS = env.float("COMPUTE_TIME_BUDGET_SECONDS", default=5.0)
+
 # Readiness probe: how long a dependency may take to answer.
 READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 
@@ -384,7 +402,7 @@ REST_FRAMEWORK = {
         "accounts.authentication.TokenScopePermission",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["yekuo.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "yekuo.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "yekuo.api.pagination.Pagination",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("supervision.urls")),
 ]
 
+handler400 = "yekuo.errorpages.bad_request"
 handler403 = "yekuo.errorpages.permission_denied"
 handler404 = "yekuo.errorpages.page_not_found"
 handler500 = "yekuo.errorpages.server_error"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -63,6 +65,23 @@ class DatabaseUnavailable(exceptions.APIException):
 # The database refusing connections or dropping one: an outage, not a bug in the request.
 DATABASE_OUTAGE = (OperationalError, InterfaceError)
 
+
+class NetworkTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The network is larger than this service computes.")
+    default_code = "network_too_large"
+
+
+class ComputationTooLong(exceptions.APIException):
+    """A computation ran out of its time budget: within the size limits only an overloaded
+    server does, so the client may retry later (503 with Retry-After)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = gettext_lazy("The computation takes too long: try again later.")
+    default_code = "time_budget_exceeded"
+    retry_after_seconds = 30
+
+
 TITLES = {
     400: gettext_lazy("Invalid input"),
     401: gettext_lazy("Authentication required"),
@@ -72,6 +91,7 @@ TITLES = {
     406: gettext_lazy("Not acceptable"),
     409: gettext_lazy("Not possible now"),
     412: gettext_lazy("Stale version"),
+    413: gettext_lazy("Request too large"),
     415: gettext_lazy("Unsupported media type"),
     422: gettext_lazy("Idempotency key reused"),
     428: gettext_lazy("If-Match required"),
@@ -128,6 +148,35 @@ def _from_domain(exc: errors.DomainError) -> exceptions.APIException:
     return exceptions.ValidationError({"non_field_errors": [exc.message]})
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+def _too_large_message() -> str:
+    return _("The request body is larger than {limit} bytes: send less.").format(
+        limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    )
+
+
+def bad_request_response(exception) -> JsonResponse:
+    """Return the problem of a request Django refused before any API view ran (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields): 413 or 400, never the HTML page."""
+    if isinstance(exception, RequestDataTooBig):
+        status_code, code = 413, "request_too_large"
+        detail = _too_large_message()
+        field_errors = {"body": [detail]}
+    else:
+        status_code, code = 400, "bad_request"
+        detail = _("The request could not be read.")
+        field_errors = {}
+    return JsonResponse(
+        problem_body(status_code, code, detail, field_errors),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
 def exception_handler(exc, context):
     """Return a problem-details response for every error an API view raises."""
     if isinstance(exc, errors.DomainError):
@@ -135,6 +184,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, DATABASE_OUTAGE):
         logger.error("database unavailable: %s: %s", type(exc).__name__, exc)
         exc = DatabaseUnavailable()
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge({"body": [_too_large_message()]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -159,6 +210,9 @@ def exception_handler(exc, context):
             field_errors = {"transition": reasons}
     response.data = problem_body(response.status_code, code, detail, field_errors)
     response.content_type = PROBLEM_CONTENT_TYPE
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
 
 

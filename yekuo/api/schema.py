@@ -52,7 +52,8 @@ class AutoSchema(SpectacularAutoSchema):
         if "{" in self.path:
             statuses.add(404)
         if method in {"post", "put", "patch"}:
-            statuses.update({400, 415})
+            # 413: a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+            statuses.update({400, 413, 415})
         if method == "get" and getattr(self.view, "filterset_class", None):
             statuses.add(400)
         if (
