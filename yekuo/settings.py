@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Every page requires a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends idle and too old sessions (after the messages, which tell the person why).
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Innermost: frames the 404 and 405 answers built without the layout.
@@ -133,10 +135,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins: after this many failures for one user name within the window,
-# further attempts are refused until the window has passed.
+# Failed logins: after this many failures for one user name from one address within the
+# window (the cool-off), that user name is refused from that address until the window has
+# passed; other addresses are not affected, so nobody can lock someone else out. After
+# LOGIN_ADDRESS_FAILURE_LIMIT failures from one address for any user names, that address
+# is refused (against trying one password on many names). An administrator can unlock
+# both early (admin: users, login attempts).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
+# Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS
+# after the sign-in however busy (accounts.sessions); the cookie lives no longer.
+# Assigning, re-planning and exporting need the password within REAUTH_MINUTES.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=15)
+# How many reverse proxies of our own stand in front of the application server. Zero: the
+# client address is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Internationalization: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
