@@ -8,7 +8,7 @@ additionally need the password to have been entered within ``REAUTH_MINUTES``
 
 from datetime import datetime
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -106,7 +106,8 @@ def _return_target(request) -> str:
     if referer and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return referer
+        parts = urlsplit(referer)
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
