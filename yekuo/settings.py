@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -39,8 +40,12 @@ else:
     SECRET_KEY = env.str(
         "SECRET_KEY", default="development-only-key-do-not-use-in-production-yekuo"
     )
-    DEBUG = env.bool("DEBUG", default=True)
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    # Off unless asked for (DEBUG=1): the debug pages show settings and the URL list to
+    # anyone who reaches the server, and `make run` is reachable on a shared network.
+    DEBUG = env.bool("DEBUG", default=False)
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
+    )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "accounts",
     "applications",
     "scheduling",
@@ -81,6 +87,9 @@ MIDDLEWARE = [
     # Ends idle and too old sessions (after the messages, which tell the person why).
     "accounts.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Authenticated API answers carry personal data: never stored by caches or browsers.
+    "yekuo.api.middleware.NoStoreApiMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Innermost: frames the 404 and 405 answers built without the layout.
     "yekuo.errorpages.FramedErrorPagesMiddleware",
@@ -170,6 +179,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# WhiteNoise serves the static files in every profile (runserver's own serving is off
+# through whitenoise.runserver_nostatic); in development straight from the source folders,
+# so that `make run` needs no collectstatic, whether DEBUG is on or off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -362,6 +375,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Content-Security-Policy (django-csp): scripts only from our own files (htmx and
+# static/js), no inline scripts or on* handlers, no eval. Inline style attributes are
+# allowed: the SVG charts size themselves with computed widths in style="" (and the API
+# documentation's bundle injects styles); scripts are what the policy is for.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
