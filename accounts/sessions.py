@@ -97,9 +97,10 @@ class SessionLimitsMiddleware:
         return self.get_response(request)
 
 
-def _return_target(request) -> str:
+def _return_target(request, *, page_on_get: bool = False) -> str:
     """Where to come back after the confirmation: this page, or for a form post the page
-    the form was on (the post itself is not replayed)."""
+    the form was on (the post itself is not replayed). ``page_on_get``: the same address
+    shows the form's page (a re-plan), the way back when the browser sent no referer."""
     if request.method in {"GET", "HEAD"}:
         return request.get_full_path()
     referer = request.headers.get("Referer", "")
@@ -108,6 +109,8 @@ def _return_target(request) -> str:
     ):
         parts = urlsplit(referer)
         return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    if page_on_get:
+        return request.get_full_path()
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
@@ -124,7 +127,8 @@ def recent_password_required(view=None, *, methods: tuple[str, ...] | None = Non
             if (methods is None or request.method in methods) and not (
                 password_recently_confirmed(request.session, now=timezone.now())
             ):
-                query = urlencode({"next": _return_target(request)})
+                page_on_get = methods is not None and "GET" not in methods
+                query = urlencode({"next": _return_target(request, page_on_get=page_on_get)})
                 return _client_redirect(request, f"{reverse('password_confirm')}?{query}")
             return view_func(request, *args, **kwargs)
 
