@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import VoltageClass
@@ -54,6 +55,14 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         (_("Utility"), {"fields": ("display_name", "department", "groups")}),
     )
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description=_("Unlock sign-in (from every address)"), permissions=["change"])
+    def unlock_sign_in(self, request, queryset):
+        cleared = services.login_unlock(
+            usernames=list(queryset.values_list("username", flat=True)), by=request.user
+        )
+        _report_unlocked(self, request, cleared)
 
     def has_delete_permission(self, request, obj=None):
         # People are deactivated, never deleted: their names stay on the audit trail.
@@ -111,12 +120,45 @@ class AccountManagerProfileAdmin(admin.ModelAdmin):
         return False
 
 
+def _report_unlocked(model_admin, request, cleared: int) -> None:
+    model_admin.message_user(
+        request,
+        ngettext(
+            "%(count)d counted failure cleared: sign-in is open again.",
+            "%(count)d counted failures cleared: sign-in is open again.",
+            cleared,
+        )
+        % {"count": cleared},
+        messages.SUCCESS,
+    )
+
+
 @admin.register(LoginAttempt)
 class LoginAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "username", "succeeded", "ip_address")
-    list_filter = ("succeeded",)
+    list_display = ("at", "username", "succeeded", "ip_address", "cleared_at")
+    list_filter = ("succeeded", ("cleared_at", admin.EmptyFieldListFilter))
     search_fields = ("username", "ip_address")
     date_hierarchy = "at"
+    actions = ["unlock_pairs", "unlock_addresses"]
+
+    def has_unlock_permission(self, request) -> bool:
+        # The rows are read-only; unlocking is for those who may change people.
+        return request.user.has_perm("accounts.change_user")
+
+    @admin.action(
+        description=_("Unlock these user names from these addresses"), permissions=["unlock"]
+    )
+    def unlock_pairs(self, request, queryset):
+        pairs = set(queryset.values_list("username", "ip_address"))
+        _report_unlocked(self, request, services.login_unlock(pairs=list(pairs), by=request.user))
+
+    @admin.action(
+        description=_("Unlock these addresses (for every user name)"), permissions=["unlock"]
+    )
+    def unlock_addresses(self, request, queryset):
+        addresses = set(queryset.exclude(ip_address=None).values_list("ip_address", flat=True))
+        cleared = services.login_unlock(ip_addresses=list(addresses), by=request.user)
+        _report_unlocked(self, request, cleared)
 
 
 @admin.register(Notification)

@@ -165,9 +165,20 @@ class LoginAttempt(models.Model):
     succeeded = models.BooleanField(_("succeeded"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    # An administrator's unlock: a cleared failure no longer counts towards a lock.
+    cleared_at = models.DateTimeField(_("unlocked at"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        User,
+        verbose_name=_("unlocked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-at"]
+        indexes = [models.Index(fields=["ip_address", "at"], name="loginattempt_address_at")]
         verbose_name = _("login attempt")
         verbose_name_plural = _("login attempts")
 

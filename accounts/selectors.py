@@ -11,18 +11,49 @@ from django.utils import timezone
 from .models import AccountManagerProfile, Department, LoginAttempt, Notification, Region, User
 
 
-def login_recent_failures(*, username: str, now: datetime | None = None) -> int:
-    """Count failed sign-ins for a user name since its last success, within the window."""
+def login_recent_failures(
+    *, username: str, ip_address: str | None, now: datetime | None = None
+) -> int:
+    """Count the failed sign-ins for a user name from one address within the window.
+
+    Only failures after that user name's last success from the same address count, and
+    none an administrator has cleared: a stranger's guesses from elsewhere never lock
+    the real person out (issue 16, finding 5).
+    """
     now = now or timezone.now()
     since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-    attempts = LoginAttempt.objects.filter(username=username, at__gte=since)
+    attempts = LoginAttempt.objects.filter(username=username, at__gte=since, at__lte=now)
+    attempts = (
+        attempts.filter(ip_address=ip_address)
+        if ip_address
+        else attempts.filter(ip_address__isnull=True)
+    )
     last_success = (
         attempts.filter(succeeded=True).order_by("-at").values_list("at", flat=True).first()
     )
-    failures = attempts.filter(succeeded=False)
+    failures = attempts.filter(succeeded=False, cleared_at__isnull=True)
     if last_success is not None:
         failures = failures.filter(at__gt=last_success)
     return failures.count()
+
+
+def login_address_failures(*, ip_address: str | None, now: datetime | None = None) -> int:
+    """Count the failed sign-ins from one address for any user name within the window.
+
+    A success from the address does not reset it: one known account must not buy an
+    address more guesses at the others.
+    """
+    if not ip_address:
+        return 0
+    now = now or timezone.now()
+    since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+    return LoginAttempt.objects.filter(
+        ip_address=ip_address,
+        succeeded=False,
+        cleared_at__isnull=True,
+        at__gte=since,
+        at__lte=now,
+    ).count()
 
 
 def supervisors():

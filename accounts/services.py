@@ -44,6 +44,36 @@ def login_attempt_record(
     return attempt
 
 
+def login_unlock(
+    *,
+    by,
+    usernames: list[str] | None = None,
+    ip_addresses: list[str] | None = None,
+    pairs: list[tuple[str, str | None]] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Clear the counted failures behind a lock, so the sign-in is open again at once.
+
+    ``usernames`` clears a user name's failures from every address, ``ip_addresses`` an
+    address's failures for every user name, ``pairs`` one user name from one address. The
+    rows stay (audit) with who cleared them and when. Returns how many were cleared.
+    """
+    now = now or timezone.now()
+    condition = Q(pk__in=[])
+    if usernames:
+        condition |= Q(username__in=usernames)
+    if ip_addresses:
+        condition |= Q(ip_address__in=ip_addresses)
+    for username, ip_address in pairs or []:
+        condition |= Q(username=username, ip_address=ip_address)
+    cleared = LoginAttempt.objects.filter(
+        condition, succeeded=False, cleared_at__isnull=True
+    ).update(cleared_at=now, cleared_by=by)
+    if usernames:
+        get_user_model().objects.filter(username__in=usernames).update(failed_login_count=0)
+    return cleared
+
+
 def _mail_notifications(notification_ids: list[int]) -> None:
     """Mail those of these notifications meant for mail to their recipients, through one
     connection: a digest to those who take the digest, an event to those who take mail of

@@ -1,20 +1,23 @@
 """Receivers that turn authentication signals into service calls."""
 
+from django.utils import timezone
+
 from . import services
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+from .network import client_address
+from .sessions import stamp_sign_in
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = credentials.get("username") or ""
     services.login_attempt_record(
-        username=username, succeeded=False, ip_address=_client_ip(request)
+        username=username, succeeded=False, ip_address=client_address(request)
     )
 
 
 def on_logged_in(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        # A fresh sign-in counts as a recent password confirmation (accounts.sessions).
+        stamp_sign_in(request.session, now=timezone.now())
     services.login_attempt_record(
-        username=user.get_username(), succeeded=True, ip_address=_client_ip(request)
+        username=user.get_username(), succeeded=True, ip_address=client_address(request)
     )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
+from accounts.sessions import recent_password_required
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
 from yekuo.dates import day_text
@@ -109,6 +110,7 @@ EXPORTS = {
 }
 
 
+@recent_password_required
 def assessment_export(request, extension):
     """The assessment of the period as an Excel or CSV download; bad dates show the page."""
     if not kpi.may_see_assessment(request.user):
@@ -505,6 +507,7 @@ def application_review(request, number):
     return redirect(_page_url(number, "review"))
 
 
+@recent_password_required(methods=("POST",))
 def application_replan(request, number):
     """A supervisor's re-plan of an application in progress: the form, and its approval."""
     application_id = _visible_id(request.user, number)

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.sessions import recent_password_required
 from applications import assignment
 from applications import services as application_services
 from applications.kpi import WINDOW_DAYS
@@ -180,6 +181,7 @@ def assign(request):
 
 
 @require_POST
+@recent_password_required
 def reassign(request):
     """Give an application another account manager with the reason (logged); with bad
     input, show the dashboard again with the messages beside the fields."""

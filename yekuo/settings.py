@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +41,12 @@ else:
     SECRET_KEY = env.str(
         "SECRET_KEY", default="development-only-key-do-not-use-in-production-yekuo"
     )
-    DEBUG = env.bool("DEBUG", default=True)
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    # Off unless asked for (DEBUG=1): the debug pages show settings and the URL list to
+    # anyone who reaches the server, and `make run` is reachable on a shared network.
+    DEBUG = env.bool("DEBUG", default=False)
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
+    )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "accounts",
     "applications",
     "scheduling",
@@ -80,7 +86,12 @@ MIDDLEWARE = [
     # Every page requires a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends idle and too old sessions (after the messages, which tell the person why).
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Authenticated API answers carry personal data: never stored by caches or browsers.
+    "yekuo.api.middleware.NoStoreApiMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Innermost: frames the 404 and 405 answers built without the layout.
     "yekuo.errorpages.FramedErrorPagesMiddleware",
@@ -135,10 +146,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins: after this many failures for one user name within the window,
-# further attempts are refused until the window has passed.
+# Failed logins: after this many failures for one user name from one address within the
+# window (the cool-off), that user name is refused from that address until the window has
+# passed; other addresses are not affected, so nobody can lock someone else out. After
+# LOGIN_ADDRESS_FAILURE_LIMIT failures from one address for any user names, that address
+# is refused (against trying one password on many names). An administrator can unlock
+# both early (admin: users, login attempts).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
+# Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS
+# after the sign-in however busy (accounts.sessions); the cookie lives no longer.
+# Assigning, re-planning and exporting need the password within REAUTH_MINUTES.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=15)
+# How many reverse proxies of our own stand in front of the application server. Zero: the
+# client address is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Internationalization: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -155,6 +181,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# WhiteNoise serves the static files in every profile (runserver's own serving is off
+# through whitenoise.runserver_nostatic); in development straight from the source folders,
+# so that `make run` needs no collectstatic, whether DEBUG is on or off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -447,6 +477,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Content-Security-Policy (django-csp): scripts only from our own files (htmx and
+# static/js), no inline scripts or on* handlers, no eval. Inline style attributes are
+# allowed: the SVG charts size themselves with computed widths in style="" (and the API
+# documentation's bundle injects styles); scripts are what the policy is for.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -6,8 +6,17 @@ from accounts.models import LoginAttempt, User
 
 LOGIN = "/accounts/login/"
 
-# Pages an anonymous visitor may open: sign-in, the language switch and the probes.
-PUBLIC = {"/accounts/login/", "/i18n/setlang/", "/healthz", "/readyz"}
+# Pages an anonymous visitor may open: sign-in, the password reset (for whoever forgot
+# theirs), the language switch and the probes.
+PUBLIC = {
+    "/accounts/login/",
+    "/accounts/password/reset/",
+    "/accounts/password/reset/sent/",
+    "/accounts/password/reset/done/",
+    "/i18n/setlang/",
+    "/healthz",
+    "/readyz",
+}
 
 
 def _routes(patterns=None, prefix=""):

@@ -151,7 +151,7 @@ def test_the_printed_plan_for_the_manager(
             response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'onclick="window.print()"' in html and ">打印</button>" in html
+    assert 'data-print id="print-plan"' in html and ">打印</button>" in html
     assert 'class="mainnav"' not in html  # no navigation chrome
     assert '<svg class="network"' in html and '<svg class="gantt"' in html
     assert html.count("<tr class=") == 16  # the activities with their dates

@@ -1,8 +1,10 @@
 """The re-plan page through HTTP: the form, its messages beside the fields, the approval."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from applications import selectors, services
 from scheduling.models import Activity, Baseline, Proposal
@@ -82,6 +84,25 @@ def test_an_approved_re_plan_shows_the_new_version(client, supervisor, applicati
     assert messages == ["调整计划已批准，为第 2 版计划：计算工期 56 个工作日。"]
     versions_link = f'href="/applications/{application.number}/baselines/">2</a> ·'
     assert versions_link in response.content.decode()
+    assert Activity.objects.get(application=application, code="K").duration == 25
+
+
+def test_a_re_plan_long_after_sign_in_asks_for_the_password_first(
+    client, supervisor, application, password
+):
+    signed_in = timezone.now()
+    client.force_login(supervisor)
+    with time_machine.travel(signed_in + timedelta(minutes=20), tick=False):
+        data = form_data(client, application, **{"K-duration": "25", "reason": "客户扩大施工范围"})
+        response = client.post(url(application), data)
+        confirm = (
+            f"/accounts/password/confirm/?next=%2Fapplications%2F{application.number}%2Freplan%2F"
+        )
+        assert response.status_code == 302 and response["Location"] == confirm
+        assert Baseline.objects.filter(application=application).count() == 1
+        client.post(confirm, {"password": password, "next": url(application)})
+        response = client.post(url(application), data)
+    assert response.status_code == 302 and response["Location"] == url(application, "")
     assert Activity.objects.get(application=application, code="K").duration == 25
 
 

@@ -36,7 +36,9 @@ def desk():
 
 def settled(page):
     """Wait until the form's live preview has answered (htmx marks a running request)."""
-    page.wait_for_function("!document.querySelector('#acceptance-form.htmx-request')")
+    # A function, not an expression: Playwright evaluates an expression with eval(), which
+    # the page's Content-Security-Policy refuses.
+    page.wait_for_function("() => !document.querySelector('#acceptance-form.htmx-request')")
 
 
 def accept(page, *, code, business_type="new", customer_class="hv_single", voltage="10kV"):

@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
@@ -603,3 +604,37 @@ def test_a_next_that_leaves_the_dashboard_is_not_followed(client, supervisor, bo
         },
     )
     assert response["Location"] == "/dashboard/"
+
+
+def test_reassigning_twenty_minutes_after_sign_in_asks_for_the_password_first(
+    client, supervisor, board, password
+):
+    application = board["first"]
+    reassignment = {
+        "application": application.number,
+        "manager": board["other"].pk,
+        "reason": "原客户经理休假",
+    }
+    signed_in = timezone.now()
+    client.force_login(supervisor)
+    with time_machine.travel(signed_in + timedelta(minutes=20), tick=False):
+        response = client.post(
+            "/dashboard/reassign/", reassignment, HTTP_REFERER="http://testserver/dashboard/"
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/password/confirm/?next=%2Fdashboard%2F"
+        application.refresh_from_db()
+        assert application.account_manager == board["first"].account_manager
+        assert not AssignmentChange.objects.exists()
+
+        page = client.get(response["Location"])
+        assert "<h1>确认密码</h1>" in page.content.decode()
+        wrong = client.post(response["Location"], {"password": "wrong", "next": "/dashboard/"})
+        assert wrong.status_code == 400 and "密码不正确。" in wrong.content.decode()
+        confirmed = client.post(response["Location"], {"password": password, "next": "/dashboard/"})
+        assert confirmed.status_code == 302 and confirmed["Location"] == "/dashboard/"
+
+        response = client.post("/dashboard/reassign/", reassignment, follow=True)
+    assert f"{application.number} 已改由 李四 负责。" in response.content.decode()
+    application.refresh_from_db()
+    assert application.account_manager == board["other"]

@@ -66,3 +66,14 @@ def test_an_unknown_profile_is_refused_by_name():
     result = _manage("check", YEKUO_PROFILE="staging")
     assert result.returncode != 0
     assert "YEKUO_PROFILE must be 'development' or 'production', not 'staging'." in result.stderr
+
+
+def test_debug_is_off_unless_asked_for_also_in_development():
+    code = "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+    result = _manage("shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    debug, hosts = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert debug == "False"
+    assert "'localhost'" in hosts and "'127.0.0.1'" in hosts
+    asked = _manage("shell", "-c", code, DEBUG="1")
+    assert asked.stdout.strip().splitlines()[-1].split(" ", 1)[0] == "True"

@@ -4,9 +4,15 @@ The API authenticates with DRF (token or session), so its views are exempt from 
 login-required middleware: an unauthenticated request is answered 401, not redirected.
 """
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -57,11 +63,18 @@ urlpatterns = _exempt(
     [
         path("v1/", include(v1)),
         path("schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
-        path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs), name="docs"),
+        path(
+            "docs/",
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema", **_docs),
+            name="docs",
+        ),
         path(
             "redoc/",
-            SpectacularRedocView.as_view(
-                url_name="api:schema", template_name="api/redoc.html", **_docs
+            # ReDoc's bundle runs its search in a blob: worker and draws blob: images.
+            csp_update({"worker-src": [SELF, "blob:"], "img-src": ["blob:"]})(
+                SpectacularRedocView.as_view(
+                    url_name="api:schema", template_name="api/redoc.html", **_docs
+                )
             ),
             name="redoc",
         ),
