@@ -286,4 +286,4 @@ def test_make_run_survives_a_burst_and_a_dead_worker_and_stops_with_its_web_serv
         (web,) = _pids(log, r"Listening at: http://\S+ \((\d+)\)")
         os.kill(web, signal.SIGTERM)
         assert process.wait(timeout=40) == 0, log.read_text()
-        assert "run: web server exited" in log.read_text()
+        assert "run: web server ended" in log.read_text()
