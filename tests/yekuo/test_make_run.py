@@ -158,7 +158,7 @@ def test_make_run_on_postgresql_and_redis(tmp_path):
 # main process and beat, one connection each at most).
 WEB_WORKERS, WORKER_CONCURRENCY, DB_POOL_MAX_SIZE = 3, 2, 4
 CONNECTION_BUDGET = WEB_WORKERS * DB_POOL_MAX_SIZE + WORKER_CONCURRENCY * DB_POOL_MAX_SIZE + 2
-BURST = 40
+BURST = 50
 
 
 @contextlib.contextmanager
