@@ -19,4 +19,5 @@ RUN YEKUO_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localho
 USER yekuo
 
 EXPOSE 8000
-CMD ["gunicorn", "yekuo.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads and timeout: gunicorn.conf.py (WEB_WORKERS, WEB_THREADS, WEB_TIMEOUT).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

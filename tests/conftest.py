@@ -52,6 +52,32 @@ def need_service(name: str, available: bool, why: str) -> None:
 
 
 @pytest.fixture
+def db_pool_of():
+    """Let this test's threads hold up to `size` pooled connections at once.
+
+    On PostgreSQL each process draws from a pool of DB_POOL_MAX_SIZE connections, enough
+    for its own threads; a test whose many threads each hold a connection while they wait
+    for one another needs more. SQLite has no pool: nothing changes there.
+    """
+    from django.db import connection
+
+    changed = []
+
+    def widen(size: int) -> None:
+        pool = connection.settings_dict.get("OPTIONS", {}).get("pool")
+        if not pool:
+            return
+        changed.append((pool, pool["max_size"]))
+        connection.close_pool()
+        pool["max_size"] = size
+
+    yield widen
+    for pool, size in changed:
+        connection.close_pool()
+        pool["max_size"] = size
+
+
+@pytest.fixture
 def password():
     return PASSWORD
 

@@ -121,6 +121,7 @@ TEMPLATES = [
 ]
 
 # Database: SQLite inside the project when DATABASE_URL is absent.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=4)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'yekuo.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one file: wait for locks, do not fail.
@@ -128,7 +129,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if "DATABASE_URL" not in env:
         # The embedded database lives in var/, which a fresh checkout does not have yet.
         VAR_DIR.mkdir(parents=True, exist_ok=True)
+elif DB_POOL_MAX_SIZE > 0:
+    # PostgreSQL through a bounded pool in each process (psycopg_pool): a process never
+    # holds more than DB_POOL_MAX_SIZE connections, however many requests arrive at once;
+    # a request waits up to DB_POOL_TIMEOUT seconds for one to come free. Django hands a
+    # connection back to the pool at the end of each request, which requires
+    # CONN_MAX_AGE = 0. The budget of a deployment is in the README ("Serving").
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN_SIZE", default=1), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
 else:
+    # DB_POOL_MAX_SIZE=0: no pool (e.g. behind PgBouncer); one connection per thread,
+    # kept for CONN_MAX_AGE seconds.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -179,6 +194,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The development profile serves static files straight from the apps and static/ (no
+# collectstatic), whether DEBUG is on or off; production serves the collected copy.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # WhiteNoise serves the static files in every profile (runserver's own serving is off

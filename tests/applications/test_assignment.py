@@ -344,10 +344,12 @@ def broker_at(url):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_fifty_applications_at_once_never_fill_a_manager_past_capacity():
+def test_fifty_applications_at_once_never_fill_a_manager_past_capacity(db_pool_of):
     need_service(
         "PostgreSQL", connection.vendor == "postgresql", "row locks need a real database server"
     )
+    # The ten threads each hold a connection while they wait for one another.
+    db_pool_of(12)
     load_reference_data()
     supervisor = UserFactory(username="sup-a", role="supervisor")
     region = RegionFactory(code="busy", name="繁忙供电区")
