@@ -8,9 +8,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-from rest_framework.authtoken.models import Token
 
-from tests.conftest import need_service
+from accounts.services import api_token_create
+from tests.conftest import load_reference_data, need_service
 from tests.factories import AccountManagerProfileFactory
 
 RATE = 50
@@ -37,8 +37,9 @@ def test_parallel_clients_never_pass_more_than_the_rate(live_server, settings, t
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"token": f"{RATE}/minute"},
     }
+    load_reference_data()  # an earlier transactional test's flush removed the departments
     user = AccountManagerProfileFactory(user__username="throttled").user
-    token = Token.objects.create(user=user).key
+    token = api_token_create(user=user, name="throttled", scope="read")[1]
     url = f"{live_server.url}/api/v1/applications/"
     answers: list[tuple[int, str]] = []
     lock = threading.Lock()

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from applications import services
 from applications.models import Application, Customer, StageTransition
 from scheduling.models import Activity
@@ -101,11 +101,11 @@ def test_twenty_acceptances_of_one_new_customer_at_once_share_one_customer():
     barrier = threading.Barrier(clients)
     outcomes = []
 
-    token = Token.objects.create(user=supervisor)
+    _token, key = api_token_create(user=supervisor, name="counter", scope="write")
 
     def accept():
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         try:
             barrier.wait(timeout=10)
             response = client.post(
