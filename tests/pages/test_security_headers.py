@@ -3,8 +3,8 @@
 from html.parser import HTMLParser
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts import services as account_services
 from tests.factories import make_application
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +79,8 @@ def test_the_sign_in_page_has_the_policy_too(client):
 
 
 def test_api_answers_are_never_stored(client, manager):
-    token = Token.objects.create(user=manager)
-    response = client.get("/api/v1/applications/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = account_services.api_token_create(user=manager, name="tests", scope="read")
+    response = client.get("/api/v1/applications/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
