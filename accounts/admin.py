@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import VoltageClass
@@ -38,6 +39,12 @@ class AccountManagerProfileForm(forms.ModelForm):
     class Meta:
         model = AccountManagerProfile
         fields = ["user", "regions", "voltage_classes", "capacity", "is_active"]
+
+
+# django-otp's own page would show every secret key to administrators and let them
+# make devices for others: a lost device is reset from the users' list instead.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 @admin.register(User)

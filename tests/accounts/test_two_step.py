@@ -232,3 +232,9 @@ def test_the_profile_decides_who_must_use_two_step(environment, expected):
         check=True,
     ).stdout.strip()
     assert (output.split(",") if output else []) == expected
+
+
+def test_the_admin_shows_no_secret_keys(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert "otp_totp" not in client.get("/admin/").content.decode()
