@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.domain import VoltageClass
@@ -40,6 +41,12 @@ class AccountManagerProfileForm(forms.ModelForm):
         fields = ["user", "regions", "voltage_classes", "capacity", "is_active"]
 
 
+# django-otp's own page would show every secret key to administrators and let them
+# make devices for others: a lost device is reset from the users' list instead.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = (
@@ -62,7 +69,7 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         (_("Utility"), {"fields": ("display_name", "department", "groups")}),
     )
-    actions = ["unlock_sign_in"]
+    actions = ["unlock_sign_in", "reset_two_step"]
 
     @admin.action(description=_("Unlock sign-in (from every address)"), permissions=["change"])
     def unlock_sign_in(self, request, queryset):
@@ -70,6 +77,25 @@ class UserAdmin(BaseUserAdmin):
             usernames=list(queryset.values_list("username", flat=True)), by=request.user
         )
         _report_unlocked(self, request, cleared)
+
+    @admin.action(
+        description=_("Reset two-step sign-in (lost phone: enrol again)"), permissions=["change"]
+    )
+    def reset_two_step(self, request, queryset):
+        people = list(queryset)
+        reset = services.mfa_devices_remove(users=people, by=request.user)
+        for person in people:
+            self.log_change(request, person, _("Two-step sign-in reset."))
+        self.message_user(
+            request,
+            ngettext(
+                "Two-step sign-in reset for %(count)d person: enrolment again at the next sign-in.",
+                "Two-step sign-in reset for %(count)d people: enrolment again at the next sign-in.",
+                reset,
+            )
+            % {"count": reset},
+            messages.SUCCESS,
+        )
 
     def has_delete_permission(self, request, obj=None):
         # People are deactivated, never deleted: their names stay on the audit trail.

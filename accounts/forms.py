@@ -131,3 +131,24 @@ class NotificationSettingsForm(forms.Form):
         label=_("Daily digest"),
         help_text=_("Supervisors: one summary each morning of what changed in your scope."),
     )
+
+
+class OneTimeCodeForm(forms.Form):
+    """The 6-digit code of the authenticator app (two-step sign-in)."""
+
+    code = forms.RegexField(
+        label=_("Code from your authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the 6 digits the app shows.")},
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "maxlength": "7",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip()

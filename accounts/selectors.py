@@ -7,6 +7,7 @@ from django.db.models import (
     Prefetch,
 )
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AccountManagerProfile, Department, LoginAttempt, Notification, Region, User
 
@@ -101,3 +102,8 @@ def notifications_unread(*, user, limit: int = NOTIFICATION_PANEL_SIZE) -> tuple
 def departments() -> list:
     """The active departments, in their order (to choose one in a form)."""
     return list(Department.objects.filter(is_active=True))
+
+
+def mfa_device(*, user, confirmed: bool = True):
+    """Return the user's TOTP device of the two-step sign-in (confirmed or not), or None."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()

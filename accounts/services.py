@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yekuo import bulk
 from yekuo.errors import InvalidInput, NotPermitted
@@ -42,6 +43,50 @@ def login_attempt_record(
                 failed_login_count=F("failed_login_count") + 1, last_failed_login_at=now
             )
     return attempt
+
+
+def mfa_enrolment_start(*, user) -> TOTPDevice:
+    """Return the user's device being enrolled, creating it (a new secret) if none is."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def mfa_enrolment_confirm(*, device: TOTPDevice, token: str) -> bool:
+    """Confirm an enrolment with the first code of the app; False if the code is wrong.
+
+    A confirmed device replaces any earlier one: one authenticator per person.
+    """
+    if not device.verify_token(token):
+        return False
+    TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    logger.info("two-step sign-in enrolled for user %s", device.user_id)
+    return True
+
+
+def mfa_code_check(*, device: TOTPDevice, token: str, ip_address: str | None) -> bool:
+    """Check a code of the second step; a wrong code counts as a failed sign-in."""
+    if device.verify_token(token):
+        return True
+    login_attempt_record(
+        username=device.user.get_username(), succeeded=False, ip_address=ip_address
+    )
+    return False
+
+
+def mfa_devices_remove(*, users, by) -> int:
+    """Remove the two-step devices of these users (their own choice, or an administrator's
+    reset after a lost phone); logged. Returns how many people had one."""
+    user_ids = [user.pk for user in users]
+    had = set(TOTPDevice.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    TOTPDevice.objects.filter(user_id__in=user_ids).delete()
+    for user_id in sorted(had):
+        logger.warning("two-step sign-in removed for user %s by user %s", user_id, by.pk)
+    return len(had)
 
 
 def login_unlock(

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from . import services
+from . import mfa, services
 from .network import client_address
 from .sessions import stamp_sign_in
 
@@ -18,6 +18,8 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         # A fresh sign-in counts as a recent password confirmation (accounts.sessions).
         stamp_sign_in(request.session, now=timezone.now())
+        # Whether this session must pass a second step before it reaches any page.
+        request.session[mfa.STEP] = mfa.decide(user)
     services.login_attempt_record(
         username=user.get_username(), succeeded=True, ip_address=client_address(request)
     )

@@ -24,6 +24,10 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("two-step/", views.mfa_verify, name="mfa_verify"),
+    path("two-step/enrol/", views.mfa_enrol, name="mfa_enrol"),
+    path("two-step/settings/", views.mfa_settings, name="mfa_settings"),
+    path("two-step/remove/", views.mfa_remove, name="mfa_remove"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("notifications/settings/", views.notification_settings, name="notification_settings"),
 ]

@@ -1,6 +1,12 @@
+from base64 import b32encode
 from urllib.parse import urlencode
 
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -13,9 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from . import services
-from .forms import LOCKED_CODES, LoginForm, NotificationSettingsForm, PasswordConfirmForm
-from .sessions import stamp_password_confirmed
+from . import mfa, selectors, services
+from .forms import (
+    LOCKED_CODES,
+    LoginForm,
+    NotificationSettingsForm,
+    OneTimeCodeForm,
+    PasswordConfirmForm,
+)
+from .network import client_address
+from .sessions import recent_password_required, stamp_password_confirmed
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -175,3 +188,105 @@ def notification_settings(request):
             or user.has_perm("accounts.lead_department"),
         },
     )
+
+
+TWO_STEP_PAGE = "accounts/two_step.html"
+
+
+def mfa_verify(request):
+    """The second step of the sign-in (两步验证): the code of the person's authenticator app.
+
+    Wrong codes count as failed sign-ins: at the lockout limit the session is signed out
+    and the sign-in page refuses that user name from this address for the cool-off.
+    """
+    target = url_has_allowed_next(request) or reverse(settings.LOGIN_REDIRECT_URL)
+    device = selectors.mfa_device(user=request.user)
+    if device is None or request.user.is_verified():
+        return redirect(target)
+    form = OneTimeCodeForm(request.POST or None)
+    if form.is_valid():
+        address = client_address(request)
+        if services.mfa_code_check(
+            device=device, token=form.cleaned_data["code"], ip_address=address
+        ):
+            django_otp.login(request, device)
+            return redirect(target)
+        failures = selectors.login_recent_failures(
+            username=request.user.get_username(), ip_address=address
+        )
+        if failures >= settings.LOGIN_FAILURE_LIMIT:
+            logout(request)
+            messages.error(
+                request,
+                _("Too many wrong codes. Try again in %(minutes)d minutes.")
+                % {"minutes": settings.LOGIN_FAILURE_WINDOW_MINUTES},
+            )
+            return redirect("login")
+        form.add_error("code", _("This code is not correct, or it has been used already."))
+    return render(
+        request,
+        TWO_STEP_PAGE,
+        {"form": form, "next": target, "verify": True},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _qr_svg(text: str) -> str:
+    """The provisioning address as an inline SVG QR code (no image request, CSP-safe)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    return image.to_string(encoding="unicode")
+
+
+def mfa_enrol(request):
+    """Enrol an authenticator app: the QR code and the secret, confirmed with a first code."""
+    target = url_has_allowed_next(request) or reverse("mfa_settings")
+    if not request.user.is_verified() and selectors.mfa_device(user=request.user) is not None:
+        # A new device replaces the old one: only once the old one has given its code.
+        return redirect(f"{reverse('mfa_verify')}?{urlencode({'next': target})}")
+    device = services.mfa_enrolment_start(user=request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if form.is_valid():
+        if services.mfa_enrolment_confirm(device=device, token=form.cleaned_data["code"]):
+            django_otp.login(request, device)
+            request.session[mfa.STEP] = mfa.VERIFY
+            messages.success(request, _("Two-step sign-in is on: each sign-in asks for a code."))
+            return redirect(target)
+        form.add_error("code", _("This code is not correct. Check the app's clock and try again."))
+    secret = b32encode(device.bin_key).decode()
+    return render(
+        request,
+        TWO_STEP_PAGE,
+        {
+            "form": form,
+            "next": target,
+            "enrol": True,
+            "required": mfa.required_for(request.user),
+            "qr_svg": _qr_svg(device.config_url),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+def mfa_settings(request):
+    """The person's two-step sign-in: on or off, enrol, or remove the device."""
+    return render(
+        request,
+        TWO_STEP_PAGE,
+        {
+            "device": selectors.mfa_device(user=request.user),
+            "required": mfa.required_for(request.user),
+        },
+    )
+
+
+@require_POST
+@recent_password_required
+def mfa_remove(request):
+    """Remove one's own device (after the password once more); not for required roles."""
+    if mfa.required_for(request.user):
+        raise PermissionDenied(_("Your role requires two-step sign-in."))
+    services.mfa_devices_remove(users=[request.user], by=request.user)
+    request.session[mfa.STEP] = mfa.NONE
+    messages.success(request, _("Two-step sign-in is off."))
+    return redirect("mfa_settings")

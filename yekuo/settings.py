@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "applications",
     "scheduling",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has passed the second step.
+    "django_otp.middleware.OTPMiddleware",
     # The database's audit triggers learn who writes from the request being served.
     "yekuo.audit.AuditActorMiddleware",
     # Every page requires a login unless its view is marked @login_not_required.
@@ -88,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends idle and too old sessions (after the messages, which tell the person why).
     "accounts.sessions.SessionLimitsMiddleware",
+    # Holds a session at the second step (or the enrolment) until it is verified.
+    "accounts.mfa.SecondStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Authenticated API answers carry personal data: never stored by caches or browsers.
@@ -177,6 +183,14 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=15)
+# Two-step sign-in (TOTP, django-otp): the roles that must enrol a device and give a
+# code at every sign-in. Required for administrators and supervisors in production;
+# the development profile and its demo logins go without unless MFA_REQUIRED=1.
+# Anyone else may enrol (and is then asked for the code too).
+MFA_REQUIRED_ROLES = (
+    ["administrator", "supervisor"] if env.bool("MFA_REQUIRED", default=PRODUCTION) else []
+)
+OTP_TOTP_ISSUER = "yekuo"
 # How many reverse proxies of our own stand in front of the application server. Zero: the
 # client address is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write it).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

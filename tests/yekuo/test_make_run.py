@@ -127,6 +127,7 @@ def test_make_run_embedded_serves_login_and_prints_demo_logins(tmp_path):
     for username in ("admin", "supervisor", "manager, manager2..5", "survey, design, metering"):
         assert username in output
     assert "SQLite (embedded" in output and "filesystem broker" in output
+    assert "two-step sign-in: not required (development)" in output
     assert (tmp_path / "var" / "yekuo.sqlite3").exists()
 
 
