@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format install migrate demo worker beat web compilemessages
+.PHONY: run test probe lint format install migrate demo worker beat web compilemessages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: install
 	  echo "           (without them those tests are skipped; CI installs them and requires them)"; \
 	fi
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The security review's findings replayed over HTTP against a live server (also in `make test`).
+probe: install
+	$(PY) -m pytest tests/security -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
