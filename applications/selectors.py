@@ -114,7 +114,12 @@ def application_transitions(application: Application, user) -> list[TransitionSp
 
 
 def visible_applications(user):
-    """Return the applications a user may read: DESIGN's scoping of people to work."""
+    """Return the applications a user may read: DESIGN's scoping of people to work.
+
+    The scope is a condition on the application's own keys (its manager, its region, an
+    EXISTS over its activities), never a join: each application comes once without
+    DISTINCT, so lists and their counts stay index scans whatever the number of rows.
+    """
     qs = Application.objects.all()
     if user.has_perm("accounts.supervise_applications"):
         return qs
@@ -123,12 +128,15 @@ def visible_applications(user):
         scope |= Q(account_manager=user)
         profile = getattr(user, "account_manager", None)
         if profile is not None:
-            scope |= Q(region__in=profile.regions.all())
+            scope |= Q(region__in=profile.regions.values("pk"))
     if user.has_perm("accounts.record_department_progress") and user.department_id:
-        scope |= Q(activities__department_id=user.department_id) | Q(
-            activities__joint_departments=user.department_id
+        department = user.department_id
+        scope |= Exists(
+            Activity.objects.filter(application=OuterRef("pk")).filter(
+                Q(department_id=department) | Q(joint_departments=department)
+            )
         )
-    return qs.filter(scope).distinct()
+    return qs.filter(scope)
 
 
 def suspension_periods(application: Application, rows) -> list[tuple[date, date | None]]:
