@@ -455,6 +455,9 @@ APPEND_ONLY_MODELS = [
     "scheduling.DeviationAnswer",
 ]
 
+# API lists count exactly up to this many rows; beyond, PostgreSQL's estimate (README).
+API_EXACT_COUNT_LIMIT = env.int("API_EXACT_COUNT_LIMIT", default=10_000)
+
 # API tokens: valid for this many days unless asked otherwise, and never longer than the
 # maximum (a token that must live longer is made again).
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)

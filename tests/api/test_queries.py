@@ -94,3 +94,37 @@ def test_account_managers_are_constant_in_queries(supervisor, django_assert_max_
     with django_assert_max_num_queries(8):
         rows = client.get("/api/v1/account-managers/").json()
     assert len(rows) >= 30
+
+
+def test_the_list_count_is_bounded_and_says_when_it_is_an_estimate(
+    supervisor, manager, settings, django_assert_max_num_queries
+):
+    """Beyond API_EXACT_COUNT_LIMIT rows the count is not taken over every row: on
+    PostgreSQL it is the planner's estimate (count_exact false); next stays exact."""
+    from django.db import connection
+
+    settings.API_EXACT_COUNT_LIMIT = 3
+    first = make_application(by=supervisor, manager=manager)
+    _copies(first, 6)
+    client = token_client(supervisor)
+    with django_assert_max_num_queries(9) as captured:
+        body = client.get("/api/v1/applications/?page_size=2").json()
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert "LIMIT 4" in counts[0]  # the first count stops after the limit and one
+    assert body["next"] and len(body["results"]) == 2
+    if connection.vendor == "postgresql":
+        assert len(counts) == 1  # never a count of every row
+        assert body["count_exact"] is False and body["count"] >= 4
+        # Every row is reached through next, whatever the estimate says.
+        seen, url = [], "/api/v1/applications/?page_size=2"
+        while url:
+            page = client.get(url).json()
+            seen += [row["number"] for row in page["results"]]
+            url = page["next"]
+        assert len(seen) == len(set(seen)) == 7
+        assert client.get("/api/v1/applications/?page_size=2&page=5").status_code == 404
+    else:  # the embedded database counts exactly: it is small by nature
+        assert (body["count_exact"], body["count"]) == (True, 7)
+    settings.API_EXACT_COUNT_LIMIT = 10_000
+    body = client.get("/api/v1/applications/?page_size=2").json()
+    assert (body["count_exact"], body["count"]) == (True, 7)
