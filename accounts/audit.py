@@ -1,5 +1,7 @@
 """Which rows the database audits (settings ``AUDITED_MODELS`` …) and reading the trail."""
 
+from functools import cache
+
 from django.apps import apps
 from django.conf import settings
 from django.db import connections
@@ -59,12 +61,14 @@ def install_triggers(sender=None, using="default", **kwargs) -> None:
     )
 
 
+@cache
+def _models_by_table() -> dict:
+    return {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+
+
 def model_of(table_name: str):
     """Return the model whose table this is (None for a table no longer in the code)."""
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.db_table == table_name:
-            return model
-    return None
+    return _models_by_table().get(table_name)
 
 
 def changed_fields(record: ChangeRecord) -> list[tuple[str, object, object]]:

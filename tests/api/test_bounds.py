@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import RequestDataTooBig
 from django.test import Client
 
+from benchmarks.ladder import ladder
 from yekuo import errorpages
 
 from .conftest import PROBLEM, assert_problem
@@ -18,19 +19,6 @@ from .conftest import PROBLEM, assert_problem
 pytestmark = pytest.mark.django_db
 
 COMPUTE = "/api/v1/schedule/compute/"
-
-
-def ladder(stages: int) -> dict:
-    """Return ``stages`` stages of two equal parallel activities: 2^stages critical paths."""
-    activities = []
-    previous: list[str] = []
-    for stage in range(stages):
-        pair = [f"S{stage:02d}{side}" for side in "ab"]
-        activities += [
-            {"id": activity, "duration": 1, "predecessors": previous} for activity in pair
-        ]
-        previous = pair
-    return {"activities": activities}
 
 
 def chain(count: int) -> dict:

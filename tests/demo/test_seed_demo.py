@@ -376,23 +376,28 @@ def test_a_bad_count_through_call_command_keywords_is_refused_too():
     assert caught.value.returncode == 2
 
 
-def test_a_process_given_a_bad_count_exits_2_with_one_line(tmp_path):
+def refused_seed_demo(tmp_path, *arguments) -> str:
+    """Run seed_demo as a process on an empty embedded database; assert it exits 2 with
+    one line on stderr and return that line."""
     env = {**os.environ, "YEKUO_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
-
     result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--applications", "-5"],
+        [sys.executable, "manage.py", "seed_demo", *arguments],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
-
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert "--applications" in lines[0] and "-5" in lines[0]
+    return lines[0]
+
+
+def test_a_process_given_a_bad_count_exits_2_with_one_line(tmp_path):
+    line = refused_seed_demo(tmp_path, "--applications", "-5")
+    assert "--applications" in line and "-5" in line
 
 
 def test_the_office_has_room_for_new_work_with_one_manager_over_capacity(seeded):
@@ -431,19 +436,5 @@ def test_an_implausible_today_through_call_command_keywords_is_refused_too():
 
 
 def test_a_process_given_an_implausible_today_exits_2_with_one_line(tmp_path):
-    env = {**os.environ, "YEKUO_VAR_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--today", "0001-01-01"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert result.returncode == 2
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "--today" in lines[0] and "0001-01-01 is outside the plausible dates" in lines[0]
+    line = refused_seed_demo(tmp_path, "--today", "0001-01-01")
+    assert "--today" in line and "0001-01-01 is outside the plausible dates" in line

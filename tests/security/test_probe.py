@@ -21,7 +21,7 @@ from accounts.models import ApiToken, ChangeRecord
 from accounts.roles import Role
 from accounts.services import api_token_create
 from applications.models import Application, Customer
-from tests.api.test_bounds import ladder
+from benchmarks.ladder import ladder
 from tests.conftest import load_reference_data
 from tests.factories import (
     PASSWORD,

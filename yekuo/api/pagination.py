@@ -54,8 +54,7 @@ class BoundedCountPaginator(DjangoPaginator):
         return max(estimate, bounded)
 
     def page(self, number):
-        self.count  # noqa: B018 - counting first decides whether the count is exact
-        if self.count_exact:
+        if self.count <= settings.API_EXACT_COUNT_LIMIT or self.count_exact:
             page = super().page(number)
             page.more = page.has_next()
             return page
