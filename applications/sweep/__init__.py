@@ -180,6 +180,9 @@ def sweep_batches(*, batch_size: int | None = None) -> list[list[int]]:
         Application.objects.filter(state__in=WORK_STATES)
         .order_by("region_id", "pk")
         .values_list("region_id", "pk")
+        # Read in chunks: at a province's million applications, a list of every row's
+        # pair would hold some 130 MB at once; the batches hold only the ids.
+        .iterator(chunk_size=10_000)
     )
     batches: list[list[int]] = []
     region = None
