@@ -66,20 +66,14 @@ def assign_unassigned() -> dict[str, int]:
 
 @shared_task(name="applications.tasks.sweep_deviations")
 def sweep_deviations() -> int:
-    """Split the applications in progress into batches and send one task per batch."""
-    from django.conf import settings
+    """Split the applications in progress into batches, region by region, and send one
+    task per batch: the workers on the sweep's queue share them."""
+    from applications.sweep import sweep_batches
 
-    from applications.models import WORK_STATES, Application
-
-    ids = list(
-        Application.objects.filter(state__in=WORK_STATES)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    size = settings.SWEEP_BATCH_SIZE
-    for start in range(0, len(ids), size):
-        sweep_batch.delay(ids[start : start + size])
-    return len(ids)
+    batches = sweep_batches()
+    for batch in batches:
+        sweep_batch.delay(batch)
+    return sum(map(len, batches))
 
 
 @shared_task(name="applications.tasks.sweep_batch")

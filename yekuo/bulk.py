@@ -123,9 +123,16 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
         ):
             staging = _staging_table(cursor, opts, [opts.pk, *columns])
             _copy(cursor, staging, [opts.pk, *columns], rows)
+            # The range repeats what the join says, for the planner: the temporary table has
+            # no statistics, and without them it hashes the whole target table to join a
+            # batch of rows, a scan per batch that grows with the table (with 160,000
+            # activities, 150 of the 240 ms of joining a batch of 17,000 forecasts). With
+            # the range it reads the key's index for the batch's part of the table only.
+            keys = [row[0] for row in rows]
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {quote(staging)} AS v "
-                f"WHERE {table}.{pk} = v.{pk}"
+                f"WHERE {table}.{pk} = v.{pk} AND {table}.{pk} BETWEEN %s AND %s",
+                [min(keys), max(keys)],
             )
         return
     names = ", ".join(quote(c) for c in ["id", *(f.column for f in columns)])

@@ -30,7 +30,13 @@ from .notify import check_time_limits, notify_red
 from .store import store_changes
 from .working_days import WorkingDays
 
-__all__ = ["SweepStats", "application_reanalyse", "deviation_sweep", "deviation_sweep_batch"]
+__all__ = [
+    "SweepStats",
+    "application_reanalyse",
+    "deviation_sweep",
+    "deviation_sweep_batch",
+    "sweep_batches",
+]
 
 
 @dataclass
@@ -160,15 +166,37 @@ def application_reanalyse(*, application_id: int, now: datetime | None = None) -
     return deviation_sweep_batch(application_ids=[application_id], now=now)
 
 
+def sweep_batches(*, batch_size: int | None = None) -> list[list[int]]:
+    """Return the ids of the applications in progress in batches, region by region.
+
+    A batch holds applications of one region only (the last batch of a region may be
+    short), in id order within it: workers that share a sweep take whole batches, so each
+    region's work is spread over them, and a step that needs one region's applications
+    together (levelling its departments' load) finds them in the region's own batches.
+    One query on the index of (region, state).
+    """
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
+    rows = (
+        Application.objects.filter(state__in=WORK_STATES)
+        .order_by("region_id", "pk")
+        .values_list("region_id", "pk")
+        # Read in chunks: at a province's million applications, a list of every row's
+        # pair would hold some 130 MB at once; the batches hold only the ids.
+        .iterator(chunk_size=10_000)
+    )
+    batches: list[list[int]] = []
+    region = None
+    for region_id, pk in rows:
+        if region_id != region or len(batches[-1]) >= batch_size:
+            batches.append([])
+            region = region_id
+        batches[-1].append(pk)
+    return batches
+
+
 def deviation_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepStats:
     """Run the whole sweep in this process, batch by batch (the command's way)."""
-    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
-    ids = list(
-        Application.objects.filter(state__in=WORK_STATES)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     total = SweepStats()
-    for start in range(0, len(ids), batch_size):
-        total.add(deviation_sweep_batch(application_ids=ids[start : start + batch_size], now=now))
+    for batch in sweep_batches(batch_size=batch_size):
+        total.add(deviation_sweep_batch(application_ids=batch, now=now))
     return total

@@ -21,7 +21,7 @@ from scheduling import services as schedule_services
 from scheduling.models import Activity, Deviation, Proposal
 from tests.conftest import need_service
 from tests.dates import day_of_note, pin_today, pinned
-from tests.factories import UserFactory, make_application
+from tests.factories import RegionFactory, UserFactory, make_application
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
@@ -298,6 +298,23 @@ def test_the_sweep_forecasts_work_not_started_from_the_next_working_day(
     analysis.deviation_sweep()
     assert activity(lv, "A").forecast_start == first_day
     assert Application.objects.get(pk=lv.pk).forecast_finish_date == finish
+
+
+def test_the_sweep_is_batched_region_by_region(supervisor, manager):
+    north, south = RegionFactory(code="north"), RegionFactory(code="south")
+    # Created alternately: in id order the regions interleave.
+    made = [
+        make_application(by=supervisor, manager=manager, accepted_on=DAY0, region=region)
+        for region in (north, south, north, south, north)
+    ]
+    ids = {region: [a.pk for a in made if a.region_id == region.pk] for region in (north, south)}
+
+    batches = analysis.sweep_batches(batch_size=2)
+
+    # Each region's applications in batches of their own, in id order; north first (its
+    # key is the smaller).
+    assert batches == [ids[north][:2], ids[north][2:], ids[south]]
+    assert analysis.deviation_sweep(now=at(DAY0), batch_size=2).applications == 5
 
 
 @pytest.mark.parametrize("count", [10, 200])
