@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yekuo.archive import archive_model
 from yekuo.domain import VoltageClass
 
 
@@ -345,3 +346,14 @@ class ChangeRecord(models.Model):
         return (
             f"{self.table_name}#{self.row_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+# --- Archive (yekuo.archive): notifications read long ago ---------------------------------
+
+ArchivedNotification = archive_model(
+    Notification,
+    name="ArchivedNotification",
+    verbose_name=_("archived notification"),
+    verbose_name_plural=_("archived notifications"),
+    indexed=["recipient"],
+)

@@ -8,6 +8,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from yekuo.archive import archive_model
 from yekuo.domain import Clock, CustomerClass, Milestone, Party, Stage
 
 from . import explanations
@@ -765,3 +766,23 @@ class Proposal(models.Model):
     def measure_of(kind: str, activities) -> str:
         """Return the key of a measure: its kind and activities (``shorten:P,Q``)."""
         return f"{kind}:{','.join(activities)}"[:255]
+
+
+# --- Archive (yekuo.archive): resolved deviations and decided proposals, after a while -----
+
+ArchivedDeviation = archive_model(
+    Deviation,
+    name="ArchivedDeviation",
+    verbose_name=_("archived deviation"),
+    verbose_name_plural=_("archived deviations"),
+    indexed=["application"],
+)
+ArchivedProposal = archive_model(
+    Proposal,
+    name="ArchivedProposal",
+    verbose_name=_("archived corrective proposal"),
+    verbose_name_plural=_("archived corrective proposals"),
+    indexed=["deviation"],
+    # Its deviation may be in either table: archived with it, or still hot.
+    unconstrained=["deviation"],
+)
