@@ -20,9 +20,9 @@ This module knows no model: the owning apps declare their archive models with
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils.functional import cached_property
 
 ARCHIVE_SUFFIX = "_archive"
@@ -110,3 +110,35 @@ def move(hot: type[models.Model], archive: type[models.Model], ids: Sequence[int
         )
         cursor.execute(f"DELETE FROM {quote(hot._meta.db_table)} WHERE {pk} IN ({marks})", ids)
         return cursor.rowcount
+
+
+def move_in_batches(
+    hot: type[models.Model],
+    archive: type[models.Model],
+    eligible: Callable[[], models.QuerySet],
+    *,
+    batch_size: int,
+    along: Callable[[list[int]], None] | None = None,
+) -> int:
+    """Move every row of ``eligible()`` (a queryset of ``hot``) into ``archive``, at most
+    ``batch_size`` rows per transaction; return how many moved.
+
+    Each batch selects its rows again (by their current state, locking them and skipping
+    rows another transaction holds), so a run stopped halfway, or two runs at once, leave
+    every row in exactly one table and a later run moves what remains. ``along`` moves the
+    rows that must leave first (a deviation's proposals), inside the same transaction.
+    """
+    moved = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                eligible()
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if along is not None:
+                along(ids)
+            moved += move(hot, archive, ids)
+        if len(ids) < batch_size:
+            return moved

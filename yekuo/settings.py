@@ -556,3 +556,10 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# The archive (yekuo.archive): resolved deviations, decided proposals and read
+# notifications move to their archive tables this many days after they were finished with,
+# in transactions of ARCHIVE_BATCH_SIZE rows (1,000 deviation rows are a few hundred kB and
+# hold their locks for well under a second).
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=180)
+ARCHIVE_BATCH_SIZE = env.int("ARCHIVE_BATCH_SIZE", default=1000)
