@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,11 +22,7 @@ from django_fsm import ConcurrentTransition
 
 from accounts.models import AccountManagerProfile, Department, Region, User
 from accounts.selectors import department_staff, supervisors
-from accounts.services import (
-    archive_notifications,
-    notification_send_many,
-    notifications_to_archive,
-)
+from accounts.services import notification_send_many
 from scheduling import deviation as corrective
 from scheduling import explanations
 from scheduling import selectors as schedule_selectors
@@ -49,7 +45,6 @@ from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNot
 
 from . import assignment, guards, selectors
 from .models import (
-    ACTIVE_STATES,
     TRANSITIONS,
     WORK_STATES,
     Application,
@@ -1844,49 +1839,3 @@ def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
 def review_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
     """Return a bulk writer of post-completion reviews with these fields (a loader's)."""
     return bulk.RowWriter(PostCompletionReview, fields)
-
-
-# --- Archive (yekuo.archive): what is finished with leaves the hot tables --------------------
-
-
-def archive_cutoff(*, today: date | None = None) -> datetime:
-    """Return the start of the day ``ARCHIVE_AFTER_DAYS`` before ``today``: rows finished
-    with before it are old enough to archive."""
-    today = today or timezone.localdate()
-    day = today - timedelta(days=settings.ARCHIVE_AFTER_DAYS)
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def archive_eligible(*, before: datetime) -> dict[str, int]:
-    """Count what :func:`archive_old_rows` would move now (the deviations' own proposals
-    counted with the proposals)."""
-    deviations = schedule_services.deviations_to_archive(before=before)
-    return {
-        "deviations": deviations.count(),
-        "proposals": (
-            Proposal.objects.filter(deviation__in=deviations.values("pk")).count()
-            + schedule_services.proposals_to_archive(before=before)
-            .exclude(deviation__in=deviations.values("pk"))
-            .count()
-        ),
-        "notifications": notifications_to_archive(before=before, live_states=ACTIVE_STATES).count(),
-    }
-
-
-def archive_old_rows(*, before: datetime, batch_size: int | None = None) -> dict[str, int]:
-    """Move the resolved deviations, decided proposals and read notifications finished
-    with before ``before`` into their archive tables; return how many of each moved.
-
-    Each table moves in batches of ``batch_size`` rows (default ``ARCHIVE_BATCH_SIZE``),
-    one transaction each; rows are chosen by their current state, so a run repeated or
-    stopped halfway moves each row once. Nothing that counts as live moves: a deviation
-    not resolved, an open or accepted proposal of a deviation that stays, an unread
-    notification.
-    """
-    batch_size = batch_size or settings.ARCHIVE_BATCH_SIZE
-    moved = schedule_services.archive_deviations(before=before, batch_size=batch_size)
-    moved["notifications"] = archive_notifications(
-        before=before, batch_size=batch_size, live_states=ACTIVE_STATES
-    )
-    logger.info("archived rows finished with before %s: %s", before.isoformat(), moved)
-    return moved

@@ -127,7 +127,7 @@ def archive_old_rows(before: str | None = None) -> dict[str, int]:
 
     from django.utils import timezone
 
-    from applications.services import archive_cutoff, archive_old_rows
+    from applications.archiving import archive_cutoff, archive_old_rows
 
     if before:
         cutoff = datetime.combine(

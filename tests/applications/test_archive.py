@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ArchivedNotification, Notification, User
 from accounts.services import notification_mark_read, notification_send
-from applications import kpi, services, sweep
+from applications import archiving, kpi, services, sweep
 from applications.exports import assessment_csv
 from applications.models import Application, ApplicationState
 from scheduling import services as schedule_services
@@ -93,7 +93,7 @@ def test_archiving_keeps_every_figure_of_the_assessment_unchanged():
         before = kpi.assessment(**period)
         exported = assessment_csv(before)
 
-        moved = services.archive_old_rows(before=_everything_before())
+        moved = archiving.archive_old_rows(before=_everything_before())
 
         after = kpi.assessment(**period)
     assert moved["deviations"] > 0 and moved["proposals"] > 0 and moved["notifications"] > 0
@@ -119,7 +119,7 @@ def _resolve_and_archive(deviation) -> None:
     schedule_services.proposals_supersede(
         proposal_ids=list(deviation.proposals.values_list("pk", flat=True))
     )
-    services.archive_old_rows(before=_everything_before())
+    archiving.archive_old_rows(before=_everything_before())
 
 
 def test_an_archived_deviation_moves_whole_with_its_proposals(red_deviation):
@@ -210,7 +210,7 @@ def test_nothing_live_is_archived(red_deviation, manager, supervisor):
     )
     unresolved = Deviation.objects.exclude(status=Deviation.Status.RESOLVED).count()
 
-    moved = services.archive_old_rows(before=_everything_before())
+    moved = archiving.archive_old_rows(before=_everything_before())
 
     assert moved == {"deviations": 0, "proposals": 0, "notifications": 0}
     assert Deviation.objects.exclude(status=Deviation.Status.RESOLVED).count() == unresolved == 1
@@ -221,7 +221,7 @@ def test_nothing_live_is_archived(red_deviation, manager, supervisor):
     assert Notification.objects.filter(pk__in=[unread.pk, keyed.pk]).count() == 2
     # Once the application is finished with, its keys are no longer asked for.
     Application.objects.filter(pk=application.pk).update(state=ApplicationState.CANCELLED)
-    moved = services.archive_old_rows(before=_everything_before())
+    moved = archiving.archive_old_rows(before=_everything_before())
     assert moved["notifications"] == 1
     assert ArchivedNotification.objects.get(pk=keyed.pk).dedupe_key == keyed.dedupe_key
 
@@ -254,9 +254,9 @@ def test_the_archive_run_is_idempotent_and_moves_in_batches(manager):
     ids = _read_notifications(manager, 5)
 
     with CaptureQueriesContext(connection) as first:
-        moved = services.archive_old_rows(before=_everything_before(), batch_size=2)
+        moved = archiving.archive_old_rows(before=_everything_before(), batch_size=2)
     with CaptureQueriesContext(connection) as second:
-        again = services.archive_old_rows(before=_everything_before(), batch_size=2)
+        again = archiving.archive_old_rows(before=_everything_before(), batch_size=2)
 
     assert moved["notifications"] == 5 and again["notifications"] == 0
     assert not Notification.objects.filter(pk__in=ids).exists()
@@ -274,7 +274,7 @@ def test_the_archive_run_reads_in_a_constant_number_of_queries(
     _read_notifications(manager, count)
     # Per table: one batch (select, insert, delete) and the transaction's own statements.
     with django_assert_max_num_queries(16):
-        moved = services.archive_old_rows(before=_everything_before())
+        moved = archiving.archive_old_rows(before=_everything_before())
     assert moved["notifications"] == count
 
 
@@ -284,7 +284,7 @@ def test_only_rows_finished_with_before_the_cutoff_move(manager):
     recent = notification_send(recipients=[manager], kind="digest", text="recent")[0]
     notification_mark_read(notification_ids=[recent.pk], by=manager, now=later)
 
-    moved = services.archive_old_rows(before=EVENING + timedelta(days=1))
+    moved = archiving.archive_old_rows(before=EVENING + timedelta(days=1))
 
     assert moved["notifications"] == 2
     assert list(Notification.objects.values_list("pk", flat=True)) == [recent.pk]
@@ -293,7 +293,7 @@ def test_only_rows_finished_with_before_the_cutoff_move(manager):
 
 def test_the_cutoff_is_archive_after_days_before_today(settings):
     settings.ARCHIVE_AFTER_DAYS = 30
-    assert services.archive_cutoff(today=date(2026, 6, 17)) == datetime(
+    assert archiving.archive_cutoff(today=date(2026, 6, 17)) == datetime(
         2026, 5, 18, tzinfo=SHANGHAI
     )
 

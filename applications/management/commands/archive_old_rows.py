@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from applications.services import archive_cutoff, archive_eligible, archive_old_rows
+from applications.archiving import archive_cutoff, archive_eligible, archive_old_rows
 
 EXIT_BAD_INPUT = 2
 KINDS = ("deviations", "proposals", "notifications")
