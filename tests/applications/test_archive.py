@@ -347,3 +347,16 @@ def test_the_command_refuses_bad_input_with_status_2(args, message):
         run(*args)
     assert refused.value.returncode == 2
     assert message in str(refused.value)
+
+
+def test_the_admin_lists_archived_rows_read_only(admin_user, client, red_deviation):
+    _resolve_and_archive(red_deviation)
+    client.force_login(admin_user)
+    listing = client.get("/admin/scheduling/archiveddeviation/")
+    assert listing.status_code == 200
+    assert red_deviation.application.number in listing.content.decode()
+    row = client.get(f"/admin/scheduling/archiveddeviation/{red_deviation.pk}/change/")
+    assert row.status_code == 200
+    assert client.get("/admin/scheduling/archiveddeviation/add/").status_code == 403
+    assert client.get("/admin/accounts/archivednotification/").status_code == 200
+    assert client.get("/admin/scheduling/archivedproposal/").status_code == 200
