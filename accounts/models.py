@@ -211,8 +211,13 @@ class Notification(models.Model):
     stored (and mailed) once, however often the sweep that raised it runs.
     """
 
+    # Indexed through (recipient, is_read) and the key's constraint, not alone.
     recipient = models.ForeignKey(
-        User, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
+        User,
+        verbose_name=_("recipient"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
     application = models.ForeignKey(

@@ -125,15 +125,21 @@ def move_in_batches(
 
     Each batch selects its rows again (by their current state, locking them and skipping
     rows another transaction holds), so a run stopped halfway, or two runs at once, leave
-    every row in exactly one table and a later run moves what remains. ``along`` moves the
-    rows that must leave first (a deviation's proposals), inside the same transaction.
+    every row in exactly one table and a later run moves what remains. Batches walk the
+    primary key upwards from where the last one stopped: each reads its own stretch of
+    the table, never the rows the batches before it looked at, so a run is linear in the
+    table's size. ``along`` moves the rows that must leave first (a deviation's
+    proposals), inside the same transaction.
     """
     moved = 0
+    after = None
     while True:
         with transaction.atomic():
+            rows = eligible()
+            if after is not None:
+                rows = rows.filter(pk__gt=after)
             ids = list(
-                eligible()
-                .select_for_update(skip_locked=True, of=("self",))
+                rows.select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
                 .values_list("pk", flat=True)[:batch_size]
             )
@@ -142,3 +148,4 @@ def move_in_batches(
             moved += move(hot, archive, ids)
         if len(ids) < batch_size:
             return moved
+        after = ids[-1]
