@@ -360,3 +360,11 @@ def test_the_admin_lists_archived_rows_read_only(admin_user, client, red_deviati
     assert client.get("/admin/scheduling/archiveddeviation/add/").status_code == 403
     assert client.get("/admin/accounts/archivednotification/").status_code == 200
     assert client.get("/admin/scheduling/archivedproposal/").status_code == 200
+
+
+def test_the_task_archives_what_was_finished_with_before_its_day(manager):
+    from applications.tasks import archive_old_rows
+
+    _read_notifications(manager, 2)
+    assert archive_old_rows("2026-06-18") == {"deviations": 0, "proposals": 0, "notifications": 2}
+    assert archive_old_rows("2026-06-18")["notifications"] == 0
