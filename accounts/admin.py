@@ -19,6 +19,7 @@ from . import audit, services
 from .models import (
     AccountManagerProfile,
     ApiToken,
+    ArchivedNotification,
     ChangeRecord,
     Department,
     LoginAttempt,
@@ -332,3 +333,14 @@ class ChangeRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     )
                 )
         return response
+
+
+@admin.register(ArchivedNotification)
+class ArchivedNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Notifications read long ago, moved to the archive (yekuo.archive)."""
+
+    list_display = ("created_at", "recipient", "kind", "application", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("recipient__username", "text")
+    list_select_related = ("recipient", "application")
+    readonly_fields = [f.name for f in ArchivedNotification._meta.fields]

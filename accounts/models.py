@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yekuo.archive import archive_model
 from yekuo.domain import VoltageClass
 
 
@@ -210,8 +211,13 @@ class Notification(models.Model):
     stored (and mailed) once, however often the sweep that raised it runs.
     """
 
+    # Indexed through (recipient, is_read) and the key's constraint, not alone.
     recipient = models.ForeignKey(
-        User, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
+        User,
+        verbose_name=_("recipient"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
     application = models.ForeignKey(
@@ -345,3 +351,14 @@ class ChangeRecord(models.Model):
         return (
             f"{self.table_name}#{self.row_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+# --- Archive (yekuo.archive): notifications read long ago ---------------------------------
+
+ArchivedNotification = archive_model(
+    Notification,
+    name="ArchivedNotification",
+    verbose_name=_("archived notification"),
+    verbose_name_plural=_("archived notifications"),
+    indexed=["recipient"],
+)

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from smtplib import SMTPException
 
@@ -15,11 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yekuo import bulk
+from yekuo import archive, bulk
 from yekuo.errors import InvalidInput, NotPermitted
 from yekuo.lookups import any_of
 
-from .models import ApiToken, LoginAttempt, Notification, NotificationKind, TokenScope
+from .models import (
+    ApiToken,
+    ArchivedNotification,
+    LoginAttempt,
+    Notification,
+    NotificationKind,
+    TokenScope,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -314,3 +322,34 @@ def api_token_used(token: ApiToken, *, now: datetime) -> None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+# --- Archive (yekuo.archive) ----------------------------------------------------------------
+
+
+def notifications_to_archive(*, before: datetime, live_states: Iterable[str]):
+    """Return the notifications read before ``before`` that may leave the hot table.
+
+    An unread one stays. So does one whose deduplication key may still be asked for:
+    the key of a notification about an application in one of ``live_states`` (the
+    sweep raises its red deviation or time limit again while it lasts, and must find the
+    key to stay silent). A key without an application names a day (the digest), which
+    does not come back.
+    """
+    keyed_live = ~Q(dedupe_key="") & Q(application__state__in=list(live_states))
+    return (
+        Notification.objects.filter(is_read=True)
+        .filter(Q(read_at__lt=before) | Q(read_at__isnull=True, created_at__lt=before))
+        .exclude(keyed_live)
+    )
+
+
+def archive_notifications(*, before: datetime, batch_size: int, live_states: Iterable[str]) -> int:
+    """Move the notifications read before ``before`` into the archive table (see
+    :func:`notifications_to_archive` for those that stay)."""
+    return archive.move_in_batches(
+        Notification,
+        ArchivedNotification,
+        lambda: notifications_to_archive(before=before, live_states=live_states),
+        batch_size=batch_size,
+    )

@@ -702,6 +702,8 @@ class ApplicationPage:
     network_view: str = "logic"
     zoom: str | None = None
     history: list = field(default_factory=list)
+    # The resolved deviations, the archived ones too, the last resolved first.
+    deviation_history: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -1098,6 +1100,7 @@ def application_page(
         may_complain=may_answer,
         follow_ups=follow_ups,
         history=change_history(application, all_activities),
+        deviation_history=schedule_selectors.deviation_history([application.pk]),
     )
 
 

@@ -106,3 +106,27 @@ def reanalyse_application(application_id: int) -> dict:
     from applications.sweep import application_reanalyse
 
     return application_reanalyse(application_id=application_id).as_dict()
+
+
+@shared_task(name="applications.tasks.archive_old_rows")
+def archive_old_rows(before: str | None = None) -> dict[str, int]:
+    """Move what was finished with before ``before`` (ISO day; by default
+    ``ARCHIVE_AFTER_DAYS`` ago) into the archive tables; return how many rows of each kind.
+
+    Safe to run twice, or to stop halfway: each batch selects its rows by their current
+    state. Heavy work for its own queue: a first run at a province's scale moves hundreds
+    of thousands of rows.
+    """
+    from datetime import date, datetime
+
+    from django.utils import timezone
+
+    from applications.archiving import archive_cutoff, archive_old_rows
+
+    if before:
+        cutoff = datetime.combine(
+            date.fromisoformat(before), datetime.min.time(), tzinfo=timezone.get_current_timezone()
+        )
+    else:
+        cutoff = archive_cutoff()
+    return archive_old_rows(before=cutoff)

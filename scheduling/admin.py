@@ -12,6 +12,8 @@ from . import cpm, explanations, selectors, services
 from .messages import describe_network_error
 from .models import (
     ActivityTemplate,
+    ArchivedDeviation,
+    ArchivedProposal,
     CalendarOverride,
     CalendarYear,
     Deviation,
@@ -250,3 +252,25 @@ class DeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("explanation"))
     def explanation(self, deviation) -> str:
         return explanations.deviation_text(deviation)
+
+
+@admin.register(ArchivedDeviation)
+class ArchivedDeviationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Resolved deviations moved to the archive (yekuo.archive), as they were."""
+
+    list_display = ("application", "activity", "severity", "delay", "detected_at", "resolved_at")
+    list_filter = ("severity",)
+    search_fields = ("application__number",)
+    list_select_related = ("application", "activity")
+    readonly_fields = [f.name for f in ArchivedDeviation._meta.fields]
+
+
+@admin.register(ArchivedProposal)
+class ArchivedProposalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Decided proposals moved to the archive (yekuo.archive), as they were."""
+
+    list_display = ("application", "deviation_id", "kind", "status", "days_recovered")
+    list_filter = ("kind", "status")
+    search_fields = ("application__number",)
+    list_select_related = ("application",)
+    readonly_fields = [f.name for f in ArchivedProposal._meta.fields]

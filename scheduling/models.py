@@ -8,6 +8,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from yekuo.archive import archive_model
 from yekuo.domain import Clock, CustomerClass, Milestone, Party, Stage
 
 from . import explanations
@@ -559,8 +560,9 @@ class Deviation(models.Model):
         ),
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    # Not indexed alone: the index on (status, severity) serves every read by status.
     status = models.CharField(
-        _("status"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True
+        _("status"), max_length=15, choices=Status.choices, default=Status.OPEN
     )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -610,6 +612,11 @@ class Deviation(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "severity"]),
+            # The API's list, newest first (its order): a page is read off the index
+            # instead of joining and sorting every deviation.
+            models.Index(
+                models.F("detected_at").desc(), models.F("id").desc(), name="deviation_by_detected"
+            ),
             # The sweep's read of a batch's open deviations: a few hundred applications'
             # rows, found without visiting every open deviation of the other applications.
             models.Index(
@@ -706,11 +713,14 @@ class Proposal(models.Model):
         MEETING = MEETING, _("Catch the review meeting")
         ESCALATE = ESCALATE, _("Escalate")
 
+    # Not indexed alone: proposals are read by deviation, and the open ones by application
+    # through one_open_proposal_per_measure; the largest table spares an index on each row.
     application = models.ForeignKey(
         "applications.Application",
         verbose_name=_("application"),
         on_delete=models.PROTECT,
         related_name="proposals",
+        db_index=False,
     )
     deviation = models.ForeignKey(
         Deviation, verbose_name=_("deviation"), on_delete=models.PROTECT, related_name="proposals"
@@ -765,3 +775,23 @@ class Proposal(models.Model):
     def measure_of(kind: str, activities) -> str:
         """Return the key of a measure: its kind and activities (``shorten:P,Q``)."""
         return f"{kind}:{','.join(activities)}"[:255]
+
+
+# --- Archive (yekuo.archive): resolved deviations and decided proposals, after a while -----
+
+ArchivedDeviation = archive_model(
+    Deviation,
+    name="ArchivedDeviation",
+    verbose_name=_("archived deviation"),
+    verbose_name_plural=_("archived deviations"),
+    indexed=["application"],
+)
+ArchivedProposal = archive_model(
+    Proposal,
+    name="ArchivedProposal",
+    verbose_name=_("archived corrective proposal"),
+    verbose_name_plural=_("archived corrective proposals"),
+    indexed=["deviation"],
+    # Its deviation may be in either table: archived with it, or still hot.
+    unconstrained=["deviation"],
+)

@@ -18,10 +18,14 @@ from .deviation import analyse_delay
 from .models import (
     Activity,
     ActivityTemplate,
+    ArchivedDeviation,
+    ArchivedProposal,
     CalendarOverride,
     CalendarYear,
+    Deviation,
     DeviationCause,
     NetworkTemplate,
+    Proposal,
     ResponsibleParty,
 )
 
@@ -517,3 +521,47 @@ def default_responsibility(deviation) -> tuple[str, int | None]:
     if deviation.activity.party == Party.CUSTOMER:
         return ResponsibleParty.CUSTOMER, None
     return ResponsibleParty.DEPARTMENT, deviation.activity.department_id
+
+
+# --- History: the hot tables and their archive (yekuo.archive) ------------------------------
+
+HISTORY_RELATED = ("activity", "department", "acknowledged_by", "cause", "responsible_department")
+
+
+def deviation_history(application_ids: Iterable[int]) -> list:
+    """Return the resolved deviations of these applications, from the hot table and the
+    archive alike, the last resolved first; each has ``is_archived``. Two queries."""
+    ids = list(application_ids)
+    rows = [
+        *Deviation.objects.filter(
+            application_id__in=ids, status=Deviation.Status.RESOLVED
+        ).select_related(*HISTORY_RELATED),
+        *ArchivedDeviation.objects.filter(application_id__in=ids).select_related(*HISTORY_RELATED),
+    ]
+    rows.sort(key=lambda row: (row.resolved_at, row.detected_at, row.pk), reverse=True)
+    return rows
+
+
+def deviation_of_history(deviation_id: int, *, application_ids):
+    """Return the deviation ``deviation_id`` of the applications ``application_ids`` (a
+    queryset of keys) from the hot table or, once moved, the archive; None when neither."""
+    for model in (Deviation, ArchivedDeviation):
+        row = (
+            model.objects.filter(pk=deviation_id, application_id__in=application_ids)
+            .select_related("application", *HISTORY_RELATED)
+            .first()
+        )
+        if row is not None:
+            return row
+    return None
+
+
+def proposal_history(deviation) -> list:
+    """Return every proposal of ``deviation`` (hot or archived), in the order of
+    ``Proposal.Meta.ordering``: most days recovered first. Two queries."""
+    rows = [
+        *Proposal.objects.filter(deviation_id=deviation.pk).select_related("decided_by"),
+        *ArchivedProposal.objects.filter(deviation_id=deviation.pk).select_related("decided_by"),
+    ]
+    rows.sort(key=lambda p: (p.days_recovered is None, -(p.days_recovered or 0), p.pk))
+    return rows

@@ -199,6 +199,7 @@ class DeviationSerializer(serializers.ModelSerializer):
     acknowledged_by = PersonSerializer(allow_null=True)
     cause = DeviationCauseSerializer(allow_null=True)
     responsible_department = DepartmentBriefSerializer(allow_null=True)
+    archived = serializers.SerializerMethodField()
 
     class Meta:
         model = Deviation
@@ -228,15 +229,21 @@ class DeviationSerializer(serializers.ModelSerializer):
             "planned_action",
             "action_due",
             "resolved_at",
+            "archived",
         ]
 
     def get_explanation(self, row) -> str:
         """The sentence of DESIGN §5 in the reader's language, rendered from the facts."""
         return explanations.deviation_text(row)
 
+    def get_archived(self, row) -> bool:
+        """Resolved long enough ago to be kept in the archive: read-only history."""
+        return getattr(row, "is_archived", False)
+
 
 class DeviationDetailSerializer(DeviationSerializer):
-    proposals = ProposalSerializer(many=True)
+    # Every proposal, the archived ones too: the superseded are history the API keeps.
+    proposals = ProposalSerializer(many=True, source="proposal_history")
 
     class Meta(DeviationSerializer.Meta):
         fields = [*DeviationSerializer.Meta.fields, "proposals"]
@@ -246,6 +253,8 @@ class DeviationDetailSerializer(DeviationSerializer):
         self.context["activities"] = selectors.activities_by_code([row.application_id])[
             row.application_id
         ]
+        if not hasattr(row, "proposal_history"):
+            row.proposal_history = selectors.proposal_history(row)
         return super().to_representation(row)
 
 

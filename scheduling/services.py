@@ -14,8 +14,10 @@ from datetime import date, datetime
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Coalesce
 
-from yekuo import bulk
+from yekuo import archive, bulk
 from yekuo.lookups import any_of
 
 from . import cpm, selectors, signals
@@ -23,6 +25,8 @@ from .models import (
     Activity,
     ActivityEvent,
     ActivityTemplate,
+    ArchivedDeviation,
+    ArchivedProposal,
     Baseline,
     CalendarOverride,
     CalendarYear,
@@ -431,3 +435,70 @@ def activity_event_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
 def baseline_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
     """Return a bulk writer of baselines with these fields (a loader's)."""
     return bulk.RowWriter(Baseline, fields)
+
+
+# --- Archive (yekuo.archive) ----------------------------------------------------------------
+
+# The proposals that are history: nothing can be decided on them any more.
+DECIDED_PROPOSALS = (Proposal.Status.SUPERSEDED, Proposal.Status.DISMISSED)
+
+
+def deviations_to_archive(*, before: datetime):
+    """Return the deviations resolved before ``before`` that may leave the hot table.
+
+    A deviation someone answered stays: its answers are an append-only record whose
+    foreign key holds it, and they are few beside the deviations the sweep opened and
+    closed on its own. One with an open proposal stays too (the analysis still reads it).
+    """
+    return (
+        Deviation.objects.filter(status=Deviation.Status.RESOLVED, resolved_at__lt=before)
+        .exclude(Exists(DeviationAnswer.objects.filter(deviation=OuterRef("pk"))))
+        .exclude(
+            Exists(
+                Proposal.objects.filter(deviation=OuterRef("pk"), status=Proposal.Status.PROPOSED)
+            )
+        )
+    )
+
+
+def proposals_to_archive(*, before: datetime):
+    """Return the superseded and dismissed proposals decided before ``before``.
+
+    A superseded proposal carries no date of its own: its deviation's last update (the
+    analysis that superseded it updated the deviation too) stands for it.
+    """
+    return (
+        Proposal.objects.filter(status__in=DECIDED_PROPOSALS)
+        .alias(finished=Coalesce("decided_at", "deviation__updated_at"))
+        .filter(finished__lt=before)
+    )
+
+
+def archive_deviations(*, before: datetime, batch_size: int) -> dict[str, int]:
+    """Move the deviations resolved before ``before`` (with all their proposals), then the
+    decided proposals of the deviations that stay, into the archive tables."""
+    proposals = 0
+
+    def with_proposals(deviation_ids: list[int]) -> None:
+        nonlocal proposals
+        ids = list(
+            Proposal.objects.filter(any_of("deviation_id", deviation_ids)).values_list(
+                "pk", flat=True
+            )
+        )
+        proposals += archive.move(Proposal, ArchivedProposal, ids)
+
+    deviations = archive.move_in_batches(
+        Deviation,
+        ArchivedDeviation,
+        lambda: deviations_to_archive(before=before),
+        batch_size=batch_size,
+        along=with_proposals,
+    )
+    proposals += archive.move_in_batches(
+        Proposal,
+        ArchivedProposal,
+        lambda: proposals_to_archive(before=before),
+        batch_size=batch_size,
+    )
+    return {"deviations": deviations, "proposals": proposals}

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -92,12 +93,8 @@ class DeviationCauseList(generics.ListAPIView):
 
 
 def visible_deviation(request, deviation_id: int):
-    return get_object_or_404(
-        selectors.visible_deviations(request.user).prefetch_related(
-            "proposals", "proposals__decided_by"
-        ),
-        pk=deviation_id,
-    )
+    """Return a live deviation ``request.user`` may read (the ones they may act on)."""
+    return get_object_or_404(selectors.visible_deviations(request.user), pk=deviation_id)
 
 
 class DeviationDetail(APIView):
@@ -108,7 +105,44 @@ class DeviationDetail(APIView):
         responses=DeviationDetailSerializer,
     )
     def get(self, request, deviation_id: int):
-        return Response(DeviationDetailSerializer(visible_deviation(request, deviation_id)).data)
+        deviation = selectors.readable_deviation(request.user, deviation_id)
+        if deviation is None:
+            raise NotFound()
+        return Response(DeviationDetailSerializer(deviation).data)
+
+
+class DeviationHistoryFilter(FilterSet):
+    application = IntegerFilter(
+        field_name="application_id",
+        required=True,
+        help_text=gettext_lazy("Id of the application (required)."),
+    )
+
+
+class DeviationHistory(generics.GenericAPIView):
+    """The resolved deviations of one application, the archived ones included."""
+
+    serializer_class = DeviationSerializer
+    filterset_class = DeviationHistoryFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.visible_deviations(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy(
+            "List the resolved deviations of an application, archived or not, the last "
+            "resolved first"
+        ),
+        responses=DeviationSerializer(many=True),
+    )
+    def get(self, request):
+        # The filter validates the application id (400 when missing or not a number).
+        self.filter_queryset(self.get_queryset())
+        rows = selectors.deviation_history_of(
+            request.user, application_id=int(request.query_params["application"])
+        )
+        return Response(DeviationSerializer(rows, many=True).data)
 
 
 class DeviationAcknowledge(APIView):
@@ -192,6 +226,7 @@ class ProposalDismiss(APIView):
 urlpatterns = [
     path("deviations/", DeviationList.as_view(), name="deviation-list"),
     path("deviations/summary/", DeviationSummary.as_view(), name="deviation-summary"),
+    path("deviations/history/", DeviationHistory.as_view(), name="deviation-history"),
     path("deviation-causes/", DeviationCauseList.as_view(), name="deviation-cause-list"),
     path("deviations/<int:deviation_id>/", DeviationDetail.as_view(), name="deviation-detail"),
     path(

@@ -15,6 +15,7 @@ from applications.assignment import account_manager_loads
 from applications.kpi import cycle_days, kpi_monthly_trend, window
 from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
 from applications.selectors import visible_applications
+from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, ResponsibleParty, Severity, severity_rank
 from scheduling.selectors import working_calendar
 from yekuo.domain import Stage
@@ -32,6 +33,26 @@ def visible_deviations(user):
         "cause",
         "responsible_department",
     )
+
+
+def readable_deviation(user, deviation_id: int):
+    """Return deviation ``deviation_id`` if ``user`` may read its application, from the hot
+    table or the archive (with ``is_archived``); None otherwise."""
+    return schedule_selectors.deviation_of_history(
+        deviation_id, application_ids=visible_applications(user).values("pk")
+    )
+
+
+def deviation_history_of(user, *, application_id: int) -> list:
+    """Return the resolved deviations of an application ``user`` may read (archived ones
+    too, the last resolved first); empty when they may not read it."""
+    if not visible_applications(user).filter(pk=application_id).exists():
+        return []
+    rows = schedule_selectors.deviation_history([application_id])
+    application = Application.objects.get(pk=application_id)
+    for row in rows:
+        row.application = application
+    return rows
 
 
 def deviation_counts(deviations) -> dict[str, list[dict]]:

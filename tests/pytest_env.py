@@ -8,3 +8,12 @@ import os
 import tempfile
 
 os.environ.setdefault("YEKUO_VAR_DIR", tempfile.mkdtemp(prefix="yekuo-test-"))
+
+# A second database alias, "replica", mirroring the test database (yekuo.routers): the
+# routing tests turn REPLICA_READS on; every other test reads and writes "default" only.
+os.environ.setdefault(
+    "DATABASE_REPLICA_URL",
+    os.environ.get("DATABASE_URL")
+    or f"sqlite:///{os.path.join(os.environ['YEKUO_VAR_DIR'], 'yekuo.sqlite3')}",
+)
+os.environ.setdefault("REPLICA_READS", "0")

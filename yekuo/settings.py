@@ -7,6 +7,7 @@ to PostgreSQL and Redis. ``YEKUO_PROFILE=production`` turns on the deployment
 hardening and refuses to start without ``SECRET_KEY``.
 """
 
+import copy
 from datetime import date
 from pathlib import Path
 
@@ -99,6 +100,9 @@ MIDDLEWARE = [
     # Authenticated API answers carry personal data: never stored by caches or browsers.
     "yekuo.api.middleware.NoStoreApiMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the session and the user are known: the reads a dashboard or API GET may send
+    # to a read replica (yekuo.routers).
+    "yekuo.routers.ReplicaReadsMiddleware",
     # Innermost: frames the 404 and 405 answers built without the layout.
     "yekuo.errorpages.FramedErrorPagesMiddleware",
 ]
@@ -159,6 +163,22 @@ elif DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # kept for CONN_MAX_AGE seconds.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# A read replica (yekuo.routers): with DATABASE_REPLICA_URL (a streaming replica of the
+# primary, same user and session options), the GETs under REPLICA_READ_PATHS (the
+# supervisors' dashboard, the API's lists and details) read from it until they write.
+# In the tests the alias mirrors the test database (TEST MIRROR), and REPLICA_READS is
+# turned on by the tests that prove the routing.
+if "DATABASE_REPLICA_URL" in env:
+    DATABASES["replica"] = {
+        **copy.deepcopy(DATABASES["default"]),
+        **env.db("DATABASE_REPLICA_URL"),
+        "OPTIONS": copy.deepcopy(DATABASES["default"].get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},
+    }
+REPLICA_READS = env.bool("REPLICA_READS", default="replica" in DATABASES)
+REPLICA_READ_PATHS = env.list("REPLICA_READ_PATHS", default=["/dashboard/", "/api/v1/"])
+DATABASE_ROUTERS = ["yekuo.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -556,3 +576,10 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# The archive (yekuo.archive): resolved deviations, decided proposals and read
+# notifications move to their archive tables this many days after they were finished with,
+# in transactions of ARCHIVE_BATCH_SIZE rows (1,000 deviation rows are a few hundred kB and
+# hold their locks for well under a second).
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=180)
+ARCHIVE_BATCH_SIZE = env.int("ARCHIVE_BATCH_SIZE", default=1000)

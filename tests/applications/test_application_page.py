@@ -136,9 +136,10 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_applications(
     # and 1 for the activities' joint departments; 3 for the to-do figure beside 待办 in the
     # navigation: the department's open activities, their applications' activities, and
     # the applications that wait for the account manager; 1 for the account-manager
-    # changes, and 1 for the change history (变更记录) with who made each change. The
-    # drawings (both network views, the Gantt zoom and progress line) read nothing more.
-    with django_assert_max_num_queries(23):
+    # changes, and 1 for the change history (变更记录) with who made each change; 2 for
+    # the resolved deviations (the hot table and its archive). The drawings (both network
+    # views, the Gantt zoom and progress line) read nothing more.
+    with django_assert_max_num_queries(25):
         response = client.get(page_url(application))
     assert response.status_code == 200
     assert f'id="deviation-{deviation.pk}"' in response.content.decode()
