@@ -179,8 +179,9 @@ def test_the_workspace_takes_the_same_queries_for_5_and_100(
     for user in (manager, supervisor):
         client.force_login(user)
         client.get("/")  # the calendar is cached per process
-        # Up to three of them count the to-do entries beside 待办 in the navigation.
-        with django_assert_max_num_queries(16):
+        # Up to three of them count the to-do entries beside 待办 in the navigation; two
+        # find the search's candidates (applications.search).
+        with django_assert_max_num_queries(18):
             response = client.get("/", {"severity": "red", "q": "YK"})
         assert len(rows(response.content.decode())) == min(n, 25)
     assert Application.objects.count() == n
