@@ -6,7 +6,7 @@ customer, PostgreSQL can use no index for it (an OR across two tables) and walks
 applications in page order, testing each: instant when the text is common, a scan of every
 application when it is rare. So a search first looks for the matching rows in each table
 on its own, through the indexes of migration ``applications.0017`` (trigrams for three
-characters or more, the name's characters and pairs of characters for one or two):
+characters or more, the name's characters for one or two):
 
 - when each finds at most ``SEARCH_CANDIDATES_MAX`` rows (a rare text), the applications
   are those keys, an index lookup whatever the number of applications;
@@ -33,14 +33,15 @@ from .models import Application, Customer
 CODE_MIN_LENGTH = 3
 
 
-class _NameHasGram(Lookup):
+class _ContainsShort(Lookup):
     """``lhs`` contains ``rhs`` (one or two characters), case-insensitively.
 
-    On PostgreSQL through the expression index ``customer_name_grams`` (the text's single
-    characters and pairs, ``yekuo_text_grams``); elsewhere ``icontains``.
+    On PostgreSQL the text's characters are looked up in the GIN index of the name's
+    characters (``customer_name_characters``) and ``LIKE`` keeps the names holding them
+    side by side; elsewhere ``icontains``.
     """
 
-    lookup_name = "has_gram"
+    lookup_name = "contains_short"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
@@ -48,15 +49,17 @@ class _NameHasGram(Lookup):
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        like, like_params = IContains(self.lhs, self.rhs).as_sql(compiler, connection)
         return (
-            f"yekuo_text_grams(UPPER({lhs}::text)) @> ARRAY[UPPER(%s)]::text[]",
-            (*lhs_params, self.rhs),
+            f"string_to_array(UPPER({lhs}::text), NULL) @> string_to_array(UPPER(%s), NULL)"
+            f" AND {like}",
+            (*lhs_params, self.rhs, *like_params),
         )
 
 
 def _name_contains(field: str, text: str):
     if len(text) < 3:
-        return _NameHasGram(F(field), text)
+        return _ContainsShort(F(field), text)
     return IContains(F(field), text)
 
 
@@ -67,9 +70,10 @@ def _code_matches(field: str, text: str) -> Q:
 
 
 def _broad(text: str) -> Q:
-    """The condition as one filter over the application and its customer."""
+    """The condition as one filter over the application and its customer (tested row by
+    row on the walk: a plain LIKE, not the character pairs of the index)."""
     return (
-        Q(_name_contains("customer__name", text))
+        Q(customer__name__icontains=text)
         | _code_matches("number", text)
         | _code_matches("customer__credit_code", text)
     )

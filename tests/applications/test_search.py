@@ -85,7 +85,7 @@ def test_a_text_nobody_has_finds_nothing_in_three_queries(
 @pytest.mark.parametrize(
     ("text", "index"),
     [
-        ("宏达", "customer_name_grams"),
+        ("宏达", "customer_name_characters"),
         ("宏达环保", "customer_name_trgm"),
         ("330100", "customer_credit_code_trgm"),
     ],
