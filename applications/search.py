@@ -15,8 +15,8 @@ characters or more, the name's characters for one or two):
 
 Numbers and credit codes of one or two characters are compared with their beginning
 ("YK", "91") through their B-tree indexes (both are stored in capitals): two characters
-inside a code are not a search, and would be a scan of every row. SQLite (the embedded mode) has none of
-these indexes and scans; the answers are the same.
+inside a code are not a search, and would be a scan of every row. SQLite (the embedded
+mode) has none of these indexes and scans; the answers are the same.
 """
 
 from __future__ import annotations
@@ -100,4 +100,6 @@ def search_applications(queryset, text: str):
     application_ids = list(numbered.values_list("pk", flat=True)[: limit + 1])
     if len(application_ids) > limit:
         return queryset.filter(_broad(text))
-    return queryset.filter(Q(any_of("customer_id", customer_ids)) | Q(any_of("pk", application_ids)))
+    return queryset.filter(
+        Q(any_of("customer_id", customer_ids)) | Q(any_of("pk", application_ids))
+    )

@@ -47,7 +47,6 @@ from yekuo.errors import InvalidInput
 
 from . import guards
 from .credit_code import validate_credit_code
-from .search import search_applications
 from .models import (
     ACTIVE_STATES,
     STAGE_ORDER,
@@ -62,6 +61,7 @@ from .models import (
     StageTransition,
     TimeLimit,
 )
+from .search import search_applications
 
 
 @dataclass
