@@ -61,6 +61,7 @@ from .models import (
     StageTransition,
     TimeLimit,
 )
+from .search import search_applications
 
 
 @dataclass
@@ -485,18 +486,6 @@ def open_deviations_of(severity: str):
 def with_open_deviation(queryset, severity: str):
     """Keep the applications with an unresolved deviation of ``severity``."""
     return queryset.filter(Exists(open_deviations_of(severity)))
-
-
-def search_applications(queryset, text: str):
-    """Keep the applications whose number, customer name or credit code contains ``text``."""
-    text = text.strip()
-    if not text:
-        return queryset
-    return queryset.filter(
-        Q(number__icontains=text)
-        | Q(customer__name__icontains=text)
-        | Q(customer__credit_code__icontains=text)
-    )
 
 
 # --- REST API reads -------------------------------------------------------------------------

@@ -3,7 +3,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from accounts.roles import Role, roles_of
 from accounts.sessions import recent_password_required
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Deviation, Proposal
+from yekuo.api.pagination import BoundedCountPaginator
 from yekuo.dates import day_text
 from yekuo.errors import DomainError, InvalidInput, NotPermitted
 
@@ -52,7 +52,10 @@ def home(request):
         time_limit=filters.get("time_limit", ""),
         search=filters.get("q", ""),
     )
-    page = Paginator(applications, selectors.WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted up to API_EXACT_COUNT_LIMIT: a supervisor's province is estimated beyond.
+    page = BoundedCountPaginator(applications, selectors.WORKSPACE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     notifications, unread = account_selectors.notifications_unread(user=user)

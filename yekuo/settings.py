@@ -477,6 +477,10 @@ APPEND_ONLY_MODELS = [
 
 # API lists count exactly up to this many rows; beyond, PostgreSQL's estimate (README).
 API_EXACT_COUNT_LIMIT = env.int("API_EXACT_COUNT_LIMIT", default=10_000)
+# Search (applications.search): a text found in at most this many customers and
+# applications is looked up by their keys; a more common one fills the page by walking the
+# applications in page order.
+SEARCH_CANDIDATES_MAX = env.int("SEARCH_CANDIDATES_MAX", default=5_000)
 
 # API tokens: valid for this many days unless asked otherwise, and never longer than the
 # maximum (a token that must live longer is made again).

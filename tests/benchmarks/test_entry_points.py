@@ -1,10 +1,13 @@
 """The benchmarks stay runnable as ``python -m benchmarks.<name>`` from the project's root."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import need_service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,7 +18,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness"])
+@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "search"])
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
     assert done.returncode == 0, done.stderr
@@ -33,3 +36,16 @@ def test_the_freshness_benchmark_refuses_a_database_that_is_not_postgresql():
     done = _run("benchmarks.freshness", "--database-url", "sqlite:///x.sqlite3")
     assert done.returncode == 2
     assert "a PostgreSQL URL is needed" in done.stderr
+
+
+def test_the_search_benchmark_times_every_text_against_the_former_filter():
+    url = os.environ.get("DATABASE_URL", "")
+    need_service("PostgreSQL", url.startswith("postgres"), "the benchmark's scratch database")
+    done = _run("benchmarks.search", "--applications", "400", "--requests", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "400 applications;" in done.stdout
+    for what in ("2 characters of a name", "number fragment", "nobody's text"):
+        row = next(line for line in lines if line.startswith(what))
+        assert len(row.split()) >= 6, row  # matches, then two times for each way
+    assert "worst p95" in lines[-1]

@@ -179,8 +179,41 @@ def test_the_workspace_takes_the_same_queries_for_5_and_100(
     for user in (manager, supervisor):
         client.force_login(user)
         client.get("/")  # the calendar is cached per process
-        # Up to three of them count the to-do entries beside 待办 in the navigation.
-        with django_assert_max_num_queries(16):
+        # Up to three of them count the to-do entries beside 待办 in the navigation; two
+        # find the search's candidates (applications.search).
+        with django_assert_max_num_queries(18):
             response = client.get("/", {"severity": "red", "q": "YK"})
         assert len(rows(response.content.decode())) == min(n, 25)
     assert Application.objects.count() == n
+
+
+def test_a_province_is_counted_up_to_the_limit_and_every_page_still_reached(
+    client, supervisor, manager, settings, monkeypatch
+):
+    """Beyond API_EXACT_COUNT_LIMIT the workspace does not count every row: on PostgreSQL
+    it shows the planner's estimate ("约 …") and pages without a last page; next links
+    still reach every application once."""
+    from django.db import connection
+
+    from applications import selectors
+
+    monkeypatch.setattr(selectors, "WORKSPACE_PAGE_SIZE", 3)
+    settings.API_EXACT_COUNT_LIMIT = 4
+    made = {make_application(by=supervisor, manager=manager).number for _ in range(7)}
+    client.force_login(supervisor)
+    html = client.get("/").content.decode()
+    if connection.vendor == "postgresql":
+        assert re.search(r"约 \d+ 项", html)
+        assert "第 1 页</span>" in html and "共 " not in html.split("第 1 页")[1][:20]
+    else:  # the embedded database counts exactly: it is small by nature
+        assert "共 7 项" in html and "第 1 页，共 3 页" in html
+    seen, url = [], "/"
+    while url:
+        html = client.get(url).content.decode()
+        seen += list(rows(html))
+        found = re.search(r'href="\?(page=\d+)" rel="next"', html)
+        url = f"/?{found.group(1)}" if found else None
+    assert sorted(seen) == sorted(made)
+    # A page past the end (a link kept from a longer list) shows the first page.
+    assert set(rows(client.get("/?page=99").content.decode())) <= made
+    assert client.get("/?page=99").status_code == 200

@@ -1,4 +1,5 @@
-"""Pages of the API's lists, with a count that does not scan a province's rows.
+"""Pages of the API's lists and of the workspace, with a count that does not scan a
+province's rows.
 
 The count is exact up to ``API_EXACT_COUNT_LIMIT`` rows (10,000): it is taken over at most
 that many rows plus one, so it costs the same however many rows match. Beyond that,
@@ -11,7 +12,7 @@ past the real end answers 404. Integrators who need every row follow ``next``.
 import json
 
 from django.conf import settings
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -68,9 +69,36 @@ class BoundedCountPaginator(DjangoPaginator):
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         if not rows and number > 1:
             raise EmptyPage(_("That page contains no results"))
-        page = self._get_page(rows[: self.per_page], number, self)
+        page = _OpenEndedPage(rows[: self.per_page], number, self)
         page.more = len(rows) > self.per_page
         return page
+
+    def validate_number(self, number):
+        if self.count <= settings.API_EXACT_COUNT_LIMIT or self.count_exact:
+            return super().validate_number(number)
+        # Beyond the exact count the last page is not known: page() finds an empty one.
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(_("That page number is not an integer")) from exc
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def get_page(self, number):
+        """The page ``number``, or the first one for a number that is not a page (a link
+        kept from a longer list); for the workspace, which shows a page whatever is asked."""
+        try:
+            return self.page(self.validate_number(number))
+        except (PageNotAnInteger, EmptyPage):
+            return self.page(1)
+
+
+class _OpenEndedPage(Page):
+    """A page of an estimated list: it has a next page when one more row was read."""
+
+    def has_next(self):
+        return self.more
 
 
 class Pagination(PageNumberPagination):
