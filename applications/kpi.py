@@ -287,14 +287,14 @@ def application_time_limits_many(
     }
 
 
-def _stream(condition: Q, *, size: int = CHUNK_SIZE) -> Iterator[dict[int, _Application]]:
-    """Yield the applications matching ``condition`` in chunks of ``size``, in id order,
-    each with its clock work, departments and suspension log loaded.
+def _stream(condition: Q) -> Iterator[dict[int, _Application]]:
+    """Yield the applications matching ``condition`` in chunks of ``CHUNK_SIZE``, in id
+    order, each with its clock work, departments and suspension log loaded.
 
     Each chunk is read after the last one's id (keyset), so memory holds one chunk and
-    every query reads about ``size`` applications' rows, whatever their number.
+    every query reads about ``CHUNK_SIZE`` applications' rows, whatever their number.
     """
-    last = 0
+    last, size = 0, CHUNK_SIZE
     while True:
         applications = _as_applications(
             Application.objects.filter(condition, pk__gt=last)
