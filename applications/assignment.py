@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccountManagerProfile
 from accounts.selectors import account_manager_list
 from accounts.services import notification_send, notification_send_many
+from yekuo import bulk
 from yekuo.domain import CustomerClass
 from yekuo.lookups import any_of
 
@@ -253,7 +254,9 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
         loads = manager_weighted_loads(user_ids=[p.user_id for p in serving])
         choice = _choose(application, serving, loads, now=now)
         if choice.profile is None:
-            _notify_unassigned([(application, choice)], supervisors=_assigning_supervisors())
+            notification_send_many(
+                _unassigned_notices([(application, choice)], supervisors=_assigning_supervisors())
+            )
             return UNASSIGNED
         profile = choice.profile
         reason = _assigned_reason(application, choice)
@@ -323,12 +326,10 @@ def _unassigned_text(application: Application, choice: _Choice) -> str:
     ) % {**params, "why": why}
 
 
-def _notify_unassigned(left: list[tuple[Application, _Choice]], *, supervisors) -> None:
-    """Tell every supervisor (once per application) that nobody can take these
-    applications, in a constant number of queries."""
-    if not left:
-        return
-    if not supervisors:
+def _unassigned_notices(left: list[tuple[Application, _Choice]], *, supervisors) -> list[tuple]:
+    """Return the notices telling every supervisor (once per application) that nobody can
+    take these applications, as ``notification_send_many`` items."""
+    if left and not supervisors:
         logger.error(
             "nobody may assign account managers; %s stay unassigned",
             ", ".join(application.number for application, _c in left),
@@ -341,7 +342,7 @@ def _notify_unassigned(left: list[tuple[Application, _Choice]], *, supervisors) 
             (supervisor, "unassigned", application, text, f"unassigned:{application.pk}", False)
             for supervisor in supervisors
         ]
-    notification_send_many(items)
+    return items
 
 
 def account_manager_assign_waiting(
@@ -362,7 +363,8 @@ def account_manager_assign_waiting(
     profile (locked in id order, as ``account_manager_assign`` locks them, so neither
     waits on the other in a cycle) with its regions, the loads, the supervisors, then
     one update per manager chosen, one to stamp the managers, one read of what was
-    written, one insert for the change log and one per kind of notification.
+    written, one insert for the change log and one for the notifications (on SQLite,
+    inserts are split at its limit of parameters a statement).
 
     Return how many were assigned and how many still have nobody eligible.
     """
@@ -433,29 +435,30 @@ def account_manager_assign_waiting(
         AccountManagerProfile.objects.filter(
             any_of("pk", {choice.profile.pk for _a, choice, _r in assigned})
         ).update(last_assigned_at=now)
-        AssignmentChange.objects.bulk_create(
-            AssignmentChange(
-                application=application,
-                from_manager=None,
-                to_manager_id=choice.profile.user_id,
-                reason=reason,
-                by=None,
-                at=now,
-            )
-            for application, choice, reason in assigned
+        bulk.insert_rows(
+            AssignmentChange,
+            ["application", "from_manager", "to_manager", "reason", "by", "at"],
+            [
+                (application.pk, None, choice.profile.user_id, reason, None, now)
+                for application, choice, reason in assigned
+            ],
         )
+        # One insert for both kinds: the managers told of their new applications, the
+        # supervisors of those nobody can take.
         notification_send_many(
-            (
-                choice.profile.user,
-                "assigned",
-                application,
-                _assigned_text(application, reason),
-                f"assigned:{application.pk}:{choice.profile.user_id}",
-                True,
-            )
-            for application, choice, reason in assigned
+            [
+                (
+                    choice.profile.user,
+                    "assigned",
+                    application,
+                    _assigned_text(application, reason),
+                    f"assigned:{application.pk}:{choice.profile.user_id}",
+                    True,
+                )
+                for application, choice, reason in assigned
+            ]
+            + _unassigned_notices(left, supervisors=_assigning_supervisors() if left else [])
         )
-        _notify_unassigned(left, supervisors=_assigning_supervisors() if left else [])
     counts[ASSIGNED] = len(assigned)
     counts[UNASSIGNED] = len(left)
     logger.info("assigned %s waiting applications; %s still waiting", *counts.values())
