@@ -15,7 +15,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness"])
+@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "jobs"])
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
     assert done.returncode == 0, done.stderr
@@ -31,5 +31,11 @@ def test_the_cpm_benchmark_times_a_small_network():
 
 def test_the_freshness_benchmark_refuses_a_database_that_is_not_postgresql():
     done = _run("benchmarks.freshness", "--database-url", "sqlite:///x.sqlite3")
+    assert done.returncode == 2
+    assert "a PostgreSQL URL is needed" in done.stderr
+
+
+def test_the_jobs_benchmark_refuses_a_database_that_is_not_postgresql():
+    done = _run("benchmarks.jobs", "--database-url", "sqlite:///x.sqlite3")
     assert done.returncode == 2
     assert "a PostgreSQL URL is needed" in done.stderr
