@@ -12,10 +12,10 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from kombu import Queue
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 env = environ.Env()
 
