@@ -413,7 +413,7 @@ def kpi_snapshot_take(*, day: date | None = None) -> int:
     again the same day leaves the same rows with the newest figures. Return the number of
     rows written.
 
-    Costs: the queries of ``kpi_figures`` (a constant number plus 2 per ``CHUNK_SIZE``
+    Costs: the queries of ``kpi_figures`` (a constant number plus up to 4 per ``CHUNK_SIZE``
     active and finished applications), 2 for the managers and departments, then one
     ``update_or_create`` (a locking read, then an update or an insert, in a savepoint) per
     manager and per department: the writes grow with the people and departments, never
