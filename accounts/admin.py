@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -102,6 +103,12 @@ class UserAdmin(BaseUserAdmin):
         # People are deactivated, never deleted: their names stay on the audit trail.
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and obj.is_active:
+            # An account manager back at work has room for the applications waiting.
+            transaction.on_commit(services.account_manager_capacity_changed)
+
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
@@ -152,6 +159,12 @@ class AccountManagerProfileAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_related(self, request, form, formsets, change):
+        # After the regions are saved: a new region, qualification or capacity may give
+        # the applications waiting for a manager one.
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(services.account_manager_capacity_changed)
 
 
 def _report_unlocked(model_admin, request, cleared: int) -> None:

@@ -20,7 +20,9 @@ from yekuo import archive, bulk
 from yekuo.errors import InvalidInput, NotPermitted
 from yekuo.lookups import any_of
 
+from . import events
 from .models import (
+    AccountManagerProfile,
     ApiToken,
     ArchivedNotification,
     LoginAttempt,
@@ -161,6 +163,12 @@ def _mail_notifications(notification_ids: list[int]) -> None:
             connection.close()
         except (OSError, SMTPException):
             logger.exception("closing the mail connection failed")
+
+
+def account_manager_capacity_changed() -> None:
+    """Tell whoever listens (``accounts.events.account_manager_capacity_changed``) that
+    account managers may have more room. Call it once the change has committed."""
+    events.account_manager_capacity_changed.send(sender=AccountManagerProfile)
 
 
 @transaction.atomic

@@ -6,12 +6,13 @@ chooses from are read from the accounts app.
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,8 +20,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccountManagerProfile
 from accounts.selectors import account_manager_list
-from accounts.services import notification_send
+from accounts.services import notification_send, notification_send_many
+from yekuo import bulk
 from yekuo.domain import CustomerClass
+from yekuo.lookups import any_of
 
 from .models import ACTIVE_STATES, Application, AssignmentChange
 
@@ -126,6 +129,87 @@ NOT_ACTIVE = "not_active"
 MISSING = "missing"
 
 
+@dataclass
+class _Choice:
+    """The outcome of the rules for one application: the manager chosen (None: nobody is
+    eligible) and what the reason or the supervisors' notice says."""
+
+    serving: list[AccountManagerProfile]
+    qualified: list[AccountManagerProfile]
+    profile: AccountManagerProfile | None = None
+    load: int = 0
+    tied: bool = False
+
+
+def _choose(
+    application: Application,
+    serving: list[AccountManagerProfile],
+    loads: dict[int, int],
+    *,
+    now: datetime,
+) -> _Choice:
+    """Apply the rules of automatic assignment to ``application``, given the active
+    managers serving its region and every manager's weighted load (user id → load)."""
+    # A JSON list: filtered here because SQLite cannot ask whether it contains a value.
+    qualified = [p for p in serving if application.voltage_class in (p.voltage_classes or [])]
+    weight = application_weight(
+        is_important=application.is_important, customer_class=application.customer_class
+    )
+    candidates = [
+        (Fraction(loads.get(p.user_id, 0), p.capacity), p)
+        for p in qualified
+        if loads.get(p.user_id, 0) + weight <= p.capacity
+    ]
+    choice = _Choice(serving=serving, qualified=qualified)
+    if not candidates:
+        return choice
+    candidates.sort(
+        key=lambda c: (
+            c[0],
+            c[1].last_assigned_at is not None,
+            c[1].last_assigned_at or now,
+            c[1].user.username,
+        )
+    )
+    lowest, choice.profile = candidates[0]
+    choice.load = loads.get(choice.profile.user_id, 0)
+    choice.tied = sum(1 for ratio, _p in candidates if ratio == lowest) > 1
+    return choice
+
+
+def _assigned_reason(application: Application, choice: _Choice) -> str:
+    params = {
+        "region": application.region,
+        "voltage": application.get_voltage_class_display(),
+        "load": choice.load,
+        "capacity": choice.profile.capacity,
+    }
+    if choice.tied:
+        return (
+            _(
+                "Assigned automatically: serves %(region)s, qualified for %(voltage)s, "
+                "load %(load)s/%(capacity)s (the lowest; of equal loads, the longest "
+                "without a new assignment)."
+            )
+            % params
+        )
+    return (
+        _(
+            "Assigned automatically: serves %(region)s, qualified for %(voltage)s, "
+            "load %(load)s/%(capacity)s (the lowest)."
+        )
+        % params
+    )
+
+
+def _assigned_text(application: Application, reason: str) -> str:
+    return _("%(number)s (%(customer)s) is assigned to you. %(reason)s") % {
+        "number": application.number,
+        "customer": application.customer,
+        "reason": reason,
+    }
+
+
 def account_manager_assign(*, application_id: int, now: datetime | None = None) -> str:
     """Give an active application without a manager the eligible manager with the least load.
 
@@ -167,54 +251,15 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
             .filter(is_active=True, user__is_active=True, regions=application.region_id)
             .order_by("pk")
         )
-        # A JSON list: filtered here because SQLite cannot ask whether it contains a value.
-        qualified = [p for p in serving if application.voltage_class in (p.voltage_classes or [])]
-        loads = manager_weighted_loads(user_ids=[p.user_id for p in qualified])
-        weight = application_weight(
-            is_important=application.is_important, customer_class=application.customer_class
-        )
-        candidates = [
-            (Fraction(loads.get(p.user_id, 0), p.capacity), p)
-            for p in qualified
-            if loads.get(p.user_id, 0) + weight <= p.capacity
-        ]
-        if not candidates:
-            _notify_unassigned(application, serving=serving, qualified=qualified)
+        loads = manager_weighted_loads(user_ids=[p.user_id for p in serving])
+        choice = _choose(application, serving, loads, now=now)
+        if choice.profile is None:
+            notification_send_many(
+                _unassigned_notices([(application, choice)], supervisors=_assigning_supervisors())
+            )
             return UNASSIGNED
-
-        candidates.sort(
-            key=lambda c: (
-                c[0],
-                c[1].last_assigned_at is not None,
-                c[1].last_assigned_at or now,
-                c[1].user.username,
-            )
-        )
-        lowest, profile = candidates[0]
-        tied = sum(1 for ratio, _p in candidates if ratio == lowest) > 1
-        params = {
-            "region": application.region,
-            "voltage": application.get_voltage_class_display(),
-            "load": loads.get(profile.user_id, 0),
-            "capacity": profile.capacity,
-        }
-        if tied:
-            reason = (
-                _(
-                    "Assigned automatically: serves %(region)s, qualified for %(voltage)s, "
-                    "load %(load)s/%(capacity)s (the lowest; of equal loads, the longest "
-                    "without a new assignment)."
-                )
-                % params
-            )
-        else:
-            reason = (
-                _(
-                    "Assigned automatically: serves %(region)s, qualified for %(voltage)s, "
-                    "load %(load)s/%(capacity)s (the lowest)."
-                )
-                % params
-            )
+        profile = choice.profile
+        reason = _assigned_reason(application, choice)
 
         # Conditional, for SQLite, which ignores row locks: another run that assigned the
         # application meanwhile leaves nothing to update here.
@@ -240,8 +285,7 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
         notification_send(
             recipients=[profile.user],
             kind="assigned",
-            text=_("%(number)s (%(customer)s) is assigned to you. %(reason)s")
-            % {"number": application.number, "customer": application.customer, "reason": reason},
+            text=_assigned_text(application, reason),
             application=application,
             dedupe_key=f"assigned:{application.pk}:{profile.user_id}",
             by_mail=True,
@@ -250,17 +294,21 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
     return ASSIGNED
 
 
-def _notify_unassigned(application, *, serving, qualified) -> None:
-    """Tell every supervisor (once per application) that nobody can take ``application``."""
+def _assigning_supervisors() -> list:
+    User = get_user_model()
+    return list(User.objects.with_perm("accounts.assign_account_manager").order_by("pk"))
+
+
+def _unassigned_text(application: Application, choice: _Choice) -> str:
     params = {
         "number": application.number,
         "customer": application.customer,
         "region": application.region,
         "voltage": application.get_voltage_class_display(),
     }
-    if not serving:
+    if not choice.serving:
         why = _("no active account manager serves %(region)s.") % params
-    elif not qualified:
+    elif not choice.qualified:
         why = (
             _("no active account manager serving %(region)s is qualified for %(voltage)s.") % params
         )
@@ -272,47 +320,148 @@ def _notify_unassigned(application, *, serving, qualified) -> None:
             )
             % params
         )
-    text = _(
+    return _(
         "%(number)s (%(customer)s, %(region)s, %(voltage)s) has no account manager: "
         "%(why)s Assign one from the unassigned queue."
     ) % {**params, "why": why}
-    User = get_user_model()
-    supervisors = list(User.objects.with_perm("accounts.assign_account_manager").order_by("pk"))
-    if not supervisors:
-        logger.error("nobody may assign account managers; %s stays unassigned", application.number)
-    notification_send(
-        recipients=supervisors,
-        kind="unassigned",
-        text=text,
-        application=application,
-        dedupe_key=f"unassigned:{application.pk}",
-    )
-    logger.warning("application %s left unassigned: %s", application.number, why)
 
 
-def account_manager_assign_sweep(
-    *, now: datetime | None = None, older_than_minutes: int = 5
+def _unassigned_notices(left: list[tuple[Application, _Choice]], *, supervisors) -> list[tuple]:
+    """Return the notices telling every supervisor (once per application) that nobody can
+    take these applications, as ``notification_send_many`` items."""
+    if left and not supervisors:
+        logger.error(
+            "nobody may assign account managers; %s stay unassigned",
+            ", ".join(application.number for application, _c in left),
+        )
+    items = []
+    for application, choice in left:
+        text = _unassigned_text(application, choice)
+        logger.warning("application %s left unassigned: %s", application.number, text)
+        items += [
+            (supervisor, "unassigned", application, text, f"unassigned:{application.pk}", False)
+            for supervisor in supervisors
+        ]
+    return items
+
+
+def account_manager_assign_waiting(
+    *, now: datetime | None = None, older_than_minutes: int = 0
 ) -> dict[str, int]:
-    """Assign every active application that has waited for a manager longer than the minutes.
+    """Assign every active application waiting for a manager, in a constant number of queries.
 
-    The on-commit task assigns within seconds; this catches the applications whose
-    message never arrived (broker down at commit, a lost message). Each application gets
-    its own transaction, so the locks of one are not held while the next is assigned.
+    The catch-up of the on-commit assignment (a lost message, a broker down at commit) and
+    the answer to more room (a manager's capacity, regions or qualification changed, a
+    manager became active): the waiting applications that arrived ``older_than_minutes``
+    ago or earlier are given managers by the rules of ``account_manager_assign``, one
+    after the other in the order they arrived, each counting the load the ones before it
+    added, as if that function ran for each in turn at ``now``: the same manager chosen,
+    the same reason logged, the same notifications.
+
+    The queries do not grow with the applications: the waiting ones (locked; on
+    PostgreSQL those an assignment is holding are skipped, it assigns them), every active
+    profile (locked in id order, as ``account_manager_assign`` locks them, so neither
+    waits on the other in a cycle) with its regions, the loads, the supervisors, then
+    one update per manager chosen, one to stamp the managers, one read of what was
+    written, one insert for the change log and one for the notifications (on SQLite,
+    inserts are split at its limit of parameters a statement).
+
     Return how many were assigned and how many still have nobody eligible.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(minutes=older_than_minutes)
-    application_ids = list(
-        unassigned_applications()
-        .filter(created_at__lte=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     counts = {ASSIGNED: 0, UNASSIGNED: 0}
-    for application_id in application_ids:
-        status = account_manager_assign(application_id=application_id, now=now)
-        if status in counts:
-            counts[status] += 1
+    with transaction.atomic():
+        waiting = unassigned_applications().filter(
+            created_at__lte=now - timedelta(minutes=older_than_minutes)
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            waiting = waiting.select_for_update(of=("self",), skip_locked=True)
+        applications = list(waiting.order_by("pk"))
+        if not applications:
+            return counts
+        profiles = list(
+            AccountManagerProfile.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(is_active=True, user__is_active=True)
+            .order_by("pk")
+        )
+        serving_region = defaultdict(list)
+        region_rows = AccountManagerProfile.regions.through.objects.filter(
+            accountmanagerprofile__in=[p.pk for p in profiles]
+        ).values_list("region_id", "accountmanagerprofile_id")
+        by_pk = {p.pk: p for p in profiles}
+        for region_id, profile_id in region_rows:
+            serving_region[region_id].append(by_pk[profile_id])
+        for serving in serving_region.values():
+            serving.sort(key=lambda p: p.pk)
+        loads = manager_weighted_loads(user_ids=[p.user_id for p in profiles])
+
+        chosen: dict[int, tuple[Application, _Choice, str]] = {}
+        left = []
+        for application in applications:
+            choice = _choose(
+                application, serving_region.get(application.region_id, []), loads, now=now
+            )
+            if choice.profile is None:
+                left.append((application, choice))
+                continue
+            chosen[application.pk] = (application, choice, _assigned_reason(application, choice))
+            weight = application_weight(
+                is_important=application.is_important, customer_class=application.customer_class
+            )
+            loads[choice.profile.user_id] = choice.load + weight
+            choice.profile.last_assigned_at = now
+
+        by_manager = defaultdict(list)
+        for pk, (_application, choice, _reason) in chosen.items():
+            by_manager[choice.profile.user_id].append(pk)
+        for user_id, ids in by_manager.items():
+            # Conditional, for SQLite, which ignores row locks: an application another run
+            # assigned meanwhile is left as it is (and read back below as not written here).
+            Application.objects.filter(any_of("pk", ids), account_manager__isnull=True).update(
+                account_manager_id=user_id,
+                assigned_at=now,
+                version=F("version") + 1,
+                updated_at=now,
+            )
+        written = set(
+            Application.objects.filter(any_of("pk", list(chosen)), assigned_at=now).values_list(
+                "pk", "account_manager_id"
+            )
+        )
+        assigned = [
+            chosen[pk] for pk in sorted(chosen) if (pk, chosen[pk][1].profile.user_id) in written
+        ]
+        AccountManagerProfile.objects.filter(
+            any_of("pk", {choice.profile.pk for _a, choice, _r in assigned})
+        ).update(last_assigned_at=now)
+        bulk.insert_rows(
+            AssignmentChange,
+            ["application", "from_manager", "to_manager", "reason", "by", "at"],
+            [
+                (application.pk, None, choice.profile.user_id, reason, None, now)
+                for application, choice, reason in assigned
+            ],
+        )
+        # One insert for both kinds: the managers told of their new applications, the
+        # supervisors of those nobody can take.
+        notification_send_many(
+            [
+                (
+                    choice.profile.user,
+                    "assigned",
+                    application,
+                    _assigned_text(application, reason),
+                    f"assigned:{application.pk}:{choice.profile.user_id}",
+                    True,
+                )
+                for application, choice, reason in assigned
+            ]
+            + _unassigned_notices(left, supervisors=_assigning_supervisors() if left else [])
+        )
+    counts[ASSIGNED] = len(assigned)
+    counts[UNASSIGNED] = len(left)
+    logger.info("assigned %s waiting applications; %s still waiting", *counts.values())
     return counts
 
 

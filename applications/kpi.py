@@ -55,6 +55,7 @@ from scheduling.models import Activity, Deviation, Severity
 from scheduling.selectors import application_delay_by_party, working_calendar
 from scheduling.timelimits import ClockReading, ClockWork, worst_status
 from yekuo.errors import InvalidInput
+from yekuo.lookups import any_of
 
 from .models import (
     ACTIVE_STATES,
@@ -154,6 +155,50 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[position : position + size]
 
 
+def of_applications(ids: list[int]) -> Q:
+    """Filter the rows of these applications (a chunk's ids, not empty) by their index.
+
+    The range repeats what the list says, for the planner: given a list of hundreds of ids
+    alone, PostgreSQL may expect most of a large table and scan all of it, chunk after
+    chunk, which made the work grow with the square of the applications. A range it takes
+    for a small part, and reads the index.
+    """
+    return Q(
+        any_of("application_id", ids), application_id__gte=min(ids), application_id__lte=max(ids)
+    )
+
+
+def _clock_rows(ids: list[int]):
+    """Return what the clocks and the departments need of these applications' activities:
+    the utility-side work started or owned by a department, as plain tuples, in order."""
+    return (
+        Activity.objects.filter(of_applications(ids), is_dummy=False)
+        .filter(Q(department__isnull=False) | Q(actual_start__isnull=False))
+        .order_by("application_id", "sort_order", "id")
+        .values_list(
+            "application_id",
+            "department_id",
+            "clock",
+            "party",
+            "actual_start",
+            "actual_finish",
+            named=True,
+        )
+    )
+
+
+def _suspension_log(applications: dict[int, _Application], ids: list[int]) -> None:
+    log = (
+        StageTransition.objects.filter(
+            of_applications(ids), transition__in=["suspend", "resume", "cancel"]
+        )
+        .order_by("application_id", "at", "id")
+        .only("application_id", "transition", "at")
+    )
+    for row in log:
+        applications[row.application_id].log.append(row)
+
+
 def _load(applications: dict[int, _Application], *, networks: bool = False) -> None:
     """Fill in the departments, clock work and suspension log: two queries per chunk.
 
@@ -163,23 +208,11 @@ def _load(applications: dict[int, _Application], *, networks: bool = False) -> N
     ids = list(applications)
     for chunk in _chunks(ids, CHUNK_SIZE):
         if networks:
-            rows = Activity.objects.filter(application_id__in=chunk).order_by(
+            rows = Activity.objects.filter(of_applications(chunk)).order_by(
                 "application_id", "sort_order", "id"
             )
         else:
-            rows = (
-                Activity.objects.filter(application_id__in=chunk, is_dummy=False)
-                .filter(Q(department__isnull=False) | Q(actual_start__isnull=False))
-                .values_list(
-                    "application_id",
-                    "department_id",
-                    "clock",
-                    "party",
-                    "actual_start",
-                    "actual_finish",
-                    named=True,
-                )
-            )
+            rows = _clock_rows(chunk)
         for row in rows:
             application = applications[row.application_id]
             if networks:
@@ -189,15 +222,7 @@ def _load(applications: dict[int, _Application], *, networks: bool = False) -> N
             if row.department_id is not None:
                 application.departments.add(row.department_id)
             application.work += clock_work([row])
-        log = (
-            StageTransition.objects.filter(
-                application_id__in=chunk, transition__in=["suspend", "resume", "cancel"]
-            )
-            .order_by("application_id", "at", "id")
-            .only("application_id", "transition", "at")
-        )
-        for row in log:
-            applications[row.application_id].log.append(row)
+        _suspension_log(applications, chunk)
 
 
 def _readings(
@@ -214,18 +239,24 @@ def _readings(
     )
 
 
+_APPLICATION_COLUMNS = (
+    "pk",
+    "account_manager_id",
+    "customer_class",
+    "state",
+    "start_date",
+    "committed_finish_date",
+    "energized_at",
+    "committed_duration",
+    "plan_meeting_weekday",
+)
+
+
 def _applications(queryset: QuerySet[Application]) -> dict[int, _Application]:
-    rows = queryset.order_by("pk").values_list(
-        "pk",
-        "account_manager_id",
-        "customer_class",
-        "state",
-        "start_date",
-        "committed_finish_date",
-        "energized_at",
-        "committed_duration",
-        "plan_meeting_weekday",
-    )
+    return _as_applications(queryset.order_by("pk").values_list(*_APPLICATION_COLUMNS))
+
+
+def _as_applications(rows) -> dict[int, _Application]:
     return {
         row[0]: _Application(
             *row[:6],
@@ -256,59 +287,103 @@ def application_time_limits_many(
     }
 
 
+def _stream(condition: Q) -> Iterator[dict[int, _Application]]:
+    """Yield the applications matching ``condition`` in chunks of ``CHUNK_SIZE``, in id
+    order, each with its clock work, departments and suspension log loaded.
+
+    Each chunk is read after the last one's id (keyset), so memory holds one chunk and
+    every query reads about ``CHUNK_SIZE`` applications' rows, whatever their number.
+    """
+    last, size = 0, CHUNK_SIZE
+    while True:
+        applications = _as_applications(
+            Application.objects.filter(condition, pk__gt=last)
+            .order_by("pk")
+            .values_list(*_APPLICATION_COLUMNS)[:size]
+        )
+        if not applications:
+            return
+        ids = list(applications)
+        last = ids[-1]
+        for row in _clock_rows(ids):
+            application = applications[row.application_id]
+            if row.department_id is not None:
+                application.departments.add(row.department_id)
+            application.work += clock_work([row])
+        _suspension_log(applications, ids)
+        yield applications
+
+
+def _late_networks(applications: Iterable[_Application]) -> None:
+    """Load every activity row, dummies included, of these applications (one query)."""
+    by_pk = {application.pk: application for application in applications}
+    if not by_pk:
+        return
+    for row in Activity.objects.filter(of_applications(list(by_pk))).order_by(
+        "application_id", "sort_order", "id"
+    ):
+        by_pk[row.application_id].activities.append(row)
+
+
 def kpi_figures(*, day: date) -> dict[tuple[str, int], KpiFigures]:
     """Return the figures of every manager and department with any, keyed (scope, id).
 
-    Queries, whatever the number of applications: 1 for the active and finished-in-window
-    applications, 2 per ``CHUNK_SIZE`` of them (their whole activity rows and suspension
-    log; the late finished ones are forecast for the attribution of their delay), 1 for
-    the time limits, 2 for the deviations (counted by the database), and the calendar's
-    (none while it is cached). The Python work and the rows read grow with the active and
-    finished applications (about 17 small activity tuples each): the clocks and the
-    working-day cycle need the calendar, which the database does not have.
+    One pass over the active and finished-in-window applications, ``CHUNK_SIZE`` at a
+    time (see ``_stream``): per chunk, 1 query for the applications, 1 for what their
+    clocks and departments need of their activities (plain tuples), 1 for their suspension
+    log and, when some finished late, 1 for those ones' whole activity rows (their delay
+    is forecast to attribute it). Then 1 for the time limits, 2 for the deviations
+    (counted by the database), and the calendar's (none while it is cached). Time and rows
+    read grow linearly with the active and finished applications, memory with the chunk:
+    the clocks and the working-day cycle need the calendar, which the database does not
+    have, so they are summed up here.
     """
     first_day, window_start, window_end = window(day)
     in_window = Q(energized_at__gte=window_start, energized_at__lt=window_end)
-    applications = _applications(Application.objects.filter(Q(state__in=ACTIVE_STATES) | in_window))
-    _load(applications, networks=True)
     limits = time_limits_by_class()
     calendar = working_calendar()
     figures: dict[tuple[str, int], KpiFigures] = defaultdict(KpiFigures)
 
-    for application in applications.values():
-        finished = (
-            application.energized_on is not None and first_day <= application.energized_on <= day
-        )
-        if not (application.is_active or finished):
-            # Energized after ``day``: a snapshot taken for a past day.
-            continue
-        readings = _readings(application, today=day, limits=limits, calendar=calendar)
-        exceeded = worst_status(readings) == "exceeded"
-        on_time = finished and application.energized_on <= application.committed_finish_date
-        caused = (
-            application_delay_by_party(
-                application, application.activities, calendar, application.energized_on
+    for applications in _stream(Q(state__in=ACTIVE_STATES) | in_window):
+        counted = []
+        for application in applications.values():
+            finished = (
+                application.energized_on is not None
+                and first_day <= application.energized_on <= day
             )
-            if finished and not on_time
-            else {}
-        )
-        keys = [(KpiScope.DEPARTMENT, pk) for pk in application.departments]
-        if application.manager_id is not None:
-            keys.append((KpiScope.MANAGER, application.manager_id))
-        for key in keys:
-            kpi = figures[key]
-            kpi.active += int(application.is_active)
-            kpi.limits_exceeded += int(exceeded)
-            if finished:
-                kpi.finished += 1
-                if key[0] == KpiScope.DEPARTMENT:
-                    kpi.on_time += int(not caused.get(key[1]))
-                else:
-                    kpi.on_time += int(on_time)
-                kpi.cycle_days_total += cycle_days(
-                    calendar, application.start_date, application.energized_on
+            if not (application.is_active or finished):
+                # Energized after ``day``: a snapshot taken for a past day.
+                continue
+            on_time = finished and application.energized_on <= application.committed_finish_date
+            counted.append((application, finished, on_time))
+        _late_networks(a for a, finished, on_time in counted if finished and not on_time)
+        for application, finished, on_time in counted:
+            readings = _readings(application, today=day, limits=limits, calendar=calendar)
+            exceeded = worst_status(readings) == "exceeded"
+            caused = (
+                application_delay_by_party(
+                    application, application.activities, calendar, application.energized_on
                 )
-                kpi.utility_days_total += readings["whole_process"].used
+                if finished and not on_time
+                else {}
+            )
+            keys = [(KpiScope.DEPARTMENT, pk) for pk in application.departments]
+            if application.manager_id is not None:
+                keys.append((KpiScope.MANAGER, application.manager_id))
+            for key in keys:
+                kpi = figures[key]
+                kpi.active += int(application.is_active)
+                kpi.limits_exceeded += int(exceeded)
+                if finished:
+                    kpi.finished += 1
+                    if key[0] == KpiScope.DEPARTMENT:
+                        kpi.on_time += int(not caused.get(key[1]))
+                    else:
+                        kpi.on_time += int(on_time)
+                    kpi.cycle_days_total += cycle_days(
+                        calendar, application.start_date, application.energized_on
+                    )
+                    kpi.utility_days_total += readings["whole_process"].used
 
     open_deviations = Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
     by_severity = {
@@ -338,7 +413,7 @@ def kpi_snapshot_take(*, day: date | None = None) -> int:
     again the same day leaves the same rows with the newest figures. Return the number of
     rows written.
 
-    Costs: the queries of ``kpi_figures`` (a constant number plus 2 per ``CHUNK_SIZE``
+    Costs: the queries of ``kpi_figures`` (a constant number plus up to 4 per ``CHUNK_SIZE``
     active and finished applications), 2 for the managers and departments, then one
     ``update_or_create`` (a locking read, then an update or an insert, in a savepoint) per
     manager and per department: the writes grow with the people and departments, never

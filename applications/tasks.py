@@ -54,11 +54,21 @@ def assign_account_manager(application_id: int) -> str:
 
 
 @shared_task(name="applications.tasks.assign_unassigned")
-def assign_unassigned() -> dict[str, int]:
-    """Assign the applications whose assignment message was lost (run by beat)."""
+def assign_unassigned(older_than_minutes: int = 5) -> dict[str, int]:
+    """Assign every application waiting for a manager, in one set-based pass: the catch-up
+    beat runs rarely (``ASSIGNMENT_CATCH_UP_MINUTES``), and the answer to a manager's new
+    room (``older_than_minutes=0``)."""
     from applications import assignment
 
-    return assignment.account_manager_assign_sweep()
+    return assignment.account_manager_assign_waiting(older_than_minutes=older_than_minutes)
+
+
+def assign_unassigned_on_capacity_change(**kwargs) -> None:
+    """Assign what waits once a manager has more room (a receiver of
+    ``accounts.signals.account_manager_capacity_changed``, which is sent after commit)."""
+    from yekuo.celery import enqueue_on_commit
+
+    enqueue_on_commit(assign_unassigned, older_than_minutes=0)
 
 
 # The deviation sweep: a fan-out over batches of application ids.

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 env = environ.Env()
 
@@ -325,6 +326,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # batches of 2,000 no faster still.
 SWEEP_INTERVAL_MINUTES = env.int("SWEEP_INTERVAL_MINUTES", default=10)
 SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=1000)
+# Assignment runs on each new application (on commit) and whenever a manager gets more
+# room; the catch-up only finds what a lost message left waiting, so it runs rarely.
+ASSIGNMENT_CATCH_UP_MINUTES = env.int("ASSIGNMENT_CATCH_UP_MINUTES", default=15)
+# Two queues: the default one carries what people wait for (the sweep's batches, the
+# re-analysis after a change, assignment on create); the heavy periodic work goes to its
+# own, so that a long KPI snapshot or digest never holds up a sweep batch. A worker started
+# without ``-Q`` (bin/run's, one process in the embedded mode) consumes every queue
+# declared here; docker-compose.yml runs one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+HEAVY_QUEUE = "heavy"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(HEAVY_QUEUE))
+CELERY_TASK_ROUTES = {
+    "applications.tasks.snapshot_kpis": {"queue": HEAVY_QUEUE},
+    "applications.tasks.send_daily_digest": {"queue": HEAVY_QUEUE},
+    "applications.tasks.assign_unassigned": {"queue": HEAVY_QUEUE},
+    "applications.tasks.purge_idempotency_keys": {"queue": HEAVY_QUEUE},
+    "applications.tasks.archive_old_rows": {"queue": HEAVY_QUEUE},
+}
 # Beat sends the heartbeat, a worker records it; /readyz reports the worker "stale" when
 # the last one is older than three intervals (one lost beat is not an outage).
 HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=60)
@@ -340,7 +359,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "assign-unassigned": {
         "task": "applications.tasks.assign_unassigned",
-        "schedule": 60,
+        "schedule": ASSIGNMENT_CATCH_UP_MINUTES * 60,
+    },
+    "archive-old-rows": {
+        "task": "applications.tasks.archive_old_rows",
+        # At night, between the KPI snapshot and the morning digest; a first run at a
+        # province's scale may outlast the task's time limit, and the next night goes on.
+        "schedule": crontab(hour=2, minute=30),
     },
     "idempotency-key-purge": {
         "task": "applications.tasks.purge_idempotency_keys",

@@ -289,11 +289,11 @@ def test_loads_are_weighted_and_read_in_a_constant_number_of_queries(
     assert regions["mixed"] == ["east"]
 
 
-# --- The sweep ------------------------------------------------------------------------------
+# --- The catch-up ------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_sweep_assigns_an_application_whose_message_was_lost_and_leaves_fresh_ones(
+def test_the_catch_up_assigns_an_application_whose_message_was_lost_and_leaves_fresh_ones(
     supervisor, east
 ):
     manager = manager_in(east, "sweeper")
@@ -301,7 +301,7 @@ def test_the_sweep_assigns_an_application_whose_message_was_lost_and_leaves_fres
     fresh = unassigned(supervisor, east)
     Application.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=6))
 
-    counts = assignment.account_manager_assign_sweep()
+    counts = assignment.account_manager_assign_waiting(older_than_minutes=5)
 
     assert counts == {"assigned": 1, "unassigned": 0}
     assert manager_of(lost) == manager
@@ -309,14 +309,14 @@ def test_the_sweep_assigns_an_application_whose_message_was_lost_and_leaves_fres
 
 
 @pytest.mark.django_db
-def test_the_sweep_counts_what_it_could_not_assign(supervisor, east):
+def test_the_catch_up_counts_what_it_could_not_assign(supervisor, east):
     stuck = unassigned(supervisor, east)
     Application.objects.filter(pk=stuck.pk).update(
         created_at=timezone.now() - timedelta(minutes=10)
     )
 
-    assert assignment.account_manager_assign_sweep() == {"assigned": 0, "unassigned": 1}
-    assert assignment.account_manager_assign_sweep() == {"assigned": 0, "unassigned": 1}
+    assert assignment.account_manager_assign_waiting() == {"assigned": 0, "unassigned": 1}
+    assert assignment.account_manager_assign_waiting() == {"assigned": 0, "unassigned": 1}
     assert Notification.objects.filter(kind="unassigned", recipient=supervisor).count() == 1
 
 
@@ -420,7 +420,7 @@ def test_a_real_worker_assigns_an_application_that_arrives_without_a_manager():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_broker_down_the_application_is_stored_and_the_sweep_assigns_it(caplog):
+def test_with_the_broker_down_the_application_is_stored_and_the_catch_up_assigns_it(caplog):
     load_reference_data()
     supervisor = UserFactory(username="sup-b", role="supervisor")
     region = RegionFactory(code="outage", name="停电供电区")
@@ -443,7 +443,7 @@ def test_with_the_broker_down_the_application_is_stored_and_the_sweep_assigns_it
     print(f"create with the broker down took {took:.1f}s")
     assert took < 15, "an unreachable broker must not hold the person's request for long"
 
-    counts = assignment.account_manager_assign_sweep(older_than_minutes=0)
+    counts = assignment.account_manager_assign_waiting()
 
     assert counts == {"assigned": 1, "unassigned": 0}
     assert manager_of(application) == manager

@@ -18,7 +18,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "search"])
+@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "search", "jobs"])
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
     assert done.returncode == 0, done.stderr
@@ -49,3 +49,9 @@ def test_the_search_benchmark_times_every_text_against_the_former_filter():
         row = next(line for line in lines if line.startswith(what))
         assert len(row.split()) >= 6, row  # matches, then two times for each way
     assert "worst p95" in lines[-1]
+
+
+def test_the_jobs_benchmark_refuses_a_database_that_is_not_postgresql():
+    done = _run("benchmarks.jobs", "--database-url", "sqlite:///x.sqlite3")
+    assert done.returncode == 2
+    assert "a PostgreSQL URL is needed" in done.stderr

@@ -401,7 +401,7 @@ def test_a_process_given_a_bad_count_exits_2_with_one_line(tmp_path):
 
 
 def test_the_office_has_room_for_new_work_with_one_manager_over_capacity(seeded):
-    from applications.assignment import account_manager_assign_sweep, account_manager_loads
+    from applications.assignment import account_manager_assign_waiting, account_manager_loads
 
     loads = {row.profile.user.username: row.load / row.capacity for row in account_manager_loads()}
     assert len(loads) == 5
@@ -412,7 +412,7 @@ def test_the_office_has_room_for_new_work_with_one_manager_over_capacity(seeded)
     # The applications that arrived without a manager mostly find one.
     waiting = Application.objects.filter(account_manager=None, state__in=WORK_STATES).count()
     assert waiting > 0
-    result = account_manager_assign_sweep()
+    result = account_manager_assign_waiting()
     assert result["assigned"] >= 0.6 * waiting
 
 

@@ -1,8 +1,11 @@
 import os
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core.cache import cache
 
 from yekuo.celery import app
@@ -59,3 +62,49 @@ def test_celery_is_configured_for_safe_redelivery():
     assert conf.task_time_limit == 300 and conf.task_soft_time_limit == 240
     assert heartbeat.acks_late is True and heartbeat.max_retries == 5
     assert conf.beat_schedule["heartbeat"]["task"] == "yekuo.tasks.heartbeat"
+
+
+# --- Queues: heavy periodic work apart from what people wait for -----------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY_TASKS = [
+    "applications.tasks.snapshot_kpis",
+    "applications.tasks.send_daily_digest",
+    "applications.tasks.assign_unassigned",
+    "applications.tasks.purge_idempotency_keys",
+    "applications.tasks.archive_old_rows",
+]
+DEFAULT_TASKS = [
+    "applications.tasks.sweep_deviations",
+    "applications.tasks.sweep_batch",
+    "applications.tasks.reanalyse_application",
+    "applications.tasks.assign_account_manager",
+    "yekuo.tasks.heartbeat",
+]
+
+
+@pytest.mark.parametrize(
+    ("task", "queue"),
+    [(name, "heavy") for name in HEAVY_TASKS] + [(name, "celery") for name in DEFAULT_TASKS],
+)
+def test_each_task_is_sent_to_its_queue(task, queue):
+    assert task in app.tasks
+    assert app.amqp.router.route({}, task)["queue"].name == queue
+
+
+def test_every_routed_queue_is_declared_so_a_worker_without_q_consumes_it():
+    declared = {queue.name for queue in app.conf.task_queues}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed | {app.conf.task_default_queue} == declared == {"celery", "heavy"}
+
+
+def test_the_compose_workers_consume_every_queue_between_them():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    consumed = {}
+    for name, service in services.items():
+        command = service.get("command") or []
+        if command[:4] == ["celery", "-A", "yekuo", "worker"]:
+            consumed[name] = set(command[command.index("-Q") + 1].split(","))
+    declared = {queue.name for queue in app.conf.task_queues}
+    assert consumed == {"worker": {"celery"}, "worker-heavy": {"heavy"}}
+    assert set().union(*consumed.values()) == declared

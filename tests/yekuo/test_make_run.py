@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.conftest import need_service
 
@@ -111,6 +112,11 @@ def _run_and_check(tmp_path: Path, extra_env: dict[str, str]) -> str:
             log, " ready.", deadline
         ), log.read_text()
         assert _wait_for_text(log, "beat: Starting...", deadline), log.read_text()
+        # The worker's banner lists the queues it consumes: every queue a task is routed
+        # to, so the heavy periodic work is run too.
+        consumed = set(re.findall(r"\.> (\S+)\s+exchange=", log.read_text()))
+        routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+        assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= consumed, log.read_text()
         # The banner comes once the server answers.
         assert _wait_for_text(log, f"yekuo is running at {base}/", deadline), log.read_text()
         status, ready = _get(f"{base}/readyz")
