@@ -53,49 +53,33 @@ def may_have_own_work(user) -> bool:
     )
 
 
-def _ready_or_running(user) -> list[tuple[Activity, bool]]:
-    """Return the user's department's activities that can start now (every predecessor
-    finished) or are running, each with whether the department is only a joint one.
-
-    Two queries whatever the number of applications: the department's open activities,
-    then every activity of their applications (the logic that says what can start).
-    """
-    if not (may_have_department_work(user) or may_have_own_work(user)):
-        return []
+def _open_work(user):
+    """The user's department's activities (as owner or joint department) whose work can go
+    on now, in applications at work; for an account manager without department duties,
+    those of their own applications. ``is_ready`` is stored by the analysis of every
+    change and by the sweep, so this reads an index, not the applications' networks."""
     department = user.department_id
     mine = Activity.objects.filter(
         Q(department_id=department) | Q(joint_departments=department),
+        is_ready=True,
         application__state__in=ACTIVE_WORK,
-        actual_finish__isnull=True,
         is_dummy=False,
     )
     if not may_have_department_work(user):
         mine = mine.filter(application__account_manager=user)
-    owners, application_ids = {}, set()
-    for pk, owner, application_id in mine.values_list("id", "department_id", "application_id"):
-        owners[pk] = owner
-        application_ids.add(application_id)
-    if not owners:
+    return mine
+
+
+def _ready_or_running(user) -> list[tuple[Activity, bool]]:
+    """Return the user's department's activities that can start now (every predecessor
+    finished) or are running, each with whether the department is only a joint one."""
+    if not (may_have_department_work(user) or may_have_own_work(user)):
         return []
-    by_application: dict[int, list[Activity]] = {}
-    for activity in Activity.objects.filter(application_id__in=application_ids).order_by(
-        "application_id", "sort_order", "id"
-    ):
-        by_application.setdefault(activity.application_id, []).append(activity)
-    found = []
-    for activities in by_application.values():
-        by_code = {a.code: a for a in activities if a.code}
-        compiled = schedule_selectors.compiled_for(activities)
-        for activity in activities:
-            if activity.pk not in owners:
-                continue
-            if activity.actual_start is None and any(
-                by_code[pred.id].actual_finish is None
-                for pred in compiled.predecessors(activity.code)
-            ):
-                continue
-            found.append((activity, owners[activity.pk] != department))
-    return found
+    department = user.department_id
+    return [
+        (activity, activity.department_id != department)
+        for activity in _open_work(user).distinct().order_by("application_id", "sort_order", "id")
+    ]
 
 
 def department_todo(user, *, today: date | None = None) -> list[TodoActivity]:
@@ -183,7 +167,9 @@ def manager_todo(user) -> list[TodoApplication]:
 
 def todo_count(user) -> int:
     """Return how many to-do entries wait for the user (the navigation's figure)."""
-    count = len(_ready_or_running(user))
+    count = 0
+    if may_have_department_work(user) or may_have_own_work(user):
+        count = _open_work(user).values("pk").distinct().count()
     if user.has_perm("accounts.handle_applications"):
         count += _waiting_for_manager(user).count()
     return count

@@ -400,6 +400,9 @@ class Activity(ActivityDefinition):
     forecast_tf = models.IntegerField(_("total float"), null=True, blank=True)
     forecast_ff = models.IntegerField(_("free float"), null=True, blank=True)
     is_critical = models.BooleanField(_("critical"), default=False)
+    # Its work can go on now: started and not finished, or every predecessor finished.
+    # Stored by the analysis with the forecast, so the to-do lists count it by index.
+    is_ready = models.BooleanField(_("ready or running"), default=False, db_default=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -411,6 +414,14 @@ class Activity(ActivityDefinition):
                 fields=["application", "code"],
                 condition=~models.Q(code=""),
                 name="activity_code_unique",
+            ),
+        ]
+        indexes = [
+            # The to-do lists: a department's work that can go on now.
+            models.Index(
+                fields=["department", "application"],
+                condition=models.Q(is_ready=True),
+                name="activity_ready_by_department",
             ),
         ]
 

@@ -206,6 +206,16 @@ def compiled_network(key: tuple, network: Callable[[], dict]) -> cpm.CompiledNet
     return compiled
 
 
+def activity_is_ready(activity, finished: set[str], compiled: cpm.CompiledNetwork) -> bool:
+    """Whether the work of ``activity`` can go on now: started and not finished, or not
+    started with every predecessor (through dummies) in ``finished`` (codes)."""
+    if activity.actual_finish is not None:
+        return False
+    if activity.actual_start is not None:
+        return True
+    return all(pred.id in finished for pred in compiled.predecessors(activity.code))
+
+
 def compiled_for(activities: list[Activity]) -> cpm.CompiledNetwork:
     """Return the compiled network of these activities, shared by equal logic.
 

@@ -104,6 +104,10 @@ def schedule_baseline_save(
         )
         activity.forecast_tf, activity.forecast_ff = times.tf, times.ff
         activity.is_critical = times.critical
+    finished = {a.code for a in activities if a.actual_finish is not None}
+    for activity in activities:
+        if not activity.is_dummy:
+            activity.is_ready = selectors.activity_is_ready(activity, finished, compiled)
     return Baseline.objects.create(
         application=application,
         version=version,
@@ -303,7 +307,14 @@ def activity_dummy_redirect(*, dummy: Activity, head: int) -> None:
 
 # --- The analysis: stored forecasts, deviations, proposals ----------------------------------
 
-FORECAST_FIELDS = ["forecast_start", "forecast_finish", "forecast_tf", "forecast_ff", "is_critical"]
+FORECAST_FIELDS = [
+    "forecast_start",
+    "forecast_finish",
+    "forecast_tf",
+    "forecast_ff",
+    "is_critical",
+    "is_ready",
+]
 
 DEVIATION_FIELDS = [
     "updated_at",

@@ -77,11 +77,12 @@ def forecast_digest(forecast: cpm.Schedule) -> str:
     ).hexdigest()
 
 
-def changed_forecasts(activities, forecast, calendar, day0):
+def changed_forecasts(activities, forecast, calendar, day0, compiled):
     """Yield (activity, new forecast values) for each activity whose stored values differ."""
     times_of = forecast.activities
     # Every ES and EF lies within the forecast's finish.
     dates = calendar.dates_from(day0, forecast.finish + 1)
+    finished = {a.code for a in activities if a.actual_finish is not None}
     for activity in activities:
         if activity.is_dummy:
             continue
@@ -92,6 +93,7 @@ def changed_forecasts(activities, forecast, calendar, day0):
             times.tf,
             times.ff,
             times.critical,
+            schedule_selectors.activity_is_ready(activity, finished, compiled),
         )
         stored = (
             activity.forecast_start,
@@ -99,6 +101,7 @@ def changed_forecasts(activities, forecast, calendar, day0):
             activity.forecast_tf,
             activity.forecast_ff,
             activity.is_critical,
+            activity.is_ready,
         )
         if values != stored:
             yield activity, values
@@ -121,7 +124,7 @@ def analyse_application(
     baseline, forecast, day0 = schedule_selectors.application_forecast(
         application, activities, calendar, today, compiled
     )
-    for activity, values in changed_forecasts(activities, forecast, calendar, day0):
+    for activity, values in changed_forecasts(activities, forecast, calendar, day0, compiled):
         changes.forecasts.append((activity.id, *values))
     finish = schedule_selectors.finish_date(calendar, day0, 0, forecast.finish)
     changes.finishes[application.pk] = (finish, forecast.min_total_float)

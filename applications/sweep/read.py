@@ -65,6 +65,7 @@ class SweptActivity(NamedTuple):
     forecast_tf: int | None
     forecast_ff: int | None
     is_critical: bool
+    is_ready: bool
 
 
 LOGIC = SweptActivity._fields.index("id")

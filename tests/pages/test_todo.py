@@ -167,3 +167,36 @@ def test_on_a_rest_day_the_list_points_to_the_dated_form_instead_of_one_click(cl
     html = client.get(TODO).content.decode()
     assert f'action="{reverse("todo_progress", args=[activity.pk])}"' in html
     assert 'id="todo-rest-day"' not in html
+
+
+def test_every_activity_stores_whether_its_work_can_go_on(work, manager):
+    """``is_ready`` (what the lists count) is what the network says after each change:
+    started and unfinished, or every predecessor finished."""
+    from scheduling import selectors as schedule_selectors
+
+    def expected(activities):
+        by_code = {a.code: a for a in activities}
+        compiled = schedule_selectors.compiled_for(activities)
+        return {
+            a.code: a.actual_finish is None
+            and (
+                a.actual_start is not None
+                or all(by_code[p.id].actual_finish for p in compiled.predecessors(a.code))
+            )
+            for a in activities
+            if not a.is_dummy
+        }
+
+    applications = Application.objects.filter(
+        pk__in={activity.application_id for activity in work.values()}
+    )
+    for application in applications:
+        activities = list(application.activities.order_by("sort_order", "id"))
+        stored = {a.code: a.is_ready for a in activities if not a.is_dummy}
+        assert stored == expected(activities)
+    # A finish moves the successors' flags in the same transaction.
+    late = Application.objects.get(pk=work["late"].application_id)
+    progress(late, "E", manager, start=TODAY, finish=TODAY)
+    activities = list(late.activities.order_by("sort_order", "id"))
+    assert {a.code: a.is_ready for a in activities if not a.is_dummy} == expected(activities)
+    assert not Activity.objects.get(pk=work["late"].pk).is_ready
