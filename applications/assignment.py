@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,40 +20,20 @@ from django.utils.translation import gettext as _
 from accounts.models import AccountManagerProfile
 from accounts.selectors import account_manager_list
 from accounts.services import notification_send
-from yekuo.domain import CustomerClass
 
+from .dashboard_counts import counting, of_application
 from .models import ACTIVE_STATES, Application, AssignmentChange
+from .weights import (  # noqa: F401 - the weights are part of assignment's vocabulary
+    APPLICATION_WEIGHT,
+    HEAVY_APPLICATION_WEIGHT,
+    application_weight,
+    weight_expression,
+)
 
 logger = logging.getLogger(__name__)
 
 
 # --- Account-manager load -------------------------------------------------------------------
-
-# How much of a manager's capacity one active application takes. An important customer
-# (重要客户) and a dual-source high-voltage connection each need about twice the
-# coordination of an ordinary one (two supply points to plan, more reviews and
-# inspections, closer follow-up), so they count 2; every other application counts 1.
-HEAVY_APPLICATION_WEIGHT = 2
-APPLICATION_WEIGHT = 1
-
-
-def application_weight(*, is_important: bool, customer_class: str) -> int:
-    """Return how much of a manager's capacity one application takes."""
-    if is_important or customer_class == CustomerClass.HV_DUAL:
-        return HEAVY_APPLICATION_WEIGHT
-    return APPLICATION_WEIGHT
-
-
-def _weight_expression():
-    """Return ``application_weight`` as an SQL expression over application rows."""
-    return Case(
-        When(
-            Q(is_important=True) | Q(customer_class=CustomerClass.HV_DUAL),
-            then=Value(HEAVY_APPLICATION_WEIGHT),
-        ),
-        default=Value(APPLICATION_WEIGHT),
-        output_field=IntegerField(),
-    )
 
 
 def manager_weighted_loads(*, user_ids) -> dict[int, int]:
@@ -65,7 +45,7 @@ def manager_weighted_loads(*, user_ids) -> dict[int, int]:
         Application.objects.filter(account_manager_id__in=list(user_ids), state__in=ACTIVE_STATES)
         .order_by()
         .values("account_manager_id")
-        .annotate(load=Sum(_weight_expression()))
+        .annotate(load=Sum(weight_expression()))
         .values_list("account_manager_id", "load")
     )
     return dict(rows)
@@ -96,7 +76,7 @@ def account_manager_loads() -> list[ManagerLoad]:
         Application.objects.filter(account_manager_id=OuterRef("user_id"), state__in=ACTIVE_STATES)
         .order_by()
         .values("account_manager_id")
-        .annotate(load=Sum(_weight_expression()))
+        .annotate(load=Sum(weight_expression()))
         .values("load")
     )
     profiles = account_manager_list(active_only=True).annotate(
@@ -126,6 +106,7 @@ NOT_ACTIVE = "not_active"
 MISSING = "missing"
 
 
+@counting(of_application)
 def account_manager_assign(*, application_id: int, now: datetime | None = None) -> str:
     """Give an active application without a manager the eligible manager with the least load.
 

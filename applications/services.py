@@ -43,7 +43,8 @@ from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
-from . import assignment, guards, selectors
+from . import assignment, dashboard_counts, guards, selectors
+from .dashboard_counts import counting, of_application, of_deviation
 from .models import (
     TRANSITIONS,
     WORK_STATES,
@@ -428,6 +429,7 @@ def application_create(
             raise InvalidInput(
                 {f"documents.{kind}": [m for ms in exc.errors.values() for m in ms]}
             ) from None
+    dashboard_counts.created([application.pk])
     return application
 
 
@@ -492,6 +494,7 @@ def application_transition(
         ) from exc
 
 
+@counting(of_application)
 def _application_transition(*, application_id, transition, by, note, expected_version, now):
     now = _now(now)
     application = _locked_application(application_id)
@@ -583,6 +586,7 @@ EDITABLE_FIELDS = {"is_important", "requested_capacity_kva"}
 
 
 @transaction.atomic
+@counting(of_application)
 def application_update(
     *, application_id: int, changes: dict, by: User, expected_version: int | None = None
 ) -> Application:
@@ -837,6 +841,7 @@ def _check_remaining(activity, remaining, *, started) -> None:
 
 
 @transaction.atomic
+@counting(of_application)
 def application_reassign(
     *,
     application_id: int,
@@ -1042,6 +1047,7 @@ def _replan_departments(departments, by_code, unknown, change_joint, errors, cha
 
 
 @transaction.atomic
+@counting(of_application)
 def application_replan(
     *,
     application_id: int,
@@ -1421,6 +1427,7 @@ def _answer_errors(
 
 
 @transaction.atomic
+@counting(of_deviation)
 def deviation_acknowledge(
     *,
     deviation_id: int,
