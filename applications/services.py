@@ -1836,6 +1836,7 @@ def application_bulk_create(*, applications: list[Application]) -> None:
     """Store applications a loader has built with their plan, forecast and log (their keys
     are set); their activities, baselines and log rows go in through the *_rows writers."""
     Application.objects.bulk_create(applications)
+    dashboard_counts.created([a.pk for a in applications])
 
 
 def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
