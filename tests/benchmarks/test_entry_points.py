@@ -15,7 +15,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness"])
+@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "dashboard"])
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
     assert done.returncode == 0, done.stderr
@@ -29,7 +29,8 @@ def test_the_cpm_benchmark_times_a_small_network():
     assert "generated AON, seed" in done.stdout
 
 
-def test_the_freshness_benchmark_refuses_a_database_that_is_not_postgresql():
-    done = _run("benchmarks.freshness", "--database-url", "sqlite:///x.sqlite3")
+@pytest.mark.parametrize("name", ["freshness", "dashboard"])
+def test_the_benchmark_refuses_a_database_that_is_not_postgresql(name):
+    done = _run(f"benchmarks.{name}", "--database-url", "sqlite:///x.sqlite3")
     assert done.returncode == 2
     assert "a PostgreSQL URL is needed" in done.stderr
