@@ -279,3 +279,34 @@ def test_the_check_finds_a_wrong_count_and_the_recount_repairs_it(supervisor, ma
     call_command("recount_dashboard", stdout=out)
     assert dashboard_counts.dashboard_counts_check() == []
     assert held(manager) == 1
+
+
+def test_the_migration_counts_the_rows_of_an_existing_database(supervisor, manager):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    fill_counts = import_module("applications.migrations.0017_dashboard_counts").fill_counts
+    applications = [
+        make_application(by=supervisor, manager=manager if i else None, accepted_on=DAY0)
+        for i in range(3)
+    ]
+    late_start(applications[0], supervisor)
+    open_deviation(applications[1], "B", severity="amber")
+    services.application_update(
+        application_id=applications[2].pk, changes={"is_important": True}, by=supervisor
+    )
+    kept = (
+        sorted(DeviationCount.objects.filter(n__gt=0).values_list(*DeviationCount.KEY, "n")),
+        sorted(ApplicationCount.objects.filter(n__gt=0).values_list("manager_id", "n", "weight")),
+    )
+    DeviationCount.objects.all().delete()
+    ApplicationCount.objects.all().delete()
+    fill_counts(apps, None)
+    assert dashboard_counts.dashboard_counts_check() == []
+    assert (
+        sorted(DeviationCount.objects.values_list(*DeviationCount.KEY, "n")),
+        sorted(ApplicationCount.objects.values_list("manager_id", "n", "weight")),
+    ) == kept
+    assert sum(n for *_key, n in kept[0]) == 2
+    assert sorted((n, w) for _m, n, w in kept[1]) == [(1, 1), (2, 3)]
