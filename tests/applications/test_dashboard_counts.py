@@ -5,6 +5,7 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
@@ -310,3 +311,28 @@ def test_the_migration_counts_the_rows_of_an_existing_database(supervisor, manag
     ) == kept
     assert sum(n for *_key, n in kept[0]) == 2
     assert sorted((n, w) for _m, n, w in kept[1]) == [(1, 1), (2, 3)]
+
+
+# --- The page reads a fixed number of queries whatever the data ------------------------------
+
+
+@pytest.mark.parametrize("n", [5, 500])
+def test_the_seeded_dashboard_is_counted_and_read_in_the_same_queries_for_5_and_500(
+    client, n, django_assert_max_num_queries
+):
+    from accounts.models import User
+
+    call_command("seed_demo", "--applications", str(n), "--today", "2026-06-17", stdout=StringIO())
+    with time_machine.travel(datetime(2026, 6, 17, 18, tzinfo=SHANGHAI), tick=False):
+        stats = analysis.deviation_sweep()
+        assert stats.applications > 0
+        assert dashboard_counts.dashboard_counts_check() == []
+        assert n == 5 or DeviationCount.objects.filter(n__gt=0).count() > 10
+        client.force_login(User.objects.get(username="supervisor"))
+        client.get("/dashboard/")  # the calendar is cached per process
+        # As the page tests count them (23), whatever the number of applications.
+        with django_assert_max_num_queries(23):
+            response = client.get("/dashboard/", {"severity": "red"})
+    assert response.status_code == 200
+    old = Application.objects.filter(state__in=ACTIVE_STATES).count()
+    assert f'<span class="value">{old}</span>' in response.content.decode()
