@@ -33,11 +33,20 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from scheduling.models import Deviation
+from scheduling.selectors import working_calendar
 from yekuo.lookups import any_of
 
-from .models import ACTIVE_STATES, Application, ApplicationCount, DeviationCount
+from .kpi import cycle_days
+from .models import (
+    ACTIVE_STATES,
+    Application,
+    ApplicationCount,
+    DeviationCount,
+    EnergizedCount,
+)
 from .weights import weight_expression
 
 # The applications whose counts an enclosing writer already tracks in this context.
@@ -93,6 +102,45 @@ def _application_shares(application_ids: list[int] | None = None) -> Counter:
         shares[((manager or 0, status), "n")] += n
         shares[((manager or 0, status), "weight")] += weight
     return shares
+
+
+ENERGIZED_VALUES = ("n", "on_time", "cycle_days", "committed_days")
+
+
+def _energized_shares(application_ids: list[int] | None = None) -> Counter:
+    """Return the energized applications counted by local day, as ``(day, value)``
+    entries of ``ENERGIZED_VALUES``, as ``supervision.selectors.dashboard_kpis`` counts them."""
+    rows = Application.objects.filter(energized_at__isnull=False)
+    if application_ids is not None:
+        rows = rows.filter(any_of("pk", application_ids))
+    calendar = working_calendar()
+    shares: Counter = Counter()
+    for start, energized_at, committed_finish, committed_duration in rows.values_list(
+        "start_date", "energized_at", "committed_finish_date", "committed_duration"
+    ).iterator(chunk_size=10_000):
+        day = timezone.localdate(energized_at)
+        shares[((day,), "n")] += 1
+        shares[((day,), "on_time")] += int(day <= committed_finish)
+        shares[((day,), "cycle_days")] += cycle_days(calendar, start, day)
+        shares[((day,), "committed_days")] += committed_duration
+    return shares
+
+
+def energized(application_ids: Iterable[int]) -> None:
+    """Count applications energized in this transaction (energized once: never counted
+    before)."""
+    ids = sorted(set(application_ids))
+    if ids:
+        _add_energized(_energized_shares(ids))
+
+
+def _add_energized(shares: Counter) -> None:
+    days = {key for key, _value in shares}
+    _upsert(
+        EnergizedCount,
+        {key: tuple(shares[(key, v)] for v in ENERGIZED_VALUES) for key in days},
+        ENERGIZED_VALUES,
+    )
 
 
 def _upsert(model, deltas: dict[tuple, tuple[int, ...]], values: tuple[str, ...]) -> None:
@@ -240,6 +288,11 @@ def dashboard_counts_check() -> list[Difference]:
     counts are right)."""
     stored_deviations, stored_applications = _stored()
     deviations, applications = _deviation_shares(), _application_shares()
+    stored_energized: Counter = Counter()
+    for day, *values in EnergizedCount.objects.values_list("day", *ENERGIZED_VALUES):
+        for name, value in zip(ENERGIZED_VALUES, values, strict=True):
+            stored_energized[((day,), name)] += value
+    energized_now = _energized_shares()
     differences = [
         Difference("deviations", key, (stored_deviations[key],), (deviations[key],))
         for key in sorted(set(stored_deviations) | set(deviations), key=repr)
@@ -251,6 +304,11 @@ def dashboard_counts_check() -> list[Difference]:
         counted = (applications[(key, "n")], applications[(key, "weight")])
         if stored != counted:
             differences.append(Difference("applications", key, stored, counted))
+    for key in sorted({key for key, _value in [*stored_energized, *energized_now]}):
+        stored = tuple(stored_energized[(key, v)] for v in ENERGIZED_VALUES)
+        counted = tuple(energized_now[(key, v)] for v in ENERGIZED_VALUES)
+        if stored != counted:
+            differences.append(Difference("energized", key, stored, counted))
     return differences
 
 
@@ -265,12 +323,18 @@ def dashboard_counts_recount() -> tuple[int, int]:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            tables = (DeviationCount._meta.db_table, ApplicationCount._meta.db_table)
+            tables = (
+                DeviationCount._meta.db_table,
+                ApplicationCount._meta.db_table,
+                EnergizedCount._meta.db_table,
+            )
             names = ", ".join(connection.ops.quote_name(table) for table in tables)
             cursor.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
     # Count rows, not domain rows: they are replaced, nothing of the history goes.
     DeviationCount.objects.all().delete()
     ApplicationCount.objects.all().delete()
+    EnergizedCount.objects.all().delete()
     deviations, applications = _deviation_shares(), _application_shares()
     _add(deviations, applications)
+    _add_energized(_energized_shares())
     return len(+deviations), len({key for key, _value in +applications})

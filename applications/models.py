@@ -990,3 +990,25 @@ class ApplicationCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager_id} {self.time_limit_status}: {self.n}"
+
+
+class EnergizedCount(models.Model):
+    """The applications energized on one day (local date), with what the dashboard's
+    on-time and cycle cards sum over the window: how many were on time, their connection
+    cycles and committed durations (working days, by the calendar when they were counted;
+    ``recount_dashboard`` counts them again after a change of the calendar)."""
+
+    day = models.DateField(unique=True)
+    n = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    cycle_days = models.IntegerField(default=0)
+    committed_days = models.IntegerField(default=0)
+
+    KEY = ("day",)
+
+    class Meta:
+        verbose_name = _("energized count")
+        verbose_name_plural = _("energized counts")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.n}"

@@ -534,6 +534,8 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
         method()
     application.version += 1
     application.save()
+    if transition == "energize":
+        dashboard_counts.energized([application.pk])
     StageTransition.objects.create(
         application=application,
         transition=transition,
@@ -1837,6 +1839,7 @@ def application_bulk_create(*, applications: list[Application]) -> None:
     are set); their activities, baselines and log rows go in through the *_rows writers."""
     Application.objects.bulk_create(applications)
     dashboard_counts.created([a.pk for a in applications])
+    dashboard_counts.energized([a.pk for a in applications if a.energized_at is not None])
 
 
 def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:

@@ -5,19 +5,18 @@ from datetime import date
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Department
 from accounts.selectors import account_manager_list
 from applications.assignment import ManagerLoad
-from applications.kpi import cycle_days, kpi_monthly_trend, window
+from applications.kpi import kpi_monthly_trend, window
 from applications.models import (
     ACTIVE_STATES,
-    Application,
     ApplicationCount,
     DeviationCount,
+    EnergizedCount,
     TimeLimitStatus,
 )
 from applications.selectors import visible_applications
@@ -28,7 +27,6 @@ from scheduling.models import (
     Severity,
     severity_rank,
 )
-from scheduling.selectors import working_calendar
 from yekuo.domain import Stage
 
 
@@ -164,7 +162,8 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
 
     On time and the average connection cycle are over the applications energized in the
     window ending today, as the nightly snapshot defines both (``applications.kpi``),
-    against the committed duration Tp of the same applications.
+    against the committed duration Tp of the same applications: summed from the counts
+    kept per day of energization.
     """
     counts = ApplicationCount.objects.aggregate(
         active=Coalesce(Sum("n"), 0),
@@ -174,18 +173,15 @@ def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
     by_severity = {severity: 0 for severity in Severity.values}
     for _department, _stage, severity, n in deviation_counts:
         by_severity[severity] = by_severity.get(severity, 0) + n
-    _first_day, window_start, window_end = window(today)
-    finished = Application.objects.filter(
-        energized_at__gte=window_start, energized_at__lt=window_end
-    ).values_list("start_date", "energized_at", "committed_finish_date", "committed_duration")
-    calendar = working_calendar()
-    on_time = cycle_total = committed_total = count = 0
-    for start, energized_at, committed_finish, committed_duration in finished:
-        energized_on = timezone.localdate(energized_at)
-        count += 1
-        on_time += int(energized_on <= committed_finish)
-        cycle_total += cycle_days(calendar, start, energized_on)
-        committed_total += committed_duration
+    first_day, _window_start, _window_end = window(today)
+    finished = EnergizedCount.objects.filter(day__gte=first_day, day__lte=today).aggregate(
+        count=Coalesce(Sum("n"), 0),
+        on_time=Coalesce(Sum("on_time"), 0),
+        cycle_total=Coalesce(Sum("cycle_days"), 0),
+        committed_total=Coalesce(Sum("committed_days"), 0),
+    )
+    count, on_time = finished["count"], finished["on_time"]
+    cycle_total, committed_total = finished["cycle_total"], finished["committed_total"]
     return DashboardKpis(
         active=counts["active"],
         unassigned=counts["unassigned"],

@@ -9,12 +9,14 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from applications import dashboard_counts, services
 from applications import sweep as analysis
 from applications.assignment import account_manager_assign, account_manager_loads
+from applications.kpi import cycle_days, window
 from applications.models import (
     ACTIVE_STATES,
     Application,
@@ -23,6 +25,7 @@ from applications.models import (
     TimeLimitStatus,
 )
 from scheduling.models import Activity, Deviation, Severity
+from scheduling.selectors import working_calendar
 from supervision import selectors
 from tests.dates import pin_today
 from tests.factories import AccountManagerProfileFactory, make_application
@@ -333,6 +336,29 @@ def test_the_seeded_dashboard_is_counted_and_read_in_the_same_queries_for_5_and_
         # As the page tests count them (23), whatever the number of applications.
         with django_assert_max_num_queries(23):
             response = client.get("/dashboard/", {"severity": "red"})
+        kpis = selectors.dashboard_figures(today=date(2026, 6, 17)).kpis
     assert response.status_code == 200
     old = Application.objects.filter(state__in=ACTIVE_STATES).count()
     assert f'<span class="value">{old}</span>' in response.content.decode()
+    # The on-time and cycle cards as computed over the energized applications themselves.
+    _first, start, end = window(date(2026, 6, 17))
+    calendar = working_calendar()
+    finished = [
+        (
+            timezone.localdate(at),
+            committed_finish,
+            cycle_days(calendar, first, timezone.localdate(at)),
+            tp,
+        )
+        for first, at, committed_finish, tp in Application.objects.filter(
+            energized_at__gte=start, energized_at__lt=end
+        ).values_list("start_date", "energized_at", "committed_finish_date", "committed_duration")
+    ]
+    assert n == 5 or len(finished) > 5
+    assert (kpis.finished, kpis.on_time) == (
+        len(finished),
+        sum(day <= committed for day, committed, _c, _t in finished),
+    )
+    if finished:
+        assert kpis.average_cycle_days == round(sum(f[2] for f in finished) / len(finished), 1)
+        assert kpis.average_committed_days == round(sum(f[3] for f in finished) / len(finished), 1)
