@@ -1,9 +1,10 @@
 """The counts the supervisors' dashboard draws, kept in step with the rows they count.
 
-Two tables (``DeviationCount``, ``ApplicationCount``) hold, per key, how many unresolved
-deviations of active applications and how many active applications there are. Every
-change to those rows adds its difference in the same transaction, so the page reads a
-few small sums that are exact at every request.
+Three tables hold, per key, how many unresolved deviations of active applications
+(``DeviationCount``) and how many active applications (``ApplicationCount``) there are,
+and the applications energized each day (``EnergizedCount``). Every change to those rows
+adds its difference in the same transaction, so the page reads a few small sums that are
+exact at every request.
 
 A writer names the applications it is about to change; their share of the counts is read
 before and after the change (one grouped query each for deviations and applications,
@@ -19,7 +20,9 @@ an application once, in the outermost one.
 
 Only live rows count: unresolved deviations of applications in an active state, and
 active applications. Resolving, archiving or closing moves a row out once; an archive of
-resolved deviations moves no count.
+resolved deviations moves no count. Energization is counted once, when it happens, with
+the working calendar of that moment: after a change of the calendar, ``recount_dashboard``
+counts the cycles again.
 """
 
 from __future__ import annotations
