@@ -181,8 +181,9 @@ def main(argv=None) -> int:
         )
 
         def keep_counts():
+            # As the sweep calls it: its batch holds the rows already.
             with transaction.atomic():
-                dashboard_counts.after(dashboard_counts.before(ids))
+                dashboard_counts.after(dashboard_counts.before(ids, locked=True))
 
         tomorrow = timezone.now() + timedelta(days=1)
 
