@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,42 +22,22 @@ from accounts.models import AccountManagerProfile
 from accounts.selectors import account_manager_list
 from accounts.services import notification_send, notification_send_many
 from yekuo import bulk
-from yekuo.domain import CustomerClass
 from yekuo.lookups import any_of
 
+from . import dashboard_counts
+from .dashboard_counts import counting, of_application
 from .models import ACTIVE_STATES, Application, AssignmentChange
+from .weights import (  # noqa: F401 - the weights are part of assignment's vocabulary
+    APPLICATION_WEIGHT,
+    HEAVY_APPLICATION_WEIGHT,
+    application_weight,
+    weight_expression,
+)
 
 logger = logging.getLogger(__name__)
 
 
 # --- Account-manager load -------------------------------------------------------------------
-
-# How much of a manager's capacity one active application takes. An important customer
-# (重要客户) and a dual-source high-voltage connection each need about twice the
-# coordination of an ordinary one (two supply points to plan, more reviews and
-# inspections, closer follow-up), so they count 2; every other application counts 1.
-HEAVY_APPLICATION_WEIGHT = 2
-APPLICATION_WEIGHT = 1
-
-
-def application_weight(*, is_important: bool, customer_class: str) -> int:
-    """Return how much of a manager's capacity one application takes."""
-    if is_important or customer_class == CustomerClass.HV_DUAL:
-        return HEAVY_APPLICATION_WEIGHT
-    return APPLICATION_WEIGHT
-
-
-def _weight_expression():
-    """Return ``application_weight`` as an SQL expression over application rows."""
-    return Case(
-        When(
-            Q(is_important=True) | Q(customer_class=CustomerClass.HV_DUAL),
-            then=Value(HEAVY_APPLICATION_WEIGHT),
-        ),
-        default=Value(APPLICATION_WEIGHT),
-        output_field=IntegerField(),
-    )
-
 
 def manager_weighted_loads(*, user_ids) -> dict[int, int]:
     """Return the weighted active applications of each manager (by user id), in one query.
@@ -68,7 +48,7 @@ def manager_weighted_loads(*, user_ids) -> dict[int, int]:
         Application.objects.filter(account_manager_id__in=list(user_ids), state__in=ACTIVE_STATES)
         .order_by()
         .values("account_manager_id")
-        .annotate(load=Sum(_weight_expression()))
+        .annotate(load=Sum(weight_expression()))
         .values_list("account_manager_id", "load")
     )
     return dict(rows)
@@ -99,7 +79,7 @@ def account_manager_loads() -> list[ManagerLoad]:
         Application.objects.filter(account_manager_id=OuterRef("user_id"), state__in=ACTIVE_STATES)
         .order_by()
         .values("account_manager_id")
-        .annotate(load=Sum(_weight_expression()))
+        .annotate(load=Sum(weight_expression()))
         .values("load")
     )
     profiles = account_manager_list(active_only=True).annotate(
@@ -210,6 +190,7 @@ def _assigned_text(application: Application, reason: str) -> str:
     }
 
 
+@counting(of_application)
 def account_manager_assign(*, application_id: int, now: datetime | None = None) -> str:
     """Give an active application without a manager the eligible manager with the least load.
 
@@ -415,6 +396,9 @@ def account_manager_assign_waiting(
         by_manager = defaultdict(list)
         for pk, (_application, choice, _reason) in chosen.items():
             by_manager[choice.profile.user_id].append(pk)
+        # The dashboard's counts per manager move with the applications (their rows are
+        # locked already).
+        counted = dashboard_counts.before(list(chosen), locked=True)
         for user_id, ids in by_manager.items():
             # Conditional, for SQLite, which ignores row locks: an application another run
             # assigned meanwhile is left as it is (and read back below as not written here).
@@ -424,6 +408,7 @@ def account_manager_assign_waiting(
                 version=F("version") + 1,
                 updated_at=now,
             )
+        dashboard_counts.after(counted)
         written = set(
             Application.objects.filter(any_of("pk", list(chosen)), assigned_at=now).values_list(
                 "pk", "account_manager_id"

@@ -904,3 +904,111 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key}"
+
+
+# --- Counts the supervisors' dashboard draws (kept by applications/dashboard_counts.py) ----
+
+
+class DeviationCount(models.Model):
+    """How many unresolved deviations of active applications share one key: the dashboard's
+    cards, charts and answer tables are sums of these rows, whatever the number of rows
+    they count.
+
+    Plain numbers, not foreign keys: a count names what it counts and never holds a row
+    back from a change. ``0`` (or ``""``) stands for none: no department (the customer's
+    own activity), no manager, not answered yet; a unique key cannot hold NULL as a value
+    the upsert matches.
+    """
+
+    severity = models.CharField(max_length=10)
+    stage = models.CharField(max_length=20)
+    department_id = models.IntegerField()
+    region_id = models.IntegerField()
+    manager_id = models.IntegerField()
+    cause_id = models.IntegerField()
+    responsible_party = models.CharField(max_length=12)
+    responsible_department_id = models.IntegerField()
+    status = models.CharField(max_length=15)
+    n = models.IntegerField(default=0)
+
+    KEY = (
+        "severity",
+        "stage",
+        "department_id",
+        "region_id",
+        "manager_id",
+        "cause_id",
+        "responsible_party",
+        "responsible_department_id",
+        "status",
+    )
+
+    class Meta:
+        verbose_name = _("deviation count")
+        verbose_name_plural = _("deviation counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "severity",
+                    "stage",
+                    "department_id",
+                    "region_id",
+                    "manager_id",
+                    "cause_id",
+                    "responsible_party",
+                    "responsible_department_id",
+                    "status",
+                ],
+                name="deviation_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.stage} {self.status}: {self.n}"
+
+
+class ApplicationCount(models.Model):
+    """How many active applications (and what weight of them) a manager holds in one
+    time-limit status: the dashboard's cards and the managers' loads. ``manager_id`` 0:
+    unassigned."""
+
+    manager_id = models.IntegerField()
+    time_limit_status = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+    weight = models.IntegerField(default=0)
+
+    KEY = ("manager_id", "time_limit_status")
+
+    class Meta:
+        verbose_name = _("application count")
+        verbose_name_plural = _("application counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager_id", "time_limit_status"], name="application_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id} {self.time_limit_status}: {self.n}"
+
+
+class EnergizedCount(models.Model):
+    """The applications energized on one day (local date), with what the dashboard's
+    on-time and cycle cards sum over the window: how many were on time, their connection
+    cycles and committed durations (working days, by the calendar when they were counted;
+    ``recount_dashboard`` counts them again after a change of the calendar)."""
+
+    day = models.DateField(unique=True)
+    n = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    cycle_days = models.IntegerField(default=0)
+    committed_days = models.IntegerField(default=0)
+
+    KEY = ("day",)
+
+    class Meta:
+        verbose_name = _("energized count")
+        verbose_name_plural = _("energized counts")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.n}"

@@ -43,7 +43,8 @@ from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
-from . import assignment, guards, selectors
+from . import assignment, dashboard_counts, guards, selectors
+from .dashboard_counts import counting, of_application, of_deviation
 from .models import (
     TRANSITIONS,
     WORK_STATES,
@@ -428,6 +429,7 @@ def application_create(
             raise InvalidInput(
                 {f"documents.{kind}": [m for ms in exc.errors.values() for m in ms]}
             ) from None
+    dashboard_counts.created([application.pk])
     return application
 
 
@@ -492,6 +494,7 @@ def application_transition(
         ) from exc
 
 
+@counting(of_application)
 def _application_transition(*, application_id, transition, by, note, expected_version, now):
     now = _now(now)
     application = _locked_application(application_id)
@@ -531,6 +534,8 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
         method()
     application.version += 1
     application.save()
+    if transition == "energize":
+        dashboard_counts.energized([application.pk])
     StageTransition.objects.create(
         application=application,
         transition=transition,
@@ -583,6 +588,7 @@ EDITABLE_FIELDS = {"is_important", "requested_capacity_kva"}
 
 
 @transaction.atomic
+@counting(of_application)
 def application_update(
     *, application_id: int, changes: dict, by: User, expected_version: int | None = None
 ) -> Application:
@@ -837,6 +843,7 @@ def _check_remaining(activity, remaining, *, started) -> None:
 
 
 @transaction.atomic
+@counting(of_application)
 def application_reassign(
     *,
     application_id: int,
@@ -1042,6 +1049,7 @@ def _replan_departments(departments, by_code, unknown, change_joint, errors, cha
 
 
 @transaction.atomic
+@counting(of_application)
 def application_replan(
     *,
     application_id: int,
@@ -1421,6 +1429,7 @@ def _answer_errors(
 
 
 @transaction.atomic
+@counting(of_deviation)
 def deviation_acknowledge(
     *,
     deviation_id: int,
@@ -1829,6 +1838,8 @@ def application_bulk_create(*, applications: list[Application]) -> None:
     """Store applications a loader has built with their plan, forecast and log (their keys
     are set); their activities, baselines and log rows go in through the *_rows writers."""
     Application.objects.bulk_create(applications)
+    dashboard_counts.created([a.pk for a in applications])
+    dashboard_counts.energized([a.pk for a in applications if a.energized_at is not None])
 
 
 def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:

@@ -3,21 +3,32 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Department
-from applications.assignment import account_manager_loads
-from applications.kpi import cycle_days, kpi_monthly_trend, window
-from applications.models import ACTIVE_STATES, Application, TimeLimitStatus
+from accounts.selectors import account_manager_list
+from applications.assignment import ManagerLoad
+from applications.kpi import kpi_monthly_trend, window
+from applications.models import (
+    ACTIVE_STATES,
+    Application,
+    ApplicationCount,
+    DeviationCount,
+    EnergizedCount,
+    TimeLimitStatus,
+)
 from applications.selectors import visible_applications
 from scheduling import selectors as schedule_selectors
-from scheduling.models import Deviation, ResponsibleParty, Severity, severity_rank
-from scheduling.selectors import working_calendar
+from scheduling.models import (
+    Deviation,
+    DeviationCause,
+    ResponsibleParty,
+    Severity,
+    severity_rank,
+)
 from yekuo.domain import Stage
 
 
@@ -69,8 +80,6 @@ def deviation_counts(deviations) -> dict[str, list[dict]]:
         .annotate(**tally)
         .order_by(F("cause__sort_order").asc(nulls_last=True), "cause__code")
     )
-    english = not (get_language() or "").startswith("zh")
-    parties = dict(ResponsibleParty.choices)
     by_party = list(
         unresolved.values(
             "responsible_party",
@@ -81,6 +90,12 @@ def deviation_counts(deviations) -> dict[str, list[dict]]:
         .annotate(**tally)
         .order_by("responsible_party", "responsible_department__code")
     )
+    return _answer_tables(by_cause, by_party)
+
+
+def _answer_tables(by_cause: list[dict], by_party: list[dict]) -> dict[str, list[dict]]:
+    english = not (get_language() or "").startswith("zh")
+    parties = dict(ResponsibleParty.choices)
     return {
         "by_cause": [
             {
@@ -147,48 +162,48 @@ class DashboardKpis:
 
 def open_deviation_counts() -> list[tuple[int | None, str, str, int]]:
     """Return the open deviations of active applications counted by (department id,
-    stage of the late activity, severity), in one query: the cards and both charts are
-    summed from these rows."""
-    return list(
-        Deviation.objects.exclude(status=Deviation.Status.RESOLVED)
-        .filter(application__state__in=ACTIVE_STATES)
-        .values_list("department_id", "activity__stage", "severity")
-        .annotate(n=Count("pk"))
+    stage of the late activity, severity), in one query over the maintained counts
+    (``applications.dashboard_counts``): the cards and both charts are summed from these
+    rows."""
+    rows = (
+        DeviationCount.objects.values_list("department_id", "stage", "severity")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
         .order_by()
     )
+    return [(department or None, stage, severity, n) for department, stage, severity, n in rows]
 
 
 def dashboard_kpis(*, today: date, deviation_counts) -> DashboardKpis:
     """Return the dashboard's cards, in two queries whatever the number of applications
-    (``deviation_counts``: the rows of ``open_deviation_counts``).
+    (``deviation_counts``: the rows of ``open_deviation_counts``; the applications are
+    summed from their maintained counts).
 
     Time-limit alarms: active applications whose worst clock is past its limit, as the
     last sweep stored it (``Application.time_limit_status``).
 
     On time and the average connection cycle are over the applications energized in the
     window ending today, as the nightly snapshot defines both (``applications.kpi``),
-    against the committed duration Tp of the same applications.
+    against the committed duration Tp of the same applications: summed from the counts
+    kept per day of energization.
     """
-    counts = Application.objects.filter(state__in=ACTIVE_STATES).aggregate(
-        active=Count("pk"),
-        unassigned=Count("pk", filter=Q(account_manager__isnull=True)),
-        alarms=Count("pk", filter=Q(time_limit_status=TimeLimitStatus.EXCEEDED)),
+    counts = ApplicationCount.objects.aggregate(
+        active=Coalesce(Sum("n"), 0),
+        unassigned=Coalesce(Sum("n", filter=Q(manager_id=0)), 0),
+        alarms=Coalesce(Sum("n", filter=Q(time_limit_status=TimeLimitStatus.EXCEEDED)), 0),
     )
     by_severity = {severity: 0 for severity in Severity.values}
     for _department, _stage, severity, n in deviation_counts:
         by_severity[severity] = by_severity.get(severity, 0) + n
-    _first_day, window_start, window_end = window(today)
-    finished = Application.objects.filter(
-        energized_at__gte=window_start, energized_at__lt=window_end
-    ).values_list("start_date", "energized_at", "committed_finish_date", "committed_duration")
-    calendar = working_calendar()
-    on_time = cycle_total = committed_total = count = 0
-    for start, energized_at, committed_finish, committed_duration in finished:
-        energized_on = timezone.localdate(energized_at)
-        count += 1
-        on_time += int(energized_on <= committed_finish)
-        cycle_total += cycle_days(calendar, start, energized_on)
-        committed_total += committed_duration
+    first_day, _window_start, _window_end = window(today)
+    finished = EnergizedCount.objects.filter(day__gte=first_day, day__lte=today).aggregate(
+        count=Coalesce(Sum("n"), 0),
+        on_time=Coalesce(Sum("on_time"), 0),
+        cycle_total=Coalesce(Sum("cycle_days"), 0),
+        committed_total=Coalesce(Sum("committed_days"), 0),
+    )
+    count, on_time = finished["count"], finished["on_time"]
+    cycle_total, committed_total = finished["cycle_total"], finished["committed_total"]
     return DashboardKpis(
         active=counts["active"],
         unassigned=counts["unassigned"],
@@ -233,10 +248,88 @@ def _open_deviations_filtered(
     return qs
 
 
-def open_deviation_answer_counts(**filters) -> dict[str, list[dict]]:
+def open_deviation_answer_counts(
+    *,
+    severity: str = "",
+    stage: str = "",
+    department_id: int | None = None,
+    manager_id: int | None = None,
+    region_id: int | None = None,
+    cause: str = "",
+    party: str = "",
+) -> dict[str, list[dict]]:
     """The dashboard's open deviations (filtered as the table is) counted by cause and by
-    responsible party (two queries)."""
-    return deviation_counts(_open_deviations_filtered(**filters))
+    responsible party, as ``deviation_counts`` tells them: three queries over the
+    maintained counts and the names, whatever the number of deviations."""
+    counts = DeviationCount.objects.filter(n__gt=0)
+    if cause:
+        counts = counts.filter(cause_id__in=DeviationCause.objects.filter(code=cause).values("pk"))
+    if party:
+        counts = counts.filter(responsible_party=party)
+    if severity:
+        counts = counts.filter(severity=severity)
+    if stage:
+        counts = counts.filter(stage=stage)
+    if department_id:
+        counts = counts.filter(department_id=department_id)
+    if manager_id:
+        counts = counts.filter(manager_id=manager_id)
+    if region_id:
+        counts = counts.filter(region_id=region_id)
+    rows = counts.values_list(
+        "cause_id", "responsible_party", "responsible_department_id", "status"
+    )
+    rows = rows.annotate(total=Sum("n")).order_by()
+    by_cause: dict[int, dict] = {}
+    by_party: dict[tuple[str, int], dict] = {}
+    for cause_id, responsible_party, department, status, n in rows:
+        for tally in (
+            by_cause.setdefault(cause_id, {"open": 0, "acknowledged": 0}),
+            by_party.setdefault((responsible_party, department), {"open": 0, "acknowledged": 0}),
+        ):
+            tally[status] += n
+    causes = {c.pk: c for c in DeviationCause.objects.filter(pk__in=[k for k in by_cause if k])}
+    departments = {
+        d.pk: d
+        for d in Department.objects.filter(pk__in=[d for _p, d in by_party if d]).only(
+            "code", "name", "name_en"
+        )
+    }
+    cause_rows = [
+        {
+            "cause__code": getattr(causes.get(key), "code", None),
+            "cause__name": getattr(causes.get(key), "name", None),
+            "cause__name_en": getattr(causes.get(key), "name_en", None),
+            "cause__sort_order": getattr(causes.get(key), "sort_order", None),
+            **tally,
+        }
+        for key, tally in by_cause.items()
+    ]
+    cause_rows.sort(
+        key=lambda r: (
+            r["cause__sort_order"] is None,
+            r["cause__sort_order"] or 0,
+            r["cause__code"] or "",
+        )
+    )
+    party_rows = [
+        {
+            "responsible_party": responsible_party,
+            "responsible_department__code": getattr(departments.get(key), "code", None),
+            "responsible_department__name": getattr(departments.get(key), "name", None),
+            "responsible_department__name_en": getattr(departments.get(key), "name_en", None),
+            **tally,
+        }
+        for (responsible_party, key), tally in by_party.items()
+    ]
+    party_rows.sort(
+        key=lambda r: (
+            r["responsible_party"],
+            r["responsible_department__code"] is None,
+            r["responsible_department__code"] or "",
+        )
+    )
+    return _answer_tables(cause_rows, party_rows)
 
 
 def open_deviations(*, sort: str = "severity", **filters):
@@ -330,38 +423,34 @@ class DashboardFigures:
     loads: list
 
 
-# The cards and the charts sum up every open deviation and every active application:
-# at 100,000 applications that is about a second of database work. They change when the
-# sweep runs (every few minutes) or an application moves; they are computed at most
-# once a minute, and assigning from the dashboard recomputes them at once.
-DASHBOARD_CACHE_SECONDS = 60
-
-
-def _dashboard_cache_key(language: str, today: date) -> str:
-    return f"scheduling:dashboard:{language}:{today:%Y-%m-%d}"
+def manager_loads() -> list[ManagerLoad]:
+    """Return each active manager with weighted load and capacity, as
+    ``applications.assignment.account_manager_loads`` does, the loads summed from the
+    maintained counts (three queries: the profiles, their regions, the loads)."""
+    loads = dict(
+        ApplicationCount.objects.filter(manager_id__gt=0)
+        .values_list("manager_id")
+        .annotate(load=Sum("weight"))
+        .order_by()
+    )
+    return [
+        ManagerLoad(profile=profile, load=loads.get(profile.user_id, 0), capacity=profile.capacity)
+        for profile in account_manager_list(active_only=True)
+    ]
 
 
 def dashboard_figures(*, today: date) -> DashboardFigures:
-    """Return the dashboard's cards and charts, from the cache when they are fresh.
+    """Return the dashboard's cards and charts, exact at every request.
 
-    Computed: 6 queries (the deviation counts, the applications, the energized ones, the
-    department names, the snapshots, the managers' loads) whatever the numbers.
+    8 queries whatever the numbers: the deviation counts, the application counts, the
+    energized applications, the department names, the snapshots, the managers, their
+    regions and their loads.
     """
-    key = _dashboard_cache_key(get_language() or settings.LANGUAGE_CODE, today)
-    figures = cache.get(key)
-    if figures is None:
-        rows = open_deviation_counts()
-        figures = DashboardFigures(
-            kpis=dashboard_kpis(today=today, deviation_counts=rows),
-            by_department=open_deviations_by_department(rows),
-            by_stage=open_deviations_by_stage(rows),
-            trend=kpi_monthly_trend(months=12, today=today),
-            loads=account_manager_loads(),
-        )
-        cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
-    return figures
-
-
-def dashboard_figures_forget(*, today: date) -> None:
-    """Drop the cached cards and charts (in every language) so the next view recomputes."""
-    cache.delete_many([_dashboard_cache_key(code, today) for code, _name in settings.LANGUAGES])
+    rows = open_deviation_counts()
+    return DashboardFigures(
+        kpis=dashboard_kpis(today=today, deviation_counts=rows),
+        by_department=open_deviations_by_department(rows),
+        by_stage=open_deviations_by_stage(rows),
+        trend=kpi_monthly_trend(months=12, today=today),
+        loads=manager_loads(),
+    )

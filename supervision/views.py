@@ -91,14 +91,11 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
     }
     answer_counts = selectors.open_deviation_answer_counts(**chosen)
     deviations = selectors.open_deviations(sort=filters.get("sort") or "severity", **chosen)
-    narrowed = ("stage", "department", "manager", "region", "cause", "party")
-    if not any(filters.get(name) for name in narrowed):
-        # Filtered by severity at most: the count is the cards' (as fresh as they are).
-        by_severity = figures.kpis.open_by_severity
-        severity = filters.get("severity")
-        deviations = _Counted(
-            deviations, by_severity.get(severity, 0) if severity else sum(by_severity.values())
-        )
+    # The answer tables count every deviation the filters keep, once each: the table's
+    # count without counting the rows.
+    deviations = _Counted(
+        deviations, sum(row["open"] + row["acknowledged"] for row in answer_counts["by_cause"])
+    )
     page = Paginator(deviations, selectors.DEVIATION_PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
@@ -128,7 +125,6 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
         "reassign_form": reassign_form,
         "reassign_candidates": candidates,
         "window_days": WINDOW_DAYS,
-        "refresh_seconds": selectors.DASHBOARD_CACHE_SECONDS,
         **_charts(figures),
     }
     return render(request, "supervision/dashboard.html", context, status=status)
@@ -159,7 +155,6 @@ def assign(request):
         messages.error(request, _("Choose an application of the unassigned queue."))
         return redirect("supervision:dashboard")
     outcome = assignment.account_manager_assign(application_id=form.cleaned_data["application"])
-    selectors.dashboard_figures_forget(today=timezone.localdate())
     text = {
         assignment.ASSIGNED: (messages.SUCCESS, _("The application has been assigned.")),
         assignment.UNASSIGNED: (
@@ -207,7 +202,6 @@ def reassign(request):
             messages.error(request, error.message)
             return redirect(_back_to_dashboard(request, form))
         else:
-            selectors.dashboard_figures_forget(today=timezone.localdate())
             messages.success(
                 request,
                 _("%(number)s is now held by %(manager)s.")

@@ -159,19 +159,6 @@ def load_reference_data() -> None:
         import_module(module).load(apps, None)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_dashboard_figures():
-    # The dashboard keeps its cards and charts for a minute, by day: each test starts
-    # without them and leaves none behind for the next test pinned to the same day.
-    from django.utils import timezone
-
-    from supervision.selectors import dashboard_figures_forget
-
-    dashboard_figures_forget(today=timezone.localdate())
-    yield
-    dashboard_figures_forget(today=timezone.localdate())
-
-
 @pytest.fixture
 def meetings_when_ready(settings):
     """An office that convenes the review meeting whenever the work is ready (setting

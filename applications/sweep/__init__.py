@@ -21,6 +21,7 @@ from django.utils import timezone
 from scheduling import selectors as schedule_selectors
 from yekuo import bulk
 
+from .. import dashboard_counts
 from ..models import WORK_STATES, Application
 from ..selectors import time_limits_by_class
 from . import read
@@ -125,6 +126,8 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             open_deviations=open_deviations,
             open_proposals=open_proposals.get(application.pk, {}),
         )
+    # The batch holds the rows of the applications it computed (swept_applications).
+    counted = dashboard_counts.before([a.pk for a in computed], locked=True)
     stats.proposals = store_changes(changes, now=now)
     stats.opened, stats.resolved = changes.opened, changes.resolved
     stats.updated = len(changes.updated_deviations)
@@ -154,6 +157,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         ],
         [(pk, digest, *changes.finishes[pk], *statuses[pk]) for pk, digest in fingerprints],
     )
+    dashboard_counts.after(counted)
     stats.applications = len(applications)
     stats.unchanged = len(applications) - len(computed)
     return stats

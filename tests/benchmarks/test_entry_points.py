@@ -18,7 +18,9 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "search", "jobs"])
+@pytest.mark.parametrize(
+    "name", ["cpm", "sweep", "pages", "freshness", "search", "jobs", "dashboard"]
+)
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
     assert done.returncode == 0, done.stderr
@@ -32,8 +34,9 @@ def test_the_cpm_benchmark_times_a_small_network():
     assert "generated AON, seed" in done.stdout
 
 
-def test_the_freshness_benchmark_refuses_a_database_that_is_not_postgresql():
-    done = _run("benchmarks.freshness", "--database-url", "sqlite:///x.sqlite3")
+@pytest.mark.parametrize("name", ["freshness", "dashboard", "jobs"])
+def test_the_benchmark_refuses_a_database_that_is_not_postgresql(name):
+    done = _run(f"benchmarks.{name}", "--database-url", "sqlite:///x.sqlite3")
     assert done.returncode == 2
     assert "a PostgreSQL URL is needed" in done.stderr
 
@@ -49,9 +52,3 @@ def test_the_search_benchmark_times_every_text_against_the_former_filter():
         row = next(line for line in lines if line.startswith(what))
         assert len(row.split()) >= 6, row  # matches, then two times for each way
     assert "worst p95" in lines[-1]
-
-
-def test_the_jobs_benchmark_refuses_a_database_that_is_not_postgresql():
-    done = _run("benchmarks.jobs", "--database-url", "sqlite:///x.sqlite3")
-    assert done.returncode == 2
-    assert "a PostgreSQL URL is needed" in done.stderr
