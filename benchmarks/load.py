@@ -111,6 +111,16 @@ class Targets:
     manager_ids: list[int]
     tokens: list[str] = field(default_factory=list)
 
+    def writers(self) -> list[str]:
+        """The managers with something to write (all of them, but a tiny database)."""
+        found = [m for m in MANAGERS if self.progress.get(m) and self.transitions.get(m)]
+        if not found:
+            raise SystemExit(
+                "no account manager has both an activity in progress and an application in "
+                "construction: load more applications"
+            )
+        return found
+
 
 def _targets(per_manager: int = 400) -> Targets:
     from accounts.models import User
@@ -354,13 +364,14 @@ class VirtualUser:
         self.role, self.base, self.targets, self.report = role, base, targets, report
         self.session = requests.Session()
         self.session.headers["Accept-Language"] = "zh-hans"
+        writers = targets.writers()
         self.username = {
-            "manager": MANAGERS[nth % len(MANAGERS)],
+            "manager": writers[nth % len(writers)],
             "supervisor": "supervisor",
             "integrator": "",
         }[role]
         self.mix = {"manager": MANAGER_MIX, "supervisor": SUPERVISOR_MIX}.get(role, INTEGRATOR_MIX)
-        self.slot, self.slots = nth // len(MANAGERS), max(1, -(-of // len(MANAGERS)))
+        self.slot, self.slots = nth // len(writers), max(1, -(-of // len(writers)))
         self.moved: dict[str, bool] = {}
 
     def sign_in(self) -> None:
@@ -469,6 +480,9 @@ class VirtualUser:
     def run(self, until: float) -> None:
         names = [name for name, _ in self.mix]
         weights = [weight for _, weight in self.mix]
+        # Every endpoint of the role once, then the mix: even a short run sees them all.
+        for name in names:
+            self.act(name)
         while time.monotonic() < until:
             self.act(self.rng.choices(names, weights)[0])
 
@@ -536,6 +550,18 @@ def _single(base: str, targets: Targets, report: Report, seconds: float) -> None
             user.act(name)
     for user in users.values():
         user.finish_transitions()
+
+
+def _sweep_once() -> None:
+    """Sweep a database seed_demo loaded (it does not sweep), so that the dashboard and the
+    pages have deviations to show; a database swept before is left as it is."""
+    from applications.sweep import deviation_sweep
+    from scheduling.models import Deviation
+
+    if not Deviation.objects.exists():
+        started = time.perf_counter()
+        stats = deviation_sweep()
+        print(f"deviation sweep in {time.perf_counter() - started:.0f} s: {stats}", flush=True)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -610,6 +636,7 @@ def main(argv=None) -> int:
             from django.core.management import call_command
 
             call_command("migrate", verbosity=0)
+            _sweep_once()
             pages._analyze()
         else:
             pages._load(args.applications, args.seed)

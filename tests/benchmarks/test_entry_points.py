@@ -15,7 +15,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness"])
+@pytest.mark.parametrize("name", ["cpm", "sweep", "pages", "freshness", "load"])
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
     assert done.returncode == 0, done.stderr
