@@ -523,6 +523,15 @@ def _users(count: int, base: str, targets: Targets, report: Report) -> list[Virt
     return users
 
 
+def _together(users: list[VirtualUser], until: float) -> None:
+    """Run every user in its own thread until ``until`` (each visits its endpoints once)."""
+    threads = [threading.Thread(target=user.run, args=(until,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def _single(base: str, targets: Targets, report: Report, seconds: float) -> None:
     """One user of each role in turn, one request at a time, every endpoint in order."""
     users = {
@@ -615,6 +624,8 @@ def print_report(report: Report, seconds: float, cpu: dict[str, float], *, singl
 
 def main(argv=None) -> int:
     args = _arguments(argv)
+    # Stopped (timeout, kill): stop gunicorn and drop the database on the way out too.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(128 + signal.SIGTERM))
     url, name, maintenance = pages.scratch_url(args.database_url, SCRATCH_SUFFIX)
     if args.reuse:
         args.keep = True
@@ -661,21 +672,15 @@ def main(argv=None) -> int:
             _single(server.base, targets, report, args.seconds)
         else:
             users = _users(clients, server.base, targets, report)
-            # Warm-up: one request of each kind per user, not counted.
-            for user in users:
-                for endpoint, _ in user.mix:
-                    user.act(endpoint)
+            # Warm-up, all users at once: one request of each kind per user, not counted.
+            _together(users, time.monotonic())
             report.times.clear()
             report.errors.clear()
             report.examples.clear()
+            print("warmed up; measuring", flush=True)
             before = meter.read()
             started = time.monotonic()
-            until = started + args.seconds
-            threads = [threading.Thread(target=user.run, args=(until,)) for user in users]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            _together(users, started + args.seconds)
         elapsed = time.monotonic() - started
         cpu = CpuMeter.spent(before, meter.read())
         if not args.single:
