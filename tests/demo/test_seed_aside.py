@@ -12,7 +12,9 @@ from tests.conftest import need_service
 
 from .test_seed_demo import TODAY, dump
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Outside a transaction (the writer must see the rows); the templates of the migrations
+# are restored after each test.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def load(*, aside: bool) -> list[int]:
@@ -51,3 +53,21 @@ def test_a_transaction_or_a_single_chunk_keeps_the_writing_in_this_process():
     with transaction.atomic():
         assert not demo_applications._writes_aside(10, 45)
     assert not demo_applications._writes_aside(1000, 45)
+
+
+def test_a_failure_in_the_writing_process_is_raised_here(monkeypatch):
+    need_service("PostgreSQL", connection.vendor == "postgresql", "the writer forks beside it")
+    people.demo_people_load()
+    write_chunk = demo_applications._Loader.write_chunk
+
+    def fail_on_the_second(self, built):
+        if Application.objects.exists():
+            raise RuntimeError("the disk is full")
+        return write_chunk(self, built)
+
+    monkeypatch.setattr(demo_applications._Loader, "write_chunk", fail_on_the_second)
+
+    with pytest.raises(demo_applications.DemoDataError, match="the disk is full"):
+        load(aside=True)
+    # The first chunk was written and committed; the second was not.
+    assert Application.objects.count() == 10
