@@ -683,10 +683,10 @@ def main(argv=None) -> int:
             _together(users, started + args.seconds)
         elapsed = time.monotonic() - started
         cpu = CpuMeter.spent(before, meter.read())
+        print_report(report, elapsed, cpu, single=args.single)
         if not args.single:
             for user in users:
                 user.finish_transitions()
-        print_report(report, elapsed, cpu, single=args.single)
     finally:
         if server is not None:
             server.stop()
