@@ -76,6 +76,18 @@ VERSION = re.compile(r'name="version" value="(\d+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+def _role_list(value: str) -> tuple[str, ...]:
+    import argparse
+
+    roles = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [role for role in roles if role not in ROLES]
+    if not roles or unknown:
+        raise argparse.ArgumentTypeError(
+            f"expected some of manager, supervisor, integrator, got {value!r}"
+        )
+    return roles
+
+
 def _arguments(argv):
     parser = pages.scratch_arguments(
         "python -m benchmarks.load", __doc__, applications=10_000, requests=1
@@ -87,6 +99,13 @@ def _arguments(argv):
         "--single",
         action="store_true",
         help="one client, every endpoint in turn: the p95 of each as a single user sees it",
+    )
+    parser.add_argument(
+        "--roles",
+        type=_role_list,
+        default=("manager", "supervisor", "integrator"),
+        metavar="R,R",
+        help="the kinds of virtual users (default manager,supervisor,integrator)",
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL", ""), metavar="URL", help="for gunicorn"
@@ -507,12 +526,17 @@ class VirtualUser:
                     )
 
 
-def _roles(count: int) -> list[str]:
-    return [ROLES[i % len(ROLES)] for i in range(count)]
+def _roles(count: int, only: tuple[str, ...] = ("manager", "supervisor", "integrator")):
+    """Return the role of each of ``count`` virtual users, in the proportions of ROLES
+    among the roles ``only`` names (to measure without one kind of user)."""
+    pattern = [role for role in ROLES if role in only]
+    return [pattern[i % len(pattern)] for i in range(count)]
 
 
-def _users(count: int, base: str, targets: Targets, report: Report) -> list[VirtualUser]:
-    roles = _roles(count)
+def _users(
+    count: int, base: str, targets: Targets, report: Report, only: tuple[str, ...]
+) -> list[VirtualUser]:
+    roles = _roles(count, only)
     managers = roles.count("manager")
     users = []
     for index, role in enumerate(roles):
@@ -654,7 +678,9 @@ def main(argv=None) -> int:
         count = Application.objects.count()
         targets = _targets()
         clients = 1 if args.single else args.clients
-        targets.tokens = _tokens(1 if args.single else _roles(clients).count("integrator"))
+        targets.tokens = _tokens(
+            1 if args.single else _roles(clients, args.roles).count("integrator")
+        )
         server = Server(url, args.redis_url, args.workers, Path(f"/tmp/{name}-gunicorn.log"))
         server.wait()
         report = Report()
@@ -671,7 +697,7 @@ def main(argv=None) -> int:
             started = time.monotonic()
             _single(server.base, targets, report, args.seconds)
         else:
-            users = _users(clients, server.base, targets, report)
+            users = _users(clients, server.base, targets, report, args.roles)
             # Warm-up, all users at once: one request of each kind per user, not counted.
             _together(users, time.monotonic())
             report.times.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.load import ENDPOINTS
+from benchmarks.load import ENDPOINTS, _roles
 from tests.conftest import need_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,23 @@ def _rows(report: str) -> dict[str, list[str]]:
             if re.fullmatch(rf"{re.escape(endpoint)} +\d+ +\d+ +[\d.]+ +[\d.]+ +[\d.]+", line):
                 rows[endpoint] = line[len(endpoint) :].split()
     return rows
+
+
+def test_thirty_clients_are_six_in_ten_managers_and_a_role_can_be_left_out():
+    roles = _roles(30)
+    assert (roles.count("manager"), roles.count("supervisor"), roles.count("integrator")) == (
+        18,
+        6,
+        6,
+    )
+    without = _roles(30, ("supervisor", "integrator"))
+    assert (without.count("supervisor"), without.count("integrator"), len(without)) == (15, 15, 30)
+
+
+def test_an_unknown_role_is_refused_with_status_2():
+    done = _run("--roles", "manager,clerk", "--database-url", "postgres://x@127.0.0.1/none")
+    assert done.returncode == 2
+    assert "expected some of manager, supervisor, integrator" in done.stderr
 
 
 def test_a_short_run_reports_every_endpoint_without_errors():
