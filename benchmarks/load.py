@@ -1,11 +1,12 @@
 """Load the web server with a working day's mix of requests and print what it sustains.
 
 Run ``python -m benchmarks.load [--applications 100000] [--database-url URL] [--clients 30]
-[--seconds 60] [--workers 4] [--single] [--keep] [--reuse]``. Like ``benchmarks.pages`` it
-creates a scratch PostgreSQL database beside the one ``URL`` (or ``DATABASE_URL``) names
-(``<name>_load``), migrates it, loads the demo people and ``N`` demo applications
-(``seed_demo``'s loader), sweeps them once and takes tonight's KPI snapshot (all skipped
-with ``--reuse`` on a database a ``--keep`` run left). It makes one read API token per
+[--seconds 60] [--workers 4] [--single] [--roles R,R] [--keep] [--reuse]``. Like
+``benchmarks.pages`` it creates a scratch PostgreSQL database beside the one ``URL`` (or
+``DATABASE_URL``) names (``<name>_load``), migrates it, loads the demo people and ``N``
+demo applications (``seed_demo``'s loader), sweeps them once and takes tonight's KPI
+snapshot (with ``--reuse``, on a database a ``--keep`` run or seed_demo left, it only
+sweeps a database never swept). It makes one read API token per
 integrator client (``manage.py api_token_create``), then starts gunicorn with
 ``gunicorn.conf.py`` (``--workers`` processes, ``WEB_THREADS`` threads each) on a free port.
 
@@ -25,8 +26,10 @@ errors (a status other than the expected one, a refused form, or a connection er
 the CPU seconds per request of the gunicorn processes (master and workers) and of the
 PostgreSQL backends serving this database, read from ``/proc/<pid>/stat`` before and after.
 ``--single`` runs one client that visits every endpoint in turn and prints its p95 (the
-target: ≤ 100 ms at 1,000,000 applications). The targets at 30 clients and 100,000
-applications: ≥ 50 requests/s, no endpoint's p95 above 1 s, no errors.
+target: ≤ 100 ms at 1,000,000 applications); ``--roles supervisor,integrator`` leaves the
+account managers out (the other users keep their proportions). A write is timed from its
+POST to the redirect that answers it, without the page read after it. The targets at 30
+clients and 100,000 applications: ≥ 50 requests/s, no endpoint's p95 above 1 s, no errors.
 """
 
 from __future__ import annotations
