@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import heapq
 import math
+import multiprocessing
+import queue
 import random
 import time
+import traceback
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -46,7 +49,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1211,12 +1214,17 @@ class _Loader:
 
     # Building and writing one chunk.
 
-    def write_chunk(self, chunk: list[tuple[int, int]]) -> Counter:
+    def build_chunk(self, chunk: list[tuple[int, int]]) -> list[_Built]:
+        """Draw and build the applications of ``chunk``; nothing is read or written."""
         days = self.days
         built = []
         for g, position in chunk:
             rng, combo, draft = self._draft(self.serial_base + position, position)
             built.append(self._build(rng, combo, draft, draft.history(g, days)))
+        return built
+
+    def write_chunk(self, built: list[_Built]) -> Counter:
+        """Write the applications :meth:`build_chunk` built, in one transaction."""
         with transaction.atomic(), _given_timestamps(Customer, Application):
             numbers = application_services.application_numbers_reserve(
                 years=[b.application.start_date.year for b in built]
@@ -1504,6 +1512,105 @@ class _Loader:
                 ).update(last_assigned_at=latest)
 
 
+def _writes_aside(chunk_size: int, count: int) -> bool:
+    """Whether a second process can write while this one builds: on PostgreSQL, outside a
+    transaction (a test's, a caller's: the writer could not see into it), with more than
+    one chunk to write, on a system that forks."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and count > chunk_size
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def _writer(loader: _Loader, inbox, outbox) -> None:
+    """Write the chunks that arrive in ``inbox`` until None; answer in ``outbox``."""
+    try:
+        for built in iter(inbox.get, None):
+            outbox.put(("written", loader.write_chunk(built)))
+        outbox.put(("done", None))
+    # Every failure goes back to the parent, which raises it.
+    except BaseException:  # noqa: BLE001
+        outbox.put(("failed", traceback.format_exc()))
+    finally:
+        connections.close_all()
+
+
+class _AsideWriter:
+    """A forked process that writes the chunks this one builds, in the order given.
+
+    Building (drawing, scheduling, forecasting) and writing (the inserts, the copies, the
+    database's own work on them) each take about half the time; in two processes they
+    overlap. The chunks are written one after the other, in one connection, exactly as
+    :meth:`_Loader.write_chunk` writes them in this process: the same rows and numbers. At
+    most ``AHEAD`` built chunks wait, so memory stays bounded.
+    """
+
+    AHEAD = 2
+
+    def __init__(self, loader: _Loader) -> None:
+        context = multiprocessing.get_context("fork")
+        self.inbox = context.Queue(self.AHEAD)
+        self.outbox = context.Queue()
+        # The child must not share this process's connections (or their pool): close
+        # them; each process opens its own when it next needs one.
+        connections.close_all()
+        for alias in connections:
+            close_pool = getattr(connections[alias], "close_pool", None)
+            if close_pool is not None:
+                close_pool()
+        self.process = context.Process(
+            target=_writer, args=(loader, self.inbox, self.outbox), daemon=True
+        )
+        self.process.start()
+
+    def _answer(self, block: bool) -> tuple[str, object] | None:
+        try:
+            kind, value = self.outbox.get(block, 1.0 if block else None)
+        except queue.Empty:
+            if not self.process.is_alive():
+                raise DemoDataError(
+                    f"the writing process ended with status {self.process.exitcode}"
+                ) from None
+            return None
+        if kind == "failed":
+            raise DemoDataError(f"writing the demo applications failed:\n{value}")
+        return kind, value
+
+    def put(self, built: list[_Built]) -> None:
+        while True:
+            try:
+                self.inbox.put(built, timeout=1.0)
+                return
+            except queue.Full:
+                if not self.process.is_alive():
+                    self._answer(block=False)
+                    raise DemoDataError("the writing process ended early") from None
+
+    def written(self, *, wait: bool) -> Iterator[Counter]:
+        """Yield the states of each chunk written since the last call (all, with ``wait``)."""
+        while True:
+            answer = self._answer(block=wait)
+            if answer is None:
+                if wait:
+                    continue
+                return
+            kind, states = answer
+            if kind == "done":
+                return
+            yield states
+
+    def finish(self) -> None:
+        self.inbox.put(None)
+
+    def close(self) -> None:
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
 def demo_applications_load(
     *,
     count: int,
@@ -1511,12 +1618,15 @@ def demo_applications_load(
     today: date,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int, int, float], None] | None = None,
+    aside: bool | None = None,
 ) -> LoadResult:
     """Create ``count`` demo applications with their history up to the end of ``today``.
 
     Each call adds ``count`` more (new customers and numbers): the applications already in
     the database shift the per-application seeds. ``progress(done, count, seconds)`` is
-    called after every chunk.
+    called after every chunk. ``aside``: write in a second process while this one builds
+    the next chunks (default: where it can, see :func:`_writes_aside`); the rows are the
+    same either way.
     """
     started = time.perf_counter()
     states: Counter = Counter()
@@ -1525,12 +1635,31 @@ def demo_applications_load(
     loader = _Loader(seed=seed, today=today)
     order = loader.plan(count)
     done = 0
-    for first in range(0, count, chunk_size):
-        chunk = order[first : first + chunk_size]
-        states += loader.write_chunk(chunk)
-        done += len(chunk)
+
+    def note(written: Counter) -> None:
+        nonlocal done, states
+        states += written
+        done += written.total()
         if progress is not None:
             progress(done, count, time.perf_counter() - started)
+
+    if aside is None:
+        aside = _writes_aside(chunk_size, count)
+    if not aside:
+        for first in range(0, count, chunk_size):
+            note(loader.write_chunk(loader.build_chunk(order[first : first + chunk_size])))
+    else:
+        writer = _AsideWriter(loader)
+        try:
+            for first in range(0, count, chunk_size):
+                writer.put(loader.build_chunk(order[first : first + chunk_size]))
+                for written in writer.written(wait=False):
+                    note(written)
+            writer.finish()
+            for written in writer.written(wait=True):
+                note(written)
+        finally:
+            writer.close()
     loader.note_assignments()
     loader.fit_capacities()
     return LoadResult(count, states, time.perf_counter() - started)

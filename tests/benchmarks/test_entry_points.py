@@ -19,7 +19,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    "name", ["cpm", "sweep", "pages", "freshness", "search", "jobs", "dashboard"]
+    "name", ["cpm", "sweep", "pages", "freshness", "search", "jobs", "dashboard", "load"]
 )
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")

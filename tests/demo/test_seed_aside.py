@@ -1,0 +1,73 @@
+"""On PostgreSQL, seed_demo writes in a second process while it builds the next chunks:
+the rows are those it writes in one process."""
+
+import pytest
+from django.db import connection, transaction
+
+from applications.models import Application
+from demo import applications as demo_applications
+from demo import people
+from scheduling.models import ActivityEvent
+from tests.conftest import need_service
+
+from .test_seed_demo import TODAY, dump
+
+# Outside a transaction (the writer must see the rows); the templates of the migrations
+# are restored after each test.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def load(*, aside: bool) -> list[int]:
+    seen = []
+    demo_applications.demo_applications_load(
+        count=45,
+        seed=11,
+        today=TODAY,
+        chunk_size=10,
+        aside=aside,
+        progress=lambda done, total, seconds: seen.append(done),
+    )
+    return seen
+
+
+def test_writing_aside_stores_the_same_rows_as_writing_in_one_process():
+    need_service("PostgreSQL", connection.vendor == "postgresql", "the writer forks beside it")
+    people.demo_people_load()
+    with transaction.atomic():
+        assert load(aside=False) == [10, 20, 30, 40, 45]
+        in_one = dump()
+        events = ActivityEvent.objects.count()
+        transaction.set_rollback(True)
+    assert not Application.objects.exists()
+
+    # Outside a transaction, on PostgreSQL, with several chunks: aside is the default.
+    assert demo_applications._writes_aside(10, 45)
+    assert load(aside=True) == [10, 20, 30, 40, 45]
+
+    assert dump() == in_one
+    assert len(in_one) == 45
+    assert ActivityEvent.objects.count() == events > 0
+
+
+def test_a_transaction_or_a_single_chunk_keeps_the_writing_in_this_process():
+    with transaction.atomic():
+        assert not demo_applications._writes_aside(10, 45)
+    assert not demo_applications._writes_aside(1000, 45)
+
+
+def test_a_failure_in_the_writing_process_is_raised_here(monkeypatch):
+    need_service("PostgreSQL", connection.vendor == "postgresql", "the writer forks beside it")
+    people.demo_people_load()
+    write_chunk = demo_applications._Loader.write_chunk
+
+    def fail_on_the_second(self, built):
+        if Application.objects.exists():
+            raise RuntimeError("the disk is full")
+        return write_chunk(self, built)
+
+    monkeypatch.setattr(demo_applications._Loader, "write_chunk", fail_on_the_second)
+
+    with pytest.raises(demo_applications.DemoDataError, match="the disk is full"):
+        load(aside=True)
+    # The first chunk was written and committed; the second was not.
+    assert Application.objects.count() == 10
