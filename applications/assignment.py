@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 # --- Account-manager load -------------------------------------------------------------------
 
+
 def manager_weighted_loads(*, user_ids) -> dict[int, int]:
     """Return the weighted active applications of each manager (by user id), in one query.
 
