@@ -8,13 +8,19 @@ from applications.models import Application
 from demo import applications as demo_applications
 from demo import people
 from scheduling.models import ActivityEvent
-from tests.conftest import need_service
+from tests.conftest import load_reference_data, need_service
 
 from .test_seed_demo import TODAY, dump
 
-# Outside a transaction (the writer must see the rows); the templates of the migrations
-# are restored after each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Outside a transaction (the writer must see the rows).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data():
+    """The templates and departments of the data migrations (an earlier transactional
+    test's flush removed them)."""
+    load_reference_data()
 
 
 def load(*, aside: bool) -> list[int]:
