@@ -1609,6 +1609,10 @@ class _AsideWriter:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join()
+        # Chunks a failed writer never read would stay in the queue's pipe: without this,
+        # this process would wait for them at its exit, for ever.
+        self.inbox.cancel_join_thread()
+        self.inbox.close()
 
 
 def demo_applications_load(
