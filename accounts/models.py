@@ -202,6 +202,8 @@ class NotificationKind(models.TextChoices):
     MEASURE = "measure", _("Corrective measure to carry out")
     # The supervisors' morning summary (applications.digest).
     DIGEST = "digest", _("Daily digest")
+    # A webhook subscription whose deliveries kept failing, to its owner (integration).
+    WEBHOOK_PAUSED = "webhook_paused", _("Webhook subscription paused")
 
 
 class Notification(models.Model):

@@ -32,6 +32,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.assign_account_manager",
         "accounts.supervise_applications",
         "auth.view_group",
+        # Who other systems are told of what (integration): the admin's pages.
+        "integration.add_subscription",
+        "integration.change_subscription",
+        "integration.view_subscription",
+        "integration.view_event",
+        "integration.view_delivery",
     ],
     Role.SUPERVISOR: [
         "accounts.view_user",

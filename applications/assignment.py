@@ -24,7 +24,7 @@ from accounts.services import notification_send, notification_send_many
 from yekuo import bulk
 from yekuo.lookups import any_of
 
-from . import dashboard_counts
+from . import dashboard_counts, outbound
 from .dashboard_counts import counting, of_application
 from .models import ACTIVE_STATES, Application, AssignmentChange
 from .weights import (  # noqa: F401 - the weights are part of assignment's vocabulary
@@ -272,6 +272,7 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
             dedupe_key=f"assigned:{application.pk}:{profile.user_id}",
             by_mail=True,
         )
+        outbound.applications_assigned([(application, profile.user, None, reason)], now=now)
     logger.info("application %s assigned to %s", application.number, profile.user.username)
     return ASSIGNED
 
@@ -444,6 +445,10 @@ def account_manager_assign_waiting(
                 for application, choice, reason in assigned
             ]
             + _unassigned_notices(left, supervisors=_assigning_supervisors() if left else [])
+        )
+        outbound.applications_assigned(
+            [(a, choice.profile.user, None, reason) for a, choice, reason in assigned],
+            now=now,
         )
     counts[ASSIGNED] = len(assigned)
     counts[UNASSIGNED] = len(left)

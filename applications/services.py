@@ -43,7 +43,7 @@ from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
 from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
 
-from . import assignment, dashboard_counts, guards, selectors
+from . import assignment, dashboard_counts, guards, outbound, selectors
 from .dashboard_counts import counting, of_application, of_deviation
 from .models import (
     TRANSITIONS,
@@ -430,6 +430,7 @@ def application_create(
                 {f"documents.{kind}": [m for ms in exc.errors.values() for m in ms]}
             ) from None
     dashboard_counts.created([application.pk])
+    outbound.application_created(application, now=now)
     return application
 
 
@@ -557,6 +558,9 @@ def _application_transition(*, application_id, transition, by, note, expected_ve
             by=by,
         )
     _reanalyse(application, now)
+    outbound.application_transitioned(
+        application, transition=transition, from_state=from_state, by=by, note=note, now=now
+    )
     return application
 
 
@@ -751,6 +755,17 @@ def activity_progress_record(
         )
     _bump_version(application)
     _reanalyse(application, moment)
+    outbound.activity_progressed(
+        application,
+        activity,
+        start=start,
+        finish=finish,
+        passed=passed,
+        remaining=remaining,
+        note=note,
+        by=by,
+        now=moment,
+    )
     return activity
 
 
@@ -925,7 +940,11 @@ def application_reassign(
     )
     AccountManagerProfile.objects.filter(user=manager).update(last_assigned_at=now)
     application_reanalyse(application_id=application.pk, now=now)
+    previous = application.account_manager
     application.refresh_from_db()
+    outbound.applications_assigned(
+        [(application, manager, previous, reason.strip())], by=by, now=now
+    )
     return application
 
 
@@ -1213,7 +1232,11 @@ def application_replan(
         activities=activities, changed_codes=changed, reason=reason.strip(), by=by
     )
     _bump_version(application)
-    _reanalyse(application, _moment(now, today))
+    moment = _moment(now, today)
+    _reanalyse(application, moment)
+    outbound.baseline_replaced(
+        application, baseline_version=version, by=by, reason=reason.strip(), now=moment
+    )
     return baseline
 
 
@@ -1686,6 +1709,7 @@ def _proposal_accept(*, proposal_id: int, by: User, now: datetime) -> Proposal:
     schedule_services.proposal_decide(
         proposal=proposal, status=Proposal.Status.ACCEPTED, by=by, now=now
     )
+    outbound.proposal_accepted(application, proposal, by=by, reason=reason, now=now)
     return proposal
 
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "applications",
     "scheduling",
     "supervision",
+    "integration",
     # Tools beside the product: they depend on the apps above, nothing depends on them.
     "demo",
 ]
@@ -336,14 +337,19 @@ ASSIGNMENT_CATCH_UP_MINUTES = env.int("ASSIGNMENT_CATCH_UP_MINUTES", default=15)
 # declared here; docker-compose.yml runs one worker per queue.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 HEAVY_QUEUE = "heavy"
-CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(HEAVY_QUEUE))
+# Webhook deliveries wait on other systems' answers (up to WEBHOOK_TIMEOUT_SECONDS each):
+# their own queue keeps a slow receiver from holding up a sweep batch.
+WEBHOOK_QUEUE = "webhooks"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(HEAVY_QUEUE), Queue(WEBHOOK_QUEUE))
 CELERY_TASK_ROUTES = {
+    "integration.tasks.deliver_webhooks": {"queue": WEBHOOK_QUEUE},
     "applications.tasks.snapshot_kpis": {"queue": HEAVY_QUEUE},
     "applications.tasks.send_daily_digest": {"queue": HEAVY_QUEUE},
     "applications.tasks.assign_unassigned": {"queue": HEAVY_QUEUE},
     "applications.tasks.purge_idempotency_keys": {"queue": HEAVY_QUEUE},
     "applications.tasks.archive_old_rows": {"queue": HEAVY_QUEUE},
 }
+WEBHOOK_POLL_SECONDS = env.int("WEBHOOK_POLL_SECONDS", default=30)
 # Beat sends the heartbeat, a worker records it; /readyz reports the worker "stale" when
 # the last one is older than three intervals (one lost beat is not an outage).
 HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=60)
@@ -352,6 +358,12 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "yekuo.tasks.heartbeat",
         "schedule": HEARTBEAT_SECONDS,
+    },
+    # Deliveries are sent on commit of the change; this sends the retries when due and
+    # whatever a lost message left waiting.
+    "webhook-deliveries": {
+        "task": "integration.tasks.deliver_webhooks",
+        "schedule": WEBHOOK_POLL_SECONDS,
     },
     "deviation-sweep": {
         "task": "applications.tasks.sweep_deviations",
@@ -383,6 +395,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=23, minute=45),
     },
 }
+
+# Outbound events (webhooks, the integration app). The waits, in seconds, after each failed
+# attempt: with the first attempt, eight in 27 hours; then the delivery is given up and its
+# subscription paused.
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
+WEBHOOK_SENDERS = env.int("WEBHOOK_SENDERS", default=8)
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+# The CloudEvents ``source`` of every event: this installation, as a URI reference.
+WEBHOOK_SOURCE = env.str("WEBHOOK_SOURCE", default="urn:yekuo")
 
 # Scheduling. The weekday (0 = Monday) on which supply-plan review meetings take place;
 # plans hold their review meetings on it. Set empty for an office that convenes a review

@@ -21,7 +21,7 @@ from django.utils import timezone
 from scheduling import selectors as schedule_selectors
 from yekuo import bulk
 
-from .. import dashboard_counts
+from .. import dashboard_counts, outbound
 from ..models import WORK_STATES, Application
 from ..selectors import time_limits_by_class
 from . import read
@@ -134,6 +134,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     stats.notifications = notify_red(changes.red_alerts)
     statuses: dict[int, tuple[str, str]] = {}
     if computed:
+        limits_told: list[tuple] = []
         notified, statuses = check_time_limits(
             computed,
             by_application,
@@ -141,8 +142,10 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             calendar,
             today,
             limits,
+            limits_told,
         )
         stats.notifications += notified
+        outbound.sweep_told(changes.told, limits_told, finishes=changes.finishes, now=now)
     # One row per application computed again: its fingerprint, forecast and status. (Only
     # what changed was written before; an application's row is rewritten for its new
     # fingerprint anyway, and one statement costs less than three.)

@@ -46,6 +46,8 @@ class BatchChanges:
     new_proposals: list[tuple] = field(default_factory=list)
     superseded_proposals: list[int] = field(default_factory=list)
     red_alerts: list[tuple] = field(default_factory=list)
+    # (event type, the deviation, its application, its activity's code) for other systems.
+    told: list[tuple] = field(default_factory=list)
     opened: Counter = field(default_factory=Counter)
     resolved: Counter = field(default_factory=Counter)
 
@@ -135,6 +137,7 @@ def analyse_application(
     )
     by_code = {a.code: a for a in activities if a.code}
     own_open = {a.id: open_deviations[a.id] for a in activities if a.id in open_deviations}
+    codes = {a.id: a.code for a in activities}
     seen: set[int] = set()
     deviation_changed = False
     # Red and amber deviations by severity, then the longest delay: the most severe that
@@ -159,6 +162,7 @@ def analyse_application(
         if existing is None:
             row = SweptDeviation(None, found, (application.pk, activity.id, now, *values))
             changes.new_deviations.append(row)
+            changes.told.append(("deviation.opened", row, application, activity.code))
             changes.opened[found.severity] += 1
             deviation_changed = True
             if found.severity == Severity.RED:
@@ -176,6 +180,7 @@ def analyse_application(
         ):
             changes.updated_deviations.append((existing.pk, *values))
             row = SweptDeviation(existing.pk, found)
+            changes.told.append(("deviation.updated", row, application, activity.code))
             deviation_changed = True
             if found.severity == Severity.RED and existing.severity != Severity.RED:
                 changes.red_alerts.append((row, application, activity))
@@ -187,6 +192,7 @@ def analyse_application(
     for activity_id, row in own_open.items():
         if activity_id not in seen:
             changes.resolved_deviations.append(row)
+            changes.told.append(("deviation.resolved", row, application, codes.get(activity_id)))
             changes.resolved[row.severity] += 1
             deviation_changed = True
     # The proposals still hold when no deviation changed and they were computed from this

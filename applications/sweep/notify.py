@@ -72,18 +72,19 @@ def _notify_red(red_alerts) -> int:
 
 
 def check_time_limits(
-    applications, by_application, log, calendar, today, limits
+    applications, by_application, log, calendar, today, limits, told: list
 ) -> tuple[int, dict[int, tuple[str, str]]]:
     """Read the time limits of a batch's applications: warn at 80 % and alarm past 100 % of
     each limit, each once per application, to its account manager (an exceeded limit by
-    mail too). Return how many were notified and each application's worst status with the
+    mail too), and add each such reading to ``told`` (application, reading) for other
+    systems. Return how many were notified and each application's worst status with the
     clock it is about, which the batch stores."""
     with override(explanations.STORED_LANGUAGE):
-        return _check_time_limits(applications, by_application, log, calendar, today, limits)
+        return _check_time_limits(applications, by_application, log, calendar, today, limits, told)
 
 
 def _check_time_limits(
-    applications, by_application, log, calendar, today, limits
+    applications, by_application, log, calendar, today, limits, told
 ) -> tuple[int, dict[int, tuple[str, str]]]:
     ids = [application.pk for application in applications]
     sent: set[tuple[int, str]] | None = None
@@ -133,4 +134,5 @@ def _check_time_limits(
             }
             by_mail = reading.status == "exceeded"
             items.append((manager, f"limit_{reading.status}", application, text, key, by_mail))
+            told.append((application, reading))
     return (notification_send_many(items) if items else 0), statuses

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts import api as accounts_api
 from applications import api as applications_api
+from integration import api as integration_api
 from scheduling import api as scheduling_api
 from supervision import api as supervision_api
 
@@ -54,6 +55,7 @@ v1 = [
     *supervision_api.urlpatterns,
     *scheduling_api.urlpatterns,
     *accounts_api.urlpatterns,
+    *integration_api.urlpatterns,
 ]
 
 # The schema and the documentation pages are public: an integrator reads them first.
