@@ -318,6 +318,63 @@ class ActivityProgress(APIView):
         return schedule_response(application_id)
 
 
+class ProgressImportEntrySerializer(ProgressInputSerializer):
+    """One entry of an import: which activity of which application, and its progress."""
+
+    number = serializers.CharField(max_length=20, help_text=gettext_lazy("Application number."))
+    code = serializers.CharField(max_length=20, help_text=gettext_lazy("Activity code."))
+
+
+class ProgressImportInputSerializer(serializers.Serializer):
+    entries = ProgressImportEntrySerializer(
+        many=True, allow_empty=False, max_length=services.PROGRESS_IMPORT_MAX
+    )
+
+
+class ProgressImportResultSerializer(serializers.Serializer):
+    recorded = serializers.IntegerField(help_text=gettext_lazy("How many entries were recorded."))
+
+
+class ProgressImport(APIView):
+    serializer_class = ProgressImportResultSerializer
+    problem_statuses = {"post": [409]}
+
+    @extend_schema(
+        summary=gettext_lazy("Record many progress entries at once, all or none"),
+        description=gettext_lazy(
+            "For a field system's daily sync: each entry names an application by its number "
+            "and an activity by its code, with what the progress of one activity takes. The "
+            "entries are recorded in their order; one refused entry refuses them all, its "
+            "error under entries.<index>.<field> naming the row. Send an Idempotency-Key to "
+            "retry safely."
+        ),
+        request=ProgressImportInputSerializer,
+        responses=ProgressImportResultSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request):
+        serializer = ProgressImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entries = [
+            {
+                "number": entry["number"],
+                "code": entry["code"],
+                "start": entry.get("actual_start"),
+                "finish": entry.get("actual_finish"),
+                "passed": entry["passed"],
+                "remaining": entry.get("remaining"),
+                "note": entry["note"],
+            }
+            for entry in serializer.validated_data["entries"]
+        ]
+
+        def perform() -> Response:
+            recorded = services.activity_progress_import(entries=entries, by=request.user)
+            return Response({"recorded": recorded})
+
+        return idempotent(request, perform)
+
+
 class ApplicationReplan(APIView):
     serializer_class = ReplanResultSerializer
     problem_statuses = {"post": [409, 412, 422, 428]}
@@ -540,6 +597,7 @@ class FollowUpClose(APIView):
 
 urlpatterns = [
     path("applications/", ApplicationListCreate.as_view(), name="application-list"),
+    path("progress/import/", ProgressImport.as_view(), name="progress-import"),
     path(
         "applications/<int:application_id>/",
         ApplicationDetail.as_view(),

@@ -41,7 +41,13 @@ from yekuo import bulk, plausible
 from yekuo.celery import enqueue_on_commit
 from yekuo.dates import day_text
 from yekuo.domain import BusinessType, CustomerClass, Milestone, VoltageClass
-from yekuo.errors import InvalidInput, NotPermitted, StaleVersion, TransitionNotAllowed
+from yekuo.errors import (
+    DomainError,
+    InvalidInput,
+    NotPermitted,
+    StaleVersion,
+    TransitionNotAllowed,
+)
 
 from . import assignment, dashboard_counts, guards, outbound, selectors
 from .dashboard_counts import counting, of_application, of_deviation
@@ -767,6 +773,84 @@ def activity_progress_record(
         now=moment,
     )
     return activity
+
+
+PROGRESS_IMPORT_MAX = 500
+
+
+@transaction.atomic
+def activity_progress_import(
+    *, entries: list[dict], by: User, today: date | None = None, now: datetime | None = None
+) -> int:
+    """Record many progress entries (a field system's daily sync), all or none.
+
+    Each entry names the application by ``number`` and the activity by ``code`` and
+    carries what :func:`activity_progress_record` takes (``start``, ``finish``,
+    ``passed``, ``remaining``, ``note``), recorded in the order given. The first entry
+    refused refuses the whole import: its error is under ``entries.<index>.<field>`` and
+    names the row, and nothing is stored. Return how many were recorded.
+    """
+    if len(entries) > PROGRESS_IMPORT_MAX:
+        raise InvalidInput(
+            {"entries": [_("Send at most %(max)d entries at once.") % {"max": PROGRESS_IMPORT_MAX}]}
+        )
+    numbers = {entry["number"] for entry in entries}
+    applications = dict(Application.objects.filter(number__in=numbers).values_list("number", "pk"))
+    for index, entry in enumerate(entries):
+        where = f"entries.{index}"
+        row = {"row": index + 1, "number": entry["number"], "code": entry["code"]}
+        application_id = applications.get(entry["number"])
+        activity_id = (
+            Activity.objects.filter(
+                application_id=application_id, code=entry["code"], is_dummy=False
+            )
+            .values_list("pk", flat=True)
+            .first()
+            if application_id
+            else None
+        )
+        if application_id is None:
+            raise InvalidInput(
+                {f"{where}.number": [_("Row %(row)d: there is no application %(number)s.") % row]}
+            )
+        if activity_id is None:
+            raise InvalidInput(
+                {f"{where}.code": [_("Row %(row)d: %(number)s has no activity %(code)s.") % row]}
+            )
+        try:
+            activity_progress_record(
+                activity_id=activity_id,
+                application_id=application_id,
+                start=entry.get("start"),
+                finish=entry.get("finish"),
+                passed=entry.get("passed", True),
+                remaining=entry.get("remaining"),
+                note=entry.get("note", ""),
+                by=by,
+                today=today,
+                now=now,
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(
+                {
+                    f"{where}.{field}": [
+                        _("Row %(row)d (%(number)s %(code)s): %(message)s")
+                        % {**row, "message": message}
+                        for message in messages
+                    ]
+                    for field, messages in exc.errors.items()
+                }
+            ) from None
+        except DomainError as exc:
+            # The same kind of refusal, saying which row.
+            exc.message = _("Row %(row)d (%(number)s %(code)s): %(message)s") % {
+                **row,
+                "message": exc.message,
+            }
+            if isinstance(exc, TransitionNotAllowed):
+                exc.reasons = [exc.message]
+            raise
+    return len(entries)
 
 
 def _check_start(application, activity, on, *, today: date) -> None:
