@@ -204,6 +204,8 @@ class NotificationKind(models.TextChoices):
     DIGEST = "digest", _("Daily digest")
     # A webhook subscription whose deliveries kept failing, to its owner (integration).
     WEBHOOK_PAUSED = "webhook_paused", _("Webhook subscription paused")
+    # What a customer asked for from the progress link, to the account manager.
+    CUSTOMER_REQUEST = "customer_request", _("Request from the customer")
 
 
 class Notification(models.Model):

@@ -2,8 +2,6 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 import django_otp
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -18,6 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+
+from yekuo.qr import qr_svg
 
 from . import mfa, selectors, services
 from .forms import (
@@ -231,12 +231,6 @@ def mfa_verify(request):
     )
 
 
-def _qr_svg(text: str) -> str:
-    """The provisioning address as an inline SVG QR code (no image request, CSP-safe)."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    return image.to_string(encoding="unicode")
-
-
 def mfa_enrol(request):
     """Enrol an authenticator app: the QR code and the secret, confirmed with a first code."""
     target = url_has_allowed_next(request) or reverse("mfa_settings")
@@ -261,7 +255,7 @@ def mfa_enrol(request):
             "next": target,
             "enrol": True,
             "required": mfa.required_for(request.user),
-            "qr_svg": _qr_svg(device.config_url),
+            "qr_svg": qr_svg(device.config_url),
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         },
         status=400 if form.is_bound else 200,

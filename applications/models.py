@@ -1012,3 +1012,100 @@ class EnergizedCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.n}"
+
+
+class CustomerLink(models.Model):
+    """A link that lets the customer follow the application on a phone, without signing in.
+
+    The link carries a signature of its id and ``nonce`` (``applications.customer_links``):
+    it cannot be guessed or altered, and the page reads the row, so a link expires at
+    ``expires_at`` and stops at once when revoked.
+    """
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="customer_links",
+    )
+    nonce = models.CharField(max_length=16, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("made at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer's progress link")
+        verbose_name_plural = _("customer's progress links")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} #{self.pk}"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class CustomerLinkVisit(models.Model):
+    """One use of a customer's link: an opening of the page or a request of the customer
+    (the construction finished, the completion inspection asked for), with where from.
+
+    A request waits for the account manager until ``handled_at``: the manager confirms it
+    by recording the progress it speaks of."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Page opened")
+        REFUSED = "refused", _("Expired or revoked link used")
+        CONSTRUCTION_FINISHED = "construction_finished", _("Customer: construction finished")
+        INSPECTION_REQUESTED = "inspection_requested", _("Customer: inspection asked for")
+
+    link = models.ForeignKey(
+        CustomerLink, verbose_name=_("link"), on_delete=models.PROTECT, related_name="visits"
+    )
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), db_index=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    handled_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("customer link visit")
+        verbose_name_plural = _("customer link visits")
+        indexes = [
+            models.Index(
+                fields=["application"],
+                condition=models.Q(handled_at__isnull=True)
+                & ~models.Q(kind__in=["opened", "refused"]),
+                name="customer_request_waiting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -49,7 +49,7 @@ from yekuo.errors import (
     TransitionNotAllowed,
 )
 
-from . import assignment, dashboard_counts, guards, outbound, selectors
+from . import assignment, customer_links, dashboard_counts, guards, outbound, selectors
 from .dashboard_counts import counting, of_application, of_deviation
 from .models import (
     TRANSITIONS,
@@ -436,6 +436,8 @@ def application_create(
                 {f"documents.{kind}": [m for ms in exc.errors.values() for m in ms]}
             ) from None
     dashboard_counts.created([application.pk])
+    # The customer follows the application from the receipt's QR code.
+    customer_links.link_new(application, by=by, days=settings.CUSTOMER_LINK_DAYS, now=now)
     outbound.application_created(application, now=now)
     return application
 
@@ -591,7 +593,12 @@ def _reanalyse(application: Application, now: datetime | None) -> None:
         "time_limit_clock",
         "sweep_fingerprint",
     ]
-    application.refresh_from_db(fields=fields)
+    # Read back as plain values: django-fsm's refresh_from_db lifts the state field's
+    # protection on the field itself, shared by every thread of the process, and another
+    # thread's refresh ending meanwhile makes this one's fail.
+    values = Application.objects.filter(pk=application.pk).values_list(*fields).get()
+    for field, value in zip(fields, values, strict=True):
+        setattr(application, field, value)
 
 
 EDITABLE_FIELDS = {"is_important", "requested_capacity_kva"}
@@ -1025,7 +1032,9 @@ def application_reassign(
     AccountManagerProfile.objects.filter(user=manager).update(last_assigned_at=now)
     application_reanalyse(application_id=application.pk, now=now)
     previous = application.account_manager
-    application.refresh_from_db()
+    application = Application.objects.select_related("customer", "account_manager").get(
+        pk=application.pk
+    )
     outbound.applications_assigned(
         [(application, manager, previous, reason.strip())], by=by, now=now
     )

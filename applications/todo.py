@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, Deviation
 
-from .models import WORK_STATES, Application, TimeLimitStatus
+from .models import WORK_STATES, Application, CustomerLinkVisit, TimeLimitStatus
 
 ACTIVE_WORK = [str(state) for state in WORK_STATES]
 
@@ -135,10 +135,27 @@ def _waiting_for_manager(user):
         is_dummy=False,
         actual_finish__isnull=True,
     )
+    customer_says = CustomerLinkVisit.objects.filter(
+        application=OuterRef("pk"),
+        kind__in=[
+            CustomerLinkVisit.Kind.CONSTRUCTION_FINISHED,
+            CustomerLinkVisit.Kind.INSPECTION_REQUESTED,
+        ],
+        handled_at__isnull=True,
+    )
     return (
         Application.objects.filter(account_manager=user, state__in=ACTIVE_WORK)
-        .annotate(unanswered=Exists(unanswered), stage_open=Exists(stage_open))
-        .filter(Q(unanswered=True) | Q(stage_open=False) | ~Q(time_limit_status=TimeLimitStatus.OK))
+        .annotate(
+            unanswered=Exists(unanswered),
+            stage_open=Exists(stage_open),
+            customer_says=Exists(customer_says),
+        )
+        .filter(
+            Q(unanswered=True)
+            | Q(stage_open=False)
+            | ~Q(time_limit_status=TimeLimitStatus.OK)
+            | Q(customer_says=True)
+        )
     )
 
 
@@ -161,6 +178,8 @@ def manager_todo(user) -> list[TodoApplication]:
             reasons.append(_("The work of this stage is done: move it on."))
         if application.time_limit_status != TimeLimitStatus.OK:
             reasons.append(application.time_limit_text)
+        if application.customer_says:
+            reasons.append(_("The customer says its work is done or asks for an inspection."))
         rows.append(TodoApplication(application=application, reasons=reasons))
     return rows
 

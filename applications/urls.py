@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import customer_views, views
 
 
 class ApplicationNumberConverter:
@@ -23,6 +23,9 @@ register_converter(ApplicationNumberConverter, "number")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The customer's page: public, through a signed link only.
+    path("c/<str:token>/", customer_views.customer_progress, name="customer_progress"),
+    path("c/<str:token>/request/", customer_views.customer_request, name="customer_request"),
     path("assessment/", views.assessment, name="assessment"),
     path(
         "assessment/export.xlsx",
@@ -42,6 +45,11 @@ urlpatterns = [
         "applications/<number:number>/plan/print/",
         views.application_plan_print,
         name="application_plan_print",
+    ),
+    path(
+        "applications/<number:number>/customer-links/",
+        views.application_customer_links,
+        name="application_customer_links",
     ),
     path(
         "applications/<number:number>/receipt/",

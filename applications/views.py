@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role, roles_of
@@ -19,8 +19,9 @@ from scheduling.models import Deviation, Proposal
 from yekuo.api.pagination import BoundedCountPaginator
 from yekuo.dates import day_text
 from yekuo.errors import DomainError, InvalidInput, NotPermitted
+from yekuo.qr import qr_svg
 
-from . import exports, guards, kpi, selectors, services, todo
+from . import customer_links, exports, guards, kpi, selectors, services, todo
 from .forms import (
     AcceptanceForm,
     AssessmentPeriodForm,
@@ -728,7 +729,61 @@ def application_receipt(request, number):
     """The receipt of acceptance with the one-time notice (一次性告知书), for printing."""
     application_id = _visible_id(request.user, number)
     receipt = selectors.acceptance_receipt(application_id)
-    return render(request, "applications/receipt.html", {"receipt": receipt})
+    context = {"receipt": receipt}
+    path = customer_links.current_link_path(application_id)
+    if path:
+        url = request.build_absolute_uri(path)
+        context.update(customer_url=url, customer_qr=qr_svg(url, box_size=4))
+    return render(request, "applications/receipt.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def application_customer_links(request, number):
+    """The customer's links of an application: the one to hand out (with its QR code),
+    making a new one, revoking, and the customer's requests to confirm."""
+    application_id = _visible_id(request.user, number)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "new":
+                customer_links.customer_link_create(application_id=application_id, by=request.user)
+                messages.success(request, _("A new link for the customer is ready."))
+            elif action == "revoke":
+                customer_links.customer_link_revoke(
+                    link_id=_int(request.POST.get("link")),
+                    application_id=application_id,
+                    by=request.user,
+                )
+                messages.success(request, _("The link no longer works."))
+            elif action == "confirm":
+                customer_links.customer_request_confirm(
+                    visit_id=_int(request.POST.get("visit")),
+                    application_id=application_id,
+                    by=request.user,
+                )
+                messages.success(request, _("Confirmed: it leaves your to-do list."))
+            else:
+                messages.error(request, _("Choose what to do with the links."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("application_customer_links", number)
+    page = customer_links.links_page(application_id)
+    current = None
+    if page.current is not None:
+        url = request.build_absolute_uri(page.current.path)
+        current = {"url": url, "qr": qr_svg(url, box_size=5), "row": page.current}
+    return render(
+        request,
+        "applications/customer_links.html",
+        {"number": number, "page": page, "current": current},
+    )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 @require_GET

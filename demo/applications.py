@@ -1585,8 +1585,10 @@ class _AsideWriter:
                 return
             except queue.Full:
                 if not self.process.is_alive():
-                    self._answer(block=False)
-                    raise DemoDataError("the writing process ended early") from None
+                    # Its failure, or how it ended, is behind the chunks it wrote: read on
+                    # until it is found (``_answer`` raises it).
+                    while True:
+                        self._answer(block=False)
 
     def written(self, *, wait: bool) -> Iterator[Counter]:
         """Yield the states of each chunk written since the last call (all, with ``wait``)."""

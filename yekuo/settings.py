@@ -409,6 +409,11 @@ WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=2
 # The CloudEvents ``source`` of every event: this installation, as a URI reference.
 WEBHOOK_SOURCE = env.str("WEBHOOK_SOURCE", default="urn:yekuo")
 
+# The customer's progress link: how long a new one lasts, and how many requests an address
+# may send its pages a minute.
+CUSTOMER_LINK_DAYS = env.int("CUSTOMER_LINK_DAYS", default=180)
+CUSTOMER_PAGE_RATE = env.int("CUSTOMER_PAGE_RATE", default=30)
+
 # Scheduling. The weekday (0 = Monday) on which supply-plan review meetings take place;
 # plans hold their review meetings on it. Set empty for an office that convenes a review
 # meeting whenever the work is ready (no weekly meeting day).

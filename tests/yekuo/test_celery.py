@@ -85,7 +85,10 @@ DEFAULT_TASKS = [
 
 @pytest.mark.parametrize(
     ("task", "queue"),
-    [(name, "heavy") for name in HEAVY_TASKS] + [(name, "celery") for name in DEFAULT_TASKS],
+    [(name, "heavy") for name in HEAVY_TASKS]
+    + [(name, "celery") for name in DEFAULT_TASKS]
+    # Deliveries wait on other systems' answers: their own queue.
+    + [("integration.tasks.deliver_webhooks", "webhooks")],
 )
 def test_each_task_is_sent_to_its_queue(task, queue):
     assert task in app.tasks
@@ -95,7 +98,7 @@ def test_each_task_is_sent_to_its_queue(task, queue):
 def test_every_routed_queue_is_declared_so_a_worker_without_q_consumes_it():
     declared = {queue.name for queue in app.conf.task_queues}
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    assert routed | {app.conf.task_default_queue} == declared == {"celery", "heavy"}
+    assert routed | {app.conf.task_default_queue} == declared == {"celery", "heavy", "webhooks"}
 
 
 def test_the_compose_workers_consume_every_queue_between_them():
@@ -106,5 +109,5 @@ def test_the_compose_workers_consume_every_queue_between_them():
         if command[:4] == ["celery", "-A", "yekuo", "worker"]:
             consumed[name] = set(command[command.index("-Q") + 1].split(","))
     declared = {queue.name for queue in app.conf.task_queues}
-    assert consumed == {"worker": {"celery"}, "worker-heavy": {"heavy"}}
+    assert consumed == {"worker": {"celery", "webhooks"}, "worker-heavy": {"heavy"}}
     assert set().union(*consumed.values()) == declared
