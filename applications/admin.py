@@ -30,6 +30,8 @@ from .models import (
     AssignmentChange,
     Complaint,
     Customer,
+    CustomerLink,
+    CustomerLinkVisit,
     Document,
     DocumentRequirement,
     FollowUp,
@@ -626,3 +628,24 @@ class KpiSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "day"
     list_select_related = ("manager", "department")
     readonly_fields = [f.name for f in KpiSnapshot._meta.fields]
+
+
+@admin.register(CustomerLink)
+class CustomerLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The customers' progress links: made and revoked on the application's link page."""
+
+    list_display = ("application", "created_at", "created_by", "expires_at", "revoked_at")
+    search_fields = ("application__number",)
+    list_select_related = ("application", "created_by")
+    exclude = ("nonce",)
+
+
+@admin.register(CustomerLinkVisit)
+class CustomerLinkVisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every use of a customer's link: openings, refused uses and the customer's requests."""
+
+    list_display = ("at", "application", "kind", "ip_address", "handled_at", "handled_by")
+    list_filter = ("kind",)
+    search_fields = ("application__number", "ip_address")
+    list_select_related = ("application", "handled_by")
+    date_hierarchy = "at"

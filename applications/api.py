@@ -4,13 +4,17 @@ Views are thin: input serializers check types, the services decide and write, th
 selectors read within the user's scope (an application a user may not read is 404).
 """
 
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,7 +28,7 @@ from yekuo.errors import InvalidInput
 from . import assignment, selectors, services
 from .filters import ApplicationFilter
 from .idempotency import idempotent
-from .models import Application
+from .models import Application, Document, DocumentKind, PostCompletionReview
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
@@ -546,6 +550,138 @@ class ApplicationComplaints(APIView):
         return Response(ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
 
 
+class DocumentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "uploaded_at",
+            "download",
+        ]
+
+    def get_download(self, row) -> str:
+        return reverse("api:application-document-file", args=[row.application_id, row.pk])
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField(help_text=gettext_lazy("The scanned document (PDF or image)."))
+
+
+class ApplicationDocuments(APIView):
+    serializer_class = DocumentSerializer
+    parser_classes = [MultiPartParser]
+    problem_statuses = {"post": [403, 409]}
+
+    @extend_schema(
+        summary=gettext_lazy("The documents handed in for an application (not withdrawn)"),
+        responses=DocumentSerializer(many=True),
+    )
+    def get(self, request, application_id: int):
+        visible_application(request, application_id)
+        rows = Document.objects.filter(
+            application_id=application_id, is_withdrawn=False
+        ).select_related("uploaded_by")
+        return Response(DocumentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Upload a document of an application (multipart/form-data)"),
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def post(self, request, application_id: int):
+        visible_application(request, application_id)
+        serializer = DocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def perform() -> Response:
+            document = services.document_upload(
+                application_id=application_id, by=request.user, **serializer.validated_data
+            )
+            return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, perform)
+
+
+class ApplicationDocumentFile(APIView):
+    @extend_schema(
+        summary=gettext_lazy("Download a document of an application you may read"),
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, application_id: int, document_id: int):
+        visible_application(request, application_id)
+        document = get_object_or_404(
+            Document, pk=document_id, application_id=application_id, is_withdrawn=False
+        )
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PostCompletionReview
+        fields = [
+            "quality",
+            "safety",
+            "efficiency",
+            "satisfaction",
+            "findings",
+            "reviewed_by",
+            "reviewed_at",
+        ]
+        read_only_fields = ["reviewed_by", "reviewed_at"]
+
+
+class ApplicationReview(APIView):
+    serializer_class = ReviewSerializer
+    problem_statuses = {"get": [404], "put": [403, 409, 412, 428]}
+
+    @extend_schema(summary=gettext_lazy("The post-completion review (问效), once recorded"))
+    def get(self, request, application_id: int):
+        application = visible_application(request, application_id)
+        review = PostCompletionReview.objects.filter(application=application).first()
+        if review is None:
+            raise NotFound(_("The review of this application has not been recorded."))
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Record the post-completion review of an energized application"),
+        description=gettext_lazy(
+            "Scores 1 to 5 and the findings; once only. Send the application's ETag in If-Match."
+        ),
+        request=ReviewSerializer,
+        responses={201: ReviewSerializer},
+        parameters=[IF_MATCH],
+    )
+    def put(self, request, application_id: int):
+        visible_application(request, application_id)
+        version = if_match_version(request)
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.application_record_review(
+            application_id=application_id,
+            by=request.user,
+            expected_version=version,
+            **serializer.validated_data,
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
 class FollowUpList(APIView):
     serializer_class = FollowUpSerializer
 
@@ -637,6 +773,21 @@ urlpatterns = [
         "applications/<int:application_id>/activities/<str:code>/",
         ActivityProgress.as_view(),
         name="application-activity",
+    ),
+    path(
+        "applications/<int:application_id>/documents/",
+        ApplicationDocuments.as_view(),
+        name="application-documents",
+    ),
+    path(
+        "applications/<int:application_id>/documents/<int:document_id>/file/",
+        ApplicationDocumentFile.as_view(),
+        name="application-document-file",
+    ),
+    path(
+        "applications/<int:application_id>/review/",
+        ApplicationReview.as_view(),
+        name="application-review",
     ),
     path(
         "applications/<int:application_id>/complaints/",

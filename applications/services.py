@@ -1343,9 +1343,11 @@ def application_record_review(
     satisfaction,
     findings: str = "",
     by: User,
+    expected_version: int | None = None,
 ) -> PostCompletionReview:
     """Record the post-completion review (问效) of an energized application."""
     application = _locked_application(application_id)
+    _check_version(application, expected_version)
     if not guards.manager_or_supervisor(application, by):
         raise NotPermitted(_("Only the account manager or a supervisor records the review."))
     if application.state != ApplicationState.ENERGIZED:

@@ -583,11 +583,12 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStateEnum": "applications.models.ApplicationState",
         "DeviationStatusEnum": "scheduling.serializers.DeviationStatus",
         "ProposalStatusEnum": "scheduling.serializers.ProposalStatus",
-        # Three fields are called kind: each enum keeps a name of its own, and the activity's
+        # Four fields are called kind: each enum keeps a name of its own, and the activity's
         # keeps the name it had when it was the only one.
         "KindEnum": "scheduling.models.ActivityKind",
         "NotificationKindEnum": "accounts.models.NotificationKind",
         "ProposalKindEnum": "scheduling.models.Proposal.Kind",
+        "DocumentKindEnum": "yekuo.domain.DocumentKind",
     },
 }
 
