@@ -56,6 +56,14 @@ class ApplicationFilter(FilterSet):
         choices=TimeLimitStatus.choices,
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_(
+            "Changed at or after this moment (ISO 8601, with its offset): for incremental "
+            "sync, order by updated_at and keep the last one seen."
+        ),
+    )
     search = filters.CharFilter(
         method="filter_search",
         help_text=_("Part of the number, of the customer's name or of its credit code."),

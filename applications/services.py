@@ -458,7 +458,11 @@ def _locked_application(application_id: int) -> Application:
 
 
 def _bump_version(application: Application) -> None:
-    Application.objects.filter(pk=application.pk).update(version=F("version") + 1)
+    # updated_at too: integrators sync by it (``?updated_since=``), and update() skips
+    # auto_now.
+    Application.objects.filter(pk=application.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     application.version += 1
 
 
@@ -1027,7 +1031,7 @@ def application_reassign(
             override_reason.strip(),
         )
     Application.objects.filter(pk=application.pk).update(
-        account_manager=manager, assigned_at=now, version=F("version") + 1
+        account_manager=manager, assigned_at=now, version=F("version") + 1, updated_at=now
     )
     AccountManagerProfile.objects.filter(user=manager).update(last_assigned_at=now)
     application_reanalyse(application_id=application.pk, now=now)

@@ -409,7 +409,8 @@ def deviation_answer_store(
     }
     for field, value in answer.items():
         setattr(deviation, field, value)
-    fields = [*answer]
+    deviation.updated_at = now  # integrators sync by it (``?updated_since=``)
+    fields = [*answer, "updated_at"]
     if deviation.status == Deviation.Status.OPEN:
         deviation.status = Deviation.Status.ACKNOWLEDGED
         deviation.acknowledged_by = by

@@ -45,6 +45,11 @@ class DeviationFilter(FilterSet):
         field_name="responsible_party", choices=ResponsibleParty.choices
     )
     responsible_department = IntegerFilter(field_name="responsible_department_id")
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=gettext_lazy("Changed at or after this moment (ISO 8601, with its offset)."),
+    )
 
 
 class DeviationList(generics.ListAPIView):

@@ -157,8 +157,10 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             "total_float",
             "time_limit_status",
             "time_limit_clock",
+            # What the API shows of it may have moved: integrators sync by updated_at.
+            "updated_at",
         ],
-        [(pk, digest, *changes.finishes[pk], *statuses[pk]) for pk, digest in fingerprints],
+        [(pk, digest, *changes.finishes[pk], *statuses[pk], now) for pk, digest in fingerprints],
     )
     dashboard_counts.after(counted)
     stats.applications = len(applications)
