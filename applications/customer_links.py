@@ -21,12 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import notification_send
+from integration.models import EventType
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity
 from yekuo.domain import Party
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
-from . import guards, selectors
+from . import guards, outbound, selectors
 from .models import Application, ApplicationState, CustomerLink, CustomerLinkVisit
 
 SALT = "yekuo.customer-link"
@@ -263,6 +264,12 @@ def customer_request(
     }[kind] % {"number": application.number, "customer": application.customer.name}
     if note:
         text += "\n" + _("The customer wrote: %(note)s") % {"note": note}
+    outbound.told(
+        EventType.CUSTOMER_REQUESTED,
+        application,
+        {"request": str(kind), "note": note, "at": now.isoformat()},
+        now=now,
+    )
     notification_send(
         recipients=[application.account_manager],
         kind="customer_request",

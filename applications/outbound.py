@@ -44,6 +44,12 @@ def application_data(application) -> dict:
     }
 
 
+def told(type_: str, application, data: dict, *, now: datetime | None = None) -> None:
+    """Tell of a change of ``application`` whose data the caller has made (numbers,
+    codes, user names, as the API shows them)."""
+    _emit(type_, application, {"number": application.number, **data}, now)
+
+
 def _emit(type_: str, application, data: dict, now: datetime | None) -> None:
     event_emit(type_, application_id=application.pk, subject=application.number, data=data, now=now)
 

@@ -23,6 +23,7 @@ from django_fsm import ConcurrentTransition
 from accounts.models import AccountManagerProfile, Department, Region, User
 from accounts.selectors import department_staff, supervisors
 from accounts.services import notification_send_many
+from integration.models import EventType
 from scheduling import deviation as corrective
 from scheduling import explanations
 from scheduling import selectors as schedule_selectors
@@ -638,6 +639,11 @@ def application_update(
         **changes, version=F("version") + 1, updated_at=timezone.now()
     )
     application.version += 1
+    outbound.told(
+        EventType.APPLICATION_UPDATED,
+        application,
+        {"changes": changes, "by": by.username, "version": application.version},
+    )
     return application
 
 
@@ -1373,6 +1379,18 @@ def application_record_review(
         raise InvalidInput(exc.message_dict) from exc
     review.save()
     _bump_version(application)
+    outbound.told(
+        EventType.REVIEW_RECORDED,
+        application,
+        {
+            "quality": review.quality,
+            "safety": review.safety,
+            "efficiency": review.efficiency,
+            "satisfaction": review.satisfaction,
+            "findings": review.findings,
+            "by": by.username,
+        },
+    )
     return review
 
 
@@ -1429,6 +1447,18 @@ def complaint_record(
     if errors:
         raise InvalidInput(errors)
     complaint.save()
+    outbound.told(
+        EventType.COMPLAINT_RECORDED,
+        application,
+        {
+            "complaint": complaint.pk,
+            "channel": complaint.channel,
+            "category": complaint.category,
+            "received_on": complaint.received_on.isoformat(),
+            "substantiated": complaint.substantiated,
+            "by": by.username,
+        },
+    )
     return complaint
 
 
@@ -1464,7 +1494,7 @@ def follow_up_raise(
         errors["description"] = [_("Say what is to be done.")]
     if errors:
         raise InvalidInput(errors)
-    return FollowUp.objects.create(
+    item = FollowUp.objects.create(
         review=review,
         owner=owner,
         due_on=due_on,
@@ -1472,6 +1502,19 @@ def follow_up_raise(
         raised_by=by,
         raised_at=now,
     )
+    outbound.told(
+        EventType.FOLLOW_UP_RAISED,
+        application,
+        {
+            "follow_up": item.pk,
+            "owner": owner.username,
+            "due_on": due_on.isoformat(),
+            "description": item.description,
+            "by": by.username,
+        },
+        now=now,
+    )
+    return item
 
 
 @transaction.atomic
@@ -1479,7 +1522,12 @@ def follow_up_close(
     *, follow_up_id: int, note: str, by: User, now: datetime | None = None
 ) -> FollowUp:
     """Close a follow-up item with a note: its owner or a supervisor."""
-    item = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+    item = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("review__application")
+        .filter(pk=follow_up_id)
+        .first()
+    )
     if item is None:
         raise InvalidInput(
             {"follow_up": [_("There is no follow-up %(id)s.") % {"id": follow_up_id}]}
@@ -1495,6 +1543,12 @@ def follow_up_close(
     item.closed_by = by
     item.closed_at = _now(now)
     item.save(update_fields=["status", "closing_note", "closed_by", "closed_at"])
+    outbound.told(
+        EventType.FOLLOW_UP_CLOSED,
+        item.review.application,
+        {"follow_up": item.pk, "note": item.closing_note, "by": by.username},
+        now=item.closed_at,
+    )
     return item
 
 
@@ -1609,6 +1663,21 @@ def deviation_acknowledge(
         planned_action=planned_action,
         action_due=action_due,
         by=by,
+        now=_now(now),
+    )
+    outbound.told(
+        EventType.DEVIATION_ANSWERED,
+        row.application,
+        {
+            "deviation": row.pk,
+            "activity": row.activity.code,
+            "status": row.status,
+            "cause": chosen.code if chosen else None,
+            "responsible_party": responsible_party,
+            "planned_action": planned_action,
+            "action_due": action_due.isoformat(),
+            "by": by.username,
+        },
         now=_now(now),
     )
     return row
@@ -1890,6 +1959,17 @@ def document_upload(*, application_id: int, kind: str, file, by: User) -> Docume
         )
     document = _document_store(application, kind=kind, file=file, by=by)
     _bump_version(application)
+    outbound.told(
+        EventType.DOCUMENT_UPLOADED,
+        application,
+        {
+            "document": document.pk,
+            "kind": document.kind,
+            "original_name": document.original_name,
+            "size": document.size,
+            "by": by.username,
+        },
+    )
     return document
 
 

@@ -27,6 +27,14 @@ class EventType(models.TextChoices):
     BASELINE_REPLACED = "baseline.replaced", _("Plan re-planned")
     TIME_LIMIT_WARNING = "time_limit.warning", _("Time limit nearly used")
     TIME_LIMIT_EXCEEDED = "time_limit.exceeded", _("Time limit exceeded")
+    APPLICATION_UPDATED = "application.updated", _("Application details changed")
+    DOCUMENT_UPLOADED = "document.uploaded", _("Document handed in")
+    DEVIATION_ANSWERED = "deviation.answered", _("Deviation answered")
+    REVIEW_RECORDED = "review.recorded", _("Post-completion review recorded")
+    COMPLAINT_RECORDED = "complaint.recorded", _("Customer complaint recorded")
+    FOLLOW_UP_RAISED = "follow_up.raised", _("Follow-up raised")
+    FOLLOW_UP_CLOSED = "follow_up.closed", _("Follow-up closed")
+    CUSTOMER_REQUESTED = "customer.requested", _("Request from the customer's page")
 
 
 class Subscription(models.Model):

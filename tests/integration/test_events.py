@@ -17,7 +17,12 @@ from integration import services as integration
 from integration.models import Event
 from integration.signing import secret_new, signature_headers
 from scheduling.models import Activity, Deviation
-from tests.factories import AccountManagerProfileFactory, RegionFactory, make_application
+from tests.factories import (
+    AccountManagerProfileFactory,
+    RegionFactory,
+    make_application,
+    pdf_upload,
+)
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
 
@@ -70,6 +75,42 @@ def test_automatic_assignment_is_told(subscription, supervisor):
     assert event["previous_account_manager"] is None
     assert event["by"] is None
     assert event["reason"]
+
+
+def test_the_other_changes_of_an_application_are_told(subscription, supervisor, manager):
+    application = make_application(by=supervisor, manager=manager, accepted_on=DAY0)
+    services.application_update(
+        application_id=application.pk, changes={"is_important": True}, by=manager
+    )
+    services.document_upload(
+        application_id=application.pk, kind="contract", file=pdf_upload("合同.pdf"), by=manager
+    )
+    services.complaint_record(
+        application_id=application.pk,
+        channel="hotline",
+        category="delay",
+        text="进度慢",
+        received_on=DAY0,
+        by=manager,
+        today=DAY0,
+    )
+
+    (updated,) = told("application.updated")
+    assert updated["changes"] == {"is_important": True}
+    assert updated["by"] == manager.username
+    (document,) = told("document.uploaded")
+    assert (document["kind"], document["original_name"]) == ("contract", "合同.pdf")
+    (complaint,) = told("complaint.recorded")
+    assert (complaint["number"], complaint["channel"]) == (application.number, "hotline")
+    # In the order they happened, after the acceptance.
+    assert list(
+        Event.objects.filter(application=application).order_by("pk").values_list("type", flat=True)
+    ) == [
+        "application.created",
+        "application.updated",
+        "document.uploaded",
+        "complaint.recorded",
+    ]
 
 
 def manage(*args):
