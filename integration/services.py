@@ -95,12 +95,18 @@ def subscription_create(
     """Subscribe ``url`` to ``event_types`` (every event when empty); return it with a new
     secret. ``owner`` (default ``by``) is told when deliveries keep failing."""
     name, url, event_types = _clean_subscription(name=name, url=url, event_types=event_types)
+    owner = owner or by
+    # A retried request must not subscribe the address twice (every event would go twice).
+    if Subscription.objects.filter(owner=owner, url=url, is_active=True).exists():
+        raise InvalidInput(
+            {"url": [_("%(url)s is subscribed already: change that subscription.") % {"url": url}]}
+        )
     return Subscription.objects.create(
         name=name,
         url=url,
         event_types=event_types,
         is_active=is_active,
-        owner=owner or by,
+        owner=owner,
         secret=secret_new(),
         created_by=by,
         created_at=now or timezone.now(),

@@ -38,6 +38,15 @@ def test_a_supervisor_subscribes_and_reads_back_its_secret(as_supervisor, superv
     stored = Subscription.objects.get(pk=body["id"])
     assert stored.secret == body["secret"]
 
+    # The same request again (a retry) does not subscribe the address twice.
+    again = as_supervisor.post(
+        URL,
+        {"name": "营销系统", "url": "https://crm.example.cn/hooks", "event_types": []},
+        format="json",
+    )
+    assert_problem(again, 400)
+    assert "subscribed already" in again.json()["errors"]["url"][0]
+
     listed = as_supervisor.get(URL).json()
     assert [s["id"] for s in listed["results"]] == [body["id"]]
     assert "secret" not in listed["results"][0]
