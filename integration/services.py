@@ -155,7 +155,15 @@ def subscription_rotate_secret(
     if overlap is None:
         overlap = timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
     subscription = _locked_subscription(subscription_id, by)
-    subscription.previous_secret = subscription.secret
+    in_overlap = (
+        subscription.previous_secret
+        and subscription.previous_secret_expires_at is not None
+        and subscription.previous_secret_expires_at > now
+    )
+    # A rotation during another's overlap (a retried request whose answer was lost) keeps
+    # the secret the receiver still holds signing; the one it may never have seen goes.
+    if not in_overlap:
+        subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = now + overlap
     subscription.secret = secret_new()
     subscription.save()

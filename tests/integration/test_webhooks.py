@@ -306,9 +306,19 @@ def test_a_rotated_secret_signs_beside_the_old_one_during_the_overlap(
     assert len(received.headers["webhook-signature"].split(" ")) == 2
     Webhook(rotated.secret).verify(received.body, received.headers)
 
+    # Rotated again during the overlap (a retry whose answer was lost): the secret the
+    # receiver holds still signs.
+    again = integration.subscription_rotate_secret(
+        subscription_id=subscription.pk, by=supervisor, now=T0 + timedelta(hours=1)
+    )
+    assert again.previous_secret == old
+    make_application(by=supervisor, manager=manager, accepted_on=DAY0)
+    send(T0 + timedelta(hours=2))
+    assert receiver.state.requests[-1].verified
+
     # After the overlap only the new secret signs.
     make_application(by=supervisor, manager=manager, accepted_on=DAY0)
-    send(T0 + timedelta(hours=25))
+    send(T0 + timedelta(hours=26))
     received = receiver.state.requests[-1]
     assert not received.verified
     assert len(received.headers["webhook-signature"].split(" ")) == 1
