@@ -111,6 +111,9 @@ def demo_people_load() -> list[User]:
             defaults={"display_name": spec.display_name, "email": f"{spec.username}@yekuo.local"},
         )
         user.display_name = spec.display_name
+        # The office phone a customer's progress page gives for the account manager.
+        if spec.role == Role.ACCOUNT_MANAGER:
+            user.phone = f"0571-8702{DEMO_USERS.index(spec):04d}"
         user.department = departments.get(spec.department) if spec.department else None
         user.is_staff = spec.role == Role.ADMINISTRATOR
         user.is_superuser = spec.role == Role.ADMINISTRATOR
