@@ -10,4 +10,7 @@ def todo_count(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"todo_count": cache(lambda: todo.todo_count(user))}
+    return {
+        "todo_count": cache(lambda: todo.todo_count(user)),
+        "todo_count_shown": todo.TODO_COUNT_SHOWN,
+    }

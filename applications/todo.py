@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,28 +128,41 @@ class TodoApplication:
     reasons: list[str]
 
 
+def _waiting_reasons(user):
+    """The four reasons an application waits for its manager, each as a subquery of it."""
+    return {
+        "unanswered": Deviation.objects.filter(
+            application=OuterRef("pk"), status=Deviation.Status.OPEN
+        ),
+        "stage_open": Activity.objects.filter(
+            application=OuterRef("pk"),
+            stage=OuterRef("state"),
+            is_dummy=False,
+            actual_finish__isnull=True,
+        ),
+        "customer_says": CustomerLinkVisit.objects.filter(
+            application=OuterRef("pk"),
+            kind__in=[
+                CustomerLinkVisit.Kind.CONSTRUCTION_FINISHED,
+                CustomerLinkVisit.Kind.INSPECTION_REQUESTED,
+            ],
+            handled_at__isnull=True,
+        ),
+    }
+
+
+def _managed(user):
+    return Application.objects.filter(account_manager=user, state__in=ACTIVE_WORK)
+
+
 def _waiting_for_manager(user):
-    unanswered = Deviation.objects.filter(application=OuterRef("pk"), status=Deviation.Status.OPEN)
-    stage_open = Activity.objects.filter(
-        application=OuterRef("pk"),
-        stage=OuterRef("state"),
-        is_dummy=False,
-        actual_finish__isnull=True,
-    )
-    customer_says = CustomerLinkVisit.objects.filter(
-        application=OuterRef("pk"),
-        kind__in=[
-            CustomerLinkVisit.Kind.CONSTRUCTION_FINISHED,
-            CustomerLinkVisit.Kind.INSPECTION_REQUESTED,
-        ],
-        handled_at__isnull=True,
-    )
+    reasons = _waiting_reasons(user)
     return (
-        Application.objects.filter(account_manager=user, state__in=ACTIVE_WORK)
+        _managed(user)
         .annotate(
-            unanswered=Exists(unanswered),
-            stage_open=Exists(stage_open),
-            customer_says=Exists(customer_says),
+            unanswered=Exists(reasons["unanswered"]),
+            stage_open=Exists(reasons["stage_open"]),
+            customer_says=Exists(reasons["customer_says"]),
         )
         .filter(
             Q(unanswered=True)
@@ -157,6 +171,29 @@ def _waiting_for_manager(user):
             | Q(customer_says=True)
         )
     )
+
+
+def _waiting_count(user, enough: int) -> int:
+    """Count the applications waiting for the manager, up to about ``enough``.
+
+    One query, a union of one branch per reason: with the reasons joined by OR, PostgreSQL
+    turns each EXISTS into a hash of the whole table (every unfinished activity of the
+    province) and reads it on every page; alone in its branch, each is a join that stops
+    at the limit.
+    """
+    reasons = _waiting_reasons(user)
+    base = _managed(user).order_by()
+    branches = [
+        base.filter(Exists(reasons["unanswered"])),
+        base.filter(~Exists(reasons["stage_open"])),
+        base.exclude(time_limit_status=TimeLimitStatus.OK),
+        base.filter(Exists(reasons["customer_says"])),
+    ]
+    branches = [b.values("pk") for b in branches]
+    if connection.features.supports_slicing_ordering_in_compound:
+        branches = [b[:enough] for b in branches]
+    first, *others = branches
+    return first.union(*others).count()
 
 
 def manager_todo(user) -> list[TodoApplication]:
@@ -184,11 +221,37 @@ def manager_todo(user) -> list[TodoApplication]:
     return rows
 
 
+# The navigation shows the figure up to this, then "99+": counting further would read every
+# application of a manager who has fallen far behind, on every page.
+TODO_COUNT_SHOWN = 99
+
+
+def _open_work_count(user, enough: int) -> int:
+    """Count ``_open_work`` up to about ``enough``: one branch for the activities the
+    department owns, one for those it shares, so each reads its index and stops at the
+    limit (joined by OR, the planner walks every activity of the province)."""
+    department = user.department_id
+    base = Activity.objects.filter(
+        is_ready=True, application__state__in=ACTIVE_WORK, is_dummy=False
+    ).order_by()
+    if not may_have_department_work(user):
+        base = base.filter(application__account_manager=user)
+    branches = [
+        base.filter(department_id=department).values("pk"),
+        base.filter(joint_departments=department).values("pk"),
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        branches = [b[:enough] for b in branches]
+    return branches[0].union(branches[1]).count()
+
+
 def todo_count(user) -> int:
-    """Return how many to-do entries wait for the user (the navigation's figure)."""
+    """Return how many to-do entries wait for the user (the navigation's figure), counted
+    up to ``TODO_COUNT_SHOWN`` + 1 at most in each list."""
+    enough = TODO_COUNT_SHOWN + 1
     count = 0
     if may_have_department_work(user) or may_have_own_work(user):
-        count = _open_work(user).values("pk").distinct().count()
+        count = min(_open_work_count(user, enough), enough)
     if user.has_perm("accounts.handle_applications"):
-        count += _waiting_for_manager(user).count()
+        count += min(_waiting_count(user, enough), enough)
     return count

@@ -423,6 +423,12 @@ class Activity(ActivityDefinition):
                 condition=models.Q(is_ready=True),
                 name="activity_ready_by_department",
             ),
+            # The manager's to-do: is the work of an application's current stage done?
+            models.Index(
+                fields=["application", "stage"],
+                condition=models.Q(actual_finish__isnull=True, is_dummy=False),
+                name="activity_unfinished_stage",
+            ),
         ]
 
     @property

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from applications import services
+from applications import services, todo
 from applications.models import Application
 from scheduling.models import Activity
 from tests.factories import make_application
@@ -105,6 +105,17 @@ def test_staff_finish_an_activity_from_the_list(client, staff, work):
     assert f"{activity.application.number} E 配套表箱及接户线工程：今天完成。预测已更新。" in html
     assert f'id="todo-{activity.pk}"' not in html
     assert '<span class="nav-count" id="todo-count" title="等待您处理的事项">2</span>' in html
+
+
+def test_the_navigation_shows_a_long_list_as_more_than_it_counts(client, staff, work, monkeypatch):
+    # Three entries wait; the figure counts no further than the cap and says so.
+    monkeypatch.setattr(todo, "TODO_COUNT_SHOWN", 2)
+    client.force_login(staff)
+    html = client.get(TODO).content.decode()
+    assert '<span class="nav-count" id="todo-count" title="等待您处理的事项">2+</span>' in html
+    monkeypatch.setattr(todo, "TODO_COUNT_SHOWN", 3)
+    html = client.get(TODO).content.decode()
+    assert '<span class="nav-count" id="todo-count" title="等待您处理的事项">3</span>' in html
 
 
 def test_a_reload_of_the_progress_address_shows_the_list(client, staff, work):
