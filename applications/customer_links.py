@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from accounts.services import notification_send
 from integration.models import EventType
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity
-from yekuo.domain import Party
+from yekuo.domain import DocumentKind, Party
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
 from . import guards, outbound, selectors
@@ -32,7 +33,7 @@ from .models import Application, ApplicationState, CustomerLink, CustomerLinkVis
 
 SALT = "yekuo.customer-link"
 Kind = CustomerLinkVisit.Kind
-REQUESTS = (Kind.CONSTRUCTION_FINISHED, Kind.INSPECTION_REQUESTED)
+REQUESTS = CustomerLinkVisit.REQUEST_KINDS
 
 
 class LinkNotUsable(Exception):
@@ -114,12 +115,7 @@ def links_page(application_id: int, *, now: datetime | None = None) -> LinksPage
     visits = list(
         CustomerLinkVisit.objects.filter(application_id=application_id).order_by("-at", "-id")[:30]
     )
-    waiting = [
-        v
-        for v in CustomerLinkVisit.objects.filter(
-            application_id=application_id, kind__in=REQUESTS, handled_at__isnull=True
-        ).order_by("at")
-    ]
+    waiting = list(_waiting_requests(application_id).order_by("at"))
     return LinksPage(
         links=rows,
         current=next((row for row in rows if row.usable), None),
@@ -210,10 +206,11 @@ def _customer_activities(application: Application) -> list[Activity]:
     return [a for a in application.activities.all() if not a.is_dummy and a.party == Party.CUSTOMER]
 
 
-def _waiting_request(application_id: int, kind: str) -> bool:
+def _waiting_requests(application_id: int, kinds=REQUESTS):
+    """The customer's requests of these kinds not yet confirmed by the manager."""
     return CustomerLinkVisit.objects.filter(
-        application_id=application_id, kind=kind, handled_at__isnull=True
-    ).exists()
+        application_id=application_id, kind__in=kinds, handled_at__isnull=True
+    )
 
 
 @transaction.atomic
@@ -246,9 +243,7 @@ def customer_request(
     note = (note or "").strip()
     if len(note) > 300:
         raise InvalidInput({"note": [_("Write at most 300 characters.")]})
-    existing = CustomerLinkVisit.objects.filter(
-        application=application, kind=kind, handled_at__isnull=True
-    ).first()
+    existing = _waiting_requests(application.pk, [kind]).first()
     if existing is not None:
         return existing
     visit = _log(link, kind, ip=ip, agent=agent, now=now, note=note)
@@ -328,11 +323,9 @@ class CustomerView:
 
 
 def customer_view(link: CustomerLink) -> CustomerView:
-    application = (
-        Application.objects.select_related("customer", "account_manager")
-        .prefetch_related("activities", "documents")
-        .get(pk=link.application_id)
-    )
+    # Read with the link (its customer and manager); the page needs its work and documents.
+    application = link.application
+    prefetch_related_objects([application], "activities", "documents")
     steps = [
         CustomerStep(label=step.label, status=step.status)
         for step in selectors.stage_steps(application)
@@ -341,8 +334,7 @@ def customer_view(link: CustomerLink) -> CustomerView:
     late = 0
     if committed and forecast and forecast > committed:
         late = schedule_selectors.working_calendar().working_days_between(committed, forecast)
-    labels = dict(application.documents.model._meta.get_field("kind").choices)
-    missing = [str(labels.get(kind, kind)) for kind in guards.missing_documents(application)]
+    missing = [str(DocumentKind(kind).label) for kind in guards.missing_documents(application)]
     own = [a for a in _customer_activities(application) if a.actual_finish is None]
     manager = application.account_manager
     # The customer's own work (internal works, inspections) is in the construction stage.
@@ -359,7 +351,11 @@ def customer_view(link: CustomerLink) -> CustomerView:
         own_work=[a.name for a in own if a.is_ready],
         construction_open=bool(own),
         may_request=in_progress,
-        asked={kind for kind in REQUESTS if in_progress and _waiting_request(application.pk, kind)},
+        asked=(
+            set(_waiting_requests(application.pk).values_list("kind", flat=True))
+            if in_progress
+            else set()
+        ),
         manager_name=str(manager) if manager else "",
         manager_phone=manager.phone if manager else "",
         expires_at=link.expires_at,

@@ -1073,6 +1073,9 @@ class CustomerLinkVisit(models.Model):
         CONSTRUCTION_FINISHED = "construction_finished", _("Customer: construction finished")
         INSPECTION_REQUESTED = "inspection_requested", _("Customer: inspection asked for")
 
+    # What the customer asks for (the rest are uses of the page).
+    REQUEST_KINDS = (Kind.CONSTRUCTION_FINISHED, Kind.INSPECTION_REQUESTED)
+
     link = models.ForeignKey(
         CustomerLink, verbose_name=_("link"), on_delete=models.PROTECT, related_name="visits"
     )

@@ -118,11 +118,10 @@ def activity_progressed(
     by,
     now: datetime,
 ) -> None:
-    _emit(
+    told(
         EventType.ACTIVITY_PROGRESSED,
         application,
         {
-            "number": application.number,
             "activity": {"code": activity.code, "name": activity.name},
             "actual_start": _day(start),
             "actual_finish": _day(finish) if passed else None,
@@ -134,16 +133,15 @@ def activity_progressed(
             "committed_finish_date": _day(application.committed_finish_date),
             "at": _moment(now),
         },
-        now,
+        now=now,
     )
 
 
 def proposal_accepted(application, proposal, *, by, reason: str, now: datetime) -> None:
-    _emit(
+    told(
         EventType.PROPOSAL_ACCEPTED,
         application,
         {
-            "number": application.number,
             "proposal": proposal.pk,
             "kind": proposal.kind,
             "activities": proposal.activities,
@@ -151,18 +149,17 @@ def proposal_accepted(application, proposal, *, by, reason: str, now: datetime) 
             "reason": reason,
             "at": _moment(now),
         },
-        now,
+        now=now,
     )
 
 
 def baseline_replaced(
     application, *, baseline_version: int, by, reason: str, now: datetime
 ) -> None:
-    _emit(
+    told(
         EventType.BASELINE_REPLACED,
         application,
         {
-            "number": application.number,
             "baseline_version": baseline_version,
             "by": by.username,
             "reason": reason,
@@ -170,7 +167,7 @@ def baseline_replaced(
             "forecast_finish_date": _day(application.forecast_finish_date),
             "at": _moment(now),
         },
-        now,
+        now=now,
     )
 
 

@@ -813,19 +813,20 @@ def activity_progress_import(
         )
     numbers = {entry["number"] for entry in entries}
     applications = dict(Application.objects.filter(number__in=numbers).values_list("number", "pk"))
+    # The activities named, read at once: (application, code) -> activity.
+    activities = {
+        (application_id, code): pk
+        for pk, application_id, code in Activity.objects.filter(
+            application_id__in=applications.values(),
+            code__in={entry["code"] for entry in entries},
+            is_dummy=False,
+        ).values_list("pk", "application_id", "code")
+    }
     for index, entry in enumerate(entries):
         where = f"entries.{index}"
         row = {"row": index + 1, "number": entry["number"], "code": entry["code"]}
         application_id = applications.get(entry["number"])
-        activity_id = (
-            Activity.objects.filter(
-                application_id=application_id, code=entry["code"], is_dummy=False
-            )
-            .values_list("pk", flat=True)
-            .first()
-            if application_id
-            else None
-        )
+        activity_id = activities.get((application_id, entry["code"]))
         if application_id is None:
             raise InvalidInput(
                 {f"{where}.number": [_("Row %(row)d: there is no application %(number)s.") % row]}

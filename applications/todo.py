@@ -60,15 +60,28 @@ def _open_work(user):
     those of their own applications. ``is_ready`` is stored by the analysis of every
     change and by the sweep, so this reads an index, not the applications' networks."""
     department = user.department_id
-    mine = Activity.objects.filter(
-        Q(department_id=department) | Q(joint_departments=department),
-        is_ready=True,
-        application__state__in=ACTIVE_WORK,
-        is_dummy=False,
+    return _ready_work(user).filter(Q(department_id=department) | Q(joint_departments=department))
+
+
+def _ready_work(user):
+    """The activities at work that can go on now, of the user's own applications when the
+    user has no department duties (the department is filtered by the caller)."""
+    ready = Activity.objects.filter(
+        is_ready=True, application__state__in=ACTIVE_WORK, is_dummy=False
     )
     if not may_have_department_work(user):
-        mine = mine.filter(application__account_manager=user)
-    return mine
+        ready = ready.filter(application__account_manager=user)
+    return ready
+
+
+def _union_count(branches, enough: int) -> int:
+    """Count the distinct rows of these querysets of keys in one query, each branch read
+    up to ``enough`` where the database takes a limit in a union."""
+    branches = [b.order_by().values("pk") for b in branches]
+    if connection.features.supports_slicing_ordering_in_compound:
+        branches = [b[:enough] for b in branches]
+    first, *others = branches
+    return first.union(*others).count()
 
 
 def _ready_or_running(user) -> list[tuple[Activity, bool]]:
@@ -128,7 +141,7 @@ class TodoApplication:
     reasons: list[str]
 
 
-def _waiting_reasons(user):
+def _waiting_reasons():
     """The four reasons an application waits for its manager, each as a subquery of it."""
     return {
         "unanswered": Deviation.objects.filter(
@@ -142,10 +155,7 @@ def _waiting_reasons(user):
         ),
         "customer_says": CustomerLinkVisit.objects.filter(
             application=OuterRef("pk"),
-            kind__in=[
-                CustomerLinkVisit.Kind.CONSTRUCTION_FINISHED,
-                CustomerLinkVisit.Kind.INSPECTION_REQUESTED,
-            ],
+            kind__in=CustomerLinkVisit.REQUEST_KINDS,
             handled_at__isnull=True,
         ),
     }
@@ -156,7 +166,7 @@ def _managed(user):
 
 
 def _waiting_for_manager(user):
-    reasons = _waiting_reasons(user)
+    reasons = _waiting_reasons()
     return (
         _managed(user)
         .annotate(
@@ -181,19 +191,17 @@ def _waiting_count(user, enough: int) -> int:
     province) and reads it on every page; alone in its branch, each is a join that stops
     at the limit.
     """
-    reasons = _waiting_reasons(user)
-    base = _managed(user).order_by()
-    branches = [
-        base.filter(Exists(reasons["unanswered"])),
-        base.filter(~Exists(reasons["stage_open"])),
-        base.exclude(time_limit_status=TimeLimitStatus.OK),
-        base.filter(Exists(reasons["customer_says"])),
-    ]
-    branches = [b.values("pk") for b in branches]
-    if connection.features.supports_slicing_ordering_in_compound:
-        branches = [b[:enough] for b in branches]
-    first, *others = branches
-    return first.union(*others).count()
+    reasons = _waiting_reasons()
+    base = _managed(user)
+    return _union_count(
+        [
+            base.filter(Exists(reasons["unanswered"])),
+            base.filter(~Exists(reasons["stage_open"])),
+            base.exclude(time_limit_status=TimeLimitStatus.OK),
+            base.filter(Exists(reasons["customer_says"])),
+        ],
+        enough,
+    )
 
 
 def manager_todo(user) -> list[TodoApplication]:
@@ -231,18 +239,11 @@ def _open_work_count(user, enough: int) -> int:
     department owns, one for those it shares, so each reads its index and stops at the
     limit (joined by OR, the planner walks every activity of the province)."""
     department = user.department_id
-    base = Activity.objects.filter(
-        is_ready=True, application__state__in=ACTIVE_WORK, is_dummy=False
-    ).order_by()
-    if not may_have_department_work(user):
-        base = base.filter(application__account_manager=user)
-    branches = [
-        base.filter(department_id=department).values("pk"),
-        base.filter(joint_departments=department).values("pk"),
-    ]
-    if connection.features.supports_slicing_ordering_in_compound:
-        branches = [b[:enough] for b in branches]
-    return branches[0].union(branches[1]).count()
+    ready = _ready_work(user)
+    return _union_count(
+        [ready.filter(department_id=department), ready.filter(joint_departments=department)],
+        enough,
+    )
 
 
 def todo_count(user) -> int:

@@ -23,6 +23,7 @@ from tests.factories import (
     make_application,
     pdf_upload,
 )
+from tests.scheduling.test_commands import manage
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db]
 
@@ -111,18 +112,6 @@ def test_the_other_changes_of_an_application_are_told(subscription, supervisor, 
         "document.uploaded",
         "complaint.recorded",
     ]
-
-
-def manage(*args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
 
 
 def test_the_receiver_command_refuses_a_secret_that_is_not_one():
