@@ -1,7 +1,8 @@
 """The archive run (yekuo.archive): what is finished with leaves the hot tables.
 
 Each owning app moves its own rows (``scheduling.services.archive_deviations``,
-``accounts.services.archive_notifications``); this module says when, and which
+``accounts.services.archive_notifications``, ``integration.services.archive_events``); this
+module says when, and which
 applications still count as live for the notifications' keys.
 """
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.services import archive_notifications, notifications_to_archive
+from integration import services as integration_services
 from scheduling import services as schedule_services
 from scheduling.models import Proposal
 
@@ -41,23 +43,27 @@ def archive_eligible(*, before: datetime) -> dict[str, int]:
             .count()
         ),
         "notifications": notifications_to_archive(before=before, live_states=ACTIVE_STATES).count(),
+        "events": integration_services.events_to_archive(before=before).count(),
+        "deliveries": integration_services.deliveries_to_archive(before=before).count(),
     }
 
 
 def archive_old_rows(*, before: datetime, batch_size: int | None = None) -> dict[str, int]:
-    """Move the resolved deviations, decided proposals and read notifications finished
-    with before ``before`` into their archive tables; return how many of each moved.
+    """Move the resolved deviations, decided proposals, read notifications and the outbound
+    events whose deliveries are finished (with those deliveries), finished with before
+    ``before``, into their archive tables; return how many of each moved.
 
     Each table moves in batches of ``batch_size`` rows (default ``ARCHIVE_BATCH_SIZE``),
     one transaction each; rows are chosen by their current state, so a run repeated or
     stopped halfway moves each row once. Nothing that counts as live moves: a deviation
     not resolved, an open or accepted proposal of a deviation that stays, an unread
-    notification.
+    notification, an event with a delivery still pending.
     """
     batch_size = batch_size or settings.ARCHIVE_BATCH_SIZE
     moved = schedule_services.archive_deviations(before=before, batch_size=batch_size)
     moved["notifications"] = archive_notifications(
         before=before, batch_size=batch_size, live_states=ACTIVE_STATES
     )
+    moved.update(integration_services.archive_events(before=before, batch_size=batch_size))
     logger.info("archived rows finished with before %s: %s", before.isoformat(), moved)
     return moved

@@ -7,7 +7,15 @@ from yekuo.admin import ReadOnlyAdminMixin
 from yekuo.errors import DomainError, InvalidInput
 
 from . import services
-from .models import Delivery, DeliveryStatus, Event, EventType, Subscription
+from .models import (
+    ArchivedDelivery,
+    ArchivedEvent,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Subscription,
+)
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -168,3 +176,31 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ngettext("%(n)d delivery sent again.", "%(n)d deliveries sent again.", replayed)
             % {"n": replayed},
         )
+
+
+@admin.register(ArchivedEvent)
+class ArchivedEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Events whose deliveries finished long ago, moved to the archive (yekuo.archive)."""
+
+    list_display = ("occurred_at", "type", "subject", "event_id")
+    list_filter = ("type",)
+    search_fields = ("event_id", "subject")
+    readonly_fields = [f.name for f in ArchivedEvent._meta.fields]
+
+
+@admin.register(ArchivedDelivery)
+class ArchivedDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The archived events' deliveries: their attempts and last answers, for audit."""
+
+    list_display = (
+        "created_at",
+        "event_id",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "delivered_at",
+    )
+    list_filter = ("status", "subscription")
+    list_select_related = ("subscription",)
+    readonly_fields = [f.name for f in ArchivedDelivery._meta.fields]

@@ -2,13 +2,17 @@
 of the change they describe (the outbox), and each delivery of an event to a subscriber.
 
 Rows are never deleted: a subscription is deactivated, a delivery keeps its attempts, and
-a replay is a new delivery that names the one it repeats.
+a replay is a new delivery that names the one it repeats. An event older than
+``ARCHIVE_AFTER_DAYS`` whose deliveries are all finished moves with them into the archive
+tables (yekuo.archive), where the admin still reads them.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from yekuo.archive import archive_model
 
 User = settings.AUTH_USER_MODEL
 
@@ -188,3 +192,21 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription}"
+
+
+ArchivedEvent = archive_model(
+    Event,
+    name="ArchivedEvent",
+    verbose_name=_("archived outbound event"),
+    verbose_name_plural=_("archived outbound events"),
+    indexed=["occurred_at"],
+)
+ArchivedDelivery = archive_model(
+    Delivery,
+    name="ArchivedDelivery",
+    verbose_name=_("archived webhook delivery"),
+    verbose_name_plural=_("archived webhook deliveries"),
+    indexed=["subscription", "event"],
+    # Its event and the delivery it repeats are archived with it.
+    unconstrained=["event", "replay_of"],
+)

@@ -5,6 +5,8 @@ describe, and replays.
 caller's transaction: a change rolled back emits nothing, and a change committed is told
 (at least once) even if the broker is down when it commits; a worker sends it on commit
 (``delivery.deliveries_send``). Replays are new deliveries that name the one they repeat.
+Events finished with (every delivery delivered or given up) move to the archive tables
+after ``ARCHIVE_AFTER_DAYS`` (``archive_events``); they can no longer be replayed then.
 """
 
 from __future__ import annotations
@@ -17,13 +19,24 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yekuo import archive
 from yekuo.celery import enqueue_on_commit
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from yekuo.lookups import any_of
 
-from .models import Delivery, DeliveryStatus, Event, EventType, Subscription
+from .models import (
+    ArchivedDelivery,
+    ArchivedEvent,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Subscription,
+)
 from .signing import secret_new
 from .tasks import deliver_webhooks
 
@@ -257,9 +270,13 @@ def delivery_replay(*, delivery_id: int, by, now: datetime | None = None) -> Del
     try:
         delivery = Delivery.objects.select_related("subscription").get(pk=delivery_id)
     except Delivery.DoesNotExist:
-        raise InvalidInput(
-            {"delivery": [_("There is no delivery %(id)s.") % {"id": delivery_id}]}
-        ) from None
+        if ArchivedDelivery.objects.filter(pk=delivery_id).exists():
+            message = _(
+                "Delivery %(id)s is archived with its event: it can no longer be sent again."
+            )
+        else:
+            message = _("There is no delivery %(id)s.")
+        raise InvalidInput({"delivery": [message % {"id": delivery_id}]}) from None
     _check_owner(delivery.subscription, by)
     if delivery.status == DeliveryStatus.PENDING:
         raise TransitionNotAllowed(
@@ -288,6 +305,28 @@ def deliveries_replay_range(
     if since >= until:
         raise InvalidInput({"until": [_("The end of the range must come after its start.")]})
     subscription = _locked_subscription(subscription_id, by)
+    archived = (
+        ArchivedEvent.objects.filter(
+            occurred_at__gte=since,
+            occurred_at__lt=until,
+            pk__in=ArchivedDelivery.objects.filter(subscription=subscription).values("event_id"),
+        )
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if archived is not None:
+        raise InvalidInput(
+            {
+                "since": [
+                    _(
+                        "Events of this subscription up to %(when)s are archived and can no "
+                        "longer be sent again; start the range after it."
+                    )
+                    % {"when": timezone.localtime(archived).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
     originals = (
         Delivery.objects.filter(
             subscription=subscription,
@@ -315,3 +354,39 @@ def deliveries_replay_range(
     if replays:
         _send_soon()
     return len(replays)
+
+
+# The archive.
+
+
+def events_to_archive(*, before: datetime):
+    """The events that occurred before ``before`` with no delivery still pending."""
+    pending = Delivery.objects.filter(event=OuterRef("pk"), status=DeliveryStatus.PENDING)
+    return Event.objects.filter(occurred_at__lt=before).exclude(Exists(pending))
+
+
+def deliveries_to_archive(*, before: datetime):
+    """The deliveries that move with :func:`events_to_archive`."""
+    return Delivery.objects.filter(event__in=events_to_archive(before=before).values("pk"))
+
+
+def archive_events(*, before: datetime, batch_size: int) -> dict[str, int]:
+    """Move the events of :func:`events_to_archive`, each with all its deliveries (replays
+    included), into the archive tables; return how many of each moved."""
+    deliveries = 0
+
+    def with_deliveries(event_ids: list[int]) -> None:
+        nonlocal deliveries
+        ids = list(
+            Delivery.objects.filter(any_of("event_id", event_ids)).values_list("pk", flat=True)
+        )
+        deliveries += archive.move(Delivery, ArchivedDelivery, ids)
+
+    events = archive.move_in_batches(
+        Event,
+        ArchivedEvent,
+        lambda: events_to_archive(before=before),
+        batch_size=batch_size,
+        along=with_deliveries,
+    )
+    return {"events": events, "deliveries": deliveries}

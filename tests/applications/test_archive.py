@@ -212,7 +212,13 @@ def test_nothing_live_is_archived(red_deviation, manager, supervisor):
 
     moved = archiving.archive_old_rows(before=_everything_before())
 
-    assert moved == {"deviations": 0, "proposals": 0, "notifications": 0}
+    assert moved == {
+        "deviations": 0,
+        "proposals": 0,
+        "notifications": 0,
+        "events": 0,
+        "deliveries": 0,
+    }
     assert Deviation.objects.exclude(status=Deviation.Status.RESOLVED).count() == unresolved == 1
     assert (
         set(Proposal.objects.filter(status=Proposal.Status.PROPOSED).values_list("pk", flat=True))
@@ -313,6 +319,7 @@ def test_the_command_dry_run_counts_and_moves_nothing(manager):
         output = run("--dry-run")
     assert "notifications would move: 3" in output
     assert "deviations would move: 0" in output
+    assert "events would move: 0" in output and "deliveries would move: 0" in output
     assert Notification.objects.count() == 3 and ArchivedNotification.objects.count() == 0
 
 
@@ -366,5 +373,11 @@ def test_the_task_archives_what_was_finished_with_before_its_day(manager):
     from applications.tasks import archive_old_rows
 
     _read_notifications(manager, 2)
-    assert archive_old_rows("2026-06-18") == {"deviations": 0, "proposals": 0, "notifications": 2}
+    assert archive_old_rows("2026-06-18") == {
+        "deviations": 0,
+        "proposals": 0,
+        "notifications": 2,
+        "events": 0,
+        "deliveries": 0,
+    }
     assert archive_old_rows("2026-06-18")["notifications"] == 0

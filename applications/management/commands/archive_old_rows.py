@@ -10,15 +10,16 @@ from django.utils import timezone
 from applications.archiving import archive_cutoff, archive_eligible, archive_old_rows
 
 EXIT_BAD_INPUT = 2
-KINDS = ("deviations", "proposals", "notifications")
+KINDS = ("deviations", "proposals", "notifications", "events", "deliveries")
 
 
 class Command(BaseCommand):
     help = (
-        "Move resolved deviations, superseded and dismissed proposals and read "
-        "notifications finished with before a day into their archive tables, in batches; "
-        "they stay readable on the application page, in the API and in the admin. Prints "
-        "how many rows of each moved (or, with --dry-run, would move)."
+        "Move resolved deviations, superseded and dismissed proposals, read "
+        "notifications and delivered outbound events finished with before a day into "
+        "their archive tables, in batches; they stay readable on the application page, "
+        "in the API and in the admin. Prints how many rows of each moved (or, with "
+        "--dry-run, would move)."
     )
 
     def add_arguments(self, parser):
