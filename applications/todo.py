@@ -4,6 +4,10 @@ Department staff see their department's activities that can start now (every pre
 finished) or are running, latest first against the plan, then by total float; an account
 manager sees the applications that wait for them: unanswered deviations, a stage whose
 work is done, a time limit running out, a required document missing.
+
+Each list shows the ``TODO_LIST_SHOWN`` most urgent entries and says when more wait: a
+province's department can have thousands of activities ready, and a page of them all
+would be read, sent and drawn on every visit.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, When
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +27,26 @@ from scheduling.models import Activity, Deviation
 from .models import WORK_STATES, Application, CustomerLinkVisit, TimeLimitStatus
 
 ACTIVE_WORK = [str(state) for state in WORK_STATES]
+
+# Each to-do list shows this many of its most urgent entries.
+TODO_LIST_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class TodoList:
+    """The most urgent entries of a to-do list, and whether more wait beyond them."""
+
+    rows: list
+    more: bool
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
 
 
 @dataclass(frozen=True)
@@ -54,18 +79,11 @@ def may_have_own_work(user) -> bool:
     )
 
 
-def _open_work(user):
-    """The user's department's activities (as owner or joint department) whose work can go
-    on now, in applications at work; for an account manager without department duties,
-    those of their own applications. ``is_ready`` is stored by the analysis of every
-    change and by the sweep, so this reads an index, not the applications' networks."""
-    department = user.department_id
-    return _ready_work(user).filter(Q(department_id=department) | Q(joint_departments=department))
-
-
 def _ready_work(user):
-    """The activities at work that can go on now, of the user's own applications when the
-    user has no department duties (the department is filtered by the caller)."""
+    """The activities at work that can go on now (``is_ready`` is stored by the analysis
+    of every change and by the sweep, so this reads an index, not the networks), of the
+    user's own applications when the user has no department duties; the caller keeps the
+    user's department's, as owner or as joint department."""
     ready = Activity.objects.filter(
         is_ready=True, application__state__in=ACTIVE_WORK, is_dummy=False
     )
@@ -84,26 +102,51 @@ def _union_count(branches, enough: int) -> int:
     return first.union(*others).count()
 
 
-def _ready_or_running(user) -> list[tuple[Activity, bool]]:
+def _ready_or_running(user, *, today: date, limit: int) -> tuple[list[tuple[Activity, bool]], bool]:
     """Return the user's department's activities that can start now (every predecessor
-    finished) or are running, each with whether the department is only a joint one."""
+    finished) or are running, the ``limit`` most urgent (late first: the earliest planned
+    day still to come; then least float), each with whether the department is only a joint
+    one, and whether more wait.
+
+    One ordered, limited query for the activities the department owns and one for those it
+    shares (joined by OR, the planner walks every activity of the province)."""
     if not (may_have_department_work(user) or may_have_own_work(user)):
-        return []
+        return [], False
     department = user.department_id
-    return [
-        (activity, activity.department_id != department)
-        for activity in _open_work(user).distinct().order_by("application_id", "sort_order", "id")
-    ]
+    due = Case(
+        When(actual_start__isnull=False, then=F("baseline_finish")),
+        default=F("baseline_start"),
+    )
+    ready = _ready_work(user).annotate(due=due, urgency=Least(due, today))
+    order = (
+        F("urgency").asc(nulls_last=True),
+        F("forecast_tf").asc(nulls_last=True),
+        F("due").asc(nulls_last=True),
+        "application_id",
+        "sort_order",
+        "id",
+    )
+    found: dict[int, Activity] = {}
+    for branch in (
+        ready.filter(department_id=department),
+        ready.filter(joint_departments=department),
+    ):
+        for activity in branch.order_by(*order)[: limit + 1]:
+            found.setdefault(activity.pk, activity)
+    rows = [(activity, activity.department_id != department) for activity in found.values()]
+    return rows, len(rows) > limit
 
 
-def department_todo(user, *, today: date | None = None) -> list[TodoActivity]:
+def department_todo(user, *, today: date | None = None, limit: int | None = None) -> TodoList:
     """Return the activities of the user's department (as owner or joint department) that
-    can start now or are running, in applications at work: late first, then least float.
-    For an account manager without department duties: those of their own applications."""
-    found = _ready_or_running(user)
-    if not found:
-        return []
+    can start now or are running, in applications at work: late first, then least float;
+    the ``limit`` (``TODO_LIST_SHOWN``) most urgent of them. For an account manager
+    without department duties: those of their own applications."""
     today = today or timezone.localdate()
+    limit = limit or TODO_LIST_SHOWN
+    found, more = _ready_or_running(user, today=today, limit=limit)
+    if not found:
+        return TodoList([], False)
     applications = Application.objects.select_related("customer", "account_manager").in_bulk(
         {activity.application_id for activity, _joint in found}
     )
@@ -132,7 +175,7 @@ def department_todo(user, *, today: date | None = None) -> list[TodoActivity]:
             row.application.number,
         )
     )
-    return rows
+    return TodoList(rows[:limit], more)
 
 
 @dataclass(frozen=True)
@@ -165,68 +208,74 @@ def _managed(user):
     return Application.objects.filter(account_manager=user, state__in=ACTIVE_WORK)
 
 
-def _waiting_for_manager(user):
+def _waiting_branches(user) -> list:
+    """The manager's applications at work that wait for them: one queryset per reason.
+
+    Joined by OR, PostgreSQL turns each EXISTS into a hash of the whole table (every
+    unfinished activity of the province); alone in its branch, each is a join that stops
+    at a limit."""
     reasons = _waiting_reasons()
-    return (
-        _managed(user)
+    base = _managed(user)
+    return [
+        base.filter(Exists(reasons["unanswered"])),
+        base.filter(~Exists(reasons["stage_open"])),
+        base.exclude(time_limit_status=TimeLimitStatus.OK),
+        base.filter(Exists(reasons["customer_says"])),
+    ]
+
+
+def _waiting_count(user, enough: int) -> int:
+    """Count the applications waiting for the manager, up to about ``enough``: one
+    query, a union of one branch per reason."""
+    return _union_count(_waiting_branches(user), enough)
+
+
+def _waiting_keys(user, limit: int) -> list[int]:
+    """The keys of the ``limit`` applications waiting for the manager that are due first:
+    one query, a union of the reasons' branches, each ordered and limited where the
+    database takes that in a union."""
+    order = ("committed_finish_date", "number")
+    branches = [b.order_by().values_list("pk", *order) for b in _waiting_branches(user)]
+    if connection.features.supports_slicing_ordering_in_compound:
+        branches = [b.order_by(*order)[:limit] for b in branches]
+    first, *others = branches
+    return [row[0] for row in first.union(*others).order_by(*order)[:limit]]
+
+
+def manager_todo(user, *, limit: int | None = None) -> TodoList:
+    """Return the account manager's applications at work that wait for them, each with
+    why (unanswered deviations, the stage's work done, a time limit, the customer's
+    word): the ``limit`` (``TODO_LIST_SHOWN``) whose committed date comes first."""
+    if not user.has_perm("accounts.handle_applications"):
+        return TodoList([], False)
+    limit = limit or TODO_LIST_SHOWN
+    keys = _waiting_keys(user, limit + 1)
+    if not keys:
+        return TodoList([], False)
+    reasons = _waiting_reasons()
+    applications = (
+        Application.objects.filter(pk__in=keys[:limit])
         .annotate(
             unanswered=Exists(reasons["unanswered"]),
             stage_open=Exists(reasons["stage_open"]),
             customer_says=Exists(reasons["customer_says"]),
         )
-        .filter(
-            Q(unanswered=True)
-            | Q(stage_open=False)
-            | ~Q(time_limit_status=TimeLimitStatus.OK)
-            | Q(customer_says=True)
-        )
-    )
-
-
-def _waiting_count(user, enough: int) -> int:
-    """Count the applications waiting for the manager, up to about ``enough``.
-
-    One query, a union of one branch per reason: with the reasons joined by OR, PostgreSQL
-    turns each EXISTS into a hash of the whole table (every unfinished activity of the
-    province) and reads it on every page; alone in its branch, each is a join that stops
-    at the limit.
-    """
-    reasons = _waiting_reasons()
-    base = _managed(user)
-    return _union_count(
-        [
-            base.filter(Exists(reasons["unanswered"])),
-            base.filter(~Exists(reasons["stage_open"])),
-            base.exclude(time_limit_status=TimeLimitStatus.OK),
-            base.filter(Exists(reasons["customer_says"])),
-        ],
-        enough,
-    )
-
-
-def manager_todo(user) -> list[TodoApplication]:
-    """Return the account manager's applications at work that wait for them, each with
-    why: unanswered deviations, the stage's work done (move it on), a time limit."""
-    if not user.has_perm("accounts.handle_applications"):
-        return []
-    applications = (
-        _waiting_for_manager(user)
         .select_related("customer")
         .order_by("committed_finish_date", "number")
     )
     rows = []
     for application in applications:
-        reasons = []
+        reasons_now = []
         if application.unanswered:
-            reasons.append(_("A deviation waits for your answer."))
+            reasons_now.append(_("A deviation waits for your answer."))
         if not application.stage_open:
-            reasons.append(_("The work of this stage is done: move it on."))
+            reasons_now.append(_("The work of this stage is done: move it on."))
         if application.time_limit_status != TimeLimitStatus.OK:
-            reasons.append(application.time_limit_text)
+            reasons_now.append(application.time_limit_text)
         if application.customer_says:
-            reasons.append(_("The customer says its work is done or asks for an inspection."))
-        rows.append(TodoApplication(application=application, reasons=reasons))
-    return rows
+            reasons_now.append(_("The customer says its work is done or asks for an inspection."))
+        rows.append(TodoApplication(application=application, reasons=reasons_now))
+    return TodoList(rows, len(keys) > limit)
 
 
 # The navigation shows the figure up to this, then "99+": counting further would read every
@@ -235,7 +284,7 @@ TODO_COUNT_SHOWN = 99
 
 
 def _open_work_count(user, enough: int) -> int:
-    """Count ``_open_work`` up to about ``enough``: one branch for the activities the
+    """Count the department's work up to about ``enough``: one branch for the activities the
     department owns, one for those it shares, so each reads its index and stops at the
     limit (joined by OR, the planner walks every activity of the province)."""
     department = user.department_id

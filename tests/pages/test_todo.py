@@ -118,6 +118,37 @@ def test_the_navigation_shows_a_long_list_as_more_than_it_counts(client, staff, 
     assert '<span class="nav-count" id="todo-count" title="等待您处理的事项">3</span>' in html
 
 
+def test_a_long_list_shows_its_most_urgent_entries_and_says_more_wait(
+    client, staff, work, monkeypatch
+):
+    monkeypatch.setattr(todo, "TODO_LIST_SHOWN", 2)
+    client.force_login(staff)
+    html = client.get(TODO).content.decode()
+    assert order_of(html, [work["less_late"], work["late"]]) == [work["late"], work["less_late"]]
+    assert f'id="todo-{work["running"].pk}"' not in html
+    assert "最紧急的 2 项；还有更多" in html and 'id="todo-activities-more"' in html
+    # The whole list fits: no notice.
+    monkeypatch.setattr(todo, "TODO_LIST_SHOWN", 3)
+    html = client.get(TODO).content.decode()
+    assert f'id="todo-{work["running"].pk}"' in html
+    assert 'id="todo-activities-more"' not in html and "3 项工作" in html
+
+
+def test_a_managers_long_list_shows_those_due_first(client, manager, supervisor, monkeypatch):
+    first = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 2))
+    second = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 3))
+    for application in (second, first):
+        open_deviation(application, "A", severity="red")
+    monkeypatch.setattr(todo, "TODO_LIST_SHOWN", 1)
+    client.force_login(manager)
+    html = client.get(TODO).content.decode()
+    section = html[html.index('id="todo-applications"') :]
+    assert first.number in section and second.number not in section
+    assert 'id="todo-applications-more"' in section and "最紧急的 1 项；还有更多" in section
+    listed = todo.manager_todo(manager, limit=5)
+    assert [row.application for row in listed] == [first, second] and not listed.more
+
+
 def test_a_reload_of_the_progress_address_shows_the_list(client, staff, work):
     client.force_login(staff)
     response = client.get(reverse("todo_progress", args=[work["late"].pk]))
