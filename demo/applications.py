@@ -46,11 +46,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,7 +75,14 @@ from scheduling import services as schedule_services
 from scheduling.models import Activity, NetworkTemplate
 from yekuo.domain import BusinessType, CustomerClass, Party, VoltageClass
 
-from .people import DEMO_USERS, REGIONS
+from .people import (
+    DEMO_USERS,
+    PROVINCE_PREFIX,
+    PROVINCE_UTILISATION,
+    REGIONS,
+    province_managers_load,
+    province_managers_needed,
+)
 
 S = ApplicationState
 
@@ -1042,7 +1050,7 @@ class _Loader:
         usernames = [u.username for u in DEMO_USERS]
         users = {u.username: u for u in User.objects.filter(username__in=usernames)}
         profiles = (
-            AccountManagerProfile.objects.filter(is_active=True, user__username__in=usernames)
+            _demo_managers(usernames)
             .select_related("user")
             .prefetch_related("regions")
             .order_by("user__username")
@@ -1056,6 +1064,7 @@ class _Loader:
             )
             for p in profiles
         ]
+        self._eligible: dict[tuple[str, str], tuple[list[_Manager], list[int]]] = {}
         self.staff = {
             spec.department: users[spec.username].pk
             for spec in DEMO_USERS
@@ -1206,11 +1215,16 @@ class _Loader:
     def _manager(self, rng, region_code: str, voltage_class: str) -> _Manager | None:
         if not self.managers:
             return None
-        eligible = [
-            m for m in self.managers if region_code in m.regions and voltage_class in m.voltages
-        ] or [m for m in self.managers if voltage_class in m.voltages]
-        eligible = eligible or self.managers
-        return rng.choices(eligible, weights=[m.capacity for m in eligible])[0]
+        key = (region_code, voltage_class)
+        if key not in self._eligible:
+            eligible = [
+                m for m in self.managers if region_code in m.regions and voltage_class in m.voltages
+            ] or [m for m in self.managers if voltage_class in m.voltages]
+            eligible = eligible or self.managers
+            # Summed once: a province has thousands of managers (the same draw as weights=).
+            self._eligible[key] = (eligible, list(accumulate(m.capacity for m in eligible)))
+        eligible, cumulative = self._eligible[key]
+        return rng.choices(eligible, cum_weights=cumulative)[0]
 
     # Building and writing one chunk.
 
@@ -1488,7 +1502,10 @@ class _Loader:
         targets = {u.username: u.utilisation for u in DEMO_USERS}
         loads = manager_weighted_loads(user_ids=[m.user.pk for m in self.managers])
         for manager in self.managers:
-            target = targets.get(manager.user.username)
+            username = manager.user.username
+            target = targets.get(
+                username, PROVINCE_UTILISATION if username.startswith(PROVINCE_PREFIX) else None
+            )
             load = loads.get(manager.user.pk, 0)
             if target is None or not load:
                 continue
@@ -1502,14 +1519,27 @@ class _Loader:
 
     def note_assignments(self) -> None:
         """Bring the managers' last assignment time up to the demo's latest one."""
+        latest_of = dict(
+            Application.objects.filter(account_manager__in=[m.user.pk for m in self.managers])
+            .values("account_manager")
+            .annotate(latest=Max("assigned_at"))
+            .values_list("account_manager", "latest")
+        )
         for manager in self.managers:
-            latest = Application.objects.filter(account_manager=manager.user).aggregate(
-                latest=Max("assigned_at")
-            )["latest"]
+            latest = latest_of.get(manager.user.pk)
             if latest is not None:
                 AccountManagerProfile.objects.filter(user=manager.user).exclude(
                     last_assigned_at__gte=latest
                 ).update(last_assigned_at=latest)
+
+
+def _demo_managers(usernames: list[str]):
+    """The active profiles of the demo's account managers: the small office's and the
+    province's (``people.province_managers_load``)."""
+    return AccountManagerProfile.objects.filter(
+        Q(user__username__in=usernames) | Q(user__username__startswith=PROVINCE_PREFIX),
+        is_active=True,
+    )
 
 
 def _writes_aside(chunk_size: int, count: int) -> bool:
@@ -1638,6 +1668,13 @@ def demo_applications_load(
     states: Counter = Counter()
     if count <= 0:
         return LoadResult(0, states, 0.0)
+    # A province's volume gets a province's staff (people.APPLICATIONS_PER_MANAGER).
+    province_managers_load(
+        province_managers_needed(
+            Application.objects.count() + count,
+            present=_demo_managers([u.username for u in DEMO_USERS]).count(),
+        )
+    )
     loader = _Loader(seed=seed, today=today)
     order = loader.plan(count)
     done = 0

@@ -3,8 +3,10 @@
 Only the demo loader (``manage.py seed_demo``) calls this; migrations never create users.
 """
 
+import math
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -90,6 +92,73 @@ DEMO_USERS = [
     DemoUser("metering", "郑伟", Role.DEPARTMENT_STAFF, "metering"),
     DemoUser("metering-head", "孙立", Role.DEPARTMENT_HEAD, "metering"),
 ]
+
+
+# A province's staffing: one account manager for about this many applications (their whole
+# book, history included; about half of it in progress). The five demo managers make a
+# small office; a larger demo gets more managers, each in one region, so that nobody holds
+# ten thousand applications in progress, which no office would ask of one person.
+APPLICATIONS_PER_MANAGER = 200
+PROVINCE_PREFIX = "am-"
+PROVINCE_UTILISATION = 0.8
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛")
+
+
+def province_managers_needed(applications: int, *, present: int) -> int:
+    """How many account managers to add so that ``applications`` in all make about
+    ``APPLICATIONS_PER_MANAGER`` each, with ``present`` managers there already."""
+    return max(0, math.ceil(applications / APPLICATIONS_PER_MANAGER) - present)
+
+
+@transaction.atomic
+def province_managers_load(count: int) -> int:
+    """Add ``count`` account managers (``am-<region>-<n>``, the demo password), spread
+    over the demo regions, each for every voltage of their region; return how many."""
+    if count <= 0:
+        return 0
+    region_codes = [code for code, _name in REGIONS]
+    regions = {r.code: r for r in Region.objects.filter(code__in=region_codes)}
+    group = Group.objects.get(name=Role.ACCOUNT_MANAGER)
+    marketing = Department.objects.filter(code="marketing").first()
+    start = User.objects.filter(username__startswith=PROVINCE_PREFIX).count()
+    password = make_password(DEMO_PASSWORD)  # hashed once: the same for every one
+    users = []
+    for n in range(start, start + count):
+        region = region_codes[n % len(region_codes)]
+        name = (
+            _SURNAMES[n % len(_SURNAMES)]
+            + _GIVEN[(n // len(_SURNAMES)) % len(_GIVEN)]
+            + _GIVEN[(n // 7) % len(_GIVEN)]
+        )
+        users.append(
+            User(
+                username=f"{PROVINCE_PREFIX}{region}-{n // len(region_codes) + 1:04d}",
+                display_name=name,
+                email=f"am{n + 1}@yekuo.local",
+                phone=f"0571-87{n + 1:06d}",
+                department=marketing,
+                password=password,
+            )
+        )
+    users = User.objects.bulk_create(users)
+    User.groups.through.objects.bulk_create(
+        [User.groups.through(user_id=u.pk, group_id=group.pk) for u in users]
+    )
+    voltages = [VoltageClass.LV_0_4, *ALL_HV]
+    profiles = AccountManagerProfile.objects.bulk_create(
+        [AccountManagerProfile(user=u, voltage_classes=voltages, capacity=20) for u in users]
+    )
+    AccountManagerProfile.regions.through.objects.bulk_create(
+        [
+            AccountManagerProfile.regions.through(
+                accountmanagerprofile_id=profile.pk,
+                region_id=regions[profile.user.username.split("-")[1]].pk,
+            )
+            for profile in profiles
+        ]
+    )
+    return len(users)
 
 
 def demo_is_loaded() -> bool:
