@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from accounts.models import Department
+from accounts.models import AccountManagerProfile, Department
 from accounts.selectors import account_manager_list
 from applications.assignment import ManagerLoad
 from applications.kpi import kpi_monthly_trend, window
@@ -420,31 +420,81 @@ class DashboardFigures:
     by_department: list[SeverityCounts]
     by_stage: list[SeverityCounts]
     trend: list
-    loads: list
+    loads: "ManagerLoads"
 
 
-def manager_loads() -> list[ManagerLoad]:
-    """Return each active manager with weighted load and capacity, as
-    ``applications.assignment.account_manager_loads`` does, the loads summed from the
-    maintained counts (three queries: the profiles, their regions, the loads)."""
+# The workload chart and table show this many managers, the most loaded against capacity
+# first: a province has thousands, and the supervisor looks for the ones over the limit.
+MANAGERS_SHOWN = 15
+
+
+@dataclass(frozen=True)
+class ManagerLoads:
+    """The most loaded active managers (``rows``), how many are active and how many over
+    capacity."""
+
+    rows: list[ManagerLoad]
+    total: int
+    over: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def _fullness(load: int, capacity: int) -> float:
+    """Load against capacity; any load on no capacity is the fullest of all."""
+    if capacity:
+        return load / capacity
+    return float("inf") if load else 0.0
+
+
+def manager_loads(*, shown: int | None = None) -> ManagerLoads:
+    """Return the ``shown`` (``MANAGERS_SHOWN``) active managers with the highest weighted
+    load against capacity, as ``applications.assignment.account_manager_loads`` weighs it
+    (the loads summed from the maintained counts), with how many are active and over.
+
+    Four queries whatever the number of managers: the loads, the capacities, and the shown
+    profiles with their regions."""
+    shown = shown or MANAGERS_SHOWN
     loads = dict(
         ApplicationCount.objects.filter(manager_id__gt=0)
         .values_list("manager_id")
         .annotate(load=Sum("weight"))
         .order_by()
     )
-    return [
-        ManagerLoad(profile=profile, load=loads.get(profile.user_id, 0), capacity=profile.capacity)
-        for profile in account_manager_list(active_only=True)
+    active = [
+        (pk, loads.get(user_id, 0), capacity, username)
+        for pk, user_id, capacity, username in AccountManagerProfile.objects.filter(
+            is_active=True, user__is_active=True
+        ).values_list("pk", "user_id", "capacity", "user__username")
     ]
+    active.sort(key=lambda r: (-_fullness(r[1], r[2]), r[3]))
+    top = active[:shown]
+    profiles = account_manager_list(active_only=True).in_bulk([r[0] for r in top])
+    return ManagerLoads(
+        rows=[
+            ManagerLoad(profile=profiles[pk], load=load, capacity=capacity)
+            for pk, load, capacity, _name in top
+            if pk in profiles
+        ],
+        total=len(active),
+        over=sum(1 for _pk, load, capacity, _name in active if load > capacity),
+    )
 
 
 def dashboard_figures(*, today: date) -> DashboardFigures:
     """Return the dashboard's cards and charts, exact at every request.
 
-    8 queries whatever the numbers: the deviation counts, the application counts, the
-    energized applications, the department names, the snapshots, the managers, their
-    regions and their loads.
+    9 queries whatever the numbers: the deviation counts, the application counts, the
+    energized applications, the department names, the snapshots, the managers' loads and
+    capacities, the shown managers and their regions.
     """
     rows = open_deviation_counts()
     return DashboardFigures(

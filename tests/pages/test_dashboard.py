@@ -423,8 +423,9 @@ def test_the_dashboard_takes_the_same_queries_for_5_and_100(
     )
     client.force_login(supervisor)
     client.get("/dashboard/")  # the calendar is cached per process
-    # 21, and the names of the causes and departments answering for the deviations: the
-    # cards, the charts and the answer tables are sums of the maintained counts.
+    # 22 (the fullest managers read apart from the capacities of all), and the names of
+    # the causes and departments answering for the deviations: the cards, the charts and
+    # the answer tables are sums of the maintained counts.
     with django_assert_max_num_queries(23):
         response = client.get("/dashboard/", {"severity": "red"})
     assert len(deviation_rows(response.content.decode())) == min((n + 2) // 3, 25)
@@ -641,3 +642,48 @@ def test_reassigning_twenty_minutes_after_sign_in_asks_for_the_password_first(
     assert f"{application.number} 已改由 李四 负责。" in response.content.decode()
     application.refresh_from_db()
     assert application.account_manager == board["other"]
+
+
+# --- A province's staff ---------------------------------------------------------------------
+
+
+def test_the_workload_shows_the_fullest_managers_and_how_many_are_over(
+    client, supervisor, board, monkeypatch
+):
+    from supervision import selectors as supervision_selectors
+
+    # 李四 holds two of capacity 1: over; the manager one of 20; a third holds none.
+    board["other"].account_manager.capacity = 1
+    board["other"].account_manager.save()
+    idle = AccountManagerProfileFactory(user__username="wangwu", user__display_name="王五").user
+    monkeypatch.setattr(supervision_selectors, "MANAGERS_SHOWN", 2)
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    workload = re.search(r'id="chart-workload".*?</section>', html, re.S).group(0)
+    assert "最满的 2 人（共 3 人）；1 人超出承载能力" in workload
+    assert workload.index("李四") < workload.index(str(board["first"].account_manager))
+    managers = re.search(r'id="managers".*?</section>', html, re.S).group(0)
+    assert "李四" in managers and str(idle) not in managers
+
+
+def test_with_many_managers_the_manager_is_typed_not_chosen_from_a_list(
+    client, supervisor, board, monkeypatch
+):
+    from supervision import views as supervision_views
+
+    monkeypatch.setattr(supervision_views, "MANAGER_SELECT_MAX", 1)
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    assert '<select name="manager"' not in html
+    assert 'type="text" name="manager"' in field_block(html, "manager")
+    # By name, by sign-in name, or by key as links send it: the same filter.
+    for typed in ("李四", "lisi", str(board["other"].pk)):
+        html = client.get("/dashboard/", {"manager": typed}).content.decode()
+        assert [number for _sev, number in deviation_rows(html)] == [
+            board["second"].number,
+            board["second"].number,
+            board["third"].number,
+        ], typed
+    html = client.get("/dashboard/", {"manager": "赵六"}).content.decode()
+    block = field_block(html, "manager")
+    assert 'aria-invalid="true"' in block and "没有名为“赵六”的客户经理。" in block
