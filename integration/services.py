@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from yekuo import archive
 from yekuo.celery import enqueue_on_commit
 from yekuo.errors import InvalidInput, NotPermitted, TransitionNotAllowed
-from yekuo.lookups import any_of
 
 from .models import (
     ArchivedDelivery,
@@ -377,10 +376,7 @@ def archive_events(*, before: datetime, batch_size: int) -> dict[str, int]:
 
     def with_deliveries(event_ids: list[int]) -> None:
         nonlocal deliveries
-        ids = list(
-            Delivery.objects.filter(any_of("event_id", event_ids)).values_list("pk", flat=True)
-        )
-        deliveries += archive.move(Delivery, ArchivedDelivery, ids)
+        deliveries += archive.move_children(Delivery, ArchivedDelivery, "event_id", event_ids)
 
     events = archive.move_in_batches(
         Event,

@@ -493,12 +493,9 @@ def archive_deviations(*, before: datetime, batch_size: int) -> dict[str, int]:
 
     def with_proposals(deviation_ids: list[int]) -> None:
         nonlocal proposals
-        ids = list(
-            Proposal.objects.filter(any_of("deviation_id", deviation_ids)).values_list(
-                "pk", flat=True
-            )
+        proposals += archive.move_children(
+            Proposal, ArchivedProposal, "deviation_id", deviation_ids
         )
-        proposals += archive.move(Proposal, ArchivedProposal, ids)
 
     deviations = archive.move_in_batches(
         Deviation,

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from django.db import connection, models, transaction
 from django.utils.functional import cached_property
 
+from yekuo.lookups import any_of
+
 ARCHIVE_SUFFIX = "_archive"
 
 
@@ -110,6 +112,16 @@ def move(hot: type[models.Model], archive: type[models.Model], ids: Sequence[int
         )
         cursor.execute(f"DELETE FROM {quote(hot._meta.db_table)} WHERE {pk} IN ({marks})", ids)
         return cursor.rowcount
+
+
+def move_children(
+    hot: type[models.Model], archive: type[models.Model], parent: str, parent_ids: Sequence[int]
+) -> int:
+    """Move the rows of ``hot`` whose ``parent`` (a foreign key's column, ``deviation_id``)
+    is one of ``parent_ids`` into ``archive``; return how many moved. Call inside the
+    transaction that moves the parents (``move_in_batches``'s ``along``)."""
+    ids = list(hot.objects.filter(any_of(parent, parent_ids)).values_list("pk", flat=True))
+    return move(hot, archive, ids)
 
 
 def move_in_batches(
