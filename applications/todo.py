@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, Deviation
+from yekuo.shown import Shown
 
 from .models import WORK_STATES, Application, CustomerLinkVisit, TimeLimitStatus
 
@@ -32,21 +33,8 @@ ACTIVE_WORK = [str(state) for state in WORK_STATES]
 TODO_LIST_SHOWN = 100
 
 
-@dataclass(frozen=True)
-class TodoList:
+class TodoList(Shown):
     """The most urgent entries of a to-do list, and whether more wait beyond them."""
-
-    rows: list
-    more: bool
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __bool__(self) -> bool:
-        return bool(self.rows)
 
 
 @dataclass(frozen=True)

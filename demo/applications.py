@@ -74,6 +74,7 @@ from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.models import Activity, NetworkTemplate
 from yekuo.domain import BusinessType, CustomerClass, Party, VoltageClass
+from yekuo.lookups import any_of
 
 from .people import (
     DEMO_USERS,
@@ -1501,6 +1502,7 @@ class _Loader:
         a small office, not the volume of applications asked for."""
         targets = {u.username: u.utilisation for u in DEMO_USERS}
         loads = manager_weighted_loads(user_ids=[m.user.pk for m in self.managers])
+        capacities = {}
         for manager in self.managers:
             username = manager.user.username
             target = targets.get(
@@ -1512,10 +1514,10 @@ class _Loader:
             # Rounded to the nearest capacity on the target's side of full, so that over
             # stays over and a small load still comes out near its target.
             share = load / target
-            capacity = min(
+            capacities[manager.user.pk] = min(
                 MAX_CAPACITY, max(1, math.floor(share) if target > 1 else max(load, round(share)))
             )
-            AccountManagerProfile.objects.filter(user=manager.user).update(capacity=capacity)
+        self._update_profiles("capacity", capacities)
 
     def note_assignments(self) -> None:
         """Bring the managers' last assignment time up to the demo's latest one."""
@@ -1525,12 +1527,21 @@ class _Loader:
             .annotate(latest=Max("assigned_at"))
             .values_list("account_manager", "latest")
         )
-        for manager in self.managers:
-            latest = latest_of.get(manager.user.pk)
-            if latest is not None:
-                AccountManagerProfile.objects.filter(user=manager.user).exclude(
-                    last_assigned_at__gte=latest
-                ).update(last_assigned_at=latest)
+        latest_of = {user: latest for user, latest in latest_of.items() if latest is not None}
+        self._update_profiles("last_assigned_at", latest_of, only_later=True)
+
+    def _update_profiles(self, field: str, values: dict, *, only_later: bool = False) -> None:
+        """Set ``field`` of the managers' profiles to ``values`` (by user key) in a few
+        statements, however many managers a province has; with ``only_later``, never back."""
+        profiles = list(AccountManagerProfile.objects.filter(any_of("user_id", list(values))))
+        changed = []
+        for profile in profiles:
+            value, current = values[profile.user_id], getattr(profile, field)
+            if current == value or (only_later and current is not None and current >= value):
+                continue
+            setattr(profile, field, value)
+            changed.append(profile)
+        AccountManagerProfile.objects.bulk_update(changed, [field], batch_size=1000)
 
 
 def _demo_managers(usernames: list[str]):

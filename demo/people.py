@@ -117,8 +117,10 @@ def province_managers_load(count: int) -> int:
     over the demo regions, each for every voltage of their region; return how many."""
     if count <= 0:
         return 0
-    region_codes = [code for code, _name in REGIONS]
-    regions = {r.code: r for r in Region.objects.filter(code__in=region_codes)}
+    regions = {r.code: r for r in Region.objects.filter(code__in=[c for c, _n in REGIONS])}
+    region_codes = [code for code, _name in REGIONS if code in regions]
+    if not region_codes:
+        return 0  # the demo people are not loaded: the loader says so
     group = Group.objects.get(name=Role.ACCOUNT_MANAGER)
     marketing = Department.objects.filter(code="marketing").first()
     start = User.objects.filter(username__startswith=PROVINCE_PREFIX).count()

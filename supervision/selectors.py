@@ -30,6 +30,7 @@ from scheduling.models import (
     severity_rank,
 )
 from yekuo.domain import Stage
+from yekuo.shown import Shown
 
 
 def visible_deviations(user):
@@ -429,23 +430,12 @@ MANAGERS_SHOWN = 15
 
 
 @dataclass(frozen=True)
-class ManagerLoads:
-    """The most loaded active managers (``rows``), how many are active and how many over
-    capacity."""
+class ManagerLoads(Shown):
+    """The most loaded active managers (``rows``, of ``ManagerLoad``), how many are active
+    and how many over capacity."""
 
-    rows: list[ManagerLoad]
-    total: int
-    over: int
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @property
-    def more(self) -> bool:
-        return self.total > len(self.rows)
+    total: int = 0
+    over: int = 0
 
 
 def _fullness(load: int, capacity: int) -> float:
@@ -484,6 +474,7 @@ def manager_loads(*, shown: int | None = None) -> ManagerLoads:
             for pk, load, capacity, _name in top
             if pk in profiles
         ],
+        more=len(active) > len(top),
         total=len(active),
         over=sum(1 for _pk, load, capacity, _name in active if load > capacity),
     )
