@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -10,6 +11,52 @@ from .network import client_address
 
 # Error codes of a refused (not a failed) sign-in: answered 429 Too Many Requests.
 LOCKED_CODES = {"locked", "address_locked"}
+
+
+# Up to this many people a field offers them in a list; beyond it (a province has
+# thousands of staff) the user types the name or sign-in name, and the page stays small.
+PERSON_SELECT_MAX = 200
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person: chosen in a list, or typed by name or sign-in name where there are too
+    many to list (:meth:`fit`). A number is the user's key, as links and older forms
+    send it."""
+
+    default_error_messages = {
+        "invalid_choice": _("There is no one called “%(value)s” here."),
+        "ambiguous": _("Several people are called “%(value)s”: type the sign-in name instead."),
+    }
+
+    def label_from_instance(self, obj):
+        return str(obj)
+
+    def fit(self, limit: int | None = None) -> None:
+        """Offer the people in a list if there are at most ``limit`` (``PERSON_SELECT_MAX``),
+        read once here with the columns their names need; otherwise ask for the name in a
+        text box, after one query that reads a single row."""
+        limit = limit or PERSON_SELECT_MAX
+        if self.queryset[limit : limit + 1].exists():
+            self.widget = forms.TextInput(
+                attrs={"placeholder": _("Name or sign-in name"), "autocomplete": "off"}
+            )
+            return
+        people = self.queryset.only("pk", "username", "display_name", "first_name", "last_name")
+        blank = [] if self.empty_label is None else [("", self.empty_label)]
+        self.choices = [*blank, *((p.pk, self.label_from_instance(p)) for p in people)]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if text.isdigit():
+            return super().to_python(text)
+        found = list(self.queryset.filter(Q(username=text) | Q(display_name=text))[:3])
+        exact = [user for user in found if user.username == text]
+        if exact or len(found) == 1:
+            return (exact or found)[0]
+        code = "ambiguous" if found else "invalid_choice"
+        raise forms.ValidationError(self.error_messages[code], code=code, params={"value": text})
 
 
 class LoginForm(AuthenticationForm):

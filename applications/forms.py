@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.forms import PersonChoiceField
 from accounts.models import Department, Region, User
 from scheduling.models import ResponsibleParty, Severity
 from yekuo import plausible
@@ -446,7 +447,7 @@ class ReplanForm(ErrorAttrsMixin, forms.Form):
 
 
 class FollowUpForm(LengthMessagesMixin, forms.Form):
-    owner = forms.ModelChoiceField(
+    owner = PersonChoiceField(
         label=_("Owner"),
         queryset=User.objects.filter(is_active=True).order_by("username"),
         required=False,
@@ -462,6 +463,10 @@ class FollowUpForm(LengthMessagesMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].fit()
 
 
 class FollowUpCloseForm(LengthMessagesMixin, forms.Form):
@@ -484,7 +489,7 @@ class ComplaintForm(LengthMessagesMixin, forms.Form):
         label=_("Complaint"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
     substantiated = forms.BooleanField(label=_("Substantiated"), required=False)
-    handled_by = forms.ModelChoiceField(
+    handled_by = PersonChoiceField(
         label=_("Handled by"),
         queryset=User.objects.filter(is_active=True).order_by("username"),
         required=False,
@@ -500,6 +505,10 @@ class ComplaintForm(LengthMessagesMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handled_by"].fit()
 
 
 class AcceptanceForm(ErrorAttrsMixin, forms.Form):

@@ -241,9 +241,19 @@ def _render_page(request, number, *, bound=None, status=200):
         "application": application,
         "document_form": bound.get("document") or DocumentForm(auto_id=_form_ids("doc")),
         "review_form": bound.get("review") or ReviewForm(auto_id=_form_ids("review")),
-        "follow_up_form": bound.get("follow_up") or FollowUpForm(auto_id=_form_ids("follow_up")),
+        # Made only where shown: each reads the people it offers.
+        "follow_up_form": bound.get("follow_up")
+        or (
+            FollowUpForm(auto_id=_form_ids("follow_up"))
+            if page.review is not None and page.may_complain
+            else None
+        ),
         "complaint_form": bound.get("complaint")
-        or ComplaintForm(auto_id=_form_ids("complaint"), initial={"received_on": page.today}),
+        or (
+            ComplaintForm(auto_id=_form_ids("complaint"), initial={"received_on": page.today})
+            if page.may_complain
+            else None
+        ),
         "forward_transitions": [s for s in available if not s.reason_required],
         "side_transitions": [s for s in available if s.reason_required],
         "side_open": any(s.form.is_bound for s in available if s.reason_required),

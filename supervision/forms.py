@@ -1,9 +1,9 @@
 """Forms of the supervisor's dashboard: they check what was typed; services decide."""
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonChoiceField
 from accounts.models import Department, Region, User
 from applications.forms import ErrorAttrsMixin
 from applications.models import Application
@@ -11,44 +11,14 @@ from scheduling import explanations
 from scheduling.models import DeviationCause, ResponsibleParty, Severity
 from yekuo.domain import Stage
 
-# Up to this many account managers a field offers them in a list; beyond it (a province
-# has thousands) the supervisor types the name or sign-in name, and the page stays small.
-MANAGER_SELECT_MAX = 200
 
-
-class ManagerChoiceField(forms.ModelChoiceField):
-    """An account manager: chosen in a list, or typed by name or sign-in name when there
-    are too many to list (``typed``, beyond ``MANAGER_SELECT_MAX``). A number is the user's key, as
-    links and older forms send it."""
-
+class ManagerChoiceField(PersonChoiceField):
     default_error_messages = {
         "invalid_choice": _("There is no account manager called “%(value)s”."),
         "ambiguous": _(
             "Several account managers are called “%(value)s”: type the sign-in name instead."
         ),
     }
-
-    def label_from_instance(self, obj):
-        return str(obj)
-
-    def typed(self) -> None:
-        """Ask for the manager in a text box rather than a list of every one."""
-        self.widget = forms.TextInput(
-            attrs={"placeholder": _("Name or sign-in name"), "autocomplete": "off"}
-        )
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = str(value).strip()
-        if text.isdigit():
-            return super().to_python(text)
-        found = list(self.queryset.filter(Q(username=text) | Q(display_name=text))[:3])
-        exact = [user for user in found if user.username == text]
-        if exact or len(found) == 1:
-            return (exact or found)[0]
-        code = "ambiguous" if found else "invalid_choice"
-        raise forms.ValidationError(self.error_messages[code], code=code, params={"value": text})
 
 
 def _managers():
@@ -111,6 +81,7 @@ class DeviationFilterForm(ErrorAttrsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         # A fresh query each time the form is shown: managers come and go.
         self.fields["manager"].queryset = _managers()
+        self.fields["manager"].fit()
 
 
 class ReassignForm(ErrorAttrsMixin, forms.Form):
@@ -158,6 +129,7 @@ class ReassignForm(ErrorAttrsMixin, forms.Form):
         self.fields["manager"].queryset = User.objects.filter(
             is_active=True, account_manager__is_active=True
         ).order_by("username")
+        self.fields["manager"].fit()
 
     def chosen_application(self):
         """Return the application the form is about (typed or chosen in a table), if any."""

@@ -18,7 +18,7 @@ from scheduling import charts
 from yekuo.errors import DomainError, InvalidInput
 
 from . import selectors
-from .forms import MANAGER_SELECT_MAX, AssignForm, DeviationFilterForm, ReassignForm
+from .forms import AssignForm, DeviationFilterForm, ReassignForm
 
 UNASSIGNED_SHOWN = 20
 SEVERITY_PARTS = ("red", "amber", "info")
@@ -109,10 +109,6 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
             initial={"application": params.get("reassign", ""), "next": back.urlencode()},
             may_override=request.user.has_perm("accounts.supervise_applications"),
         )
-    if figures.loads.total > MANAGER_SELECT_MAX:
-        for form in (filters_form, reassign_form):
-            if form is not None:
-                form.fields["manager"].typed()
     candidates = None
     if may_assign:
         chosen_application = reassign_form.chosen_application()

@@ -75,6 +75,25 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_stored(client, app
     assert not Complaint.objects.exists()
 
 
+def test_with_many_people_the_handler_is_typed_by_name(client, application, manager, monkeypatch):
+    from accounts import forms as accounts_forms
+
+    monkeypatch.setattr(accounts_forms, "PERSON_SELECT_MAX", 1)
+    handler = UserFactory(username="jl-handler", display_name="钱七")
+    client.force_login(manager)
+    html = client.get(page_url(application)).content.decode()
+    field = html.split('id="id_complaint_handled_by"')[0].rsplit("<", 1)[1]
+    assert field.startswith('input type="text" name="handled_by"')
+    assert '<select name="handled_by"' not in html
+
+    response = complain(client, application, handled_by="钱六")
+    error = response.content.decode().split('id="id_complaint_handled_by-error">')[1]
+    assert error.split("</p>")[0] == "这里没有名为“钱六”的人员。"
+    assert not Complaint.objects.exists()
+    complain(client, application, handled_by="钱七")
+    assert Complaint.objects.get(application=application).handled_by == handler
+
+
 def test_department_staff_may_read_but_not_record(client, application):
     staff = UserFactory(username="jl-staff", role=Role.DEPARTMENT_STAFF, department_code="metering")
     client.force_login(staff)

@@ -669,9 +669,9 @@ def test_the_workload_shows_the_fullest_managers_and_how_many_are_over(
 def test_with_many_managers_the_manager_is_typed_not_chosen_from_a_list(
     client, supervisor, board, monkeypatch
 ):
-    from supervision import views as supervision_views
+    from accounts import forms as accounts_forms
 
-    monkeypatch.setattr(supervision_views, "MANAGER_SELECT_MAX", 1)
+    monkeypatch.setattr(accounts_forms, "PERSON_SELECT_MAX", 1)
     client.force_login(supervisor)
     html = client.get("/dashboard/").content.decode()
     assert '<select name="manager"' not in html
