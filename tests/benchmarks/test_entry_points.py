@@ -19,7 +19,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    "name", ["cpm", "sweep", "pages", "freshness", "search", "jobs", "dashboard", "load"]
+    "name", ["cpm", "sweep", "pages", "freshness", "search", "jobs", "dashboard", "load", "risk"]
 )
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
@@ -32,6 +32,16 @@ def test_the_cpm_benchmark_times_a_small_network():
     assert done.returncode == 0, done.stderr
     assert "default template hv-single-10kv" in done.stdout
     assert "generated AON, seed" in done.stdout
+
+
+def test_the_risk_benchmark_times_the_template_and_refuses_bad_counts():
+    done = _run("benchmarks.risk", "--samples", "200", "--rounds", "2")
+    assert done.returncode == 0, done.stderr
+    assert "16 activities, 200 runs, best of 2 rounds" in done.stdout
+    assert "forecast, weekly meeting" in done.stdout and "target ≤ 5 ms" in done.stdout
+    refused = _run("benchmarks.risk", "--samples", "0")
+    assert refused.returncode == 2
+    assert "expected a whole number from 1 to 100000, got '0'" in refused.stderr
 
 
 @pytest.mark.parametrize("name", ["freshness", "dashboard", "jobs"])

@@ -1,0 +1,201 @@
+"""The Monte Carlo forecast (scheduling.risk): with fixed durations it is the engine's own
+forecast; with known distributions it gives the analytic probabilities; recorded dates are
+facts; the same seed gives the same runs."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scheduling import cpm, risk
+from scheduling.cpm import Progress
+from scheduling.risk import Distribution, RiskInputError, simulate
+from tests.scheduling.test_cpm import as_aon_json, dags
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "networks"
+
+
+def example(name: str) -> cpm.CompiledNetwork:
+    return cpm.load_network(json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8")))
+
+
+def monday_start(offset: int) -> int:
+    """Working-day offset → weekday, for a plan starting on a Monday with no holidays."""
+    return offset % 5
+
+
+def critical_ids(schedule) -> set[str]:
+    return {a for a, t in schedule.activities.items() if t.critical}
+
+
+# --- Fixed durations reproduce the deterministic forecast -------------------------------------
+
+
+@pytest.mark.parametrize("name", ["hv-single-10kv", "textbook-aon"])
+def test_fixed_durations_give_the_plan_itself(name):
+    compiled = example(name)
+    plan = compiled.evaluate()
+    found = simulate(compiled, samples=50, seed=3)
+    assert set(found.finishes.tolist()) == {plan.duration}
+    assert {a for a, share in found.criticality.items() if share == 1.0} == critical_ids(plan)
+    assert set(found.criticality.values()) <= {0.0, 1.0}
+    assert found.percentile(0.5) == found.percentile(0.95) == plan.duration
+
+
+def test_fixed_durations_with_progress_and_a_weekly_meeting_give_the_forecast():
+    compiled = example("hv-single-10kv")
+    progress = {
+        "A": Progress(0, 1),
+        "B": Progress(1, 3),
+        "C": Progress(3, 3),
+        "D": Progress(actual_start=4),
+    }
+    kwargs = {"weekday_of": monday_start, "meeting_weekday": 2}
+    forecast = compiled.forecast(7, progress, **kwargs)
+    found = simulate(compiled, samples=20, as_of=7, progress=progress, **kwargs)
+    assert set(found.finishes.tolist()) == {forecast.duration}
+    assert {a for a, share in found.criticality.items() if share == 1.0} == critical_ids(forecast)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dags(), st.data())
+def test_fixed_durations_reproduce_any_forecast(network, data):
+    activities, order, planned = network
+    compiled = cpm.load_network(as_aon_json(activities, order, planned))
+    as_of = data.draw(st.integers(0, 12))
+    progress = {}
+    for activity in data.draw(st.lists(st.sampled_from(order), unique=True, max_size=3)):
+        start = data.draw(st.integers(0, as_of))
+        if data.draw(st.booleans()):
+            progress[activity] = Progress(start, data.draw(st.integers(start, as_of)))
+        else:
+            progress[activity] = Progress(actual_start=start)
+    forecast = compiled.forecast(as_of, progress)
+    found = simulate(compiled, samples=5, as_of=as_of, progress=progress)
+    assert set(found.finishes.tolist()) == {forecast.duration}
+    assert {a for a, s in found.criticality.items() if s == 1.0} == critical_ids(forecast)
+    assert set(found.criticality.values()) <= {0.0, 1.0}
+
+
+# --- Known distributions give the analytic answers --------------------------------------------
+
+TWO_PATHS = {
+    "activities": [
+        {"id": "S", "duration": 1, "predecessors": []},
+        {"id": "X", "duration": 3, "predecessors": ["S"]},
+        {"id": "Y", "duration": 4, "predecessors": ["S"]},
+        {"id": "E", "duration": 1, "predecessors": ["X", "Y"]},
+    ]
+}
+
+
+def test_two_paths_give_the_probability_of_the_later_one_within_sampling_error():
+    compiled = cpm.load_network(TWO_PATHS)
+    x = Distribution.from_weights({2: 0.5, 6: 0.5})
+    y = Distribution.from_weights({3: 0.25, 5: 0.75})
+    samples = 40_000
+    found = simulate(compiled, {"X": x, "Y": y}, samples=samples, seed=11, committed=1 + 5 + 1)
+    # Finish = 1 + max(X, Y) + 1 ≤ 7 ⇔ X ≤ 5 and Y ≤ 5: P = 0.5 × 1.
+    error = 4 * math.sqrt(0.25 / samples)
+    assert found.on_time == pytest.approx(0.5, abs=error)
+    # Finish ≤ 5 ⇔ X ≤ 3 and Y ≤ 3: 0.5 × 0.25.
+    assert found.probability_by(5) == pytest.approx(0.125, abs=error)
+    # X is critical when X ≥ Y: X = 6 (0.5); Y when Y ≥ X: X = 2 (0.5).
+    assert found.criticality["X"] == pytest.approx(0.5, abs=error)
+    assert found.criticality["Y"] == pytest.approx(0.5, abs=error)
+    assert found.criticality["S"] == found.criticality["E"] == 1.0
+    # corr(X, F) = 1.5 / (2 × √0.9375), corr(Y, F) = 0.375 / (√0.75 × √0.9375).
+    assert found.sensitivity["X"] == pytest.approx(0.7746, abs=0.02)
+    assert found.sensitivity["Y"] == pytest.approx(0.4472, abs=0.02)
+    assert found.most_responsible() == "X"
+    assert found.percentile(0.5) == 7 and found.percentile(0.95) == 8
+    assert found.s_curve()[-1] == (8, 1.0)
+
+
+def test_a_lognormal_duration_has_its_median():
+    dist = Distribution.lognormal(6, 0.5, least=1)
+    draws = dist.sample(np.random.default_rng(1), 50_000)
+    assert np.median(draws) == 6
+    assert dist.quantile(0.5) == 6 and dist.quantile(0.0) >= 1
+    assert Distribution.lognormal(6, 0).days.tolist() == [6]
+
+
+def test_the_normal_quantile_is_exact_enough():
+    for p, z in [(0.5, 0.0), (0.8, 0.8416212335729143), (0.999, 3.090232306167813)]:
+        assert risk._normal_quantile(p) == pytest.approx(z, abs=1e-9)
+        assert risk._normal_quantile(1 - p) == pytest.approx(-z, abs=1e-9)
+
+
+# --- Recorded dates are facts -----------------------------------------------------------------
+
+
+def test_finished_activities_keep_their_dates_and_running_ones_their_elapsed_days():
+    compiled = cpm.load_network(TWO_PATHS)
+    spread = Distribution.from_weights({1: 0.5, 5: 0.5})
+    progress = {"S": Progress(0, 1), "X": Progress(1, 3), "Y": Progress(actual_start=1)}
+    found = simulate(
+        compiled,
+        {"S": spread, "X": spread, "Y": spread, "E": Distribution.fixed(1)},
+        samples=500,
+        seed=2,
+        as_of=4,
+        progress=progress,
+    )
+    # X finished on day 3 whatever its distribution says; Y has run 3 days without
+    # finishing, so it is the 5-day case: 2 days left from day 4 (day 6), then E.
+    assert set(found.finishes.tolist()) == {6 + 1}
+    assert found.criticality["Y"] == 1.0 and found.criticality["X"] == 0.0
+
+
+def test_a_running_activity_longer_than_its_distribution_has_nothing_left():
+    dist = Distribution.from_weights({1: 0.5, 2: 0.5})
+    assert dist.sample_beyond(np.random.default_rng(0), 4, elapsed=3).tolist() == [0] * 4
+    assert set(dist.sample_beyond(np.random.default_rng(0), 100, elapsed=1).tolist()) == {1}
+
+
+# --- Reproducible, and bad input refused ------------------------------------------------------
+
+
+def test_the_same_seed_gives_the_same_runs():
+    compiled = example("hv-single-10kv")
+    spread = {
+        a: Distribution.lognormal(max(1, d), 0.6)
+        for a, d in zip(compiled.ids, compiled._base, strict=True)
+    }
+    first = simulate(compiled, spread, samples=300, seed=7)
+    again = simulate(compiled, spread, samples=300, seed=7)
+    other = simulate(compiled, spread, samples=300, seed=8)
+    assert np.array_equal(first.finishes, again.finishes)
+    assert first.criticality == again.criticality
+    assert not np.array_equal(first.finishes, other.finishes)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"distributions": {"Q": Distribution.fixed(1)}}, "no activity 'Q' in the network"),
+        ({"samples": 0}, "samples must be a whole number from 1 to 100000"),
+        ({"samples": 2.5}, "samples must be a whole number"),
+    ],
+)
+def test_bad_input_is_refused_with_its_reason(kwargs, message):
+    with pytest.raises(RiskInputError, match=message):
+        simulate(cpm.load_network(TWO_PATHS), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Distribution.from_weights({}), "at least one day of positive weight"),
+        (lambda: Distribution.from_weights({-1: 1.0}), "cannot be negative"),
+        (lambda: Distribution.lognormal(0, 0.5), "median duration must be above 0"),
+        (lambda: Distribution.lognormal(3, -1), "spread cannot be negative"),
+    ],
+)
+def test_a_bad_distribution_is_refused(make, message):
+    with pytest.raises(RiskInputError, match=message):
+        make()
