@@ -81,7 +81,7 @@ class Distribution:
         if spread == 0:
             return cls.fixed(max(least, round(median)))
         mu = math.log(median)
-        top = math.ceil(math.exp(mu + spread * _normal_quantile(1 - TAIL)))
+        top = math.ceil(math.exp(mu + spread * normal_quantile(1 - TAIL)))
 
         def below(x: float) -> float:  # P(D < x)
             if x <= 0:
@@ -120,7 +120,7 @@ class Distribution:
         return int(self.days[min(np.searchsorted(self.cumulative, q), len(self.days) - 1)])
 
 
-def _normal_quantile(p: float) -> float:
+def normal_quantile(p: float) -> float:
     """The standard normal quantile (Acklam's rational approximation, |error| < 1e-9
     after one Newton step): numpy has none and this module needs only a few."""
     a = (
@@ -153,7 +153,7 @@ def _normal_quantile(p: float) -> float:
             (((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1
         )
     elif p > 1 - 0.02425:
-        return -_normal_quantile(1 - p)
+        return -normal_quantile(1 - p)
     else:
         q = p - 0.5
         r = q * q

@@ -124,10 +124,10 @@ def test_a_lognormal_duration_has_its_median():
     assert Distribution.lognormal(6, 0).days.tolist() == [6]
 
 
-def test_the_normal_quantile_is_exact_enough():
+def test_thenormal_quantile_is_exact_enough():
     for p, z in [(0.5, 0.0), (0.8, 0.8416212335729143), (0.999, 3.090232306167813)]:
-        assert risk._normal_quantile(p) == pytest.approx(z, abs=1e-9)
-        assert risk._normal_quantile(1 - p) == pytest.approx(-z, abs=1e-9)
+        assert risk.normal_quantile(p) == pytest.approx(z, abs=1e-9)
+        assert risk.normal_quantile(1 - p) == pytest.approx(-z, abs=1e-9)
 
 
 # --- Recorded dates are facts -----------------------------------------------------------------
