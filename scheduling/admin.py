@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from .models import (
     Deviation,
     DeviationAnswer,
     DeviationCause,
+    LearnedDuration,
     NetworkTemplate,
     Proposal,
 )
@@ -56,6 +58,7 @@ class ActivityTemplateInline(admin.TabularInline):
         "joint_departments",
         "party",
         "duration",
+        "learned",
         "shortest_duration",
         "kind",
         "tail",
@@ -67,6 +70,35 @@ class ActivityTemplateInline(admin.TabularInline):
         "clock",
         "milestone",
     )
+    readonly_fields = ("learned",)
+
+    def get_queryset(self, request):
+        # The activity's learned duration as a whole (no group), read with the rows.
+        learned = LearnedDuration.objects.filter(
+            template=OuterRef("template"),
+            code=OuterRef("code"),
+            department="",
+            is_current=True,
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                learned_median=Subquery(learned.values("median")[:1]),
+                learned_p80=Subquery(learned.values("p80")[:1]),
+                learned_count=Subquery(learned.values("count")[:1]),
+            )
+        )
+
+    @admin.display(description=_("learned from history"))
+    def learned(self, obj) -> str:
+        if getattr(obj, "learned_count", None) is None:
+            return "—"
+        return _("median %(median).1f · P80 %(p80).1f · %(count)d finished") % {
+            "median": obj.learned_median,
+            "p80": obj.learned_p80,
+            "count": obj.learned_count,
+        }
 
 
 class NetworkTemplateForm(forms.ModelForm):
@@ -274,3 +306,26 @@ class ArchivedProposalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("application__number",)
     list_select_related = ("application",)
     readonly_fields = [f.name for f in ArchivedProposal._meta.fields]
+
+
+@admin.register(LearnedDuration)
+class LearnedDurationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each template activity really takes, learned nightly; read-only."""
+
+    list_display = (
+        "template",
+        "code",
+        "department",
+        "region",
+        "voltage_class",
+        "customer_class",
+        "median",
+        "p80",
+        "count",
+        "is_current",
+        "learned_at",
+    )
+    list_filter = ("is_current", "template")
+    search_fields = ("code", "department", "region")
+    list_select_related = ("template",)
+    readonly_fields = [f.name for f in LearnedDuration._meta.fields]

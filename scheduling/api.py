@@ -3,20 +3,23 @@
 from django.db.models import Prefetch
 from django.urls import path
 from django.utils.translation import gettext_lazy
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.api.problems import ComputationTooLong, NetworkTooLarge
 
 from . import selectors
 from .cpm import NetworkError, NetworkTooLargeError, TimeBudgetExceededError, ValueOutOfBoundsError
-from .models import ActivityTemplate, NetworkTemplate
+from .models import ActivityTemplate, LearnedDuration, NetworkTemplate
 from .serializers import (
     DelayAnalysisSerializer,
     DelayQuerySerializer,
+    LearnedDurationSerializer,
     NetworkScheduleSerializer,
     NetworkTemplateDetailSerializer,
     NetworkTemplateSerializer,
@@ -28,6 +31,31 @@ class NetworkTemplateList(generics.ListAPIView):
     queryset = NetworkTemplate.objects.order_by("customer_class", "code", "-version")
 
     @extend_schema(summary=gettext_lazy("List the network templates"))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class LearnedDurationFilter(FilterSet):
+    template = IntegerFilter(field_name="template_id", help_text=gettext_lazy("Template id."))
+    code = filters.CharFilter(help_text=gettext_lazy("Activity code in its template."))
+    current = BooleanFilter(
+        field_name="is_current",
+        help_text=gettext_lazy("Only the estimates of the last learning run (true) or older."),
+    )
+
+
+class LearnedDurationList(generics.ListAPIView):
+    """The template activities' durations learned nightly from the finished activities:
+    per activity as a whole (group fields empty) and per department, region, voltage and
+    customer class where the history suffices."""
+
+    serializer_class = LearnedDurationSerializer
+    filterset_class = LearnedDurationFilter
+    queryset = LearnedDuration.objects.order_by(
+        "template", "code", "department", "region", "voltage_class", "customer_class", "id"
+    )
+
+    @extend_schema(summary=gettext_lazy("List the durations learned from history"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -134,6 +162,7 @@ class AnalyseDelay(APIView):
 
 urlpatterns = [
     path("network-templates/", NetworkTemplateList.as_view(), name="network-template-list"),
+    path("learned-durations/", LearnedDurationList.as_view(), name="learned-duration-list"),
     path(
         "network-templates/<int:template_id>/",
         NetworkTemplateDetail.as_view(),

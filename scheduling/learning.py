@@ -29,6 +29,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .risk import Distribution, normal_quantile
 
@@ -45,7 +46,7 @@ class FinishedActivity:
     """One finished activity of the history: its template code, planned and actual
     working days, and who did it where."""
 
-    code: str
+    code: Any  # the template activity: its code, or (template, code) across templates
     planned: int
     actual: object
     department: str = ""
@@ -59,7 +60,7 @@ class LearnedDuration:
     """The learned duration of a template activity in one group: ``median`` (days),
     ``spread`` (σ of the log), the durations it rests on (``count``, its own level only)."""
 
-    code: str
+    code: Any  # the template activity: its code, or (template, code) across templates
     group: tuple[str, ...]  # the values of LEVELS[: len(group)]
     median: float
     spread: float
@@ -82,7 +83,7 @@ class Learned:
 
     def for_activity(
         self,
-        code: str,
+        code: Any,
         *,
         department: str = "",
         region: str = "",
@@ -125,20 +126,33 @@ def _reason(record: FinishedActivity) -> str | None:
     return None
 
 
-def _shrunk(parent_mu: float, parent_var: float, logs: list[float]) -> tuple[float, float]:
-    n = len(logs)
-    mean = sum(logs) / n
-    var = sum((x - mean) ** 2 for x in logs) / (n - 1) if n > 1 else 0.0
-    k = PRIOR_WEIGHT
-    mu = (k * parent_mu + n * mean) / (k + n)
-    variance = (k * parent_var + (n - 1) * var) / (k + n - 1)
-    return mu, variance
+class _Sums:
+    """A group's durations as sums of their logs: memory per group, not per record."""
+
+    __slots__ = ("n", "s1", "s2")
+
+    def __init__(self) -> None:
+        self.n, self.s1, self.s2 = 0, 0.0, 0.0
+
+    def add(self, log: float) -> None:
+        self.n += 1
+        self.s1 += log
+        self.s2 += log * log
+
+    def shrunk(self, parent_mu: float, parent_var: float) -> tuple[float, float]:
+        """The group's (μ, σ²) shrunk towards its parent's (see the module's note)."""
+        n, k = self.n, PRIOR_WEIGHT
+        mean = self.s1 / n
+        var = max(0.0, (self.s2 - n * mean * mean) / (n - 1)) if n > 1 else 0.0
+        mu = (k * parent_mu + n * mean) / (k + n)
+        return mu, (k * parent_var + (n - 1) * var) / (k + n - 1)
 
 
 def learn(records: Iterable[FinishedActivity]) -> Learned:
-    """Learn every template activity's duration by group from ``records``."""
+    """Learn every template activity's duration by group from ``records`` (read once, in
+    one pass: an iterator over a province's history will do)."""
     ignored: Counter = Counter()
-    by_group: dict[tuple[str, tuple[str, ...]], list[float]] = defaultdict(list)
+    by_group: dict[tuple[str, tuple[str, ...]], _Sums] = defaultdict(_Sums)
     planned: dict[str, Counter] = defaultdict(Counter)
     for record in records:
         reason = _reason(record)
@@ -149,32 +163,32 @@ def learn(records: Iterable[FinishedActivity]) -> Learned:
         values = _known(record.department, record.region, record.voltage, record.customer_class)
         planned[record.code][record.planned] += 1
         for depth in range(len(values) + 1):
-            by_group[(record.code, values[:depth])].append(log)
+            by_group[(record.code, values[:depth])].add(log)
     estimates: dict[tuple[str, tuple[str, ...]], LearnedDuration] = {}
     # Parents before children: by the depth of the group.
     for code, group in sorted(by_group, key=lambda key: (key[0], len(key[1]), key[1])):
-        logs = by_group[(code, group)]
+        sums = by_group[(code, group)]
         if group:
             parent = _nearest(estimates, code, group[:-1])
-            if parent is None or len(logs) < MIN_SAMPLES:
+            if parent is None or sums.n < MIN_SAMPLES:
                 continue
             parent_mu, parent_var = math.log(parent.median), parent.spread**2
         else:
             # The template's planned duration (the most common one recorded), at least a day.
             days = max(1, planned[code].most_common(1)[0][0])
             parent_mu, parent_var = math.log(days), PRIOR_SPREAD**2
-        mu, variance = _shrunk(parent_mu, parent_var, logs)
+        mu, variance = sums.shrunk(parent_mu, parent_var)
         estimates[(code, group)] = LearnedDuration(
             code=code,
             group=group,
             median=math.exp(mu),
             spread=math.sqrt(variance),
-            count=len(logs),
+            count=sums.n,
         )
     return Learned(estimates=estimates, ignored=ignored)
 
 
-def _nearest(estimates, code: str, group: tuple[str, ...]) -> LearnedDuration | None:
+def _nearest(estimates, code: Any, group: tuple[str, ...]) -> LearnedDuration | None:
     for depth in range(len(group), -1, -1):
         found = estimates.get((code, group[:depth]))
         if found is not None:

@@ -812,3 +812,55 @@ ArchivedProposal = archive_model(
     # Its deviation may be in either table: archived with it, or still hot.
     unconstrained=["deviation"],
 )
+
+
+class LearnedDuration(models.Model):
+    """What a template activity really takes, learned nightly from the finished activities
+    of the applications planned with its template (``scheduling.learning``): for the
+    activity as a whole (group fields empty) and for narrower groups with enough history.
+
+    Derived data, recomputed every night: a group no longer found is kept and marked not
+    current rather than removed.
+    """
+
+    template = models.ForeignKey(
+        NetworkTemplate,
+        verbose_name=_("network template"),
+        on_delete=models.PROTECT,
+        related_name="learned_durations",
+    )
+    code = models.CharField(_("activity code"), max_length=20)
+    department = models.CharField(_("department"), max_length=40, blank=True)
+    region = models.CharField(_("service region"), max_length=40, blank=True)
+    voltage_class = models.CharField(_("voltage class"), max_length=20, blank=True)
+    customer_class = models.CharField(_("customer class"), max_length=30, blank=True)
+    median = models.FloatField(_("median (working days)"))
+    p80 = models.FloatField(_("P80 (working days)"))
+    spread = models.FloatField(_("spread (σ of the log)"))
+    count = models.PositiveIntegerField(_("durations"))
+    is_current = models.BooleanField(_("current"), default=True)
+    learned_at = models.DateTimeField(_("learned at"))
+
+    class Meta:
+        ordering = ["template", "code", "department", "region", "voltage_class", "customer_class"]
+        verbose_name = _("learned duration")
+        verbose_name_plural = _("learned durations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "template",
+                    "code",
+                    "department",
+                    "region",
+                    "voltage_class",
+                    "customer_class",
+                ],
+                name="learned_duration_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        group = " / ".join(
+            v for v in (self.department, self.region, self.voltage_class, self.customer_class) if v
+        )
+        return f"{self.code} {group}".strip()

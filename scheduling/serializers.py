@@ -13,6 +13,7 @@ from .models import (
     ActivityTemplate,
     Deviation,
     DeviationCause,
+    LearnedDuration,
     NetworkTemplate,
     Proposal,
     ResponsibleParty,
@@ -331,6 +332,29 @@ class TemplateActivitySerializer(serializers.ModelSerializer):
             "parallel_with",
             "clock",
             "milestone",
+        ]
+
+
+class LearnedDurationSerializer(serializers.ModelSerializer):
+    """A template activity's duration learned from history, for a group (empty fields:
+    the activity as a whole)."""
+
+    class Meta:
+        model = LearnedDuration
+        fields = [
+            "id",
+            "template",
+            "code",
+            "department",
+            "region",
+            "voltage_class",
+            "customer_class",
+            "median",
+            "p80",
+            "spread",
+            "count",
+            "is_current",
+            "learned_at",
         ]
 
 

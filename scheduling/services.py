@@ -10,17 +10,20 @@ version are the caller's (``applications.services``). The sweep's writes take pl
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from yekuo import archive, bulk
 from yekuo.lookups import any_of
 
-from . import cpm, selectors, signals
+from . import cpm, learning, selectors, signals
 from .models import (
     Activity,
     ActivityEvent,
@@ -33,6 +36,7 @@ from .models import (
     Deviation,
     DeviationAnswer,
     DeviationCause,
+    LearnedDuration,
     NetworkTemplate,
     Proposal,
 )
@@ -511,3 +515,99 @@ def archive_deviations(*, before: datetime, batch_size: int) -> dict[str, int]:
         batch_size=batch_size,
     )
     return {"deviations": deviations, "proposals": proposals}
+
+
+# Durations learned from history (scheduling.learning).
+
+
+@dataclass(frozen=True)
+class LearnSummary:
+    """What a learning run read and stored."""
+
+    durations: int  # finished activities used
+    estimates: int  # groups stored (the activities as a whole included)
+    ignored: dict[str, int]  # records left out, by reason
+    seconds: float
+
+
+LEARN_READ_CHUNK = 5000
+
+
+def durations_learn(*, now: datetime | None = None) -> LearnSummary:
+    """Learn every template activity's duration from the finished activities of all
+    applications, by department, region, voltage and customer class, and store the
+    estimates; a group not found this time is kept, marked not current.
+
+    One pass over the finished activities (read in chunks, memory per group), one upsert
+    and one update: safe to run twice.
+    """
+    started = time.perf_counter()
+    now = now or timezone.now()
+    calendar = selectors.working_calendar()
+    rows = (
+        Activity.objects.filter(
+            is_dummy=False, actual_start__isnull=False, actual_finish__isnull=False
+        )
+        .order_by()
+        .values_list(
+            "application__template_id",
+            "code",
+            "duration",
+            "actual_start",
+            "actual_finish",
+            "department__code",
+            "application__region__code",
+            "application__voltage_class",
+            "application__customer_class",
+        )
+        .iterator(chunk_size=LEARN_READ_CHUNK)
+    )
+
+    def finished():
+        for template, code, planned, start, finish, department, region, voltage, klass in rows:
+            if template is None:
+                continue
+            actual = calendar.working_days_between(start, finish) + 1 if finish >= start else None
+            yield learning.FinishedActivity(
+                (template, code),
+                planned,
+                actual,
+                department or "",
+                region or "",
+                voltage or "",
+                klass or "",
+            )
+
+    learned = learning.learn(finished())
+    groups = ("department", "region", "voltage_class", "customer_class")
+    stored = []
+    for ((template, code), group), estimate in learned.estimates.items():
+        values = dict.fromkeys(groups, "") | dict(zip(groups, group, strict=False))
+        stored.append(
+            LearnedDuration(
+                template_id=template,
+                code=code,
+                **values,
+                median=estimate.median,
+                p80=estimate.p80,
+                spread=estimate.spread,
+                count=estimate.count,
+                is_current=True,
+                learned_at=now,
+            )
+        )
+    LearnedDuration.objects.bulk_create(
+        stored,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["template", "code", *groups],
+        update_fields=["median", "p80", "spread", "count", "is_current", "learned_at"],
+    )
+    LearnedDuration.objects.filter(learned_at__lt=now, is_current=True).update(is_current=False)
+    used = sum(e.count for (_code, group), e in learned.estimates.items() if not group)
+    return LearnSummary(
+        durations=used,
+        estimates=len(learned.estimates),
+        ignored=dict(learned.ignored),
+        seconds=time.perf_counter() - started,
+    )

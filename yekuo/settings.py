@@ -348,6 +348,7 @@ CELERY_TASK_ROUTES = {
     "applications.tasks.assign_unassigned": {"queue": HEAVY_QUEUE},
     "applications.tasks.purge_idempotency_keys": {"queue": HEAVY_QUEUE},
     "applications.tasks.archive_old_rows": {"queue": HEAVY_QUEUE},
+    "scheduling.tasks.learn_durations": {"queue": HEAVY_QUEUE},
 }
 WEBHOOK_POLL_SECONDS = env.int("WEBHOOK_POLL_SECONDS", default=30)
 # Beat sends the heartbeat, a worker records it; /readyz reports the worker "stale" when
@@ -372,6 +373,11 @@ CELERY_BEAT_SCHEDULE = {
     "assign-unassigned": {
         "task": "applications.tasks.assign_unassigned",
         "schedule": ASSIGNMENT_CATCH_UP_MINUTES * 60,
+    },
+    # What each template activity really takes, learned nightly from the finished ones.
+    "learn-durations": {
+        "task": "scheduling.tasks.learn_durations",
+        "schedule": crontab(hour=1, minute=30),
     },
     "archive-old-rows": {
         "task": "applications.tasks.archive_old_rows",

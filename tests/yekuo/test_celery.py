@@ -73,6 +73,7 @@ HEAVY_TASKS = [
     "applications.tasks.assign_unassigned",
     "applications.tasks.purge_idempotency_keys",
     "applications.tasks.archive_old_rows",
+    "scheduling.tasks.learn_durations",
 ]
 DEFAULT_TASKS = [
     "applications.tasks.sweep_deviations",
