@@ -32,16 +32,17 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
     def fit(self, limit: int | None = None) -> None:
-        """Offer the people in a list if there are at most ``limit`` (``PERSON_SELECT_MAX``),
-        read once here with the columns their names need; otherwise ask for the name in a
-        text box, after one query that reads a single row."""
+        """Offer the people in a list if there are at most ``limit`` (``PERSON_SELECT_MAX``);
+        otherwise ask for the name in a text box. One query, of at most ``limit`` + 1 rows
+        and the columns their names need."""
         limit = limit or PERSON_SELECT_MAX
-        if self.queryset[limit : limit + 1].exists():
+        names = ("pk", "username", "display_name", "first_name", "last_name")
+        people = list(self.queryset.only(*names)[: limit + 1])
+        if len(people) > limit:
             self.widget = forms.TextInput(
                 attrs={"placeholder": _("Name or sign-in name"), "autocomplete": "off"}
             )
             return
-        people = self.queryset.only("pk", "username", "display_name", "first_name", "last_name")
         blank = [] if self.empty_label is None else [("", self.empty_label)]
         self.choices = [*blank, *((p.pk, self.label_from_instance(p)) for p in people)]
 
