@@ -91,7 +91,7 @@ class Learned:
         customer_class: str = "",
     ) -> LearnedDuration | None:
         """The estimate of the narrowest group of this activity that has one."""
-        values = _known(department, region, voltage, customer_class)
+        values = known_group(department, region, voltage, customer_class)
         for depth in range(len(values), -1, -1):
             found = self.estimates.get((code, values[:depth]))
             if found is not None:
@@ -99,7 +99,7 @@ class Learned:
         return None
 
 
-def _known(*values: str) -> tuple[str, ...]:
+def known_group(*values: str) -> tuple[str, ...]:
     """The group's values up to the first one not known (a record without a region has
     no place in the region's groups, nor in the narrower ones)."""
     known = []
@@ -160,7 +160,9 @@ def learn(records: Iterable[FinishedActivity]) -> Learned:
             ignored[reason] += 1
             continue
         log = math.log(record.actual)
-        values = _known(record.department, record.region, record.voltage, record.customer_class)
+        values = known_group(
+            record.department, record.region, record.voltage, record.customer_class
+        )
         planned[record.code][record.planned] += 1
         for depth in range(len(values) + 1):
             by_group[(record.code, values[:depth])].add(log)

@@ -647,5 +647,7 @@ if PRODUCTION:
 # notifications move to their archive tables this many days after they were finished with,
 # in transactions of ARCHIVE_BATCH_SIZE rows (1,000 deviation rows are a few hundred kB and
 # hold their locks for well under a second).
+# The probability of keeping the promise: runs of the Monte Carlo forecast per application.
+RISK_SAMPLES = env.int("RISK_SAMPLES", default=2000)
 ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=180)
 ARCHIVE_BATCH_SIZE = env.int("ARCHIVE_BATCH_SIZE", default=1000)
