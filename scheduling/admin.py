@@ -315,10 +315,7 @@ class LearnedDurationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "template",
         "code",
-        "department",
-        "region",
-        "voltage_class",
-        "customer_class",
+        *LearnedDuration.GROUP_FIELDS,
         "median",
         "p80",
         "count",

@@ -52,7 +52,7 @@ class LearnedDurationList(generics.ListAPIView):
     serializer_class = LearnedDurationSerializer
     filterset_class = LearnedDurationFilter
     queryset = LearnedDuration.objects.order_by(
-        "template", "code", "department", "region", "voltage_class", "customer_class", "id"
+        "template", "code", *LearnedDuration.GROUP_FIELDS, "id"
     )
 
     @extend_schema(summary=gettext_lazy("List the durations learned from history"))

@@ -814,6 +814,11 @@ ArchivedProposal = archive_model(
 )
 
 
+# The group a learned duration is for, from the widest to the narrowest
+# (scheduling.learning); empty from the first level not narrowed.
+LEARNED_GROUP_FIELDS = ("department", "region", "voltage_class", "customer_class")
+
+
 class LearnedDuration(models.Model):
     """What a template activity really takes, learned nightly from the finished activities
     of the applications planned with its template (``scheduling.learning``): for the
@@ -829,6 +834,8 @@ class LearnedDuration(models.Model):
         on_delete=models.PROTECT,
         related_name="learned_durations",
     )
+    GROUP_FIELDS = LEARNED_GROUP_FIELDS
+
     code = models.CharField(_("activity code"), max_length=20)
     department = models.CharField(_("department"), max_length=40, blank=True)
     region = models.CharField(_("service region"), max_length=40, blank=True)
@@ -842,25 +849,16 @@ class LearnedDuration(models.Model):
     learned_at = models.DateTimeField(_("learned at"))
 
     class Meta:
-        ordering = ["template", "code", "department", "region", "voltage_class", "customer_class"]
+        ordering = ["template", "code", *LEARNED_GROUP_FIELDS]
         verbose_name = _("learned duration")
         verbose_name_plural = _("learned durations")
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "template",
-                    "code",
-                    "department",
-                    "region",
-                    "voltage_class",
-                    "customer_class",
-                ],
+                fields=["template", "code", *LEARNED_GROUP_FIELDS],
                 name="learned_duration_group",
             ),
         ]
 
     def __str__(self) -> str:
-        group = " / ".join(
-            v for v in (self.department, self.region, self.voltage_class, self.customer_class) if v
-        )
+        group = " / ".join(v for v in (getattr(self, f) for f in self.GROUP_FIELDS) if v)
         return f"{self.code} {group}".strip()

@@ -365,9 +365,7 @@ class LearnedDurations:
         self._by_group: dict[tuple[str, tuple[str, ...]], risk.Distribution] = {}
         self._rows = {}
         for row in rows:
-            group = learning.known_group(
-                row.department, row.region, row.voltage_class, row.customer_class
-            )
+            group = learning.known_group(*(getattr(row, f) for f in row.GROUP_FIELDS))
             self._rows[(row.code, group)] = row
 
     def distribution(self, activity, *, region: str, voltage: str, customer_class: str):

@@ -579,7 +579,7 @@ def durations_learn(*, now: datetime | None = None) -> LearnSummary:
             )
 
     learned = learning.learn(finished())
-    groups = ("department", "region", "voltage_class", "customer_class")
+    groups = LearnedDuration.GROUP_FIELDS
     stored = []
     for ((template, code), group), estimate in learned.estimates.items():
         values = dict.fromkeys(groups, "") | dict(zip(groups, group, strict=False))
