@@ -56,6 +56,16 @@ class ApplicationFilter(FilterSet):
         choices=TimeLimitStatus.choices,
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
+    risk_below = filters.NumberFilter(
+        field_name="risk_on_time",
+        lookup_expr="lt",
+        min_value=0,
+        max_value=1,
+        help_text=_(
+            "Applications whose probability of keeping the commitment (risk forecast of the "
+            "last analysis) is below this share, from 0 to 1."
+        ),
+    )
     updated_since = filters.IsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
@@ -75,6 +85,7 @@ class ApplicationFilter(FilterSet):
             ("committed_finish_date", "committed_finish_date"),
             ("forecast_finish_date", "forecast_finish_date"),
             ("total_float", "total_float"),
+            ("risk_on_time", "risk_on_time"),
             ("customer__name", "customer_name"),
             ("updated_at", "updated_at"),
         )

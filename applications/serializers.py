@@ -112,6 +112,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "committed_finish_date",
             "forecast_finish_date",
             "total_float",
+            "risk_on_time",
+            "risk_p80",
             "time_limit_status",
             "open_red_deviation",
             "open_amber_deviation",

@@ -176,6 +176,8 @@ class RiskForecast:
     committed: int | None
     criticality: Mapping[str, float]
     sensitivity: Mapping[str, float]
+    # The activities not finished as of the forecast: what can still be acted on.
+    unfinished: frozenset[str] = frozenset()
 
     def probability_by(self, offset: int) -> float:
         """The share of runs finished by ``offset``."""
@@ -199,10 +201,11 @@ class RiskForecast:
         ]
 
     def most_responsible(self) -> str | None:
-        """The activity that drives the risk: the most often critical among those whose
-        duration moves the finish, then the most sensitive."""
+        """The activity that drives the risk: of those not finished, the most often
+        critical among those whose duration moves the finish, then the most sensitive; None
+        when every activity has finished."""
         ranked = sorted(
-            self.criticality,
+            self.unfinished,
             key=lambda a: (
                 -(self.criticality[a] * max(self.sensitivity[a], 0.0)),
                 -self.criticality[a],
@@ -308,6 +311,7 @@ def simulate(
         committed=committed,
         criticality=criticality,
         sensitivity=sensitivity,
+        unfinished=frozenset(compiled.ids[i] for i in range(n) if i not in done),
     )
 
 

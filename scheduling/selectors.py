@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -352,39 +354,168 @@ def application_forecast(application, activities, calendar, today: date, compile
 
 
 class LearnedDurations:
-    """The current learned durations of one template, read in one query, answering for an
-    activity with the narrowest group that has an estimate, else the template's prior
-    (its planned duration, ``learning.PRIOR_SPREAD``)."""
+    """The current learned durations of one template, answering for an activity with the
+    narrowest group that has an estimate, else the template's prior (its planned duration,
+    ``learning.PRIOR_SPREAD``). ``rows`` are the template's current rows; without them they
+    are read, in one query (:meth:`of_templates` reads several templates' in one)."""
 
-    def __init__(self, template_id: int | None) -> None:
-        rows = (
-            LearnedDuration.objects.filter(template_id=template_id, is_current=True)
-            if template_id is not None
-            else LearnedDuration.objects.none()
-        )
-        self._by_group: dict[tuple[str, tuple[str, ...]], risk.Distribution] = {}
+    def __init__(self, template_id: int | None, rows=None) -> None:
+        if rows is None:
+            rows = (
+                LearnedDuration.objects.filter(template_id=template_id, is_current=True)
+                if template_id is not None
+                else LearnedDuration.objects.none()
+            )
+        self._by_group: dict[tuple, risk.Distribution] = {}
         self._rows = {}
+        latest = None
         for row in rows:
             group = learning.known_group(*(getattr(row, f) for f in row.GROUP_FIELDS))
             self._rows[(row.code, group)] = row
+            latest = row.learned_at if latest is None else max(latest, row.learned_at)
+        # What the forecast depends on of these rows (a refresh writes every current row).
+        self.revision = (template_id, len(self._rows), latest)
 
-    def distribution(self, activity, *, region: str, voltage: str, customer_class: str):
-        """The duration of ``activity`` (with its department) to draw from."""
-        department = activity.department.code if activity.department_id else ""
+    @classmethod
+    def of_templates(cls, template_ids) -> dict[int | None, LearnedDurations]:
+        """Return the learned durations of these templates (by id), read in one query."""
+        ids = sorted({pk for pk in template_ids if pk is not None})
+        rows: dict[int, list] = {pk: [] for pk in ids}
+        for row in LearnedDuration.objects.filter(template_id__in=ids, is_current=True):
+            rows[row.template_id].append(row)
+        found = {pk: cls(pk, rows[pk]) for pk in ids}
+        found[None] = cls(None, [])
+        return found
+
+    def distribution(
+        self,
+        code: str,
+        *,
+        duration: int,
+        department: str,
+        region: str,
+        voltage: str,
+        customer_class: str,
+    ) -> risk.Distribution:
+        """The duration to draw of the activity ``code`` (planned ``duration`` days, of
+        the ``department`` with this code) in an application of this group."""
         values = learning.known_group(department, region, voltage, customer_class)
         for depth in range(len(values), -1, -1):
-            key = (activity.code, values[:depth])
+            key = (code, values[:depth])
             row = self._rows.get(key)
             if row is not None:
                 found = self._by_group.get(key)
                 if found is None:
                     found = self._by_group[key] = risk.Distribution.lognormal(
-                        row.median, row.spread, least=1 if activity.duration else 0
+                        row.median, row.spread, least=1 if duration else 0
                     )
                 return found
-        if not activity.duration:
-            return risk.Distribution.fixed(0)
-        return risk.Distribution.lognormal(activity.duration, learning.PRIOR_SPREAD, least=1)
+        return _prior(duration)
+
+
+@functools.lru_cache(maxsize=256)
+def _prior(duration: int) -> risk.Distribution:
+    """What an activity takes before history says: its planned duration, spread."""
+    if not duration:
+        return risk.Distribution.fixed(0)
+    return risk.Distribution.lognormal(duration, learning.PRIOR_SPREAD, least=1)
+
+
+class RiskValues(NamedTuple):
+    """A Monte Carlo forecast as an application stores it: dates rather than offsets."""
+
+    on_time: float | None
+    p50: date
+    p80: date
+    p95: date
+    driver: str
+    # [[ISO date, share of the runs finished by it], ...]
+    curve: list
+    # Per activity code: (criticality, sensitivity), rounded as stored.
+    activities: dict
+
+
+def forecast_risk(
+    application,
+    activities,
+    *,
+    baseline: cpm.Schedule,
+    forecast: cpm.Schedule,
+    calendar,
+    day0: date,
+    learned: LearnedDurations,
+    samples: int | None = None,
+    seed: int | None = None,
+) -> risk.RiskForecast:
+    """Return the Monte Carlo forecast of an application from its deterministic ``baseline``
+    and ``forecast`` (those of :func:`application_forecast`): the same as-of point,
+    progress, Tp and meeting days, with durations drawn from what history says.
+
+    ``application`` needs ``pk``, ``region_code``, ``voltage_class``, ``customer_class``,
+    ``committed_duration`` and ``plan_meeting_weekday``; ``activities`` their ``code``,
+    ``duration``, ``is_dummy`` and ``department_code``. The seed defaults to the
+    application's key: the same inputs give the same answer.
+    """
+    group = {
+        "region": application.region_code or "",
+        "voltage": application.voltage_class or "",
+        "customer_class": application.customer_class or "",
+    }
+    distributions = {
+        a.code: learned.distribution(
+            a.code, duration=a.duration, department=a.department_code or "", **group
+        )
+        for a in activities
+        if not a.is_dummy
+    }
+    return risk.simulate(
+        forecast.compiled,
+        distributions,
+        samples=samples or settings.RISK_SAMPLES,
+        seed=application.pk if seed is None else seed,
+        as_of=forecast.as_of,
+        progress=forecast.progress,
+        planned_duration=baseline.planned_duration,
+        committed=application.committed_duration,
+        **meeting_days(calendar, day0, application.plan_meeting_weekday),
+    )
+
+
+def risk_values(found: risk.RiskForecast, calendar, day0: date) -> RiskValues:
+    """Return ``found`` as dates from ``day0`` (a finish offset is the end of the day
+    before it), its shares rounded to what a page shows."""
+
+    def finish(offset: int) -> date:
+        return calendar.offset_to_date(day0, max(0, offset - 1))
+
+    return RiskValues(
+        on_time=None if found.on_time is None else round(found.on_time, 3),
+        p50=finish(found.percentile(0.5)),
+        p80=finish(found.percentile(0.8)),
+        p95=finish(found.percentile(0.95)),
+        driver=found.most_responsible() or "",
+        curve=[[finish(offset).isoformat(), round(share, 3)] for offset, share in found.s_curve()],
+        activities={
+            code: (round(found.criticality[code], 3), round(found.sensitivity[code], 3))
+            for code in found.criticality
+        },
+    )
+
+
+class _RiskApplication(NamedTuple):
+    pk: int
+    region_code: str
+    voltage_class: str
+    customer_class: str
+    committed_duration: int | None
+    plan_meeting_weekday: int | None
+
+
+class _RiskActivity(NamedTuple):
+    code: str
+    duration: int
+    is_dummy: bool
+    department_code: str
 
 
 def application_risk(
@@ -397,33 +528,32 @@ def application_risk(
     samples: int | None = None,
     seed: int | None = None,
 ) -> tuple[risk.RiskForecast, date]:
-    """Return the Monte Carlo forecast of an application as of the end of ``today`` (the
-    same as-of point, progress, Tp and meeting days as :func:`application_forecast`) and
-    its day 0, with durations drawn from what history says of each activity.
-
-    ``application`` needs ``template_id``, ``region`` (with its code), ``voltage_class``,
-    ``customer_class``, ``start_date``, ``committed_duration`` and ``plan_meeting_weekday``;
-    ``activities`` their departments. The seed defaults to the application's key: the same
-    inputs give the same answer.
-    """
+    """Return the Monte Carlo forecast of an application (a model instance, with its
+    region) as of the end of ``today``, and its day 0 (:func:`forecast_risk`).
+    ``activities`` are its Activity rows with their departments."""
     baseline, forecast, day0 = application_forecast(application, activities, calendar, today)
-    learned = learned or LearnedDurations(application.template_id)
-    group = {
-        "region": application.region.code if application.region_id else "",
-        "voltage": application.voltage_class or "",
-        "customer_class": application.customer_class or "",
-    }
-    distributions = {a.code: learned.distribution(a, **group) for a in activities if not a.is_dummy}
-    found = risk.simulate(
-        forecast.compiled,
-        distributions,
-        samples=samples or settings.RISK_SAMPLES,
-        seed=application.pk if seed is None else seed,
-        as_of=forecast.as_of,
-        progress=forecast.progress,
-        planned_duration=baseline.planned_duration,
-        committed=application.committed_duration,
-        **meeting_days(calendar, day0, application.plan_meeting_weekday),
+    found = forecast_risk(
+        _RiskApplication(
+            application.pk,
+            application.region.code if application.region_id else "",
+            application.voltage_class,
+            application.customer_class,
+            application.committed_duration,
+            application.plan_meeting_weekday,
+        ),
+        [
+            _RiskActivity(
+                a.code, a.duration, a.is_dummy, a.department.code if a.department_id else ""
+            )
+            for a in activities
+        ],
+        baseline=baseline,
+        forecast=forecast,
+        calendar=calendar,
+        day0=day0,
+        learned=learned or LearnedDurations(application.template_id),
+        samples=samples,
+        seed=seed,
     )
     return found, day0
 
@@ -569,6 +699,8 @@ def application_schedule(application, *, today: date) -> dict:
                 ),
                 "actual": {"start": activity.actual_start, "finish": activity.actual_finish},
                 "forecast": _times(times, calendar, day0),
+                "criticality": activity.criticality,
+                "sensitivity": activity.sensitivity,
             }
         )
 
@@ -597,7 +729,27 @@ def application_schedule(application, *, today: date) -> dict:
             "total_float": forecast.min_total_float,
             "critical_paths": [list(path) for path in forecast.critical_paths],
         },
+        "risk": stored_risk(application),
         "activities": rows,
+    }
+
+
+def stored_risk(application) -> dict | None:
+    """Return the Monte Carlo forecast stored with an application's last analysis, or None
+    before the first."""
+    if application.risk_as_of is None:
+        return None
+    return {
+        "as_of": application.risk_as_of,
+        "on_time_probability": application.risk_on_time,
+        "p50_finish_date": application.risk_p50,
+        "p80_finish_date": application.risk_p80,
+        "p95_finish_date": application.risk_p95,
+        "driver": application.risk_driver or None,
+        "curve": [
+            {"date": date.fromisoformat(day), "share": share}
+            for day, share in application.risk_curve
+        ],
     }
 
 

@@ -65,6 +65,18 @@ class ScheduleActivitySerializer(serializers.Serializer):
     baseline = TimesSerializer(allow_null=True)
     actual = ActualSerializer()
     forecast = TimesSerializer()
+    criticality = serializers.FloatField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Of the risk forecast: the share of its runs in which the activity is critical."
+        ),
+    )
+    sensitivity = serializers.FloatField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Of the risk forecast: the correlation of the activity's duration with the finish."
+        ),
+    )
 
 
 class BaselineSummarySerializer(serializers.Serializer):
@@ -93,6 +105,30 @@ class ForecastSummarySerializer(serializers.Serializer):
     )
 
 
+class CurvePointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    share = serializers.FloatField(help_text=gettext_lazy("The share of runs finished by it."))
+
+
+class RiskSerializer(serializers.Serializer):
+    as_of = serializers.DateField(help_text=gettext_lazy("The day of the last analysis."))
+    on_time_probability = serializers.FloatField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The probability of finishing by the committed date (0–1); null without one."
+        ),
+    )
+    p50_finish_date = serializers.DateField()
+    p80_finish_date = serializers.DateField()
+    p95_finish_date = serializers.DateField()
+    driver = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("The code of the activity driving the risk.")
+    )
+    curve = CurvePointSerializer(
+        many=True, help_text=gettext_lazy("The distribution of the finish date (S-curve).")
+    )
+
+
 class ScheduleSerializer(serializers.Serializer):
     application = serializers.IntegerField()
     number = serializers.CharField()
@@ -101,6 +137,13 @@ class ScheduleSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     baseline = BaselineSummarySerializer()
     forecast = ForecastSummarySerializer()
+    risk = RiskSerializer(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The Monte Carlo forecast of the last analysis, from durations learned from "
+            "history; null before the first."
+        ),
+    )
     activities = ScheduleActivitySerializer(many=True)
 
 

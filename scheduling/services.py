@@ -318,6 +318,8 @@ FORECAST_FIELDS = [
     "forecast_ff",
     "is_critical",
     "is_ready",
+    "criticality",
+    "sensitivity",
 ]
 
 DEVIATION_FIELDS = [

@@ -495,6 +495,13 @@ AUDITED_MODELS = {
             "total_float",
             "time_limit_status",
             "time_limit_clock",
+            "risk_as_of",
+            "risk_on_time",
+            "risk_p50",
+            "risk_p80",
+            "risk_p95",
+            "risk_driver",
+            "risk_curve",
             "sweep_fingerprint",
             "version",
             "updated_at",
@@ -510,6 +517,8 @@ AUDITED_MODELS = {
             "forecast_tf",
             "forecast_ff",
             "is_critical",
+            "criticality",
+            "sensitivity",
             "updated_at",
         ]
     },
@@ -647,7 +656,13 @@ if PRODUCTION:
 # notifications move to their archive tables this many days after they were finished with,
 # in transactions of ARCHIVE_BATCH_SIZE rows (1,000 deviation rows are a few hundred kB and
 # hold their locks for well under a second).
-# The probability of keeping the promise: runs of the Monte Carlo forecast per application.
-RISK_SAMPLES = env.int("RISK_SAMPLES", default=2000)
 ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=180)
 ARCHIVE_BATCH_SIZE = env.int("ARCHIVE_BATCH_SIZE", default=1000)
+
+# The probability of keeping the promise: runs of the Monte Carlo forecast per application.
+RISK_SAMPLES = env.int("RISK_SAMPLES", default=2000)
+# An application in progress is "at risk" when its probability of keeping the commitment is
+# below this share (the dashboard's list, the supervisors' digest), "likely late" below the
+# second.
+RISK_AT_RISK_BELOW = env.float("RISK_AT_RISK_BELOW", default=0.8)
+RISK_LIKELY_LATE_BELOW = env.float("RISK_LIKELY_LATE_BELOW", default=0.5)

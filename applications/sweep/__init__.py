@@ -25,7 +25,7 @@ from .. import dashboard_counts, outbound
 from ..models import WORK_STATES, Application
 from ..selectors import time_limits_by_class
 from . import read
-from .analyse import BatchChanges, analyse_application
+from .analyse import RISK_FIELDS, BatchChanges, analyse_application
 from .fingerprint import SWEEP_REVISION, fingerprint, pickled
 from .notify import check_time_limits, notify_red
 from .store import store_changes
@@ -92,12 +92,16 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
     )
     by_application = read.swept_activities(ids)
     limits = time_limits_by_class()
+    learned = schedule_selectors.LearnedDurations.of_templates(a.template_id for a in applications)
     context = pickled(
         (
             SWEEP_REVISION,
             today,
             schedule_selectors.working_calendar_digest(),
             sorted((k, sorted(v.items())) for k, v in limits.items()),
+            # The risk forecast draws from what history says, with this many runs.
+            settings.RISK_SAMPLES,
+            sorted(item.revision for pk, item in learned.items() if pk is not None),
         )
     )
     fingerprints: list[tuple[int, str]] = []
@@ -125,6 +129,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             now=now,
             open_deviations=open_deviations,
             open_proposals=open_proposals.get(application.pk, {}),
+            learned=learned[application.template_id],
         )
     # The batch holds the rows of the applications it computed (swept_applications).
     counted = dashboard_counts.before([a.pk for a in computed], locked=True)
@@ -146,7 +151,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         )
         stats.notifications += notified
         outbound.sweep_told(changes.told, limits_told, finishes=changes.finishes, now=now)
-    # One row per application computed again: its fingerprint, forecast and status. (Only
+    # One row per application computed again: its fingerprint, forecasts and status. (Only
     # what changed was written before; an application's row is rewritten for its new
     # fingerprint anyway, and one statement costs less than three.)
     bulk.update_rows(
@@ -157,10 +162,23 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             "total_float",
             "time_limit_status",
             "time_limit_clock",
+            "risk_as_of",
+            *RISK_FIELDS,
             # What the API shows of it may have moved: integrators sync by updated_at.
             "updated_at",
         ],
-        [(pk, digest, *changes.finishes[pk], *statuses[pk], now) for pk, digest in fingerprints],
+        [
+            (
+                pk,
+                digest,
+                *changes.finishes[pk],
+                *statuses[pk],
+                today,
+                *changes.risks[pk][:-1],
+                now,
+            )
+            for pk, digest in fingerprints
+        ],
     )
     dashboard_counts.after(counted)
     stats.applications = len(applications)

@@ -37,6 +37,8 @@ class BatchChanges:
     forecasts: list[tuple] = field(default_factory=list)
     # (application id) -> (forecast finish, total float) of each application computed again.
     finishes: dict[int, tuple[date, int]] = field(default_factory=dict)
+    # (application id) -> its Monte Carlo forecast (values of RISK_FIELDS, then per activity).
+    risks: dict[int, schedule_selectors.RiskValues] = field(default_factory=dict)
     new_deviations: list[SweptDeviation] = field(default_factory=list)
     # (deviation id, *the values of scheduling.services.DEVIATION_FIELDS).
     updated_deviations: list[tuple] = field(default_factory=list)
@@ -51,6 +53,9 @@ class BatchChanges:
     opened: Counter = field(default_factory=Counter)
     resolved: Counter = field(default_factory=Counter)
 
+
+# The application's columns a Monte Carlo forecast is stored in, as RiskValues orders them.
+RISK_FIELDS = ["risk_on_time", "risk_p50", "risk_p80", "risk_p95", "risk_driver", "risk_curve"]
 
 # Where the facts of an open deviation start in its row as read.
 OPEN_FACTS = OpenDeviation._fields.index("delay")
@@ -79,8 +84,9 @@ def forecast_digest(forecast: cpm.Schedule) -> str:
     ).hexdigest()
 
 
-def changed_forecasts(activities, forecast, calendar, day0, compiled):
-    """Yield (activity, new forecast values) for each activity whose stored values differ."""
+def changed_forecasts(activities, forecast, calendar, day0, compiled, risky):
+    """Yield (activity, new forecast values) for each activity whose stored values differ
+    (``risky``: the criticality and sensitivity by code, RiskValues.activities)."""
     times_of = forecast.activities
     # Every ES and EF lies within the forecast's finish.
     dates = calendar.dates_from(day0, forecast.finish + 1)
@@ -96,6 +102,7 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled):
             times.ff,
             times.critical,
             schedule_selectors.activity_is_ready(activity, finished, compiled),
+            *risky[activity.code],
         )
         stored = (
             activity.forecast_start,
@@ -104,6 +111,8 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled):
             activity.forecast_ff,
             activity.is_critical,
             activity.is_ready,
+            activity.criticality,
+            activity.sensitivity,
         )
         if values != stored:
             yield activity, values
@@ -120,13 +129,29 @@ def analyse_application(
     now: datetime,
     open_deviations: dict[int, OpenDeviation],
     open_proposals: dict[str, OpenProposal],
+    learned: schedule_selectors.LearnedDurations,
 ) -> None:
     """Compare what the engine says of ``application`` now with its stored rows; add the
     differences to ``changes``."""
     baseline, forecast, day0 = schedule_selectors.application_forecast(
         application, activities, calendar, today, compiled
     )
-    for activity, values in changed_forecasts(activities, forecast, calendar, day0, compiled):
+    risky = changes.risks[application.pk] = schedule_selectors.risk_values(
+        schedule_selectors.forecast_risk(
+            application,
+            activities,
+            baseline=baseline,
+            forecast=forecast,
+            calendar=calendar,
+            day0=day0,
+            learned=learned,
+        ),
+        calendar,
+        day0,
+    )
+    for activity, values in changed_forecasts(
+        activities, forecast, calendar, day0, compiled, risky.activities
+    ):
         changes.forecasts.append((activity.id, *values))
     finish = schedule_selectors.finish_date(calendar, day0, 0, forecast.finish)
     changes.finishes[application.pk] = (finish, forecast.min_total_float)

@@ -13,7 +13,7 @@ from .read import INPUTS, LOGIC, SweptActivity
 
 # Part of every fingerprint: raise it when a change of the engine or of the analysis alters
 # what the same inputs give, so that the next sweep recomputes every application.
-SWEEP_REVISION = 4
+SWEEP_REVISION = 5
 
 # The digests of the networks seen, by logic_key: applications copied from one template
 # share one, so a fingerprint pickles only what differs between them.

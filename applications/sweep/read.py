@@ -51,6 +51,7 @@ class SweptActivity(NamedTuple):
     name_en: str
     stage: str
     department_name: str | None
+    department_code: str | None
     # The columns above are the network's logic and its labels, the same for every
     # application planned from one template; those below are the application's own.
     id: int
@@ -66,6 +67,8 @@ class SweptActivity(NamedTuple):
     forecast_ff: int | None
     is_critical: bool
     is_ready: bool
+    criticality: float | None
+    sensitivity: float | None
 
 
 LOGIC = SweptActivity._fields.index("id")
@@ -98,6 +101,7 @@ def swept_activities(application_ids: list[int]) -> dict[int, list[SweptActivity
         .annotate(
             **{f"{name}_text": Cast(name, output_field=TextField()) for name in _JSON_COLUMNS},
             department_name=F("department__name"),
+            department_code=F("department__code"),
         )
         .order_by("application_id", "sort_order", "id")
         .values_list(*columns)
@@ -115,6 +119,7 @@ def _as_model(row: SweptActivity) -> Activity:
     """Return an unsaved activity with what the engine reads of ``row`` (to compile it)."""
     values = row._asdict()
     department_name = values.pop("department_name")
+    values.pop("department_code")
     for name in _JSON_COLUMNS:
         values[name] = json.loads(values[name])
     activity = Activity(**values)
@@ -155,6 +160,10 @@ class SweptApplication(NamedTuple):
     plan_meeting_weekday: int | None
     sweep_fingerprint: str
     version: int
+    # What the learned durations are grouped by (scheduling.learning).
+    template_id: int | None
+    region_code: str | None
+    voltage_class: str
     customer_name: str
     account_manager: Recipient | None
 
@@ -169,6 +178,9 @@ _APPLICATION_COLUMNS = (
     "plan_meeting_weekday",
     "sweep_fingerprint",
     "version",
+    "template_id",
+    "region__code",
+    "voltage_class",
     "customer__name",
     "account_manager_id",
     "account_manager__is_active",

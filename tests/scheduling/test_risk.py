@@ -199,3 +199,26 @@ def test_bad_input_is_refused_with_its_reason(kwargs, message):
 def test_a_bad_distribution_is_refused(make, message):
     with pytest.raises(RiskInputError, match=message):
         make()
+
+
+def test_the_activity_driving_the_risk_is_one_still_to_finish():
+    # X has finished late; Y, still running, is the one to act on.
+    compiled = cpm.load_network(
+        {
+            "activities": [
+                {"id": "X", "duration": 2, "predecessors": []},
+                {"id": "Y", "duration": 3, "predecessors": ["X"]},
+            ]
+        }
+    )
+    running = {"X": Progress(0, 3), "Y": Progress(actual_start=4)}
+    found = simulate(
+        compiled,
+        {"Y": Distribution.from_weights({1: 1, 5: 1})},
+        samples=400,
+        as_of=5,
+        progress=running,
+    )
+    assert found.most_responsible() == "Y"
+    finished = {"X": Progress(0, 3), "Y": Progress(4, 7)}
+    assert simulate(compiled, samples=10, as_of=8, progress=finished).most_responsible() is None
