@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -22,9 +23,9 @@ from django.utils.translation import override
 from accounts.models import Notification, NotificationKind
 from accounts.services import notification_send
 from scheduling import explanations
-from scheduling.models import Deviation, Severity
+from scheduling.models import Activity, Deviation, Severity
 
-from .models import ACTIVE_STATES
+from .models import ACTIVE_STATES, WORK_STATES
 from .selectors import visible_applications
 
 # How many of the new red deviations a digest names; the rest are counted.
@@ -49,11 +50,12 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
     is nothing to say."""
     scope = visible_applications(user)
     deviations = Deviation.objects.filter(application__in=scope.values("pk"))
-    if (
+    head_only = bool(
         user.has_perm("accounts.lead_department")
         and not user.has_perm("accounts.supervise_applications")
         and user.department_id
-    ):
+    )
+    if head_only:
         # A department head answers for the deviations of its department's work.
         deviations = deviations.filter(department_id=user.department_id)
     new_red = list(
@@ -83,7 +85,26 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
         .count()
     )
     unassigned = scope.filter(state__in=ACTIVE_STATES, account_manager__isnull=True).count()
-    if not (new_red_count or exceeded or unassigned):
+    at_risk = scope.filter(state__in=WORK_STATES, risk_on_time__lt=settings.RISK_AT_RISK_BELOW)
+    if head_only:
+        # A department head: the applications whose work in the department is unfinished.
+        at_risk = at_risk.filter(
+            Exists(
+                Activity.objects.filter(
+                    application=OuterRef("pk"),
+                    department_id=user.department_id,
+                    is_dummy=False,
+                    actual_finish__isnull=True,
+                )
+            )
+        )
+    worst = list(
+        at_risk.order_by("risk_on_time", "id").values_list(
+            "pk", "number", "risk_on_time", "risk_p80", "risk_driver"
+        )[: NAMED + 1]
+    )
+    at_risk_count = len(worst) if len(worst) <= NAMED else at_risk.count()
+    if not (new_red_count or exceeded or unassigned or at_risk_count):
         return None
     lines = [
         _("Daily digest for %(day)s") % {"day": date_format(timezone.localdate(until))},
@@ -98,7 +119,42 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
     lines.append(
         _("Applications waiting for an account manager: %(count)d") % {"count": unassigned}
     )
+    if at_risk_count:
+        likely_late = (
+            sum(1 for row in worst if row[2] < settings.RISK_LIKELY_LATE_BELOW)
+            if at_risk_count <= NAMED
+            else at_risk.filter(risk_on_time__lt=settings.RISK_LIKELY_LATE_BELOW).count()
+        )
+        lines.append(
+            _("At risk of missing the commitment: %(count)d (likely late: %(late)d)")
+            % {"count": at_risk_count, "late": likely_late}
+        )
+        lines += _at_risk_lines(worst[:NAMED])
+        if at_risk_count > NAMED:
+            lines.append(
+                _("… and %(more)d more on the dashboard.") % {"more": at_risk_count - NAMED}
+            )
     return "\n".join(lines)
+
+
+def _at_risk_lines(worst: list[tuple]) -> list[str]:
+    """One line per application at risk: its chance, its P80 finish and what drives it."""
+    names = dict(
+        ((application_id, code), name)
+        for application_id, code, name in Activity.objects.filter(
+            application_id__in=[row[0] for row in worst],
+            code__in={row[4] for row in worst if row[4]},
+        ).values_list("application_id", "code", "name")
+    )
+    lines = []
+    for pk, number, on_time, p80, driver in worst:
+        line = _(
+            "- %(number)s: %(percent)d%% chance of keeping the commitment, P80 finish %(p80)s"
+        ) % {"number": number, "percent": round(on_time * 100), "p80": date_format(p80)}
+        if (pk, driver) in names:
+            line += _("; driven by %(activity)s") % {"activity": f"{driver} {names[(pk, driver)]}"}
+        lines.append(line)
+    return lines
 
 
 def daily_digest_send(*, now: datetime | None = None) -> int:

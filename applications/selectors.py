@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import ChangeRecord, Department, Region
-from scheduling import explanations, plandiff
+from scheduling import charts, explanations, plandiff
 from scheduling import selectors as schedule_selectors
 from scheduling.cpm import NetworkError, fulkerson_numbers
 from scheduling.diagrams import (
@@ -693,6 +693,55 @@ class ApplicationPage:
     history: list = field(default_factory=list)
     # The resolved deviations, the archived ones too, the last resolved first.
     deviation_history: list = field(default_factory=list)
+    # The risk forecast of the last analysis, while the work is in progress.
+    risk: RiskCard | None = None
+
+
+def risk_level(on_time: float | None) -> str:
+    """How a probability of keeping the commitment reads: ``ok``, ``tight`` (at risk) or
+    ``late`` (likely late); ``ok`` without a commitment."""
+    if on_time is None or on_time >= settings.RISK_AT_RISK_BELOW:
+        return "ok"
+    return "tight" if on_time >= settings.RISK_LIKELY_LATE_BELOW else "late"
+
+
+@dataclass(frozen=True)
+class RiskCard:
+    """The risk forecast an application page shows (from its stored analysis)."""
+
+    as_of: date
+    on_time: float | None
+    level: str
+    p50: date
+    p80: date
+    p95: date
+    driver: Activity | None
+    chart: charts.SCurve
+
+
+def risk_card(application: Application, by_code: dict) -> RiskCard | None:
+    """Return the page's risk card of ``application`` (its activities ``by_code``), or None
+    when there is none to show: no analysis yet, or the work is over."""
+    if application.risk_as_of is None or application.state not in WORK_STATES:
+        return None
+    points = [(date.fromisoformat(day).toordinal(), share) for day, share in application.risk_curve]
+    committed = application.committed_finish_date
+    marked = {application.risk_p50, application.risk_p95}
+    marked.add(committed)
+    return RiskCard(
+        as_of=application.risk_as_of,
+        on_time=application.risk_on_time,
+        level=risk_level(application.risk_on_time),
+        p50=application.risk_p50,
+        p80=application.risk_p80,
+        p95=application.risk_p95,
+        driver=by_code.get(application.risk_driver),
+        chart=charts.s_curve(
+            points,
+            committed=committed.toordinal() if committed else None,
+            labels={day.toordinal(): f"{day.month}/{day.day}" for day in marked if day},
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -1088,6 +1137,7 @@ def application_page(
         complaints=complaints,
         may_complain=may_answer,
         follow_ups=follow_ups,
+        risk=risk_card(application, by_code),
         history=change_history(application, all_activities),
         deviation_history=schedule_selectors.deviation_history([application.pk]),
     )

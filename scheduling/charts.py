@@ -206,3 +206,68 @@ def _nice_step(raw: float) -> float:
         if factor * power >= raw:
             return factor * power
     return 10 * power
+
+
+@dataclass
+class SCurve:
+    """The distribution of a finish date: the share of runs finished by each day, as a
+    step line, with the commitment and the 80 % level marked."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    path: str
+    ticks: list[Tick]
+    labels: list[Point]
+    committed_x: str | None
+    p80_y: str
+
+
+def s_curve(
+    points: list[tuple[int, float]],
+    *,
+    committed: int | None,
+    labels: dict[int, str],
+    width: int = 460,
+    height: int = 200,
+) -> SCurve:
+    """Return the S-curve of ``points`` (day number, share finished by it; days ascending,
+    shares rising to 1) with ``committed`` (a day number) marked and the days of ``labels``
+    written under the axis. The x scale spans the curve and the commitment, a day on each
+    side."""
+    left, right, top, bottom = 40, width - 12, 10, height - 28
+    days = [day for day, _share in points] + ([committed] if committed is not None else [])
+    first, last = min(days) - 1, max(days) + 1
+    step_x = (right - left) / (last - first)
+
+    def x_of(day: int) -> float:
+        return left + (day - first) * step_x
+
+    def y_of(share: float) -> float:
+        return bottom - (bottom - top) * share
+
+    parts = [f"M{xy(x_of(first))},{xy(y_of(0))}"]
+    for day, share in points:
+        # Nothing finishes before a day's end: the share rises over the day itself.
+        parts.append(f"H{xy(x_of(day - 1))}")
+        parts.append(f"L{xy(x_of(day))},{xy(y_of(share))}")
+    parts.append(f"H{xy(x_of(last))}")
+    return SCurve(
+        width=width,
+        height=height,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
+        path=" ".join(parts),
+        ticks=[Tick(value=share * 100, y=xy(y_of(share))) for share in (0, 0.5, 1)],
+        labels=[
+            Point(label=text, x=xy(x_of(day)), y=xy(bottom + 16), value=None)
+            for day, text in sorted(labels.items())
+        ],
+        committed_x=xy(x_of(committed)) if committed is not None else None,
+        p80_y=xy(y_of(0.8)),
+    )

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, F, Q, Sum
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -14,15 +15,17 @@ from applications.assignment import ManagerLoad
 from applications.kpi import kpi_monthly_trend, window
 from applications.models import (
     ACTIVE_STATES,
+    WORK_STATES,
     Application,
     ApplicationCount,
     DeviationCount,
     EnergizedCount,
     TimeLimitStatus,
 )
-from applications.selectors import visible_applications
+from applications.selectors import risk_level, visible_applications
 from scheduling import selectors as schedule_selectors
 from scheduling.models import (
+    Activity,
     Deviation,
     DeviationCause,
     ResponsibleParty,
@@ -30,6 +33,7 @@ from scheduling.models import (
     severity_rank,
 )
 from yekuo.domain import Stage
+from yekuo.lookups import any_of
 from yekuo.shown import Shown
 
 
@@ -356,6 +360,78 @@ def open_deviations(*, sort: str = "severity", **filters):
         .annotate(severity_rank=severity_rank())
         .order_by(*order)
     )
+
+
+AT_RISK_SHOWN = 20
+
+
+def applications_at_risk(
+    *,
+    stage: str = "",
+    department_id: int | None = None,
+    manager_id: int | None = None,
+    region_id: int | None = None,
+    shown: int | None = None,
+) -> Shown:
+    """Return the applications in progress least likely to keep their commitment (below
+    ``RISK_AT_RISK_BELOW`` by the risk forecast of their last analysis), the least likely
+    first, the first ``shown`` (``AT_RISK_SHOWN``) of them, filtered as the deviations are
+    where the filter means something for an application: its stage (its state), a
+    department with unfinished work in it, its manager, its region. Each comes with
+    ``driver``, the activity that drives its risk (or None). Two queries: read off the
+    index ``application_at_risk``."""
+    shown = shown or AT_RISK_SHOWN
+    qs = Application.objects.filter(
+        state__in=WORK_STATES, risk_on_time__lt=settings.RISK_AT_RISK_BELOW
+    )
+    if stage:
+        qs = qs.filter(state=stage)
+    if department_id:
+        qs = qs.filter(
+            Exists(
+                Activity.objects.filter(
+                    application=OuterRef("pk"),
+                    department_id=department_id,
+                    is_dummy=False,
+                    actual_finish__isnull=True,
+                )
+            )
+        )
+    if manager_id:
+        qs = qs.filter(account_manager_id=manager_id)
+    if region_id:
+        qs = qs.filter(region_id=region_id)
+    rows = list(
+        qs.select_related("customer", "account_manager")
+        .only(
+            "number",
+            "state",
+            "committed_finish_date",
+            "risk_on_time",
+            "risk_p80",
+            "risk_driver",
+            "customer__name",
+            "account_manager__username",
+            "account_manager__display_name",
+        )
+        .order_by("risk_on_time", "id")[: shown + 1]
+    )
+    rows, more = rows[:shown], len(rows) > shown
+    drivers = (
+        {
+            (a.application_id, a.code): a
+            for a in Activity.objects.filter(
+                any_of("application_id", [r.pk for r in rows]),
+                code__in={r.risk_driver for r in rows if r.risk_driver},
+            ).only("application_id", "code", "name", "name_en", "criticality")
+        }
+        if rows
+        else {}
+    )
+    for row in rows:
+        row.driver = drivers.get((row.pk, row.risk_driver))
+        row.risk_level = risk_level(row.risk_on_time)
+    return Shown(rows, more)
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -89,6 +90,12 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
         "cause": getattr(filters.get("cause"), "code", ""),
         "party": filters.get("party", ""),
     }
+    at_risk = selectors.applications_at_risk(
+        stage=chosen["stage"],
+        department_id=chosen["department_id"],
+        manager_id=chosen["manager_id"],
+        region_id=chosen["region_id"],
+    )
     answer_counts = selectors.open_deviation_answer_counts(**chosen)
     deviations = selectors.open_deviations(sort=filters.get("sort") or "severity", **chosen)
     # The answer tables count every deviation the filters keep, once each: the table's
@@ -118,6 +125,8 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
         "kpis": figures.kpis,
         "filters_form": filters_form,
         "answer_counts": answer_counts,
+        "at_risk": at_risk,
+        "at_risk_below": round(settings.RISK_AT_RISK_BELOW * 100),
         "page": page,
         "query": query.urlencode(),
         "unassigned": list(unassigned[:UNASSIGNED_SHOWN]),

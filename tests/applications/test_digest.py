@@ -11,6 +11,7 @@ from accounts.models import Notification
 from accounts.roles import Role
 from applications import services, sweep
 from applications.digest import daily_digest_send
+from applications.models import Application
 from scheduling.models import Activity, Deviation
 from tests.dates import pinned
 from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
@@ -84,8 +85,10 @@ def test_red_deviations_mail_their_manager_once_each_and_supervisors_one_digest(
     lines = digest.text.splitlines()
     assert lines[0] == "2026年3月3日 每日摘要"
     assert lines[1] == "新增红色偏差：5 项（未解决的红色偏差：5 项）"
-    assert len([line for line in lines if line.startswith("- YK-")]) == 5
-    assert lines[-2:] == ["超出时限的申请：0 件", "等待分派客户经理的申请：0 件"]
+    assert len([line for line in lines[2:7] if line.startswith("- YK-")]) == 5
+    assert lines[7:9] == ["超出时限的申请：0 件", "等待分派客户经理的申请：0 件"]
+    # Late in every run: all five are at risk, and likely late.
+    assert lines[9] == "有误期风险的申请：5 件（很可能误期：5 件）"
     assert mailoutbox[0].subject == "[业扩] 2026年3月3日 每日摘要"
 
 
@@ -105,7 +108,13 @@ def test_a_supervisor_who_declines_the_digest_gets_none(
     ]
 
 
+def likely_on_time(applications):
+    """Say every application's risk forecast keeps its commitment."""
+    Application.objects.filter(pk__in=[a.pk for a in applications]).update(risk_on_time=0.95)
+
+
 def test_a_quiet_day_sends_no_digest(office):
+    likely_on_time(office["applications"])
     assert daily_digest_send(now=NEXT_MORNING) == 0
     assert not Notification.objects.filter(kind="digest").exists()
 
@@ -138,6 +147,7 @@ def test_a_department_head_gets_the_digest_of_the_departments_work(
         username="jl-head", role=Role.DEPARTMENT_HEAD, department_code="metering"
     )
     late(office["applications"][0], office["managers"][0])
+    likely_on_time(office["applications"])
 
     with django_capture_on_commit_callbacks(execute=True):
         daily_digest_send(now=NEXT_MORNING)
@@ -147,3 +157,39 @@ def test_a_department_head_gets_the_digest_of_the_departments_work(
     # Metering holds activities of the same application, but none of them is late: the
     # red deviation of marketing's work is not its to answer, and its day was quiet.
     assert not Notification.objects.filter(recipient=other_head, kind="digest").exists()
+
+
+def test_the_digest_names_the_applications_least_likely_to_keep_their_commitment(
+    office, django_capture_on_commit_callbacks
+):
+    applications = office["applications"]
+    chances = [0.93, 0.12, 0.64, 0.41, 0.97]
+    for application, chance in zip(applications, chances, strict=True):
+        Application.objects.filter(pk=application.pk).update(
+            risk_on_time=chance, risk_p80=date(2026, 5, 8), risk_driver="C"
+        )
+    marketing_head = UserFactory(
+        username="yx-head", role=Role.DEPARTMENT_HEAD, department_code="marketing"
+    )
+    # Marketing's own work finished in every application but the one least likely.
+    Activity.objects.filter(department__code="marketing").exclude(
+        application=applications[1]
+    ).update(actual_start=DAY0, actual_finish=DAY0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        daily_digest_send(now=NEXT_MORNING)
+
+    lines = Notification.objects.get(recipient=office["supervisors"][0], kind="digest").text
+    lines = lines.splitlines()
+    start = lines.index("有误期风险的申请：3 件（很可能误期：2 件）")
+    name = Activity.objects.get(application=applications[1], code="C").name
+    tail = f"P80 完成日期 2026年5月8日；影响最大的工作：C {name}"
+    assert lines[start + 1 : start + 4] == [
+        f"- {applications[1].number}：按期完成概率 12%，{tail}",
+        f"- {applications[3].number}：按期完成概率 41%，{tail}",
+        f"- {applications[2].number}：按期完成概率 64%，{tail}",
+    ]
+    # The head of marketing hears of the one whose marketing work is still to do.
+    head = Notification.objects.get(recipient=marketing_head, kind="digest").text.splitlines()
+    assert "有误期风险的申请：1 件（很可能误期：1 件）" in head
+    assert len([line for line in head if line.startswith("- ")]) == 1

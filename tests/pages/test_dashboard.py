@@ -425,11 +425,12 @@ def test_the_dashboard_takes_the_same_queries_for_5_and_100(
     client.get("/dashboard/")  # the calendar is cached per process
     # 22 (the fullest managers read apart from the capacities of all), and the names of
     # the causes and departments answering for the deviations: the cards, the charts and
-    # the answer tables are sums of the maintained counts.
-    with django_assert_max_num_queries(23):
+    # the answer tables are sums of the maintained counts; 2 for the applications at risk
+    # and the activities driving their risk.
+    with django_assert_max_num_queries(25):
         response = client.get("/dashboard/", {"severity": "red"})
     assert len(deviation_rows(response.content.decode())) == min((n + 2) // 3, 25)
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(25):
         response = client.get("/dashboard/", {"severity": "red", "region": region.pk})
     assert len(deviation_rows(response.content.decode())) == min((n + 2) // 3, 25)
 
@@ -487,9 +488,9 @@ def test_a_manager_at_capacity_is_refused_and_the_table_says_why(
     application = board["first"]
     client.force_login(supervisor)
     client.get("/dashboard/")  # the calendar is cached
-    # 23 as filtered above, and 6 for the chosen application and its candidates (their
+    # 25 as filtered above, and 6 for the chosen application and its candidates (their
     # profiles with loads, and their regions).
-    with django_assert_max_num_queries(29):
+    with django_assert_max_num_queries(31):
         html = client.get("/dashboard/", {"reassign": application.number}).content.decode()
     table = re.search(r'<table class="table" id="reassign-candidates">.*?</table>', html, re.S)
     rows = dict(re.findall(r'<tr data-manager="([^"]+)">(.*?)</tr>', table.group(0), re.S))
@@ -687,3 +688,68 @@ def test_with_many_managers_the_manager_is_typed_not_chosen_from_a_list(
     html = client.get("/dashboard/", {"manager": "赵六"}).content.decode()
     block = field_block(html, "manager")
     assert 'aria-invalid="true"' in block and "没有名为“赵六”的客户经理。" in block
+
+
+# --- At risk: the least likely to keep the commitment, before a deviation shows it ---------
+
+AT_RISK_ROW = re.compile(r'<tr data-number="([^"]+)">(.*?)</tr>', re.S)
+
+
+def at_risk_rows(html):
+    table = re.search(r'<table class="table" id="at-risk-table">.*?</table>', html, re.S)
+    return AT_RISK_ROW.findall(table.group(0))
+
+
+def test_the_at_risk_list_orders_by_the_chance_and_names_the_driving_activity(
+    client, supervisor, manager, region
+):
+    manager.account_manager.regions.set([region])
+    likely, unlikely, safe, done = (
+        make_application(by=supervisor, manager=manager, region=region) for _ in range(4)
+    )
+    for application, chance in ((likely, 0.62), (unlikely, 0.21), (safe, 0.93), (done, 0.05)):
+        Application.objects.filter(pk=application.pk).update(risk_on_time=chance, risk_driver="C")
+    Application.objects.filter(pk=done.pk).update(state="energized")
+    application_activity = unlikely.activities.get(code="C")
+    application_activity.criticality = 0.734
+    application_activity.save(update_fields=["criticality"])
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    rows = at_risk_rows(html)
+    # Below 80 % and in progress, the least likely first; the finished one is no risk.
+    assert [number for number, _row in rows] == [unlikely.number, likely.number]
+    first = rows[0][1]
+    assert '<span class="badge red">21%</span>' in first
+    assert f"C {application_activity.name}" in first and "在 73% 的模拟中处于关键线路" in first
+    assert '<span class="badge amber">62%</span>' in rows[1][1]
+    assert "共 2 项" in re.search(r'id="at-risk-heading">.*?</h2>', html, re.S).group(0)
+
+
+def test_the_at_risk_list_follows_the_deviation_filters_that_apply_to_an_application(
+    client, supervisor, manager, region
+):
+    manager.account_manager.regions.set([region])
+    here = make_application(by=supervisor, manager=manager, region=region)
+    elsewhere_region = RegionFactory(code="gongshu", name="拱墅供电区")
+    elsewhere = make_application(by=supervisor, manager=None, region=elsewhere_region)
+    Application.objects.filter(pk__in=[here.pk, elsewhere.pk]).update(risk_on_time=0.4)
+    client.force_login(supervisor)
+    by_region = client.get("/dashboard/", {"region": region.pk}).content.decode()
+    assert [number for number, _ in at_risk_rows(by_region)] == [here.number]
+    by_manager = client.get("/dashboard/", {"manager": manager.pk}).content.decode()
+    assert [number for number, _ in at_risk_rows(by_manager)] == [here.number]
+    by_stage = client.get("/dashboard/", {"stage": "survey"}).content.decode()
+    assert at_risk_rows(by_stage) == []
+    assert "没有按期完成概率偏低的在办申请。" in by_stage
+
+
+def test_the_at_risk_list_shows_the_first_and_says_more_wait(client, supervisor, region):
+    from supervision import selectors
+
+    applications = [make_application(by=supervisor, manager=None, region=region) for _ in range(4)]
+    for i, application in enumerate(applications):
+        Application.objects.filter(pk=application.pk).update(risk_on_time=0.1 * i)
+    shown = selectors.applications_at_risk(shown=3)
+    assert [a.pk for a in shown] == [a.pk for a in applications[:3]] and shown.more
+    client.force_login(supervisor)
+    assert len(at_risk_rows(client.get("/dashboard/").content.decode())) == 4

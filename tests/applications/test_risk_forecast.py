@@ -1,0 +1,174 @@
+"""The probability of keeping the promise, computed by every analysis (the sweep's and a
+change's) when an input changed, stored with the application and its activities."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from applications import services
+from applications import sweep as analysis
+from applications.models import Application
+from scheduling.models import Activity, LearnedDuration
+from tests.dates import pin_today
+from tests.factories import make_application
+
+pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY0 = date(2026, 3, 2)  # a Monday
+
+
+def at(day: date) -> datetime:
+    return datetime.combine(day, time(18), tzinfo=SHANGHAI)
+
+
+def sweep(application, day):
+    return analysis.deviation_sweep_batch(application_ids=[application.pk], now=at(day))
+
+
+@pytest.fixture
+def application(supervisor, manager):
+    return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
+
+
+def learn_exactly_the_plan(application, *, learned_at=None):
+    """History that says every activity takes exactly its planned duration."""
+    LearnedDuration.objects.bulk_create(
+        [
+            LearnedDuration(
+                template_id=application.template_id,
+                code=a.code,
+                median=max(1, a.duration),
+                p80=max(1, a.duration),
+                spread=0.0,
+                count=50,
+                learned_at=learned_at or application.created_at,
+            )
+            for a in application.activities.all()
+            if not a.is_dummy
+        ]
+    )
+
+
+def criticality(application) -> dict[str, float]:
+    return dict(
+        Activity.objects.filter(application=application, is_dummy=False).values_list(
+            "code", "criticality"
+        )
+    )
+
+
+def test_with_certain_durations_the_stored_risk_is_the_deterministic_forecast(application, manager):
+    learn_exactly_the_plan(application)
+    stats = sweep(application, DAY0)
+    assert stats.unchanged == 0
+    application.refresh_from_db()
+    finish = application.forecast_finish_date
+    assert application.risk_as_of == DAY0
+    # The plan keeps a day of float against the commitment: every run keeps the promise.
+    assert application.risk_on_time == 1.0
+    assert (application.risk_p50, application.risk_p80, application.risk_p95) == (finish,) * 3
+    assert application.risk_curve == [[finish.isoformat(), 1.0]]
+    critical = set(
+        Activity.objects.filter(
+            application=application, is_critical=True, is_dummy=False
+        ).values_list("code", flat=True)
+    )
+    assert {code for code, share in criticality(application).items() if share == 1.0} == critical
+    assert {share for code, share in criticality(application).items() if code not in critical} == {
+        0.0
+    }
+    assert application.risk_driver in critical
+
+    # A, critical, needs three more days: the promise is broken in every run, and the
+    # change's own analysis says so at once.
+    a = Activity.objects.get(application=application, code="A")
+    services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
+    services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
+    application.refresh_from_db()
+    assert application.risk_on_time == 0.0
+    assert application.risk_p80 == application.forecast_finish_date > finish
+    assert application.risk_p80 > application.committed_finish_date
+    assert criticality(application)["A"] == 1.0
+
+
+def test_with_uncertain_durations_the_risk_is_a_probability_with_its_spread(application):
+    # Nothing learned yet: each activity draws around its planned duration (the prior).
+    sweep(application, DAY0)
+    application.refresh_from_db()
+    assert 0.0 < application.risk_on_time < 1.0
+    assert application.risk_p50 <= application.risk_p80 <= application.risk_p95
+    assert application.risk_p50 < application.risk_p95
+    days = [date.fromisoformat(day) for day, _share in application.risk_curve]
+    shares = [share for _day, share in application.risk_curve]
+    assert days == sorted(set(days)) and shares == sorted(shares) and shares[-1] == 1.0
+    # The probability is the curve read at the committed date.
+    assert application.risk_on_time == max(
+        (
+            share
+            for day, share in zip(days, shares, strict=True)
+            if day <= application.committed_finish_date
+        ),
+        default=0.0,
+    )
+    codes = set(criticality(application))
+    assert application.risk_driver in codes
+    assert all(0.0 <= share <= 1.0 for share in criticality(application).values())
+    assert max(criticality(application).values()) > 0.5
+
+
+def test_the_risk_is_computed_again_only_when_an_input_changed(application):
+    sweep(application, DAY0)
+    before = Application.objects.values_list("risk_on_time", "risk_curve").get(pk=application.pk)
+    assert sweep(application, DAY0).unchanged == 1
+    # History learned anew (the nightly refresh) is an input of the risk, not of the rest.
+    learn_exactly_the_plan(application, learned_at=at(DAY0) + timedelta(hours=2))
+    assert sweep(application, DAY0).unchanged == 0
+    after = Application.objects.values_list("risk_on_time", "risk_curve").get(pk=application.pk)
+    assert before[0] < 1.0 and after[0] == 1.0
+    assert after != before
+
+
+def test_the_same_inputs_give_the_same_risk(supervisor, manager):
+    first = make_application(by=supervisor, manager=manager, accepted_on=DAY0)
+    sweep(first, DAY0)
+    stored = Application.objects.values_list("risk_on_time", "risk_curve", "risk_driver").get(
+        pk=first.pk
+    )
+    Application.objects.filter(pk=first.pk).update(sweep_fingerprint="")
+    sweep(first, DAY0)
+    again = Application.objects.values_list("risk_on_time", "risk_curve", "risk_driver").get(
+        pk=first.pk
+    )
+    assert again == stored
+
+
+def test_the_application_page_shows_the_probability_its_curve_and_each_criticality(
+    client, application, manager
+):
+    sweep(application, DAY0)
+    application.refresh_from_db()
+    client.force_login(manager)
+    html = client.get(f"/applications/{application.number}/").content.decode()
+    percent = round(application.risk_on_time * 100)
+    assert f'<strong id="risk-on-time">{percent}%</strong>' in html
+    p80 = application.risk_p80
+    assert f"P80 完成日期 {p80.year}年{p80.month}月{p80.day}日" in html
+    assert f"在 {percent}% 的模拟中" in html
+    # The S-curve, with the commitment marked.
+    assert 'class="line-cycle" d="M' in html and 'class="line-commit"' in html
+    # Criticality beside each activity; the driver marked in the table and named.
+    assert html.count('class="num criticality"') == 16
+    driver = Activity.objects.get(application=application, code=application.risk_driver)
+    assert f'<dd id="risk-driver">{driver.code} {driver.name}' in html
+    assert html.count('title="影响风险最大的工作">影响风险最大</span>') == 1
+
+
+def test_the_page_shows_no_risk_once_the_work_is_over(client, application, manager):
+    sweep(application, DAY0)
+    Application.objects.filter(pk=application.pk).update(state="energized")
+    client.force_login(manager)
+    html = client.get(f"/applications/{application.number}/").content.decode()
+    assert 'id="risk-box"' not in html and 'id="risk"' not in html
+    assert "criticality" not in html
