@@ -19,7 +19,19 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    "name", ["cpm", "sweep", "pages", "freshness", "search", "jobs", "dashboard", "load", "risk"]
+    "name",
+    [
+        "cpm",
+        "sweep",
+        "pages",
+        "freshness",
+        "search",
+        "jobs",
+        "dashboard",
+        "load",
+        "risk",
+        "levelling",
+    ],
 )
 def test_each_benchmark_explains_its_options(name):
     done = _run(f"benchmarks.{name}", "--help")
@@ -42,6 +54,17 @@ def test_the_risk_benchmark_times_the_template_and_refuses_bad_counts():
     refused = _run("benchmarks.risk", "--samples", "0")
     assert refused.returncode == 2
     assert "expected a whole number from 1 to 100000, got '0'" in refused.stderr
+
+
+def test_the_levelling_benchmark_levels_a_small_region_and_refuses_bad_counts():
+    done = _run("benchmarks.levelling", "--applications", "50", "100", "--regions", "2")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[2:4]]
+    assert [row[:2] for row in rows] == [["50", "800"], ["100", "1,600"]]
+    assert "100 applications over 2 regions, 2 processes: 1,600 activities" in done.stdout
+    refused = _run("benchmarks.levelling", "--regions", "0")
+    assert refused.returncode == 2
+    assert "expected a whole number ≥ 1, got '0'" in refused.stderr
 
 
 @pytest.mark.parametrize("name", ["freshness", "dashboard", "jobs"])
