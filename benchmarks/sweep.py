@@ -22,7 +22,9 @@ state, and twice N is seeded). Then it measures, in the order run:
 5. the raw reads again, and the next-day sweep: the as-of day has moved, so every
    application is forecast again; the deviations exist and are updated, not created
    (what the first sweep of each day does);
-6. with ``--worker``, the same three sweeps of a fresh copy through a Celery worker as a
+6. the first and the next-day sweep again on a fresh copy with the risk forecast off
+   (``RISK_SAMPLES=0``): the forecast's share of a sweep, side by side;
+7. with ``--worker``, the same three sweeps of a fresh copy through a Celery worker as a
    deployment runs it, sent the batches the fan-out sends (region by region), timed from
    the first batch sent to the last result: once with one worker process, then on another
    fresh copy with ``--workers`` processes (default: one per core, the default pool), and
@@ -46,8 +48,8 @@ them with a comment) are ever dropped.
 Targets, on this 2-core machine with one worker (``--worker``): the first sweep within 2×
 the raw read of the same rows (every column, as the ORM reads an activity), at least 5,000
 applications per second, and its memory flat in N; two worker processes at least 1.7× as
-fast as one. The one-process figures and the ratio to the read of the needed columns only
-are printed beside them for reference.
+fast as one; the risk forecast adds at most 30 % to a sweep. The one-process figures and
+the ratio to the read of the needed columns only are printed beside them for reference.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 2.0
 TARGET_RATE = 5000.0
 TARGET_SPEED_UP = 1.7
+TARGET_RISK_OVERHEAD = 0.30
 # Peak memory counts as flat when the largest N grows it by at most this factor over the
 # smallest N, plus some slack for the allocator's own rounding.
 FLAT_FACTOR = 1.5
@@ -439,6 +442,8 @@ class Worker:
 
 # The sweeps measured one after the other on each copy: (name, days after --today).
 SWEEPS = (("first", 0), ("second", 0), ("next-day", 1))
+# The sweeps that run the risk forecast of every application (the second skips them all).
+RISK_SWEEPS = (("first", 0), ("next-day", 1))
 
 PHASES = {"seed": phase_seed, "raw": phase_raw, "sweep": phase_sweep, "worker": phase_worker}
 
@@ -530,7 +535,7 @@ class Server:
         return self.admin.execute("SHOW server_version").fetchone()[0]
 
 
-def _child(phase: str, url: str, args, **extra) -> dict:
+def _child(phase: str, url: str, args, *, env: dict | None = None, **extra) -> dict:
     command = [
         sys.executable,
         "-m",
@@ -553,7 +558,14 @@ def _child(phase: str, url: str, args, **extra) -> dict:
     ]
     for key, value in extra.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
-    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
     if done.returncode or not lines:
         sys.stdout.write(done.stdout)
@@ -659,6 +671,17 @@ def _verdicts(results: dict[int, dict], workers: int) -> None:
                     f"{rate:,.0f} applications/s (≥ {TARGET_RATE:,.0f}: "
                     f"{met[rate >= TARGET_RATE]})"
                 )
+    print()
+    print(f"Risk forecast's share of a sweep (≤ +{TARGET_RISK_OVERHEAD:.0%}):")
+    for n, result in results.items():
+        for which, _later in RISK_SWEEPS:
+            on, off = result[which], result[f"norisk_{which}"]
+            overhead = on["seconds"] / off["seconds"] - 1
+            print(
+                f"  N = {n:,}, {which} sweep: {off['seconds']:.2f} s without, "
+                f"{on['seconds']:.2f} s with, +{overhead:.0%} "
+                f"({met[overhead <= TARGET_RISK_OVERHEAD]})"
+            )
     if any("workers_first" in result for result in results.values()):
         print()
         print(f"Speed-up of {workers} worker processes over one (≥ {TARGET_SPEED_UP:g}×):")
@@ -815,6 +838,16 @@ def main(argv: list[str] | None = None) -> None:
                     ("raw read, needed columns", raws[1], None),
                     (f"{which} sweep", result[which], raws),
                 ]
+            server.drop(run_name)
+            # The first and the next-day sweep again on a fresh copy with the risk forecast
+            # off (RISK_SAMPLES=0): what the forecast adds to a sweep, measured side by side.
+            server.create(run_name, template=seeded_name)
+            for which, later in RISK_SWEEPS:
+                server.analyze(run_name)
+                off = result[f"norisk_{which}"] = _child(
+                    "sweep", run_url, args, later_days=later, env={"RISK_SAMPLES": "0"}
+                )
+                rows.append((f"{which} sweep, risk forecast off", off, result[f"raw_{which}"]))
             server.drop(run_name)
             # One worker process, then --workers of them, each on a fresh copy: the same
             # batches shared by more processes.

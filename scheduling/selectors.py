@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import NamedTuple
 
@@ -424,15 +425,20 @@ def _prior(duration: int) -> risk.Distribution:
 class RiskValues(NamedTuple):
     """A Monte Carlo forecast as an application stores it: dates rather than offsets."""
 
+    as_of: date | None
     on_time: float | None
-    p50: date
-    p80: date
-    p95: date
+    p50: date | None
+    p80: date | None
+    p95: date | None
     driver: str
     # [[ISO date, share of the runs finished by it], ...]
     curve: list
     # Per activity code: (criticality, sensitivity), rounded as stored.
-    activities: dict
+    activities: Mapping[str, tuple[float | None, float | None]]
+
+
+# What is stored when the forecast is off (RISK_SAMPLES = 0): nothing.
+NO_RISK = RiskValues(None, None, None, None, None, "", [], defaultdict(lambda: (None, None)))
 
 
 def forecast_risk(
@@ -481,14 +487,15 @@ def forecast_risk(
     )
 
 
-def risk_values(found: risk.RiskForecast, calendar, day0: date) -> RiskValues:
-    """Return ``found`` as dates from ``day0`` (a finish offset is the end of the day
-    before it), its shares rounded to what a page shows."""
+def risk_values(found: risk.RiskForecast, calendar, day0: date, *, as_of: date) -> RiskValues:
+    """Return ``found``, made ``as_of`` a day, as dates from ``day0`` (a finish offset is
+    the end of the day before it), its shares rounded to what a page shows."""
 
     def finish(offset: int) -> date:
         return calendar.offset_to_date(day0, max(0, offset - 1))
 
     return RiskValues(
+        as_of=as_of,
         on_time=None if found.on_time is None else round(found.on_time, 3),
         p50=finish(found.percentile(0.5)),
         p80=finish(found.percentile(0.8)),

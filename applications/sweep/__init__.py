@@ -162,7 +162,6 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             "total_float",
             "time_limit_status",
             "time_limit_clock",
-            "risk_as_of",
             *RISK_FIELDS,
             # What the API shows of it may have moved: integrators sync by updated_at.
             "updated_at",
@@ -173,7 +172,6 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                 digest,
                 *changes.finishes[pk],
                 *statuses[pk],
-                today,
                 *changes.risks[pk][:-1],
                 now,
             )

@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
+
 from scheduling import cpm, deviation
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Proposal, Severity
@@ -55,7 +57,15 @@ class BatchChanges:
 
 
 # The application's columns a Monte Carlo forecast is stored in, as RiskValues orders them.
-RISK_FIELDS = ["risk_on_time", "risk_p50", "risk_p80", "risk_p95", "risk_driver", "risk_curve"]
+RISK_FIELDS = [
+    "risk_as_of",
+    "risk_on_time",
+    "risk_p50",
+    "risk_p80",
+    "risk_p95",
+    "risk_driver",
+    "risk_curve",
+]
 
 # Where the facts of an open deviation start in its row as read.
 OPEN_FACTS = OpenDeviation._fields.index("delay")
@@ -136,18 +146,23 @@ def analyse_application(
     baseline, forecast, day0 = schedule_selectors.application_forecast(
         application, activities, calendar, today, compiled
     )
-    risky = changes.risks[application.pk] = schedule_selectors.risk_values(
-        schedule_selectors.forecast_risk(
-            application,
-            activities,
-            baseline=baseline,
-            forecast=forecast,
-            calendar=calendar,
-            day0=day0,
-            learned=learned,
-        ),
-        calendar,
-        day0,
+    risky = changes.risks[application.pk] = (
+        schedule_selectors.risk_values(
+            schedule_selectors.forecast_risk(
+                application,
+                activities,
+                baseline=baseline,
+                forecast=forecast,
+                calendar=calendar,
+                day0=day0,
+                learned=learned,
+            ),
+            calendar,
+            day0,
+            as_of=today,
+        )
+        if settings.RISK_SAMPLES
+        else schedule_selectors.NO_RISK
     )
     for activity, values in changed_forecasts(
         activities, forecast, calendar, day0, compiled, risky.activities

@@ -99,13 +99,13 @@ def test_the_streamed_figures_equal_a_recount_application_by_application(now, mo
     call_command(
         "seed_demo",
         "--applications",
-        "160",
+        "240",
         "--today",
         now.date().isoformat(),
         stdout=io.StringIO(),
     )
     deviation_sweep()
-    # Chunks of 16: the figures are summed across ten chunks and more.
+    # Chunks of 16: the figures are summed across fifteen chunks and more.
     monkeypatch.setattr(kpi, "CHUNK_SIZE", 16)
     day = now.date()
 

@@ -172,3 +172,22 @@ def test_the_page_shows_no_risk_once_the_work_is_over(client, application, manag
     html = client.get(f"/applications/{application.number}/").content.decode()
     assert 'id="risk-box"' not in html and 'id="risk"' not in html
     assert "criticality" not in html
+
+
+def test_with_the_forecast_turned_off_nothing_is_stored_or_shown(
+    client, application, manager, settings
+):
+    sweep(application, DAY0)
+    settings.RISK_SAMPLES = 0
+    # Turning it off is a change of the analysis: the next sweep computes again, and clears.
+    assert sweep(application, DAY0).unchanged == 0
+    application.refresh_from_db()
+    assert (application.risk_as_of, application.risk_on_time, application.risk_curve) == (
+        None,
+        None,
+        [],
+    )
+    assert set(criticality(application).values()) == {None}
+    client.force_login(manager)
+    html = client.get(f"/applications/{application.number}/").content.decode()
+    assert 'id="risk-box"' not in html and 'class="num criticality"' not in html

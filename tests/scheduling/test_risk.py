@@ -112,7 +112,8 @@ def test_two_paths_give_the_probability_of_the_later_one_within_sampling_error()
     assert found.sensitivity["X"] == pytest.approx(0.7746, abs=0.02)
     assert found.sensitivity["Y"] == pytest.approx(0.4472, abs=0.02)
     assert found.most_responsible() == "X"
-    assert found.percentile(0.5) == 7 and found.percentile(0.95) == 8
+    # P(finish ≤ 7) is exactly one half: the median itself is a coin toss between 7 and 8.
+    assert found.percentile(0.4) == 7 and found.percentile(0.6) == 8 == found.percentile(0.95)
     assert found.s_curve()[-1] == (8, 1.0)
 
 
