@@ -17,6 +17,8 @@ from .models import (
     ArchivedProposal,
     CalendarOverride,
     CalendarYear,
+    Crew,
+    CrewCapacityChange,
     Deviation,
     DeviationAnswer,
     DeviationCause,
@@ -69,6 +71,8 @@ class ActivityTemplateInline(admin.TabularInline):
         "parallel_with",
         "clock",
         "milestone",
+        "crew_kind",
+        "crew_units",
     )
     readonly_fields = ("learned",)
 
@@ -207,6 +211,34 @@ class CalendarChangeMixin:
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context)
+
+
+class CrewCapacityChangeInline(admin.TabularInline):
+    model = CrewCapacityChange
+    extra = 1
+    fields = ("first_day", "last_day", "capacity", "reason", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing is deleted: a change that no longer holds is overridden
+
+
+@admin.register(Crew)
+class CrewAdmin(admin.ModelAdmin):
+    list_display = ("region", "department", "kind", "capacity", "meeting_weekday", "is_active")
+    list_filter = ("kind", "region", "department", "is_active")
+    list_select_related = ("region", "department")
+    inlines = [CrewCapacityChangeInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # set it inactive instead
+
+    def save_formset(self, request, form, formset, change):
+        for change_row in formset.save(commit=False):
+            if change_row.pk is None:
+                change_row.created_by = request.user
+            change_row.save()
+        formset.save_m2m()
 
 
 @admin.register(CalendarOverride)

@@ -1,22 +1,33 @@
 """REST API of schedules, progress, deviations, templates and the what-if computations."""
 
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.api.problems import ComputationTooLong, NetworkTooLarge
 
-from . import selectors
+from . import selectors, services
 from .cpm import NetworkError, NetworkTooLargeError, TimeBudgetExceededError, ValueOutOfBoundsError
-from .models import ActivityTemplate, LearnedDuration, NetworkTemplate
+from .models import (
+    ActivityTemplate,
+    Crew,
+    CrewCapacityChange,
+    CrewKind,
+    LearnedDuration,
+    NetworkTemplate,
+)
 from .serializers import (
+    CrewCapacityChangeSerializer,
+    CrewSerializer,
     DelayAnalysisSerializer,
     DelayQuerySerializer,
     LearnedDurationSerializer,
@@ -77,6 +88,97 @@ class NetworkTemplateDetail(generics.RetrieveAPIView):
     @extend_schema(summary=gettext_lazy("Read a network template with its activities"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class MayPlanCrews(permissions.BasePermission):
+    """Everyone signed in reads the crews; supervisors and administrators change them."""
+
+    message = gettext_lazy("Only supervisors and administrators change crews and capacities.")
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or request.user.has_perm(
+            "accounts.supervise_applications"
+        )
+
+
+CREW_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, MayPlanCrews]
+
+
+class CrewFilter(FilterSet):
+    region = filters.CharFilter(field_name="region__code", help_text=gettext_lazy("Region code."))
+    department = filters.CharFilter(
+        field_name="department__code", help_text=gettext_lazy("Department code.")
+    )
+    kind = filters.ChoiceFilter(choices=CrewKind.choices)
+    active = BooleanFilter(field_name="is_active")
+
+
+class CrewList(generics.ListCreateAPIView):
+    """The crews (and review meetings) each region's applications share, with the capacity
+    the levelling of shared capacity schedules their work against."""
+
+    permission_classes = CREW_PERMISSIONS
+    serializer_class = CrewSerializer
+    filterset_class = CrewFilter
+    queryset = Crew.objects.select_related("region", "department").order_by(
+        "region__code", "department__code", "kind", "id"
+    )
+
+    @extend_schema(summary=gettext_lazy("List the shared crews and review meetings"))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(summary=gettext_lazy("Add a crew (or a region's review meeting)"))
+    def post(self, request, *args, **kwargs):
+        serializer = CrewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        crew = services.crew_create(**serializer.validated_data, by=request.user)
+        return Response(CrewSerializer(crew).data, status=status.HTTP_201_CREATED)
+
+
+class CrewDetail(APIView):
+    permission_classes = CREW_PERMISSIONS
+    serializer_class = CrewSerializer
+
+    @extend_schema(summary=gettext_lazy("Read a crew"))
+    def get(self, request, pk: int):
+        return Response(CrewSerializer(get_object_or_404(Crew, pk=pk)).data)
+
+    @extend_schema(summary=gettext_lazy("Change a crew's capacity, meeting weekday or flag"))
+    def patch(self, request, pk: int):
+        crew = get_object_or_404(Crew, pk=pk)
+        serializer = CrewSerializer(crew, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changed = services.crew_update(
+            crew_id=crew.pk, changes=dict(serializer.validated_data), by=request.user
+        )
+        return Response(CrewSerializer(changed).data)
+
+
+class CrewCapacityChangeList(generics.ListCreateAPIView):
+    permission_classes = CREW_PERMISSIONS
+    serializer_class = CrewCapacityChangeSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CrewCapacityChange.objects.none()
+        crew = get_object_or_404(Crew, pk=self.kwargs["pk"])
+        return crew.capacity_changes.select_related("created_by").order_by("first_day", "id")
+
+    @extend_schema(summary=gettext_lazy("A crew's capacity changes (away, lent, extra days)"))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(summary=gettext_lazy("Record a crew's capacity over some days"))
+    def post(self, request, *args, **kwargs):
+        crew = get_object_or_404(Crew, pk=self.kwargs["pk"])
+        serializer = CrewCapacityChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = services.crew_capacity_change_add(
+            crew_id=crew.pk, **serializer.validated_data, by=request.user
+        )
+        return Response(CrewCapacityChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 def _network_problem(error: NetworkError) -> exceptions.APIException:
@@ -163,6 +265,13 @@ class AnalyseDelay(APIView):
 urlpatterns = [
     path("network-templates/", NetworkTemplateList.as_view(), name="network-template-list"),
     path("learned-durations/", LearnedDurationList.as_view(), name="learned-duration-list"),
+    path("crews/", CrewList.as_view(), name="crew-list"),
+    path("crews/<int:pk>/", CrewDetail.as_view(), name="crew-detail"),
+    path(
+        "crews/<int:pk>/capacity-changes/",
+        CrewCapacityChangeList.as_view(),
+        name="crew-capacity-change-list",
+    ),
     path(
         "network-templates/<int:template_id>/",
         NetworkTemplateDetail.as_view(),

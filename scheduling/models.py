@@ -30,6 +30,16 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, _("Sunday")
 
 
+class CrewKind(models.TextChoices):
+    """The shared resources an activity may need (scheduling.levelling)."""
+
+    SURVEY = "survey", _("Survey crew")
+    DESIGN_REVIEW = "design_review", _("Design review crew")
+    INSPECTION = "inspection", _("Inspection crew")
+    ENERGIZATION = "energization", _("Metering and energization crew")
+    REVIEW_MEETING = "review_meeting", _("Review meeting")
+
+
 @deconstructible
 class ChoiceListValidator:
     """Accept a list whose every item is one of the values of a choices enum."""
@@ -187,6 +197,23 @@ class ActivityDefinition(models.Model):
         blank=True,
         help_text=_("What finishing this activity means to the stage guards."),
     )
+    crew_kind = models.CharField(
+        _("shared crew"),
+        max_length=20,
+        choices=CrewKind.choices,
+        blank=True,
+        help_text=_(
+            "The shared resource it queues for: its department's crew of this kind in the "
+            "application's region (and the joint departments' too), or the region's review "
+            "meeting. Empty when it needs none."
+        ),
+    )
+    crew_units = models.PositiveSmallIntegerField(
+        _("crew units a day"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("How much of the crew's daily capacity it takes each day it runs."),
+    )
 
     class Meta:
         abstract = True
@@ -212,6 +239,8 @@ class ActivityDefinition(models.Model):
         "parallel_with",
         "clock",
         "milestone",
+        "crew_kind",
+        "crew_units",
     )
 
     def __str__(self) -> str:
@@ -270,6 +299,102 @@ class ActivityTemplate(ActivityDefinition):
                 name="activity_template_code_unique",
             ),
         ]
+
+
+class Crew(models.Model):
+    """A shared resource of one service region: a department's crew of one kind, with the
+    activity-days it can work each working day, or the region's review meeting, with the
+    plans one meeting can review. Activities of every application in the region queue for
+    it (scheduling.levelling)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=CrewKind.choices)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="crews",
+    )
+    region = models.ForeignKey(
+        "accounts.Region",
+        verbose_name=_("service region"),
+        on_delete=models.PROTECT,
+        related_name="crews",
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        help_text=_(
+            "Activity-days it can work each working day (for a review meeting: the plans "
+            "one meeting can review)."
+        ),
+    )
+    meeting_weekday = models.PositiveSmallIntegerField(
+        _("meeting weekday"),
+        choices=Weekday.choices,
+        null=True,
+        blank=True,
+        help_text=_("For a review meeting only; empty means the configured weekday."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["region", "department", "kind"]
+        verbose_name = _("crew")
+        verbose_name_plural = _("crews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "department", "region"], name="crew_one_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.department} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        if self.meeting_weekday is not None and self.kind != CrewKind.REVIEW_MEETING:
+            raise ValidationError(
+                {"meeting_weekday": _("Only a review meeting is held on a weekday.")}
+            )
+
+
+class CrewCapacityChange(models.Model):
+    """The crew's capacity over some days, whatever it usually is: away (0), lent to another
+    region for a week (less), an extra crew day or an extra review meeting (more)."""
+
+    crew = models.ForeignKey(
+        Crew,
+        verbose_name=_("crew"),
+        on_delete=models.PROTECT,
+        related_name="capacity_changes",
+    )
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity on these days"), help_text=_("0 when the crew is away.")
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["crew", "first_day", "id"]
+        verbose_name = _("crew capacity change")
+        verbose_name_plural = _("crew capacity changes")
+
+    def __str__(self) -> str:
+        return f"{self.crew}: {self.capacity} {self.first_day:%Y-%m-%d}–{self.last_day:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            raise ValidationError({"last_day": _("The last day cannot be before the first.")})
 
 
 class CalendarOverride(models.Model):

@@ -4,13 +4,15 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Department
+from accounts.models import Department, Region
 from accounts.serializers import PersonSerializer
 from yekuo import plausible
 
 from . import explanations, selectors
 from .models import (
     ActivityTemplate,
+    Crew,
+    CrewCapacityChange,
     Deviation,
     DeviationCause,
     LearnedDuration,
@@ -376,6 +378,57 @@ class TemplateActivitySerializer(serializers.ModelSerializer):
             "clock",
             "milestone",
         ]
+
+
+class CrewSerializer(serializers.ModelSerializer):
+    """A shared crew of a region (or its review meeting) and its daily capacity."""
+
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Department.objects.filter(is_active=True),
+        help_text=gettext_lazy("Department code."),
+    )
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.filter(is_active=True),
+        help_text=gettext_lazy("Service region code."),
+    )
+    capacity = serializers.IntegerField(
+        min_value=0,
+        max_value=32767,
+        help_text=gettext_lazy(
+            "Activity-days it can work each working day; for a review meeting, the plans one "
+            "meeting can review."
+        ),
+    )
+
+    class Meta:
+        model = Crew
+        fields = [
+            "id",
+            "kind",
+            "department",
+            "region",
+            "capacity",
+            "meeting_weekday",
+            "is_active",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+        # The one-per-kind rule is the service's, worded under "kind".
+        validators = []
+
+
+class CrewCapacityChangeSerializer(serializers.ModelSerializer):
+    """The crew's capacity over some days: away (0), lent, an extra day or meeting."""
+
+    capacity = serializers.IntegerField(min_value=0, max_value=32767)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CrewCapacityChange
+        fields = ["id", "first_day", "last_day", "capacity", "reason", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
 
 
 class LearnedDurationSerializer(serializers.ModelSerializer):

@@ -19,8 +19,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from yekuo import archive, bulk
+from yekuo import archive, bulk, plausible
+from yekuo.errors import InvalidInput
 from yekuo.lookups import any_of
 
 from . import cpm, learning, selectors, signals
@@ -33,6 +35,9 @@ from .models import (
     Baseline,
     CalendarOverride,
     CalendarYear,
+    Crew,
+    CrewCapacityChange,
+    CrewKind,
     Deviation,
     DeviationAnswer,
     DeviationCause,
@@ -612,4 +617,116 @@ def durations_learn(*, now: datetime | None = None) -> LearnSummary:
         estimates=len(learned.estimates),
         ignored=dict(learned.ignored),
         seconds=time.perf_counter() - started,
+    )
+
+
+# --- Shared crews and review meetings (issue 20: scheduling.levelling) -----------------------
+
+CREW_FIELDS = ("kind", "department", "region", "capacity", "meeting_weekday", "is_active")
+# A PositiveSmallIntegerField holds this much.
+CAPACITY_MAX = 32767
+
+
+def _capacity_errors(value, field: str) -> dict[str, list[str]]:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= CAPACITY_MAX:
+        return {
+            field: [
+                _("A capacity is a whole number from 0 to %(most)s, got %(value)s.")
+                % {"most": CAPACITY_MAX, "value": value}
+            ]
+        }
+    return {}
+
+
+def _crew_errors(values: dict, *, crew_id: int | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if values["kind"] not in CrewKind.values:
+        errors["kind"] = [_("Choose from: %(choices)s.") % {"choices": ", ".join(CrewKind.values)}]
+    errors.update(_capacity_errors(values["capacity"], "capacity"))
+    weekday = values.get("meeting_weekday")
+    if weekday is not None:
+        if values["kind"] != CrewKind.REVIEW_MEETING:
+            errors["meeting_weekday"] = [_("Only a review meeting is held on a weekday.")]
+        elif isinstance(weekday, bool) or weekday not in range(7):
+            errors["meeting_weekday"] = [_("A weekday is 0 (Monday) to 6 (Sunday).")]
+    if not errors:
+        same = Crew.objects.filter(
+            kind=values["kind"], department=values["department"], region=values["region"]
+        ).exclude(pk=crew_id)
+        if same.exists():
+            errors["kind"] = [
+                _("%(region)s already has a %(kind)s of %(department)s: change that one.")
+                % {
+                    "region": values["region"],
+                    "kind": CrewKind(values["kind"]).label,
+                    "department": values["department"],
+                }
+            ]
+    return errors
+
+
+@transaction.atomic
+def crew_create(
+    *,
+    kind: str,
+    department,
+    region,
+    capacity: int,
+    meeting_weekday: int | None = None,
+    is_active: bool = True,
+    by,
+) -> Crew:
+    """Add a shared crew (or a region's review meeting) with its daily capacity."""
+    values = {
+        "kind": kind,
+        "department": department,
+        "region": region,
+        "capacity": capacity,
+        "meeting_weekday": meeting_weekday,
+        "is_active": is_active,
+    }
+    if errors := _crew_errors(values, crew_id=None):
+        raise InvalidInput(errors)
+    return Crew.objects.create(**values)
+
+
+@transaction.atomic
+def crew_update(*, crew_id: int, changes: dict, by) -> Crew:
+    """Change a crew's capacity, meeting weekday or active flag (or what it is)."""
+    crew = Crew.objects.select_for_update().get(pk=crew_id)
+    unknown = set(changes) - set(CREW_FIELDS)
+    if unknown:
+        raise InvalidInput({f: [_("This field cannot be changed.")] for f in sorted(unknown)})
+    values = {field: changes.get(field, getattr(crew, field)) for field in CREW_FIELDS}
+    if errors := _crew_errors(values, crew_id=crew.pk):
+        raise InvalidInput(errors)
+    for field, value in values.items():
+        setattr(crew, field, value)
+    crew.save()
+    return crew
+
+
+@transaction.atomic
+def crew_capacity_change_add(
+    *, crew_id: int, first_day: date, last_day: date, capacity: int, reason: str, by
+) -> CrewCapacityChange:
+    """Record the crew's capacity over some days (away, lent, an extra day or meeting)."""
+    crew = Crew.objects.select_for_update().get(pk=crew_id)
+    errors = _capacity_errors(capacity, "capacity")
+    for field, day in (("first_day", first_day), ("last_day", last_day)):
+        if message := plausible.date_error(day):
+            errors[field] = [message]
+    if "last_day" not in errors and "first_day" not in errors and last_day < first_day:
+        errors["last_day"] = [_("The last day cannot be before the first.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say why: the people planning read it.")]
+    if errors:
+        raise InvalidInput(errors)
+    return CrewCapacityChange.objects.create(
+        crew=crew,
+        first_day=first_day,
+        last_day=last_day,
+        capacity=capacity,
+        reason=reason.strip(),
+        created_by=by,
     )

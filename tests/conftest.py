@@ -143,6 +143,7 @@ REFERENCE_DATA_MIGRATIONS = [
     "scheduling.migrations.0002_default_templates",
     "scheduling.migrations.0012_seed_deviation_causes",
     "scheduling.migrations.0018_templates_other_business_types",
+    "scheduling.migrations.0026_template_crews",
     "applications.migrations.0003_time_limits",
     "applications.migrations.0014_default_document_requirements",
 ]

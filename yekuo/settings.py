@@ -523,6 +523,8 @@ AUDITED_MODELS = {
         ]
     },
     "scheduling.Baseline": {},
+    "scheduling.Crew": {"exclude": ["updated_at"]},
+    "scheduling.CrewCapacityChange": {},
     "scheduling.NetworkTemplate": {"exclude": ["updated_at"]},
     "scheduling.ActivityTemplate": {},
     "scheduling.CalendarOverride": {},
@@ -659,8 +661,11 @@ if PRODUCTION:
 ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=180)
 ARCHIVE_BATCH_SIZE = env.int("ARCHIVE_BATCH_SIZE", default=1000)
 
-# The probability of keeping the promise: runs of the Monte Carlo forecast per application.
+# The probability of keeping the promise: runs of the Monte Carlo forecast per application
+# (scheduling.risk); 0 turns the forecast off (the analysis then stores none).
 RISK_SAMPLES = env.int("RISK_SAMPLES", default=2000)
+if not 0 <= RISK_SAMPLES <= 100_000:
+    raise ImproperlyConfigured("RISK_SAMPLES must be 0 (off) to 100000.")
 # An application in progress is "at risk" when its probability of keeping the commitment is
 # below this share (the dashboard's list, the supervisors' digest), "likely late" below the
 # second.
