@@ -17,11 +17,12 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 6, 17)
 # Enough for some 2,400 finished applications: a few hundred durations of most activities.
 APPLICATIONS = 6000
-# A group's estimate is read against the truth from this many durations, and a tenth of
-# probability from this many forecasts: below them the sampling error alone may exceed
-# the tolerances.
+# A group's estimate is read against the truth from this many durations (its median's
+# standard error is then under 4 %), and a tenth of probability from this many forecasts:
+# 10 points is three standard errors of a share observed over 225 (fewer, and sampling
+# alone may stray that far; the checkpoints of one application are not independent either).
 ENOUGH_DURATIONS = 100
-ENOUGH_FORECASTS = 100
+ENOUGH_FORECASTS = 250
 
 
 def seed_history() -> None:
@@ -75,7 +76,7 @@ def the_forecast_is_reliable_within_10_points_in_every_tenth():
     found = backtest(limit=2000, samples=500)
     assert found.applications >= 1500
     deciles = [d for d in found.reliability() if d.count >= ENOUGH_FORECASTS]
-    assert len(deciles) >= 7
+    assert len(deciles) >= 6
     off = [
         (d.low, d.count, round(d.mean_forecast, 2), round(d.observed, 2))
         for d in deciles
