@@ -139,3 +139,26 @@ def required_documents(*, business_type: str, customer_class: str) -> list:
         )
         if item["required"]
     ]
+
+
+def learn_exactly_the_plan(application, *, learned_at=None) -> None:
+    """Store learned durations saying that every activity of ``application``'s template
+    takes exactly its planned duration (a spread of 0): its risk forecast is then the
+    deterministic forecast."""
+    from scheduling.models import LearnedDuration
+
+    LearnedDuration.objects.bulk_create(
+        [
+            LearnedDuration(
+                template_id=application.template_id,
+                code=a.code,
+                median=max(1, a.duration),
+                p80=max(1, a.duration),
+                spread=0.0,
+                count=50,
+                learned_at=learned_at or application.created_at,
+            )
+            for a in application.activities.all()
+            if not a.is_dummy
+        ]
+    )

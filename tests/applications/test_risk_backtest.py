@@ -13,9 +13,8 @@ from applications.models import Application
 from demo import applications as demo_applications
 from demo import people
 from scheduling import selectors as schedule_selectors
-from scheduling.models import LearnedDuration
 from scheduling.services import durations_learn
-from tests.factories import make_application
+from tests.factories import learn_exactly_the_plan, make_application
 
 pytestmark = pytest.mark.django_db
 
@@ -27,22 +26,7 @@ def test_with_durations_certain_the_probability_is_the_deterministic_answer(
 ):
     application = make_application(by=supervisor, manager=manager, accepted_on=date(2026, 3, 2))
     activities = list(application.activities.select_related("department"))
-    # History that says every activity takes exactly its planned duration.
-    LearnedDuration.objects.bulk_create(
-        [
-            LearnedDuration(
-                template_id=application.template_id,
-                code=a.code,
-                median=max(1, a.duration),
-                p80=max(1, a.duration),
-                spread=0.0,
-                count=50,
-                learned_at=application.created_at,
-            )
-            for a in activities
-            if not a.is_dummy
-        ]
-    )
+    learn_exactly_the_plan(application)
     calendar = schedule_selectors.working_calendar()
     for today in (date(2026, 3, 1), date(2026, 3, 20)):  # before day 0, and 14 days late
         _plan, forecast, _day0 = schedule_selectors.application_forecast(

@@ -9,9 +9,9 @@ import pytest
 from applications import services
 from applications import sweep as analysis
 from applications.models import Application
-from scheduling.models import Activity, LearnedDuration
+from scheduling.models import Activity
 from tests.dates import pin_today
-from tests.factories import make_application
+from tests.factories import learn_exactly_the_plan, make_application
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
@@ -30,25 +30,6 @@ def sweep(application, day):
 @pytest.fixture
 def application(supervisor, manager):
     return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
-
-
-def learn_exactly_the_plan(application, *, learned_at=None):
-    """History that says every activity takes exactly its planned duration."""
-    LearnedDuration.objects.bulk_create(
-        [
-            LearnedDuration(
-                template_id=application.template_id,
-                code=a.code,
-                median=max(1, a.duration),
-                p80=max(1, a.duration),
-                spread=0.0,
-                count=50,
-                learned_at=learned_at or application.created_at,
-            )
-            for a in application.activities.all()
-            if not a.is_dummy
-        ]
-    )
 
 
 def criticality(application) -> dict[str, float]:
