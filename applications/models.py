@@ -191,6 +191,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
     risk_curve = models.JSONField(
         _("finish distribution"), default=list, blank=True, editable=False
     )
+    # Per activity code: [criticality index, sensitivity] (the share of runs in which it
+    # is critical, the correlation of its duration with the finish). Kept on the
+    # application's row, which every analysis rewrites anyway, rather than on some twenty
+    # activity rows whose figures move with every day.
+    risk_activities = models.JSONField(
+        _("criticality by activity"), default=dict, blank=True, editable=False
+    )
     # What the last deviation sweep computed from (the day, the calendar, the limits, the
     # application and its activities, digested): the next sweep skips an application
     # whose inputs have not changed since.

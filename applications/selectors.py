@@ -1056,6 +1056,9 @@ def application_page(
         )
     if compiled is not None and application.plan_meeting_weekday is not None:
         _note_meeting_waits(activities, by_code, compiled)
+    # The risk forecast's criticality index beside each activity (None before one).
+    for activity in activities:
+        activity.criticality = (application.risk_activities.get(activity.code) or [None])[0]
     deviations = list(
         Deviation.objects.filter(application=application)
         .exclude(status=Deviation.Status.RESOLVED)

@@ -528,10 +528,6 @@ class Activity(ActivityDefinition):
     # Its work can go on now: started and not finished, or every predecessor finished.
     # Stored by the analysis with the forecast, so the to-do lists count it by index.
     is_ready = models.BooleanField(_("ready or running"), default=False, db_default=False)
-    # Of the Monte Carlo forecast (scheduling.risk): the share of runs in which it is
-    # critical, and the correlation of its duration with the finish.
-    criticality = models.FloatField(_("criticality index"), null=True, blank=True)
-    sensitivity = models.FloatField(_("sensitivity"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import NamedTuple
@@ -407,11 +406,18 @@ class LearnedDurations:
             if row is not None:
                 found = self._by_group.get(key)
                 if found is None:
-                    found = self._by_group[key] = risk.Distribution.lognormal(
-                        row.median, row.spread, least=1 if duration else 0
+                    found = self._by_group[key] = _lognormal(
+                        row.median, row.spread, 1 if duration else 0
                     )
                 return found
         return _prior(duration)
+
+
+@functools.lru_cache(maxsize=4096)
+def _lognormal(median: float, spread: float, least: int) -> risk.Distribution:
+    """A learned distribution, made once per process for the same figures (a sweep's
+    batches read the same learned rows again and again)."""
+    return risk.Distribution.lognormal(median, spread, least=least)
 
 
 @functools.lru_cache(maxsize=256)
@@ -433,12 +439,12 @@ class RiskValues(NamedTuple):
     driver: str
     # [[ISO date, share of the runs finished by it], ...]
     curve: list
-    # Per activity code: (criticality, sensitivity), rounded as stored.
-    activities: Mapping[str, tuple[float | None, float | None]]
+    # Per activity code: [criticality, sensitivity], rounded as stored.
+    activities: Mapping[str, list[float]]
 
 
 # What is stored when the forecast is off (RISK_SAMPLES = 0): nothing.
-NO_RISK = RiskValues(None, None, None, None, None, "", [], defaultdict(lambda: (None, None)))
+NO_RISK = RiskValues(None, None, None, None, None, "", [], {})
 
 
 def forecast_risk(
@@ -487,12 +493,18 @@ def forecast_risk(
     )
 
 
-def risk_values(found: risk.RiskForecast, calendar, day0: date, *, as_of: date) -> RiskValues:
+def risk_values(
+    found: risk.RiskForecast, calendar, day0: date, *, as_of: date, codes=None
+) -> RiskValues:
     """Return ``found``, made ``as_of`` a day, as dates from ``day0`` (a finish offset is
-    the end of the day before it), its shares rounded to what a page shows."""
+    the end of the day before it), its shares rounded to what a page shows; the figures of
+    the activities ``codes`` only (the real ones), when given."""
+
+    # Every finish lies within the last run's: its dates read in one call.
+    dates = calendar.dates_from(day0, max(1, int(found.finishes[-1])))
 
     def finish(offset: int) -> date:
-        return calendar.offset_to_date(day0, max(0, offset - 1))
+        return dates[max(0, offset - 1)]
 
     return RiskValues(
         as_of=as_of,
@@ -503,8 +515,9 @@ def risk_values(found: risk.RiskForecast, calendar, day0: date, *, as_of: date) 
         driver=found.most_responsible() or "",
         curve=[[finish(offset).isoformat(), round(share, 3)] for offset, share in found.s_curve()],
         activities={
-            code: (round(found.criticality[code], 3), round(found.sensitivity[code], 3))
+            code: [round(found.criticality[code], 3), round(found.sensitivity[code], 3)]
             for code in found.criticality
+            if codes is None or code in codes
         },
     )
 
@@ -706,8 +719,13 @@ def application_schedule(application, *, today: date) -> dict:
                 ),
                 "actual": {"start": activity.actual_start, "finish": activity.actual_finish},
                 "forecast": _times(times, calendar, day0),
-                "criticality": activity.criticality,
-                "sensitivity": activity.sensitivity,
+                **dict(
+                    zip(
+                        ("criticality", "sensitivity"),
+                        application.risk_activities.get(activity.code, (None, None)),
+                        strict=True,
+                    )
+                ),
             }
         )
 

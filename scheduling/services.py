@@ -323,8 +323,6 @@ FORECAST_FIELDS = [
     "forecast_ff",
     "is_critical",
     "is_ready",
-    "criticality",
-    "sensitivity",
 ]
 
 DEVIATION_FIELDS = [

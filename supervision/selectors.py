@@ -410,6 +410,7 @@ def applications_at_risk(
             "risk_on_time",
             "risk_p80",
             "risk_driver",
+            "risk_activities",
             "customer__name",
             "account_manager__username",
             "account_manager__display_name",
@@ -423,13 +424,15 @@ def applications_at_risk(
             for a in Activity.objects.filter(
                 any_of("application_id", [r.pk for r in rows]),
                 code__in={r.risk_driver for r in rows if r.risk_driver},
-            ).only("application_id", "code", "name", "name_en", "criticality")
+            ).only("application_id", "code", "name", "name_en")
         }
         if rows
         else {}
     )
     for row in rows:
         row.driver = drivers.get((row.pk, row.risk_driver))
+        if row.driver is not None:
+            row.driver.criticality = (row.risk_activities.get(row.risk_driver) or [None])[0]
         row.risk_level = risk_level(row.risk_on_time)
     return Shown(rows, more)
 

@@ -502,6 +502,7 @@ AUDITED_MODELS = {
             "risk_p95",
             "risk_driver",
             "risk_curve",
+            "risk_activities",
             "sweep_fingerprint",
             "version",
             "updated_at",
@@ -517,8 +518,6 @@ AUDITED_MODELS = {
             "forecast_tf",
             "forecast_ff",
             "is_critical",
-            "criticality",
-            "sensitivity",
             "updated_at",
         ]
     },

@@ -172,7 +172,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                 digest,
                 *changes.finishes[pk],
                 *statuses[pk],
-                *changes.risks[pk][:-1],
+                *changes.risks[pk],
                 now,
             )
             for pk, digest in fingerprints

@@ -65,6 +65,7 @@ RISK_FIELDS = [
     "risk_p95",
     "risk_driver",
     "risk_curve",
+    "risk_activities",
 ]
 
 # Where the facts of an open deviation start in its row as read.
@@ -94,9 +95,8 @@ def forecast_digest(forecast: cpm.Schedule) -> str:
     ).hexdigest()
 
 
-def changed_forecasts(activities, forecast, calendar, day0, compiled, risky):
-    """Yield (activity, new forecast values) for each activity whose stored values differ
-    (``risky``: the criticality and sensitivity by code, RiskValues.activities)."""
+def changed_forecasts(activities, forecast, calendar, day0, compiled):
+    """Yield (activity, new forecast values) for each activity whose stored values differ."""
     times_of = forecast.activities
     # Every ES and EF lies within the forecast's finish.
     dates = calendar.dates_from(day0, forecast.finish + 1)
@@ -112,7 +112,6 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled, risky):
             times.ff,
             times.critical,
             schedule_selectors.activity_is_ready(activity, finished, compiled),
-            *risky[activity.code],
         )
         stored = (
             activity.forecast_start,
@@ -121,8 +120,6 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled, risky):
             activity.forecast_ff,
             activity.is_critical,
             activity.is_ready,
-            activity.criticality,
-            activity.sensitivity,
         )
         if values != stored:
             yield activity, values
@@ -146,7 +143,7 @@ def analyse_application(
     baseline, forecast, day0 = schedule_selectors.application_forecast(
         application, activities, calendar, today, compiled
     )
-    risky = changes.risks[application.pk] = (
+    changes.risks[application.pk] = (
         schedule_selectors.risk_values(
             schedule_selectors.forecast_risk(
                 application,
@@ -160,13 +157,12 @@ def analyse_application(
             calendar,
             day0,
             as_of=today,
+            codes={a.code for a in activities if not a.is_dummy},
         )
         if settings.RISK_SAMPLES
         else schedule_selectors.NO_RISK
     )
-    for activity, values in changed_forecasts(
-        activities, forecast, calendar, day0, compiled, risky.activities
-    ):
+    for activity, values in changed_forecasts(activities, forecast, calendar, day0, compiled):
         changes.forecasts.append((activity.id, *values))
     finish = schedule_selectors.finish_date(calendar, day0, 0, forecast.finish)
     changes.finishes[application.pk] = (finish, forecast.min_total_float)

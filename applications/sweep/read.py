@@ -67,8 +67,6 @@ class SweptActivity(NamedTuple):
     forecast_ff: int | None
     is_critical: bool
     is_ready: bool
-    criticality: float | None
-    sensitivity: float | None
 
 
 LOGIC = SweptActivity._fields.index("id")

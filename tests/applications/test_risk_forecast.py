@@ -33,11 +33,8 @@ def application(supervisor, manager):
 
 
 def criticality(application) -> dict[str, float]:
-    return dict(
-        Activity.objects.filter(application=application, is_dummy=False).values_list(
-            "code", "criticality"
-        )
-    )
+    shares = Application.objects.get(pk=application.pk).risk_activities
+    return {code: share for code, (share, _sensitivity) in shares.items()}
 
 
 def test_with_certain_durations_the_stored_risk_is_the_deterministic_forecast(application, manager):
@@ -168,7 +165,7 @@ def test_with_the_forecast_turned_off_nothing_is_stored_or_shown(
         None,
         [],
     )
-    assert set(criticality(application).values()) == {None}
+    assert criticality(application) == {}
     client.force_login(manager)
     html = client.get(f"/applications/{application.number}/").content.decode()
     assert 'id="risk-box"' not in html and 'class="num criticality"' not in html

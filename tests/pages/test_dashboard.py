@@ -711,8 +711,7 @@ def test_the_at_risk_list_orders_by_the_chance_and_names_the_driving_activity(
         Application.objects.filter(pk=application.pk).update(risk_on_time=chance, risk_driver="C")
     Application.objects.filter(pk=done.pk).update(state="energized")
     application_activity = unlikely.activities.get(code="C")
-    application_activity.criticality = 0.734
-    application_activity.save(update_fields=["criticality"])
+    Application.objects.filter(pk=unlikely.pk).update(risk_activities={"C": [0.734, 0.41]})
     client.force_login(supervisor)
     html = client.get("/dashboard/").content.decode()
     rows = at_risk_rows(html)
