@@ -39,7 +39,7 @@ class BatchChanges:
     forecasts: list[tuple] = field(default_factory=list)
     # (application id) -> (forecast finish, total float) of each application computed again.
     finishes: dict[int, tuple[date, int]] = field(default_factory=dict)
-    # (application id) -> its Monte Carlo forecast (values of RISK_FIELDS, then per activity).
+    # (application id) -> its Monte Carlo forecast: the values of RISK_FIELDS.
     risks: dict[int, schedule_selectors.RiskValues] = field(default_factory=dict)
     new_deviations: list[SweptDeviation] = field(default_factory=list)
     # (deviation id, *the values of scheduling.services.DEVIATION_FIELDS).
