@@ -198,6 +198,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
     risk_activities = models.JSONField(
         _("criticality by activity"), default=dict, blank=True, editable=False
     )
+    # The forecast against the crews and review meetings the region's applications share
+    # (scheduling.levelling), as of its day: the finish, the working days lost waiting and
+    # for which crews ([{"crew": name, "days": n}, ...]). Empty before a levelling.
+    capacity_as_of = models.DateField(_("levelled as of"), null=True, blank=True, editable=False)
+    levelled_finish_date = models.DateField(
+        _("finish with shared crews"), null=True, blank=True, editable=False
+    )
+    capacity_delay = models.IntegerField(
+        _("working days lost waiting for crews"), null=True, blank=True, editable=False
+    )
+    capacity_waits = models.JSONField(
+        _("waits for crews"), default=list, blank=True, editable=False
+    )
     # What the last deviation sweep computed from (the day, the calendar, the limits, the
     # application and its activities, digested): the next sweep skips an application
     # whose inputs have not changed since.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.core.cache import cache
 
 from yekuo.domain import Party
 
-from . import cpm, explanations, learning, risk
+from . import cpm, explanations, learning, levelling, risk
 from .attribution import CUSTOMER, delay_by_party
 from .calendar import CN_COVERED_YEARS, WorkingCalendar
 from .deviation import analyse_delay
@@ -24,6 +24,8 @@ from .models import (
     ArchivedProposal,
     CalendarOverride,
     CalendarYear,
+    Crew,
+    CrewKind,
     Deviation,
     DeviationCause,
     LearnedDuration,
@@ -833,3 +835,52 @@ def proposal_history(deviation) -> list:
     ]
     rows.sort(key=lambda p: (p.days_recovered is None, -(p.days_recovered or 0), p.pk))
     return rows
+
+
+# --- Shared capacity (scheduling.levelling) --------------------------------------------------
+
+
+def crew_key(kind: str, department_id: int) -> str:
+    """The key a crew of a region goes by in a levelling: its kind and department."""
+    return f"{kind}:{department_id}"
+
+
+def region_crews(region_id: int) -> list[Crew]:
+    """The active crews of a region with their capacity changes, in two queries."""
+    return list(
+        Crew.objects.filter(region_id=region_id, is_active=True)
+        .select_related("department")
+        .prefetch_related("capacity_changes")
+        .order_by("kind", "department_id")
+    )
+
+
+def crew_resources(crews: Iterable[Crew], calendar, origin: date) -> list[levelling.Resource]:
+    """The crews as the levelling reads them: global days are working-day offsets from
+    ``origin``; a capacity change covers its working days; a review meeting meets on its
+    weekday (else the configured one; every day when none is configured)."""
+    resources = []
+    for crew in crews:
+        changes: dict[int, int] = {}
+        for change in sorted(crew.capacity_changes.all(), key=lambda c: (c.first_day, c.pk)):
+            day = max(change.first_day, origin)
+            while day <= change.last_day:
+                if calendar.is_working_day(day):
+                    changes[calendar.date_to_offset(origin, day)] = change.capacity
+                day += timedelta(days=1)
+        weekday = None
+        if crew.kind == CrewKind.REVIEW_MEETING:
+            weekday = (
+                crew.meeting_weekday
+                if crew.meeting_weekday is not None
+                else settings.REVIEW_MEETING_WEEKDAY
+            )
+        resources.append(
+            levelling.Resource(
+                crew_key(crew.kind, crew.department_id),
+                crew.capacity,
+                weekday=weekday,
+                capacity_on=changes,
+            )
+        )
+    return resources

@@ -503,6 +503,10 @@ AUDITED_MODELS = {
             "risk_driver",
             "risk_curve",
             "risk_activities",
+            "capacity_as_of",
+            "levelled_finish_date",
+            "capacity_delay",
+            "capacity_waits",
             "sweep_fingerprint",
             "version",
             "updated_at",
@@ -670,3 +674,7 @@ if not 0 <= RISK_SAMPLES <= 100_000:
 # second.
 RISK_AT_RISK_BELOW = env.float("RISK_AT_RISK_BELOW", default=0.8)
 RISK_LIKELY_LATE_BELOW = env.float("RISK_LIKELY_LATE_BELOW", default=0.5)
+
+# Shared capacity (scheduling.levelling): whether important customers' work goes first in the
+# queue for a crew or a review meeting (else least float against the commitment first).
+LEVELLING_IMPORTANT_FIRST = env.bool("LEVELLING_IMPORTANT_FIRST", default=False)

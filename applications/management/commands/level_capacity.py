@@ -1,0 +1,67 @@
+"""Level every region's applications in progress against its shared crews and meeting."""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from accounts.models import Region
+from applications import capacity, services
+
+EXIT_BAD_INPUT = 2
+
+
+class Command(BaseCommand):
+    help = (
+        "Schedule each region's applications in progress against the crews and the review "
+        "meeting they share, store each application's finish with shared crews and its "
+        "waits, and print per region what waited and which crews are missing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--region", default="", help="A region's code (default: every one).")
+        parser.add_argument(
+            "--today", default="", help="The day levelled as of, YYYY-MM-DD (default: today)."
+        )
+
+    def refuse(self, message: str):
+        line = f"level_capacity: {message}"
+        if getattr(self, "_called_from_command_line", False):
+            self.stderr.write(line)
+            raise SystemExit(EXIT_BAD_INPUT)
+        raise CommandError(line, returncode=EXIT_BAD_INPUT)
+
+    def handle(self, *args, region="", today="", **options):
+        try:
+            day = date.fromisoformat(today) if today else timezone.localdate()
+        except ValueError:
+            self.refuse(f"--today: expected a date YYYY-MM-DD, got {today!r}")
+        regions = Region.objects.filter(is_active=True).order_by("code")
+        if region:
+            regions = regions.filter(code=region)
+            if not regions:
+                self.refuse(f"--region: no active region {region!r}")
+        for each in regions:
+            result = capacity.region_levelling(each, today=day)
+            stored = services.capacity_forecasts_store(result)
+            self.stdout.write(self._line(each, result, stored))
+
+    @staticmethod
+    def _line(region, result, stored: int) -> str:
+        if result.found is None:
+            return f"{region.code}: no application in progress"
+        delayed = [p for p in result.found.projects.values() if p.delay > 0]
+        line = f"{region.code}: {stored} applications levelled, {len(delayed)} finish later"
+        if delayed:
+            line += f" (at most +{max(p.delay for p in delayed)} working days)"
+        over = {
+            result.crews.get(key, key): len(result.found.over_capacity(key))
+            for key in result.found.demand
+        }
+        busy = ", ".join(f"{name} {days} d" for name, days in sorted(over.items()) if days)
+        if busy:
+            line += f"; over capacity: {busy}"
+        if result.missing:
+            lacking = ", ".join(f"{name} ({n})" for name, n in sorted(result.missing.items()))
+            line += f"; no crew set up: {lacking}"
+        return line
