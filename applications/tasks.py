@@ -83,7 +83,41 @@ def sweep_deviations() -> int:
     batches = sweep_batches()
     for batch in batches:
         sweep_batch.delay(batch)
+    level_capacity.delay()
     return sum(map(len, batches))
+
+
+@shared_task(name="applications.tasks.level_capacity")
+def level_capacity() -> int:
+    """Send one levelling task per active region: regions share no crew, so each is
+    levelled on its own, and the workers on the heavy queue share them."""
+    from accounts.models import Region
+
+    regions = list(Region.objects.filter(is_active=True).values_list("pk", flat=True))
+    for region_id in regions:
+        level_region.delay(region_id)
+    return len(regions)
+
+
+@shared_task(name="applications.tasks.level_region")
+def level_region(region_id: int, today: str | None = None) -> dict:
+    """Level one region's applications in progress against its crews and store the
+    results (safe to run twice: it computes what is)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from accounts.models import Region
+    from applications import capacity, services
+
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None:  # gone since the fan-out: nothing to level
+        return {"region": None, "applications": 0, "delayed": 0}
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    result = capacity.region_levelling(region, today=day)
+    stored = services.capacity_forecasts_store(result)
+    delayed = sum(1 for p in result.found.projects.values() if p.delay > 0) if result.found else 0
+    return {"region": region.code, "applications": stored, "delayed": delayed}
 
 
 @shared_task(name="applications.tasks.sweep_batch")

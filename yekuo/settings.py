@@ -348,6 +348,8 @@ CELERY_TASK_ROUTES = {
     "applications.tasks.assign_unassigned": {"queue": HEAVY_QUEUE},
     "applications.tasks.purge_idempotency_keys": {"queue": HEAVY_QUEUE},
     "applications.tasks.archive_old_rows": {"queue": HEAVY_QUEUE},
+    "applications.tasks.level_capacity": {"queue": HEAVY_QUEUE},
+    "applications.tasks.level_region": {"queue": HEAVY_QUEUE},
     "scheduling.tasks.learn_durations": {"queue": HEAVY_QUEUE},
 }
 WEBHOOK_POLL_SECONDS = env.int("WEBHOOK_POLL_SECONDS", default=30)

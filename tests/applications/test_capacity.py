@@ -94,3 +94,22 @@ def test_the_command_levels_each_region_and_refuses_an_unknown_one(three, region
         call_command("level_capacity", "--region", "nowhere", stdout=io.StringIO())
     with pytest.raises(CommandError, match="--today: expected a date"):
         call_command("level_capacity", "--today", "someday", stdout=io.StringIO())
+
+
+def test_the_application_page_says_what_the_application_waits_for(client, three, region, manager):
+    _survey, crews = survey_crews(three[0], region, 1)
+    services.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
+    last = Application.objects.get(pk=three[2].pk)
+    assert last.capacity_delay > 0
+    client.force_login(manager)
+    html = client.get(f"/applications/{last.number}/").content.decode()
+    day = last.levelled_finish_date
+    assert (
+        f"按区域共享班组排队：{day.year}年{day.month}月{day.day}日 完成，"
+        f"晚 {last.capacity_delay} 个工作日。" in html
+    )
+    wait = last.capacity_waits[0]
+    assert f"等待 {wait['crew']}：+{wait['days']} 个工作日" in html
+    first = Application.objects.get(pk=three[0].pk)
+    assert first.capacity_delay == 0
+    assert 'id="capacity-wait"' not in client.get(f"/applications/{first.number}/").content.decode()

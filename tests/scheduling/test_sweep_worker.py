@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from applications import services
+from applications.models import Application
 from applications.tasks import sweep_deviations
 from scheduling.models import Activity, Deviation
 from tests.conftest import load_reference_data
@@ -29,8 +30,14 @@ def test_the_periodic_sweep_runs_its_batches_on_a_worker(settings):
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         assert sweep_deviations.delay().get(timeout=30) == 2
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not Deviation.objects.exists():
+        levelled = Application.objects.filter(capacity_as_of=timezone.localdate())
+        while time.monotonic() < deadline and not (
+            Deviation.objects.exists() and levelled.count() == 2
+        ):
             time.sleep(0.2)
+    # The sweep also levelled the region's applications against its crews (it has none:
+    # nothing waits).
+    assert list(levelled.values_list("capacity_delay", flat=True)) == [0, 0]
     # A, started on 2 March and never finished, holds up everything after it.
     row = Deviation.objects.get(application=late)
     assert (row.activity.code, row.severity, row.status) == ("A", "red", "open")

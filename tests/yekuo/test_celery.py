@@ -74,6 +74,8 @@ HEAVY_TASKS = [
     "applications.tasks.purge_idempotency_keys",
     "applications.tasks.archive_old_rows",
     "scheduling.tasks.learn_durations",
+    "applications.tasks.level_capacity",
+    "applications.tasks.level_region",
 ]
 DEFAULT_TASKS = [
     "applications.tasks.sweep_deviations",
