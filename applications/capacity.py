@@ -36,8 +36,13 @@ class RegionLevelling:
     region: Region
     today: date
     found: levelling.Levelling | None
+    origin: date | None = None  # the date of global day 0
+    first: int = 0  # the first global day anything may be placed on (the earliest as-of)
     day0: dict[int, date] = field(default_factory=dict)
     crews: dict[str, str] = field(default_factory=dict)
+    crew_ids: dict[int, str] = field(default_factory=dict)
+    resources: dict[str, levelling.Resource] = field(default_factory=dict)
+    weekday_of: object = None
     missing: Counter = field(default_factory=Counter)
 
 
@@ -60,10 +65,12 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
     if not applications:
         return result
     result.day0 = {a.pk: calendar.project_day_zero(a.start_date) for a in applications}
-    origin = min(result.day0.values())
+    origin = result.origin = min(result.day0.values())
     crews = schedule_selectors.region_crews(region.pk)
     resources = schedule_selectors.crew_resources(crews, calendar, origin)
     result.crews = {schedule_selectors.crew_key(c.kind, c.department_id): str(c) for c in crews}
+    result.crew_ids = {c.pk: schedule_selectors.crew_key(c.kind, c.department_id) for c in crews}
+    result.resources = {resource.key: resource for resource in resources}
     projects = []
     for application in applications:
         activities = list(application.activities.all())
@@ -89,6 +96,8 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
     def weekday_of(day: int) -> int:
         return calendar.offset_to_date(origin, day).weekday()
 
+    result.weekday_of = weekday_of
+    result.first = min(project.day0 + project.as_of for project in projects)
     result.found = levelling.level(
         projects,
         resources,
@@ -113,6 +122,34 @@ def _demands(activities, result: RegionLevelling) -> dict[str, dict[str, int]]:
         if needs:
             demands[activity.code] = needs
     return demands
+
+
+# How far ahead a crew's load is kept (working days from the as-of day).
+LOAD_DAYS = 30
+
+
+def crew_loads(result: RegionLevelling) -> list[tuple]:
+    """Return (crew id, load, days over capacity) of each crew of the region, as the crew
+    stores them (scheduling.models.Crew.load)."""
+    if result.found is None:
+        return []
+    calendar = schedule_selectors.working_calendar()
+    found, origin = result.found, result.origin
+    first = result.first
+    days = range(first, first + LOAD_DAYS)
+    dates = calendar.dates_from(origin, first + LOAD_DAYS)
+    rows = []
+    for crew_id, key in result.crew_ids.items():
+        demand, booked = found.demand.get(key, {}), found.load.get(key, {})
+        capacity = found.capacity.get(key, {})
+        resource = result.resources[key]
+        line = []
+        for day in days:
+            limit = capacity.get(day, resource.capacity_of(day, result.weekday_of))
+            line.append([dates[day].isoformat(), demand.get(day, 0), booked.get(day, 0), limit])
+        over = sum(1 for _d, asked, _b, limit in line if limit is not None and asked > limit)
+        rows.append((crew_id, {"as_of": result.today.isoformat(), "days": line}, over))
+    return rows
 
 
 def capacity_values(result: RegionLevelling) -> list[tuple]:

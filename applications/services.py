@@ -2075,4 +2075,5 @@ def capacity_forecasts_store(result: capacity.RegionLevelling) -> int:
     loses waiting and for which crews; return how many were stored."""
     rows = capacity.capacity_values(result)
     bulk.update_rows(Application, CAPACITY_FIELDS, rows)
+    schedule_services.crew_loads_store(capacity.crew_loads(result))
     return len(rows)

@@ -80,10 +80,17 @@ def stacked_bars(items: list[tuple[str, list[tuple[str, float]]]], *, width: int
     return BarChart(width=width, height=max(height, 30), label_width=LABEL_WIDTH, bars=bars)
 
 
-def load_bars(items: list[tuple[str, float, float]], *, width: int = 460) -> BarChart:
+def load_bars(
+    items: list[tuple[str, float, float]],
+    *,
+    width: int = 460,
+    label_width: int = LABEL_WIDTH,
+    note_width: int = 60,
+) -> BarChart:
     """Return one bar per (label, load, capacity): the capacity as a pale bar, the load over
-    it (``bar-over`` past the capacity), both on one scale; "load/capacity" after it."""
-    room = width - LABEL_WIDTH - 60
+    it (``bar-over`` past the capacity), both on one scale; "load/capacity" after it, in
+    ``note_width`` left for it."""
+    room = width - label_width - note_width
     largest = max((max(load, capacity) for _l, load, capacity in items), default=0)
     scale = _scale(largest, room)
     bars = []
@@ -94,17 +101,17 @@ def load_bars(items: list[tuple[str, float, float]], *, width: int = 460) -> Bar
             label=label,
             y=y,
             total=load,
-            segments=[Segment(css=css, value=load, x=xy(LABEL_WIDTH), width=xy(load * scale))]
+            segments=[Segment(css=css, value=load, x=xy(label_width), width=xy(load * scale))]
             if load > 0
             else [],
             capacity_width=xy(capacity * scale),
             note=f"{load:g}/{capacity:g}",
         )
-        bar.text_x = xy(LABEL_WIDTH + max(load, capacity) * scale + 4)
+        bar.text_x = xy(label_width + max(load, capacity) * scale + 4)
         bar.text_y = xy(y + BAR_HEIGHT * 0.72)
         bars.append(bar)
     height = TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
-    return BarChart(width=width, height=max(height, 30), label_width=LABEL_WIDTH, bars=bars)
+    return BarChart(width=width, height=max(height, 30), label_width=label_width, bars=bars)
 
 
 @dataclass

@@ -335,6 +335,14 @@ class Crew(models.Model):
         help_text=_("For a review meeting only; empty means the configured weekday."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # What the last levelling of its region asked of it and booked, day by day from its
+    # as-of day: {"as_of": day, "days": [[day, demand, booked, capacity], ...]} (demand: what
+    # the unconstrained forecasts would have it do; capacity null: unlimited), and on how
+    # many of those days the demand exceeds the capacity. Derived; rewritten each time.
+    load = models.JSONField(_("load"), default=dict, blank=True, editable=False)
+    over_capacity_days = models.PositiveIntegerField(
+        _("days over capacity"), default=0, editable=False
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -704,6 +704,12 @@ def crew_update(*, crew_id: int, changes: dict, by) -> Crew:
     return crew
 
 
+def crew_loads_store(rows: list[tuple]) -> None:
+    """Store what a levelling asked of each crew and booked: ``rows`` are (crew id, load,
+    days over capacity)."""
+    bulk.update_rows(Crew, ["load", "over_capacity_days"], rows)
+
+
 @transaction.atomic
 def crew_capacity_change_add(
     *, crew_id: int, first_day: date, last_day: date, capacity: int, reason: str, by

@@ -26,6 +26,7 @@ from applications.selectors import risk_level, visible_applications
 from scheduling import selectors as schedule_selectors
 from scheduling.models import (
     Activity,
+    Crew,
     Deviation,
     DeviationCause,
     ResponsibleParty,
@@ -363,6 +364,38 @@ def open_deviations(*, sort: str = "severity", **filters):
 
 
 AT_RISK_SHOWN = 20
+CREWS_SHOWN = 6
+
+
+def busiest_crews(*, region_id: int | None = None, shown: int | None = None) -> Shown:
+    """Return the active crews (and review meetings) that their region's levelling found
+    asked most beyond their capacity (most days over it in the window kept, then by
+    region and kind), the first ``shown`` (``CREWS_SHOWN``); of one region when given.
+    One query."""
+    shown = shown or CREWS_SHOWN
+    crews = Crew.objects.filter(is_active=True).exclude(load={})
+    if region_id:
+        crews = crews.filter(region_id=region_id)
+    rows = list(
+        crews.select_related("region", "department").order_by(
+            "-over_capacity_days", "region__code", "kind", "department__code", "id"
+        )[: shown + 1]
+    )
+    return Shown(rows[:shown], len(rows) > shown)
+
+
+def crew_weeks(crew) -> list[tuple[date, int, int | None, int]]:
+    """Return the crew's load by week, from its as-of day: (the week's first day kept, the
+    activity-days asked of it, its capacity (None when unlimited), the days of the week on
+    which more is asked than it has: a week within its capacity may still queue)."""
+    weeks: dict[tuple[int, int], list] = {}
+    for day, demand, _booked, capacity in crew.load.get("days", []):
+        day = date.fromisoformat(day)
+        week = weeks.setdefault(day.isocalendar()[:2], [day, 0, 0, 0])
+        week[1] += demand
+        week[2] = None if capacity is None or week[2] is None else week[2] + capacity
+        week[3] += capacity is not None and demand > capacity
+    return [tuple(week) for week in weeks.values()]
 
 
 def applications_at_risk(

@@ -90,6 +90,28 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
         "cause": getattr(filters.get("cause"), "code", ""),
         "party": filters.get("party", ""),
     }
+    crews = selectors.busiest_crews(region_id=chosen["region_id"])
+    for crew in crews:
+        weeks = selectors.crew_weeks(crew)
+        crew.chart = charts.load_bars(
+            [
+                (
+                    _("from %(day)s") % {"day": date_format(first, "MONTH_DAY_FORMAT")},
+                    demand,
+                    capacity if capacity is not None else demand,
+                )
+                for first, demand, capacity, _over in weeks
+            ],
+            label_width=80,
+            note_width=110,
+        )
+        # A week with a day asking more than the crew has is where a queue forms, even
+        # when the week as a whole fits.
+        for bar, (_first, _demand, _capacity, over) in zip(crew.chart.bars, weeks, strict=True):
+            if over:
+                for segment in bar.segments:
+                    segment.css = "bar-over"
+                bar.note = _("%(note)s, %(days)s days over") % {"note": bar.note, "days": over}
     at_risk = selectors.applications_at_risk(
         stage=chosen["stage"],
         department_id=chosen["department_id"],
@@ -126,6 +148,7 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
         "filters_form": filters_form,
         "answer_counts": answer_counts,
         "at_risk": at_risk,
+        "crews": crews,
         "at_risk_below": round(settings.RISK_AT_RISK_BELOW * 100),
         "page": page,
         "query": query.urlencode(),

@@ -528,7 +528,7 @@ AUDITED_MODELS = {
         ]
     },
     "scheduling.Baseline": {},
-    "scheduling.Crew": {"exclude": ["updated_at"]},
+    "scheduling.Crew": {"exclude": ["updated_at", "load", "over_capacity_days"]},
     "scheduling.CrewCapacityChange": {},
     "scheduling.NetworkTemplate": {"exclude": ["updated_at"]},
     "scheduling.ActivityTemplate": {},

@@ -113,3 +113,22 @@ def test_the_application_page_says_what_the_application_waits_for(client, three,
     first = Application.objects.get(pk=three[0].pk)
     assert first.capacity_delay == 0
     assert 'id="capacity-wait"' not in client.get(f"/applications/{first.number}/").content.decode()
+
+
+def test_the_dashboard_shows_the_crews_most_over_capacity_by_week(
+    client, three, region, supervisor
+):
+    _survey, crews = survey_crews(three[0], region, 1)
+    services.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
+    loaded = Crew.objects.filter(pk__in=[c.pk for c in crews]).exclude(load={})
+    assert loaded.count() == len(crews)
+    busiest = max(loaded, key=lambda c: c.over_capacity_days)
+    first_day, demand, _booked, limit = busiest.load["days"][0]
+    assert (first_day, limit) == ("2026-03-02", 1)
+    assert busiest.over_capacity_days > 0
+    client.force_login(supervisor)
+    html = client.get("/dashboard/", {"region": region.pk}).content.decode()
+    section = html[html.index('id="crew-loads"') : html.index('id="deviation-answers"')]
+    assert f'id="crew-{busiest.pk}"' in section
+    assert f"{busiest.over_capacity_days} 个工作日超出承载能力" in section
+    assert 'class="bar-over"' in section
