@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Prefetch
 
 from accounts.models import Region
 from scheduling import levelling
 from scheduling import selectors as schedule_selectors
+from scheduling import services as schedule_services
 from scheduling.models import Activity, CrewKind
+from yekuo import bulk
 
 from .models import WORK_STATES, Application
 
@@ -150,6 +153,22 @@ def crew_loads(result: RegionLevelling) -> list[tuple]:
         over = sum(1 for _d, asked, _b, limit in line if limit is not None and asked > limit)
         rows.append((crew_id, {"as_of": result.today.isoformat(), "days": line}, over))
     return rows
+
+
+# What an application keeps of its levelling.
+CAPACITY_FIELDS = ["capacity_as_of", "levelled_finish_date", "capacity_delay", "capacity_waits"]
+
+
+@transaction.atomic
+def capacity_forecasts_store(result: RegionLevelling) -> int:
+    """Store each levelled application's finish with shared crews, the working days it
+    loses waiting and for which crews, and each crew's load (through the scheduling app's
+    service); return how many applications were stored. (Derived columns of the
+    applications this app owns, written in bulk as the sweep writes its forecasts.)"""
+    rows = capacity_values(result)
+    bulk.update_rows(Application, CAPACITY_FIELDS, rows)
+    schedule_services.crew_loads_store(crew_loads(result))
+    return len(rows)
 
 
 def capacity_values(result: RegionLevelling) -> list[tuple]:

@@ -50,15 +50,7 @@ from yekuo.errors import (
     TransitionNotAllowed,
 )
 
-from . import (
-    assignment,
-    capacity,
-    customer_links,
-    dashboard_counts,
-    guards,
-    outbound,
-    selectors,
-)
+from . import assignment, customer_links, dashboard_counts, guards, outbound, selectors
 from .dashboard_counts import counting, of_application, of_deviation
 from .models import (
     TRANSITIONS,
@@ -2062,18 +2054,3 @@ def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
 def review_rows(fields: tuple[str, ...]) -> bulk.RowWriter:
     """Return a bulk writer of post-completion reviews with these fields (a loader's)."""
     return bulk.RowWriter(PostCompletionReview, fields)
-
-
-# --- Shared capacity --------------------------------------------------------------------------
-
-CAPACITY_FIELDS = ["capacity_as_of", "levelled_finish_date", "capacity_delay", "capacity_waits"]
-
-
-@transaction.atomic
-def capacity_forecasts_store(result: capacity.RegionLevelling) -> int:
-    """Store each levelled application's finish with shared crews, the working days it
-    loses waiting and for which crews; return how many were stored."""
-    rows = capacity.capacity_values(result)
-    bulk.update_rows(Application, CAPACITY_FIELDS, rows)
-    schedule_services.crew_loads_store(capacity.crew_loads(result))
-    return len(rows)

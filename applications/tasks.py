@@ -108,14 +108,14 @@ def level_region(region_id: int, today: str | None = None) -> dict:
     from django.utils import timezone
 
     from accounts.models import Region
-    from applications import capacity, services
+    from applications import capacity
 
     region = Region.objects.filter(pk=region_id).first()
     if region is None:  # gone since the fan-out: nothing to level
         return {"region": None, "applications": 0, "delayed": 0}
     day = date.fromisoformat(today) if today else timezone.localdate()
     result = capacity.region_levelling(region, today=day)
-    stored = services.capacity_forecasts_store(result)
+    stored = capacity.capacity_forecasts_store(result)
     delayed = sum(1 for p in result.found.projects.values() if p.delay > 0) if result.found else 0
     return {"region": region.code, "applications": stored, "delayed": delayed}
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.core.management import CommandError, call_command
 
-from applications import capacity, services
+from applications import capacity
 from applications.models import Application
 from scheduling.models import Activity, Crew, CrewCapacityChange
 from tests.dates import pin_today
@@ -43,7 +43,7 @@ def survey_crews(application, region, capacity_per_day):
 def test_one_survey_crew_makes_two_of_three_applications_wait(three, region):
     survey, crews = survey_crews(three[0], region, 1)
     result = capacity.region_levelling(region, today=BEFORE)
-    assert services.capacity_forecasts_store(result) == 3
+    assert capacity.capacity_forecasts_store(result) == 3
     rows = list(
         Application.objects.filter(region=region)
         .order_by("pk")
@@ -98,7 +98,7 @@ def test_the_command_levels_each_region_and_refuses_an_unknown_one(three, region
 
 def test_the_application_page_says_what_the_application_waits_for(client, three, region, manager):
     _survey, crews = survey_crews(three[0], region, 1)
-    services.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
+    capacity.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
     last = Application.objects.get(pk=three[2].pk)
     assert last.capacity_delay > 0
     client.force_login(manager)
@@ -119,7 +119,7 @@ def test_the_dashboard_shows_the_crews_most_over_capacity_by_week(
     client, three, region, supervisor
 ):
     _survey, crews = survey_crews(three[0], region, 1)
-    services.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
+    capacity.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
     loaded = Crew.objects.filter(pk__in=[c.pk for c in crews]).exclude(load={})
     assert loaded.count() == len(crews)
     busiest = max(loaded, key=lambda c: c.over_capacity_days)

@@ -124,3 +124,27 @@ def test_every_business_type_appears_and_new_connections_and_increases_lead():
         > max(n for t, n in counts.items() if t not in ("new", "capacity_increase"))
     )
     assert 0.05 <= other / 300 <= 0.25
+
+
+def test_every_region_has_its_crews_sized_to_its_work():
+    from accounts.models import Region
+    from scheduling.models import ActivityTemplate, Crew
+
+    seed(300, 2026)
+    kinds = set(ActivityTemplate.objects.exclude(crew_kind="").values_list("crew_kind", flat=True))
+    for region in Region.objects.filter(is_active=True):
+        crews = Crew.objects.filter(region=region)
+        assert set(crews.values_list("kind", flat=True)) == kinds
+        assert all(crew.capacity >= 1 for crew in crews)
+    # Levelled, the queues are real: the work already due piles up on the first days, so
+    # a good share of the applications wait, but not all, and not for months.
+    call_command("level_capacity", "--today", TODAY.isoformat(), stdout=io.StringIO())
+    levelled = Application.objects.filter(capacity_as_of=TODAY)
+    waiting = levelled.filter(capacity_delay__gt=0)
+    assert levelled.count() > 100
+    assert 0 < waiting.count() < levelled.count()
+    assert max(waiting.values_list("capacity_delay", flat=True)) <= 60
+    # Nothing a template asks for lacks a crew.
+    out = io.StringIO()
+    call_command("level_capacity", "--today", TODAY.isoformat(), stdout=out)
+    assert "no crew set up" not in out.getvalue()

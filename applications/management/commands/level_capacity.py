@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import Region
-from applications import capacity, services
+from applications import capacity
 
 EXIT_BAD_INPUT = 2
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 self.refuse(f"--region: no active region {region!r}")
         for each in regions:
             result = capacity.region_levelling(each, today=day)
-            stored = services.capacity_forecasts_store(result)
+            stored = capacity.capacity_forecasts_store(result)
             self.stdout.write(self._line(each, result, stored))
 
     @staticmethod

@@ -130,6 +130,7 @@ class Command(BaseCommand):
     def _load_applications(self, count: int, seed: int | None, today: date) -> None:
         # Imported here: loading the people alone needs none of the scheduling machinery.
         from demo import applications as applications_demo
+        from demo import crews as crews_demo
         from demo import kpi as kpi_demo
         from scheduling.calendar import CalendarError
         from scheduling.services import durations_learn
@@ -164,3 +165,4 @@ class Command(BaseCommand):
             f"Durations learned: {learned.estimates} estimates from {learned.durations} "
             f"finished activities in {learned.seconds:.1f} s."
         )
+        self.stdout.write(f"Crews set up: {crews_demo.demo_crews_load()} added.")
