@@ -380,15 +380,25 @@ class TemplateActivitySerializer(serializers.ModelSerializer):
         ]
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A related row named by its code. Text holding a NUL byte names none (PostgreSQL
+    cannot even look it up)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class CrewSerializer(serializers.ModelSerializer):
     """A shared crew of a region (or its review meeting) and its daily capacity."""
 
-    department = serializers.SlugRelatedField(
+    department = CodeField(
         slug_field="code",
         queryset=Department.objects.filter(is_active=True),
         help_text=gettext_lazy("Department code."),
     )
-    region = serializers.SlugRelatedField(
+    region = CodeField(
         slug_field="code",
         queryset=Region.objects.filter(is_active=True),
         help_text=gettext_lazy("Service region code."),

@@ -5,6 +5,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
@@ -142,10 +143,15 @@ class DeviationHistory(generics.GenericAPIView):
         responses=DeviationSerializer(many=True),
     )
     def get(self, request):
-        # The filter validates the application id (400 when missing or not a number).
-        self.filter_queryset(self.get_queryset())
+        # The filter validates the application id (400 when missing or not a number), and
+        # gives it as read ("12.0" is 12).
+        filters_ = self.filterset_class(
+            request.query_params, queryset=self.get_queryset(), request=request
+        )
+        if not filters_.is_valid():
+            raise translate_validation(filters_.errors)
         rows = selectors.deviation_history_of(
-            request.user, application_id=int(request.query_params["application"])
+            request.user, application_id=filters_.form.cleaned_data["application"]
         )
         return Response(DeviationSerializer(rows, many=True).data)
 

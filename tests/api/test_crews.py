@@ -131,3 +131,12 @@ def test_the_shipped_templates_say_which_crew_each_activity_queues_for(superviso
     application = make_application(by=supervisor, manager=manager, region=north)
     copied = dict(application.activities.values_list("name", "crew_kind"))
     assert copied["现场勘查"] == "survey" and copied["竣工检验"] == "inspection"
+
+
+@pytest.mark.parametrize("field", ["department", "region"])
+def test_a_code_holding_a_nul_byte_names_nothing(as_supervisor, north, field):
+    body = {"kind": "survey", "department": "operations", "region": north.code, "capacity": 2}
+    body[field] = "oper\x00ations"
+    problem = assert_problem(as_supervisor.post(URL, body, format="json"), 400)
+    assert list(problem["errors"]) == [field]
+    assert not Crew.objects.exists()

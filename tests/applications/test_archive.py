@@ -175,6 +175,11 @@ def test_the_api_reads_an_archived_deviation_and_the_application_history(manager
     history = api.get(f"/api/v1/deviations/history/?application={red_deviation.application_id}")
     assert history.status_code == 200
     assert [(row["id"], row["archived"]) for row in history.json()] == [(red_deviation.pk, True)]
+    # The id as the filter reads it ("12.0" is 12); anything else is refused by name.
+    again = api.get(f"/api/v1/deviations/history/?application={red_deviation.application_id}.0")
+    assert [row["id"] for row in again.json()] == [red_deviation.pk]
+    refused = api.get("/api/v1/deviations/history/?application=twelve")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["application"]
     # The live list shows only what is in the hot table.
     live = api.get(f"/api/v1/deviations/?application={red_deviation.application_id}").json()
     assert live["results"] == []
