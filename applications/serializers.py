@@ -72,6 +72,11 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
 
 
+class CrewWaitSerializer(serializers.Serializer):
+    crew = serializers.CharField(help_text=gettext_lazy("The crew (region, department, kind)."))
+    days = serializers.IntegerField(help_text=gettext_lazy("Working days waited for it."))
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     """An application as the API shows it; ``version`` is also its ETag."""
 
@@ -87,6 +92,20 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only=True, help_text=gettext_lazy("An unresolved red deviation exists.")
     )
     open_amber_deviation = serializers.BooleanField(read_only=True)
+    levelled_finish_date = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The forecast finish with the queues for the region's shared crews and review "
+            "meeting (the last levelling); null before one."
+        ),
+    )
+    capacity_delay = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("Working days that waiting for shared crews adds to the finish."),
+    )
+    capacity_waits = CrewWaitSerializer(many=True, read_only=True)
 
     class Meta:
         model = Application
@@ -114,6 +133,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "total_float",
             "risk_on_time",
             "risk_p80",
+            "levelled_finish_date",
+            "capacity_delay",
+            "capacity_waits",
             "time_limit_status",
             "open_red_deviation",
             "open_amber_deviation",

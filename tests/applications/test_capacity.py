@@ -132,3 +132,16 @@ def test_the_dashboard_shows_the_crews_most_over_capacity_by_week(
     assert f'id="crew-{busiest.pk}"' in section
     assert f"{busiest.over_capacity_days} 个工作日超出承载能力" in section
     assert 'class="bar-over"' in section
+
+
+def test_the_api_gives_the_finish_with_shared_crews_and_the_waits(three, region, supervisor):
+    from tests.api.conftest import token_client
+
+    survey_crews(three[0], region, 1)
+    capacity.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
+    last = Application.objects.get(pk=three[2].pk)
+    body = token_client(supervisor).get(f"/api/v1/applications/{last.pk}/").json()
+    assert body["levelled_finish_date"] == last.levelled_finish_date.isoformat()
+    assert body["capacity_delay"] == last.capacity_delay > 0
+    assert body["capacity_waits"] == last.capacity_waits
+    assert body["capacity_waits"][0]["days"] > 0
