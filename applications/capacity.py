@@ -24,7 +24,7 @@ from accounts.models import Region
 from scheduling import levelling
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
-from scheduling.models import Activity, CrewKind
+from scheduling.models import CrewKind
 from yekuo import bulk
 
 from .models import WORK_STATES, Application
@@ -55,12 +55,7 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
     applications = list(
         Application.objects.filter(region=region, state__in=WORK_STATES)
         .prefetch_related(
-            Prefetch(
-                "activities",
-                queryset=Activity.objects.select_related("department")
-                .prefetch_related("joint_departments")
-                .order_by("sort_order", "id"),
-            )
+            Prefetch("activities", queryset=schedule_selectors.activities_with_departments())
         )
         .order_by("pk")
     )

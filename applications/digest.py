@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from scheduling import explanations
 from scheduling.models import Activity, Deviation, Severity
 
 from .models import ACTIVE_STATES, WORK_STATES
-from .selectors import visible_applications
+from .selectors import visible_applications, with_unfinished_work_of
 
 # How many of the new red deviations a digest names; the rest are counted.
 NAMED = 5
@@ -88,16 +88,7 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
     at_risk = scope.filter(state__in=WORK_STATES, risk_on_time__lt=settings.RISK_AT_RISK_BELOW)
     if head_only:
         # A department head: the applications whose work in the department is unfinished.
-        at_risk = at_risk.filter(
-            Exists(
-                Activity.objects.filter(
-                    application=OuterRef("pk"),
-                    department_id=user.department_id,
-                    is_dummy=False,
-                    actual_finish__isnull=True,
-                )
-            )
-        )
+        at_risk = with_unfinished_work_of(at_risk, user.department_id)
     worst = list(
         at_risk.order_by("risk_on_time", "id").values_list(
             "pk", "number", "risk_on_time", "risk_p80", "risk_driver"

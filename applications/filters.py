@@ -1,10 +1,9 @@
 """Filters of the application list of the API (django-filter)."""
 
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from scheduling.models import Activity, Severity
+from scheduling.models import Severity
 from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
 from yekuo.domain import CustomerClass, VoltageClass
 
@@ -92,13 +91,7 @@ class ApplicationFilter(FilterSet):
     )
 
     def filter_department(self, queryset, name, value: int):
-        work = Activity.objects.filter(
-            application=OuterRef("pk"),
-            department_id=value,
-            is_dummy=False,
-            actual_finish__isnull=True,
-        )
-        return queryset.filter(Exists(work))
+        return selectors.with_unfinished_work_of(queryset, value)
 
     def filter_deviation(self, queryset, name, value: str):
         return selectors.with_open_deviation(queryset, value)

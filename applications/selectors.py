@@ -488,6 +488,20 @@ def with_open_deviation(queryset, severity: str):
     return queryset.filter(Exists(open_deviations_of(severity)))
 
 
+def with_unfinished_work_of(queryset, department_id: int):
+    """Keep the applications with unfinished work owned by the department."""
+    return queryset.filter(
+        Exists(
+            Activity.objects.filter(
+                application=OuterRef("pk"),
+                department_id=department_id,
+                is_dummy=False,
+                actual_finish__isnull=True,
+            )
+        )
+    )
+
+
 # --- REST API reads -------------------------------------------------------------------------
 
 
@@ -1014,12 +1028,7 @@ def application_page(
         visible_applications(user)
         .select_related("customer", "region", "account_manager", "template", "review")
         .prefetch_related(
-            Prefetch(
-                "activities",
-                queryset=Activity.objects.select_related("department")
-                .prefetch_related("joint_departments")
-                .order_by("sort_order", "id"),
-            )
+            Prefetch("activities", queryset=schedule_selectors.activities_with_departments())
         )
         .annotate(
             baseline_version=Subquery(
@@ -1206,10 +1215,9 @@ def replan_page(application_id: int) -> ReplanPage:
     """Return the application with its real activities and the latest baseline."""
     application = Application.objects.select_related("customer").get(pk=application_id)
     activities = list(
-        application.activities.filter(is_dummy=False)
-        .select_related("department")
-        .prefetch_related("joint_departments")
-        .order_by("sort_order", "id")
+        schedule_selectors.activities_with_departments().filter(
+            application=application, is_dummy=False
+        )
     )
     return ReplanPage(
         application=application,

@@ -674,6 +674,16 @@ def _times(times, calendar, day0) -> dict:
     }
 
 
+def activities_with_departments():
+    """The activities, in network order, with their owning and joint departments (what the
+    pages, the schedule and the levelling show or read of each)."""
+    return (
+        Activity.objects.select_related("department")
+        .prefetch_related("joint_departments")
+        .order_by("sort_order", "id")
+    )
+
+
 def application_schedule(application, *, today: date) -> dict:
     """Return the baseline, the progress and the forecast of an application as of ``today``.
 
@@ -682,12 +692,7 @@ def application_schedule(application, *, today: date) -> dict:
     day 0; every offset comes with its calendar date.
     """
     calendar = working_calendar()
-    activities = list(
-        Activity.objects.filter(application=application)
-        .select_related("department")
-        .prefetch_related("joint_departments")
-        .order_by("sort_order", "id")
-    )
+    activities = list(activities_with_departments().filter(application=application))
     baseline_row = application.baselines.order_by("-version").first()
     _plan, forecast, day0 = application_forecast(application, activities, calendar, today)
     planned = baseline_row.schedule["activities"] if baseline_row else {}

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from applications.models import (
     EnergizedCount,
     TimeLimitStatus,
 )
-from applications.selectors import risk_level, visible_applications
+from applications.selectors import risk_level, visible_applications, with_unfinished_work_of
 from scheduling import selectors as schedule_selectors
 from scheduling.models import (
     Activity,
@@ -420,16 +420,7 @@ def applications_at_risk(
     if stage:
         qs = qs.filter(state=stage)
     if department_id:
-        qs = qs.filter(
-            Exists(
-                Activity.objects.filter(
-                    application=OuterRef("pk"),
-                    department_id=department_id,
-                    is_dummy=False,
-                    actual_finish__isnull=True,
-                )
-            )
-        )
+        qs = with_unfinished_work_of(qs, department_id)
     if manager_id:
         qs = qs.filter(account_manager_id=manager_id)
     if region_id:

@@ -4,16 +4,15 @@ import time
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from applications.archiving import archive_cutoff, archive_eligible, archive_old_rows
+from yekuo.commands import RefusingCommand
 
-EXIT_BAD_INPUT = 2
 KINDS = ("deviations", "proposals", "notifications", "events", "deliveries")
 
 
-class Command(BaseCommand):
+class Command(RefusingCommand):
     help = (
         "Move resolved deviations, superseded and dismissed proposals, read "
         "notifications and delivered outbound events finished with before a day into "
@@ -40,13 +39,6 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Count what would move; move nothing."
         )
-
-    def refuse(self, message: str):
-        line = f"archive_old_rows: {message}"
-        if getattr(self, "_called_from_command_line", False):
-            self.stderr.write(line)
-            raise SystemExit(EXIT_BAD_INPUT)
-        raise CommandError(line, returncode=EXIT_BAD_INPUT)
 
     def handle(self, *args, before=None, batch_size=None, dry_run=False, **options):
         today = timezone.localdate()

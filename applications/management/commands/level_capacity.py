@@ -2,16 +2,14 @@
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import Region
 from applications import capacity
+from yekuo.commands import RefusingCommand
 
-EXIT_BAD_INPUT = 2
 
-
-class Command(BaseCommand):
+class Command(RefusingCommand):
     help = (
         "Schedule each region's applications in progress against the crews and the review "
         "meeting they share, store each application's finish with shared crews and its "
@@ -23,13 +21,6 @@ class Command(BaseCommand):
         parser.add_argument(
             "--today", default="", help="The day levelled as of, YYYY-MM-DD (default: today)."
         )
-
-    def refuse(self, message: str):
-        line = f"level_capacity: {message}"
-        if getattr(self, "_called_from_command_line", False):
-            self.stderr.write(line)
-            raise SystemExit(EXIT_BAD_INPUT)
-        raise CommandError(line, returncode=EXIT_BAD_INPUT)
 
     def handle(self, *args, region="", today="", **options):
         try:

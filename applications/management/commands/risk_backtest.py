@@ -1,18 +1,15 @@
 """Back-test the probability of keeping the promise on finished applications."""
 
-from django.core.management.base import BaseCommand, CommandError
-
 from applications.backtest import ACCEPTANCE, backtest
 from applications.models import ApplicationState
-
-EXIT_BAD_INPUT = 2
+from yekuo.commands import RefusingCommand
 
 
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-class Command(BaseCommand):
+class Command(RefusingCommand):
     help = (
         "Forecast finished applications again as at acceptance and at the start of each "
         "stage, from what was recorded by then, and compare with what happened: prints the "
@@ -27,13 +24,6 @@ class Command(BaseCommand):
             "--samples", type=int, default=500, help="Runs per forecast (default 500)."
         )
         parser.add_argument("--seed", type=int, default=0, help="The random seed (default 0).")
-
-    def refuse(self, message: str):
-        line = f"risk_backtest: {message}"
-        if getattr(self, "_called_from_command_line", False):
-            self.stderr.write(line)
-            raise SystemExit(EXIT_BAD_INPUT)
-        raise CommandError(line, returncode=EXIT_BAD_INPUT)
 
     def handle(self, *args, limit=2000, samples=500, seed=0, **options):
         if limit < 1:

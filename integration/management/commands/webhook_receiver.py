@@ -3,15 +3,12 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
-
 from integration.receiver import WebhookReceiver
 from integration.signing import is_secret
+from yekuo.commands import RefusingCommand
 
-EXIT_BAD_INPUT = 2
 
-
-class Command(BaseCommand):
+class Command(RefusingCommand):
     help = (
         "Listen for webhooks (e.g. a subscription to http://127.0.0.1:8765/hooks), verify "
         "each signature with the given secret(s) and print what arrived; answers 204, or "
@@ -30,13 +27,6 @@ class Command(BaseCommand):
         parser.add_argument(
             "--fail-first", type=int, default=0, help="answer 500 to this many requests first"
         )
-
-    def refuse(self, message: str):
-        line = f"webhook_receiver: {message}"
-        if getattr(self, "_called_from_command_line", False):
-            self.stderr.write(line)
-            raise SystemExit(EXIT_BAD_INPUT)
-        raise CommandError(line, returncode=EXIT_BAD_INPUT)
 
     def handle(self, *args, secret, host, port, fail_first, **options):
         for value in secret:
