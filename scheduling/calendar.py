@@ -192,6 +192,17 @@ class WorkingCalendar:
             for ordinal in days[bisect_left(days, low) : bisect_right(days, high)]
         ]
 
+    def weekdays_from(self, start: date, count: int) -> list[int]:
+        """Return the weekdays (0 = Monday) of the dates :meth:`dates_from` returns."""
+        if count <= 0:
+            return []
+        last = self.offset_to_date(start, count - 1)
+        low, high = self._ordinal(self.project_day_zero(start)), self._ordinal(last)
+        days = self._days
+        # Day 1 of the proleptic Gregorian calendar was a Monday.
+        span = days[bisect_left(days, low) : bisect_right(days, high)]
+        return [(ordinal + 6) % 7 for ordinal in span]
+
     def working_days_in(self, first: date, last: date) -> int:
         """Return the working days from ``first`` to ``last``, both included (0 if last < first)."""
         if last < first:

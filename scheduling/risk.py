@@ -21,13 +21,21 @@ sensitivity (the correlation of its duration with the finish across the runs).
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .cpm import MEETING_SEARCH_DAYS, CompiledNetwork, Progress
+from .cpm import (
+    MEETING_SEARCH_DAYS,
+    CompiledNetwork,
+    InvalidDurationError,
+    InvalidProgressError,
+    Progress,
+)
 
 DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 100_000
@@ -117,17 +125,22 @@ class Distribution:
         """Return the days still to go of an activity that has run ``elapsed`` days
         without finishing: ``D - elapsed`` for ``D`` drawn above ``elapsed``, 0 when the
         distribution holds nothing above it."""
+        return self.beyond(rng.random(n), elapsed)
+
+    def beyond(self, uniform: np.ndarray, elapsed: int) -> np.ndarray:
+        """:meth:`sample_beyond` with the draws given: ``uniform`` in [0, 1), one per run."""
+        n = len(uniform)
         first = int(np.searchsorted(self.days, elapsed, side="right"))
         if first >= len(self.days):
             return np.zeros(n, dtype=np.int32)
         below = self.cumulative[first - 1] if first else 0.0
         if first == len(self.days) - 1:
             return np.full(n, self.days[first] - elapsed, dtype=np.int32)
-        draws = below + rng.random(n) * (1.0 - below)
-        index = np.minimum(
-            np.searchsorted(self.cumulative, draws, side="right"), len(self.days) - 1
-        )
-        return self.days[np.maximum(index, first)] - elapsed
+        # Read off the table between ``below`` and 1, at least the first day above
+        # ``elapsed`` (the table's steps are finer than any share a page shows).
+        steps = (below + uniform * (1.0 - below)) * TABLE_SIZE
+        index = np.minimum(steps.astype(np.int32), TABLE_SIZE - 1)
+        return np.maximum(self._table[index], self.days[first]) - elapsed
 
     def quantile(self, q: float) -> int:
         return int(self.days[min(np.searchsorted(self.cumulative, q), len(self.days) - 1)])
@@ -213,6 +226,22 @@ class RiskForecast:
             for day, done in zip(days, np.cumsum(counts), strict=True)
         ]
 
+    def rounded_curve(self, decimals: int) -> tuple[list[int], list[float]]:
+        """:meth:`s_curve` as two lists, the shares rounded to ``decimals``."""
+        # The finishes are sorted: each day's share is where the next day's runs begin.
+        done = np.append(np.flatnonzero(np.diff(self.finishes)) + 1, self.samples)
+        shares = np.round(done / self.samples, decimals)
+        return self.finishes[done - 1].tolist(), shares.tolist()
+
+    def rounded_figures(self, decimals: int) -> tuple[dict[str, float], dict[str, float]]:
+        """The criticality and the sensitivity of every activity, rounded to ``decimals``."""
+        ids = list(self.criticality)
+        found = np.round(
+            np.array([list(self.criticality.values()), [self.sensitivity[a] for a in ids]]),
+            decimals,
+        ).tolist()
+        return dict(zip(ids, found[0], strict=True)), dict(zip(ids, found[1], strict=True))
+
     def most_responsible(self) -> str | None:
         """The activity that drives the risk: of those not finished, the most often
         critical among those whose duration moves the finish, then the most sensitive; None
@@ -228,203 +257,478 @@ class RiskForecast:
         return ranked[0] if ranked and self.criticality[ranked[0]] > 0 else None
 
 
-def simulate(
-    compiled: CompiledNetwork,
-    distributions: Mapping[str, Distribution] | None = None,
-    *,
-    samples: int = DEFAULT_SAMPLES,
-    seed: int = 0,
-    as_of: int | None = None,
-    progress: Mapping[str, Progress] | None = None,
-    planned_duration: int | None = None,
-    committed: int | None = None,
-    weekday_of: Callable[[int], int] | None = None,
-    meeting_weekday: int | None = None,
-) -> RiskForecast:
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One forecast to run: the arguments of :func:`simulate`.
+
+    ``weekdays``, when given, returns the weekdays of offsets ``0`` to ``count - 1`` at
+    once, as ``weekday_of`` gives them one by one (a calendar answers for a range faster
+    than for each day). ``not_before`` holds activities not started to a first offset
+    they can start on (a shared crew's queue takes them then: scheduling.levelling)."""
+
+    compiled: CompiledNetwork
+    distributions: Mapping[str, Distribution] | None = None
+    samples: int = DEFAULT_SAMPLES
+    seed: int = 0
+    as_of: int | None = None
+    progress: Mapping[str, Progress] | None = None
+    planned_duration: int | None = None
+    committed: int | None = None
+    weekday_of: Callable[[int], int] | None = None
+    meeting_weekday: int | None = None
+    weekdays: Callable[[int], Sequence[int]] | None = None
+    not_before: Mapping[str, int] | None = None
+
+
+def simulate(compiled: CompiledNetwork, distributions=None, **arguments) -> RiskForecast:
     """Run ``samples`` forecasts of ``compiled`` with durations drawn from
     ``distributions`` (an activity without one keeps its planned duration), seeded by
     ``seed``; the other arguments are those of ``CompiledNetwork.forecast`` (without
-    ``as_of``, of ``evaluate``). ``committed`` is the offset the finish is promised by."""
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
-        raise RiskInputError(f"samples must be a whole number from 1 to {MAX_SAMPLES}")
-    distributions = distributions or {}
-    unknown = sorted(set(distributions) - set(compiled.ids))
-    if unknown:
-        raise RiskInputError(f"no activity {unknown[0]!r} in the network")
-    # The engine checks the progress, the meeting weekday and the planned duration, and
-    # gives Tp as the deterministic forecast takes it.
+    ``as_of``, of ``evaluate``). ``committed`` is the offset the finish is promised by.
+    The keyword arguments are the fields of :class:`Case`."""
+    return simulate_many([Case(compiled, distributions, **arguments)])[0]
+
+
+def simulate_many(cases: Sequence[Case]) -> list[RiskForecast]:
+    """Run every case; return their forecasts in the same order.
+
+    Cases of one network are run together, their runs side by side in the same arrays (a
+    case's runs are drawn from its own seed, so its answer is the one it gets alone): numpy
+    then works on arrays long enough that its cost per call stops mattering.
+    """
+    prepared = [_Prepared.of(case) for case in cases]
+    found: list[RiskForecast | None] = [None] * len(cases)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for position, case in enumerate(prepared):
+        groups.setdefault((id(case.compiled), case.samples), []).append(position)
+    for (_network, samples), positions in groups.items():
+        # Cases at the same stage side by side: a chunk whose cases all recorded an
+        # activity computes it the short way.
+        positions.sort(key=lambda p: (tuple(prepared[p].done), tuple(prepared[p].started)))
+        per_chunk = max(1, CHUNK_RUNS // samples)
+        group = [prepared[p] for p in positions]
+        space = _Space(group[0].compiled, min(per_chunk, len(group)) * samples, group)
+        for first in range(0, len(group), per_chunk):
+            chunk = group[first : first + per_chunk]
+            for offset, forecast in enumerate(_simulate_chunk(chunk, space)):
+                found[positions[first + offset]] = forecast
+    return found  # type: ignore[return-value]
+
+
+# Runs computed side by side at most: a row of this many int32 stays within a core's cache.
+CHUNK_RUNS = 1 << 15
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A case checked and read: Tp, the progress by position, the meeting activities
+    held at their day (position -> weekday) and where its runs' durations come from."""
+
+    case: Case
+    compiled: CompiledNetwork
+    samples: int
+    tp: int
+    floor: int
+    done: Mapping[int, tuple[int, int]]
+    started: Mapping[int, tuple[int, int | None]]
+    held: Mapping[int, int]
+    distributions: tuple[Distribution, ...]
+    not_before: Mapping[int, int]
+
+    @classmethod
+    def of(cls, case: Case) -> _Prepared:
+        samples, compiled = case.samples, case.compiled
+        if (
+            isinstance(samples, bool)
+            or not isinstance(samples, int)
+            or not 1 <= samples <= MAX_SAMPLES
+        ):
+            raise RiskInputError(f"samples must be a whole number from 1 to {MAX_SAMPLES}")
+        distributions = case.distributions or {}
+        unknown = sorted(set(distributions) - set(compiled.ids))
+        if unknown:
+            raise RiskInputError(f"no activity {unknown[0]!r} in the network")
+        meets = compiled._meeting_days(case.weekday_of, case.meeting_weekday)
+        tp = _planned_duration(case, compiled, meets)
+        if case.as_of is not None:
+            done, started = compiled._progress(case.progress or {}, case.as_of)
+        else:
+            done, started = {}, {}
+        held = (
+            {i: w for i, w in meets.weekdays.items() if i not in done and i not in started}
+            if meets is not None
+            else {}
+        )
+        not_before = {}
+        for activity, offset in (case.not_before or {}).items():
+            if activity not in compiled.index:
+                raise RiskInputError(f"no activity {activity!r} in the network")
+            if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+                raise RiskInputError(
+                    f"not_before of {activity!r} must be a working-day offset ≥ 0, got {offset!r}"
+                )
+            i = compiled.index[activity]
+            # Work recorded since has its own dates.
+            if i not in done and i not in started:
+                not_before[i] = offset
+        return cls(
+            case=case,
+            compiled=compiled,
+            samples=samples,
+            tp=tp,
+            floor=case.as_of if case.as_of is not None else 0,
+            done=done,
+            started=started,
+            held=held,
+            distributions=tuple(
+                distributions.get(activity) or _fixed(days)
+                for activity, days in zip(compiled.ids, compiled._base, strict=True)
+            ),
+            not_before=not_before,
+        )
+
+    def weekdays(self, count: int) -> np.ndarray:
+        case = self.case
+        if case.weekdays is not None:
+            return np.asarray(case.weekdays(count), dtype=np.int8)
+        return np.fromiter((case.weekday_of(day) for day in range(count)), np.int8, count)
+
+
+def _planned_duration(case: Case, compiled: CompiledNetwork, meets) -> int:
+    """Tp as the deterministic forecast takes it, after the engine's checks of the
+    arguments: the plan is computed only when nothing gives Tp."""
+    as_of, planned = case.as_of, case.planned_duration
     if as_of is not None:
-        plan = compiled.forecast(
-            as_of,
-            progress or {},
-            None,
-            planned_duration,
-            weekday_of=weekday_of,
-            meeting_weekday=meeting_weekday,
+        if isinstance(as_of, bool) or not isinstance(as_of, int) or as_of < 0:
+            raise InvalidProgressError(
+                None, f"as_of must be a working-day offset ≥ 0, got {as_of!r}"
+            )
+        if not isinstance(case.progress or {}, Mapping):
+            raise InvalidProgressError(None, "progress must map activity ids to Progress")
+    if planned is not None:
+        if isinstance(planned, bool) or not isinstance(planned, int) or planned < 0:
+            raise InvalidDurationError(None, planned, field="planned_duration")
+        return planned
+    if compiled.network.planned_duration is not None:
+        return compiled.network.planned_duration
+    # The Tc of the plan without progress, as the engine finds it.
+    arguments = {"weekday_of": case.weekday_of, "meeting_weekday": case.meeting_weekday}
+    return compiled.evaluate(None, None, **arguments).planned_duration
+
+
+@functools.lru_cache(maxsize=1024)
+def _fixed(days: int) -> Distribution:
+    return Distribution.fixed(days)
+
+
+class _Space:
+    """What the chunks of a group share: the arrays they compute in (activities × runs,
+    made once: numpy's fresh large arrays cost a page fault per page on first use) and
+    the tables of every distribution they draw from, end to end."""
+
+    def __init__(self, compiled: CompiledNetwork, columns: int, cases: list[_Prepared]) -> None:
+        n = len(compiled.ids)
+        self.es, self.ef, self.ls, self.lf, self.duration = (
+            np.empty((n, columns), dtype=np.int32) for _ in range(5)
         )
-        done, started = compiled._progress(progress or {}, as_of)
-    else:
-        plan = compiled.evaluate(
-            None, planned_duration, weekday_of=weekday_of, meeting_weekday=meeting_weekday
-        )
-        done, started = {}, {}
-    tp = plan.planned_duration
-    meets = compiled._meeting_days(weekday_of, meeting_weekday)
-    held = (
-        {i: w for i, w in meets.weekdays.items() if i not in done and i not in started}
-        if meets is not None
-        else {}
+        self.values = np.empty((n, columns), dtype=np.float64)
+        self.row, self.other = np.empty(columns, dtype=np.int32), np.empty(columns, np.int32)
+        self.critical = np.empty((n, columns), dtype=bool)
+        at: dict[int, int] = {}
+        parts: list[np.ndarray] = []
+        for case in cases:
+            for dist in case.distributions:
+                if len(dist.days) > 1 and id(dist) not in at:
+                    at[id(dist)] = len(parts) * TABLE_SIZE
+                    parts.append(dist._table)
+        self.at = at
+        self.tables = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
+def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]:
+    """Run cases of one network and one run count side by side: column ``a * S + r`` of
+    every array is run ``r`` of case ``a``."""
+    compiled = cases[0].compiled
+    n, runs, count = len(compiled.ids), cases[0].samples, len(cases)
+    columns = count * runs
+    es, ef, ls, lf = (array[:, :columns] for array in (space.es, space.ef, space.ls, space.lf))
+    duration, row, other = space.duration[:, :columns], space.row[:columns], space.other[:columns]
+
+    def per_run(values) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=np.int32), runs)
+
+    # Each case's draws, from its own seed: 16 random bits per run of every activity whose
+    # duration is drawn (in position order); the low 12 pick a step of its distribution's
+    # table, all 16 give running work a probability. Other durations are fixed.
+    uniforms: dict[tuple[int, int], np.ndarray] = {}
+    # The activities whose duration varies in some case.
+    varied: set[int] = set()
+    # Fixed durations first, in one pass (a recorded activity's is not read: 0).
+    fixed = np.array(
+        [
+            [0 if i in case.done else dist.days[0] for i, dist in enumerate(case.distributions)]
+            for case in cases
+        ],
+        dtype=np.int32,
     )
-    rng = np.random.default_rng(seed)
-    n = len(compiled.ids)
-    planned = compiled._base
-    floor = as_of if as_of is not None else 0
-    drawn: list[np.ndarray | None] = [None] * n
-    # One row per activity, one column per run.
-    es = np.empty((n, samples), dtype=np.int32)
-    ef = np.empty((n, samples), dtype=np.int32)
-    days = _MeetingTable(meets)
-    zero = np.zeros(samples, dtype=np.int32)
+    duration[:] = np.repeat(fixed.T, runs, axis=1)
+    for a, case in enumerate(cases):
+        part = slice(a * runs, (a + 1) * runs)
+        drawn = [
+            i
+            for i, dist in enumerate(case.distributions)
+            if len(dist.days) > 1
+            and i not in case.done
+            and (i not in case.started or case.started[i][1] is None)
+        ]
+        if not drawn:
+            continue
+        k = len(drawn)
+        bits = _bits(case.case.seed, k * runs).reshape(k, runs)
+        steps = (bits & (TABLE_SIZE - 1)).astype(np.int32)
+        steps += np.array([[space.at[id(case.distributions[i])]] for i in drawn], np.int32)
+        values = np.take(space.tables, steps)
+        for row_of, i in enumerate(drawn):
+            duration[i, part] = values[row_of]
+            if i in case.started:
+                uniforms[i, a] = bits[row_of]
+        varied.update(drawn)
+
+    floor = per_run([case.floor for case in cases])
+    tp = per_run([case.tp for case in cases])
+    meetings = _Meetings(cases, runs)
+    # Recorded activities by position: the cases that record them, and whether all do.
+    done: dict[int, list[int]] = {}
+    started: dict[int, list[int]] = {}
+    for a, case in enumerate(cases):
+        for i in case.done:
+            done.setdefault(i, []).append(a)
+        for i in case.started:
+            started.setdefault(i, []).append(a)
+
+    held_back = {i for case in cases for i in case.not_before}
     for i in compiled._order:
-        if i in done:
-            es[i], ef[i] = done[i]
+        recorded = done.get(i, ())
+        if len(recorded) == count:
+            es[i] = per_run([case.done[i][0] for case in cases])
+            ef[i] = per_run([case.done[i][1] for case in cases])
             continue
-        start = zero
-        for pred, lag in compiled._preds[i]:
-            start = np.maximum(start, ef[pred] + lag)
-        dist = distributions.get(compiled.ids[i]) or Distribution.fixed(planned[i])
-        if i in started:
-            began, rest = started[i]
+        preds = compiled._preds[i]
+        if preds:
+            pred, lag = preds[0]
+            np.add(ef[pred], lag, out=row)
+            for pred, lag in preds[1:]:
+                if lag:
+                    np.add(ef[pred], lag, out=other)
+                    np.maximum(row, other, out=row)
+                else:
+                    np.maximum(row, ef[pred], out=row)
+            np.maximum(row, floor, out=row)
+        else:
+            row[:] = floor
+        if i in held_back:
+            np.maximum(row, per_run([case.not_before.get(i, 0) for case in cases]), out=row)
+        if i in meetings.held:
+            es[i] = meetings.on_or_after(i, row)
+        else:
+            es[i] = row
+        np.add(es[i], duration[i], out=ef[i])
+        for a in recorded:
+            part = slice(a * runs, (a + 1) * runs)
+            es[i, part], ef[i, part] = cases[a].done[i]
+        for a in started.get(i, ()):
+            part = slice(a * runs, (a + 1) * runs)
+            case = cases[a]
+            began, rest = case.started[i]
             if rest is None:
-                left = dist.sample_beyond(rng, samples, floor - began)
+                # A fixed duration has nothing to draw: no bits were spent on it.
+                bits = uniforms.get((i, a), np.zeros(runs, dtype=np.uint16))
+                uniform = (bits.astype(np.float64) + 0.5) / 65536.0
+                left = case.distributions[i].beyond(uniform, case.floor - began)
             else:
-                left = np.full(samples, rest, dtype=np.int32)
-            drawn[i] = left + (floor - began)
-            es[i] = began
-            ef[i] = np.maximum(start, floor) + left
-            continue
-        duration = drawn[i] = dist.sample(rng, samples)
-        start = np.maximum(start, floor)
-        if i in held:
-            start = days.on_or_after(i, start)
-        es[i] = start
-        ef[i] = start + duration
+                left = np.full(runs, rest, dtype=np.int32)
+            duration[i, part] = left + (case.floor - began)
+            varied.add(i)
+            es[i, part] = began
+            ef[i, part] = row[part] + left
     finish = ef.max(axis=0)
-    tf = _total_floats(compiled, es, ef, tp, held, days)
-    critical = tf == tf.min(axis=0)
-    criticality = {
-        activity: float(share)
-        for activity, share in zip(compiled.ids, critical.mean(axis=1), strict=True)
-    }
-    sensitivity = dict(zip(compiled.ids, _correlations(drawn, finish), strict=True))
-    return RiskForecast(
-        samples=samples,
-        finishes=np.sort(finish),
-        committed=committed,
-        criticality=criticality,
-        sensitivity=sensitivity,
-        unfinished=frozenset(compiled.ids[i] for i in range(n) if i not in done),
+    recorded = frozenset(done) | frozenset(started)
+    tf = _total_floats(compiled, es, ef, ls, lf, tp, meetings, recorded, row, other)
+    critical = space.critical[:, :columns]
+    np.equal(tf, tf.min(axis=0), out=critical)
+    criticality = np.count_nonzero(critical.reshape(n, count, runs), axis=2) / runs
+    sensitivity = np.zeros((n, count))
+    if varied:
+        rows = sorted(varied)
+        sensitivity[rows] = _correlations(
+            duration[rows], finish, space.values[: len(rows), :columns], count=count, runs=runs
+        )
+    finishes = np.sort(finish.reshape(count, runs), axis=1)
+    ids = compiled.ids
+    found = []
+    for a, case in enumerate(cases):
+        values = sensitivity[:, a].tolist()
+        # A recorded activity's duration was not drawn: it moves nothing.
+        for i in case.done:
+            values[i] = 0.0
+        found.append(
+            RiskForecast(
+                samples=runs,
+                finishes=finishes[a],
+                committed=case.case.committed,
+                criticality=dict(zip(ids, criticality[:, a].tolist(), strict=True)),
+                sensitivity=dict(zip(ids, values, strict=True)),
+                unfinished=frozenset(ids[i] for i in range(n) if i not in case.done),
+            )
+        )
+    return found
+
+
+def _bits(seed: int, count: int) -> np.ndarray:
+    """``count`` random 16-bit values of the stream of ``seed``: a PCG64 generator put in a
+    state hashed from the seed (seeding a fresh generator costs more than the draws)."""
+    state = int.from_bytes(
+        hashlib.blake2b(repr(seed).encode(), digest_size=16, person=b"yekuo.risk").digest(),
+        "little",
     )
+    generator = getattr(_LOCAL, "generator", None)
+    if generator is None:
+        generator = _LOCAL.generator = np.random.PCG64(0)
+    generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": state, "inc": _INCREMENT},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+    return generator.random_raw((count + 3) // 4).view(np.uint16)[:count]
 
 
-def _total_floats(compiled, es, ef, tp, held, days) -> np.ndarray:
-    """The backward pass of ``CompiledNetwork._backward`` on arrays; return TF per
-    activity and run (activities × samples)."""
-    ls = np.empty_like(es)
-    lf = np.empty_like(es)
+# One generator per thread (a web process may analyse in several at once).
+_LOCAL = threading.local()
+# PCG64's stream constant (odd): every seed draws from the same stream at its own state.
+_INCREMENT = np.random.PCG64(0).state["state"]["inc"]
+
+
+def _total_floats(compiled, es, ef, ls, lf, tp, meetings, recorded, finish, span) -> np.ndarray:
+    """The backward pass of ``CompiledNetwork._backward`` on arrays, into ``ls`` and
+    ``lf``; return TF per activity and run (activities × runs; ``ls`` made TF).
+    ``recorded`` holds the activities some run has a recorded start of: only those can
+    start before a predecessor's finish. ``finish`` and ``span`` are rows to work in."""
     for i in compiled._reverse:
         links = compiled._succs[i]
         ready = ef[i]
-        if links:
-            finish = None
-            for succ, lag in links:
+        first = True
+        for succ, lag in links:
+            if succ in recorded:
                 # A recorded start before this finish is read as starting at the hand-over.
                 overlap = es[succ] < ready + lag
                 late = np.where(
                     overlap, lf[succ] - np.maximum(ef[succ] - ready - lag, 0) - lag, ls[succ] - lag
                 )
-                if lag < 0:
-                    late = np.minimum(late, tp)
-                finish = late if finish is None else np.minimum(finish, late)
-        else:
-            finish = np.full_like(ready, tp)
-        span = ef[i] - es[i]
-        if i in held:
+            else:
+                late = ls[succ] - lag if lag else ls[succ]
+            if lag < 0:
+                late = np.minimum(late, tp)
+            if first:
+                np.copyto(finish, late)
+                first = False
+            else:
+                np.minimum(finish, late, out=finish)
+        if first:
+            np.copyto(finish, tp)
+        np.subtract(ef[i], es[i], out=span)
+        if i in meetings.held:
+            # Cases that do not hold it find the offset itself: the plain rule below.
             movable = finish - span >= 0
-            latest = np.where(movable, days.on_or_before(i, np.maximum(finish - span, 0)), 0)
+            latest = np.where(movable, meetings.on_or_before(i, np.maximum(finish - span, 0)), 0)
             ls[i] = np.where(movable, latest, finish - span)
             lf[i] = np.where(movable, latest + span, finish)
         else:
-            lf[i] = finish
-            ls[i] = finish - span
-    return ls - es
+            if i in recorded:
+                # Only a recorded successor's late finish is read (above).
+                lf[i] = finish
+            np.subtract(finish, span, out=ls[i])
+    return np.subtract(ls, es, out=ls)
 
 
-def _correlations(drawn: list[np.ndarray | None], finish: np.ndarray) -> list[float]:
-    """The correlation of each activity's drawn durations with the finish across the runs
-    (0 for an activity not drawn, or when either does not vary), all in one product."""
-    rows = [i for i, durations in enumerate(drawn) if durations is not None]
-    found = [0.0] * len(drawn)
-    if not rows:
-        return found
-    durations = np.stack([drawn[i] for i in rows]).astype(np.float64)
-    durations -= durations.mean(axis=1, keepdims=True)
-    ends = finish.astype(np.float64)
-    ends -= ends.mean()
-    spread = np.sqrt(np.einsum("ij,ij->i", durations, durations) * float(ends @ ends))
-    products = durations @ ends
+def _correlations(durations, finish, values, *, count: int, runs: int) -> np.ndarray:
+    """The correlation of each activity's durations with the finish across each case's
+    runs (activities × cases; 0 where either does not vary). Whole days: the sums are
+    exact in float64, so no centring is needed."""
+    np.copyto(values, durations)
+    x = values.reshape(len(values), count, runs)
+    y = finish.reshape(count, runs).astype(np.float64)
+    sum_x = x.sum(axis=2)
+    sum_xx = np.einsum("iar,iar->ia", x, x)
+    sum_xy = np.matmul(x.transpose(1, 0, 2), y[:, :, None])[:, :, 0].T
+    sum_y = y.sum(axis=1)
+    sum_yy = np.einsum("ar,ar->a", y, y)
+    spread = (runs * sum_xx - sum_x * sum_x) * (runs * sum_yy - sum_y * sum_y)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.where(spread > 0, products / spread, 0.0)
-    for i, value in zip(rows, values.tolist(), strict=True):
-        found[i] = value
-    return found
+        return np.where(spread > 0, (runs * sum_xy - sum_x * sum_y[None, :]) / np.sqrt(spread), 0.0)
 
 
-class _MeetingTable:
-    """The meeting days of the held activities as lookup tables over offsets, grown as the
-    runs reach further: the weekday of each offset is asked once, and each table is found
-    with numpy from the offsets that fall on its weekday (``_MeetingDays`` answers one
-    offset at a time)."""
+class _Meetings:
+    """The meeting days of a chunk's held activities as lookup tables over offsets, one row
+    per case (a case that does not hold the activity at a meeting finds every offset its
+    own day), grown as the runs reach further."""
 
-    def __init__(self, meets) -> None:
-        self._meets = meets
-        self._weekdays = np.zeros(0, dtype=np.int8)
+    def __init__(self, cases: list[_Prepared], runs: int) -> None:
+        self._cases = cases
+        self._runs = runs
+        self.held = frozenset(i for case in cases for i in case.held)
+        self._weekdays: np.ndarray | None = None
+        self._size = 0
         self._after: dict[int, np.ndarray] = {}
         self._before: dict[int, np.ndarray] = {}
+        self._rows: np.ndarray | None = None
 
-    def _table(self, tables, i: int, top: int, after: bool) -> np.ndarray:
-        table = tables.get(i)
-        if table is not None and len(table) > top:
-            return table
-        size = max(top + 1, 2 * (len(table) if table is not None else 64))
+    def _grow(self, top: int) -> None:
+        """Make every table reach offset ``top``."""
+        size = max(top + 1, 2 * self._size, 128)
         reach = size + MEETING_SEARCH_DAYS
-        if len(self._weekdays) < reach:
-            known = len(self._weekdays)
-            self._weekdays = np.concatenate(
-                [
-                    self._weekdays,
-                    np.array(
-                        [self._meets._weekday(day) for day in range(known, reach)], dtype=np.int8
-                    ),
-                ]
-            )
-        meeting = np.flatnonzero(self._weekdays[:reach] == self._meets.weekdays[i])
-        offsets = np.arange(size)
+        self._weekdays = np.stack(
+            [
+                case.weekdays(reach) if case.held else np.full(reach, -1, dtype=np.int8)
+                for case in self._cases
+            ]
+        )
+        self._size = size
+        self._after.clear()
+        self._before.clear()
+        self._rows = np.repeat(np.arange(len(self._cases), dtype=np.int64) * size, self._runs)
+
+    def _table(self, i: int, after: bool) -> np.ndarray:
+        tables = self._after if after else self._before
+        table = tables.get(i)
+        if table is not None:
+            return table
+        size = self._size
+        reach = size + MEETING_SEARCH_DAYS
+        wanted = np.array([case.held.get(i, -2) for case in self._cases], dtype=np.int8)
+        meets = self._weekdays == wanted[:, None]
+        positions = np.arange(reach, dtype=np.int32)
         if after:
-            # The first meeting day at or after the offset, searched as far as the engine
+            # The first meeting day at or after each offset, searched as far as the engine
             # searches; none within reach leaves the offset as it is.
-            at = np.searchsorted(meeting, offsets)
-            found = meeting[np.minimum(at, len(meeting) - 1)] if len(meeting) else offsets
-            ok = (at < len(meeting)) & (found < offsets + MEETING_SEARCH_DAYS)
+            marked = np.where(meets, positions, np.iinfo(np.int32).max)
+            found = np.minimum.accumulate(marked[:, ::-1], axis=1)[:, ::-1][:, :size]
+            ok = found < positions[:size] + MEETING_SEARCH_DAYS
         else:
-            at = np.searchsorted(meeting, offsets, side="right") - 1
-            found = meeting[np.maximum(at, 0)] if len(meeting) else offsets
-            ok = (at >= 0) & (found > offsets - MEETING_SEARCH_DAYS)
-        table = tables[i] = np.where(ok, found, offsets).astype(np.int32)
+            marked = np.where(meets, positions, -1)
+            found = np.maximum.accumulate(marked, axis=1)[:, :size]
+            ok = (found >= 0) & (found > positions[:size] - MEETING_SEARCH_DAYS)
+        table = tables[i] = np.where(ok, found, positions[:size]).astype(np.int32).ravel()
         return table
 
+    def _look(self, i: int, offsets: np.ndarray, after: bool) -> np.ndarray:
+        top = int(offsets.max())
+        if top >= self._size:
+            self._grow(top)
+        return self._table(i, after)[self._rows + offsets]
+
     def on_or_after(self, i: int, offsets: np.ndarray) -> np.ndarray:
-        return self._table(self._after, i, int(offsets.max()), True)[offsets]
+        return self._look(i, offsets, True)
 
     def on_or_before(self, i: int, offsets: np.ndarray) -> np.ndarray:
-        return self._table(self._before, i, int(offsets.max()), False)[offsets]
+        return self._look(i, offsets, False)

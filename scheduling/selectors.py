@@ -369,6 +369,8 @@ class LearnedDurations:
                 else LearnedDuration.objects.none()
             )
         self._by_group: dict[tuple, risk.Distribution] = {}
+        # What each activity and group was answered: a sweep asks the same thousands of times.
+        self._answers: dict[tuple, risk.Distribution] = {}
         self._rows = {}
         latest = None
         for row in rows:
@@ -401,7 +403,16 @@ class LearnedDurations:
     ) -> risk.Distribution:
         """The duration to draw of the activity ``code`` (planned ``duration`` days, of
         the ``department`` with this code) in an application of this group."""
-        values = learning.known_group(department, region, voltage, customer_class)
+        asked = (code, duration, department, region, voltage, customer_class)
+        found = self._answers.get(asked)
+        if found is None:
+            found = self._answers[asked] = self._distribution(
+                code, duration, (department, region, voltage, customer_class)
+            )
+        return found
+
+    def _distribution(self, code: str, duration: int, group: tuple) -> risk.Distribution:
+        values = learning.known_group(*group)
         for depth in range(len(values), -1, -1):
             key = (code, values[:depth])
             row = self._rows.get(key)
@@ -449,7 +460,7 @@ class RiskValues(NamedTuple):
 NO_RISK = RiskValues(None, None, None, None, None, "", [], {})
 
 
-def forecast_risk(
+def risk_case(
     application,
     activities,
     *,
@@ -460,10 +471,11 @@ def forecast_risk(
     learned: LearnedDurations,
     samples: int | None = None,
     seed: int | None = None,
-) -> risk.RiskForecast:
-    """Return the Monte Carlo forecast of an application from its deterministic ``baseline``
-    and ``forecast`` (those of :func:`application_forecast`): the same as-of point,
-    progress, Tp and meeting days, with durations drawn from what history says.
+) -> risk.Case:
+    """Return the Monte Carlo forecast to run for an application from its deterministic
+    ``baseline`` and ``forecast`` (those of :func:`application_forecast`): the same as-of
+    point, progress, Tp and meeting days, with durations drawn from what history says.
+    Cases are run together by :func:`scheduling.risk.simulate_many` (a sweep's batch at once).
 
     ``application`` needs ``pk``, ``region_code``, ``voltage_class``, ``customer_class``,
     ``committed_duration`` and ``plan_meeting_weekday``; ``activities`` their ``code``,
@@ -482,7 +494,8 @@ def forecast_risk(
         for a in activities
         if not a.is_dummy
     }
-    return risk.simulate(
+    meetings = meeting_days(calendar, day0, application.plan_meeting_weekday)
+    return risk.Case(
         forecast.compiled,
         distributions,
         samples=samples or settings.RISK_SAMPLES,
@@ -491,8 +504,14 @@ def forecast_risk(
         progress=forecast.progress,
         planned_duration=baseline.planned_duration,
         committed=application.committed_duration,
-        **meeting_days(calendar, day0, application.plan_meeting_weekday),
+        weekdays=functools.partial(calendar.weekdays_from, day0) if meetings else None,
+        **meetings,
     )
+
+
+def forecast_risk(application, activities, **arguments) -> risk.RiskForecast:
+    """Return the Monte Carlo forecast of one application (:func:`risk_case`)."""
+    return risk.simulate_many([risk_case(application, activities, **arguments)])[0]
 
 
 def risk_values(
@@ -508,6 +527,8 @@ def risk_values(
     def finish(offset: int) -> date:
         return dates[max(0, offset - 1)]
 
+    offsets, shares = found.rounded_curve(3)
+    criticality, sensitivity = found.rounded_figures(3)
     return RiskValues(
         as_of=as_of,
         on_time=None if found.on_time is None else round(found.on_time, 3),
@@ -515,13 +536,17 @@ def risk_values(
         p80=finish(found.percentile(0.8)),
         p95=finish(found.percentile(0.95)),
         driver=found.most_responsible() or "",
-        curve=[[finish(offset).isoformat(), round(share, 3)] for offset, share in found.s_curve()],
+        curve=[[_iso(finish(o)), share] for o, share in zip(offsets, shares, strict=True)],
         activities={
-            code: [round(found.criticality[code], 3), round(found.sensitivity[code], 3)]
-            for code in found.criticality
+            code: [criticality[code], sensitivity[code]]
+            for code in criticality
             if codes is None or code in codes
         },
     )
+
+
+# A sweep writes the same few hundred dates thousands of times.
+_iso = functools.lru_cache(maxsize=4096)(date.isoformat)
 
 
 class _RiskApplication(NamedTuple):

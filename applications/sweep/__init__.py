@@ -25,7 +25,7 @@ from .. import dashboard_counts, outbound
 from ..models import WORK_STATES, Application
 from ..selectors import time_limits_by_class
 from . import read
-from .analyse import RISK_FIELDS, BatchChanges, analyse_application
+from .analyse import RISK_FIELDS, BatchChanges, analyse_application, forecast_risks
 from .fingerprint import SWEEP_REVISION, fingerprint, pickled
 from .notify import check_time_limits, notify_red
 from .store import store_changes
@@ -131,6 +131,7 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             open_proposals=open_proposals.get(application.pk, {}),
             learned=learned[application.template_id],
         )
+    forecast_risks(changes, calendar=calendar, today=today)
     # The batch holds the rows of the applications it computed (swept_applications).
     counted = dashboard_counts.before([a.pk for a in computed], locked=True)
     stats.proposals = store_changes(changes, now=now)

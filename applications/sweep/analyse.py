@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 
-from scheduling import cpm, deviation
+from scheduling import cpm, deviation, risk
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Proposal, Severity
 
@@ -41,6 +41,9 @@ class BatchChanges:
     finishes: dict[int, tuple[date, int]] = field(default_factory=dict)
     # (application id) -> its Monte Carlo forecast: the values of RISK_FIELDS.
     risks: dict[int, schedule_selectors.RiskValues] = field(default_factory=dict)
+    # (application id, the forecast to run, its day 0, its real activities' codes): run
+    # together when the batch has been analysed (forecast_risks).
+    risk_cases: list[tuple[int, risk.Case, date, set[str]]] = field(default_factory=list)
     new_deviations: list[SweptDeviation] = field(default_factory=list)
     # (deviation id, *the values of scheduling.services.DEVIATION_FIELDS).
     updated_deviations: list[tuple] = field(default_factory=list)
@@ -125,6 +128,17 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled):
             yield activity, values
 
 
+def forecast_risks(changes: BatchChanges, *, calendar, today: date) -> None:
+    """Run the Monte Carlo forecasts of the applications analysed, all at once (those of
+    one network side by side: scheduling.risk.simulate_many), into ``changes.risks``."""
+    found = risk.simulate_many([case for _pk, case, _day0, _codes in changes.risk_cases])
+    for (pk, _case, day0, codes), forecast in zip(changes.risk_cases, found, strict=True):
+        changes.risks[pk] = schedule_selectors.risk_values(
+            forecast, calendar, day0, as_of=today, codes=codes
+        )
+    changes.risk_cases.clear()
+
+
 def analyse_application(
     changes: BatchChanges,
     *,
@@ -143,25 +157,20 @@ def analyse_application(
     baseline, forecast, day0 = schedule_selectors.application_forecast(
         application, activities, calendar, today, compiled
     )
-    changes.risks[application.pk] = (
-        schedule_selectors.risk_values(
-            schedule_selectors.forecast_risk(
-                application,
-                activities,
-                baseline=baseline,
-                forecast=forecast,
-                calendar=calendar,
-                day0=day0,
-                learned=learned,
-            ),
-            calendar,
-            day0,
-            as_of=today,
-            codes={a.code for a in activities if not a.is_dummy},
+    if settings.RISK_SAMPLES:
+        case = schedule_selectors.risk_case(
+            application,
+            activities,
+            baseline=baseline,
+            forecast=forecast,
+            calendar=calendar,
+            day0=day0,
+            learned=learned,
         )
-        if settings.RISK_SAMPLES
-        else schedule_selectors.NO_RISK
-    )
+        codes = {a.code for a in activities if not a.is_dummy}
+        changes.risk_cases.append((application.pk, case, day0, codes))
+    else:
+        changes.risks[application.pk] = schedule_selectors.NO_RISK
     for activity, values in changed_forecasts(activities, forecast, calendar, day0, compiled):
         changes.forecasts.append((activity.id, *values))
     finish = schedule_selectors.finish_date(calendar, day0, 0, forecast.finish)

@@ -21,6 +21,7 @@ class WorkingDays:
         first = calendar.project_day_zero(first)
         self._days = [first]
         self._index = {first: 0}
+        self._weekdays = [first.weekday()]
 
     def _grow(self, until: Callable[[list[date]], bool]) -> None:
         days, index, following = self._days, self._index, self._calendar.next_working_day
@@ -28,6 +29,7 @@ class WorkingDays:
             day = following(days[-1])
             index[day] = len(days)
             days.append(day)
+            self._weekdays.append(day.weekday())
 
     def is_working_day(self, day: date) -> bool:
         if self._days[0] <= day <= self._days[-1]:
@@ -41,6 +43,14 @@ class WorkingDays:
         if zero + count > len(self._days):
             self._grow(lambda days: len(days) >= zero + count)
         return self._days[zero : zero + count]
+
+    def weekdays_from(self, start: date, count: int) -> list[int]:
+        zero = self._index.get(start)
+        if zero is None or count <= 0:
+            return self._calendar.weekdays_from(start, count)
+        if zero + count > len(self._days):
+            self._grow(lambda days: len(days) >= zero + count)
+        return self._weekdays[zero : zero + count]
 
     def working_days_in(self, first: date, last: date) -> int:
         days = self._days

@@ -257,3 +257,6 @@ def test_the_dates_from_day_zero_are_the_offsets_one_by_one(start, count):
     assert CALENDAR.dates_from(start, count) == [
         CALENDAR.offset_to_date(start, k) for k in range(count)
     ]
+    assert CALENDAR.weekdays_from(start, count) == [
+        CALENDAR.offset_to_date(start, k).weekday() for k in range(count)
+    ]

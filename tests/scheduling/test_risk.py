@@ -81,6 +81,68 @@ def test_fixed_durations_reproduce_any_forecast(network, data):
     assert set(found.criticality.values()) <= {0.0, 1.0}
 
 
+def _random_case(data, compiled: cpm.CompiledNetwork, seed: int) -> risk.Case:
+    """A case of ``compiled`` at a random point of its progress: the first activities in
+    order finished, the next running, spread durations, the meeting held or not."""
+    order = [compiled.ids[i] for i in compiled._order]
+    finished = data.draw(st.integers(0, len(order)))
+    progress, day = {}, 0
+    for activity in order[:finished]:
+        progress[activity] = Progress(day, day + data.draw(st.integers(0, 3)))
+        day = progress[activity].actual_finish
+    if finished < len(order) and data.draw(st.booleans()):
+        rest = data.draw(st.none() | st.integers(0, 4))
+        progress[order[finished]] = Progress(actual_start=day, remaining=rest)
+    as_of = day + data.draw(st.integers(0, 3))
+    distributions = {
+        a: Distribution.lognormal(max(1, d), data.draw(st.sampled_from([0, 0.3, 0.8])))
+        for a, d in zip(compiled.ids, compiled._base, strict=True)
+        if data.draw(st.booleans())
+    }
+    meeting = data.draw(st.none() | st.integers(0, 4))
+    return risk.Case(
+        compiled,
+        distributions,
+        samples=data.draw(st.sampled_from([7, 50])),
+        seed=seed,
+        as_of=as_of,
+        progress=progress,
+        committed=data.draw(st.none() | st.integers(5, 40)),
+        weekday_of=None if meeting is None else monday_start,
+        meeting_weekday=meeting,
+        weekdays=None if meeting is None else (lambda count: [d % 5 for d in range(count)]),
+        not_before={
+            a: data.draw(st.integers(0, 20))
+            for a in data.draw(st.lists(st.sampled_from(compiled.ids), unique=True, max_size=2))
+        },
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_cases_run_together_get_the_answers_they_get_alone(monkeypatch_chunks, data):
+    networks = [example("hv-single-10kv"), example("textbook-aon")]
+    cases = [
+        _random_case(data, data.draw(st.sampled_from(networks)), seed)
+        for seed in range(data.draw(st.integers(1, 12)))
+    ]
+    together = risk.simulate_many(cases)
+    for case, found in zip(cases, together, strict=True):
+        alone = risk.simulate_many([case])[0]
+        assert np.array_equal(found.finishes, alone.finishes)
+        assert found.criticality == alone.criticality
+        assert found.sensitivity == alone.sensitivity
+        assert found.unfinished == alone.unfinished
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_chunks():
+    """Chunks of a few dozen runs: a handful of cases fill several."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(risk, "CHUNK_RUNS", 120)
+        yield
+
+
 # --- Known distributions give the analytic answers --------------------------------------------
 
 TWO_PATHS = {
@@ -223,3 +285,19 @@ def test_the_activity_driving_the_risk_is_one_still_to_finish():
     assert found.most_responsible() == "Y"
     finished = {"X": Progress(0, 3), "Y": Progress(4, 7)}
     assert simulate(compiled, samples=10, as_of=8, progress=finished).most_responsible() is None
+
+
+def test_an_activity_held_back_by_a_crews_queue_starts_no_earlier_in_every_run():
+    compiled = cpm.load_network(TWO_PATHS)
+    # Y can start on day 1; its crew takes it on day 6: 6 + 4 + 1 = 11 in every run.
+    found = simulate(compiled, samples=20, not_before={"Y": 6})
+    assert set(found.finishes.tolist()) == {11}
+    assert found.criticality["Y"] == 1.0 and found.criticality["X"] == 0.0
+    # Work recorded since has its own dates: the hold no longer applies.
+    started = {"S": Progress(0, 1), "Y": Progress(actual_start=2)}
+    running = simulate(compiled, samples=20, as_of=3, progress=started, not_before={"Y": 6})
+    assert set(running.finishes.tolist()) == {2 + 4 + 1}
+    with pytest.raises(RiskInputError, match="not_before of 'Y' must be a working-day offset"):
+        simulate(compiled, not_before={"Y": -1})
+    with pytest.raises(RiskInputError, match="no activity 'Q' in the network"):
+        simulate(compiled, not_before={"Q": 1})

@@ -24,5 +24,6 @@ def test_the_sweeps_working_days_agree_with_the_calendar(first, start, offset, s
     assert listed.date_to_offset(zero, day) == CALENDAR.date_to_offset(zero, day)
     assert listed.is_working_day(day) == CALENDAR.is_working_day(day)
     assert listed.dates_from(zero, offset) == CALENDAR.dates_from(zero, offset)
+    assert listed.weekdays_from(zero, offset) == CALENDAR.weekdays_from(zero, offset)
     last = day + timedelta(days=span)
     assert listed.working_days_in(day, last) == CALENDAR.working_days_in(day, last)
