@@ -28,6 +28,7 @@ from .forms import ProgressForm
 from .models import (
     Application,
     AssignmentChange,
+    CapacityMeasure,
     Complaint,
     Customer,
     CustomerLink,
@@ -507,6 +508,28 @@ class FollowUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("application"), ordering="review__application__number")
     def application_number(self, obj):
         return obj.review.application.number
+
+
+@admin.register(CapacityMeasure)
+class CapacityMeasureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The measures levellings proposed and what became of them (decided on the dashboard
+    or through the API: accepting one records a crew capacity change)."""
+
+    list_display = (
+        "region",
+        "crew",
+        "kind",
+        "first_day",
+        "last_day",
+        "applications_helped",
+        "days_saved",
+        "commitments_kept",
+        "status",
+        "decided_by",
+    )
+    list_filter = ("status", "kind", "region")
+    list_select_related = ("region", "crew__region", "crew__department", "decided_by")
+    date_hierarchy = "first_day"
 
 
 @admin.register(Complaint)

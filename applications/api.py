@@ -10,6 +10,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters import rest_framework as filters
+from django_filters.rest_framework import FilterSet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -28,12 +30,13 @@ from yekuo.errors import InvalidInput
 from . import assignment, selectors, services
 from .filters import ApplicationFilter
 from .idempotency import idempotent
-from .models import Application, Document, DocumentKind, PostCompletionReview
+from .models import Application, CapacityMeasure, Document, DocumentKind, PostCompletionReview
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
     BaselineSerializer,
+    CapacityMeasureSerializer,
     ComplaintInputSerializer,
     ComplaintSerializer,
     CustomerSerializer,
@@ -731,8 +734,76 @@ class FollowUpClose(APIView):
         return Response(FollowUpSerializer(item).data)
 
 
+class CapacityMeasureFilter(FilterSet):
+    region = filters.CharFilter(field_name="region__code", help_text=gettext_lazy("Region code."))
+    status = filters.ChoiceFilter(choices=CapacityMeasure.Status.choices)
+    kind = filters.ChoiceFilter(choices=CapacityMeasure.Kind.choices)
+
+
+class CapacityMeasureList(generics.ListAPIView):
+    """Measures the last levelling of each region found would relieve its shared crews (an
+    extra crew day, an extra review meeting), each with its effect on every application of
+    the region, the most helpful first."""
+
+    serializer_class = CapacityMeasureSerializer
+    filterset_class = CapacityMeasureFilter
+    queryset = CapacityMeasure.objects.select_related("region", "crew__department", "crew__region")
+
+    @extend_schema(summary=gettext_lazy("List the measures that would relieve shared crews"))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CapacityMeasureDecision(APIView):
+    """Accept (the crew's capacity on its days is recorded and the region levelled again)
+    or dismiss a proposed measure; supervisors only."""
+
+    serializer_class = CapacityMeasureSerializer
+    problem_statuses = {"post": [403, 404, 409]}
+    decide = None
+
+    @extend_schema(request=None, responses=CapacityMeasureSerializer)
+    def post(self, request, measure_id: int):
+        get_object_or_404(CapacityMeasure, pk=measure_id)
+        measure = self.decide(measure_id=measure_id, by=request.user)
+        return Response(CapacityMeasureSerializer(measure).data)
+
+
+class CapacityMeasureAccept(CapacityMeasureDecision):
+    decide = staticmethod(services.capacity_measure_accept)
+
+    @extend_schema(
+        summary=gettext_lazy("Accept a measure: record the crew's capacity on its days"),
+        request=None,
+        responses=CapacityMeasureSerializer,
+    )
+    def post(self, request, measure_id: int):
+        return super().post(request, measure_id)
+
+
+class CapacityMeasureDismiss(CapacityMeasureDecision):
+    decide = staticmethod(services.capacity_measure_dismiss)
+
+    @extend_schema(
+        summary=gettext_lazy("Dismiss a measure"), request=None, responses=CapacityMeasureSerializer
+    )
+    def post(self, request, measure_id: int):
+        return super().post(request, measure_id)
+
+
 urlpatterns = [
     path("applications/", ApplicationListCreate.as_view(), name="application-list"),
+    path("capacity-measures/", CapacityMeasureList.as_view(), name="capacity-measure-list"),
+    path(
+        "capacity-measures/<int:measure_id>/accept/",
+        CapacityMeasureAccept.as_view(),
+        name="capacity-measure-accept",
+    ),
+    path(
+        "capacity-measures/<int:measure_id>/dismiss/",
+        CapacityMeasureDismiss.as_view(),
+        name="capacity-measure-dismiss",
+    ),
     path("progress/import/", ProgressImport.as_view(), name="progress-import"),
     path(
         "applications/<int:application_id>/",

@@ -19,15 +19,17 @@ from datetime import date
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from accounts.models import Region
-from scheduling import levelling
+from scheduling import levelling, relief
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.models import CrewKind
 from yekuo import bulk
+from yekuo.dates import month_day_text
 
-from .models import WORK_STATES, Application
+from .models import WORK_STATES, Application, CapacityMeasure
 
 
 @dataclass
@@ -47,6 +49,8 @@ class RegionLevelling:
     resources: dict[str, levelling.Resource] = field(default_factory=dict)
     weekday_of: object = None
     missing: Counter = field(default_factory=Counter)
+    projects: list[levelling.Project] = field(default_factory=list)
+    numbers: dict[int, str] = field(default_factory=dict)
 
 
 def region_levelling(region: Region, *, today: date) -> RegionLevelling:
@@ -95,6 +99,8 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
         return calendar.offset_to_date(origin, day).weekday()
 
     result.weekday_of = weekday_of
+    result.projects = projects
+    result.numbers = {a.pk: a.number for a in applications}
     result.first = min(project.day0 + project.as_of for project in projects)
     result.found = levelling.level(
         projects,
@@ -120,6 +126,17 @@ def _demands(activities, result: RegionLevelling) -> dict[str, dict[str, int]]:
         if needs:
             demands[activity.code] = needs
     return demands
+
+
+def region_level_and_store(region: Region, *, today: date) -> tuple[RegionLevelling, int, list]:
+    """Level a region, store what each application and crew keeps of it and the measures
+    that would relieve its queues; return the levelling, how many applications were
+    stored and the measures proposed (the most helpful first)."""
+    result = region_levelling(region, today=today)
+    stored = capacity_forecasts_store(result)
+    effects = capacity_measures(result)
+    capacity_measures_store(result, effects)
+    return result, stored, effects
 
 
 # How far ahead a crew's load is kept (working days from the as-of day).
@@ -151,7 +168,13 @@ def crew_loads(result: RegionLevelling) -> list[tuple]:
 
 
 # What an application keeps of its levelling.
-CAPACITY_FIELDS = ["capacity_as_of", "levelled_finish_date", "capacity_delay", "capacity_waits"]
+CAPACITY_FIELDS = [
+    "capacity_as_of",
+    "levelled_finish_date",
+    "capacity_delay",
+    "capacity_waits",
+    "capacity_holds",
+]
 
 
 @transaction.atomic
@@ -167,8 +190,8 @@ def capacity_forecasts_store(result: RegionLevelling) -> int:
 
 
 def capacity_values(result: RegionLevelling) -> list[tuple]:
-    """Return (application id, as of, levelled finish date, delay, waits) of each levelled
-    application, as the application stores them."""
+    """Return (application id, as of, levelled finish date, delay, waits, holds) of each
+    levelled application, as the application stores them."""
     if result.found is None:
         return []
     calendar = schedule_selectors.working_calendar()
@@ -179,5 +202,131 @@ def capacity_values(result: RegionLevelling) -> list[tuple]:
             {"crew": result.crews.get(crew, crew), "days": days}
             for crew, days in sorted(project.waited_for().items(), key=lambda item: -item[1])
         ]
-        rows.append((key, result.today, finish, project.delay, waits))
+        day0 = result.day0[key]
+        holds = {
+            wait.activity: calendar.offset_to_date(day0, project.starts[wait.activity]).isoformat()
+            for wait in project.waits
+        }
+        rows.append((key, result.today, finish, project.delay, waits, holds))
     return rows
+
+
+# --- Measures that relieve the queues (scheduling.relief) -------------------------------------
+
+# How many measures a region keeps proposed: the most helpful.
+MEASURES_KEPT = 3
+
+
+def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
+    """Return the measures that would help the region's applications, the most helpful
+    first, each with its effect over all of them (a levelling again per measure)."""
+    found = result.found
+    if found is None:
+        return []
+    resources = list(result.resources.values())
+    candidates = relief.measures(
+        found, resources, weekday_of=result.weekday_of, first=result.first, horizon=LOAD_DAYS
+    )
+    effects = [
+        relief.effect(
+            measure,
+            result.projects,
+            resources,
+            found,
+            weekday_of=result.weekday_of,
+            important_first=settings.LEVELLING_IMPORTANT_FIRST,
+        )
+        for measure in candidates
+    ]
+    return relief.ranked(effects)[:MEASURES_KEPT]
+
+
+@transaction.atomic
+def capacity_measures_store(result: RegionLevelling, effects: list[relief.Effect]) -> int:
+    """Keep the region's proposed measures as ``effects`` say: an open measure found again
+    (the same crew, kind and days) takes the new effect, one not found again is
+    superseded, a new one is proposed. Return how many are proposed now."""
+    open_measures = {
+        (m.crew_id, m.kind, m.first_day, m.last_day): m
+        for m in CapacityMeasure.objects.select_for_update().filter(
+            region=result.region, status=CapacityMeasure.Status.PROPOSED
+        )
+    }
+    crew_of = {key: pk for pk, key in result.crew_ids.items()}
+    kept = set()
+    for found in effects:
+        values = measure_values(result, found)
+        identity = (
+            crew_of[found.measure.resource],
+            values["kind"],
+            values["first_day"],
+            values["last_day"],
+        )
+        existing = open_measures.get(identity)
+        if existing is None:
+            CapacityMeasure.objects.create(region=result.region, crew_id=identity[0], **values)
+        else:
+            kept.add(existing.pk)
+            for name, value in values.items():
+                setattr(existing, name, value)
+            existing.save()
+    for measure in open_measures.values():
+        if measure.pk not in kept:
+            measure.status = CapacityMeasure.Status.SUPERSEDED
+            measure.save(update_fields=["status", "updated_at"])
+    return len(effects)
+
+
+def measure_values(result: RegionLevelling, found: relief.Effect) -> dict:
+    """The row values of a measure and its effect, in dates."""
+    calendar = schedule_selectors.working_calendar()
+    origin, measure = result.origin, found.measure
+    dates = {day: calendar.offset_to_date(origin, day) for day in measure.capacity_on}
+
+    def finish(key: int, offset: int) -> str:
+        return calendar.offset_to_date(result.day0[key], max(0, offset - 1)).isoformat()
+
+    return {
+        "kind": measure.kind,
+        "first_day": dates[measure.first_day],
+        "last_day": dates[measure.last_day],
+        "capacity": {dates[day].isoformat(): units for day, units in measure.capacity_on.items()},
+        "as_of": result.today,
+        "applications_helped": found.helped,
+        "applications_hurt": found.hurt,
+        "days_saved": found.days_saved,
+        "commitments_kept": len(found.kept),
+        "commitments_lost": len(found.lost),
+        "effect": [
+            [key, result.numbers[key], finish(key, before), finish(key, after)]
+            for key, (before, after) in sorted(
+                found.finishes.items(), key=lambda item: item[1][1] - item[1][0]
+            )
+        ],
+    }
+
+
+def measure_text(measure: CapacityMeasure) -> str:
+    """What a measure asks for, in the active language (its crew read with it)."""
+    days = month_day_text(measure.first_day)
+    if measure.last_day != measure.first_day:
+        days = f"{days}–{month_day_text(measure.last_day)}"
+    if measure.kind == CapacityMeasure.Kind.EXTRA_MEETING:
+        return _("Hold an extra review meeting on %(days)s (%(crew)s)") % {
+            "days": days,
+            "crew": measure.crew,
+        }
+    return _("Add a crew's work to %(crew)s on %(days)s") % {"days": days, "crew": measure.crew}
+
+
+def effect_text(measure: CapacityMeasure) -> str:
+    """What a measure does, in a line: applications earlier, days saved, commitments."""
+    text = _("%(count)s applications finish earlier, %(days)s working days in all") % {
+        "count": measure.applications_helped,
+        "days": measure.days_saved,
+    }
+    if measure.commitments_kept:
+        text += _("; %(count)s keep their commitment again") % {"count": measure.commitments_kept}
+    if measure.applications_hurt:
+        text += _("; %(count)s finish later") % {"count": measure.applications_hurt}
+    return text

@@ -211,6 +211,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
     capacity_waits = models.JSONField(
         _("waits for crews"), default=list, blank=True, editable=False
     )
+    # The activities not started that wait for a crew, with the day their crew can take
+    # them ({code: ISO date}): the risk forecast holds them to it.
+    capacity_holds = models.JSONField(
+        _("activities held by crews"), default=dict, blank=True, editable=False
+    )
     # What the last deviation sweep computed from (the day, the calendar, the limits, the
     # application and its activities, digested): the next sweep skips an application
     # whose inputs have not changed since.
@@ -1155,3 +1160,79 @@ class CustomerLinkVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Measures that relieve a region's shared crews (kept by applications/capacity.py) ----------
+
+
+class CapacityMeasure(models.Model):
+    """A change of one crew's capacity on some days that the last levelling of its region
+    found would help (scheduling.relief), with its effect on every application of the region:
+    proposed until a supervisor accepts it (a crew capacity change is then recorded) or
+    dismisses it; superseded when a later levelling no longer finds it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    class Kind(models.TextChoices):
+        EXTRA_DAY = "extra_day", _("Extra crew days")
+        EXTRA_MEETING = "extra_meeting", _("Extra review meeting")
+
+    region = models.ForeignKey(
+        "accounts.Region",
+        verbose_name=_("service region"),
+        on_delete=models.PROTECT,
+        related_name="capacity_measures",
+    )
+    crew = models.ForeignKey(
+        "scheduling.Crew",
+        verbose_name=_("crew"),
+        on_delete=models.PROTECT,
+        related_name="capacity_measures",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    # The crew's capacity on each day of the measure, by ISO date.
+    capacity = models.JSONField(_("capacity on these days"), default=dict)
+    as_of = models.DateField(_("computed as of"))
+    applications_helped = models.PositiveIntegerField(_("applications finishing earlier"))
+    applications_hurt = models.PositiveIntegerField(_("applications finishing later"))
+    days_saved = models.IntegerField(_("working days saved"))
+    commitments_kept = models.PositiveIntegerField(_("commitments kept again"))
+    commitments_lost = models.PositiveIntegerField(_("commitments lost"))
+    # [[application id, number, finish before, finish after], ...] of every application
+    # whose finish with shared crews moves.
+    effect = models.JSONField(_("effect"), default=list)
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.PROPOSED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["region", "-commitments_kept", "-days_saved", "id"]
+        verbose_name = _("capacity measure")
+        verbose_name_plural = _("capacity measures")
+        indexes = [
+            models.Index(
+                fields=["region", "status"],
+                name="capacity_measure_open",
+                condition=models.Q(status="proposed"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.crew_id} {self.first_day:%Y-%m-%d}"

@@ -4,6 +4,7 @@ serializers that check types only (the services decide everything else)."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Department, Region, User
@@ -12,7 +13,16 @@ from scheduling.serializers import ScheduleSerializer
 from yekuo import plausible
 from yekuo.domain import BusinessType, CustomerClass, VoltageClass
 
-from .models import TRANSITIONS, Application, Complaint, Customer, FollowUp, SupplyType
+from . import capacity
+from .models import (
+    TRANSITIONS,
+    Application,
+    CapacityMeasure,
+    Complaint,
+    Customer,
+    FollowUp,
+    SupplyType,
+)
 from .selectors import CUSTOMER_CONTACT_FIELDS
 
 
@@ -456,3 +466,63 @@ class FollowUpInputSerializer(serializers.Serializer):
 
 class FollowUpCloseSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class CapacityMeasureSerializer(serializers.ModelSerializer):
+    """A measure that would relieve a region's shared crews, with its effect."""
+
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    crew_name = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+    effect = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CapacityMeasure
+        fields = [
+            "id",
+            "region",
+            "crew",
+            "crew_name",
+            "kind",
+            "text",
+            "first_day",
+            "last_day",
+            "capacity",
+            "as_of",
+            "applications_helped",
+            "applications_hurt",
+            "days_saved",
+            "commitments_kept",
+            "commitments_lost",
+            "effect",
+            "status",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+    def get_crew_name(self, measure) -> str:
+        return str(measure.crew)
+
+    def get_text(self, measure) -> str:
+        return capacity.measure_text(measure)
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "application": {"type": "integer"},
+                    "number": {"type": "string"},
+                    "finish_before": {"type": "string", "format": "date"},
+                    "finish_after": {"type": "string", "format": "date"},
+                },
+            },
+        }
+    )
+    def get_effect(self, measure) -> list:
+        return [
+            {"application": pk, "number": number, "finish_before": before, "finish_after": after}
+            for pk, number, before, after in measure.effect
+        ]

@@ -50,7 +50,7 @@ from yekuo.errors import (
     TransitionNotAllowed,
 )
 
-from . import assignment, customer_links, dashboard_counts, guards, outbound, selectors
+from . import assignment, capacity, customer_links, dashboard_counts, guards, outbound, selectors
 from .dashboard_counts import counting, of_application, of_deviation
 from .models import (
     TRANSITIONS,
@@ -59,6 +59,7 @@ from .models import (
     ApplicationSequence,
     ApplicationState,
     AssignmentChange,
+    CapacityMeasure,
     Complaint,
     Customer,
     Document,
@@ -1927,6 +1928,74 @@ def proposal_dismiss(
         reason=reason.strip(),
     )
     return proposal
+
+
+# --- Measures that relieve a region's shared crews (applications.capacity) -------------------
+
+
+def _capacity_measure_for_update(measure_id: int, by: User) -> CapacityMeasure:
+    if not guards.is_supervisor(by):
+        raise NotPermitted(_("Only supervisors decide on a region's crews."))
+    measure = (
+        CapacityMeasure.objects.select_for_update()
+        .select_related("crew__department", "region")
+        .get(pk=measure_id)
+    )
+    if measure.status != CapacityMeasure.Status.PROPOSED:
+        raise TransitionNotAllowed(
+            [_("This measure is %(status)s already.") % {"status": measure.get_status_display()}]
+        )
+    return measure
+
+
+@transaction.atomic
+def capacity_measure_accept(
+    *, measure_id: int, by: User, now: datetime | None = None
+) -> CapacityMeasure:
+    """Take a measure the levelling proposed: record the crew's capacity on its days as the
+    effect was computed with it (one change per run of days with the same capacity); the
+    region is levelled again once committed: with nothing else changed, each application's
+    finish with shared crews is then the one the effect showed."""
+    measure = _capacity_measure_for_update(measure_id, by)
+    # Stored in the crew's log: in the site's first language.
+    with override(explanations.STORED_LANGUAGE):
+        reason = _("Capacity measure accepted: %(what)s") % {"what": capacity.measure_text(measure)}
+    runs: list[list] = []
+    for day, units in sorted(measure.capacity.items()):
+        day = date.fromisoformat(day)
+        if runs and runs[-1][2] == units and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, units])
+    for first_day, last_day, units in runs:
+        schedule_services.crew_capacity_change_add(
+            crew_id=measure.crew_id,
+            first_day=first_day,
+            last_day=last_day,
+            capacity=units,
+            reason=reason,
+            by=by,
+        )
+    measure.status = CapacityMeasure.Status.ACCEPTED
+    measure.decided_by = by
+    measure.decided_at = _now(now)
+    measure.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    # The capacity change levels the region again once committed (applications.apps).
+    return measure
+
+
+@transaction.atomic
+def capacity_measure_dismiss(
+    *, measure_id: int, by: User, now: datetime | None = None
+) -> CapacityMeasure:
+    """Decline a measure: the next levelling does not propose it again while its effect
+    is the same (a dismissed measure is not an open one)."""
+    measure = _capacity_measure_for_update(measure_id, by)
+    measure.status = CapacityMeasure.Status.DISMISSED
+    measure.decided_by = by
+    measure.decided_at = _now(now)
+    measure.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    return measure
 
 
 ALLOWED_DOCUMENT_TYPES = {

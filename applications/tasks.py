@@ -114,10 +114,14 @@ def level_region(region_id: int, today: str | None = None) -> dict:
     if region is None:  # gone since the fan-out: nothing to level
         return {"region": None, "applications": 0, "delayed": 0}
     day = date.fromisoformat(today) if today else timezone.localdate()
-    result = capacity.region_levelling(region, today=day)
-    stored = capacity.capacity_forecasts_store(result)
+    result, stored, measures = capacity.region_level_and_store(region, today=day)
     delayed = sum(1 for p in result.found.projects.values() if p.delay > 0) if result.found else 0
-    return {"region": region.code, "applications": stored, "delayed": delayed}
+    return {
+        "region": region.code,
+        "applications": stored,
+        "delayed": delayed,
+        "measures": len(measures),
+    }
 
 
 @shared_task(name="applications.tasks.sweep_batch")
@@ -141,6 +145,16 @@ def sweep_deviations_on_calendar_change(**kwargs) -> None:
     from yekuo.celery import enqueue_on_commit
 
     enqueue_on_commit(sweep_deviations)
+
+
+def level_region_on_crew_change(sender, instance, **kwargs) -> None:
+    """Level a region again once a change of its crews commits (a receiver of the saves of
+    ``scheduling.Crew`` and ``scheduling.CrewCapacityChange``): its applications' finishes
+    with shared crews and the measures proposed then hold for the crews as they are."""
+    from yekuo.celery import enqueue_on_commit
+
+    region_id = getattr(instance, "region_id", None) or instance.crew.region_id
+    enqueue_on_commit(level_region, region_id)
 
 
 @shared_task(name="applications.tasks.reanalyse_application")

@@ -8,6 +8,7 @@ they would ask of it over the span work is usually in progress.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Count
 
 from accounts.models import Department, Region
@@ -28,8 +29,10 @@ SPAN_DAYS = 80
 FIT = 2.0
 
 
+@transaction.atomic
 def demo_crews_load(*, by=None) -> int:
-    """Set up the crews each region lacks; return how many were added."""
+    """Set up the crews each region lacks; return how many were added (in one transaction:
+    each region is levelled once when it commits)."""
     pairs = set()
     for activity in (
         ActivityTemplate.objects.exclude(crew_kind="")

@@ -478,10 +478,18 @@ def risk_case(
     Cases are run together by :func:`scheduling.risk.simulate_many` (a sweep's batch at once).
 
     ``application`` needs ``pk``, ``region_code``, ``voltage_class``, ``customer_class``,
-    ``committed_duration`` and ``plan_meeting_weekday``; ``activities`` their ``code``,
-    ``duration``, ``is_dummy`` and ``department_code``. The seed defaults to the
-    application's key: the same inputs give the same answer.
+    ``committed_duration``, ``plan_meeting_weekday`` and ``capacity_holds`` (the activities
+    a shared crew's queue holds back, with the day it takes them: the runs start them no
+    earlier); ``activities`` their ``code``, ``duration``, ``is_dummy`` and
+    ``department_code``. The seed defaults to the application's key: the same inputs give
+    the same answer.
     """
+    codes = forecast.compiled.index
+    not_before = {
+        code: calendar.date_to_offset(day0, date.fromisoformat(day))
+        for code, day in application.capacity_holds.items()
+        if code in codes and date.fromisoformat(day) >= day0
+    }
     group = {
         "region": application.region_code or "",
         "voltage": application.voltage_class or "",
@@ -505,6 +513,7 @@ def risk_case(
         planned_duration=baseline.planned_duration,
         committed=application.committed_duration,
         weekdays=functools.partial(calendar.weekdays_from, day0) if meetings else None,
+        not_before=not_before,
         **meetings,
     )
 
@@ -556,6 +565,7 @@ class _RiskApplication(NamedTuple):
     customer_class: str
     committed_duration: int | None
     plan_meeting_weekday: int | None
+    capacity_holds: dict
 
 
 class _RiskActivity(NamedTuple):
@@ -577,7 +587,8 @@ def application_risk(
 ) -> tuple[risk.RiskForecast, date]:
     """Return the Monte Carlo forecast of an application (a model instance, with its
     region) as of the end of ``today``, and its day 0 (:func:`forecast_risk`).
-    ``activities`` are its Activity rows with their departments."""
+    ``activities`` are its Activity rows with their departments. (The back-test asks it of
+    days past, whose crews' queues are not kept: no activity is held back.)"""
     baseline, forecast, day0 = application_forecast(application, activities, calendar, today)
     found = forecast_risk(
         _RiskApplication(
@@ -587,6 +598,8 @@ def application_risk(
             application.customer_class,
             application.committed_duration,
             application.plan_meeting_weekday,
+            # The queues of a day in the past are not kept: none is assumed.
+            {},
         ),
         [
             _RiskActivity(

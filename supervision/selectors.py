@@ -18,6 +18,7 @@ from applications.models import (
     WORK_STATES,
     Application,
     ApplicationCount,
+    CapacityMeasure,
     DeviationCount,
     EnergizedCount,
     TimeLimitStatus,
@@ -382,6 +383,23 @@ def busiest_crews(*, region_id: int | None = None, shown: int | None = None) -> 
         )[: shown + 1]
     )
     return Shown(rows[:shown], len(rows) > shown)
+
+
+MEASURES_SHOWN = 5
+
+
+def proposed_capacity_measures(*, region_id: int | None = None) -> list[CapacityMeasure]:
+    """Return the proposed measures that would relieve shared crews, the most helpful first
+    (commitments kept again, then working days saved), the first ``MEASURES_SHOWN``; of
+    one region when given. One query."""
+    measures = CapacityMeasure.objects.filter(status=CapacityMeasure.Status.PROPOSED)
+    if region_id:
+        measures = measures.filter(region_id=region_id)
+    return list(
+        measures.select_related("crew__region", "crew__department").order_by(
+            "-commitments_kept", "-days_saved", "first_day", "id"
+        )[:MEASURES_SHOWN]
+    )
 
 
 def crew_weeks(crew) -> list[tuple[date, int, int | None, int]]:

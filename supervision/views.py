@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.sessions import recent_password_required
-from applications import assignment
+from applications import assignment, capacity
 from applications import services as application_services
 from applications.kpi import WINDOW_DAYS
+from applications.models import CapacityMeasure
 from scheduling import charts
 from yekuo.errors import DomainError, InvalidInput
 
@@ -112,6 +113,10 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
                 for segment in bar.segments:
                     segment.css = "bar-over"
                 bar.note = _("%(note)s, %(days)s days over") % {"note": bar.note, "days": over}
+    measures = selectors.proposed_capacity_measures(region_id=chosen["region_id"])
+    for measure in measures:
+        measure.text = capacity.measure_text(measure)
+        measure.effect_text = capacity.effect_text(measure)
     at_risk = selectors.applications_at_risk(
         stage=chosen["stage"],
         department_id=chosen["department_id"],
@@ -149,6 +154,8 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
         "answer_counts": answer_counts,
         "at_risk": at_risk,
         "crews": crews,
+        "measures": measures,
+        "may_decide_measures": request.user.has_perm("accounts.supervise_applications"),
         "at_risk_below": round(settings.RISK_AT_RISK_BELOW * 100),
         "page": page,
         "query": query.urlencode(),
@@ -243,6 +250,33 @@ def reassign(request):
     # The page shown again is the one the supervisor came from, filters and all.
     params = QueryDict(form.data.get("next", ""))
     return _dashboard(request, params=params, reassign_form=form, status=400)
+
+
+@require_POST
+def capacity_measure_decide(request, measure_id: int, decision: str):
+    """Accept or dismiss a measure that would relieve shared crews (supervisors)."""
+    decide = {
+        "accept": application_services.capacity_measure_accept,
+        "dismiss": application_services.capacity_measure_dismiss,
+    }[decision]
+    try:
+        measure = decide(measure_id=measure_id, by=request.user)
+    except CapacityMeasure.DoesNotExist:
+        messages.error(request, _("There is no such measure."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        text = capacity.measure_text(measure)
+        if decision == "accept":
+            messages.success(
+                request,
+                _("Accepted: %(what)s. The region is levelled again in a moment.") % {"what": text},
+            )
+        else:
+            messages.info(request, _("Dismissed: %(what)s.") % {"what": text})
+    if not request.user.has_perm("accounts.view_dashboard"):
+        return redirect("home")
+    return redirect(reverse("supervision:dashboard") + "#crew-loads")
 
 
 def _back_to_dashboard(request, form) -> str:

@@ -78,8 +78,17 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
 
     The caller's change is already saved when this runs. If the broker is down, the
     failure is logged and the periodic sweeps pick the work up once it is back, so a
-    person's request still succeeds.
+    person's request still succeeds. The same task with the same arguments is sent once
+    per transaction, however often it was asked for (ten crews changed in one request
+    level their region once).
     """
+    same = (task.name, args, tuple(sorted(kwargs.items())))
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(callback, "sends", None) == same
+        for _ids, callback, *_rest in connection.run_on_commit
+    ):
+        return
 
     def send():
         try:
@@ -93,4 +102,5 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
                 "could not enqueue %s%r; the periodic sweep will catch up", task.name, args
             )
 
+    send.sends = same
     transaction.on_commit(send)

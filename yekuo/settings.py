@@ -509,12 +509,26 @@ AUDITED_MODELS = {
             "levelled_finish_date",
             "capacity_delay",
             "capacity_waits",
+            "capacity_holds",
             "sweep_fingerprint",
             "version",
             "updated_at",
         ]
     },
     "applications.Customer": {},
+    # Who accepted or dismissed a measure, and when (its effect is rewritten by each levelling).
+    "applications.CapacityMeasure": {
+        "exclude": [
+            "as_of",
+            "applications_helped",
+            "applications_hurt",
+            "days_saved",
+            "commitments_kept",
+            "commitments_lost",
+            "effect",
+            "updated_at",
+        ]
+    },
     "applications.TimeLimit": {},
     "applications.DocumentRequirement": {},
     "scheduling.Activity": {

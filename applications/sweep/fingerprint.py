@@ -59,6 +59,7 @@ def fingerprint(application, activities: list[SweptActivity], context: bytes, ke
         application.start_date,
         application.committed_duration,
         application.plan_meeting_weekday,
+        sorted(application.capacity_holds.items()),
         tuple(row[LOGIC:INPUTS] for row in activities),
     )
     return hashlib.blake2b(

@@ -158,6 +158,8 @@ class SweptApplication(NamedTuple):
     plan_meeting_weekday: int | None
     sweep_fingerprint: str
     version: int
+    # The activities a crew's queue holds back, and the day it takes them (capacity.py).
+    capacity_holds: dict
     # What the learned durations are grouped by (scheduling.learning).
     template_id: int | None
     region_code: str | None
@@ -176,6 +178,7 @@ _APPLICATION_COLUMNS = (
     "plan_meeting_weekday",
     "sweep_fingerprint",
     "version",
+    "capacity_holds",
     "template_id",
     "region__code",
     "voltage_class",

@@ -2,21 +2,30 @@
 application, and the command that runs it."""
 
 import io
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
-from applications import capacity
-from applications.models import Application
+from accounts.models import Department
+from applications import capacity, services
+from applications.models import Application, CapacityMeasure
+from applications.sweep import deviation_sweep_batch
+from scheduling import services as schedule_services
+from scheduling.calendar import WorkingCalendar
 from scheduling.models import Activity, Crew, CrewCapacityChange
 from tests.dates import pin_today
 from tests.factories import RegionFactory, make_application
+from yekuo.errors import NotPermitted, TransitionNotAllowed
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
 DAY0 = date(2026, 3, 2)  # a Monday
 BEFORE = date(2026, 2, 27)  # the Friday before: nothing has started
+WORKING_DAYS = WorkingCalendar()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -145,3 +154,203 @@ def test_the_api_gives_the_finish_with_shared_crews_and_the_waits(three, region,
     assert body["capacity_delay"] == last.capacity_delay > 0
     assert body["capacity_waits"] == last.capacity_waits
     assert body["capacity_waits"][0]["days"] > 0
+
+
+# --- Measures that relieve the queue ---------------------------------------------------------
+
+
+@pytest.fixture
+def five_for_one_meeting(settings, meetings_when_ready, supervisor, manager, region):
+    """Five applications whose plans are ready for the same Wednesday meeting (their plans
+    hold it on Wednesdays), which can review three."""
+    settings.REVIEW_MEETING_WEEKDAY = 2
+    applications = [
+        make_application(by=supervisor, manager=manager, region=region, accepted_on=DAY0)
+        for _ in range(5)
+    ]
+    meeting = Activity.objects.get(application=applications[0], crew_kind="review_meeting")
+    crew = Crew.objects.create(
+        kind="review_meeting",
+        department=meeting.department,
+        region=region,
+        capacity=3,
+    )
+    return applications, crew
+
+
+def levelled_finishes(region) -> dict[int, date]:
+    return dict(Application.objects.filter(region=region).values_list("pk", "levelled_finish_date"))
+
+
+def test_an_extra_meeting_is_proposed_and_once_accepted_gives_what_it_said(
+    five_for_one_meeting, region, supervisor
+):
+    applications, crew = five_for_one_meeting
+    capacity.region_level_and_store(region, today=BEFORE)
+    before = levelled_finishes(region)
+    late = {a.pk for a in Application.objects.filter(region=region, capacity_delay__gt=0)}
+    assert len(late) == 2
+    measure = CapacityMeasure.objects.get(region=region, status="proposed")
+    assert (measure.kind, measure.crew) == ("extra_meeting", crew)
+    # The meeting day itself is full; the extra one is held the next (working) day.
+    reviewed = measure.first_day
+    assert measure.last_day == reviewed and reviewed.weekday() == 3
+    assert measure.capacity == {reviewed.isoformat(): 3}
+    promised = {pk: date.fromisoformat(after) for pk, _number, _before, after in measure.effect}
+    assert set(promised) == late
+    assert measure.applications_helped == 2 and measure.applications_hurt == 0
+    # Each was to wait a week (5 working days) for the next meeting; reviewed on Thursday,
+    # each is 4 working days sooner, one day behind the three reviewed on Wednesday.
+    assert [Application.objects.get(pk=pk).capacity_delay for pk in late] == [5, 5]
+    # The week took both past their committed finish; the Thursday keeps it.
+    assert measure.days_saved == 8 and measure.commitments_kept == 2
+    assert all(WORKING_DAYS.working_days_between(promised[pk], before[pk]) == 4 for pk in late)
+
+    services.capacity_measure_accept(measure_id=measure.pk, by=supervisor)
+    change = CrewCapacityChange.objects.get(crew=crew)
+    assert (change.first_day, change.last_day, change.capacity) == (reviewed, reviewed, 3)
+    assert change.created_by == supervisor
+    day = f"{reviewed.month}月{reviewed.day}日"
+    assert change.reason.startswith(f"已采纳产能措施：{day}加开一次审查会")
+    measure.refresh_from_db()
+    assert (measure.status, measure.decided_by) == ("accepted", supervisor)
+
+    capacity.region_level_and_store(region, today=BEFORE)
+    # What the measure said, application by application; the others unchanged.
+    assert levelled_finishes(region) == {**before, **promised}
+    assert [Application.objects.get(pk=pk).capacity_delay for pk in late] == [1, 1]
+    assert not CapacityMeasure.objects.filter(region=region, status="proposed").exists()
+
+
+def test_a_measure_is_decided_once_and_by_a_supervisor(
+    five_for_one_meeting, region, supervisor, manager
+):
+    capacity.region_level_and_store(region, today=BEFORE)
+    measure = CapacityMeasure.objects.get(region=region, status="proposed")
+    with pytest.raises(NotPermitted):
+        services.capacity_measure_accept(measure_id=measure.pk, by=manager)
+    services.capacity_measure_dismiss(measure_id=measure.pk, by=supervisor)
+    with pytest.raises(TransitionNotAllowed, match="该措施已不采纳"):
+        services.capacity_measure_accept(measure_id=measure.pk, by=supervisor)
+    assert not CrewCapacityChange.objects.exists()
+
+
+def test_a_measure_no_longer_found_is_superseded(five_for_one_meeting, region):
+    _applications, crew = five_for_one_meeting
+    capacity.region_level_and_store(region, today=BEFORE)
+    measure = CapacityMeasure.objects.get(region=region, status="proposed")
+    # A meeting that can review five: no queue, nothing to propose.
+    Crew.objects.filter(pk=crew.pk).update(capacity=5)
+    capacity.region_level_and_store(region, today=BEFORE)
+    measure.refresh_from_db()
+    assert measure.status == "superseded"
+
+
+def test_a_change_of_a_regions_crews_levels_it_once_when_committed(
+    supervisor, django_capture_on_commit_callbacks
+):
+    other = RegionFactory(code="binjiang", name="滨江供电区")
+    department = Department.objects.first()
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        crew = schedule_services.crew_create(
+            kind="survey", department=department, region=other, capacity=2, by=supervisor
+        )
+        for day in (date(2026, 3, 5), date(2026, 3, 12)):
+            schedule_services.crew_capacity_change_add(
+                crew_id=crew.pk,
+                first_day=day,
+                last_day=day,
+                capacity=3,
+                reason="借调",
+                by=supervisor,
+            )
+    assert [c.sends for c in callbacks] == [("applications.tasks.level_region", (other.pk,), ())]
+
+
+def test_the_dashboard_lists_the_most_helpful_measure_and_a_supervisor_accepts_it(
+    client, five_for_one_meeting, region, supervisor
+):
+    _applications, crew = five_for_one_meeting
+    capacity.region_level_and_store(region, today=BEFORE)
+    measure = CapacityMeasure.objects.get(region=region, status="proposed")
+    day = measure.first_day
+    client.force_login(supervisor)
+    html = client.get("/dashboard/").content.decode()
+    section = html[html.index('id="capacity-measures"') : html.index('id="deviation-answers"')]
+    assert f"{day.month}月{day.day}日加开一次审查会（{crew}）" in section
+    assert "2 个申请提前完成，共 8 个工作日；2 个重新赶上承诺期限" in section
+    response = client.post(f"/dashboard/capacity-measures/{measure.pk}/accept/", follow=True)
+    assert response.redirect_chain[-1][0].endswith("/dashboard/#crew-loads")
+    assert "已采纳：" in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.status == "accepted"
+    assert CrewCapacityChange.objects.filter(crew=crew, first_day=day, capacity=3).exists()
+    # Twice: refused with the reason, nothing recorded again.
+    again = client.post(f"/dashboard/capacity-measures/{measure.pk}/accept/", follow=True)
+    assert "该措施已采纳" in again.content.decode()
+    assert CrewCapacityChange.objects.filter(crew=crew).count() == 1
+
+
+def test_an_account_manager_sees_no_decision_and_cannot_take_one(
+    client, five_for_one_meeting, region, manager
+):
+    capacity.region_level_and_store(region, today=BEFORE)
+    measure = CapacityMeasure.objects.get(region=region, status="proposed")
+    client.force_login(manager)
+    response = client.post(f"/dashboard/capacity-measures/{measure.pk}/dismiss/", follow=True)
+    assert "只有分管领导可以决定区域的班组安排" in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.status == "proposed"
+
+
+def test_the_api_lists_the_measures_and_takes_a_supervisors_decision(
+    five_for_one_meeting, region, supervisor, manager
+):
+    from tests.api.conftest import token_client
+
+    _applications, crew = five_for_one_meeting
+    capacity.region_level_and_store(region, today=BEFORE)
+    measure = CapacityMeasure.objects.get(region=region, status="proposed")
+    api = token_client(supervisor)
+    body = api.get("/api/v1/capacity-measures/", {"region": "xihu", "status": "proposed"}).json()
+    assert [m["id"] for m in body["results"]] == [measure.pk]
+    listed = body["results"][0]
+    assert (listed["kind"], listed["crew"], listed["days_saved"]) == ("extra_meeting", crew.pk, 8)
+    assert {row["application"] for row in listed["effect"]} == {pk for pk, *_rest in measure.effect}
+    assert all(row["finish_after"] < row["finish_before"] for row in listed["effect"])
+    refused = token_client(manager).post(f"/api/v1/capacity-measures/{measure.pk}/accept/")
+    assert refused.status_code == 403
+    assert api.post("/api/v1/capacity-measures/999999/accept/").status_code == 404
+    accepted = api.post(f"/api/v1/capacity-measures/{measure.pk}/accept/")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    twice = api.post(f"/api/v1/capacity-measures/{measure.pk}/dismiss/")
+    assert twice.status_code == 409
+    bad = api.get("/api/v1/capacity-measures/", {"status": "maybe"})
+    assert bad.status_code == 400 and "status" in bad.json()["errors"]
+
+
+def test_the_risk_forecast_holds_the_waiting_plans_to_their_meeting(
+    five_for_one_meeting, region, time_machine
+):
+    # Deviations stay on the forecast without queues (what each activity's own progress
+    # says); the chance of keeping the promise counts the queue.
+    time_machine.move_to(datetime(2026, 2, 27, 18, 0, tzinfo=SHANGHAI), tick=False)
+    ids = list(Application.objects.filter(region=region).values_list("pk", flat=True))
+    deviation_sweep_batch(application_ids=ids)
+    alone = dict(Application.objects.filter(region=region).values_list("pk", "risk_p50"))
+    capacity.region_level_and_store(region, today=BEFORE)
+    held = dict(
+        Application.objects.filter(region=region, capacity_delay__gt=0).values_list(
+            "pk", "capacity_holds"
+        )
+    )
+    assert len(held) == 2 and all(holds for holds in held.values())
+    deviation_sweep_batch(application_ids=ids)
+    queued = dict(Application.objects.filter(region=region).values_list("pk", "risk_p50"))
+    for pk in ids:
+        if pk in held:
+            # A week's wait at most: in the runs where the plan is late for this Wednesday
+            # anyway, the queue costs nothing more.
+            assert 0 < WORKING_DAYS.working_days_between(alone[pk], queued[pk]) <= 5
+        else:
+            assert queued[pk] == alone[pk]

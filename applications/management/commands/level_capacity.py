@@ -13,7 +13,8 @@ class Command(RefusingCommand):
     help = (
         "Schedule each region's applications in progress against the crews and the review "
         "meeting they share, store each application's finish with shared crews and its "
-        "waits, and print per region what waited and which crews are missing."
+        "waits and the measures that would help most, and print per region what waited, "
+        "the most helpful measure and which crews are missing."
     )
 
     def add_arguments(self, parser):
@@ -33,12 +34,11 @@ class Command(RefusingCommand):
             if not regions:
                 self.refuse(f"--region: no active region {region!r}")
         for each in regions:
-            result = capacity.region_levelling(each, today=day)
-            stored = capacity.capacity_forecasts_store(result)
-            self.stdout.write(self._line(each, result, stored))
+            result, stored, measures = capacity.region_level_and_store(each, today=day)
+            self.stdout.write(self._line(each, result, stored, measures))
 
     @staticmethod
-    def _line(region, result, stored: int) -> str:
+    def _line(region, result, stored: int, measures) -> str:
         if result.found is None:
             return f"{region.code}: no application in progress"
         delayed = [p for p in result.found.projects.values() if p.delay > 0]
@@ -52,6 +52,13 @@ class Command(RefusingCommand):
         busy = ", ".join(f"{name} {days} d" for name, days in sorted(over.items()) if days)
         if busy:
             line += f"; over capacity: {busy}"
+        if measures:
+            best = measures[0]
+            line += (
+                f"; most helpful: {best.measure.kind} of {result.crews[best.measure.resource]}"
+                f" ({best.helped} earlier, {best.days_saved} working days,"
+                f" {len(best.kept)} commitments kept)"
+            )
         if result.missing:
             lacking = ", ".join(f"{name} ({n})" for name, n in sorted(result.missing.items()))
             line += f"; no crew set up: {lacking}"
