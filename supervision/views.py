@@ -113,7 +113,8 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
                 for segment in bar.segments:
                     segment.css = "bar-over"
                 bar.note = _("%(note)s, %(days)s days over") % {"note": bar.note, "days": over}
-    measures = selectors.proposed_capacity_measures(region_id=chosen["region_id"])
+    # Measures exist only where a levelling loaded crews: none to read without them.
+    measures = selectors.proposed_capacity_measures(region_id=chosen["region_id"]) if crews else []
     for measure in measures:
         measure.text = capacity.measure_text(measure)
         measure.effect_text = capacity.effect_text(measure)
