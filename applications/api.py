@@ -747,7 +747,9 @@ class CapacityMeasureList(generics.ListAPIView):
 
     serializer_class = CapacityMeasureSerializer
     filterset_class = CapacityMeasureFilter
-    queryset = CapacityMeasure.objects.select_related("region", "crew__department", "crew__region")
+    queryset = CapacityMeasure.objects.select_related(
+        "region", "crew__department", "crew__region", "lender__department", "lender__region"
+    )
 
     @extend_schema(summary=gettext_lazy("List the measures that would relieve shared crews"))
     def get(self, request, *args, **kwargs):

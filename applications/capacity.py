@@ -50,6 +50,8 @@ class RegionLevelling:
     weekday_of: object = None
     missing: Counter = field(default_factory=Counter)
     projects: list[levelling.Project] = field(default_factory=list)
+    # The loans among the measures found: id(measure) -> (lending crew, its capacity).
+    loans: dict = field(default_factory=dict)
     numbers: dict[int, str] = field(default_factory=dict)
 
 
@@ -227,6 +229,13 @@ def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
     candidates = relief.measures(
         found, resources, weekday_of=result.weekday_of, first=result.first, horizon=LOAD_DAYS
     )
+    loans = {}
+    for measure in list(candidates):
+        if measure.kind == relief.EXTRA_DAY:
+            loan = _loan(result, measure)
+            if loan is not None:
+                loans[id(loan[0])] = loan[1:]
+                candidates.append(loan[0])
     effects = [
         relief.effect(
             measure,
@@ -238,7 +247,42 @@ def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
         )
         for measure in candidates
     ]
+    result.loans = {
+        id(effect.measure): loans[id(effect.measure)]
+        for effect in effects
+        if id(effect.measure) in loans
+    }
     return relief.ranked(effects)[:MEASURES_KEPT]
+
+
+def _loan(result: RegionLevelling, measure: relief.Measure):
+    """Return (the measure as a loan, the lending crew, its capacity on the days by ISO
+    date) from the crew of the same kind and department in another region with the most
+    room on every day of the measure by its last levelling, or None when none has room.
+    Room is capacity less what its levelling booked: lent out of it, the lender's own
+    applications keep their places (scheduling.relief)."""
+    calendar = schedule_selectors.working_calendar()
+    days = sorted(measure.capacity_on)
+    dates = [calendar.offset_to_date(result.origin, day).isoformat() for day in days]
+    kind, department_id = measure.resource.split(":")
+    best = None
+    for crew in schedule_selectors.lending_crews(
+        kind=kind, department_id=int(department_id), besides_region_id=result.region.pk
+    ):
+        known = {day: (booked, limit) for day, _demand, booked, limit in crew.load["days"]}
+        if any(day not in known or known[day][1] is None for day in dates):
+            continue
+        room = min(known[day][1] - known[day][0] for day in dates)
+        if room > 0 and (best is None or room > best[0]):
+            best = (room, crew, {day: known[day][1] for day in dates})
+    if best is None:
+        return None
+    room, crew, limits = best
+    resource = result.resources[measure.resource]
+    usual = resource.capacity_of(days[0], result.weekday_of) or 1
+    units = min(room, usual)
+    loan = relief.borrowed(result.found, resource, days, units, weekday_of=result.weekday_of)
+    return loan, crew, {day: limit - units for day, limit in limits.items()}
 
 
 @transaction.atomic
@@ -263,6 +307,9 @@ def capacity_measures_store(result: RegionLevelling, effects: list[relief.Effect
             values["last_day"],
         )
         existing = open_measures.get(identity)
+        lender, lender_capacity = result.loans.get(id(found.measure), (None, {}))
+        values["lender"] = lender
+        values["lender_capacity"] = lender_capacity
         if existing is None:
             CapacityMeasure.objects.create(region=result.region, crew_id=identity[0], **values)
         else:
@@ -315,6 +362,12 @@ def measure_text(measure: CapacityMeasure) -> str:
         return _("Hold an extra review meeting on %(days)s (%(crew)s)") % {
             "days": days,
             "crew": measure.crew,
+        }
+    if measure.kind == CapacityMeasure.Kind.LEND:
+        return _("%(lender)s lends a hand to %(crew)s on %(days)s") % {
+            "days": days,
+            "crew": measure.crew,
+            "lender": measure.lender,
         }
     return _("Add a crew's work to %(crew)s on %(days)s") % {"days": days, "crew": measure.crew}
 

@@ -1180,6 +1180,7 @@ class CapacityMeasure(models.Model):
     class Kind(models.TextChoices):
         EXTRA_DAY = "extra_day", _("Extra crew days")
         EXTRA_MEETING = "extra_meeting", _("Extra review meeting")
+        LEND = "lend", _("Another region's crew lends a hand")
 
     region = models.ForeignKey(
         "accounts.Region",
@@ -1198,6 +1199,18 @@ class CapacityMeasure(models.Model):
     last_day = models.DateField(_("last day"))
     # The crew's capacity on each day of the measure, by ISO date.
     capacity = models.JSONField(_("capacity on these days"), default=dict)
+    # A loan: the crew of another region that lends, and its capacity on those days.
+    lender = models.ForeignKey(
+        "scheduling.Crew",
+        verbose_name=_("lending crew"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="capacity_loans",
+    )
+    lender_capacity = models.JSONField(
+        _("lending crew's capacity on these days"), default=dict, blank=True
+    )
     as_of = models.DateField(_("computed as of"))
     applications_helped = models.PositiveIntegerField(_("applications finishing earlier"))
     applications_hurt = models.PositiveIntegerField(_("applications finishing later"))

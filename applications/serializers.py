@@ -473,6 +473,7 @@ class CapacityMeasureSerializer(serializers.ModelSerializer):
 
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     crew_name = serializers.SerializerMethodField()
+    lender_name = serializers.SerializerMethodField()
     text = serializers.SerializerMethodField()
     effect = serializers.SerializerMethodField()
 
@@ -488,6 +489,9 @@ class CapacityMeasureSerializer(serializers.ModelSerializer):
             "first_day",
             "last_day",
             "capacity",
+            "lender",
+            "lender_name",
+            "lender_capacity",
             "as_of",
             "applications_helped",
             "applications_hurt",
@@ -503,6 +507,9 @@ class CapacityMeasureSerializer(serializers.ModelSerializer):
 
     def get_crew_name(self, measure) -> str:
         return str(measure.crew)
+
+    def get_lender_name(self, measure) -> str:
+        return str(measure.lender) if measure.lender_id else ""
 
     def get_text(self, measure) -> str:
         return capacity.measure_text(measure)

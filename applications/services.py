@@ -1938,7 +1938,7 @@ def _capacity_measure_for_update(measure_id: int, by: User) -> CapacityMeasure:
         raise NotPermitted(_("Only supervisors decide on a region's crews."))
     measure = (
         CapacityMeasure.objects.select_for_update()
-        .select_related("crew__department", "region")
+        .select_related("crew__department", "crew__region", "region", "lender__region")
         .get(pk=measure_id)
     )
     if measure.status != CapacityMeasure.Status.PROPOSED:
@@ -1953,29 +1953,34 @@ def capacity_measure_accept(
     *, measure_id: int, by: User, now: datetime | None = None
 ) -> CapacityMeasure:
     """Take a measure the levelling proposed: record the crew's capacity on its days as the
-    effect was computed with it (one change per run of days with the same capacity); the
-    region is levelled again once committed: with nothing else changed, each application's
-    finish with shared crews is then the one the effect showed."""
+    effect was computed with it, and for a loan the lending crew's (one change per run of
+    days with the same capacity); the regions are levelled again once committed: with
+    nothing else changed, each application's finish with shared crews is then the one the
+    effect showed."""
     measure = _capacity_measure_for_update(measure_id, by)
     # Stored in the crew's log: in the site's first language.
     with override(explanations.STORED_LANGUAGE):
         reason = _("Capacity measure accepted: %(what)s") % {"what": capacity.measure_text(measure)}
-    runs: list[list] = []
-    for day, units in sorted(measure.capacity.items()):
-        day = date.fromisoformat(day)
-        if runs and runs[-1][2] == units and (day - runs[-1][1]).days == 1:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day, units])
-    for first_day, last_day, units in runs:
-        schedule_services.crew_capacity_change_add(
-            crew_id=measure.crew_id,
-            first_day=first_day,
-            last_day=last_day,
-            capacity=units,
-            reason=reason,
-            by=by,
-        )
+    changes = [(measure.crew_id, measure.capacity)]
+    if measure.lender_id is not None:
+        changes.append((measure.lender_id, measure.lender_capacity))
+    for crew_id, capacity_on in changes:
+        runs: list[list] = []
+        for day, units in sorted(capacity_on.items()):
+            day = date.fromisoformat(day)
+            if runs and runs[-1][2] == units and (day - runs[-1][1]).days == 1:
+                runs[-1][1] = day
+            else:
+                runs.append([day, day, units])
+        for first_day, last_day, units in runs:
+            schedule_services.crew_capacity_change_add(
+                crew_id=crew_id,
+                first_day=first_day,
+                last_day=last_day,
+                capacity=units,
+                reason=reason,
+                by=by,
+            )
     measure.status = CapacityMeasure.Status.ACCEPTED
     measure.decided_by = by
     measure.decided_at = _now(now)

@@ -13,6 +13,12 @@ more of a resource than it has. Two measures a region's planners take there:
   usual capacity, on the working day after the first meeting that cannot review every plan
   ready for it.
 
+Where the extra crew days are wanted, another region's crew of the same kind may have room
+on those days: :func:`borrowed` makes the measure a loan (:data:`LEND`) of what it can
+spare. The lender's own applications do not move when its booked work leaves that much
+room on each of the days (serial scheduling places every activity where it placed it
+before), so the caller offers only such loans, and the effect is the borrower's.
+
 The effect of a measure is the levelling again with the measure's capacities, over every
 project of the region: a measure moves the queue, and an application that did not wait may
 wait now. Accepting a measure records the same capacities (a crew capacity change), so the
@@ -28,6 +34,7 @@ from .levelling import Levelling, Project, Resource, level
 
 EXTRA_DAY = "extra_day"
 EXTRA_MEETING = "extra_meeting"
+LEND = "lend"
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,23 @@ def measures(
                 found_measures.append(Measure(EXTRA_DAY, resource.key, doubled))
                 break
     return found_measures
+
+
+def borrowed(
+    found: Levelling,
+    resource: Resource,
+    days: Sequence[int],
+    units: int,
+    *,
+    weekday_of: Callable[[int], int],
+) -> Measure:
+    """The resource's capacity on ``days`` raised by ``units`` lent from elsewhere."""
+    capacity = found.capacity.get(resource.key, {})
+    return Measure(
+        LEND,
+        resource.key,
+        {day: capacity.get(day, resource.capacity_of(day, weekday_of)) + units for day in days},
+    )
 
 
 def with_measure(resources: Sequence[Resource], measure: Measure) -> list[Resource]:

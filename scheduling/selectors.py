@@ -898,6 +898,18 @@ def region_crews(region_id: int) -> list[Crew]:
     )
 
 
+def lending_crews(*, kind: str, department_id: int, besides_region_id: int) -> list[Crew]:
+    """The active crews of this kind and department in the other regions whose load a
+    levelling has kept (what could lend a hand), in one query."""
+    return list(
+        Crew.objects.filter(kind=kind, department_id=department_id, is_active=True)
+        .exclude(region_id=besides_region_id)
+        .exclude(load={})
+        .select_related("region", "department")
+        .order_by("region__code", "id")
+    )
+
+
 def crew_resources(crews: Iterable[Crew], calendar, origin: date) -> list[levelling.Resource]:
     """The crews as the levelling reads them: global days are working-day offsets from
     ``origin``; a capacity change covers its working days; a review meeting meets on its

@@ -396,9 +396,9 @@ def proposed_capacity_measures(*, region_id: int | None = None) -> list[Capacity
     if region_id:
         measures = measures.filter(region_id=region_id)
     return list(
-        measures.select_related("crew__region", "crew__department").order_by(
-            "-commitments_kept", "-days_saved", "first_day", "id"
-        )[:MEASURES_SHOWN]
+        measures.select_related(
+            "crew__region", "crew__department", "lender__region", "lender__department"
+        ).order_by("-commitments_kept", "-days_saved", "first_day", "id")[:MEASURES_SHOWN]
     )
 
 

@@ -357,3 +357,41 @@ def test_the_risk_forecast_holds_the_waiting_plans_to_their_meeting(
             assert 0 < WORKING_DAYS.working_days_between(alone[pk], queued[pk]) <= 5
         else:
             assert queued[pk] == alone[pk]
+
+
+def test_another_regions_crew_with_room_lends_a_hand_and_its_applications_keep_their_places(
+    three, region, supervisor, manager
+):
+    survey = Activity.objects.get(application=three[0], crew_kind="survey")
+    short, *others = (survey.department, *survey.joint_departments.all())
+    # In 西湖 the survey crew of one department is the bottleneck, the others have room.
+    bottleneck = Crew.objects.create(kind="survey", department=short, region=region, capacity=1)
+    for department in others:
+        Crew.objects.create(kind="survey", department=department, region=region, capacity=3)
+    # 滨江 has one application and the same crews with room to spare.
+    binjiang = RegionFactory(code="binjiang", name="滨江供电区")
+    make_application(by=supervisor, manager=manager, region=binjiang, accepted_on=DAY0)
+    lender = Crew.objects.create(kind="survey", department=short, region=binjiang, capacity=3)
+    for department in others:
+        Crew.objects.create(kind="survey", department=department, region=binjiang, capacity=3)
+    capacity.region_level_and_store(binjiang, today=BEFORE)
+    theirs = levelled_finishes(binjiang)
+    capacity.region_level_and_store(region, today=BEFORE)
+    before = levelled_finishes(region)
+    loan = CapacityMeasure.objects.get(region=region, status="proposed", kind="lend")
+    assert (loan.crew, loan.lender) == (bottleneck, lender)
+    # One more survey a day for the days the surveys take, lent out of the lender's three.
+    assert set(loan.capacity.values()) == {2} and set(loan.lender_capacity.values()) == {2}
+    assert loan.capacity.keys() == loan.lender_capacity.keys()
+    assert loan.applications_helped == 2 and loan.applications_hurt == 0
+    promised = {pk: date.fromisoformat(after) for pk, _number, _before, after in loan.effect}
+
+    services.capacity_measure_accept(measure_id=loan.pk, by=supervisor)
+    assert CrewCapacityChange.objects.filter(crew=bottleneck).count() >= 1
+    assert set(
+        CrewCapacityChange.objects.filter(crew=lender).values_list("capacity", flat=True)
+    ) == {2}
+    capacity.region_level_and_store(region, today=BEFORE)
+    capacity.region_level_and_store(binjiang, today=BEFORE)
+    assert levelled_finishes(region) == {**before, **promised}
+    assert levelled_finishes(binjiang) == theirs

@@ -55,3 +55,13 @@ def test_ranked_puts_commitments_kept_before_days_saved():
     one_kept = relief.Effect(other, {"P2": (9, 8)}, kept=frozenset({"P2"}))
     worse = relief.Effect(other, {"P3": (5, 6)})
     assert relief.ranked([many_days, one_kept, worse]) == [one_kept, many_days]
+
+
+def test_a_loan_adds_what_is_lent_to_the_days_the_crew_is_short():
+    projects = [survey_project("P1", 5), survey_project("P2", 8), survey_project("P3", 6)]
+    crew = Resource("crew", 1)
+    before = level(projects, [crew], weekday_of=weekday_of)
+    loan = relief.borrowed(before, crew, [0, 1], 1, weekday_of=weekday_of)
+    assert loan == relief.Measure(relief.LEND, "crew", {0: 2, 1: 2})
+    effect = relief.effect(loan, projects, [crew], before, weekday_of=weekday_of)
+    assert effect.finishes == {"P3": (7, 5), "P2": (9, 7)}
