@@ -136,9 +136,7 @@ def region_level_and_store(region: Region, *, today: date) -> tuple[RegionLevell
     stored and the measures proposed (the most helpful first)."""
     result = region_levelling(region, today=today)
     stored = capacity_forecasts_store(result)
-    effects = capacity_measures(result)
-    capacity_measures_store(result, effects)
-    return result, stored, effects
+    return result, stored, capacity_measures_store(result, capacity_measures(result))
 
 
 # How far ahead a crew's load is kept (working days from the as-of day).
@@ -217,6 +215,9 @@ def capacity_values(result: RegionLevelling) -> list[tuple]:
 
 # How many measures a region keeps proposed: the most helpful.
 MEASURES_KEPT = 3
+# How many candidates a levelling tries at most (each is a levelling of the region
+# again): those of the crews the most working days were lost waiting for.
+MEASURES_TRIED = 6
 
 
 def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
@@ -226,8 +227,14 @@ def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
     if found is None:
         return []
     resources = list(result.resources.values())
-    candidates = relief.measures(
-        found, resources, weekday_of=result.weekday_of, first=result.first, horizon=LOAD_DAYS
+    lost: Counter = Counter()
+    for project in found.projects.values():
+        lost.update(project.waited_for())
+    candidates = sorted(
+        relief.measures(
+            found, resources, weekday_of=result.weekday_of, first=result.first, horizon=LOAD_DAYS
+        ),
+        key=lambda measure: (-lost[measure.resource], measure.resource),
     )
     loans = {}
     for measure in list(candidates):
@@ -236,6 +243,7 @@ def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
             if loan is not None:
                 loans[id(loan[0])] = loan[1:]
                 candidates.append(loan[0])
+    candidates = candidates[:MEASURES_TRIED]
     effects = [
         relief.effect(
             measure,
@@ -252,7 +260,7 @@ def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
         for effect in effects
         if id(effect.measure) in loans
     }
-    return relief.ranked(effects)[:MEASURES_KEPT]
+    return relief.ranked(effects)
 
 
 def _loan(result: RegionLevelling, measure: relief.Measure):
@@ -286,19 +294,29 @@ def _loan(result: RegionLevelling, measure: relief.Measure):
 
 
 @transaction.atomic
-def capacity_measures_store(result: RegionLevelling, effects: list[relief.Effect]) -> int:
-    """Keep the region's proposed measures as ``effects`` say: an open measure found again
-    (the same crew, kind and days) takes the new effect, one not found again is
-    superseded, a new one is proposed. Return how many are proposed now."""
-    open_measures = {
-        (m.crew_id, m.kind, m.first_day, m.last_day): m
-        for m in CapacityMeasure.objects.select_for_update().filter(
-            region=result.region, status=CapacityMeasure.Status.PROPOSED
-        )
-    }
+def capacity_measures_store(
+    result: RegionLevelling, effects: list[relief.Effect]
+) -> list[relief.Effect]:
+    """Keep the region's proposed measures as ``effects`` (the most helpful first) say, the
+    first ``MEASURES_KEPT`` that no one has dismissed: an open measure found again (the
+    same crew, kind and days) takes the new effect, one not found again is superseded, a
+    new one is proposed. Return the effects proposed now."""
+    rows = CapacityMeasure.objects.select_for_update().filter(
+        region=result.region,
+        status__in=[CapacityMeasure.Status.PROPOSED, CapacityMeasure.Status.DISMISSED],
+    )
+    open_measures, dismissed = {}, set()
+    for m in rows:
+        identity = (m.crew_id, m.kind, m.first_day, m.last_day)
+        if m.status == CapacityMeasure.Status.DISMISSED:
+            dismissed.add(identity)
+        else:
+            open_measures[identity] = m
     crew_of = {key: pk for pk, key in result.crew_ids.items()}
-    kept = set()
+    kept, proposed = set(), []
     for found in effects:
+        if len(proposed) == MEASURES_KEPT:
+            break
         values = measure_values(result, found)
         identity = (
             crew_of[found.measure.resource],
@@ -306,6 +324,9 @@ def capacity_measures_store(result: RegionLevelling, effects: list[relief.Effect
             values["first_day"],
             values["last_day"],
         )
+        if identity in dismissed:
+            continue
+        proposed.append(found)
         existing = open_measures.get(identity)
         lender, lender_capacity = result.loans.get(id(found.measure), (None, {}))
         values["lender"] = lender
@@ -321,7 +342,7 @@ def capacity_measures_store(result: RegionLevelling, effects: list[relief.Effect
         if measure.pk not in kept:
             measure.status = CapacityMeasure.Status.SUPERSEDED
             measure.save(update_fields=["status", "updated_at"])
-    return len(effects)
+    return proposed
 
 
 def measure_values(result: RegionLevelling, found: relief.Effect) -> dict:

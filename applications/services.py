@@ -1993,8 +1993,8 @@ def capacity_measure_accept(
 def capacity_measure_dismiss(
     *, measure_id: int, by: User, now: datetime | None = None
 ) -> CapacityMeasure:
-    """Decline a measure: the next levelling does not propose it again while its effect
-    is the same (a dismissed measure is not an open one)."""
+    """Decline a measure: no later levelling proposes it again (the same crew, kind and
+    days)."""
     measure = _capacity_measure_for_update(measure_id, by)
     measure.status = CapacityMeasure.Status.DISMISSED
     measure.decided_by = by

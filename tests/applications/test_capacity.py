@@ -233,6 +233,9 @@ def test_a_measure_is_decided_once_and_by_a_supervisor(
     with pytest.raises(TransitionNotAllowed, match="该措施已不采纳"):
         services.capacity_measure_accept(measure_id=measure.pk, by=supervisor)
     assert not CrewCapacityChange.objects.exists()
+    # Dismissed, it is not proposed again by the next levelling.
+    capacity.region_level_and_store(region, today=BEFORE)
+    assert list(CapacityMeasure.objects.values_list("status", flat=True)) == ["dismissed"]
 
 
 def test_a_measure_no_longer_found_is_superseded(five_for_one_meeting, region):
