@@ -1937,7 +1937,7 @@ def _capacity_measure_for_update(measure_id: int, by: User) -> CapacityMeasure:
     if not guards.is_supervisor(by):
         raise NotPermitted(_("Only supervisors decide on a region's crews."))
     measure = (
-        CapacityMeasure.objects.select_for_update()
+        CapacityMeasure.objects.select_for_update(of=("self",))
         .select_related("crew__department", "crew__region", "region", "lender__region")
         .get(pk=measure_id)
     )
