@@ -218,20 +218,20 @@ class RiskForecast:
         """The finish by which a share ``q`` of the runs are done (P80: ``q=0.8``)."""
         return int(self.finishes[min(self.samples - 1, max(0, math.ceil(q * self.samples) - 1))])
 
+    def _curve(self) -> tuple[np.ndarray, np.ndarray]:
+        # The finishes are sorted: each day's share is where the next day's runs begin.
+        done = np.append(np.flatnonzero(np.diff(self.finishes)) + 1, self.samples)
+        return self.finishes[done - 1], done / self.samples
+
     def s_curve(self) -> list[tuple[int, float]]:
         """(offset, share finished by it) at every offset some run finishes on."""
-        days, counts = np.unique(self.finishes, return_counts=True)
-        return [
-            (int(day), float(done) / self.samples)
-            for day, done in zip(days, np.cumsum(counts), strict=True)
-        ]
+        days, shares = self._curve()
+        return list(zip(days.tolist(), shares.tolist(), strict=True))
 
     def rounded_curve(self, decimals: int) -> tuple[list[int], list[float]]:
         """:meth:`s_curve` as two lists, the shares rounded to ``decimals``."""
-        # The finishes are sorted: each day's share is where the next day's runs begin.
-        done = np.append(np.flatnonzero(np.diff(self.finishes)) + 1, self.samples)
-        shares = np.round(done / self.samples, decimals)
-        return self.finishes[done - 1].tolist(), shares.tolist()
+        days, shares = self._curve()
+        return days.tolist(), np.round(shares, decimals).tolist()
 
     def rounded_figures(self, decimals: int) -> tuple[dict[str, float], dict[str, float]]:
         """The criticality and the sensitivity of every activity, rounded to ``decimals``."""

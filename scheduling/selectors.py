@@ -485,10 +485,11 @@ def risk_case(
     the same answer.
     """
     codes = forecast.compiled.index
+    held = {code: date.fromisoformat(day) for code, day in application.capacity_holds.items()}
     not_before = {
-        code: calendar.date_to_offset(day0, date.fromisoformat(day))
-        for code, day in application.capacity_holds.items()
-        if code in codes and date.fromisoformat(day) >= day0
+        code: calendar.date_to_offset(day0, day)
+        for code, day in held.items()
+        if code in codes and day >= day0
     }
     group = {
         "region": application.region_code or "",

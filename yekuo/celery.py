@@ -73,6 +73,21 @@ def _heartbeat_on_start(**kwargs):
     cache.set(HEARTBEAT_CACHE_KEY, timezone.now().isoformat(), timeout=None)
 
 
+def _sent_on_commit(connection) -> set:
+    """The sends registered in the connection's pending commit callbacks, kept beside that
+    list: Django replaces the list when it runs, clears or rolls back callbacks (and only
+    appends otherwise), so a replaced list is read once again, not at every call."""
+    pending = connection.run_on_commit
+    known = getattr(connection, "_yekuo_sends", None)
+    if known is None or known[0] is not pending:
+        known = (
+            pending,
+            {getattr(callback, "sends", None) for _ids, callback, *_rest in pending},
+        )
+        connection._yekuo_sends = known
+    return known[1]
+
+
 def enqueue_on_commit(task, *args, **kwargs) -> None:
     """Send ``task`` when the current transaction commits; never fail the caller.
 
@@ -84,11 +99,11 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
     """
     same = (task.name, args, tuple(sorted(kwargs.items())))
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        getattr(callback, "sends", None) == same
-        for _ids, callback, *_rest in connection.run_on_commit
-    ):
-        return
+    if connection.in_atomic_block:
+        sent = _sent_on_commit(connection)
+        if same in sent:
+            return
+        sent.add(same)
 
     def send():
         try:
