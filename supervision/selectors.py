@@ -416,6 +416,22 @@ def crew_weeks(crew) -> list[tuple[date, int, int | None, int]]:
     return [tuple(week) for week in weeks.values()]
 
 
+def levelled_crew(crew_id: int) -> Crew:
+    """Return the active crew ``crew_id`` with its region and department (its load may
+    be empty: not levelled yet); Crew.DoesNotExist when there is none. One query."""
+    return Crew.objects.select_related("region", "department").get(pk=crew_id, is_active=True)
+
+
+def crew_days(crew) -> list[tuple[date, int, int, int | None]]:
+    """Return the crew's load day by day, from its as-of day: (the working day, the
+    activity-days asked of it, those its levelling booked, its capacity (None when
+    unlimited)). A day asking more than the capacity is where a queue forms."""
+    return [
+        (date.fromisoformat(day), demand, booked, capacity)
+        for day, demand, booked, capacity in crew.load.get("days", [])
+    ]
+
+
 def applications_at_risk(
     *,
     stage: str = "",

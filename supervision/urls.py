@@ -8,6 +8,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/assign/", views.assign, name="assign"),
     path("dashboard/reassign/", views.reassign, name="reassign"),
+    path("dashboard/crews/<int:crew_id>/days/", views.crew_days, name="crew-days"),
     path(
         "dashboard/capacity-measures/<int:measure_id>/accept/",
         views.capacity_measure_decide,

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from applications import services as application_services
 from applications.kpi import WINDOW_DAYS
 from applications.models import CapacityMeasure
 from scheduling import charts
+from scheduling.models import Crew
 from yekuo.errors import DomainError, InvalidInput
 
 from . import selectors
@@ -174,6 +175,41 @@ def _dashboard(request, *, params=None, reassign_form=None, status=200):
 def dashboard(request):
     """The supervisors' dashboard: what is late, who holds it, and who can take more."""
     return _dashboard(request)
+
+
+@permission_required("accounts.view_dashboard", raise_exception=True)
+def crew_days(request, crew_id: int):
+    """One crew's load day by day (asked of it against its capacity, the days over it
+    marked): opened on demand from its weekly chart on the dashboard."""
+    try:
+        crew = selectors.levelled_crew(crew_id)
+    except Crew.DoesNotExist:
+        raise Http404(_("There is no such crew.")) from None
+    days = selectors.crew_days(crew)
+    chart = charts.load_bars(
+        [
+            (
+                date_format(day, "MONTH_DAY_FORMAT") + " " + date_format(day, "D"),
+                demand,
+                limit if limit is not None else demand,
+            )
+            for day, demand, _booked, limit in days
+        ],
+        label_width=90,
+        note_width=70,
+    )
+    context = {
+        "crew": crew,
+        "chart": chart,
+        "days": days,
+        "over_days": [
+            day for day, demand, _booked, limit in days if limit is not None and demand > limit
+        ],
+    }
+    template = "supervision/partials/crew_days.html"
+    if not request.headers.get("HX-Request"):
+        template = "supervision/crew_days.html"
+    return render(request, template, context)
 
 
 def _refuse_unless_may_assign(request):

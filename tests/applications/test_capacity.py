@@ -143,6 +143,38 @@ def test_the_dashboard_shows_the_crews_most_over_capacity_by_week(
     assert 'class="bar-over"' in section
 
 
+def test_a_crews_load_opens_day_by_day_with_the_days_over_capacity_marked(
+    client, three, region, supervisor, manager, django_assert_max_num_queries
+):
+    _survey, crews = survey_crews(three[0], region, 1)
+    capacity.capacity_forecasts_store(capacity.region_levelling(region, today=BEFORE))
+    loaded = Crew.objects.filter(pk__in=[c.pk for c in crews])
+    crew = max(loaded, key=lambda c: c.over_capacity_days)
+    url = f"/dashboard/crews/{crew.pk}/days/"
+    client.force_login(supervisor)
+    dashboard = client.get("/dashboard/", {"region": region.pk}).content.decode()
+    assert f'hx-get="{url}"' in dashboard and "按日查看" in dashboard
+    # Asked on demand by the dashboard (htmx): the chart alone, one bar per working day.
+    with django_assert_max_num_queries(6):
+        response = client.get(url, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    days = crew.load["days"]
+    assert html.count("<g>") == len(days) == capacity.LOAD_DAYS
+    over = [day for day, demand, _booked, limit in days if limit is not None and demand > limit]
+    assert len(over) == crew.over_capacity_days > 0
+    assert html.count('class="bar-over"') == len(over)
+    first_over = date.fromisoformat(over[0])
+    assert f'<span class="badge red">{first_over.month}月{first_over.day}日</span>' in html
+    # Opened as a page of its own (no script): the same chart under the crew's name.
+    page = client.get(url).content.decode()
+    assert "<html" in page and region.name in page
+    assert page.count('class="bar-over"') == len(over)
+    assert client.get("/dashboard/crews/999999/days/").status_code == 404
+    client.force_login(manager)
+    assert client.get(url).status_code == 403
+
+
 def test_the_api_gives_the_finish_with_shared_crews_and_the_waits(three, region, supervisor):
     from tests.api.conftest import token_client
 
