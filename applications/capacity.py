@@ -244,17 +244,7 @@ def capacity_measures(result: RegionLevelling) -> list[relief.Effect]:
                 loans[id(loan[0])] = loan[1:]
                 candidates.append(loan[0])
     candidates = candidates[:MEASURES_TRIED]
-    effects = [
-        relief.effect(
-            measure,
-            result.projects,
-            resources,
-            found,
-            weekday_of=result.weekday_of,
-            important_first=settings.LEVELLING_IMPORTANT_FIRST,
-        )
-        for measure in candidates
-    ]
+    effects = [relief.effect(measure, result.projects, resources, found) for measure in candidates]
     result.loans = {
         id(effect.measure): loans[id(effect.measure)]
         for effect in effects

@@ -31,9 +31,10 @@ With every capacity unlimited the levelled schedule is the unconstrained forecas
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .cpm import CompiledNetwork, Progress, Schedule
 
@@ -138,6 +139,8 @@ class Levelling:
     load: dict[str, dict[int, int]]
     demand: dict[str, dict[int, int]]
     capacity: dict[str, dict[int, int | None]]
+    # What :func:`relevel` reuses: the projects' states and the order they were placed in.
+    _replay: _Replay | None = field(default=None, repr=False, compare=False)
 
     def over_capacity(self, resource: str) -> list[int]:
         """The days on which the unconstrained forecasts ask more of ``resource`` than it
@@ -194,6 +197,25 @@ class _Booking:
 
 
 def _check(projects: Sequence[Project], resources: Sequence[Resource]) -> dict[str, Resource]:
+    by_key = _check_resources(resources)
+    for project in projects:
+        for activity, needs in project.demands.items():
+            where = f"projects[{project.key}].demands.{activity}"
+            if activity not in project.compiled.index:
+                raise LevellingInputError(where, f"no activity {activity!r} in the network")
+            for key, units in needs.items():
+                if key not in by_key:
+                    raise LevellingInputError(
+                        where, f"needs the resource {key!r}, which no resource provides"
+                    )
+                if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+                    raise LevellingInputError(
+                        where, f"needs whole units ≥ 1 a day of {key!r}, got {units!r}"
+                    )
+    return by_key
+
+
+def _check_resources(resources: Sequence[Resource]) -> dict[str, Resource]:
     by_key: dict[str, Resource] = {}
     for n, resource in enumerate(resources):
         where = f"resources[{n}]"
@@ -216,20 +238,6 @@ def _check(projects: Sequence[Project], resources: Sequence[Resource]) -> dict[s
                 f"{where}.weekday", f"a weekday is 0 (Monday) to 6, got {resource.weekday!r}"
             )
         by_key[resource.key] = resource
-    for project in projects:
-        for activity, needs in project.demands.items():
-            where = f"projects[{project.key}].demands.{activity}"
-            if activity not in project.compiled.index:
-                raise LevellingInputError(where, f"no activity {activity!r} in the network")
-            for key, units in needs.items():
-                if key not in by_key:
-                    raise LevellingInputError(
-                        where, f"needs the resource {key!r}, which no resource provides"
-                    )
-                if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-                    raise LevellingInputError(
-                        where, f"needs whole units ≥ 1 a day of {key!r}, got {units!r}"
-                    )
     return by_key
 
 
@@ -268,12 +276,50 @@ def level(
                 for offset in range(begin, times.ef):
                     day = project.day0 + offset
                     load[day] = load.get(day, 0) + units
+    order: list[tuple[int, int]] = []
     while heap:
         *_key, number, i = heapq.heappop(heap)
         state = states[number]
         state.place(i, bookings)
+        order.append((number, i))
         for succ in state.placed_successor_ready(i):
             heapq.heappush(heap, (*state.priority(succ, important_first), number, succ))
+    return _found(states, bookings, demand, _Replay(states, order, origin, weekday_of))
+
+
+@dataclass(frozen=True)
+class _Replay:
+    states: list[_ProjectState]
+    order: list[tuple[int, int]]
+    origin: int
+    weekday_of: Callable[[int], int]
+
+
+def relevel(before: Levelling, resources: Sequence[Resource]) -> Levelling:
+    """Return what :func:`level` gives for the projects ``before`` levelled, with other
+    capacities of the same resources (a measure's what-if), without computing again what
+    capacities cannot change: each project's unconstrained forecast, the demand, and the
+    order in which activities are placed (the priority rule and the network's logic decide
+    it, not the room found). Only the placing is done again, in that order."""
+    replay = before._replay
+    if replay is None:
+        raise LevellingInputError("before", "a levelling from level() is needed")
+    by_key = _check_resources(resources)
+    if set(by_key) != set(before.demand):
+        raise LevellingInputError(
+            "resources", "levelling again needs the same resources, with other capacities"
+        )
+    bookings = {
+        key: _Booking(resource, replay.origin, replay.weekday_of)
+        for key, resource in by_key.items()
+    }
+    states = [state.fresh() for state in replay.states]
+    for number, i in replay.order:
+        states[number].place(i, bookings)
+    return _found(states, bookings, before.demand, replace(replay, states=states))
+
+
+def _found(states, bookings, demand, replay: _Replay) -> Levelling:
     load = {
         key: {booking.origin + n: units for n, units in enumerate(booking.used) if units}
         for key, booking in bookings.items()
@@ -287,6 +333,7 @@ def level(
         load=load,
         demand=demand,
         capacity=capacity,
+        _replay=replay,
     )
 
 
@@ -329,6 +376,14 @@ class _ProjectState:
         committed = project.committed if project.committed is not None else 10**9
         self.committed = day0 + committed
         self.rank = {i: n for n, i in enumerate(compiled._order)}
+
+    def fresh(self) -> _ProjectState:
+        """This project's state before any activity is placed (the forecast and what is
+        read of it shared)."""
+        state = copy.copy(self)
+        n = len(self.es)
+        state.es, state.ef, state.waits = [0] * n, [0] * n, []
+        return state
 
     def ready_now(self) -> list[int]:
         return [i for i, count in enumerate(self.waiting) if count == 0]

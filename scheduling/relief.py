@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from .levelling import Levelling, Project, Resource, level
+from .levelling import Levelling, Project, Resource, relevel
 
 EXTRA_DAY = "extra_day"
 EXTRA_MEETING = "extra_meeting"
@@ -155,18 +155,11 @@ def effect(
     projects: Sequence[Project],
     resources: Sequence[Resource],
     before: Levelling,
-    *,
-    weekday_of: Callable[[int], int],
-    important_first: bool = False,
 ) -> Effect:
     """Level ``projects`` again with the measure taken; compare each finish with ``before``
-    (the levelling without it, of the same projects and resources)."""
-    after = level(
-        projects,
-        with_measure(resources, measure),
-        weekday_of=weekday_of,
-        important_first=important_first,
-    )
+    (the levelling without it, of the same projects and resources). Only the placing is
+    done again (:func:`~scheduling.levelling.relevel`): the same as levelling anew."""
+    after = relevel(before, with_measure(resources, measure))
     finishes, kept, lost = {}, set(), set()
     for project in projects:
         old, new = before.projects[project.key].finish, after.projects[project.key].finish

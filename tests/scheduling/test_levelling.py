@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from scheduling import cpm
 from scheduling.cpm import Progress
-from scheduling.levelling import LevellingInputError, Project, Resource, Wait, level
+from scheduling.levelling import LevellingInputError, Project, Resource, Wait, level, relevel
 from tests.scheduling.test_cpm import as_aon_json, dags
 
 
@@ -232,3 +232,81 @@ def test_a_crew_that_never_has_room_is_an_error_not_an_endless_wait():
         level([project], [Resource("crew", 1)], weekday_of=weekday_of)
     assert refused.value.field == "resources.crew"
     assert "no room for activity S of P" in str(refused.value)
+
+
+def _levelled(found):
+    return {
+        key: (p.starts, p.finishes, p.finish, p.delay, p.waits) for key, p in found.projects.items()
+    }
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dags(), st.data())
+def test_levelling_again_with_other_capacities_is_levelling_anew(network, data):
+    """relevel (a measure's what-if) places only: it gives what level gives from scratch."""
+    activities, order, planned = network
+    compiled = cpm.load_network(as_aon_json(activities, order, planned))
+    kinds = ["crew", "second", "meeting"]
+    projects = []
+    for n in range(data.draw(st.integers(1, 6))):
+        as_of = data.draw(st.integers(0, 4))
+        started = data.draw(st.lists(st.sampled_from(order), unique=True, max_size=1))
+        progress = {a: Progress(actual_start=data.draw(st.integers(0, as_of))) for a in started}
+        try:
+            compiled.forecast(as_of, progress)
+        except cpm.NetworkError:
+            continue
+        needs = data.draw(st.lists(st.sampled_from(order), unique=True, max_size=len(order)))
+        days = dict(zip(compiled.ids, compiled._base, strict=True))
+        projects.append(
+            Project(
+                n,
+                compiled,
+                day0=data.draw(st.integers(0, 6)),
+                as_of=as_of,
+                progress=progress,
+                committed=data.draw(st.none() | st.integers(0, 20)),
+                important=data.draw(st.booleans()),
+                demands={
+                    # A meeting is held in a day: only one-day activities are reviewed at one.
+                    a: {
+                        k: 1
+                        for k in data.draw(
+                            st.sets(
+                                st.sampled_from(kinds if days[a] == 1 else kinds[:2]), min_size=1
+                            )
+                        )
+                    }
+                    for a in needs
+                },
+            )
+        )
+    resources = [Resource("crew", 1), Resource("second", 2), Resource("meeting", 2, weekday=2)]
+    important_first = data.draw(st.booleans())
+    before = level(projects, resources, weekday_of=weekday_of, important_first=important_first)
+    changed = [
+        Resource(
+            r.key,
+            r.capacity,
+            weekday=r.weekday,
+            capacity_on=data.draw(st.dictionaries(st.integers(0, 15), st.integers(1, 3))),
+        )
+        for r in resources
+    ]
+    again = relevel(before, changed)
+    anew = level(projects, changed, weekday_of=weekday_of, important_first=important_first)
+    assert _levelled(again) == _levelled(anew)
+    assert (again.load, again.demand, again.capacity) == (anew.load, anew.demand, anew.capacity)
+    # And again from the what-if: the states it reuses were not spoilt by placing.
+    assert _levelled(relevel(again, resources)) == _levelled(before)
+
+
+def test_levelling_again_needs_the_same_resources():
+    project = Project("P", SURVEY_THEN_DESIGN, 0, 0, demands={"S": {"crew": 1}})
+    before = level([project], [Resource("crew", 1)], weekday_of=weekday_of)
+    with pytest.raises(LevellingInputError) as refused:
+        relevel(before, [Resource("other", 1)])
+    assert refused.value.field == "resources"
+    with pytest.raises(LevellingInputError) as refused:
+        relevel(before, [Resource("crew", -1)])
+    assert refused.value.field == "resources[0].capacity"

@@ -14,7 +14,7 @@ def test_an_extra_meeting_brings_back_the_two_plans_sent_to_next_week():
     found = relief.measures(before, [meeting], weekday_of=weekday_of, first=0, horizon=30)
     # The queue forms at Wednesday's meeting (day 2): one more on Thursday (day 3).
     assert found == [relief.Measure(relief.EXTRA_MEETING, "meeting", {3: 3})]
-    effect = relief.effect(found[0], projects, [meeting], before, weekday_of=weekday_of)
+    effect = relief.effect(found[0], projects, [meeting], before)
     # R3 and R4 were to finish on day 9 (reviewed day 7); now on day 5, within 7 and 8.
     assert effect.finishes == {"R3": (9, 5), "R4": (9, 5)}
     assert effect.kept == {"R3", "R4"} and effect.lost == frozenset()
@@ -34,7 +34,7 @@ def test_extra_crew_days_where_the_queue_forms_for_the_work_that_waited():
     before = level(projects, [crew], weekday_of=weekday_of)
     found = relief.measures(before, [crew], weekday_of=weekday_of, first=0, horizon=30)
     assert found == [relief.Measure(relief.EXTRA_DAY, "crew", {0: 2, 1: 2})]
-    effect = relief.effect(found[0], projects, [crew], before, weekday_of=weekday_of)
+    effect = relief.effect(found[0], projects, [crew], before)
     # P3 is surveyed beside P1 (finish 7 → 5), P2 on days 2–3 (9 → 7): both within again.
     assert effect.finishes == {"P3": (7, 5), "P2": (9, 7)}
     assert effect.kept == {"P2", "P3"}
@@ -63,5 +63,5 @@ def test_a_loan_adds_what_is_lent_to_the_days_the_crew_is_short():
     before = level(projects, [crew], weekday_of=weekday_of)
     loan = relief.borrowed(before, crew, [0, 1], 1, weekday_of=weekday_of)
     assert loan == relief.Measure(relief.LEND, "crew", {0: 2, 1: 2})
-    effect = relief.effect(loan, projects, [crew], before, weekday_of=weekday_of)
+    effect = relief.effect(loan, projects, [crew], before)
     assert effect.finishes == {"P3": (7, 5), "P2": (9, 7)}
