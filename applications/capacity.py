@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from accounts.models import Region
@@ -30,6 +30,8 @@ from yekuo import bulk
 from yekuo.dates import month_day_text
 
 from .models import WORK_STATES, Application, CapacityMeasure
+from .sweep import read
+from .sweep.working_days import WorkingDays
 
 
 @dataclass
@@ -55,19 +57,36 @@ class RegionLevelling:
     numbers: dict[int, str] = field(default_factory=dict)
 
 
+class LevelledApplication(NamedTuple):
+    """What a region's levelling reads of an application (as the forecast reads it)."""
+
+    pk: int
+    number: str
+    start_date: date
+    committed_duration: int | None
+    plan_meeting_weekday: int | None
+    is_important: bool
+
+
 def region_levelling(region: Region, *, today: date) -> RegionLevelling:
-    """Level the applications in progress of ``region`` as of the end of ``today``."""
-    calendar = schedule_selectors.working_calendar()
-    applications = list(
-        Application.objects.filter(region=region, state__in=WORK_STATES)
-        .prefetch_related(
-            Prefetch("activities", queryset=schedule_selectors.activities_with_departments())
-        )
+    """Level the applications in progress of ``region`` as of the end of ``today``.
+
+    Read as the sweep reads a batch (tuples, not model instances: a region holds thousands
+    of applications), in four queries: the applications, their activities, what those
+    need of the crews, and the region's crews."""
+    applications = [
+        LevelledApplication(*row)
+        for row in Application.objects.filter(region=region, state__in=WORK_STATES)
         .order_by("pk")
-    )
+        .values_list(*LevelledApplication._fields)
+    ]
     result = RegionLevelling(region=region, today=today, found=None)
     if not applications:
         return result
+    ids = [a.pk for a in applications]
+    calendar = WorkingDays(
+        schedule_selectors.working_calendar(), min(a.start_date for a in applications)
+    )
     result.day0 = {a.pk: calendar.project_day_zero(a.start_date) for a in applications}
     origin = result.origin = min(result.day0.values())
     crews = schedule_selectors.region_crews(region.pk)
@@ -75,25 +94,28 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
     result.crews = {schedule_selectors.crew_key(c.kind, c.department_id): str(c) for c in crews}
     result.crew_ids = {c.pk: schedule_selectors.crew_key(c.kind, c.department_id) for c in crews}
     result.resources = {resource.key: resource for resource in resources}
+    by_application = read.swept_activities(ids)
+    needs = schedule_selectors.crew_needs(ids)
     projects = []
     for application in applications:
-        activities = list(application.activities.all())
-        baseline, forecast, day0 = schedule_selectors.application_forecast(
-            application, activities, calendar, today
+        activities = by_application[application.pk]
+        compiled = read.compiled_rows(activities, read.logic_key(activities))
+        day0, progress, as_of, baseline = schedule_selectors.forecast_inputs(
+            application, activities, calendar, today, compiled
         )
         projects.append(
             levelling.Project(
                 key=application.pk,
-                compiled=forecast.compiled,
+                compiled=compiled,
                 day0=calendar.date_to_offset(origin, day0),
-                as_of=forecast.as_of,
-                progress=forecast.progress,
+                as_of=as_of,
+                progress=progress,
                 durations={a.code: a.duration for a in activities if not a.is_dummy},
                 planned_duration=baseline.planned_duration,
                 committed=application.committed_duration,
                 meeting_weekday=application.plan_meeting_weekday,
                 important=application.is_important,
-                demands=_demands(activities, result),
+                demands=_demands(needs.get(application.pk, {}), result),
             )
         )
 
@@ -113,20 +135,18 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
     return result
 
 
-def _demands(activities, result: RegionLevelling) -> dict[str, dict[str, int]]:
+def _demands(needs: dict[str, list[tuple]], result: RegionLevelling) -> dict[str, dict[str, int]]:
     demands = {}
-    for activity in activities:
-        if activity.is_dummy or not activity.crew_kind or activity.department_id is None:
-            continue
-        needs = {}
-        for department in (activity.department, *activity.joint_departments.all()):
-            key = schedule_selectors.crew_key(activity.crew_kind, department.pk)
+    for code, line in needs.items():
+        found = {}
+        for kind, units, department_id, department_name in line:
+            key = schedule_selectors.crew_key(kind, department_id)
             if key in result.crews:
-                needs[key] = activity.crew_units
+                found[key] = units
             else:
-                result.missing[f"{department.name} {CrewKind(activity.crew_kind).label}"] += 1
-        if needs:
-            demands[activity.code] = needs
+                result.missing[f"{department_name} {CrewKind(kind).label}"] += 1
+        if found:
+            demands[code] = found
     return demands
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from yekuo.domain import Party
+from yekuo.lookups import any_of
 
 from . import cpm, explanations, learning, levelling, risk
 from .attribution import CUSTOMER, delay_by_party
@@ -314,6 +315,26 @@ def application_forecast(application, activities, calendar, today: date, compile
     not yet started can start on the next working day at the earliest. Both hold the
     review meetings on the weekday the plan was made with (``plan_meeting_weekday``).
     """
+    if compiled is None:
+        compiled = compiled_for(activities)
+    day0, progress, as_of, baseline = forecast_inputs(
+        application, activities, calendar, today, compiled
+    )
+    # The baseline's Tp is the committed duration, else its own Tc: what the forecast
+    # measures its floats against either way, without computing the plan a second time.
+    forecast = compiled.forecast(
+        as_of,
+        progress,
+        durations={a.code: a.duration for a in activities if not a.is_dummy},
+        planned_duration=baseline.planned_duration,
+        **meeting_days(calendar, day0, application.plan_meeting_weekday),
+    )
+    return baseline, forecast, day0
+
+
+def forecast_inputs(application, activities, calendar, today: date, compiled):
+    """Return what a forecast of an application as of the end of ``today`` starts from:
+    (day 0, the recorded progress, the as-of offset, the baseline)."""
     day0 = calendar.project_day_zero(application.start_date)
     progress = activity_progress(activities, calendar=calendar, day0=day0)
     # Progress recorded up to a day is fact through that day, even when ``today`` is earlier
@@ -327,29 +348,15 @@ def application_forecast(application, activities, calendar, today: date, compile
         if today >= day0
         else 0
     )
-    as_of = max(recorded, end_of_today)
-    if compiled is None:
-        compiled = compiled_for(activities)
-    durations = {a.code: a.duration for a in activities if not a.is_dummy}
-    weekday = application.plan_meeting_weekday
     baseline = baseline_schedule(
         compiled,
-        durations,
+        {a.code: a.duration for a in activities if not a.is_dummy},
         application.committed_duration,
         calendar=calendar,
         day0=day0,
-        meeting_weekday=weekday,
+        meeting_weekday=application.plan_meeting_weekday,
     )
-    # The baseline's Tp is the committed duration, else its own Tc: what the forecast
-    # measures its floats against either way, without computing the plan a second time.
-    forecast = compiled.forecast(
-        as_of,
-        progress,
-        durations=durations,
-        planned_duration=baseline.planned_duration,
-        **meeting_days(calendar, day0, weekday),
-    )
-    return baseline, forecast, day0
+    return day0, progress, max(recorded, end_of_today), baseline
 
 
 # --- The probability of keeping the promise (scheduling.risk) --------------------------------
@@ -711,6 +718,48 @@ def _times(times, calendar, day0) -> dict:
         "start": calendar.offset_to_date(day0, times.es),
         "finish": finish_date(calendar, day0, times.es, times.ef),
     }
+
+
+def crew_needs(application_ids: list[int]) -> dict[int, dict[str, list[tuple]]]:
+    """Return, by application and activity code, what each activity that queues for a
+    shared crew needs: (crew kind, units a day, department id, department name) for its
+    department and each joint department. Two queries, no model instances (a region's
+    levelling reads tens of thousands of activities)."""
+    rows = (
+        Activity.objects.filter(
+            any_of("application_id", application_ids),
+            department__isnull=False,
+            is_dummy=False,
+        )
+        .exclude(crew_kind="")
+        .values_list(
+            "id",
+            "application_id",
+            "code",
+            "crew_kind",
+            "crew_units",
+            "department_id",
+            "department__name",
+        )
+    )
+    needs: dict[int, dict[str, list[tuple]]] = {}
+    by_activity = {}
+    for pk, application_id, code, kind, units, department_id, department_name in rows:
+        line = [(kind, units, department_id, department_name)]
+        needs.setdefault(application_id, {})[code] = line
+        by_activity[pk] = line
+    if by_activity:
+        joint = (
+            Activity.joint_departments.through.objects.filter(
+                any_of("activity_id", list(by_activity))
+            )
+            .order_by("activity_id", "department_id")
+            .values_list("activity_id", "department_id", "department__name")
+        )
+        for activity_id, department_id, department_name in joint:
+            line = by_activity[activity_id]
+            line.append((line[0][0], line[0][1], department_id, department_name))
+    return needs
 
 
 def activities_with_departments():
