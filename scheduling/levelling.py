@@ -281,7 +281,8 @@ def level(
         *_key, number, i = heapq.heappop(heap)
         state = states[number]
         state.place(i, bookings)
-        order.append((number, i))
+        if i not in state.done:
+            order.append((number, i))
         for succ in state.placed_successor_ready(i):
             heapq.heappush(heap, (*state.priority(succ, important_first), number, succ))
     return _found(states, bookings, demand, _Replay(states, order, origin, weekday_of))
@@ -290,6 +291,7 @@ def level(
 @dataclass(frozen=True)
 class _Replay:
     states: list[_ProjectState]
+    # (project's number, activity's position) in the order placed, finished work left out.
     order: list[tuple[int, int]]
     origin: int
     weekday_of: Callable[[int], int]
@@ -378,11 +380,13 @@ class _ProjectState:
         self.rank = {i: n for n, i in enumerate(compiled._order)}
 
     def fresh(self) -> _ProjectState:
-        """This project's state before any activity is placed (the forecast and what is
-        read of it shared)."""
+        """This project's state before anything but its finished work is placed (the
+        forecast and what is read of it shared): finished work is where it was recorded."""
         state = copy.copy(self)
         n = len(self.es)
         state.es, state.ef, state.waits = [0] * n, [0] * n, []
+        for i, (es, ef) in self.done.items():
+            state.es[i], state.ef[i] = es, ef
         return state
 
     def ready_now(self) -> list[int]:
@@ -424,7 +428,11 @@ class _ProjectState:
         start = max(start, floor)
         # A meeting that needs a meeting resource is held on the days that resource meets
         # (its weekday, and any extra meeting); otherwise on the plan's meeting weekday.
-        meetings = [bookings[key] for key, _ in needs if bookings[key].resource.weekday is not None]
+        meetings = (
+            [bookings[key] for key, _ in needs if bookings[key].resource.weekday is not None]
+            if needs
+            else ()
+        )
         held = i in self.held and not meetings
         if held:
             start = self.meets.on_or_after(i, start)

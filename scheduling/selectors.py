@@ -751,14 +751,15 @@ def crew_needs(application_ids: list[int]) -> dict[int, dict[str, list[tuple]]]:
     if by_activity:
         joint = (
             Activity.joint_departments.through.objects.filter(
-                any_of("activity_id", list(by_activity))
+                any_of("activity__application_id", application_ids)
             )
             .order_by("activity_id", "department_id")
             .values_list("activity_id", "department_id", "department__name")
         )
         for activity_id, department_id, department_name in joint:
-            line = by_activity[activity_id]
-            line.append((line[0][0], line[0][1], department_id, department_name))
+            line = by_activity.get(activity_id)
+            if line is not None:  # None: the activity queues for no crew
+                line.append((line[0][0], line[0][1], department_id, department_name))
     return needs
 
 
