@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--regions must be from 1 to 200")
     if args.workers < 1 or any(n < 1 for n in args.applications):
         parser.error("--workers and --applications must be at least 1")
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("--database-url: a PostgreSQL URL is needed (postgres://USER@HOST/NAME)")
     if args.phase:
         # Setting up crews asks for their regions to be levelled when it commits: those
         # messages go to a broker folder of this process's own, which nothing reads.

@@ -31,6 +31,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
         "load",
         "risk",
         "levelling",
+        "province",
     ],
 )
 def test_each_benchmark_explains_its_options(name):
@@ -67,11 +68,17 @@ def test_the_levelling_benchmark_levels_a_small_region_and_refuses_bad_counts():
     assert "expected a whole number ≥ 1, got '0'" in refused.stderr
 
 
-@pytest.mark.parametrize("name", ["freshness", "dashboard", "jobs"])
+@pytest.mark.parametrize("name", ["freshness", "dashboard", "jobs", "province"])
 def test_the_benchmark_refuses_a_database_that_is_not_postgresql(name):
     done = _run(f"benchmarks.{name}", "--database-url", "sqlite:///x.sqlite3")
     assert done.returncode == 2
     assert "a PostgreSQL URL is needed" in done.stderr
+
+
+def test_the_province_benchmark_refuses_a_region_count_out_of_range():
+    refused = _run("benchmarks.province", "--regions", "0")
+    assert refused.returncode == 2
+    assert "--regions must be from 1 to 200" in refused.stderr
 
 
 def test_the_search_benchmark_times_every_text_against_the_former_filter():
