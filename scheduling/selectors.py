@@ -548,7 +548,7 @@ def risk_values(
     criticality, sensitivity = found.rounded_figures(3)
     return RiskValues(
         as_of=as_of,
-        on_time=None if found.on_time is None else round(found.on_time, 3),
+        on_time=found.rounded_on_time(3),
         p50=finish(found.percentile(0.5)),
         p80=finish(found.percentile(0.8)),
         p95=finish(found.percentile(0.95)),

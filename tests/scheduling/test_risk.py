@@ -301,3 +301,13 @@ def test_an_activity_held_back_by_a_crews_queue_starts_no_earlier_in_every_run()
         simulate(compiled, not_before={"Y": -1})
     with pytest.raises(RiskInputError, match="no activity 'Q' in the network"):
         simulate(compiled, not_before={"Q": 1})
+
+
+def test_the_chance_shown_is_the_curve_read_at_the_commitment_to_the_last_digit():
+    # 505 runs of 2,000 by the commitment: 0.2525, which Python's round() takes up (its
+    # binary value is a hair above) and numpy's rounding down; both figures round alike.
+    finishes = np.array([10] * 505 + [12] * 1495)
+    found = risk.RiskForecast(2000, finishes, 10, {}, {})
+    days, shares = found.rounded_curve(3)
+    assert found.rounded_on_time(3) == shares[days.index(10)] == 0.252
+    assert risk.RiskForecast(2000, finishes, None, {}, {}).rounded_on_time(3) is None
