@@ -4,6 +4,7 @@ from datetime import date, datetime, time
 import pytest
 from django.conf import settings
 from django.utils import translation
+from pytest_django.plugin import blocking_manager_key
 
 from accounts.roles import Role
 
@@ -138,10 +139,13 @@ def _fresh_working_calendar():
     selectors._calendar = None
 
 
+# The data migrations that give the reference data, in the order they run, with the
+# function each runs ("load" unless named): each is idempotent.
 REFERENCE_DATA_MIGRATIONS = [
     "accounts.migrations.0002_departments",
     "scheduling.migrations.0002_default_templates",
     "scheduling.migrations.0012_seed_deviation_causes",
+    "scheduling.migrations.0014_template_events_fulkerson:number_events",
     "scheduling.migrations.0018_templates_other_business_types",
     "scheduling.migrations.0026_template_crews",
     "applications.migrations.0003_time_limits",
@@ -151,13 +155,36 @@ REFERENCE_DATA_MIGRATIONS = [
 
 def load_reference_data() -> None:
     """Reload the rows the data migrations provide (a transactional test's flush removes
-    them; each loader is idempotent)."""
+    them), as the migrations leave them."""
     from importlib import import_module
 
     from django.apps import apps
 
-    for module in REFERENCE_DATA_MIGRATIONS:
-        import_module(module).load(apps, None)
+    for entry in REFERENCE_DATA_MIGRATIONS:
+        module, _, function = entry.partition(":")
+        getattr(import_module(module), function or "load")(apps, None)
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """Whether the test runs outside a rolled-back transaction (its data is flushed after
+    it), as pytest-django decides it."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    ):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush, put the reference data back at once: in a
+    parallel run the next test of this process may be any test (pytest-django runs the
+    transactional ones last only within one process's whole list)."""
+    yield
+    if nextitem is not None and _transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            load_reference_data()
 
 
 @pytest.fixture

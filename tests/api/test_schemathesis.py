@@ -18,7 +18,10 @@ from tests.dates import pin_today
 from tests.factories import AccountManagerProfileFactory, RegionFactory, UserFactory
 from yekuo.wsgi import application as wsgi_application
 
-pytestmark = pin_today
+# Its cases share one node id (one per API operation): a parallel run (pytest-xdist) would
+# run one of them and count the rest as done. `make test` runs this module after the
+# parallel run, in one process.
+pytestmark = [pin_today, pytest.mark.serial]
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_application)
 
