@@ -5,8 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
 # `make test` runs the suite in this many processes (pytest-xdist; each has its own test
-# database and Redis database), a file's tests together: "auto" is one per core. Tests
-# marked `serial` run after, in one process.
+# database and Redis database), a file's tests together: "auto" is one per core.
 TEST_PROCESSES ?= auto
 
 .PHONY: run test probe lint format install migrate demo worker beat web compilemessages
@@ -31,9 +30,7 @@ test: install
 	  echo "           install them with: sudo apt-get install -y chromium fonts-noto-cjk"; \
 	  echo "           (without them those tests are skipped; CI installs them and requires them)"; \
 	fi
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "not serial" $(PYTEST_ARGS)
-	@# Then the tests that cannot run in parallel (none among those asked for: fine).
-	$(PY) -m pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # The security review's findings replayed over HTTP against a live server (also in `make test`).
 probe: install

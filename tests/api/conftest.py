@@ -10,6 +10,17 @@ from accounts.roles import Role
 from tests.factories import AccountManagerProfileFactory, RegionFactory, make_application
 
 PROBLEM = "application/problem+json"
+
+
+def pytest_collection_modifyitems(items):
+    """Give each schemathesis case (one per API operation) a node id of its own, as pytest
+    gives a parametrized case: schemathesis names them all alike, and a parallel run
+    (pytest-xdist) would then run one and count the rest as done."""
+    for item in items:
+        if "[" in item.name and not item.nodeid.endswith("]"):
+            item._id = item.parent.id.child(item.name)
+
+
 DAY0 = date(2026, 3, 2)  # a Monday
 
 
