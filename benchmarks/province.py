@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from argparse import Namespace
@@ -127,12 +126,8 @@ def phase_level(args) -> dict:
     from celery import group
 
     from applications.tasks import level_region
-    from yekuo.celery import app
 
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[args.worker_name], timeout=1.0):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"benchmarks.province: the worker {args.worker_name} does not answer")
+    sweep.wait_for_worker(args.worker_name, "benchmarks.province")
     regions = json.loads(args.region_ids)
     started = time.perf_counter()
     sent = group(level_region.s(r, args.today.isoformat()) for r in regions).apply_async(
@@ -153,33 +148,9 @@ PHASES = {"split": phase_split, "parts": phase_parts, "level": phase_level}
 
 
 def _child(phase: str, url: str, args, **extra) -> dict:
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.province",
-        "--phase",
-        phase,
-        "--database-url",
-        url,
-        "--today",
-        args.today.isoformat(),
-        "--regions",
-        str(args.regions),
-        "--redis-url",
-        args.redis_url,
-    ]
-    for key, value in extra.items():
-        command += [f"--{key.replace('_', '-')}", str(value)]
-    done = sweep.subprocess.run(
-        command, cwd=sweep.ROOT, stdout=sweep.subprocess.PIPE, text=True, check=False
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
-    if done.returncode or not lines:
-        sys.stdout.write(done.stdout)
-        raise SystemExit(
-            f"benchmarks.province: the {phase} step failed (exit status {done.returncode})"
-        )
-    return json.loads(lines[-1][len(RESULT) :])
+    command = ["--database-url", url, "--today", args.today.isoformat(), "--regions"]
+    command += [str(args.regions), "--redis-url", args.redis_url]
+    return sweep.run_child("benchmarks.province", phase, command, **extra)
 
 
 def _seed_arguments(args) -> Namespace:
@@ -200,14 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--applications",
-        type=int,
-        nargs="+",
-        default=[10_000, 100_000],
-        metavar="N",
-        help="work-state applications per run (default: 10000 100000)",
-    )
+    sweep.add_scratch_arguments(parser)
     parser.add_argument(
         "--regions", type=int, default=TARGET_REGIONS, help="service regions (default: 20)"
     )
@@ -218,17 +182,11 @@ def main(argv: list[str] | None = None) -> None:
         metavar="K",
         help="the worker processes compared with one (default: one per core)",
     )
-    parser.add_argument("--database-url", default=sweep.DEFAULT_URL, help="the scratch database")
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14",
         help="the broker and result backend (default: REDIS_URL, else redis://127.0.0.1:6379/14)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the seeded databases")
-    parser.add_argument(
-        "--reuse", action="store_true", help="measure kept seeded databases without seeding"
-    )
-    parser.add_argument("--seed", type=int, default=2026, help="seed_demo's seed")
     parser.add_argument(
         "--today",
         type=date.fromisoformat,

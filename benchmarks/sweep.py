@@ -357,12 +357,8 @@ def phase_worker(args) -> dict:
     from django.conf import settings
 
     from applications.tasks import sweep_batch
-    from yekuo.celery import app
 
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[args.worker_name], timeout=1.0):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"benchmarks.sweep: the worker {args.worker_name} does not answer")
+    wait_for_worker(args.worker_name, "benchmarks.sweep")
     day = args.today + timedelta(days=args.later_days)
     now = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
     as_of = now.replace(hour=18).isoformat()
@@ -537,11 +533,6 @@ class Server:
 
 def _child(phase: str, url: str, args, *, env: dict | None = None, **extra) -> dict:
     command = [
-        sys.executable,
-        "-m",
-        "benchmarks.sweep",
-        "--phase",
-        phase,
         "--database-url",
         url,
         *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
@@ -556,6 +547,13 @@ def _child(phase: str, url: str, args, *, env: dict | None = None, **extra) -> d
         "--redis-url",
         args.redis_url,
     ]
+    return run_child("benchmarks.sweep", phase, command, env=env, **extra)
+
+
+def run_child(module: str, phase: str, command: list[str], *, env=None, **extra) -> dict:
+    """Run step ``phase`` of benchmark ``module`` in a fresh process with ``command``'s
+    options and ``extra`` as more (``--name value``); return the JSON it printed last."""
+    command = [sys.executable, "-m", module, "--phase", phase, *command]
     for key, value in extra.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
     done = subprocess.run(
@@ -569,10 +567,36 @@ def _child(phase: str, url: str, args, *, env: dict | None = None, **extra) -> d
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
     if done.returncode or not lines:
         sys.stdout.write(done.stdout)
-        raise SystemExit(
-            f"benchmarks.sweep: the {phase} step failed (exit status {done.returncode})"
-        )
+        raise SystemExit(f"{module}: the {phase} step failed (exit status {done.returncode})")
     return json.loads(lines[-1][len(RESULT) :])
+
+
+def wait_for_worker(name: str, module: str) -> None:
+    """Return once the Celery worker ``name`` answers a ping (a minute at most)."""
+    from yekuo.celery import app
+
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name], timeout=1.0):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{module}: the worker {name} does not answer")
+
+
+def add_scratch_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the benchmarks that seed scratch databases of N applications."""
+    parser.add_argument(
+        "--applications",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        metavar="N",
+        help="work-state applications per run (default: 10000 100000)",
+    )
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="the scratch database")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded databases")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure kept seeded databases without seeding"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="seed_demo's seed")
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -714,23 +738,10 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--applications",
-        type=int,
-        nargs="+",
-        default=[10_000, 100_000],
-        metavar="N",
-        help="work-state applications per run (default: 10000 100000)",
-    )
-    parser.add_argument("--database-url", default=DEFAULT_URL, help="the scratch database")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded databases")
-    parser.add_argument(
-        "--reuse", action="store_true", help="measure kept seeded databases without seeding"
-    )
+    add_scratch_arguments(parser)
     parser.add_argument(
         "--batch-size", type=int, default=None, help="default: the SWEEP_BATCH_SIZE setting"
     )
-    parser.add_argument("--seed", type=int, default=2026, help="seed_demo's seed")
     parser.add_argument(
         "--today",
         type=date.fromisoformat,
