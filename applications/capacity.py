@@ -100,7 +100,7 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
     for application in applications:
         activities = by_application[application.pk]
         compiled = read.compiled_rows(activities, read.logic_key(activities))
-        day0, progress, as_of, baseline = schedule_selectors.forecast_inputs(
+        day0, progress, as_of, durations, baseline = schedule_selectors.forecast_inputs(
             application, activities, calendar, today, compiled
         )
         projects.append(
@@ -110,7 +110,7 @@ def region_levelling(region: Region, *, today: date) -> RegionLevelling:
                 day0=calendar.date_to_offset(origin, day0),
                 as_of=as_of,
                 progress=progress,
-                durations={a.code: a.duration for a in activities if not a.is_dummy},
+                durations=durations,
                 planned_duration=baseline.planned_duration,
                 committed=application.committed_duration,
                 meeting_weekday=application.plan_meeting_weekday,

@@ -317,7 +317,7 @@ def application_forecast(application, activities, calendar, today: date, compile
     """
     if compiled is None:
         compiled = compiled_for(activities)
-    day0, progress, as_of, baseline = forecast_inputs(
+    day0, progress, as_of, durations, baseline = forecast_inputs(
         application, activities, calendar, today, compiled
     )
     # The baseline's Tp is the committed duration, else its own Tc: what the forecast
@@ -325,7 +325,7 @@ def application_forecast(application, activities, calendar, today: date, compile
     forecast = compiled.forecast(
         as_of,
         progress,
-        durations={a.code: a.duration for a in activities if not a.is_dummy},
+        durations=durations,
         planned_duration=baseline.planned_duration,
         **meeting_days(calendar, day0, application.plan_meeting_weekday),
     )
@@ -334,7 +334,7 @@ def application_forecast(application, activities, calendar, today: date, compile
 
 def forecast_inputs(application, activities, calendar, today: date, compiled):
     """Return what a forecast of an application as of the end of ``today`` starts from:
-    (day 0, the recorded progress, the as-of offset, the baseline)."""
+    (day 0, the recorded progress, the as-of offset, the durations, the baseline)."""
     day0 = calendar.project_day_zero(application.start_date)
     progress = activity_progress(activities, calendar=calendar, day0=day0)
     # Progress recorded up to a day is fact through that day, even when ``today`` is earlier
@@ -348,15 +348,16 @@ def forecast_inputs(application, activities, calendar, today: date, compiled):
         if today >= day0
         else 0
     )
+    durations = {a.code: a.duration for a in activities if not a.is_dummy}
     baseline = baseline_schedule(
         compiled,
-        {a.code: a.duration for a in activities if not a.is_dummy},
+        durations,
         application.committed_duration,
         calendar=calendar,
         day0=day0,
         meeting_weekday=application.plan_meeting_weekday,
     )
-    return day0, progress, max(recorded, end_of_today), baseline
+    return day0, progress, max(recorded, end_of_today), durations, baseline
 
 
 # --- The probability of keeping the promise (scheduling.risk) --------------------------------
