@@ -19,8 +19,14 @@ CLOSED = "redis://127.0.0.1:6390/0"
 
 
 @pytest.fixture
-def redis_down(settings):
+def redis_down(settings, monkeypatch):
     """The cache and the broker as configured with ``REDIS_URL`` at a stopped Redis."""
+    from yekuo.celery import app
+
+    # The Celery app reads its settings once: a worker started by an earlier test of this
+    # process has read the real broker already. (Patched before the settings change, so
+    # that the real one is what is put back.)
+    monkeypatch.setattr(app.conf, "broker_url", CLOSED)
     settings.CACHES = {
         "default": {
             "BACKEND": "yekuo.cache.FailoverRedisCache",

@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
+    # Seeding and timing a scratch database takes a minute alone, more beside the other
+    # process of a parallel run.
     return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
 
 
