@@ -341,7 +341,10 @@ def open_deviation_answer_counts(
 
 def open_deviations(*, sort: str = "severity", **filters):
     """Return the open deviations of active applications, filtered and sorted, with all a
-    row of the table shows (one query per page)."""
+    row of the table shows (one query per page).
+
+    Only what the row shows is joined: each further join multiplies the orders
+    PostgreSQL's planner weighs (nine tables planned in 22 ms for a 1 ms query)."""
     qs = _open_deviations_filtered(**filters)
     key = sort.lstrip("-")
     order = DEVIATION_SORTS.get(key, DEVIATION_SORTS["severity"])
@@ -353,11 +356,8 @@ def open_deviations(*, sort: str = "severity", **filters):
             "application",
             "application__customer",
             "application__account_manager",
-            "application__region",
             "activity",
             "department",
-            "cause",
-            "responsible_department",
         )
         .annotate(severity_rank=severity_rank())
         .order_by(*order)
