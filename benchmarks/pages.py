@@ -228,6 +228,9 @@ def main(argv=None) -> int:
             args.applications = Application.objects.count()
         else:
             _load(args.applications, args.seed)
+        from yekuo.heap import freeze_loaded
+
+        freeze_loaded()  # as yekuo.wsgi does in a served process
         print(
             f"\n{args.applications} applications, {args.requests} requests per page "
             f"(server time, Django test client), target p95 ≤ {TARGET_P95_MS:.0f} ms"
