@@ -2,11 +2,14 @@
 they are meant for mail and the person takes mail."""
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from accounts.models import Notification, NotificationKind
+from accounts.selectors import notifications_unread
 from accounts.services import notification_send, notification_send_many
 from scheduling.models import Proposal
+from tests.conftest import need_service
 from tests.factories import UserFactory, make_application
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +127,30 @@ def test_the_admin_lists_notifications_by_their_kind_in_chinese(client, admin_us
         assert html.count(label) >= 2, label  # in the list and in the kind filter
     filtered = client.get("/admin/accounts/notification/", {"kind": "limit_warning"})
     assert [n.text for n in filtered.context["cl"].result_list] == ["通知 limit_warning"]
+
+
+def test_the_panel_reads_the_newest_unread_of_a_person_in_order_through_an_index(manager):
+    """A person may have received thousands: the panel's eight come from an index in the
+    order shown, never from sorting or filtering all of them."""
+    need_service("PostgreSQL", connection.vendor == "postgresql", "partial indexes")
+    other = UserFactory()
+    for i in range(30):
+        notification_send(
+            recipients=[manager if i % 3 else other], kind=NotificationKind.DIGEST, text=f"n{i}"
+        )
+    Notification.objects.filter(recipient=manager, text__in=["n1", "n2"]).update(is_read=True)
+
+    newest, count = notifications_unread(user=manager, limit=8)
+
+    assert count == 18
+    assert [n.text for n in newest] == [f"n{i}" for i in range(29, 0, -1) if i % 3][:8]
+    query = Notification.objects.filter(recipient=manager, is_read=False).order_by(
+        "-created_at", "-id"
+    )[:8]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "notification_unread_newest" in plan
+    assert "Sort" not in plan
