@@ -44,8 +44,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -488,27 +489,27 @@ def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[Mo
     For each of the ``months`` calendar months up to today's, the managers' snapshots of
     the last day the month has any are combined, each manager's average weighted by the
     applications they finished in its window: the cycle of the 30 days ending then. A
-    month without snapshots is absent. One query; the rows read grow with the managers
-    and the days, never with the applications.
+    month without snapshots is absent. Two queries; the rows read grow with the managers
+    and the months shown, never with the applications nor with the nights of history
+    (a year of nightly snapshots of 500 managers is 180,000 rows, of which 6,000 count).
     """
     today = today or timezone.localdate()
     first = today.replace(day=1)
     for _month in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
+    last_days = _months_last_snapshot_days(first, today)
     rows = (
-        KpiSnapshot.objects.filter(scope=KpiScope.MANAGER, day__gte=first, day__lte=today)
-        .order_by("day")
+        KpiSnapshot.objects.filter(scope=KpiScope.MANAGER, day__in=last_days)
+        .order_by()
         .values_list("day", "finished", "average_cycle_days", "average_utility_days")
     )
-    last_day: dict[date, date] = {}
     by_day: dict[date, list[tuple]] = defaultdict(list)
     for day, finished, cycle, utility in rows:
-        month = day.replace(day=1)
-        last_day[month] = max(last_day.get(month, day), day)
         by_day[day].append((finished, cycle, utility))
     trend = []
-    for month in sorted(last_day):
-        figures = by_day[last_day[month]]
+    for day in sorted(by_day):
+        month = day.replace(day=1)
+        figures = by_day[day]
         finished = sum(f for f, _c, _u in figures)
         cycle = sum(f * c for f, c, _u in figures if c is not None)
         utility = sum(f * u for f, _c, u in figures if u is not None)
@@ -521,6 +522,31 @@ def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[Mo
             )
         )
     return trend
+
+
+def _months_last_snapshot_days(first: date, today: date) -> list[date]:
+    """The last day of each month from ``first`` to ``today`` that has managers'
+    snapshots. One query: where the database takes a limit in a union, each month's day is
+    read from the end of the month down the (scope, day) index, one row each; elsewhere
+    (SQLite, a small installation) grouped by month."""
+    snapshots = KpiSnapshot.objects.filter(scope=KpiScope.MANAGER).order_by()
+    if not connection.features.supports_slicing_ordering_in_compound:
+        return list(
+            snapshots.filter(day__gte=first, day__lte=today)
+            .annotate(month=TruncMonth("day"))
+            .values("month")
+            .annotate(last=Max("day"))
+            .values_list("last", flat=True)
+        )
+    branches = []
+    start = first
+    while start <= today:
+        following = (start + timedelta(days=32)).replace(day=1)
+        month = snapshots.filter(day__gte=start, day__lt=following, day__lte=today)
+        branches.append(month.order_by("-day").values_list("day", flat=True)[:1])
+        start = following
+    head, *others = branches
+    return list(head.union(*others, all=True))
 
 
 # --- Assessment (考核) of a period, per account manager, department and the customer side ---

@@ -911,6 +911,9 @@ class KpiSnapshot(models.Model):
                 name="kpi_snapshot_scope_key",
             ),
         ]
+        # The dashboard's trend: a scope's last snapshot day of each month, then that
+        # day's rows.
+        indexes = [models.Index(fields=["scope", "day"], name="kpi_snapshot_scope_day")]
 
     def __str__(self) -> str:
         key = self.manager_id if self.scope == KpiScope.MANAGER else self.department_id

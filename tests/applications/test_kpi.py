@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from accounts.models import Department
 from applications import selectors, services
-from applications.kpi import application_time_limits_many, kpi_snapshot_take, kpi_trend
+from applications.kpi import (
+    application_time_limits_many,
+    kpi_monthly_trend,
+    kpi_snapshot_take,
+    kpi_trend,
+)
 from applications.models import Application, KpiSnapshot
 from applications.tasks import snapshot_kpis
 from scheduling.models import Deviation
@@ -326,3 +331,48 @@ def test_the_nightly_snapshot_is_of_the_day_in_shanghai(supervisor, manager, now
     assert snapshot_kpis.apply().get() == KpiSnapshot.objects.count()
     assert set(KpiSnapshot.objects.values_list("day", flat=True)) == {now.date()}
     assert figures(day=now.date(), manager=manager)["finished"] == 2
+
+
+def test_the_monthly_trend_reads_each_months_last_night_of_nightly_snapshots(
+    django_assert_max_num_queries,
+):
+    """A year of nightly snapshots is read as one day per month: the last night each
+    month has (a missed month end counts the night before), in two queries."""
+    managers = [AccountManagerProfileFactory().user for _ in range(2)]
+    day, nights = date(2026, 3, 1), []
+    while day <= date(2026, 5, 20):
+        if day != date(2026, 4, 30):  # the snapshot of April's last night did not run
+            nights.append(day)
+        day += timedelta(days=1)
+    KpiSnapshot.objects.bulk_create(
+        KpiSnapshot(
+            day=night,
+            scope="manager",
+            manager=manager,
+            active=10,
+            finished=night.day + index,
+            on_time=0,
+            average_cycle_days=Decimal(20 + index * 10),
+            average_utility_days=None,
+            deviations_red=0,
+            deviations_amber=0,
+            deviations_info=0,
+            limits_exceeded=0,
+        )
+        for night in nights
+        for index, manager in enumerate(managers)
+    )
+
+    with django_assert_max_num_queries(2) as captured:
+        trend = kpi_monthly_trend(months=12, today=date(2026, 5, 20))
+    # The snapshots read: each manager's of three nights, not of 80.
+    with connection.cursor() as cursor:
+        cursor.execute(captured.captured_queries[-1]["sql"])
+        assert len(cursor.fetchall()) == 2 * 3
+
+    assert [(m.month, m.finished, m.average_cycle_days) for m in trend] == [
+        # 31 + 32 energized; (31 × 20 + 32 × 30) / 63
+        (date(2026, 3, 1), 63, Decimal("25.08")),
+        (date(2026, 4, 1), 59, Decimal("25.08")),
+        (date(2026, 5, 1), 41, Decimal("25.12")),
+    ]
