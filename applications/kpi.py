@@ -526,27 +526,30 @@ def kpi_monthly_trend(*, months: int = 12, today: date | None = None) -> list[Mo
 
 def _months_last_snapshot_days(first: date, today: date) -> list[date]:
     """The last day of each month from ``first`` to ``today`` that has managers'
-    snapshots. One query: where the database takes a limit in a union, each month's day is
-    read from the end of the month down the (scope, day) index, one row each; elsewhere
-    (SQLite, a small installation) grouped by month."""
-    snapshots = KpiSnapshot.objects.filter(scope=KpiScope.MANAGER).order_by()
-    if not connection.features.supports_slicing_ordering_in_compound:
+    snapshots, in one query. On PostgreSQL each month's day is read from the end of the
+    month down the (scope, day) index, one row per month (a lateral join over the months:
+    cheap to plan, where twelve limited branches of a union cost 7 ms to build);
+    elsewhere (SQLite, a small installation) grouped by month."""
+    if connection.vendor != "postgresql":
         return list(
-            snapshots.filter(day__gte=first, day__lte=today)
+            KpiSnapshot.objects.filter(scope=KpiScope.MANAGER, day__gte=first, day__lte=today)
             .annotate(month=TruncMonth("day"))
             .values("month")
             .annotate(last=Max("day"))
+            .order_by()
             .values_list("last", flat=True)
         )
-    branches = []
-    start = first
-    while start <= today:
-        following = (start + timedelta(days=32)).replace(day=1)
-        month = snapshots.filter(day__gte=start, day__lt=following, day__lte=today)
-        branches.append(month.order_by("-day").values_list("day", flat=True)[:1])
-        start = following
-    head, *others = branches
-    return list(head.union(*others, all=True))
+    table = connection.ops.quote_name(KpiSnapshot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last.day FROM generate_series(%s::date, %s::date, interval '1 month')"
+            " AS month(start) CROSS JOIN LATERAL ("
+            f" SELECT s.day FROM {table} s WHERE s.scope = %s AND s.day >= month.start"
+            " AND s.day < month.start + interval '1 month' AND s.day <= %s"
+            " ORDER BY s.day DESC LIMIT 1) AS last",
+            [first, today, KpiScope.MANAGER.value, today],
+        )
+        return [day for (day,) in cursor.fetchall()]
 
 
 # --- Assessment (考核) of a period, per account manager, department and the customer side ---
