@@ -214,14 +214,20 @@ def _render_page(request, number, *, bound=None, status=200):
         raise Http404(_("There is no application %(number)s you may read.") % {"number": number})
     bound = bound or {}
     application = page.application
+    # A form is made only where the page shows one: a refused step and an activity that
+    # takes no entry now show none (18 forms of 27 on a page at work were never shown).
     for spec in page.transitions:
-        spec.form = bound.get(("transition", spec.name)) or TransitionForm(
-            initial={"transition": spec.name, "version": application.version},
-            auto_id=_form_ids(f"t_{spec.name}"),
+        spec.form = bound.get(("transition", spec.name)) or (
+            TransitionForm(
+                initial={"transition": spec.name, "version": application.version},
+                auto_id=_form_ids(f"t_{spec.name}"),
+            )
+            if spec.available
+            else None
         )
     for activity in page.activities:
-        activity.form = bound.get(("progress", activity.pk)) or ProgressForm(
-            auto_id=_form_ids(f"a{activity.pk}")
+        activity.form = bound.get(("progress", activity.pk)) or (
+            ProgressForm(auto_id=_form_ids(f"a{activity.pk}")) if activity.may_record_now else None
         )
     choices = _answer_choices(page.deviations)
     for deviation in page.deviations:
