@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from scheduling.models import Severity
-from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
+from yekuo.api.filtering import BooleanFilter, ChoicesFilter, FilterSet, IntegerFilter
 from yekuo.domain import CustomerClass, VoltageClass
 
 from . import selectors
@@ -22,11 +22,11 @@ class StableOrderingFilter(filters.OrderingFilter):
 
 
 class ApplicationFilter(FilterSet):
-    state = filters.MultipleChoiceFilter(
+    state = ChoicesFilter(
         choices=ApplicationState.choices, help_text=_("One or more states (repeat the parameter).")
     )
-    customer_class = filters.MultipleChoiceFilter(choices=CustomerClass.choices)
-    voltage_class = filters.MultipleChoiceFilter(choices=VoltageClass.choices)
+    customer_class = ChoicesFilter(choices=CustomerClass.choices)
+    voltage_class = ChoicesFilter(choices=VoltageClass.choices)
     manager = IntegerFilter(
         field_name="account_manager_id", help_text=_("The user id of the account manager.")
     )
@@ -51,7 +51,7 @@ class ApplicationFilter(FilterSet):
         method="filter_deviation",
         help_text=_("Applications with an open deviation of this severity."),
     )
-    time_limit_status = filters.MultipleChoiceFilter(
+    time_limit_status = ChoicesFilter(
         choices=TimeLimitStatus.choices,
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )

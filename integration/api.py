@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from yekuo.api.filtering import FilterSet
+from yekuo.api.filtering import ChoicesFilter, FilterSet
 
 from . import services
 from .models import Delivery, DeliveryStatus, EventType, Subscription
@@ -244,7 +244,7 @@ class SubscriptionReplay(APIView):
 
 
 class DeliveryFilter(FilterSet):
-    status = filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    status = ChoicesFilter(choices=DeliveryStatus.choices)
     type = filters.ChoiceFilter(field_name="event__type", choices=EventType.choices)
 
 

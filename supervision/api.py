@@ -24,7 +24,7 @@ from scheduling.serializers import (
     DeviationSummarySerializer,
     DismissInputSerializer,
 )
-from yekuo.api.filtering import BooleanFilter, FilterSet, IntegerFilter
+from yekuo.api.filtering import BooleanFilter, ChoicesFilter, FilterSet, IntegerFilter
 from yekuo.api.schema import IDEMPOTENCY_KEY
 from yekuo.errors import NotPermitted
 
@@ -32,8 +32,8 @@ from . import selectors
 
 
 class DeviationFilter(FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Deviation.Status.choices)
-    severity = filters.MultipleChoiceFilter(choices=Severity.choices)
+    status = ChoicesFilter(choices=Deviation.Status.choices)
+    severity = ChoicesFilter(choices=Severity.choices)
     application = IntegerFilter(field_name="application_id")
     department = IntegerFilter(field_name="department_id")
     critical = BooleanFilter()
@@ -42,9 +42,7 @@ class DeviationFilter(FilterSet):
     cause = filters.CharFilter(
         field_name="cause__code", help_text=gettext_lazy("Code of the cause.")
     )
-    party = filters.MultipleChoiceFilter(
-        field_name="responsible_party", choices=ResponsibleParty.choices
-    )
+    party = ChoicesFilter(field_name="responsible_party", choices=ResponsibleParty.choices)
     responsible_department = IntegerFilter(field_name="responsible_department_id")
     updated_since = filters.IsoDateTimeFilter(
         field_name="updated_at",

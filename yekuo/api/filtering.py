@@ -48,6 +48,19 @@ class IntegerFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class ChoicesFilter(filters.MultipleChoiceFilter):
+    """One or more values of a column of the listed row itself (repeat the parameter).
+
+    django-filter makes every multiple-choice filter DISTINCT, in case its field crosses
+    a join that repeats rows; a column of the row itself repeats none, and DISTINCT over
+    the whole row made PostgreSQL sort every row that matched (one state of 100,000
+    applications: 361 ms)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
 class FilterSet(filters.FilterSet):
     """A filter set that refuses an empty parameter instead of ignoring it."""
 
