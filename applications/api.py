@@ -75,7 +75,12 @@ class ApplicationListCreate(generics.ListCreateAPIView):
     problem_statuses = {"post": [422]}
 
     def get_queryset(self):
-        return selectors.api_applications(self.request.user)
+        return selectors.api_application_list(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        # Every list is paginated (REST_FRAMEWORK's pagination class): the flags of the
+        # page's rows only.
+        return selectors.flag_open_deviations(super().paginate_queryset(queryset))
 
     @extend_schema(
         summary=gettext_lazy("List the applications you may read"),

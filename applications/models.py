@@ -257,6 +257,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 models.F("id").desc(),
                 name="application_manager_newest",
             ),
+            # The API's list by state (an integrator's most common filter), newest first.
+            models.Index(
+                "state",
+                models.F("accepted_at").desc(),
+                models.F("id").desc(),
+                name="application_state_newest",
+            ),
             # The supervisors' queue: active applications without a manager, oldest first.
             models.Index(
                 fields=["created_at", "id"],

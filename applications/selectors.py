@@ -518,6 +518,33 @@ def api_applications(user):
     return _with_api_fields(visible_applications(user))
 
 
+def api_application_list(user):
+    """Return the applications ``user`` may read with what the API's list joins; their
+    deviation flags are set on each page by :func:`flag_open_deviations`.
+
+    As annotations of the list's query, PostgreSQL hashed every unresolved deviation of
+    the province twice for each page (9 ms at 100,000 applications, growing with them)."""
+    return visible_applications(user).select_related("customer", "region", "account_manager")
+
+
+def flag_open_deviations(applications: list) -> list:
+    """Set ``open_red_deviation`` and ``open_amber_deviation`` on these applications (a
+    page): one query over their keys."""
+    found = set(
+        Deviation.objects.filter(
+            application_id__in=[a.pk for a in applications],
+            severity__in=[Severity.RED, Severity.AMBER],
+        )
+        .exclude(status=Deviation.Status.RESOLVED)
+        .order_by()
+        .values_list("application_id", "severity")
+    )
+    for application in applications:
+        application.open_red_deviation = (application.pk, Severity.RED) in found
+        application.open_amber_deviation = (application.pk, Severity.AMBER) in found
+    return applications
+
+
 def api_application(application_id: int):
     """Return one application with what the API shows, whoever may read it (or None)."""
     return _with_api_fields(Application.objects.filter(pk=application_id)).first()

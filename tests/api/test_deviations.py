@@ -92,6 +92,32 @@ def test_the_application_list_filters_open_red_deviations(
     assert body["results"][0]["open_red_deviation"] is True
 
 
+def test_every_row_of_a_page_carries_its_own_deviation_flags(
+    as_supervisor, deviation, south_deviation, application, south_application
+):
+    """The flags are read for the page's rows after paging: each row has its own, a
+    resolved deviation raises none, and the list says what the detail says."""
+    Deviation.objects.filter(pk=south_deviation.pk).update(status=Deviation.Status.RESOLVED)
+    amber = Deviation.objects.get(pk=deviation.pk)
+    amber.pk, amber.severity, amber.activity = (
+        None,
+        "amber",
+        Activity.objects.get(application=application, code="B"),
+    )
+    amber.save()
+
+    rows = {
+        r["number"]: (r["open_red_deviation"], r["open_amber_deviation"])
+        for r in as_supervisor.get("/api/v1/applications/?state=consultation").json()["results"]
+    }
+
+    assert rows == {application.number: (True, True), south_application.number: (False, False)}
+    for number, flags in rows.items():
+        application_id = {application.number: application.pk}.get(number, south_application.pk)
+        body = as_supervisor.get(f"/api/v1/applications/{application_id}/").json()
+        assert (body["open_red_deviation"], body["open_amber_deviation"]) == flags
+
+
 def test_a_deviation_is_read_with_its_proposals(as_manager, deviation):
     body = as_manager.get(f"/api/v1/deviations/{deviation.pk}/").json()
     kinds = {p["kind"] for p in body["proposals"]}
