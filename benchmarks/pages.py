@@ -160,10 +160,13 @@ def _load(count: int, seed: int) -> None:
 
 
 def _analyze() -> None:
+    """Vacuum and analyze what was loaded, as autovacuum does on a live database after
+    bulk writes: without the visibility map no index-only scan pays (an API count over
+    10,000 rows read the heap: 27 ms instead of 4)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 def _pages() -> list[tuple[str, str, str, object]]:
