@@ -81,10 +81,16 @@ def sync_role_groups(**kwargs) -> None:
 
 
 def roles_of(user) -> set[str]:
-    """Return the role codes of a user (a superuser is an administrator)."""
+    """Return the role codes of a user (a superuser is an administrator).
+
+    Read once per user object, as Django caches a user's permissions on it: a page asks
+    twice (the two-step sign-in's check and the navigation), each a query otherwise."""
     if not user.is_authenticated:
         return set()
-    roles = {g.name for g in user.groups.all() if g.name in Role.values}
-    if user.is_superuser:
-        roles.add(Role.ADMINISTRATOR)
-    return roles
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        cached = frozenset(g.name for g in user.groups.all() if g.name in Role.values) | (
+            {Role.ADMINISTRATOR} if user.is_superuser else frozenset()
+        )
+        user._role_cache = cached
+    return set(cached)

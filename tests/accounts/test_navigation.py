@@ -1,6 +1,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
 
@@ -35,6 +37,19 @@ def test_each_role_sees_only_its_navigation(client, role_users, role):
     client.force_login(role_users[role])
     html = client.get("/").content.decode()
     assert LINK.findall(NAV.search(html).group(0)) == EXPECTED[role]
+
+
+def test_a_page_reads_the_roles_of_its_user_once(client, role_users):
+    """The two-step sign-in's check, the navigation and the workspace all ask for the
+    user's roles: one query answers them all."""
+    client.force_login(role_users[Role.ACCOUNT_MANAGER])
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/").content.decode()
+    assert "客户经理" in html
+    groups = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "auth_group"')
+    ]
+    assert len(groups) == 1
 
 
 @pytest.mark.parametrize(
