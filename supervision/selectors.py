@@ -339,6 +339,18 @@ def open_deviation_answer_counts(
     return _answer_tables(cause_rows, party_rows)
 
 
+# What a row of the deviation table never shows of its application: the JSON details
+# (risk curve and activities, the crews' waits and holds, the document checklist),
+# otherwise decoded for every row.
+APPLICATION_DETAILS = (
+    "document_checklist",
+    "risk_curve",
+    "risk_activities",
+    "capacity_waits",
+    "capacity_holds",
+)
+
+
 def open_deviations(*, sort: str = "severity", **filters):
     """Return the open deviations of active applications, filtered and sorted, with all a
     row of the table shows (one query per page).
@@ -359,6 +371,7 @@ def open_deviations(*, sort: str = "severity", **filters):
             "activity",
             "department",
         )
+        .defer(*(f"application__{name}" for name in APPLICATION_DETAILS))
         .annotate(severity_rank=severity_rank())
         .order_by(*order)
     )
