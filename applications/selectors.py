@@ -604,6 +604,18 @@ class WorkspaceRow:
         return round(100 * self.stage_done / self.stage_total)
 
 
+# What a row of a list of applications (the workspace, the dashboard's deviations) never
+# shows: the JSON details (risk curve and activities, the crews' waits and holds, the
+# document checklist), otherwise decoded for every row.
+APPLICATION_DETAILS = (
+    "document_checklist",
+    "risk_curve",
+    "risk_activities",
+    "capacity_waits",
+    "capacity_holds",
+)
+
+
 def _open_deviation_counts():
     """Return annotations: the open (unresolved) deviations of each severity, per row."""
     annotations = {}
@@ -660,6 +672,7 @@ def workspace_applications(
         qs = qs.filter(time_limit_status=time_limit)
     return (
         qs.select_related("customer", "account_manager")
+        .defer(*APPLICATION_DETAILS)
         .annotate(**_open_deviation_counts())
         .order_by("-accepted_at", "-id")
     )

@@ -23,7 +23,12 @@ from applications.models import (
     EnergizedCount,
     TimeLimitStatus,
 )
-from applications.selectors import risk_level, visible_applications, with_unfinished_work_of
+from applications.selectors import (
+    APPLICATION_DETAILS,
+    risk_level,
+    visible_applications,
+    with_unfinished_work_of,
+)
 from scheduling import selectors as schedule_selectors
 from scheduling.models import (
     Activity,
@@ -337,18 +342,6 @@ def open_deviation_answer_counts(
         )
     )
     return _answer_tables(cause_rows, party_rows)
-
-
-# What a row of the deviation table never shows of its application: the JSON details
-# (risk curve and activities, the crews' waits and holds, the document checklist),
-# otherwise decoded for every row.
-APPLICATION_DETAILS = (
-    "document_checklist",
-    "risk_curve",
-    "risk_activities",
-    "capacity_waits",
-    "capacity_holds",
-)
 
 
 def open_deviations(*, sort: str = "severity", **filters):
