@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 
 from yekuo.domain import Party
 from yekuo.lookups import any_of
@@ -895,14 +896,18 @@ HISTORY_RELATED = ("activity", "department", "acknowledged_by", "cause", "respon
 
 def deviation_history(application_ids: Iterable[int]) -> list:
     """Return the resolved deviations of these applications, from the hot table and the
-    archive alike, the last resolved first; each has ``is_archived``. Two queries."""
+    archive alike, the last resolved first; each has ``is_archived``.
+
+    Two queries, and one per related table of a table that has rows. Joined in the two
+    queries, the five related tables cost Django's compiler and PostgreSQL's planner
+    5 ms on every application page, most of which have no resolved deviation at all."""
     ids = list(application_ids)
-    rows = [
-        *Deviation.objects.filter(
-            application_id__in=ids, status=Deviation.Status.RESOLVED
-        ).select_related(*HISTORY_RELATED),
-        *ArchivedDeviation.objects.filter(application_id__in=ids).select_related(*HISTORY_RELATED),
-    ]
+    hot = list(Deviation.objects.filter(application_id__in=ids, status=Deviation.Status.RESOLVED))
+    archived = list(ArchivedDeviation.objects.filter(application_id__in=ids))
+    for found in (hot, archived):
+        if found:
+            prefetch_related_objects(found, *HISTORY_RELATED)
+    rows = [*hot, *archived]
     rows.sort(key=lambda row: (row.resolved_at, row.detected_at, row.pk), reverse=True)
     return rows
 
