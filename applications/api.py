@@ -61,6 +61,7 @@ def application_response(application, request, *, status_code=status.HTTP_200_OK
     """Return the application as read now, with its ETag (and Location when created)."""
     if isinstance(application, int):
         application = selectors.api_application(application)
+    selectors.flag_open_deviations([application])
     headers = {"ETag": etag(application.version)}
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = request.build_absolute_uri(
@@ -75,7 +76,7 @@ class ApplicationListCreate(generics.ListCreateAPIView):
     problem_statuses = {"post": [422]}
 
     def get_queryset(self):
-        return selectors.api_application_list(self.request.user)
+        return selectors.api_applications(self.request.user)
 
     def paginate_queryset(self, queryset):
         # Every list is paginated (REST_FRAMEWORK's pagination class): the flags of the
