@@ -87,10 +87,9 @@ def roles_of(user) -> set[str]:
     twice (the two-step sign-in's check and the navigation), each a query otherwise."""
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_role_cache", None)
-    if cached is None:
-        cached = frozenset(g.name for g in user.groups.all() if g.name in Role.values) | (
-            {Role.ADMINISTRATOR} if user.is_superuser else frozenset()
-        )
-        user._role_cache = cached
-    return set(cached)
+    if not hasattr(user, "_role_cache"):
+        roles = {g.name for g in user.groups.all() if g.name in Role.values}
+        if user.is_superuser:
+            roles.add(Role.ADMINISTRATOR)
+        user._role_cache = frozenset(roles)
+    return set(user._role_cache)
