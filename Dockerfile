@@ -11,9 +11,11 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-# collectstatic needs settings but no secrets or services.
+# collectstatic needs settings but no secrets or services. The risk forecast's kernel is
+# compiled into the image (numba's cache beside its source), not at each start.
 RUN YEKUO_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
+ && python -c "from scheduling.risk import warm_up; warm_up()" \
  && useradd --system --home /var/lib/yekuo yekuo \
  && mkdir -p /var/lib/yekuo/media && chown -R yekuo /var/lib/yekuo
 USER yekuo

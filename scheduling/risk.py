@@ -20,21 +20,25 @@ sensitivity (the correlation of its duration with the finish across the runs).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import math
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import risk_kernel
 from .cpm import (
     MEETING_SEARCH_DAYS,
     CompiledNetwork,
     InvalidDurationError,
     InvalidProgressError,
     Progress,
+    load_network,
 )
 
 DEFAULT_SAMPLES = 2000
@@ -146,6 +150,13 @@ class Distribution:
         return int(self.days[min(np.searchsorted(self.cumulative, q), len(self.days) - 1)])
 
 
+def _rounded(value: float, decimals: int) -> float:
+    """``value`` rounded as numpy rounds (half to even after scaling: ``np.round``), in
+    plain Python, so that a figure stored reads as it did."""
+    scale = 10.0**decimals
+    return round(value * scale) / scale
+
+
 def normal_quantile(p: float) -> float:
     """The standard normal quantile (Acklam's rational approximation, |error| < 1e-9
     after one Newton step): numpy has none and this module needs only a few."""
@@ -195,7 +206,8 @@ def normal_quantile(p: float) -> float:
 @dataclass(frozen=True, eq=False)
 class RiskForecast:
     """What :func:`simulate` found: ``finishes`` holds every run's finish (working-day
-    offset), sorted; ``criticality`` and ``sensitivity`` are by activity id."""
+    offset), sorted; ``criticality`` and ``sensitivity`` are by activity id. ``tally``, when
+    given, is that of :attr:`counts` (the simulation has it already)."""
 
     samples: int
     finishes: np.ndarray
@@ -204,10 +216,28 @@ class RiskForecast:
     sensitivity: Mapping[str, float]
     # The activities not finished as of the forecast: what can still be acted on.
     unfinished: frozenset[str] = frozenset()
+    tally: tuple[list[int], list[int]] | None = None
+
+    @functools.cached_property
+    def counts(self) -> tuple[list[int], list[int]]:
+        """The days some run finishes on, ascending, and how many runs are done by each.
+        (Read as lists: the few dozen days of a forecast cost less in Python than the
+        calls of numpy would.)"""
+        if self.tally is not None:
+            return self.tally
+        finishes = self.finishes
+        ends = np.append(np.flatnonzero(np.diff(finishes)) + 1, self.samples)
+        return finishes[ends - 1].tolist(), ends.tolist()
+
+    @property
+    def last_finish(self) -> int:
+        return self.counts[0][-1]
 
     def probability_by(self, offset: int) -> float:
         """The share of runs finished by ``offset``."""
-        return float(np.searchsorted(self.finishes, offset, side="right")) / self.samples
+        days, done = self.counts
+        found = bisect.bisect_right(days, offset)
+        return done[found - 1] / self.samples if found else 0.0
 
     @property
     def on_time(self) -> float | None:
@@ -216,38 +246,33 @@ class RiskForecast:
 
     def percentile(self, q: float) -> int:
         """The finish by which a share ``q`` of the runs are done (P80: ``q=0.8``)."""
-        return int(self.finishes[min(self.samples - 1, max(0, math.ceil(q * self.samples) - 1))])
-
-    def _curve(self) -> tuple[np.ndarray, np.ndarray]:
-        # The finishes are sorted: each day's share is where the next day's runs begin.
-        done = np.append(np.flatnonzero(np.diff(self.finishes)) + 1, self.samples)
-        return self.finishes[done - 1], done / self.samples
+        days, done = self.counts
+        run = min(self.samples - 1, max(0, math.ceil(q * self.samples) - 1))
+        return days[bisect.bisect_right(done, run)]
 
     def s_curve(self) -> list[tuple[int, float]]:
         """(offset, share finished by it) at every offset some run finishes on."""
-        days, shares = self._curve()
-        return list(zip(days.tolist(), shares.tolist(), strict=True))
+        days, done = self.counts
+        return [(day, count / self.samples) for day, count in zip(days, done, strict=True)]
 
     def rounded_curve(self, decimals: int) -> tuple[list[int], list[float]]:
         """:meth:`s_curve` as two lists, the shares rounded to ``decimals``."""
-        days, shares = self._curve()
-        return days.tolist(), np.round(shares, decimals).tolist()
+        days, done = self.counts
+        return list(days), [_rounded(count / self.samples, decimals) for count in done]
 
     def rounded_on_time(self, decimals: int) -> float | None:
-        """:attr:`on_time` rounded as :meth:`rounded_curve` rounds its shares (numpy's
-        rounding, not Python's: 505 runs of 2,000 are 0.252 in both), so that the chance
-        shown is the curve read at the commitment."""
+        """:attr:`on_time` rounded as :meth:`rounded_curve` rounds its shares, so that the
+        chance shown is the curve read at the commitment (505 runs of 2,000 are 0.252 in
+        both)."""
         on_time = self.on_time
-        return None if on_time is None else float(np.round(on_time, decimals))
+        return None if on_time is None else _rounded(on_time, decimals)
 
     def rounded_figures(self, decimals: int) -> tuple[dict[str, float], dict[str, float]]:
         """The criticality and the sensitivity of every activity, rounded to ``decimals``."""
-        ids = list(self.criticality)
-        found = np.round(
-            np.array([list(self.criticality.values()), [self.sensitivity[a] for a in ids]]),
-            decimals,
-        ).tolist()
-        return dict(zip(ids, found[0], strict=True)), dict(zip(ids, found[1], strict=True))
+        return (
+            {a: _rounded(value, decimals) for a, value in self.criticality.items()},
+            {a: _rounded(value, decimals) for a, value in self.sensitivity.items()},
+        )
 
     def most_responsible(self) -> str | None:
         """The activity that drives the risk: of those not finished, the most often
@@ -287,6 +312,29 @@ class Case:
     not_before: Mapping[str, int] | None = None
 
 
+def warm_up() -> None:
+    """Compile the kernel now (numba's cache on disk makes it a load after the first
+    time), rather than in the first request or task that forecasts: a served process
+    calls this at start."""
+    network = load_network(
+        {
+            "activities": [
+                {"id": "A", "tail": 1, "head": 2, "duration": 2},
+                {"id": "B", "tail": 2, "head": 3, "duration": 1, "kind": "meeting"},
+            ]
+        }
+    )
+    simulate(
+        network,
+        {"A": Distribution.from_weights({1: 1.0, 3: 1.0})},
+        samples=4,
+        as_of=1,
+        progress={"A": Progress(actual_start=0)},
+        weekday_of=lambda offset: offset % 5,
+        meeting_weekday=2,
+    )
+
+
 def simulate(compiled: CompiledNetwork, distributions=None, **arguments) -> RiskForecast:
     """Run ``samples`` forecasts of ``compiled`` with durations drawn from
     ``distributions`` (an activity without one keeps its planned duration), seeded by
@@ -299,9 +347,10 @@ def simulate(compiled: CompiledNetwork, distributions=None, **arguments) -> Risk
 def simulate_many(cases: Sequence[Case]) -> list[RiskForecast]:
     """Run every case; return their forecasts in the same order.
 
-    Cases of one network are run together, their runs side by side in the same arrays (a
-    case's runs are drawn from its own seed, so its answer is the one it gets alone): numpy
-    then works on arrays long enough that its cost per call stops mattering.
+    Cases of one network are run together, a chunk of them at a time (a case's runs are
+    drawn from its own seed, so its answer is the one it gets alone): the draws are made
+    in arrays long enough that numpy's cost per call stops mattering, and the passes over
+    the network are compiled (:mod:`scheduling.risk_kernel`).
     """
     prepared = [_Prepared.of(case) for case in cases]
     found: list[RiskForecast | None] = [None] * len(cases)
@@ -309,9 +358,6 @@ def simulate_many(cases: Sequence[Case]) -> list[RiskForecast]:
     for position, case in enumerate(prepared):
         groups.setdefault((id(case.compiled), case.samples), []).append(position)
     for (_network, samples), positions in groups.items():
-        # Cases at the same stage side by side: a chunk whose cases all recorded an
-        # activity computes it the short way.
-        positions.sort(key=lambda p: (tuple(prepared[p].done), tuple(prepared[p].started)))
         per_chunk = max(1, CHUNK_RUNS // samples)
         group = [prepared[p] for p in positions]
         space = _Space(group[0].compiled, min(per_chunk, len(group)) * samples, group)
@@ -429,18 +475,14 @@ def _fixed(days: int) -> Distribution:
 
 
 class _Space:
-    """What the chunks of a group share: the arrays they compute in (activities × runs,
-    made once: numpy's fresh large arrays cost a page fault per page on first use) and
-    the tables of every distribution they draw from, end to end."""
+    """What the chunks of a group share: the durations they draw (activities × runs, made
+    once: numpy's fresh large arrays cost a page fault per page on first use), the
+    network's links as the kernel reads them, and the tables of every distribution they
+    draw from, end to end."""
 
     def __init__(self, compiled: CompiledNetwork, columns: int, cases: list[_Prepared]) -> None:
-        n = len(compiled.ids)
-        self.es, self.ef, self.ls, self.lf, self.duration = (
-            np.empty((n, columns), dtype=np.int32) for _ in range(5)
-        )
-        self.values = np.empty((n, columns), dtype=np.float64)
-        self.row, self.other = np.empty(columns, dtype=np.int32), np.empty(columns, np.int32)
-        self.critical = np.empty((n, columns), dtype=bool)
+        self.duration = np.empty((len(compiled.ids), columns), dtype=np.int32)
+        self.links = _links(compiled)
         at: dict[int, int] = {}
         parts: list[np.ndarray] = []
         for case in cases:
@@ -452,25 +494,61 @@ class _Space:
         self.tables = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
 
+@dataclass(frozen=True, eq=False)
+class _Links:
+    """A network's order and links as arrays: the predecessors of position ``i`` are
+    ``pred_node[pred_start[i]:pred_start[i + 1]]`` with their lags, the successors alike."""
+
+    order: np.ndarray
+    pred_start: np.ndarray
+    pred_node: np.ndarray
+    pred_lag: np.ndarray
+    succ_start: np.ndarray
+    succ_node: np.ndarray
+    succ_lag: np.ndarray
+    # The largest lag into each position (0 at least): how far a run can reach.
+    lag_in: np.ndarray
+
+
+# Per network (a template's network is shared by every application planned with it).
+_LINKS: weakref.WeakKeyDictionary[CompiledNetwork, _Links] = weakref.WeakKeyDictionary()
+
+
+def _links(compiled: CompiledNetwork) -> _Links:
+    found = _LINKS.get(compiled)
+    if found is None:
+
+        def flat(links):
+            start = np.cumsum([0, *map(len, links)], dtype=np.int64)
+            node = np.array([other for row in links for other, _lag in row], dtype=np.int64)
+            lag = np.array([lag for row in links for _other, lag in row], dtype=np.int64)
+            return start, node, lag
+
+        pred_start, pred_node, pred_lag = flat(compiled._preds)
+        succ_start, succ_node, succ_lag = flat(compiled._succs)
+        found = _LINKS[compiled] = _Links(
+            order=np.array(compiled._order, dtype=np.int64),
+            pred_start=pred_start,
+            pred_node=pred_node,
+            pred_lag=pred_lag,
+            succ_start=succ_start,
+            succ_node=succ_node,
+            succ_lag=succ_lag,
+            lag_in=np.array([max([0, *(lag for _p, lag in row)]) for row in compiled._preds]),
+        )
+    return found
+
+
 def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]:
     """Run cases of one network and one run count side by side: column ``a * S + r`` of
-    every array is run ``r`` of case ``a``."""
+    the durations is run ``r`` of case ``a``."""
     compiled = cases[0].compiled
     n, runs, count = len(compiled.ids), cases[0].samples, len(cases)
     columns = count * runs
-    es, ef, ls, lf = (array[:, :columns] for array in (space.es, space.ef, space.ls, space.lf))
-    duration, row, other = space.duration[:, :columns], space.row[:columns], space.other[:columns]
-
-    def per_run(values) -> np.ndarray:
-        return np.repeat(np.asarray(values, dtype=np.int32), runs)
-
+    duration = space.duration[:, :columns]
     # Each case's draws, from its own seed: 16 random bits per run of every activity whose
     # duration is drawn (in position order); the low 12 pick a step of its distribution's
     # table, all 16 give running work a probability. Other durations are fixed.
-    uniforms: dict[tuple[int, int], np.ndarray] = {}
-    # The activities whose duration varies in some case.
-    varied: set[int] = set()
-    # Fixed durations first, in one pass (a recorded activity's is not read: 0).
     fixed = np.array(
         [
             [0 if i in case.done else dist.days[0] for i, dist in enumerate(case.distributions)]
@@ -479,8 +557,20 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
         dtype=np.int32,
     )
     duration[:] = np.repeat(fixed.T, runs, axis=1)
+    kind = np.zeros((count, n), dtype=np.int8)
+    recorded_start = np.zeros((count, n), dtype=np.int64)
+    recorded_finish = np.zeros((count, n), dtype=np.int64)
+    not_before = np.zeros((count, n), dtype=np.int64)
+    held = np.full((count, n), -1, dtype=np.int8)
     for a, case in enumerate(cases):
         part = slice(a * runs, (a + 1) * runs)
+        for i, (began, ended) in case.done.items():
+            kind[a, i] = risk_kernel.DONE
+            recorded_start[a, i], recorded_finish[a, i] = began, ended
+        for i, offset in case.not_before.items():
+            not_before[a, i] = offset
+        for i, weekday in case.held.items():
+            held[a, i] = weekday
         drawn = [
             i
             for i, dist in enumerate(case.distributions)
@@ -488,107 +578,108 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
             and i not in case.done
             and (i not in case.started or case.started[i][1] is None)
         ]
-        if not drawn:
-            continue
-        k = len(drawn)
-        bits = _bits(case.case.seed, k * runs).reshape(k, runs)
-        steps = (bits & (TABLE_SIZE - 1)).astype(np.int32)
-        steps += np.array([[space.at[id(case.distributions[i])]] for i in drawn], np.int32)
-        values = np.take(space.tables, steps)
-        for row_of, i in enumerate(drawn):
-            duration[i, part] = values[row_of]
-            if i in case.started:
-                uniforms[i, a] = bits[row_of]
-        varied.update(drawn)
-
-    floor = per_run([case.floor for case in cases])
-    tp = per_run([case.tp for case in cases])
-    meetings = _Meetings(cases, runs)
-    # Recorded activities by position: the cases that record them, and whether all do.
-    done: dict[int, list[int]] = {}
-    started: dict[int, list[int]] = {}
-    for a, case in enumerate(cases):
-        for i in case.done:
-            done.setdefault(i, []).append(a)
-        for i in case.started:
-            started.setdefault(i, []).append(a)
-
-    held_back = {i for case in cases for i in case.not_before}
-    for i in compiled._order:
-        recorded = done.get(i, ())
-        if len(recorded) == count:
-            es[i] = per_run([case.done[i][0] for case in cases])
-            ef[i] = per_run([case.done[i][1] for case in cases])
-            continue
-        preds = compiled._preds[i]
-        if preds:
-            pred, lag = preds[0]
-            np.add(ef[pred], lag, out=row)
-            for pred, lag in preds[1:]:
-                if lag:
-                    np.add(ef[pred], lag, out=other)
-                    np.maximum(row, other, out=row)
-                else:
-                    np.maximum(row, ef[pred], out=row)
-            np.maximum(row, floor, out=row)
-        else:
-            row[:] = floor
-        if i in held_back:
-            np.maximum(row, per_run([case.not_before.get(i, 0) for case in cases]), out=row)
-        if i in meetings.held:
-            es[i] = meetings.on_or_after(i, row)
-        else:
-            es[i] = row
-        np.add(es[i], duration[i], out=ef[i])
-        for a in recorded:
-            part = slice(a * runs, (a + 1) * runs)
-            es[i, part], ef[i, part] = cases[a].done[i]
-        for a in started.get(i, ()):
-            part = slice(a * runs, (a + 1) * runs)
-            case = cases[a]
-            began, rest = case.started[i]
+        bits = None
+        if drawn:
+            k = len(drawn)
+            bits = _bits(case.case.seed, k * runs).reshape(k, runs)
+            steps = (bits & (TABLE_SIZE - 1)).astype(np.int32)
+            steps += np.array([[space.at[id(case.distributions[i])]] for i in drawn], np.int32)
+            duration[drawn, part] = np.take(space.tables, steps)
+        # Running work: its elapsed days and, drawn given them, the days still to go.
+        for i, (began, rest) in case.started.items():
+            kind[a, i] = risk_kernel.STARTED
+            recorded_start[a, i] = began
+            elapsed = case.floor - began
             if rest is None:
                 # A fixed duration has nothing to draw: no bits were spent on it.
-                bits = uniforms.get((i, a), np.zeros(runs, dtype=np.uint16))
-                uniform = (bits.astype(np.float64) + 0.5) / 65536.0
-                left = case.distributions[i].beyond(uniform, case.floor - began)
+                row = bits[drawn.index(i)] if i in drawn else np.zeros(runs, dtype=np.uint16)
+                uniform = (row.astype(np.float64) + 0.5) / 65536.0
+                duration[i, part] = case.distributions[i].beyond(uniform, elapsed) + elapsed
             else:
-                left = np.full(runs, rest, dtype=np.int32)
-            duration[i, part] = left + (case.floor - began)
-            varied.add(i)
-            es[i, part] = began
-            ef[i, part] = row[part] + left
-    finish = ef.max(axis=0)
-    recorded = frozenset(done) | frozenset(started)
-    tf = _total_floats(compiled, es, ef, ls, lf, tp, meetings, recorded, row, other)
-    critical = space.critical[:, :columns]
-    np.equal(tf, tf.min(axis=0), out=critical)
-    criticality = np.count_nonzero(critical.reshape(n, count, runs), axis=2) / runs
-    sensitivity = np.zeros((n, count))
-    if varied:
-        rows = sorted(varied)
-        sensitivity[rows] = _correlations(
-            duration[rows], finish, space.values[: len(rows), :columns], count=count, runs=runs
+                duration[i, part] = rest + elapsed
+
+    floor = np.array([case.floor for case in cases], dtype=np.int64)
+    tp = np.array([case.tp for case in cases], dtype=np.int64)
+    finishes = np.empty((count, runs), dtype=np.int64)
+    days, done = np.empty((count, runs), dtype=np.int64), np.empty((count, runs), np.int64)
+    distinct = np.empty(count, dtype=np.int64)
+    critical = np.empty((n, count), dtype=np.int64)
+    sensitivity = np.empty((n, count), dtype=np.float64)
+    links = space.links
+    weekdays = np.full((count, 1), -1, dtype=np.int8)
+    if any(case.held for case in cases):
+        # Every offset a run can reach: the latest record, floor or first day, then each
+        # activity's longest duration and lag in turn, and a wait for each meeting.
+        reach = int(
+            max(
+                int(tp.max()),
+                int(floor.max()),
+                int(recorded_finish.max()),
+                int(not_before.max()),
+            )
+            + int(duration.max(axis=1).sum())
+            + int(links.lag_in.sum())
+            + MEETING_SEARCH_DAYS * (len(compiled.meetings) + 1)
         )
-    finishes = np.sort(finish.reshape(count, runs), axis=1)
+        weekdays = _weekdays(cases, reach)
+    while True:
+        needed = risk_kernel.run_chunk(
+            links.order,
+            links.pred_start,
+            links.pred_node,
+            links.pred_lag,
+            links.succ_start,
+            links.succ_node,
+            links.succ_lag,
+            # The whole array (its columns beyond the chunk's are not read): one compiled
+            # kernel for every chunk, where a view would make a second.
+            space.duration,
+            runs,
+            floor,
+            tp,
+            kind,
+            recorded_start,
+            recorded_finish,
+            not_before,
+            held,
+            weekdays,
+            MEETING_SEARCH_DAYS,
+            finishes,
+            days,
+            done,
+            distinct,
+            critical,
+            sensitivity,
+        )
+        if not needed:
+            break
+        weekdays = _weekdays(cases, max(needed, 2 * weekdays.shape[1]))
     ids = compiled.ids
+    criticality = (critical / runs).T.tolist()
+    sensitivities = sensitivity.T.tolist()
     found = []
     for a, case in enumerate(cases):
-        values = sensitivity[:, a].tolist()
-        # A recorded activity's duration was not drawn: it moves nothing.
-        for i in case.done:
-            values[i] = 0.0
+        k = int(distinct[a])
         found.append(
             RiskForecast(
                 samples=runs,
                 finishes=finishes[a],
                 committed=case.case.committed,
-                criticality=dict(zip(ids, criticality[:, a].tolist(), strict=True)),
-                sensitivity=dict(zip(ids, values, strict=True)),
+                criticality=dict(zip(ids, criticality[a], strict=True)),
+                sensitivity=dict(zip(ids, sensitivities[a], strict=True)),
                 unfinished=frozenset(ids[i] for i in range(n) if i not in case.done),
+                tally=(days[a, :k].tolist(), done[a, :k].tolist()),
             )
         )
     return found
+
+
+def _weekdays(cases: list[_Prepared], reach: int) -> np.ndarray:
+    """The weekdays of offsets 0 to ``reach - 1`` of every case holding a meeting (-1 for
+    the others: they never read them)."""
+    return np.stack(
+        [case.weekdays(reach) if case.held else np.full(reach, -1, dtype=np.int8) for case in cases]
+    )
 
 
 def _bits(seed: int, count: int) -> np.ndarray:
@@ -614,128 +705,3 @@ def _bits(seed: int, count: int) -> np.ndarray:
 _LOCAL = threading.local()
 # PCG64's stream constant (odd): every seed draws from the same stream at its own state.
 _INCREMENT = np.random.PCG64(0).state["state"]["inc"]
-
-
-def _total_floats(compiled, es, ef, ls, lf, tp, meetings, recorded, finish, span) -> np.ndarray:
-    """The backward pass of ``CompiledNetwork._backward`` on arrays, into ``ls`` and
-    ``lf``; return TF per activity and run (activities × runs; ``ls`` made TF).
-    ``recorded`` holds the activities some run has a recorded start of: only those can
-    start before a predecessor's finish. ``finish`` and ``span`` are rows to work in."""
-    for i in compiled._reverse:
-        links = compiled._succs[i]
-        ready = ef[i]
-        first = True
-        for succ, lag in links:
-            if succ in recorded:
-                # A recorded start before this finish is read as starting at the hand-over.
-                overlap = es[succ] < ready + lag
-                late = np.where(
-                    overlap, lf[succ] - np.maximum(ef[succ] - ready - lag, 0) - lag, ls[succ] - lag
-                )
-            else:
-                late = ls[succ] - lag if lag else ls[succ]
-            if lag < 0:
-                late = np.minimum(late, tp)
-            if first:
-                np.copyto(finish, late)
-                first = False
-            else:
-                np.minimum(finish, late, out=finish)
-        if first:
-            np.copyto(finish, tp)
-        np.subtract(ef[i], es[i], out=span)
-        if i in meetings.held:
-            # Cases that do not hold it find the offset itself: the plain rule below.
-            movable = finish - span >= 0
-            latest = np.where(movable, meetings.on_or_before(i, np.maximum(finish - span, 0)), 0)
-            ls[i] = np.where(movable, latest, finish - span)
-            lf[i] = np.where(movable, latest + span, finish)
-        else:
-            if i in recorded:
-                # Only a recorded successor's late finish is read (above).
-                lf[i] = finish
-            np.subtract(finish, span, out=ls[i])
-    return np.subtract(ls, es, out=ls)
-
-
-def _correlations(durations, finish, values, *, count: int, runs: int) -> np.ndarray:
-    """The correlation of each activity's durations with the finish across each case's
-    runs (activities × cases; 0 where either does not vary). Whole days: the sums are
-    exact in float64, so no centring is needed."""
-    np.copyto(values, durations)
-    x = values.reshape(len(values), count, runs)
-    y = finish.reshape(count, runs).astype(np.float64)
-    sum_x = x.sum(axis=2)
-    sum_xx = np.einsum("iar,iar->ia", x, x)
-    sum_xy = np.matmul(x.transpose(1, 0, 2), y[:, :, None])[:, :, 0].T
-    sum_y = y.sum(axis=1)
-    sum_yy = np.einsum("ar,ar->a", y, y)
-    spread = (runs * sum_xx - sum_x * sum_x) * (runs * sum_yy - sum_y * sum_y)[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(spread > 0, (runs * sum_xy - sum_x * sum_y[None, :]) / np.sqrt(spread), 0.0)
-
-
-class _Meetings:
-    """The meeting days of a chunk's held activities as lookup tables over offsets, one row
-    per case (a case that does not hold the activity at a meeting finds every offset its
-    own day), grown as the runs reach further."""
-
-    def __init__(self, cases: list[_Prepared], runs: int) -> None:
-        self._cases = cases
-        self._runs = runs
-        self.held = frozenset(i for case in cases for i in case.held)
-        self._weekdays: np.ndarray | None = None
-        self._size = 0
-        self._after: dict[int, np.ndarray] = {}
-        self._before: dict[int, np.ndarray] = {}
-        self._rows: np.ndarray | None = None
-
-    def _grow(self, top: int) -> None:
-        """Make every table reach offset ``top``."""
-        size = max(top + 1, 2 * self._size, 128)
-        reach = size + MEETING_SEARCH_DAYS
-        self._weekdays = np.stack(
-            [
-                case.weekdays(reach) if case.held else np.full(reach, -1, dtype=np.int8)
-                for case in self._cases
-            ]
-        )
-        self._size = size
-        self._after.clear()
-        self._before.clear()
-        self._rows = np.repeat(np.arange(len(self._cases), dtype=np.int64) * size, self._runs)
-
-    def _table(self, i: int, after: bool) -> np.ndarray:
-        tables = self._after if after else self._before
-        table = tables.get(i)
-        if table is not None:
-            return table
-        size = self._size
-        reach = size + MEETING_SEARCH_DAYS
-        wanted = np.array([case.held.get(i, -2) for case in self._cases], dtype=np.int8)
-        meets = self._weekdays == wanted[:, None]
-        positions = np.arange(reach, dtype=np.int32)
-        if after:
-            # The first meeting day at or after each offset, searched as far as the engine
-            # searches; none within reach leaves the offset as it is.
-            marked = np.where(meets, positions, np.iinfo(np.int32).max)
-            found = np.minimum.accumulate(marked[:, ::-1], axis=1)[:, ::-1][:, :size]
-            ok = found < positions[:size] + MEETING_SEARCH_DAYS
-        else:
-            marked = np.where(meets, positions, -1)
-            found = np.maximum.accumulate(marked, axis=1)[:, :size]
-            ok = (found >= 0) & (found > positions[:size] - MEETING_SEARCH_DAYS)
-        table = tables[i] = np.where(ok, found, positions[:size]).astype(np.int32).ravel()
-        return table
-
-    def _look(self, i: int, offsets: np.ndarray, after: bool) -> np.ndarray:
-        top = int(offsets.max())
-        if top >= self._size:
-            self._grow(top)
-        return self._table(i, after)[self._rows + offsets]
-
-    def on_or_after(self, i: int, offsets: np.ndarray) -> np.ndarray:
-        return self._look(i, offsets, True)
-
-    def on_or_before(self, i: int, offsets: np.ndarray) -> np.ndarray:
-        return self._look(i, offsets, False)

@@ -541,7 +541,7 @@ def risk_values(
     the activities ``codes`` only (the real ones), when given."""
 
     # Every finish lies within the last run's: its dates read in one call.
-    dates = calendar.dates_from(day0, max(1, int(found.finishes[-1])))
+    dates = calendar.dates_from(day0, max(1, found.last_finish))
 
     def finish(offset: int) -> date:
         return dates[max(0, offset - 1)]

@@ -311,3 +311,77 @@ def test_the_chance_shown_is_the_curve_read_at_the_commitment_to_the_last_digit(
     days, shares = found.rounded_curve(3)
     assert found.rounded_on_time(3) == shares[days.index(10)] == 0.252
     assert risk.RiskForecast(2000, finishes, None, {}, {}).rounded_on_time(3) is None
+
+
+# --- The compiled passes and what is read off them --------------------------------------------
+
+
+def _reference(finishes: np.ndarray, samples: int, committed: int | None, q: float):
+    """The figures as numpy reads them off the sorted finishes."""
+    ends = np.append(np.flatnonzero(np.diff(finishes)) + 1, samples)
+    on_time = None
+    if committed is not None:
+        on_time = float(np.round(np.searchsorted(finishes, committed, side="right") / samples, 3))
+    index = min(samples - 1, max(0, math.ceil(q * samples) - 1))
+    return (
+        finishes[ends - 1].tolist(),
+        np.round(ends / samples, 3).tolist(),
+        on_time,
+        int(finishes[index]),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    finishes=st.lists(st.integers(0, 60), min_size=1, max_size=300),
+    committed=st.none() | st.integers(-1, 61),
+    q=st.sampled_from([0.0, 0.05, 0.5, 0.8, 0.95, 1.0]),
+)
+def test_the_figures_read_off_the_tally_are_those_of_the_sorted_finishes(finishes, committed, q):
+    ordered = np.array(sorted(finishes))
+    found = risk.RiskForecast(len(finishes), ordered, committed, {}, {})
+    days, shares, on_time, percentile = _reference(ordered, len(finishes), committed, q)
+    assert found.rounded_curve(3) == (days, shares)
+    assert found.rounded_on_time(3) == on_time
+    assert found.percentile(q) == percentile
+    assert found.last_finish == int(ordered[-1])
+
+
+def test_the_kernel_tally_is_that_of_its_finishes():
+    compiled = example("hv-single-10kv")
+    spread = {a: Distribution.lognormal(4, 0.6, least=1) for a in ("E", "F", "I", "K", "N")}
+    found = simulate(compiled, spread, samples=2000, seed=3, committed=60)
+    again = risk.RiskForecast(2000, found.finishes, 60, {}, {})
+    assert found.tally is not None and len(found.tally[0]) > 10
+    assert found.counts == again.counts
+    assert found.rounded_on_time(3) == again.rounded_on_time(3)
+    assert [found.percentile(q) for q in (0.5, 0.8, 0.95)] == [
+        again.percentile(q) for q in (0.5, 0.8, 0.95)
+    ]
+
+
+def test_a_meeting_day_beyond_the_weekdays_read_makes_them_read_further(monkeypatch):
+    # The kernel says how far it needs the weekdays when a run reaches past them; the chunk
+    # is run again with them, and gives what it gives with enough from the start.
+    compiled = example("hv-single-10kv")
+    spread = {a: Distribution.lognormal(6, 0.8, least=1) for a in ("E", "F", "K", "N")}
+    arguments = {
+        "samples": 500,
+        "seed": 11,
+        "weekday_of": monday_start,
+        "meeting_weekday": 2,
+        "weekdays": lambda count: [d % 5 for d in range(count)],
+    }
+    expected = simulate(compiled, spread, **arguments)
+    real, asked = risk._weekdays, []
+
+    def short_at_first(cases, reach):
+        asked.append(reach)
+        return real(cases, reach if len(asked) > 1 else 3)
+
+    monkeypatch.setattr(risk, "_weekdays", short_at_first)
+    found = simulate(compiled, spread, **arguments)
+    assert len(asked) == 2 and asked[1] > 3
+    assert np.array_equal(found.finishes, expected.finishes)
+    assert found.criticality == expected.criticality
+    assert found.sensitivity == expected.sensitivity
