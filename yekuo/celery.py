@@ -11,13 +11,14 @@ from pathlib import Path
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from yekuo.cache import HEARTBEAT_CACHE_KEY
+from yekuo.heap import freeze_loaded
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yekuo.settings")
 
@@ -64,6 +65,14 @@ def _prepare_local_folders() -> None:
 @app.on_after_configure.connect
 def _on_after_configure(sender, **kwargs):
     _prepare_local_folders()
+
+
+@worker_init.connect
+def _freeze_on_start(**kwargs):
+    """Keep what the worker loaded (Django, the apps, the tasks) out of the cyclic
+    collector, as a web process does (yekuo.heap); pool processes forked from it inherit
+    that."""
+    freeze_loaded(urls=False)
 
 
 @worker_ready.connect

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from scheduling import selectors as schedule_selectors
 from yekuo import bulk
+from yekuo.heap import collector_paused
 
 from .. import dashboard_counts, outbound
 from ..models import WORK_STATES, Application
@@ -74,6 +75,7 @@ class SweepStats:
 
 
 @transaction.atomic
+@collector_paused()
 def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = None) -> SweepStats:
     """Analyse a batch of applications: forecast, deviations, proposals, time limits.
 

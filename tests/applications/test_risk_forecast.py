@@ -1,6 +1,7 @@
 """The probability of keeping the promise, computed by every analysis (the sweep's and a
 change's) when an input changed, stored with the application and its activities."""
 
+import gc
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,6 +107,23 @@ def test_the_risk_is_computed_again_only_when_an_input_changed(application):
     after = Application.objects.values_list("risk_on_time", "risk_curve").get(pk=application.pk)
     assert before[0] < 1.0 and after[0] == 1.0
     assert after != before
+
+
+def test_a_batch_is_analysed_without_the_cyclic_collector(application, monkeypatch):
+    # Its rows and forecasts live until it is stored: the collector would walk them again
+    # and again to find nothing (yekuo.heap). It is back on once the batch is done.
+    seen = []
+    analyse = analysis.analyse_application
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return analyse(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "analyse_application", watched)
+    assert gc.isenabled()
+    sweep(application, DAY0)
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_the_same_inputs_give_the_same_risk(supervisor, manager):
