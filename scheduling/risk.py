@@ -47,7 +47,7 @@ MAX_SAMPLES = 100_000
 TAIL = 0.001
 # Draws are read off a table of the days at this many evenly spaced probabilities: a step
 # of 1/4096, finer than the tail cut and than the sampling error of any run count allowed.
-TABLE_SIZE = 4096
+TABLE_SIZE = risk_kernel.TABLE_SIZE
 
 
 class RiskInputError(ValueError):
@@ -539,64 +539,104 @@ def _links(compiled: CompiledNetwork) -> _Links:
     return found
 
 
+# Per case and activity, what the kernel is given (rows of cases × activities).
+_CASE_TABLES = (
+    "source",
+    "value",
+    "offset",
+    "bit_row",
+    "below",
+    "longest",
+    "kind",
+    "recorded_start",
+    "recorded_finish",
+    "not_before",
+    "held",
+)
+
+
 def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]:
     """Run cases of one network and one run count side by side: column ``a * S + r`` of
     the durations is run ``r`` of case ``a``."""
     compiled = cases[0].compiled
     n, runs, count = len(compiled.ids), cases[0].samples, len(cases)
-    columns = count * runs
-    duration = space.duration[:, :columns]
-    # Each case's draws, from its own seed: 16 random bits per run of every activity whose
-    # duration is drawn (in position order); the low 12 pick a step of its distribution's
-    # table, all 16 give running work a probability. Other durations are fixed.
-    fixed = np.array(
-        [
-            [0 if i in case.done else dist.days[0] for i, dist in enumerate(case.distributions)]
-            for case in cases
-        ],
-        dtype=np.int32,
-    )
-    duration[:] = np.repeat(fixed.T, runs, axis=1)
-    kind = np.zeros((count, n), dtype=np.int8)
-    recorded_start = np.zeros((count, n), dtype=np.int64)
-    recorded_finish = np.zeros((count, n), dtype=np.int64)
-    not_before = np.zeros((count, n), dtype=np.int64)
-    held = np.full((count, n), -1, dtype=np.int8)
-    for a, case in enumerate(cases):
-        part = slice(a * runs, (a + 1) * runs)
-        for i, (began, ended) in case.done.items():
-            kind[a, i] = risk_kernel.DONE
-            recorded_start[a, i], recorded_finish[a, i] = began, ended
-        for i, offset in case.not_before.items():
-            not_before[a, i] = offset
-        for i, weekday in case.held.items():
-            held[a, i] = weekday
-        drawn = [
-            i
-            for i, dist in enumerate(case.distributions)
-            if len(dist.days) > 1
-            and i not in case.done
-            and (i not in case.started or case.started[i][1] is None)
-        ]
-        bits = None
-        if drawn:
-            k = len(drawn)
-            bits = _bits(case.case.seed, k * runs).reshape(k, runs)
-            steps = (bits & (TABLE_SIZE - 1)).astype(np.int32)
-            steps += np.array([[space.at[id(case.distributions[i])]] for i in drawn], np.int32)
-            duration[drawn, part] = np.take(space.tables, steps)
-        # Running work: its elapsed days and, drawn given them, the days still to go.
-        for i, (began, rest) in case.started.items():
-            kind[a, i] = risk_kernel.STARTED
-            recorded_start[a, i] = began
-            elapsed = case.floor - began
-            if rest is None:
-                # A fixed duration has nothing to draw: no bits were spent on it.
-                row = bits[drawn.index(i)] if i in drawn else np.zeros(runs, dtype=np.uint16)
-                uniform = (row.astype(np.float64) + 0.5) / 65536.0
-                duration[i, part] = case.distributions[i].beyond(uniform, elapsed) + elapsed
+    # Where each case's durations come from, per activity: fixed (``value``), drawn from a
+    # distribution's table (at ``offset``, with the bits of row ``bit_row``) or, for running
+    # work, drawn given the days it has run. Each case draws from its own seed: 16 random
+    # bits per run of every activity drawn (in position order); the low 12 pick a step of
+    # the table, all 16 give running work a probability.
+    tables: dict[str, list[list]] = {name: [] for name in _CASE_TABLES}
+    bits: list[np.ndarray] = []
+    bit_start = []
+    at, used = space.at, 0
+    for case in cases:
+        row = {name: [0] * n for name in _CASE_TABLES}
+        row["below"] = [0.0] * n
+        row["held"] = [-1] * n
+        source, value, offset, bit_row = row["source"], row["value"], row["offset"], row["bit_row"]
+        kind, began_at = row["kind"], row["recorded_start"]
+        drawn = 0
+        for i, dist in enumerate(case.distributions):
+            many = len(dist.days) > 1
+            row["longest"][i] = int(dist.days[-1])
+            if i in case.done:
+                kind[i] = risk_kernel.DONE
+                began_at[i], row["recorded_finish"][i] = case.done[i]
+                continue
+            row["not_before"][i] = case.not_before.get(i, 0)
+            row["held"][i] = case.held.get(i, -1)
+            if i in case.started:
+                began, rest = case.started[i]
+                kind[i] = risk_kernel.STARTED
+                began_at[i] = began
+                elapsed = case.floor - began
+                if rest is not None:
+                    value[i] = row["longest"][i] = rest + elapsed
+                    continue
+                # A fixed duration has nothing to draw: no bits are spent on it.
+                if many:
+                    bit_row[i], drawn = drawn, drawn + 1
+                else:
+                    bit_row[i] = -1
+                # Given ``elapsed`` days run: nothing left when the distribution holds no
+                # longer duration, the one left when it holds one, else drawn above them.
+                first = int(np.searchsorted(dist.days, elapsed, side="right"))
+                if first >= len(dist.days):
+                    value[i] = row["longest"][i] = elapsed
+                elif first == len(dist.days) - 1:
+                    value[i] = int(dist.days[first])
+                else:
+                    source[i] = risk_kernel.RUNNING
+                    value[i] = int(dist.days[first])
+                    row["below"][i] = float(dist.cumulative[first - 1]) if first else 0.0
+                    offset[i] = at[id(dist)]
+            elif many:
+                source[i] = risk_kernel.DRAWN
+                offset[i] = at[id(dist)]
+                bit_row[i], drawn = drawn, drawn + 1
             else:
-                duration[i, part] = rest + elapsed
+                value[i] = int(dist.days[0])
+        bit_start.append(used)
+        if drawn:
+            bits.append(_bits(case.case.seed, drawn * runs))
+            used += drawn * runs
+        for name, table in tables.items():
+            table.append(row[name])
+    kind = np.array(tables["kind"], dtype=np.int8)
+    recorded_start = np.array(tables["recorded_start"], dtype=np.int64)
+    recorded_finish = np.array(tables["recorded_finish"], dtype=np.int64)
+    not_before = np.array(tables["not_before"], dtype=np.int64)
+    held = np.array(tables["held"], dtype=np.int8)
+    draws = (
+        np.array(tables["source"], dtype=np.int8),
+        np.array(tables["value"], dtype=np.int64),
+        np.array(tables["offset"], dtype=np.int64),
+        np.array(tables["bit_row"], dtype=np.int64),
+        np.array(tables["below"], dtype=np.float64),
+        np.concatenate(bits) if bits else np.zeros(1, dtype=np.uint16),
+        np.array(bit_start, dtype=np.int64),
+        space.tables,
+    )
 
     floor = np.array([case.floor for case in cases], dtype=np.int64)
     tp = np.array([case.tp for case in cases], dtype=np.int64)
@@ -617,7 +657,7 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
                 int(recorded_finish.max()),
                 int(not_before.max()),
             )
-            + int(duration.max(axis=1).sum())
+            + int(np.array(tables["longest"]).max(axis=0).sum())
             + int(links.lag_in.sum())
             + MEETING_SEARCH_DAYS * (len(compiled.meetings) + 1)
         )
@@ -634,6 +674,7 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
             # The whole array (its columns beyond the chunk's are not read): one compiled
             # kernel for every chunk, where a view would make a second.
             space.duration,
+            *draws,
             runs,
             floor,
             tp,

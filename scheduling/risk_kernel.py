@@ -22,6 +22,12 @@ import numpy as np
 NOT_RECORDED = 0
 DONE = 1
 STARTED = 2
+# Where each case's duration of an activity comes from.
+FIXED = 0
+DRAWN = 1
+RUNNING = 2
+# The steps of a distribution's table (scheduling.risk.TABLE_SIZE).
+TABLE_SIZE = 4096
 
 _FAR = np.iinfo(np.int32).max
 
@@ -56,6 +62,14 @@ def run_chunk(
     succ_node,
     succ_lag,
     duration,
+    source,
+    value,
+    offset,
+    bit_row,
+    below,
+    bits,
+    bit_start,
+    tables,
     runs,
     floor,
     tp,
@@ -74,8 +88,15 @@ def run_chunk(
     sensitivity,
 ):
     """Run every case of a chunk: column ``a * runs + r`` of ``duration`` (activities ×
-    columns, whole days: a started activity's elapsed days plus those drawn to go) is run
-    ``r`` of case ``a``.
+    columns, whole days: a started activity's elapsed days plus those drawn to go; filled
+    here) is run ``r`` of case ``a``.
+
+    Case ``a``'s duration of activity ``i`` is, by ``source[a, i]``: FIXED, ``value``;
+    DRAWN, the step of ``tables`` at ``offset`` picked by the low 12 of the run's 16 bits
+    of row ``bit_row`` (``bits`` from ``bit_start[a]``, a row of ``runs`` per activity
+    drawn); RUNNING (work under way whose distribution holds longer durations than it has
+    run), the table read above the share ``below`` that has run by now with the bits as a
+    probability, at least ``value``.
 
     Per case ``a`` and activity ``i``: ``kind`` says whether it is recorded (DONE: at
     ``recorded_start``/``recorded_finish``; STARTED: at ``recorded_start``), ``not_before``
@@ -102,6 +123,25 @@ def run_chunk(
         low = np.int32(floor[a])
         planned = np.int32(tp[a])
         first = a * runs
+        for i in range(n):
+            d = duration[i, first : first + runs]
+            kind_of = source[a, i]
+            start = bit_start[a] + bit_row[a, i] * runs
+            at = offset[a, i]
+            if kind_of == DRAWN:
+                for r in range(runs):
+                    d[r] = tables[at + (bits[start + r] & (TABLE_SIZE - 1))]
+            elif kind_of == RUNNING:
+                share = below[a, i]
+                shortest = value[a, i]
+                for r in range(runs):
+                    uniform = (float(bits[start + r]) + 0.5) / 65536.0
+                    step = min(int((share + uniform * (1.0 - share)) * TABLE_SIZE), TABLE_SIZE - 1)
+                    d[r] = max(tables[at + step], shortest)
+            else:
+                fixed = value[a, i]
+                for r in range(runs):
+                    d[r] = fixed
         # Forward: the earliest dates.
         for k in range(n):
             i = order[k]
