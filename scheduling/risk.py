@@ -42,6 +42,8 @@ from .cpm import (
 )
 
 DEFAULT_SAMPLES = 2000
+# The shares a page, the API and the stored forecast show: to a tenth of a percent.
+DECIMALS = 3
 MAX_SAMPLES = 100_000
 # A learned distribution is cut where its upper tail holds less than this.
 TAIL = 0.001
@@ -207,7 +209,9 @@ def normal_quantile(p: float) -> float:
 class RiskForecast:
     """What :func:`simulate` found: ``finishes`` holds every run's finish (working-day
     offset), sorted; ``criticality`` and ``sensitivity`` are by activity id. ``tally``, when
-    given, is that of :attr:`counts` (the simulation has it already)."""
+    given, is that of :attr:`counts`, and ``rounded`` the shares of the curve and the two
+    figures of every activity rounded to :data:`DECIMALS` (the simulation has them
+    already, computed for a whole chunk of cases at once)."""
 
     samples: int
     finishes: np.ndarray
@@ -217,6 +221,7 @@ class RiskForecast:
     # The activities not finished as of the forecast: what can still be acted on.
     unfinished: frozenset[str] = frozenset()
     tally: tuple[list[int], list[int]] | None = None
+    rounded: tuple[list[float], dict[str, float], dict[str, float]] | None = None
 
     @functools.cached_property
     def counts(self) -> tuple[list[int], list[int]]:
@@ -258,6 +263,8 @@ class RiskForecast:
     def rounded_curve(self, decimals: int) -> tuple[list[int], list[float]]:
         """:meth:`s_curve` as two lists, the shares rounded to ``decimals``."""
         days, done = self.counts
+        if decimals == DECIMALS and self.rounded is not None:
+            return list(days), self.rounded[0]
         return list(days), [_rounded(count / self.samples, decimals) for count in done]
 
     def rounded_on_time(self, decimals: int) -> float | None:
@@ -269,6 +276,8 @@ class RiskForecast:
 
     def rounded_figures(self, decimals: int) -> tuple[dict[str, float], dict[str, float]]:
         """The criticality and the sensitivity of every activity, rounded to ``decimals``."""
+        if decimals == DECIMALS and self.rounded is not None:
+            return self.rounded[1], self.rounded[2]
         return (
             {a: _rounded(value, decimals) for a, value in self.criticality.items()},
             {a: _rounded(value, decimals) for a, value in self.sensitivity.items()},
@@ -696,8 +705,14 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
             break
         weekdays = _weekdays(cases, max(needed, 2 * weekdays.shape[1]))
     ids = compiled.ids
-    criticality = (critical / runs).T.tolist()
-    sensitivities = sensitivity.T.tolist()
+    criticality = critical / runs
+    # Rounded as numpy rounds, for the whole chunk at once (RiskForecast.rounded).
+    kept = np.arange(runs) < distinct[:, None]
+    shares = np.round(done[kept] / runs, DECIMALS).tolist()
+    ends = np.cumsum(distinct).tolist()
+    criticality_shown = np.round(criticality, DECIMALS).T.tolist()
+    sensitivity_shown = np.round(sensitivity, DECIMALS).T.tolist()
+    criticality, sensitivities = criticality.T.tolist(), sensitivity.T.tolist()
     found = []
     for a, case in enumerate(cases):
         k = int(distinct[a])
@@ -710,6 +725,11 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
                 sensitivity=dict(zip(ids, sensitivities[a], strict=True)),
                 unfinished=frozenset(ids[i] for i in range(n) if i not in case.done),
                 tally=(days[a, :k].tolist(), done[a, :k].tolist()),
+                rounded=(
+                    shares[ends[a] - k : ends[a]],
+                    dict(zip(ids, criticality_shown[a], strict=True)),
+                    dict(zip(ids, sensitivity_shown[a], strict=True)),
+                ),
             )
         )
     return found

@@ -546,16 +546,19 @@ def risk_values(
     def finish(offset: int) -> date:
         return dates[max(0, offset - 1)]
 
-    offsets, shares = found.rounded_curve(3)
-    criticality, sensitivity = found.rounded_figures(3)
+    offsets, shares = found.rounded_curve(risk.DECIMALS)
+    criticality, sensitivity = found.rounded_figures(risk.DECIMALS)
     return RiskValues(
         as_of=as_of,
-        on_time=found.rounded_on_time(3),
+        on_time=found.rounded_on_time(risk.DECIMALS),
         p50=finish(found.percentile(0.5)),
         p80=finish(found.percentile(0.8)),
         p95=finish(found.percentile(0.95)),
         driver=found.most_responsible() or "",
-        curve=[[_iso(finish(o)), share] for o, share in zip(offsets, shares, strict=True)],
+        curve=[
+            [_iso(dates[o - 1] if o else dates[0]), share]
+            for o, share in zip(offsets, shares, strict=True)
+        ],
         activities={
             code: [criticality[code], sensitivity[code]]
             for code in criticality

@@ -385,3 +385,22 @@ def test_a_meeting_day_beyond_the_weekdays_read_makes_them_read_further(monkeypa
     assert np.array_equal(found.finishes, expected.finishes)
     assert found.criticality == expected.criticality
     assert found.sensitivity == expected.sensitivity
+
+
+def test_the_figures_kept_rounded_are_those_rounded_from_the_runs():
+    compiled = example("hv-single-10kv")
+    spread = {a: Distribution.lognormal(4, 0.6, least=1) for a in ("E", "F", "I", "K", "N")}
+    cases = [
+        risk.Case(compiled, spread, samples=500, seed=seed, committed=45 + seed)
+        for seed in range(5)
+    ]
+    for found in risk.simulate_many(cases):
+        assert found.rounded is not None
+        plain = risk.RiskForecast(
+            found.samples, found.finishes, found.committed, found.criticality, found.sensitivity
+        )
+        assert found.rounded_curve(3) == plain.rounded_curve(3)
+        assert found.rounded_figures(3) == plain.rounded_figures(3)
+        assert found.rounded_on_time(3) == plain.rounded_on_time(3)
+        days, shares = found.rounded_curve(3)
+        assert len(days) == len(shares) > 5 and shares[-1] == 1.0
