@@ -15,8 +15,11 @@ $(PY):
 
 # The development set: the runtime requirements and the test tools (requirements-dev.txt
 # includes requirements.txt). Reinstall only when either file changes.
+# The risk forecast's kernel is compiled once here (numba keeps it beside its source), so
+# that test processes and servers load it instead of each compiling it.
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	$(PY) -c "from scheduling.risk import warm_up; warm_up()"
 	touch $(STAMP)
 
 install: $(STAMP)

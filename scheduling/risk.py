@@ -122,32 +122,6 @@ class Distribution:
         index = np.searchsorted(self.cumulative, middles, side="right")
         return self.days[np.minimum(index, len(self.days) - 1)]
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        if len(self.days) == 1:
-            return np.full(n, self.days[0], dtype=np.int32)
-        return self._table[rng.integers(0, TABLE_SIZE, n)]
-
-    def sample_beyond(self, rng: np.random.Generator, n: int, elapsed: int) -> np.ndarray:
-        """Return the days still to go of an activity that has run ``elapsed`` days
-        without finishing: ``D - elapsed`` for ``D`` drawn above ``elapsed``, 0 when the
-        distribution holds nothing above it."""
-        return self.beyond(rng.random(n), elapsed)
-
-    def beyond(self, uniform: np.ndarray, elapsed: int) -> np.ndarray:
-        """:meth:`sample_beyond` with the draws given: ``uniform`` in [0, 1), one per run."""
-        n = len(uniform)
-        first = int(np.searchsorted(self.days, elapsed, side="right"))
-        if first >= len(self.days):
-            return np.zeros(n, dtype=np.int32)
-        below = self.cumulative[first - 1] if first else 0.0
-        if first == len(self.days) - 1:
-            return np.full(n, self.days[first] - elapsed, dtype=np.int32)
-        # Read off the table between ``below`` and 1, at least the first day above
-        # ``elapsed`` (the table's steps are finer than any share a page shows).
-        steps = (below + uniform * (1.0 - below)) * TABLE_SIZE
-        index = np.minimum(steps.astype(np.int32), TABLE_SIZE - 1)
-        return np.maximum(self._table[index], self.days[first]) - elapsed
-
     def quantile(self, q: float) -> int:
         return int(self.days[min(np.searchsorted(self.cumulative, q), len(self.days) - 1)])
 

@@ -179,9 +179,12 @@ def test_two_paths_give_the_probability_of_the_later_one_within_sampling_error()
     assert found.s_curve()[-1] == (8, 1.0)
 
 
+ONE = {"activities": [{"id": "A", "duration": 1, "predecessors": []}]}
+
+
 def test_a_lognormal_duration_has_its_median():
     dist = Distribution.lognormal(6, 0.5, least=1)
-    draws = dist.sample(np.random.default_rng(1), 50_000)
+    draws = simulate(cpm.load_network(ONE), {"A": dist}, samples=50_000, seed=1).finishes
     assert np.median(draws) == 6
     assert dist.quantile(0.5) == 6 and dist.quantile(0.0) >= 1
     assert Distribution.lognormal(6, 0).days.tolist() == [6]
@@ -214,10 +217,30 @@ def test_finished_activities_keep_their_dates_and_running_ones_their_elapsed_day
     assert found.criticality["Y"] == 1.0 and found.criticality["X"] == 0.0
 
 
+def running(dist: Distribution, started: int, as_of: int, samples: int = 100) -> np.ndarray:
+    """The finishes of one activity started on day ``started``, still running on ``as_of``."""
+    progress = {"A": Progress(actual_start=started)}
+    compiled = cpm.load_network(ONE)
+    return simulate(
+        compiled, {"A": dist}, samples=samples, seed=4, as_of=as_of, progress=progress
+    ).finishes
+
+
 def test_a_running_activity_longer_than_its_distribution_has_nothing_left():
     dist = Distribution.from_weights({1: 0.5, 2: 0.5})
-    assert dist.sample_beyond(np.random.default_rng(0), 4, elapsed=3).tolist() == [0] * 4
-    assert set(dist.sample_beyond(np.random.default_rng(0), 100, elapsed=1).tolist()) == {1}
+    # Run 3 days: it is over as of day 3. Run 1 day: the 2-day case, a day left.
+    assert set(running(dist, 0, 3).tolist()) == {3}
+    assert set(running(dist, 0, 1).tolist()) == {2}
+
+
+def test_a_running_activity_draws_what_is_left_given_the_days_it_has_run():
+    # Run 2 days without finishing: 3, 5 or 8 days in all, a third each.
+    dist = Distribution.from_weights({1: 0.25, 3: 0.25, 5: 0.25, 8: 0.25})
+    finishes = running(dist, 0, 2, samples=6000)
+    error = 4 * math.sqrt((1 / 3) * (2 / 3) / 6000)
+    for day in (3, 5, 8):
+        assert np.mean(finishes == day) == pytest.approx(1 / 3, abs=error)
+    assert set(finishes.tolist()) == {3, 5, 8}
 
 
 # --- Reproducible, and bad input refused ------------------------------------------------------
