@@ -522,105 +522,22 @@ def _links(compiled: CompiledNetwork) -> _Links:
     return found
 
 
-# Per case and activity, what the kernel is given (rows of cases × activities).
-_CASE_TABLES = (
-    "source",
-    "value",
-    "offset",
-    "bit_row",
-    "below",
-    "longest",
-    "kind",
-    "recorded_start",
-    "recorded_finish",
-    "not_before",
-    "held",
-)
-
-
 def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]:
     """Run cases of one network and one run count side by side: column ``a * S + r`` of
     the durations is run ``r`` of case ``a``."""
     compiled = cases[0].compiled
     n, runs, count = len(compiled.ids), cases[0].samples, len(cases)
-    # Where each case's durations come from, per activity: fixed (``value``), drawn from a
-    # distribution's table (at ``offset``, with the bits of row ``bit_row``) or, for running
-    # work, drawn given the days it has run. Each case draws from its own seed: 16 random
-    # bits per run of every activity drawn (in position order); the low 12 pick a step of
-    # the table, all 16 give running work a probability.
-    tables: dict[str, list[list]] = {name: [] for name in _CASE_TABLES}
-    bits: list[np.ndarray] = []
-    bit_start = []
-    at, used = space.at, 0
-    for case in cases:
-        row = {name: [0] * n for name in _CASE_TABLES}
-        row["below"] = [0.0] * n
-        row["held"] = [-1] * n
-        source, value, offset, bit_row = row["source"], row["value"], row["offset"], row["bit_row"]
-        kind, began_at = row["kind"], row["recorded_start"]
-        drawn = 0
-        for i, dist in enumerate(case.distributions):
-            many = len(dist.days) > 1
-            row["longest"][i] = int(dist.days[-1])
-            if i in case.done:
-                kind[i] = risk_kernel.DONE
-                began_at[i], row["recorded_finish"][i] = case.done[i]
-                continue
-            row["not_before"][i] = case.not_before.get(i, 0)
-            row["held"][i] = case.held.get(i, -1)
-            if i in case.started:
-                began, rest = case.started[i]
-                kind[i] = risk_kernel.STARTED
-                began_at[i] = began
-                elapsed = case.floor - began
-                if rest is not None:
-                    value[i] = row["longest"][i] = rest + elapsed
-                    continue
-                # A fixed duration has nothing to draw: no bits are spent on it.
-                if many:
-                    bit_row[i], drawn = drawn, drawn + 1
-                else:
-                    bit_row[i] = -1
-                # Given ``elapsed`` days run: nothing left when the distribution holds no
-                # longer duration, the one left when it holds one, else drawn above them.
-                first = int(np.searchsorted(dist.days, elapsed, side="right"))
-                if first >= len(dist.days):
-                    value[i] = row["longest"][i] = elapsed
-                elif first == len(dist.days) - 1:
-                    value[i] = int(dist.days[first])
-                else:
-                    source[i] = risk_kernel.RUNNING
-                    value[i] = int(dist.days[first])
-                    row["below"][i] = float(dist.cumulative[first - 1]) if first else 0.0
-                    offset[i] = at[id(dist)]
-            elif many:
-                source[i] = risk_kernel.DRAWN
-                offset[i] = at[id(dist)]
-                bit_row[i], drawn = drawn, drawn + 1
-            else:
-                value[i] = int(dist.days[0])
-        bit_start.append(used)
-        if drawn:
-            bits.append(_bits(case.case.seed, drawn * runs))
-            used += drawn * runs
-        for name, table in tables.items():
-            table.append(row[name])
-    kind = np.array(tables["kind"], dtype=np.int8)
-    recorded_start = np.array(tables["recorded_start"], dtype=np.int64)
-    recorded_finish = np.array(tables["recorded_finish"], dtype=np.int64)
-    not_before = np.array(tables["not_before"], dtype=np.int64)
-    held = np.array(tables["held"], dtype=np.int8)
-    draws = (
-        np.array(tables["source"], dtype=np.int8),
-        np.array(tables["value"], dtype=np.int64),
-        np.array(tables["offset"], dtype=np.int64),
-        np.array(tables["bit_row"], dtype=np.int64),
-        np.array(tables["below"], dtype=np.float64),
-        np.concatenate(bits) if bits else np.zeros(1, dtype=np.uint16),
-        np.array(bit_start, dtype=np.int64),
-        space.tables,
+    tables, draws = _kernel_tables(cases, space, runs)
+    kind, recorded_start, recorded_finish, not_before, held = (
+        np.array(tables[name], dtype=dtype)
+        for name, dtype in (
+            ("kind", np.int8),
+            ("recorded_start", np.int64),
+            ("recorded_finish", np.int64),
+            ("not_before", np.int64),
+            ("held", np.int8),
+        )
     )
-
     floor = np.array([case.floor for case in cases], dtype=np.int64)
     tp = np.array([case.tp for case in cases], dtype=np.int64)
     finishes = np.empty((count, runs), dtype=np.int64)
@@ -678,7 +595,110 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
         if not needed:
             break
         weekdays = _weekdays(cases, max(needed, 2 * weekdays.shape[1]))
-    ids = compiled.ids
+    return _forecasts(cases, finishes, days, done, distinct, critical, sensitivity)
+
+
+# Per case and activity, what the kernel is given (rows of cases × activities).
+_CASE_TABLES = (
+    "source",
+    "value",
+    "offset",
+    "bit_row",
+    "below",
+    "longest",
+    "kind",
+    "recorded_start",
+    "recorded_finish",
+    "not_before",
+    "held",
+)
+
+
+def _kernel_tables(cases: list[_Prepared], space: _Space, runs: int):
+    """Return, per case and activity, what the kernel reads (by :data:`_CASE_TABLES`'
+    names, as lists), and the arguments of the draws.
+
+    Where each case's durations come from, per activity: fixed (``value``), drawn from a
+    distribution's table (at ``offset``, with the bits of row ``bit_row``) or, for running
+    work, drawn given the days it has run. Each case draws from its own seed: 16 random
+    bits per run of every activity drawn (in position order); the low 12 pick a step of
+    the table, all 16 give running work a probability. ``longest`` bounds each duration.
+    """
+    n = len(cases[0].compiled.ids)
+    tables: dict[str, list[list]] = {name: [] for name in _CASE_TABLES}
+    bits: list[np.ndarray] = []
+    bit_start = []
+    at, used = space.at, 0
+    for case in cases:
+        row = {name: [0] * n for name in _CASE_TABLES}
+        row["below"] = [0.0] * n
+        row["held"] = [-1] * n
+        source, value, offset, bit_row = row["source"], row["value"], row["offset"], row["bit_row"]
+        kind, began_at = row["kind"], row["recorded_start"]
+        drawn = 0
+        for i, dist in enumerate(case.distributions):
+            many = len(dist.days) > 1
+            row["longest"][i] = int(dist.days[-1])
+            if i in case.done:
+                kind[i] = risk_kernel.DONE
+                began_at[i], row["recorded_finish"][i] = case.done[i]
+                continue
+            row["not_before"][i] = case.not_before.get(i, 0)
+            row["held"][i] = case.held.get(i, -1)
+            if i in case.started:
+                began, rest = case.started[i]
+                kind[i] = risk_kernel.STARTED
+                began_at[i] = began
+                elapsed = case.floor - began
+                if rest is not None:
+                    value[i] = row["longest"][i] = rest + elapsed
+                    continue
+                # A fixed duration has nothing to draw: no bits are spent on it.
+                if many:
+                    bit_row[i], drawn = drawn, drawn + 1
+                else:
+                    bit_row[i] = -1
+                # Given ``elapsed`` days run: nothing left when the distribution holds no
+                # longer duration, the one left when it holds one, else drawn above them.
+                first = int(np.searchsorted(dist.days, elapsed, side="right"))
+                if first >= len(dist.days):
+                    value[i] = row["longest"][i] = elapsed
+                elif first == len(dist.days) - 1:
+                    value[i] = int(dist.days[first])
+                else:
+                    source[i] = risk_kernel.RUNNING
+                    value[i] = int(dist.days[first])
+                    row["below"][i] = float(dist.cumulative[first - 1]) if first else 0.0
+                    offset[i] = at[id(dist)]
+            elif many:
+                source[i] = risk_kernel.DRAWN
+                offset[i] = at[id(dist)]
+                bit_row[i], drawn = drawn, drawn + 1
+            else:
+                value[i] = int(dist.days[0])
+        bit_start.append(used)
+        if drawn:
+            bits.append(_bits(case.case.seed, drawn * runs))
+            used += drawn * runs
+        for name, table in tables.items():
+            table.append(row[name])
+    draws = (
+        np.array(tables["source"], dtype=np.int8),
+        np.array(tables["value"], dtype=np.int64),
+        np.array(tables["offset"], dtype=np.int64),
+        np.array(tables["bit_row"], dtype=np.int64),
+        np.array(tables["below"], dtype=np.float64),
+        np.concatenate(bits) if bits else np.zeros(1, dtype=np.uint16),
+        np.array(bit_start, dtype=np.int64),
+        space.tables,
+    )
+    return tables, draws
+
+
+def _forecasts(cases, finishes, days, done, distinct, critical, sensitivity):
+    """The forecasts of a chunk's cases from what the kernel filled."""
+    compiled = cases[0].compiled
+    ids, n, runs = compiled.ids, len(compiled.ids), cases[0].samples
     criticality = critical / runs
     # Rounded as numpy rounds, for the whole chunk at once (RiskForecast.rounded).
     kept = np.arange(runs) < distinct[:, None]
