@@ -1,13 +1,13 @@
 """The compiled passes of the Monte Carlo forecast (:mod:`scheduling.risk`).
 
-Pure: numpy and numba, nothing of Django. :func:`run_chunk` takes the durations a chunk's
-runs have drawn and computes, run by run, the two passes of the network engine with the
+Pure: numpy and numba, nothing of Django. :func:`run_chunk` draws each run's durations from
+the bits and tables it is given, computes the two passes of the network engine with the
 rules of :meth:`scheduling.cpm.CompiledNetwork.forecast` (recorded dates, lags and leads,
-floors, crews' first days, meeting days), then per case the sorted finishes, each
-activity's criticality count and its sensitivity. A run's sixteen activities stay in a
-core's registers and first-level cache, where numpy made some thirty passes over arrays of
-every run: the same answer, exactly (integer arithmetic, the same float operations in the
-same order), at a fraction of the cost.
+floors, crews' first days, meeting days), then per case the sorted finishes and their
+tally, each activity's criticality count and its sensitivity. Each activity's row of runs
+is one loop (vectorised by LLVM) where numpy made several passes, each with a temporary
+array of every run: the same answer, exactly (integer arithmetic, the same float
+operations in the same order), at a fraction of the cost.
 
 Compiled on first use and kept on disk (numba's cache), so a process pays the compilation
 once per machine, not once per start.
@@ -29,6 +29,7 @@ RUNNING = 2
 # The steps of a distribution's table (scheduling.risk.TABLE_SIZE).
 TABLE_SIZE = 4096
 
+# Later than any offset: the latest finish before any successor is read.
 _FAR = np.iinfo(np.int32).max
 
 
@@ -200,7 +201,7 @@ def run_chunk(
                     row[r] = planned
             else:
                 for r in range(runs):
-                    row[r] = 2147483647
+                    row[r] = _FAR
             for s in range(succ_start[i], succ_start[i + 1]):
                 succ = succ_node[s]
                 lag = np.int32(succ_lag[s])
@@ -249,7 +250,7 @@ def run_chunk(
             for r in range(runs):
                 lsi[r] -= esi[r]
         for r in range(runs):
-            least[r] = 2147483647
+            least[r] = _FAR
         for i in range(n):
             lsi = ls[i]
             for r in range(runs):
