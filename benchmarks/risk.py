@@ -20,26 +20,12 @@ import json
 import time
 from pathlib import Path
 
+from benchmarks import whole_number
 from scheduling.cpm import Progress, load_network
 from scheduling.risk import MAX_SAMPLES, Distribution, simulate
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "networks" / "hv-single-10kv.json"
 TARGET_MS = 5.0
-
-
-def _count(top: int):
-    def check(value: str) -> int:
-        try:
-            number = int(value, 10)
-        except ValueError:
-            number = 0
-        if not 1 <= number <= top:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number from 1 to {top}, got {value!r}"
-            )
-        return number
-
-    return check
 
 
 def _best_ms(run, rounds: int) -> float:
@@ -53,8 +39,8 @@ def _best_ms(run, rounds: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.risk", description=__doc__)
-    parser.add_argument("--samples", type=_count(MAX_SAMPLES), default=2000, metavar="N")
-    parser.add_argument("--rounds", type=_count(10_000), default=30, metavar="R")
+    parser.add_argument("--samples", type=whole_number(MAX_SAMPLES), default=2000, metavar="N")
+    parser.add_argument("--rounds", type=whole_number(10_000), default=30, metavar="R")
     args = parser.parse_args(argv)
     compiled = load_network(json.loads(TEMPLATE.read_text(encoding="utf-8")))
     spread = {

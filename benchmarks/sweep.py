@@ -67,6 +67,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from benchmarks import whole_number
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yekuo_bench"
 DEFAULT_TODAY = date(2026, 6, 30)
 # The module's name before it moved to benchmarks/: scratch databases kept (--keep) by
@@ -745,16 +747,6 @@ def _verdicts(results: dict[int, dict], workers: int) -> None:
         print("  memory flat in N: needs two sizes")
 
 
-def _rounds(value: str) -> int:
-    try:
-        rounds = int(value, 10)
-    except ValueError:
-        rounds = 0
-    if not 1 <= rounds <= 10:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10, got {value!r}")
-    return rounds
-
-
 def _risk_rounds(server, seeded_name, run_name, run_url, args, result, rows) -> None:
     """The first and the next-day sweep with the risk forecast off (``RISK_SAMPLES=0``) and
     on, each pair on a fresh copy, ``--risk-rounds`` times, the order turned each round
@@ -834,7 +826,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--risk-rounds",
-        type=_rounds,
+        type=whole_number(10),
         default=2,
         metavar="K",
         help="rounds of the first and next-day sweep with the risk forecast off and on, "
