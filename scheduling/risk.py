@@ -492,6 +492,19 @@ class _Links:
     # The largest lag into each position (0 at least): how far a run can reach.
     lag_in: np.ndarray
 
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The links as the kernel takes them (risk_kernel.run_chunk)."""
+        return (
+            self.order,
+            self.pred_start,
+            self.pred_node,
+            self.pred_lag,
+            self.succ_start,
+            self.succ_node,
+            self.succ_lag,
+        )
+
 
 # Per network (a template's network is shared by every application planned with it).
 _LINKS: weakref.WeakKeyDictionary[CompiledNetwork, _Links] = weakref.WeakKeyDictionary()
@@ -540,11 +553,15 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
     )
     floor = np.array([case.floor for case in cases], dtype=np.int64)
     tp = np.array([case.tp for case in cases], dtype=np.int64)
-    finishes = np.empty((count, runs), dtype=np.int64)
-    days, done = np.empty((count, runs), dtype=np.int64), np.empty((count, runs), np.int64)
-    distinct = np.empty(count, dtype=np.int64)
-    critical = np.empty((n, count), dtype=np.int64)
-    sensitivity = np.empty((n, count), dtype=np.float64)
+    # Filled by the kernel: finishes, days, done, distinct, critical, sensitivity.
+    out = (
+        np.empty((count, runs), dtype=np.int64),
+        np.empty((count, runs), dtype=np.int64),
+        np.empty((count, runs), dtype=np.int64),
+        np.empty(count, dtype=np.int64),
+        np.empty((n, count), dtype=np.int64),
+        np.empty((n, count), dtype=np.float64),
+    )
     links = space.links
     weekdays = np.full((count, 1), -1, dtype=np.int8)
     if any(case.held for case in cases):
@@ -564,38 +581,21 @@ def _simulate_chunk(cases: list[_Prepared], space: _Space) -> list[RiskForecast]
         weekdays = _weekdays(cases, reach)
     while True:
         needed = risk_kernel.run_chunk(
-            links.order,
-            links.pred_start,
-            links.pred_node,
-            links.pred_lag,
-            links.succ_start,
-            links.succ_node,
-            links.succ_lag,
+            links.arrays,
             # The whole array (its columns beyond the chunk's are not read): one compiled
             # kernel for every chunk, where a view would make a second.
             space.duration,
-            *draws,
+            draws,
             runs,
-            floor,
-            tp,
-            kind,
-            recorded_start,
-            recorded_finish,
-            not_before,
-            held,
+            (floor, tp, kind, recorded_start, recorded_finish, not_before, held),
             weekdays,
             MEETING_SEARCH_DAYS,
-            finishes,
-            days,
-            done,
-            distinct,
-            critical,
-            sensitivity,
+            out,
         )
         if not needed:
             break
         weekdays = _weekdays(cases, max(needed, 2 * weekdays.shape[1]))
-    return _forecasts(cases, finishes, days, done, distinct, critical, sensitivity)
+    return _forecasts(cases, *out)
 
 
 # Per case and activity, what the kernel is given (rows of cases × activities).

@@ -54,43 +54,28 @@ def _meeting_table(weekdays, case, wanted, size, search, after):
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
-def run_chunk(
-    order,
-    pred_start,
-    pred_node,
-    pred_lag,
-    succ_start,
-    succ_node,
-    succ_lag,
-    duration,
-    source,
-    value,
-    offset,
-    bit_row,
-    below,
-    bits,
-    bit_start,
-    tables,
-    runs,
-    floor,
-    tp,
-    kind,
-    recorded_start,
-    recorded_finish,
-    not_before,
-    held,
-    weekdays,
-    search,
-    finishes,
-    days,
-    done,
-    distinct,
-    critical,
-    sensitivity,
-):
+def _sums(xs, ys):
+    """The sum of ``xs``, of their squares and of their products with ``ys``, exact."""
+    sum_x = np.int64(0)
+    sum_xx = np.int64(0)
+    sum_xy = np.int64(0)
+    for r in range(len(xs)):
+        x = np.int64(xs[r])
+        sum_x += x
+        sum_xx += x * x
+        sum_xy += x * ys[r]
+    return sum_x, sum_xx, sum_xy
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def run_chunk(links, duration, draws, runs, cases, weekdays, search, out):
     """Run every case of a chunk: column ``a * runs + r`` of ``duration`` (activities ×
     columns, whole days: a started activity's elapsed days plus those drawn to go; filled
-    here) is run ``r`` of case ``a``.
+    here) is run ``r`` of case ``a``. The network's ``links`` are (order, pred_start,
+    pred_node, pred_lag, succ_start, succ_node, succ_lag); ``draws`` (source, value,
+    offset, bit_row, below, bits, bit_start, tables); ``cases`` (floor, tp, kind,
+    recorded_start, recorded_finish, not_before, held); ``out`` (finishes, days, done,
+    distinct, critical, sensitivity).
 
     Case ``a``'s duration of activity ``i`` is, by ``source[a, i]``: FIXED, ``value``;
     DRAWN, the step of ``tables`` at ``offset`` picked by the low 12 of the run's 16 bits
@@ -109,6 +94,10 @@ def run_chunk(
     finish, activities × cases). Returns 0, or the length ``weekdays`` must have when a
     meeting day lies beyond it (nothing filled is then to be read).
     """
+    order, pred_start, pred_node, pred_lag, succ_start, succ_node, succ_lag = links
+    source, value, offset, bit_row, below, bits, bit_start, tables = draws
+    floor, tp, kind, recorded_start, recorded_finish, not_before, held = cases
+    finishes, days, done, distinct, critical, sensitivity = out
     n = len(order)
     count = len(floor)
     # Offsets whose meeting day can be looked up.
@@ -255,12 +244,7 @@ def run_chunk(
             lsi = ls[i]
             for r in range(runs):
                 least[r] = min(least[r], lsi[r])
-        sum_y = np.int64(0)
-        sum_yy = np.int64(0)
-        for r in range(runs):
-            y = np.int64(finish[r])
-            sum_y += y
-            sum_yy += y * y
+        sum_y, sum_yy, _ = _sums(finish, finish)
         # Whole days: the sums are exact, so no centring is needed.
         spread_y = runs * float(sum_yy) - float(sum_y) * float(sum_y)
         for i in range(n):
@@ -269,15 +253,7 @@ def run_chunk(
             for r in range(runs):
                 hits += lsi[r] == least[r]
             critical[i, a] = hits
-            d = duration[i, first : first + runs]
-            sum_x = np.int64(0)
-            sum_xx = np.int64(0)
-            sum_xy = np.int64(0)
-            for r in range(runs):
-                x = np.int64(d[r])
-                sum_x += x
-                sum_xx += x * x
-                sum_xy += x * finish[r]
+            sum_x, sum_xx, sum_xy = _sums(duration[i, first : first + runs], finish)
             spread = (runs * float(sum_xx) - float(sum_x) * float(sum_x)) * spread_y
             if spread > 0:
                 sensitivity[i, a] = (runs * float(sum_xy) - float(sum_x) * float(sum_y)) / np.sqrt(
