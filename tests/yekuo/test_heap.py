@@ -23,13 +23,23 @@ print(len(risk_kernel.run_chunk.signatures))
 """
 
 
-def test_the_wsgi_application_freezes_what_start_up_loaded_views_and_kernel_included():
+def _started(script: str) -> str:
+    """What ``script`` prints, run in a fresh process as a served one starts."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yekuo.settings", "DEBUG": "false"}
     out = subprocess.run(
-        [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    frozen, views, kernels = out.stdout.splitlines()
+    return out.stdout
+
+
+def test_the_wsgi_application_freezes_what_start_up_loaded_views_and_kernel_included():
+    frozen, views, kernels = _started(READ).splitlines()
     # Django, the apps and their models, and every view module the URLs import.
     assert int(frozen) > 50_000
     assert {"applications.views", "supervision.views", "accounts.views"} <= set(views.split())
@@ -48,17 +58,7 @@ print(before, gc.get_freeze_count())
 
 
 def test_a_worker_freezes_what_start_up_loaded():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yekuo.settings", "DEBUG": "false"}
-    out = subprocess.run(
-        [sys.executable, "-c", WORKER],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    before, after = map(int, out.stdout.split())
+    before, after = map(int, _started(WORKER).split())
     assert before == 0 and after > 20_000
 
 
