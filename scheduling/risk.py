@@ -238,7 +238,7 @@ class RiskForecast:
         """:meth:`s_curve` as two lists, the shares rounded to ``decimals``."""
         days, done = self.counts
         if decimals == DECIMALS and self.rounded is not None:
-            return list(days), self.rounded[0]
+            return list(days), list(self.rounded[0])
         return list(days), [_rounded(count / self.samples, decimals) for count in done]
 
     def rounded_on_time(self, decimals: int) -> float | None:
