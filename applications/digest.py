@@ -85,13 +85,13 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
         .count()
     )
     unassigned = scope.filter(state__in=ACTIVE_STATES, account_manager__isnull=True).count()
-    at_risk = scope.filter(state__in=WORK_STATES, risk_on_time__lt=settings.RISK_AT_RISK_BELOW)
+    at_risk = scope.filter(state__in=WORK_STATES, risk__on_time__lt=settings.RISK_AT_RISK_BELOW)
     if head_only:
         # A department head: the applications whose work in the department is unfinished.
         at_risk = with_unfinished_work_of(at_risk, user.department_id)
     worst = list(
-        at_risk.order_by("risk_on_time", "id").values_list(
-            "pk", "number", "risk_on_time", "risk_p80", "risk_driver"
+        at_risk.order_by("risk__on_time", "id").values_list(
+            "pk", "number", "risk__on_time", "risk__p80", "risk__driver"
         )[: NAMED + 1]
     )
     at_risk_count = len(worst) if len(worst) <= NAMED else at_risk.count()
@@ -114,7 +114,7 @@ def digest_text(user, *, since: datetime, until: datetime) -> str | None:
         likely_late = (
             sum(1 for row in worst if row[2] < settings.RISK_LIKELY_LATE_BELOW)
             if at_risk_count <= NAMED
-            else at_risk.filter(risk_on_time__lt=settings.RISK_LIKELY_LATE_BELOW).count()
+            else at_risk.filter(risk__on_time__lt=settings.RISK_LIKELY_LATE_BELOW).count()
         )
         lines.append(
             _("At risk of missing the commitment: %(count)d (likely late: %(late)d)")

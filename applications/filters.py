@@ -56,7 +56,7 @@ class ApplicationFilter(FilterSet):
         help_text=_("The worst time-limit clock as of the last deviation sweep."),
     )
     risk_below = filters.NumberFilter(
-        field_name="risk_on_time",
+        field_name="risk__on_time",
         lookup_expr="lt",
         min_value=0,
         max_value=1,
@@ -84,7 +84,7 @@ class ApplicationFilter(FilterSet):
             ("committed_finish_date", "committed_finish_date"),
             ("forecast_finish_date", "forecast_finish_date"),
             ("total_float", "total_float"),
-            ("risk_on_time", "risk_on_time"),
+            ("risk__on_time", "risk_on_time"),
             ("customer__name", "customer_name"),
             ("updated_at", "updated_at"),
         )

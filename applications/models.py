@@ -174,30 +174,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     # Which clock the status is about (a ``Clock`` or ``whole_process``): the nearest to or
     # furthest past its limit; empty while every clock is within 80 % of its limit.
     time_limit_clock = models.CharField(_("time-limit clock"), max_length=30, blank=True)
-    # The Monte Carlo forecast of the last analysis (scheduling.risk), as of its day: the
-    # probability of finishing by the committed date, the finish dates by which half, 80 %
-    # and 95 % of the runs are done, the activity that drives the risk and the S-curve
-    # ([[date, share finished by it], ...]). Empty before the first analysis.
-    risk_as_of = models.DateField(_("risk as of"), null=True, blank=True, editable=False)
-    risk_on_time = models.FloatField(
-        _("probability of keeping the commitment"), null=True, blank=True, editable=False
-    )
-    risk_p50 = models.DateField(_("P50 finish"), null=True, blank=True, editable=False)
-    risk_p80 = models.DateField(_("P80 finish"), null=True, blank=True, editable=False)
-    risk_p95 = models.DateField(_("P95 finish"), null=True, blank=True, editable=False)
-    risk_driver = models.CharField(
-        _("activity driving the risk"), max_length=20, blank=True, editable=False
-    )
-    risk_curve = models.JSONField(
-        _("finish distribution"), default=list, blank=True, editable=False
-    )
-    # Per activity code: [criticality index, sensitivity] (the share of runs in which it
-    # is critical, the correlation of its duration with the finish). Kept on the
-    # application's row, which every analysis rewrites anyway, rather than on some twenty
-    # activity rows whose figures move with every day.
-    risk_activities = models.JSONField(
-        _("criticality by activity"), default=dict, blank=True, editable=False
-    )
+    # The Monte Carlo forecast of its last analysis is scheduling's ApplicationRisk
+    # (``application.risk``), a row of its own that every analysis rewrites.
     # The forecast against the crews and review meetings the region's applications share
     # (scheduling.levelling), as of its day: the finish, the working days lost waiting and
     # for which crews ([{"crew": name, "days": n}, ...]). Empty before a levelling.
@@ -269,12 +247,6 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 fields=["created_at", "id"],
                 name="application_unassigned",
                 condition=models.Q(account_manager__isnull=True),
-            ),
-            # The dashboard's at-risk list: the least likely to keep the commitment first.
-            models.Index(
-                fields=["risk_on_time", "id"],
-                name="application_at_risk",
-                condition=models.Q(risk_on_time__isnull=False),
             ),
             # The dashboard's on-time rate and the assessment: energized in a period.
             models.Index(fields=["energized_at"], name="application_energized_at"),

@@ -505,8 +505,10 @@ def with_unfinished_work_of(queryset, department_id: int):
 # --- REST API reads -------------------------------------------------------------------------
 
 
-# What the API joins to show an application.
-API_JOINS = ("customer", "region", "account_manager")
+# What the API joins to show an application: its risk forecast's chance and P80 too, the
+# rest of it (the curve, the activities' figures) left unread.
+API_JOINS = ("customer", "region", "account_manager", "risk")
+API_UNREAD = ("risk__curve", "risk__activities")
 
 
 def api_applications(user):
@@ -517,7 +519,7 @@ def api_applications(user):
     As EXISTS annotations of the list's query, PostgreSQL hashed every unresolved
     deviation of the province twice for each page (9 ms at 100,000 applications, growing
     with them)."""
-    return visible_applications(user).select_related(*API_JOINS)
+    return visible_applications(user).select_related(*API_JOINS).defer(*API_UNREAD)
 
 
 def flag_open_deviations(applications: list) -> list:
@@ -540,7 +542,12 @@ def flag_open_deviations(applications: list) -> list:
 
 def api_application(application_id: int):
     """Return one application with what the API joins, whoever may read it (or None)."""
-    return Application.objects.select_related(*API_JOINS).filter(pk=application_id).first()
+    return (
+        Application.objects.select_related(*API_JOINS)
+        .defer(*API_UNREAD)
+        .filter(pk=application_id)
+        .first()
+    )
 
 
 # The fields of a customer only those who serve it read (see ``visible_customers``).
@@ -598,12 +605,10 @@ class WorkspaceRow:
 
 
 # What a row of a list of applications (the workspace, the dashboard's deviations) never
-# shows: the JSON details (risk curve and activities, the crews' waits and holds, the
-# document checklist), otherwise decoded for every row.
+# shows: the JSON details (the crews' waits and holds, the document checklist), otherwise
+# decoded for every row. (The risk forecast's curve and figures are a table of their own.)
 APPLICATION_DETAILS = (
     "document_checklist",
-    "risk_curve",
-    "risk_activities",
     "capacity_waits",
     "capacity_holds",
 )
@@ -769,20 +774,21 @@ class RiskCard:
 def risk_card(application: Application, by_code: dict) -> RiskCard | None:
     """Return the page's risk card of ``application`` (its activities ``by_code``), or None
     when there is none to show: no analysis yet, or the work is over."""
-    if application.risk_as_of is None or application.state not in WORK_STATES:
+    stored = schedule_selectors.risk_of(application)
+    if stored is None or application.state not in WORK_STATES:
         return None
-    points = [(date.fromisoformat(day).toordinal(), share) for day, share in application.risk_curve]
+    points = [(date.fromisoformat(day).toordinal(), share) for day, share in stored.curve]
     committed = application.committed_finish_date
-    marked = {application.risk_p50, application.risk_p95}
+    marked = {stored.p50, stored.p95}
     marked.add(committed)
     return RiskCard(
-        as_of=application.risk_as_of,
-        on_time=application.risk_on_time,
-        level=risk_level(application.risk_on_time),
-        p50=application.risk_p50,
-        p80=application.risk_p80,
-        p95=application.risk_p95,
-        driver=by_code.get(application.risk_driver),
+        as_of=stored.as_of,
+        on_time=stored.on_time,
+        level=risk_level(stored.on_time),
+        p50=stored.p50,
+        p80=stored.p80,
+        p95=stored.p95,
+        driver=by_code.get(stored.driver),
         chart=charts.s_curve(
             points,
             committed=committed.toordinal() if committed else None,
@@ -1059,7 +1065,7 @@ def application_page(
     today = today or timezone.localdate()
     application = (
         visible_applications(user)
-        .select_related("customer", "region", "account_manager", "template", "review")
+        .select_related("customer", "region", "account_manager", "template", "review", "risk")
         .prefetch_related(
             Prefetch("activities", queryset=schedule_selectors.activities_with_departments())
         )
@@ -1099,8 +1105,10 @@ def application_page(
     if compiled is not None and application.plan_meeting_weekday is not None:
         _note_meeting_waits(activities, by_code, compiled)
     # The risk forecast's criticality index beside each activity (None before one).
+    stored_risk = schedule_selectors.risk_of(application)
+    figures = stored_risk.activities if stored_risk else {}
     for activity in activities:
-        activity.criticality = (application.risk_activities.get(activity.code) or [None])[0]
+        activity.criticality = (figures.get(activity.code) or [None])[0]
     deviations = list(
         Deviation.objects.filter(application=application)
         .exclude(status=Deviation.Status.RESOLVED)

@@ -116,6 +116,21 @@ class ApplicationSerializer(serializers.ModelSerializer):
         help_text=gettext_lazy("Working days that waiting for shared crews adds to the finish."),
     )
     capacity_waits = CrewWaitSerializer(many=True, read_only=True)
+    risk_on_time = serializers.FloatField(
+        source="risk.on_time",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The probability of finishing by the committed date (the risk forecast of the "
+            "last analysis), from 0 to 1; null before one."
+        ),
+    )
+    risk_p80 = serializers.DateField(
+        source="risk.p80",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The date by which 80 % of the forecast's runs finish."),
+    )
 
     class Meta:
         model = Application

@@ -995,3 +995,52 @@ class LearnedDuration(models.Model):
     def __str__(self) -> str:
         group = " / ".join(v for v in (getattr(self, f) for f in self.GROUP_FIELDS) if v)
         return f"{self.code} {group}".strip()
+
+
+class ApplicationRisk(models.Model):
+    """The Monte Carlo forecast of an application's last analysis (``scheduling.risk``), as
+    of its day: the probability of finishing by the committed date, the finish dates by
+    which half, 80 % and 95 % of the runs are done, the activity that drives the risk, the
+    S-curve and each activity's criticality and sensitivity.
+
+    Derived data, rewritten by every analysis that computes the application again. It has a
+    table of its own, one row per application analysed with the forecast on, so that the
+    application's row stays narrow: its own fields change rarely, and the daily rewrite of
+    these figures (some 1.2 KB of JSON) touches this table's two indexes, not the
+    application table's many.
+    """
+
+    application = models.OneToOneField(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="risk",
+    )
+    as_of = models.DateField(_("risk as of"), null=True, blank=True)
+    on_time = models.FloatField(_("probability of keeping the commitment"), null=True, blank=True)
+    p50 = models.DateField(_("P50 finish"), null=True, blank=True)
+    p80 = models.DateField(_("P80 finish"), null=True, blank=True)
+    p95 = models.DateField(_("P95 finish"), null=True, blank=True)
+    driver = models.CharField(_("activity driving the risk"), max_length=20, blank=True)
+    # [[ISO date, share of the runs finished by it], ...]
+    curve = models.JSONField(_("finish distribution"), default=list, blank=True)
+    # Per activity code: [criticality index, sensitivity] (the share of runs in which it is
+    # critical, the correlation of its duration with the finish): one JSON value here
+    # rather than some twenty activity rows whose figures move with every day.
+    activities = models.JSONField(_("criticality by activity"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("risk forecast")
+        verbose_name_plural = _("risk forecasts")
+        indexes = [
+            # The dashboard's at-risk list: the least likely to keep the commitment first.
+            models.Index(
+                fields=["on_time", "application"],
+                name="risk_least_likely",
+                condition=models.Q(on_time__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.as_of}"

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import prefetch_related_objects
 
 from yekuo.domain import Party
@@ -22,6 +23,7 @@ from .deviation import analyse_delay
 from .models import (
     Activity,
     ActivityTemplate,
+    ApplicationRisk,
     ArchivedDeviation,
     ArchivedProposal,
     CalendarOverride,
@@ -785,6 +787,8 @@ def application_schedule(application, *, today: date) -> dict:
     calendar = working_calendar()
     activities = list(activities_with_departments().filter(application=application))
     baseline_row = application.baselines.order_by("-version").first()
+    stored = risk_of(application)
+    figures = stored.activities if stored else {}
     _plan, forecast, day0 = application_forecast(application, activities, calendar, today)
     planned = baseline_row.schedule["activities"] if baseline_row else {}
     rows = []
@@ -820,7 +824,7 @@ def application_schedule(application, *, today: date) -> dict:
                 **dict(
                     zip(
                         ("criticality", "sensitivity"),
-                        application.risk_activities.get(activity.code, (None, None)),
+                        figures.get(activity.code, (None, None)),
                         strict=True,
                     )
                 ),
@@ -852,27 +856,34 @@ def application_schedule(application, *, today: date) -> dict:
             "total_float": forecast.min_total_float,
             "critical_paths": [list(path) for path in forecast.critical_paths],
         },
-        "risk": stored_risk(application),
+        "risk": stored_risk(stored),
         "activities": rows,
     }
 
 
-def stored_risk(application) -> dict | None:
-    """Return the Monte Carlo forecast stored with an application's last analysis, or None
-    before the first."""
-    if application.risk_as_of is None:
+def risk_of(application) -> ApplicationRisk | None:
+    """Return the risk forecast stored by ``application``'s last analysis, or None before
+    the first (or with the forecast off). One query, unless read with
+    ``select_related("risk")``."""
+    try:
+        stored = application.risk
+    except ObjectDoesNotExist:
+        return None
+    return stored if stored.as_of is not None else None
+
+
+def stored_risk(stored: ApplicationRisk | None) -> dict | None:
+    """Return a stored risk forecast (:func:`risk_of`) as the API shows it, or None."""
+    if stored is None:
         return None
     return {
-        "as_of": application.risk_as_of,
-        "on_time_probability": application.risk_on_time,
-        "p50_finish_date": application.risk_p50,
-        "p80_finish_date": application.risk_p80,
-        "p95_finish_date": application.risk_p95,
-        "driver": application.risk_driver or None,
-        "curve": [
-            {"date": date.fromisoformat(day), "share": share}
-            for day, share in application.risk_curve
-        ],
+        "as_of": stored.as_of,
+        "on_time_probability": stored.on_time,
+        "p50_finish_date": stored.p50,
+        "p80_finish_date": stored.p80,
+        "p95_finish_date": stored.p95,
+        "driver": stored.driver or None,
+        "curve": [{"date": date.fromisoformat(day), "share": share} for day, share in stored.curve],
     }
 
 

@@ -30,6 +30,7 @@ from .models import (
     Activity,
     ActivityEvent,
     ActivityTemplate,
+    ApplicationRisk,
     ArchivedDeviation,
     ArchivedProposal,
     Baseline,
@@ -358,6 +359,21 @@ PROPOSAL_FIELDS = [
 def activity_forecasts_store(rows: list[tuple]) -> None:
     """Store forecasts: ``rows`` are (activity id, *values of FORECAST_FIELDS)."""
     bulk.update_rows(Activity, FORECAST_FIELDS, rows)
+
+
+# The fields of an ApplicationRisk, as selectors.RiskValues orders them.
+RISK_FIELDS = ["as_of", "on_time", "p50", "p80", "p95", "driver", "curve", "activities"]
+
+
+def risk_forecasts_store(rows: list[tuple]) -> None:
+    """Store the risk forecasts of analysed applications: ``rows`` are (application id,
+    *values of RISK_FIELDS). A row without a forecast (``selectors.NO_RISK``: the forecast
+    is off) clears the one stored, if any, and adds no row."""
+    bulk.upsert_rows(ApplicationRisk, RISK_FIELDS, [row for row in rows if row[1] is not None])
+    cleared = [row[0] for row in rows if row[1] is None]
+    if cleared:
+        empty = dict(zip(RISK_FIELDS, selectors.NO_RISK, strict=True))
+        ApplicationRisk.objects.filter(any_of("pk", cleared), as_of__isnull=False).update(**empty)
 
 
 def deviations_open(rows: list[tuple]) -> list[int]:

@@ -451,11 +451,11 @@ def applications_at_risk(
     first, the first ``shown`` (``AT_RISK_SHOWN``) of them, filtered as the deviations are
     where the filter means something for an application: its stage (its state), a
     department with unfinished work in it, its manager, its region. Each comes with
-    ``driver``, the activity that drives its risk (or None). Two queries: read off the
-    index ``application_at_risk``."""
+    ``driver``, the activity that drives its risk (or None), and its forecast as ``risk``
+    (scheduling's ApplicationRisk). Two queries: read off the index ``risk_least_likely``."""
     shown = shown or AT_RISK_SHOWN
     qs = Application.objects.filter(
-        state__in=WORK_STATES, risk_on_time__lt=settings.RISK_AT_RISK_BELOW
+        state__in=WORK_STATES, risk__on_time__lt=settings.RISK_AT_RISK_BELOW
     )
     if stage:
         qs = qs.filter(state=stage)
@@ -466,20 +466,20 @@ def applications_at_risk(
     if region_id:
         qs = qs.filter(region_id=region_id)
     rows = list(
-        qs.select_related("customer", "account_manager")
+        qs.select_related("customer", "account_manager", "risk")
         .only(
             "number",
             "state",
             "committed_finish_date",
-            "risk_on_time",
-            "risk_p80",
-            "risk_driver",
-            "risk_activities",
+            "risk__on_time",
+            "risk__p80",
+            "risk__driver",
+            "risk__activities",
             "customer__name",
             "account_manager__username",
             "account_manager__display_name",
         )
-        .order_by("risk_on_time", "id")[: shown + 1]
+        .order_by("risk__on_time", "id")[: shown + 1]
     )
     rows, more = rows[:shown], len(rows) > shown
     drivers = (
@@ -487,17 +487,17 @@ def applications_at_risk(
             (a.application_id, a.code): a
             for a in Activity.objects.filter(
                 any_of("application_id", [r.pk for r in rows]),
-                code__in={r.risk_driver for r in rows if r.risk_driver},
+                code__in={r.risk.driver for r in rows if r.risk.driver},
             ).only("application_id", "code", "name", "name_en")
         }
         if rows
         else {}
     )
     for row in rows:
-        row.driver = drivers.get((row.pk, row.risk_driver))
+        row.driver = drivers.get((row.pk, row.risk.driver))
         if row.driver is not None:
-            row.driver.criticality = (row.risk_activities.get(row.risk_driver) or [None])[0]
-        row.risk_level = risk_level(row.risk_on_time)
+            row.driver.criticality = (row.risk.activities.get(row.risk.driver) or [None])[0]
+        row.risk_level = risk_level(row.risk.on_time)
     return Shown(rows, more)
 
 

@@ -141,6 +141,19 @@ def required_documents(*, business_type: str, customer_class: str) -> list:
     ]
 
 
+def store_risk(application, **values) -> None:
+    """Give ``application`` a stored risk forecast with these values (the fields of
+    scheduling's ApplicationRisk), over whatever an analysis stored: as of today unless
+    given."""
+    from django.utils import timezone
+
+    from scheduling.models import ApplicationRisk
+
+    ApplicationRisk.objects.update_or_create(
+        application_id=application.pk, defaults={"as_of": timezone.localdate(), **values}
+    )
+
+
 def learn_exactly_the_plan(application, *, learned_at=None) -> None:
     """Store learned durations saying that every activity of ``application``'s template
     takes exactly its planned duration (a spread of 0): its risk forecast is then the

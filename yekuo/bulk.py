@@ -156,6 +156,62 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
             )
 
 
+def upsert_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Store many rows of ``model``, each given as (pk, *values of ``fields``): a row whose
+    key is new is inserted (the fields not named get what ``insert_rows`` gives them), one
+    whose key is stored has ``fields`` set. One statement for all the rows on PostgreSQL
+    (copied into a temporary table first, as ``update_rows`` does), one per chunk of the
+    parameter limit elsewhere; both ``INSERT ... ON CONFLICT (pk) DO UPDATE``.
+
+    For rows derived one to one from another table's (an application's risk forecast),
+    where the caller does not know, and need not ask, which keys are stored already.
+    """
+    if not rows:
+        return
+    opts = model._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    given = [opts.get_field(name) for name in fields]
+    rest = _unnamed_values(model, given)
+    columns = [opts.pk, *given, *rest]
+    tail = tuple(rest.values())
+    names = ", ".join(quote(f.column) for f in columns)
+    table = quote(opts.db_table)
+    conflict = f"ON CONFLICT ({quote(opts.pk.column)}) DO UPDATE SET " + ", ".join(
+        f"{quote(f.column)} = excluded.{quote(f.column)}" for f in given
+    )
+    if connection.vendor == "postgresql":
+        with (
+            transaction.atomic(using=connection.alias, savepoint=False),
+            connection.cursor() as cursor,
+        ):
+            staging = _staging_table(cursor, opts, columns)
+            _copy(cursor, staging, columns, ((*row, *tail) for row in rows) if tail else rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {quote(staging)} {conflict}"
+            )
+        return
+    tail = tuple(f.get_db_prep_save(value, connection) for f, value in rest.items())
+    size = max(1, connection.ops.bulk_batch_size(columns, rows))
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            params = []
+            for row in chunk:
+                params.append(row[0])
+                params.extend(
+                    f.get_db_prep_save(value, connection)
+                    for f, value in zip(given, row[1:], strict=True)
+                )
+                params.extend(tail)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholder] * len(chunk))} "
+                f"{conflict}",
+                params,
+            )
+
+
 def _unnamed_values(model, given) -> dict:
     """Return {field: value} for the concrete fields not in ``given``, as ``bulk_create``
     would fill them in (a database default is left to the database)."""

@@ -26,7 +26,7 @@ from .. import dashboard_counts, outbound
 from ..models import WORK_STATES, Application
 from ..selectors import time_limits_by_class
 from . import read
-from .analyse import RISK_FIELDS, BatchChanges, analyse_application, forecast_risks
+from .analyse import BatchChanges, analyse_application, forecast_risks
 from .fingerprint import SWEEP_REVISION, fingerprint, pickled
 from .notify import check_time_limits, notify_red
 from .store import store_changes
@@ -154,9 +154,10 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         )
         stats.notifications += notified
         outbound.sweep_told(changes.told, limits_told, finishes=changes.finishes, now=now)
-    # One row per application computed again: its fingerprint, forecasts and status. (Only
+    # One row per application computed again: its fingerprint, forecast and status. (Only
     # what changed was written before; an application's row is rewritten for its new
-    # fingerprint anyway, and one statement costs less than three.)
+    # fingerprint anyway, and one statement costs less than three. None of these columns
+    # is indexed, so the rewrite can stay on the row's page.)
     bulk.update_rows(
         Application,
         [
@@ -165,7 +166,6 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             "total_float",
             "time_limit_status",
             "time_limit_clock",
-            *RISK_FIELDS,
             # What the API shows of it may have moved: integrators sync by updated_at.
             "updated_at",
         ],
@@ -175,7 +175,6 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
                 digest,
                 *changes.finishes[pk],
                 *statuses[pk],
-                *changes.risks[pk],
                 now,
             )
             for pk, digest in fingerprints

@@ -39,7 +39,8 @@ class BatchChanges:
     forecasts: list[tuple] = field(default_factory=list)
     # (application id) -> (forecast finish, total float) of each application computed again.
     finishes: dict[int, tuple[date, int]] = field(default_factory=dict)
-    # (application id) -> its Monte Carlo forecast: the values of RISK_FIELDS.
+    # (application id) -> its Monte Carlo forecast: the values of
+    # scheduling.services.RISK_FIELDS (NO_RISK with the forecast off).
     risks: dict[int, schedule_selectors.RiskValues] = field(default_factory=dict)
     # (application id, the forecast to run, its day 0, its real activities' codes): run
     # together when the batch has been analysed (forecast_risks).
@@ -58,18 +59,6 @@ class BatchChanges:
     opened: Counter = field(default_factory=Counter)
     resolved: Counter = field(default_factory=Counter)
 
-
-# The application's columns a Monte Carlo forecast is stored in, as RiskValues orders them.
-RISK_FIELDS = [
-    "risk_as_of",
-    "risk_on_time",
-    "risk_p50",
-    "risk_p80",
-    "risk_p95",
-    "risk_driver",
-    "risk_curve",
-    "risk_activities",
-]
 
 # Where the facts of an open deviation start in its row as read.
 OPEN_FACTS = OpenDeviation._fields.index("delay")

@@ -14,6 +14,7 @@ def store_changes(changes: BatchChanges, *, now: datetime) -> int:
     """Store the forecasts, deviations and proposals of a batch; return how many
     proposals were added."""
     schedule_services.activity_forecasts_store(changes.forecasts)
+    schedule_services.risk_forecasts_store([(pk, *values) for pk, values in changes.risks.items()])
     keys = schedule_services.deviations_open([row.values for row in changes.new_deviations])
     for row, pk in zip(changes.new_deviations, keys, strict=True):
         row.pk = pk

@@ -375,7 +375,7 @@ def test_the_risk_forecast_holds_the_waiting_plans_to_their_meeting(
     time_machine.move_to(datetime(2026, 2, 27, 18, 0, tzinfo=SHANGHAI), tick=False)
     ids = list(Application.objects.filter(region=region).values_list("pk", flat=True))
     deviation_sweep_batch(application_ids=ids)
-    alone = dict(Application.objects.filter(region=region).values_list("pk", "risk_p50"))
+    alone = dict(Application.objects.filter(region=region).values_list("pk", "risk__p50"))
     capacity.region_level_and_store(region, today=BEFORE)
     held = dict(
         Application.objects.filter(region=region, capacity_delay__gt=0).values_list(
@@ -384,7 +384,7 @@ def test_the_risk_forecast_holds_the_waiting_plans_to_their_meeting(
     )
     assert len(held) == 2 and all(holds for holds in held.values())
     deviation_sweep_batch(application_ids=ids)
-    queued = dict(Application.objects.filter(region=region).values_list("pk", "risk_p50"))
+    queued = dict(Application.objects.filter(region=region).values_list("pk", "risk__p50"))
     for pk in ids:
         if pk in held:
             # A week's wait at most: in the runs where the plan is late for this Wednesday

@@ -11,10 +11,14 @@ from accounts.models import Notification
 from accounts.roles import Role
 from applications import services, sweep
 from applications.digest import daily_digest_send
-from applications.models import Application
 from scheduling.models import Activity, Deviation
 from tests.dates import pinned
-from tests.factories import AccountManagerProfileFactory, UserFactory, make_application
+from tests.factories import (
+    AccountManagerProfileFactory,
+    UserFactory,
+    make_application,
+    store_risk,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY0 = date(2026, 3, 2)  # a Monday
@@ -110,7 +114,8 @@ def test_a_supervisor_who_declines_the_digest_gets_none(
 
 def likely_on_time(applications):
     """Say every application's risk forecast keeps its commitment."""
-    Application.objects.filter(pk__in=[a.pk for a in applications]).update(risk_on_time=0.95)
+    for application in applications:
+        store_risk(application, on_time=0.95)
 
 
 def test_a_quiet_day_sends_no_digest(office):
@@ -165,9 +170,7 @@ def test_the_digest_names_the_applications_least_likely_to_keep_their_commitment
     applications = office["applications"]
     chances = [0.93, 0.12, 0.64, 0.41, 0.97]
     for application, chance in zip(applications, chances, strict=True):
-        Application.objects.filter(pk=application.pk).update(
-            risk_on_time=chance, risk_p80=date(2026, 5, 8), risk_driver="C"
-        )
+        store_risk(application, on_time=chance, p80=date(2026, 5, 8), driver="C")
     marketing_head = UserFactory(
         username="yx-head", role=Role.DEPARTMENT_HEAD, department_code="marketing"
     )

@@ -10,7 +10,7 @@ import pytest
 from applications import services
 from applications import sweep as analysis
 from applications.models import Application
-from scheduling.models import Activity
+from scheduling.models import Activity, ApplicationRisk
 from tests.dates import pin_today
 from tests.factories import learn_exactly_the_plan, make_application
 
@@ -33,8 +33,13 @@ def application(supervisor, manager):
     return make_application(by=supervisor, manager=manager, accepted_on=DAY0)
 
 
+def stored(application) -> ApplicationRisk:
+    """The forecast the last analysis stored (scheduling's row beside the application's)."""
+    return ApplicationRisk.objects.get(pk=application.pk)
+
+
 def criticality(application) -> dict[str, float]:
-    shares = Application.objects.get(pk=application.pk).risk_activities
+    shares = stored(application).activities
     return {code: share for code, (share, _sensitivity) in shares.items()}
 
 
@@ -44,11 +49,12 @@ def test_with_certain_durations_the_stored_risk_is_the_deterministic_forecast(ap
     assert stats.unchanged == 0
     application.refresh_from_db()
     finish = application.forecast_finish_date
-    assert application.risk_as_of == DAY0
+    risk = stored(application)
+    assert risk.as_of == DAY0
     # The plan keeps a day of float against the commitment: every run keeps the promise.
-    assert application.risk_on_time == 1.0
-    assert (application.risk_p50, application.risk_p80, application.risk_p95) == (finish,) * 3
-    assert application.risk_curve == [[finish.isoformat(), 1.0]]
+    assert risk.on_time == 1.0
+    assert (risk.p50, risk.p80, risk.p95) == (finish,) * 3
+    assert risk.curve == [[finish.isoformat(), 1.0]]
     critical = set(
         Activity.objects.filter(
             application=application, is_critical=True, is_dummy=False
@@ -58,7 +64,7 @@ def test_with_certain_durations_the_stored_risk_is_the_deterministic_forecast(ap
     assert {share for code, share in criticality(application).items() if code not in critical} == {
         0.0
     }
-    assert application.risk_driver in critical
+    assert risk.driver in critical
 
     # A, critical, needs three more days: the promise is broken in every run, and the
     # change's own analysis says so at once.
@@ -66,24 +72,25 @@ def test_with_certain_durations_the_stored_risk_is_the_deterministic_forecast(ap
     services.activity_progress_record(activity_id=a.pk, start=DAY0, by=manager, today=DAY0)
     services.activity_progress_record(activity_id=a.pk, remaining=3, by=manager, today=DAY0)
     application.refresh_from_db()
-    assert application.risk_on_time == 0.0
-    assert application.risk_p80 == application.forecast_finish_date > finish
-    assert application.risk_p80 > application.committed_finish_date
+    risk = stored(application)
+    assert risk.on_time == 0.0
+    assert risk.p80 == application.forecast_finish_date > finish
+    assert risk.p80 > application.committed_finish_date
     assert criticality(application)["A"] == 1.0
 
 
 def test_with_uncertain_durations_the_risk_is_a_probability_with_its_spread(application):
     # Nothing learned yet: each activity draws around its planned duration (the prior).
     sweep(application, DAY0)
-    application.refresh_from_db()
-    assert 0.0 < application.risk_on_time < 1.0
-    assert application.risk_p50 <= application.risk_p80 <= application.risk_p95
-    assert application.risk_p50 < application.risk_p95
-    days = [date.fromisoformat(day) for day, _share in application.risk_curve]
-    shares = [share for _day, share in application.risk_curve]
+    risk = stored(application)
+    assert 0.0 < risk.on_time < 1.0
+    assert risk.p50 <= risk.p80 <= risk.p95
+    assert risk.p50 < risk.p95
+    days = [date.fromisoformat(day) for day, _share in risk.curve]
+    shares = [share for _day, share in risk.curve]
     assert days == sorted(set(days)) and shares == sorted(shares) and shares[-1] == 1.0
     # The probability is the curve read at the committed date.
-    assert application.risk_on_time == max(
+    assert risk.on_time == max(
         (
             share
             for day, share in zip(days, shares, strict=True)
@@ -92,19 +99,19 @@ def test_with_uncertain_durations_the_risk_is_a_probability_with_its_spread(appl
         default=0.0,
     )
     codes = set(criticality(application))
-    assert application.risk_driver in codes
+    assert risk.driver in codes
     assert all(0.0 <= share <= 1.0 for share in criticality(application).values())
     assert max(criticality(application).values()) > 0.5
 
 
 def test_the_risk_is_computed_again_only_when_an_input_changed(application):
     sweep(application, DAY0)
-    before = Application.objects.values_list("risk_on_time", "risk_curve").get(pk=application.pk)
+    before = ApplicationRisk.objects.values_list("on_time", "curve").get(pk=application.pk)
     assert sweep(application, DAY0).unchanged == 1
     # History learned anew (the nightly refresh) is an input of the risk, not of the rest.
     learn_exactly_the_plan(application, learned_at=at(DAY0) + timedelta(hours=2))
     assert sweep(application, DAY0).unchanged == 0
-    after = Application.objects.values_list("risk_on_time", "risk_curve").get(pk=application.pk)
+    after = ApplicationRisk.objects.values_list("on_time", "curve").get(pk=application.pk)
     assert before[0] < 1.0 and after[0] == 1.0
     assert after != before
 
@@ -129,34 +136,32 @@ def test_a_batch_is_analysed_without_the_cyclic_collector(application, monkeypat
 def test_the_same_inputs_give_the_same_risk(supervisor, manager):
     first = make_application(by=supervisor, manager=manager, accepted_on=DAY0)
     sweep(first, DAY0)
-    stored = Application.objects.values_list("risk_on_time", "risk_curve", "risk_driver").get(
-        pk=first.pk
-    )
+    first_risk = ApplicationRisk.objects.values_list("on_time", "curve", "driver").get(pk=first.pk)
     Application.objects.filter(pk=first.pk).update(sweep_fingerprint="")
     sweep(first, DAY0)
-    again = Application.objects.values_list("risk_on_time", "risk_curve", "risk_driver").get(
-        pk=first.pk
-    )
-    assert again == stored
+    again = ApplicationRisk.objects.values_list("on_time", "curve", "driver").get(pk=first.pk)
+    assert again == first_risk
+    # Stored again over the same row, never beside it.
+    assert ApplicationRisk.objects.filter(application=first).count() == 1
 
 
 def test_the_application_page_shows_the_probability_its_curve_and_each_criticality(
     client, application, manager
 ):
     sweep(application, DAY0)
-    application.refresh_from_db()
+    risk = stored(application)
     client.force_login(manager)
     html = client.get(f"/applications/{application.number}/").content.decode()
-    percent = round(application.risk_on_time * 100)
+    percent = round(risk.on_time * 100)
     assert f'<strong id="risk-on-time">{percent}%</strong>' in html
-    p80 = application.risk_p80
+    p80 = risk.p80
     assert f"P80 完成日期 {p80.year}年{p80.month}月{p80.day}日" in html
     assert f"在 {percent}% 的模拟中" in html
     # The S-curve, with the commitment marked.
     assert 'class="line-cycle" d="M' in html and 'class="line-commit"' in html
     # Criticality beside each activity; the driver marked in the table and named.
     assert html.count('class="num criticality"') == 16
-    driver = Activity.objects.get(application=application, code=application.risk_driver)
+    driver = Activity.objects.get(application=application, code=risk.driver)
     assert f'<dd id="risk-driver">{driver.code} {driver.name}' in html
     assert html.count('title="影响风险最大的工作">影响风险最大</span>') == 1
 
@@ -177,13 +182,18 @@ def test_with_the_forecast_turned_off_nothing_is_stored_or_shown(
     settings.RISK_SAMPLES = 0
     # Turning it off is a change of the analysis: the next sweep computes again, and clears.
     assert sweep(application, DAY0).unchanged == 0
-    application.refresh_from_db()
-    assert (application.risk_as_of, application.risk_on_time, application.risk_curve) == (
-        None,
-        None,
-        [],
-    )
+    risk = stored(application)
+    assert (risk.as_of, risk.on_time, risk.curve) == (None, None, [])
     assert criticality(application) == {}
     client.force_login(manager)
     html = client.get(f"/applications/{application.number}/").content.decode()
     assert 'id="risk-box"' not in html and 'class="num criticality"' not in html
+
+
+def test_with_the_forecast_off_from_the_start_no_risk_row_is_added(application, settings):
+    settings.RISK_SAMPLES = 0
+    assert sweep(application, DAY0).unchanged == 0
+    assert not ApplicationRisk.objects.filter(application=application).exists()
+    # The application's own row holds its analysis all the same.
+    application.refresh_from_db()
+    assert application.forecast_finish_date is not None and application.sweep_fingerprint

@@ -18,6 +18,7 @@ from tests.factories import (
     RegionFactory,
     UserFactory,
     make_application,
+    store_risk,
 )
 from tests.pages.conftest import open_deviation
 
@@ -708,10 +709,10 @@ def test_the_at_risk_list_orders_by_the_chance_and_names_the_driving_activity(
         make_application(by=supervisor, manager=manager, region=region) for _ in range(4)
     )
     for application, chance in ((likely, 0.62), (unlikely, 0.21), (safe, 0.93), (done, 0.05)):
-        Application.objects.filter(pk=application.pk).update(risk_on_time=chance, risk_driver="C")
+        store_risk(application, on_time=chance, driver="C")
     Application.objects.filter(pk=done.pk).update(state="energized")
     application_activity = unlikely.activities.get(code="C")
-    Application.objects.filter(pk=unlikely.pk).update(risk_activities={"C": [0.734, 0.41]})
+    store_risk(unlikely, activities={"C": [0.734, 0.41]})
     client.force_login(supervisor)
     html = client.get("/dashboard/").content.decode()
     rows = at_risk_rows(html)
@@ -731,7 +732,8 @@ def test_the_at_risk_list_follows_the_deviation_filters_that_apply_to_an_applica
     here = make_application(by=supervisor, manager=manager, region=region)
     elsewhere_region = RegionFactory(code="gongshu", name="拱墅供电区")
     elsewhere = make_application(by=supervisor, manager=None, region=elsewhere_region)
-    Application.objects.filter(pk__in=[here.pk, elsewhere.pk]).update(risk_on_time=0.4)
+    for application in (here, elsewhere):
+        store_risk(application, on_time=0.4)
     client.force_login(supervisor)
     by_region = client.get("/dashboard/", {"region": region.pk}).content.decode()
     assert [number for number, _ in at_risk_rows(by_region)] == [here.number]
@@ -747,7 +749,7 @@ def test_the_at_risk_list_shows_the_first_and_says_more_wait(client, supervisor,
 
     applications = [make_application(by=supervisor, manager=None, region=region) for _ in range(4)]
     for i, application in enumerate(applications):
-        Application.objects.filter(pk=application.pk).update(risk_on_time=0.1 * i)
+        store_risk(application, on_time=0.1 * i)
     shown = selectors.applications_at_risk(shown=3)
     assert [a.pk for a in shown] == [a.pk for a in applications[:3]] and shown.more
     client.force_login(supervisor)

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import Department, Notification
-from scheduling.models import Activity, Deviation, Proposal
+from scheduling.models import Activity, ApplicationRisk, Deviation, Proposal
 from tests.factories import make_application
 from yekuo import bulk
 
@@ -133,6 +133,7 @@ def test_nothing_to_write_sends_no_query(django_assert_num_queries):
         assert bulk.insert_rows(Notification, ["recipient", "kind"], [], returning=True) == []
         assert bulk.insert_rows(Notification, ["recipient", "kind"], []) is None
         bulk.update_rows(Deviation, ["delay"], [])
+        bulk.upsert_rows(ApplicationRisk, ["on_time"], [])
 
 
 def test_a_conflicting_pair_is_skipped_and_only_new_keys_come_back(manager, supervisor):
@@ -189,6 +190,37 @@ def test_updated_rows_take_the_new_values_and_others_keep_theirs(application, ac
     assert stored(Proposal, [proposal], ["detail", "activities", "days_recovered"]) == [
         (detail, ["甲"], None)
     ]
+
+
+def test_upserted_rows_are_added_or_set_by_their_key(
+    application, supervisor, manager, django_assert_num_queries
+):
+    second = make_application(by=supervisor, manager=manager)
+    fields = ["as_of", "on_time", "curve"]
+    bulk.upsert_rows(
+        ApplicationRisk,
+        [*fields, "driver"],
+        [(application.pk, date(2026, 3, 2), 0.5, [["2026-05-08", 1.0]], "C")],
+    )
+    curve = [["2026-05-08", 0.25], ["2026-05-11", 1.0]]
+    rows = [
+        (second.pk, date(2026, 3, 3), None, []),
+        (application.pk, date(2026, 3, 3), 0.25, curve),
+    ]
+    # The temporary table, COPY into it, INSERT ... ON CONFLICT DO UPDATE (PostgreSQL); one
+    # INSERT ... ON CONFLICT elsewhere.
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 1):
+        bulk.upsert_rows(ApplicationRisk, fields, rows)
+
+    assert stored(
+        ApplicationRisk, [application.pk, second.pk], [*fields, "driver", "activities"]
+    ) == [
+        # Stored: the fields named are set, the others kept.
+        (date(2026, 3, 3), 0.25, curve, "C", {}),
+        # New: the fields not named take their defaults.
+        (date(2026, 3, 3), None, [], "", {}),
+    ]
+    assert ApplicationRisk.objects.count() == 2
 
 
 def statements(count: int, width: int) -> int:
