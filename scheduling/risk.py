@@ -335,7 +335,11 @@ def simulate_many(cases: Sequence[Case]) -> list[RiskForecast]:
     in arrays long enough that numpy's cost per call stops mattering, and the passes over
     the network are compiled (:mod:`scheduling.risk_kernel`).
     """
-    prepared = [_Prepared.of(case) for case in cases]
+    # Cases often share their distributions (the applications of one group): each mapping
+    # is checked and put in network order once. Keyed by identity, for this call only,
+    # while ``cases`` holds every mapping alive.
+    orders: dict[tuple[int, int], tuple[Distribution, ...]] = {}
+    prepared = [_Prepared.of(case, orders) for case in cases]
     found: list[RiskForecast | None] = [None] * len(cases)
     groups: dict[tuple[int, int], list[int]] = {}
     for position, case in enumerate(prepared):
@@ -372,7 +376,9 @@ class _Prepared:
     not_before: Mapping[int, int]
 
     @classmethod
-    def of(cls, case: Case) -> _Prepared:
+    def of(cls, case: Case, orders: dict | None = None) -> _Prepared:
+        """Check and read ``case``; ``orders`` keeps the distributions already put in
+        network order (by the identity of the mapping and of the network)."""
         samples, compiled = case.samples, case.compiled
         if (
             isinstance(samples, bool)
@@ -380,10 +386,12 @@ class _Prepared:
             or not 1 <= samples <= MAX_SAMPLES
         ):
             raise RiskInputError(f"samples must be a whole number from 1 to {MAX_SAMPLES}")
-        distributions = case.distributions or {}
-        unknown = sorted(set(distributions) - set(compiled.ids))
-        if unknown:
-            raise RiskInputError(f"no activity {unknown[0]!r} in the network")
+        key = (id(case.distributions), id(compiled))
+        ordered = orders.get(key) if orders is not None else None
+        if ordered is None:
+            ordered = _in_network_order(case.distributions or {}, compiled)
+            if orders is not None:
+                orders[key] = ordered
         meets = compiled._meeting_days(case.weekday_of, case.meeting_weekday)
         tp = _planned_duration(case, compiled, meets)
         if case.as_of is not None:
@@ -416,10 +424,7 @@ class _Prepared:
             done=done,
             started=started,
             held=held,
-            distributions=tuple(
-                distributions.get(activity) or _fixed(days)
-                for activity, days in zip(compiled.ids, compiled._base, strict=True)
-            ),
+            distributions=ordered,
             not_before=not_before,
         )
 
@@ -428,6 +433,18 @@ class _Prepared:
         if case.weekdays is not None:
             return np.asarray(case.weekdays(count), dtype=np.int8)
         return np.fromiter((case.weekday_of(day) for day in range(count)), np.int8, count)
+
+
+def _in_network_order(distributions, compiled: CompiledNetwork) -> tuple[Distribution, ...]:
+    """Each activity's distribution by position (its planned duration, fixed, where none
+    is given), after checking that every one given is of the network."""
+    unknown = sorted(set(distributions) - set(compiled.ids))
+    if unknown:
+        raise RiskInputError(f"no activity {unknown[0]!r} in the network")
+    return tuple(
+        distributions.get(activity) or _fixed(days)
+        for activity, days in zip(compiled.ids, compiled._base, strict=True)
+    )
 
 
 def _planned_duration(case: Case, compiled: CompiledNetwork, meets) -> int:
@@ -475,6 +492,52 @@ class _Space:
                     parts.append(dist._table)
         self.at = at
         self.tables = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        self._bases: dict[int, _Base] = {}
+
+    def base(self, distributions: tuple[Distribution, ...]) -> _Base:
+        """The kernel's rows of a case drawing from ``distributions`` (in network order)
+        with nothing recorded. Made once for the cases that share the tuple (those of one
+        group: simulate_many hands them the same one), which the cases keep alive."""
+        found = self._bases.get(id(distributions))
+        if found is None:
+            found = self._bases[id(distributions)] = _Base.of(distributions, self.at)
+        return found
+
+
+@dataclass(frozen=True)
+class _Base:
+    """A case's rows for the kernel with nothing recorded: every activity with more than
+    one duration drawn (``many``, in position order, a row of bits each), the others
+    fixed."""
+
+    source: tuple[int, ...]
+    value: tuple[int, ...]
+    offset: tuple[int, ...]
+    bit_row: tuple[int, ...]
+    longest: tuple[int, ...]
+    many: tuple[int, ...]
+    drawn: int
+
+    @classmethod
+    def of(cls, distributions: tuple[Distribution, ...], at: Mapping[int, int]) -> _Base:
+        n = len(distributions)
+        source, value, offset, bit_row = [0] * n, [0] * n, [0] * n, [0] * n
+        many = []
+        for i, dist in enumerate(distributions):
+            if len(dist.days) > 1:
+                source[i], offset[i], bit_row[i] = risk_kernel.DRAWN, at[id(dist)], len(many)
+                many.append(i)
+            else:
+                value[i] = int(dist.days[0])
+        return cls(
+            source=tuple(source),
+            value=tuple(value),
+            offset=tuple(offset),
+            bit_row=tuple(bit_row),
+            longest=tuple(int(dist.days[-1]) for dist in distributions),
+            many=tuple(many),
+            drawn=len(many),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -623,65 +686,84 @@ def _kernel_tables(cases: list[_Prepared], space: _Space, runs: int):
     work, drawn given the days it has run. Each case draws from its own seed: 16 random
     bits per run of every activity drawn (in position order); the low 12 pick a step of
     the table, all 16 give running work a probability. ``longest`` bounds each duration.
+
+    A case's rows start from those of its distributions with nothing recorded (made once
+    per chunk for the cases that share them, :meth:`_Space.base`); what it recorded, the
+    crews' first days and the meeting weekdays are then written over them.
     """
     n = len(cases[0].compiled.ids)
     tables: dict[str, list[list]] = {name: [] for name in _CASE_TABLES}
     bits: list[np.ndarray] = []
     bit_start = []
-    at, used = space.at, 0
+    used = 0
+    zeros, no_weekday, no_share = [0] * n, [-1] * n, [0.0] * n
     for case in cases:
-        row = {name: [0] * n for name in _CASE_TABLES}
-        row["below"] = [0.0] * n
-        row["held"] = [-1] * n
-        source, value, offset, bit_row = row["source"], row["value"], row["offset"], row["bit_row"]
-        kind, began_at = row["kind"], row["recorded_start"]
-        drawn = 0
-        for i, dist in enumerate(case.distributions):
-            many = len(dist.days) > 1
-            row["longest"][i] = int(dist.days[-1])
-            if i in case.done:
-                kind[i] = risk_kernel.DONE
-                began_at[i], row["recorded_finish"][i] = case.done[i]
-                continue
-            row["not_before"][i] = case.not_before.get(i, 0)
-            row["held"][i] = case.held.get(i, -1)
-            if i in case.started:
-                began, rest = case.started[i]
-                kind[i] = risk_kernel.STARTED
-                began_at[i] = began
-                elapsed = case.floor - began
-                if rest is not None:
-                    value[i] = row["longest"][i] = rest + elapsed
+        base = space.base(case.distributions)
+        source, value, offset = list(base.source), list(base.value), list(base.offset)
+        bit_row, longest = list(base.bit_row), list(base.longest)
+        kind, began_at, ended_at = list(zeros), list(zeros), list(zeros)
+        below, drawn = no_share, base.drawn
+        done, started = case.done, case.started
+        if done or started:
+            # The bits go to the activities drawn, in position order: recorded work
+            # changes which.
+            drawn = 0
+            for i in base.many:
+                if i in done or (i in started and started[i][1] is not None):
                     continue
-                # A fixed duration has nothing to draw: no bits are spent on it.
-                if many:
-                    bit_row[i], drawn = drawn, drawn + 1
-                else:
-                    bit_row[i] = -1
-                # Given ``elapsed`` days run: nothing left when the distribution holds no
-                # longer duration, the one left when it holds one, else drawn above them.
-                first = int(np.searchsorted(dist.days, elapsed, side="right"))
-                if first >= len(dist.days):
-                    value[i] = row["longest"][i] = elapsed
-                elif first == len(dist.days) - 1:
-                    value[i] = int(dist.days[first])
-                else:
-                    source[i] = risk_kernel.RUNNING
-                    value[i] = int(dist.days[first])
-                    row["below"][i] = float(dist.cumulative[first - 1]) if first else 0.0
-                    offset[i] = at[id(dist)]
-            elif many:
-                source[i] = risk_kernel.DRAWN
-                offset[i] = at[id(dist)]
                 bit_row[i], drawn = drawn, drawn + 1
+        for i, (began, ended) in done.items():
+            kind[i], began_at[i], ended_at[i] = risk_kernel.DONE, began, ended
+            source[i] = value[i] = offset[i] = bit_row[i] = 0
+        for i, (began, rest) in started.items():
+            kind[i], began_at[i] = risk_kernel.STARTED, began
+            source[i] = value[i] = offset[i] = 0
+            elapsed = case.floor - began
+            if rest is not None:
+                value[i] = longest[i] = rest + elapsed
+                bit_row[i] = 0
+                continue
+            dist = case.distributions[i]
+            if len(dist.days) == 1:
+                bit_row[i] = -1  # a fixed duration has nothing to draw: no bits spent
+            # Given ``elapsed`` days run: nothing left when the distribution holds no
+            # longer duration, the one left when it holds one, else drawn above them.
+            first = int(np.searchsorted(dist.days, elapsed, side="right"))
+            if first >= len(dist.days):
+                value[i] = longest[i] = elapsed
+            elif first == len(dist.days) - 1:
+                value[i] = int(dist.days[first])
             else:
-                value[i] = int(dist.days[0])
+                if below is no_share:
+                    below = list(no_share)
+                source[i] = risk_kernel.RUNNING
+                value[i] = int(dist.days[first])
+                below[i] = float(dist.cumulative[first - 1]) if first else 0.0
+                offset[i] = space.at[id(dist)]
+        not_before = list(zeros)
+        for i, day in case.not_before.items():
+            not_before[i] = day
+        held = list(no_weekday)
+        for i, weekday in case.held.items():
+            held[i] = weekday
         bit_start.append(used)
         if drawn:
             bits.append(_bits(case.case.seed, drawn * runs))
             used += drawn * runs
-        for name, table in tables.items():
-            table.append(row[name])
+        for name, row in (
+            ("source", source),
+            ("value", value),
+            ("offset", offset),
+            ("bit_row", bit_row),
+            ("below", below),
+            ("longest", longest),
+            ("kind", kind),
+            ("recorded_start", began_at),
+            ("recorded_finish", ended_at),
+            ("not_before", not_before),
+            ("held", held),
+        ):
+            tables[name].append(row)
     draws = (
         np.array(tables["source"], dtype=np.int8),
         np.array(tables["value"], dtype=np.int64),

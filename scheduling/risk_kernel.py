@@ -253,6 +253,11 @@ def run_chunk(links, duration, draws, runs, cases, weekdays, search, out):
             for r in range(runs):
                 hits += lsi[r] == least[r]
             critical[i, a] = hits
+            if source[a, i] == FIXED:
+                # The same duration in every run: nothing to correlate (the sums below
+                # would find no spread, exactly).
+                sensitivity[i, a] = 0.0
+                continue
             sum_x, sum_xx, sum_xy = _sums(duration[i, first : first + runs], finish)
             spread = (runs * float(sum_xx) - float(sum_x) * float(sum_x)) * spread_y
             if spread > 0:

@@ -6,6 +6,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import NamedTuple
 
 from django.conf import settings
@@ -382,6 +383,7 @@ class LearnedDurations:
         self._by_group: dict[tuple, risk.Distribution] = {}
         # What each activity and group was answered: a sweep asks the same thousands of times.
         self._answers: dict[tuple, risk.Distribution] = {}
+        self._plans: dict[tuple, Mapping[str, risk.Distribution]] = {}
         self._rows = {}
         latest = None
         for row in rows:
@@ -419,6 +421,35 @@ class LearnedDurations:
         if found is None:
             found = self._answers[asked] = self._distribution(
                 code, duration, (department, region, voltage, customer_class)
+            )
+        return found
+
+    def of_activities(
+        self, activities, *, region: str, voltage: str, customer_class: str
+    ) -> Mapping[str, risk.Distribution]:
+        """The distribution of each real activity of ``activities`` (their ``code``,
+        ``duration``, ``is_dummy`` and ``department_code``), by code, in an application of
+        this group. Applications with the same activities and group get the same mapping
+        (read-only): a sweep asks for it thousands of times, and the forecast reads a
+        mapping it has seen once (scheduling.risk.simulate_many)."""
+        plan = tuple(
+            (a.code, a.duration, a.department_code or "") for a in activities if not a.is_dummy
+        )
+        key = (region, voltage, customer_class, plan)
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = MappingProxyType(
+                {
+                    code: self.distribution(
+                        code,
+                        duration=duration,
+                        department=department,
+                        region=region,
+                        voltage=voltage,
+                        customer_class=customer_class,
+                    )
+                    for code, duration, department in plan
+                }
             )
         return found
 
@@ -502,18 +533,12 @@ def risk_case(
         for code, day in held.items()
         if code in codes and day >= day0
     }
-    group = {
-        "region": application.region_code or "",
-        "voltage": application.voltage_class or "",
-        "customer_class": application.customer_class or "",
-    }
-    distributions = {
-        a.code: learned.distribution(
-            a.code, duration=a.duration, department=a.department_code or "", **group
-        )
-        for a in activities
-        if not a.is_dummy
-    }
+    distributions = learned.of_activities(
+        activities,
+        region=application.region_code or "",
+        voltage=application.voltage_class or "",
+        customer_class=application.customer_class or "",
+    )
     meetings = meeting_days(calendar, day0, application.plan_meeting_weekday)
     return risk.Case(
         forecast.compiled,

@@ -29,7 +29,7 @@ from . import read
 from .analyse import BatchChanges, analyse_application, forecast_risks
 from .fingerprint import SWEEP_REVISION, fingerprint, pickled
 from .notify import check_time_limits, notify_red
-from .store import store_changes
+from .store import store_changes, store_risks
 from .working_days import WorkingDays
 
 __all__ = [
@@ -133,7 +133,8 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             open_proposals=open_proposals.get(application.pk, {}),
             learned=learned[application.template_id],
         )
-    forecast_risks(changes, calendar=calendar, today=today)
+    # Run beside the writes below; stored last, once done.
+    forecasts_done = forecast_risks(changes, calendar=calendar, today=today)
     # The batch holds the rows of the applications it computed (swept_applications).
     counted = dashboard_counts.before([a.pk for a in computed], locked=True)
     stats.proposals = store_changes(changes, now=now)
@@ -154,6 +155,8 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
         )
         stats.notifications += notified
         outbound.sweep_told(changes.told, limits_told, finishes=changes.finishes, now=now)
+    forecasts_done()
+    store_risks(changes)
     # One row per application computed again: its fingerprint, forecast and status. (Only
     # what changed was written before; an application's row is rewritten for its new
     # fingerprint anyway, and one statement costs less than three. None of these columns

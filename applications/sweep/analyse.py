@@ -4,7 +4,10 @@ compared with what is stored, into the batch's lists of changes (written by stor
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -42,9 +45,9 @@ class BatchChanges:
     # (application id) -> its Monte Carlo forecast: the values of
     # scheduling.services.RISK_FIELDS (NO_RISK with the forecast off).
     risks: dict[int, schedule_selectors.RiskValues] = field(default_factory=dict)
-    # (application id, the forecast to run, its day 0, its real activities' codes): run
-    # together when the batch has been analysed (forecast_risks).
-    risk_cases: list[tuple[int, risk.Case, date, set[str]]] = field(default_factory=list)
+    # (application id, the forecast to run, its day 0): run together when the batch has
+    # been analysed (forecast_risks).
+    risk_cases: list[tuple[int, risk.Case, date]] = field(default_factory=list)
     new_deviations: list[SweptDeviation] = field(default_factory=list)
     # (deviation id, *the values of scheduling.services.DEVIATION_FIELDS).
     updated_deviations: list[tuple] = field(default_factory=list)
@@ -117,15 +120,58 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled):
             yield activity, values
 
 
-def forecast_risks(changes: BatchChanges, *, calendar, today: date) -> None:
-    """Run the Monte Carlo forecasts of the applications analysed, all at once (those of
-    one network side by side: scheduling.risk.simulate_many), into ``changes.risks``."""
-    found = risk.simulate_many([case for _pk, case, _day0, _codes in changes.risk_cases])
-    for (pk, _case, day0, codes), forecast in zip(changes.risk_cases, found, strict=True):
-        changes.risks[pk] = schedule_selectors.risk_values(
-            forecast, calendar, day0, as_of=today, codes=codes
-        )
-    changes.risk_cases.clear()
+# From this many forecasts on, a batch runs them beside its writes (forecast_risks); fewer
+# (a change's own analysis: one) are run at once, where a thread would only add its handover.
+BESIDE_FROM = 50
+
+
+def forecast_risks(changes: BatchChanges, *, calendar, today: date) -> Callable[[], None]:
+    """Start the Monte Carlo forecasts of the applications analysed, all at once (those of
+    one network side by side: scheduling.risk.simulate_many); return the function that
+    waits for them and puts them into ``changes.risks``.
+
+    A batch's forecasts run in a thread of their own while the batch writes its other
+    rows: the compiled passes release the interpreter's lock, and the rest runs while
+    the writing thread waits for the database. They read only what the analysis made
+    (the cases, the batch's working days), never the database; an error raised there is
+    raised again by the returned function, in the batch's transaction.
+    """
+    cases, changes.risk_cases = changes.risk_cases, []
+
+    def run() -> list[tuple[int, schedule_selectors.RiskValues]]:
+        found = risk.simulate_many([case for _pk, case, _day0 in cases])
+        return [
+            # The figures of the real activities: those the case draws durations for.
+            (
+                pk,
+                schedule_selectors.risk_values(
+                    f, calendar, day0, as_of=today, codes=case.distributions
+                ),
+            )
+            for (pk, case, day0), f in zip(cases, found, strict=True)
+        ]
+
+    if len(cases) < BESIDE_FROM:
+        done = run()
+        return lambda: changes.risks.update(done)
+    future = _forecaster().submit(run)
+    return lambda: changes.risks.update(future.result())
+
+
+_FORECASTER: list[ThreadPoolExecutor] = []
+
+
+def _forecaster() -> ThreadPoolExecutor:
+    """The process's thread for the forecasts (one: a batch waits for its own before the
+    next is analysed), started on first use."""
+    if not _FORECASTER:
+        _FORECASTER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk"))
+    return _FORECASTER[0]
+
+
+# A process forked from one that had started the thread (a worker pool's children) has
+# none of it running: each starts its own.
+os.register_at_fork(after_in_child=_FORECASTER.clear)
 
 
 def analyse_application(
@@ -156,8 +202,7 @@ def analyse_application(
             day0=day0,
             learned=learned,
         )
-        codes = {a.code for a in activities if not a.is_dummy}
-        changes.risk_cases.append((application.pk, case, day0, codes))
+        changes.risk_cases.append((application.pk, case, day0))
     else:
         changes.risks[application.pk] = schedule_selectors.NO_RISK
     for activity, values in changed_forecasts(activities, forecast, calendar, day0, compiled):

@@ -12,9 +12,9 @@ from .analyse import BatchChanges
 
 def store_changes(changes: BatchChanges, *, now: datetime) -> int:
     """Store the forecasts, deviations and proposals of a batch; return how many
-    proposals were added."""
+    proposals were added. (Its risk forecasts are stored by :func:`store_risks`, once
+    they are done.)"""
     schedule_services.activity_forecasts_store(changes.forecasts)
-    schedule_services.risk_forecasts_store([(pk, *values) for pk, values in changes.risks.items()])
     keys = schedule_services.deviations_open([row.values for row in changes.new_deviations])
     for row, pk in zip(changes.new_deviations, keys, strict=True):
         row.pk = pk
@@ -46,3 +46,8 @@ def store_changes(changes: BatchChanges, *, now: datetime) -> int:
         ]
     )
     return len(changes.new_proposals)
+
+
+def store_risks(changes: BatchChanges) -> None:
+    """Store the risk forecasts of a batch (scheduling's ApplicationRisk)."""
+    schedule_services.risk_forecasts_store([(pk, *values) for pk, values in changes.risks.items()])

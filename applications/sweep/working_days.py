@@ -1,5 +1,6 @@
 """A batch's working days in one list: date and offset conversions as lookups."""
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date
@@ -22,14 +23,19 @@ class WorkingDays:
         self._days = [first]
         self._index = {first: 0}
         self._weekdays = [first.weekday()]
+        # The batch's risk forecasts read it in a thread of their own while the batch
+        # reads the time limits: one grows the list at a time (reads need no lock: the
+        # list only grows, and a day is indexed before it is appended).
+        self._lock = threading.Lock()
 
     def _grow(self, until: Callable[[list[date]], bool]) -> None:
         days, index, following = self._days, self._index, self._calendar.next_working_day
-        while not until(days):
-            day = following(days[-1])
-            index[day] = len(days)
-            days.append(day)
-            self._weekdays.append(day.weekday())
+        with self._lock:
+            while not until(days):
+                day = following(days[-1])
+                index[day] = len(days)
+                self._weekdays.append(day.weekday())
+                days.append(day)
 
     def is_working_day(self, day: date) -> bool:
         if self._days[0] <= day <= self._days[-1]:

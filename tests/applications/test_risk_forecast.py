@@ -1,7 +1,8 @@
 """The probability of keeping the promise, computed by every analysis (the sweep's and a
-change's) when an input changed, stored with the application and its activities."""
+change's) when an input changed, stored beside the application (scheduling's ApplicationRisk)."""
 
 import gc
+import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ import pytest
 from applications import services
 from applications import sweep as analysis
 from applications.models import Application
-from scheduling.models import Activity, ApplicationRisk
+from scheduling.models import Activity, ApplicationRisk, Deviation
 from tests.dates import pin_today
 from tests.factories import learn_exactly_the_plan, make_application
 
@@ -197,3 +198,56 @@ def test_with_the_forecast_off_from_the_start_no_risk_row_is_added(application, 
     # The application's own row holds its analysis all the same.
     application.refresh_from_db()
     assert application.forecast_finish_date is not None and application.sweep_fingerprint
+
+
+def test_a_batch_forecasts_beside_its_writes_with_the_same_answers(
+    supervisor, manager, monkeypatch
+):
+    applications = [
+        make_application(by=supervisor, manager=manager, accepted_on=DAY0) for _ in range(3)
+    ]
+    ids = [a.pk for a in applications]
+
+    def forecasts():
+        return list(ApplicationRisk.objects.filter(pk__in=ids).order_by("pk").values_list())
+
+    monkeypatch.setattr(analysis.analyse, "BESIDE_FROM", 10**9)
+    analysis.deviation_sweep_batch(application_ids=ids, now=at(DAY0))
+    at_once = forecasts()
+    assert len(at_once) == 3
+    Application.objects.filter(pk__in=ids).update(sweep_fingerprint="")
+    ApplicationRisk.objects.filter(pk__in=ids).update(on_time=None, curve=[])
+    monkeypatch.setattr(analysis.analyse, "BESIDE_FROM", 1)
+    threads = []
+    simulate_many = analysis.analyse.risk.simulate_many
+
+    def watched(cases):
+        threads.append(threading.current_thread().name)
+        return simulate_many(cases)
+
+    monkeypatch.setattr(analysis.analyse.risk, "simulate_many", watched)
+    analysis.deviation_sweep_batch(application_ids=ids, now=at(DAY0))
+    assert forecasts() == at_once
+    assert threads and threads[0].startswith("risk")
+
+
+def test_a_forecast_that_fails_beside_the_writes_fails_the_batch_and_stores_nothing(
+    application, monkeypatch
+):
+    monkeypatch.setattr(analysis.analyse, "BESIDE_FROM", 1)
+
+    def broken(cases):
+        raise RuntimeError("the forecast broke")
+
+    monkeypatch.setattr(analysis.analyse.risk, "simulate_many", broken)
+    with pytest.raises(RuntimeError, match="the forecast broke"):
+        sweep(application, DAY0)
+    application.refresh_from_db()
+    assert application.sweep_fingerprint == ""
+    assert not ApplicationRisk.objects.filter(application=application).exists()
+    assert not Deviation.objects.filter(application=application).exists()
+    # Whole again, the same sweep stores all of it.
+    monkeypatch.undo()
+    sweep(application, DAY0)
+    assert ApplicationRisk.objects.filter(application=application).exists()
+    assert Deviation.objects.filter(application=application).exists()
