@@ -710,16 +710,19 @@ def _verdicts(results: dict[int, dict], workers: int) -> None:
     print()
     print(
         f"Risk forecast's share of a sweep (≤ +{TARGET_RISK_OVERHEAD:.0%}; the best of each "
-        "side over the rounds):"
+        "side over the rounds; the wall clock, then the CPU of the same runs: a batch's "
+        "forecasts run in a thread beside its writes):"
     )
     for n, result in results.items():
         for which, _later in RISK_SWEEPS:
             on, off = result[f"risk_on_{which}"], result[f"risk_off_{which}"]
             overhead = on["seconds"] / off["seconds"] - 1
+            cpu = on["cpu_seconds"] / off["cpu_seconds"] - 1
             print(
                 f"  N = {n:,}, {which} sweep: {off['seconds']:.2f} s without, "
                 f"{on['seconds']:.2f} s with, +{overhead:.0%} "
-                f"({met[overhead <= TARGET_RISK_OVERHEAD]})"
+                f"({met[overhead <= TARGET_RISK_OVERHEAD]}); CPU {off['cpu_seconds']:.2f} s → "
+                f"{on['cpu_seconds']:.2f} s, +{cpu:.0%}"
             )
     if any("workers_first" in result for result in results.values()):
         print()
