@@ -582,7 +582,11 @@ def risk_values(
         p80=finish(found.percentile(0.8)),
         p95=finish(found.percentile(0.95)),
         driver=found.most_responsible() or "",
-        curve=[[_iso(finish(o)), share] for o, share in zip(offsets, shares, strict=True)],
+        # (Indexed inline: a curve has a few dozen points, and thousands are made a batch.)
+        curve=[
+            [_iso(dates[o - 1] if o > 0 else dates[0]), share]
+            for o, share in zip(offsets, shares, strict=True)
+        ],
         activities={
             code: [criticality[code], sensitivity[code]]
             for code in criticality

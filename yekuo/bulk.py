@@ -165,6 +165,8 @@ def upsert_rows(model, fields: list[str], rows: list[tuple]) -> None:
 
     For rows derived one to one from another table's (an application's risk forecast),
     where the caller does not know, and need not ask, which keys are stored already.
+    Each key at most once per call: the database refuses to set one row twice in one
+    statement.
     """
     if not rows:
         return
