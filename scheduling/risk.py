@@ -56,6 +56,10 @@ class RiskInputError(ValueError):
     """Bad input to the forecast, naming what is wrong."""
 
 
+class Stopped(Exception):
+    """Forecasts stopped by their caller before they were done (simulate_many's ``stop``)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Distribution:
     """A distribution over whole working days: ``days`` ascending, ``cumulative`` the
@@ -327,8 +331,10 @@ def simulate(compiled: CompiledNetwork, distributions=None, **arguments) -> Risk
     return simulate_many([Case(compiled, distributions, **arguments)])[0]
 
 
-def simulate_many(cases: Sequence[Case]) -> list[RiskForecast]:
-    """Run every case; return their forecasts in the same order.
+def simulate_many(cases: Sequence[Case], *, stop=None) -> list[RiskForecast]:
+    """Run every case; return their forecasts in the same order. ``stop``, an event (any
+    object with ``is_set``), stops them between chunks when set: :class:`Stopped` is
+    raised.
 
     Cases of one network are run together, a chunk of them at a time (a case's runs are
     drawn from its own seed, so its answer is the one it gets alone): the draws are made
@@ -349,6 +355,8 @@ def simulate_many(cases: Sequence[Case]) -> list[RiskForecast]:
         group = [prepared[p] for p in positions]
         space = _Space(group[0].compiled, min(per_chunk, len(group)) * samples, group)
         for first in range(0, len(group), per_chunk):
+            if stop is not None and stop.is_set():
+                raise Stopped("the forecasts were stopped before they were done")
             chunk = group[first : first + per_chunk]
             for offset, forecast in enumerate(_simulate_chunk(chunk, space)):
                 found[positions[first + offset]] = forecast

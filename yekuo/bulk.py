@@ -165,11 +165,15 @@ def upsert_rows(model, fields: list[str], rows: list[tuple]) -> None:
 
     For rows derived one to one from another table's (an application's risk forecast),
     where the caller does not know, and need not ask, which keys are stored already.
-    Each key at most once per call: the database refuses to set one row twice in one
-    statement.
+    Each key at most once per call (PostgreSQL refuses to set one row twice in one
+    statement, SQLite would keep the last): a repeated key raises ``ValueError`` before
+    anything is written. With no ``fields``, a stored key is left as it is.
     """
     if not rows:
         return
+    keys = {row[0] for row in rows}
+    if len(keys) != len(rows):
+        raise ValueError(f"upsert_rows of {model.__name__}: a key is given more than once")
     opts = model._meta
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
@@ -179,8 +183,11 @@ def upsert_rows(model, fields: list[str], rows: list[tuple]) -> None:
     tail = tuple(rest.values())
     names = ", ".join(quote(f.column) for f in columns)
     table = quote(opts.db_table)
-    conflict = f"ON CONFLICT ({quote(opts.pk.column)}) DO UPDATE SET " + ", ".join(
-        f"{quote(f.column)} = excluded.{quote(f.column)}" for f in given
+    conflict = (
+        f"ON CONFLICT ({quote(opts.pk.column)}) DO UPDATE SET "
+        + ", ".join(f"{quote(f.column)} = excluded.{quote(f.column)}" for f in given)
+        if given
+        else f"ON CONFLICT ({quote(opts.pk.column)}) DO NOTHING"
     )
     if connection.vendor == "postgresql":
         with (

@@ -133,29 +133,33 @@ def deviation_sweep_batch(*, application_ids: list[int], now: datetime | None = 
             open_proposals=open_proposals.get(application.pk, {}),
             learned=learned[application.template_id],
         )
-    # Run beside the writes below; stored last, once done.
-    forecasts_done = forecast_risks(changes, calendar=calendar, today=today)
-    # The batch holds the rows of the applications it computed (swept_applications).
-    counted = dashboard_counts.before([a.pk for a in computed], locked=True)
-    stats.proposals = store_changes(changes, now=now)
-    stats.opened, stats.resolved = changes.opened, changes.resolved
-    stats.updated = len(changes.updated_deviations)
-    stats.notifications = notify_red(changes.red_alerts)
-    statuses: dict[int, tuple[str, str]] = {}
-    if computed:
-        limits_told: list[tuple] = []
-        notified, statuses = check_time_limits(
-            computed,
-            by_application,
-            read.suspension_log([a.pk for a in computed]),
-            calendar,
-            today,
-            limits,
-            limits_told,
-        )
-        stats.notifications += notified
-        outbound.sweep_told(changes.told, limits_told, finishes=changes.finishes, now=now)
-    forecasts_done()
+    # Run beside the writes below; stored last, once done (stopped if the writes fail).
+    forecasts = forecast_risks(changes, calendar=calendar, today=today)
+    try:
+        # The batch holds the rows of the applications it computed (swept_applications).
+        counted = dashboard_counts.before([a.pk for a in computed], locked=True)
+        stats.proposals = store_changes(changes, now=now)
+        stats.opened, stats.resolved = changes.opened, changes.resolved
+        stats.updated = len(changes.updated_deviations)
+        stats.notifications = notify_red(changes.red_alerts)
+        statuses: dict[int, tuple[str, str]] = {}
+        if computed:
+            limits_told: list[tuple] = []
+            notified, statuses = check_time_limits(
+                computed,
+                by_application,
+                read.suspension_log([a.pk for a in computed]),
+                calendar,
+                today,
+                limits,
+                limits_told,
+            )
+            stats.notifications += notified
+            outbound.sweep_told(changes.told, limits_told, finishes=changes.finishes, now=now)
+        forecasts.wait()
+    except BaseException:
+        forecasts.cancel()
+        raise
     store_risks(changes)
     # One row per application computed again: its fingerprint, forecast and status. (Only
     # what changed was written before; an application's row is rewritten for its new

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -125,21 +125,46 @@ def changed_forecasts(activities, forecast, calendar, day0, compiled):
 BESIDE_FROM = 50
 
 
-def forecast_risks(changes: BatchChanges, *, calendar, today: date) -> Callable[[], None]:
+class Forecasts:
+    """The Monte Carlo forecasts of a batch, under way (:func:`forecast_risks`)."""
+
+    def __init__(self, changes: BatchChanges, run, *, beside: bool) -> None:
+        self._changes = changes
+        self._stop = threading.Event()
+        if beside:
+            self._future = _forecaster().submit(run, self._stop)
+        else:
+            self._done = run(self._stop)
+            self._future = None
+
+    def wait(self) -> None:
+        """Wait for them and put them into the batch's ``changes.risks``; raise here what
+        they raised."""
+        self._changes.risks.update(self._future.result() if self._future else self._done)
+
+    def cancel(self) -> None:
+        """Stop them (the batch failed): the rest of their chunks is not run, and the
+        process's thread is free for the next batch."""
+        self._stop.set()
+        if self._future is not None:
+            self._future.cancel()
+
+
+def forecast_risks(changes: BatchChanges, *, calendar, today: date) -> Forecasts:
     """Start the Monte Carlo forecasts of the applications analysed, all at once (those of
-    one network side by side: scheduling.risk.simulate_many); return the function that
-    waits for them and puts them into ``changes.risks``.
+    one network side by side: scheduling.risk.simulate_many).
 
     A batch's forecasts run in a thread of their own while the batch writes its other
     rows: the compiled passes release the interpreter's lock, and the rest runs while
     the writing thread waits for the database. They read only what the analysis made
     (the cases, the batch's working days), never the database; an error raised there is
-    raised again by the returned function, in the batch's transaction.
+    raised again by :meth:`Forecasts.wait`, in the batch's transaction. A batch that fails
+    before waiting cancels them (:meth:`Forecasts.cancel`).
     """
     cases, changes.risk_cases = changes.risk_cases, []
 
-    def run() -> list[tuple[int, schedule_selectors.RiskValues]]:
-        found = risk.simulate_many([case for _pk, case, _day0 in cases])
+    def run(stop: threading.Event) -> list[tuple[int, schedule_selectors.RiskValues]]:
+        found = risk.simulate_many([case for _pk, case, _day0 in cases], stop=stop)
         return [
             # The figures of the real activities: those the case draws durations for.
             (
@@ -151,22 +176,20 @@ def forecast_risks(changes: BatchChanges, *, calendar, today: date) -> Callable[
             for (pk, case, day0), f in zip(cases, found, strict=True)
         ]
 
-    if len(cases) < BESIDE_FROM:
-        done = run()
-        return lambda: changes.risks.update(done)
-    future = _forecaster().submit(run)
-    return lambda: changes.risks.update(future.result())
+    return Forecasts(changes, run, beside=len(cases) >= BESIDE_FROM)
 
 
 _FORECASTER: list[ThreadPoolExecutor] = []
+_FORECASTER_LOCK = threading.Lock()
 
 
 def _forecaster() -> ThreadPoolExecutor:
     """The process's thread for the forecasts (one: a batch waits for its own before the
     next is analysed), started on first use."""
-    if not _FORECASTER:
-        _FORECASTER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk"))
-    return _FORECASTER[0]
+    with _FORECASTER_LOCK:
+        if not _FORECASTER:
+            _FORECASTER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk"))
+        return _FORECASTER[0]
 
 
 # A process forked from one that had started the thread (a worker pool's children) has

@@ -11,6 +11,7 @@ import pytest
 from applications import services
 from applications import sweep as analysis
 from applications.models import Application
+from scheduling import risk
 from scheduling.models import Activity, ApplicationRisk, Deviation
 from tests.dates import pin_today
 from tests.factories import learn_exactly_the_plan, make_application
@@ -221,9 +222,9 @@ def test_a_batch_forecasts_beside_its_writes_with_the_same_answers(
     threads = []
     simulate_many = analysis.analyse.risk.simulate_many
 
-    def watched(cases):
+    def watched(cases, **options):
         threads.append(threading.current_thread().name)
-        return simulate_many(cases)
+        return simulate_many(cases, **options)
 
     monkeypatch.setattr(analysis.analyse.risk, "simulate_many", watched)
     analysis.deviation_sweep_batch(application_ids=ids, now=at(DAY0))
@@ -236,7 +237,7 @@ def test_a_forecast_that_fails_beside_the_writes_fails_the_batch_and_stores_noth
 ):
     monkeypatch.setattr(analysis.analyse, "BESIDE_FROM", 1)
 
-    def broken(cases):
+    def broken(cases, **options):
         raise RuntimeError("the forecast broke")
 
     monkeypatch.setattr(analysis.analyse.risk, "simulate_many", broken)
@@ -251,3 +252,33 @@ def test_a_forecast_that_fails_beside_the_writes_fails_the_batch_and_stores_noth
     sweep(application, DAY0)
     assert ApplicationRisk.objects.filter(application=application).exists()
     assert Deviation.objects.filter(application=application).exists()
+
+
+def test_a_batch_whose_writes_fail_stops_its_forecasts(supervisor, manager, monkeypatch):
+    applications = [
+        make_application(by=supervisor, manager=manager, accepted_on=DAY0) for _ in range(2)
+    ]
+    monkeypatch.setattr(analysis.analyse, "BESIDE_FROM", 1)
+    simulate_many = analysis.analyse.risk.simulate_many
+    outcome = {}
+
+    def held_until_stopped(cases, *, stop):
+        # Still running when the writes fail: told to stop, it does not finish its runs.
+        outcome["told"] = stop.wait(10)
+        try:
+            return simulate_many(cases, stop=stop)
+        except risk.Stopped:
+            outcome["stopped"] = True
+            raise
+
+    def failed_write(alerts):
+        raise RuntimeError("the writes failed")
+
+    monkeypatch.setattr(analysis.analyse.risk, "simulate_many", held_until_stopped)
+    monkeypatch.setattr(analysis, "notify_red", failed_write)
+    with pytest.raises(RuntimeError, match="the writes failed"):
+        analysis.deviation_sweep_batch(application_ids=[a.pk for a in applications], now=at(DAY0))
+    # The process's forecast thread is free again at once for the next batch.
+    assert analysis.analyse._forecaster().submit(lambda: "free").result(timeout=10) == "free"
+    assert outcome == {"told": True, "stopped": True}
+    assert not ApplicationRisk.objects.filter(application__in=applications).exists()

@@ -135,6 +135,26 @@ def test_cases_run_together_get_the_answers_they_get_alone(monkeypatch_chunks, d
         assert found.unfinished == alone.unfinished
 
 
+def test_cases_stop_between_chunks_when_told(monkeypatch):
+    monkeypatch.setattr(risk, "CHUNK_RUNS", 100)  # a case a chunk
+    compiled = example("hv-single-10kv")
+    cases = [risk.Case(compiled, samples=100, seed=seed) for seed in range(3)]
+
+    class StopAfter:
+        """Set once ``chunks`` chunks have been asked about."""
+
+        def __init__(self, chunks):
+            self.asked, self.chunks = 0, chunks
+
+        def is_set(self):
+            self.asked += 1
+            return self.asked > self.chunks
+
+    with pytest.raises(risk.Stopped, match="stopped before they were done"):
+        risk.simulate_many(cases, stop=StopAfter(1))
+    assert len(risk.simulate_many(cases, stop=StopAfter(3))) == 3
+
+
 @pytest.fixture(scope="module")
 def monkeypatch_chunks():
     """Chunks of a few dozen runs: a handful of cases fill several."""

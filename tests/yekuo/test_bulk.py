@@ -223,6 +223,25 @@ def test_upserted_rows_are_added_or_set_by_their_key(
     assert ApplicationRisk.objects.count() == 2
 
 
+def test_an_upsert_refuses_a_repeated_key_and_writes_nothing(application):
+    rows = [(application.pk, date(2026, 3, 2), 0.5), (application.pk, date(2026, 3, 3), 0.4)]
+    with pytest.raises(ValueError, match="a key is given more than once"):
+        bulk.upsert_rows(ApplicationRisk, ["as_of", "on_time"], rows)
+    assert not ApplicationRisk.objects.exists()
+
+
+def test_an_upsert_of_no_fields_adds_new_keys_and_leaves_stored_ones(
+    application, supervisor, manager
+):
+    second = make_application(by=supervisor, manager=manager)
+    bulk.upsert_rows(ApplicationRisk, ["on_time"], [(application.pk, 0.5)])
+    bulk.upsert_rows(ApplicationRisk, [], [(application.pk,), (second.pk,)])
+    assert stored(ApplicationRisk, [application.pk, second.pk], ["on_time", "curve"]) == [
+        (0.5, []),
+        (None, []),
+    ]
+
+
 def statements(count: int, width: int) -> int:
     """Statements of one bulk write: fixed on PostgreSQL; SQLite splits by its bound-parameter
     limit (999 per statement)."""
