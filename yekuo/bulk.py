@@ -136,21 +136,10 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
             )
         return
     names = ", ".join(quote(c) for c in ["id", *(f.column for f in columns)])
-    width = len(fields) + 1
-    size = max(1, connection.ops.bulk_batch_size(["pk", *fields], rows))
-    placeholder = "(" + ", ".join(["%s"] * width) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            params = []
-            for row in chunk:
-                params.append(row[0])
-                params.extend(
-                    f.get_db_prep_save(value, connection)
-                    for f, value in zip(columns, row[1:], strict=True)
-                )
+        for values, params in _value_lists(connection, columns, rows):
             cursor.execute(
-                f"WITH v ({names}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
+                f"WITH v ({names}) AS (VALUES {values}) "
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{quote('id')}",
                 params,
             )
@@ -201,24 +190,29 @@ def upsert_rows(model, fields: list[str], rows: list[tuple]) -> None:
             )
         return
     tail = tuple(f.get_db_prep_save(value, connection) for f, value in rest.items())
-    size = max(1, connection.ops.bulk_batch_size(columns, rows))
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            params = []
-            for row in chunk:
-                params.append(row[0])
-                params.extend(
-                    f.get_db_prep_save(value, connection)
-                    for f, value in zip(given, row[1:], strict=True)
-                )
-                params.extend(tail)
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholder] * len(chunk))} "
-                f"{conflict}",
-                params,
+        for values, params in _value_lists(connection, given, rows, tail):
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values} {conflict}", params)
+
+
+def _value_lists(connection, fields, rows: list[tuple], tail: tuple = ()):
+    """Yield ``VALUES`` lists of ``rows`` (key, *values of ``fields``, then ``tail`` for
+    every row) with their parameters, each list within the database's parameter limit
+    (databases other than PostgreSQL)."""
+    width = 1 + len(fields) + len(tail)
+    size = max(1, connection.ops.bulk_batch_size([None] * width, rows))
+    placeholder = "(" + ", ".join(["%s"] * width) + ")"
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        params = []
+        for row in chunk:
+            params.append(row[0])
+            params.extend(
+                f.get_db_prep_save(value, connection)
+                for f, value in zip(fields, row[1:], strict=True)
             )
+            params.extend(tail)
+        yield ", ".join([placeholder] * len(chunk)), params
 
 
 def _unnamed_values(model, given) -> dict:

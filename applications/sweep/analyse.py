@@ -192,9 +192,16 @@ def _forecaster() -> ThreadPoolExecutor:
         return _FORECASTER[0]
 
 
-# A process forked from one that had started the thread (a worker pool's children) has
-# none of it running: each starts its own.
-os.register_at_fork(after_in_child=_FORECASTER.clear)
+def _forget_forecaster() -> None:
+    """In a process forked from one that had started the thread (a worker pool's
+    children), which has none of it running: start its own when needed, under a lock of
+    its own (the parent's may have been held at the fork)."""
+    global _FORECASTER_LOCK
+    _FORECASTER.clear()
+    _FORECASTER_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_forecaster)
 
 
 def analyse_application(

@@ -2,6 +2,7 @@
 change's) when an input changed, stored beside the application (scheduling's ApplicationRisk)."""
 
 import gc
+import os
 import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -282,3 +283,20 @@ def test_a_batch_whose_writes_fail_stops_its_forecasts(supervisor, manager, monk
     assert analysis.analyse._forecaster().submit(lambda: "free").result(timeout=10) == "free"
     assert outcome == {"told": True, "stopped": True}
     assert not ApplicationRisk.objects.filter(application__in=applications).exists()
+
+
+def test_a_forked_process_starts_a_forecast_thread_of_its_own():
+    # A worker pool's child, forked from a parent that had started the thread.
+    assert analysis.analyse._forecaster().submit(lambda: "parent").result(timeout=10)
+    pid = os.fork()
+    if pid == 0:  # the child: nothing of the parent's thread, a thread of its own on demand
+        code = 1
+        try:
+            forecaster = analysis.analyse._FORECASTER
+            fresh = forecaster == [] and not analysis.analyse._FORECASTER_LOCK.locked()
+            answer = analysis.analyse._forecaster().submit(lambda: "child").result(timeout=10)
+            code = 0 if fresh and answer == "child" else 1
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
