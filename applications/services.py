@@ -2107,17 +2107,23 @@ def application_numbers_reserve(*, years: list[int]) -> list[str]:
     return numbers
 
 
-def customer_bulk_create(*, customers: list[Customer]) -> None:
-    """Store customers a loader has built and checked (their keys are set)."""
-    Customer.objects.bulk_create(customers)
+def customer_rows_insert(*, fields: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """Store customers a loader has built and checked, each a tuple of the values of
+    ``fields``; return their keys in the order of ``rows``."""
+    return bulk.insert_rows(Customer, list(fields), rows, returning=True)
 
 
-def application_bulk_create(*, applications: list[Application]) -> None:
-    """Store applications a loader has built with their plan, forecast and log (their keys
-    are set); their activities, baselines and log rows go in through the *_rows writers."""
-    Application.objects.bulk_create(applications)
-    dashboard_counts.created([a.pk for a in applications])
-    dashboard_counts.energized([a.pk for a in applications if a.energized_at is not None])
+def application_rows_insert(
+    *, fields: tuple[str, ...], rows: list[tuple], energized: list[bool]
+) -> list[int]:
+    """Store applications a loader has built with their plan, forecast and log, each a
+    tuple of the values of ``fields`` (``energized``: whether each one is); return their
+    keys in the order of ``rows``. Their activities, baselines and log rows go in through
+    the *_rows writers."""
+    pks = bulk.insert_rows(Application, list(fields), rows, returning=True)
+    dashboard_counts.created(pks)
+    dashboard_counts.energized([pk for pk, done in zip(pks, energized, strict=True) if done])
+    return pks
 
 
 def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:

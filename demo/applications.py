@@ -43,7 +43,6 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -941,32 +940,49 @@ def _capacity(rng: random.Random, voltage_class: str) -> int:
 # --- Loading -----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _given_timestamps(*models) -> Iterator[None]:
-    """Let ``bulk_create`` keep the timestamps given for ``auto_now``/``auto_now_add`` fields.
-
-    The demo history is in the past: an application accepted last March but stamped with the
-    moment the loader ran would read false. A field's ``pre_save`` is shadowed on the field
-    object for the duration only, and only where a value is given; this runs in the loader's
-    own command, not beside request handling.
-    """
-    patched = []
-    for model in models:
-        for field in model._meta.concrete_fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-
-                def pre_save(instance, add, _original=field.pre_save, _name=field.attname):
-                    value = getattr(instance, _name)
-                    return value if value is not None else _original(instance, add)
-
-                field.pre_save = pre_save
-                patched.append(field)
-    try:
-        yield
-    finally:
-        for field in patched:
-            del field.pre_save
-
+# The columns of the customers and the applications the loader writes (the customer's
+# details in the order _customer gives them); the others get their defaults.
+CUSTOMER_FIELDS = (
+    "region",
+    "created_at",
+    "name",
+    "credit_code",
+    "industry",
+    "address",
+    "contact_name",
+    "contact_phone",
+)
+APPLICATION_FIELDS = (
+    "number",
+    "customer",
+    "region",
+    "business_type",
+    "customer_class",
+    "voltage_class",
+    "requested_capacity_kva",
+    "supply_type",
+    "is_important",
+    "account_manager",
+    "assigned_at",
+    "state",
+    "suspended_from",
+    "template",
+    "start_date",
+    "committed_duration",
+    "committed_finish_date",
+    "plan_meeting_weekday",
+    "forecast_finish_date",
+    "total_float",
+    "accepted_at",
+    "energized_at",
+    "closed_at",
+    "cancelled_at",
+    "cancel_reason",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
 
 # The activity columns the loader fills beyond those copied from the template.
 ACTIVITY_PROGRESS = (
@@ -997,10 +1013,14 @@ class _Manager:
 
 @dataclass
 class _Built:
-    """One application ready to write: its two models and its other rows without ids."""
+    """One application ready to write: its rows, without the ids the writer draws."""
 
-    customer: Customer
-    application: Application
+    customer: tuple  # CUSTOMER_FIELDS
+    application: tuple  # APPLICATION_FIELDS after the number and the customer
+    template: int
+    year: int  # of the start date, which numbers the application
+    state: str
+    energized: bool
     activities: list[tuple]  # template part, then the progress part (ACTIVITY_PROGRESS)
     events: list[tuple]  # (activity code, kind, day, by, at)
     transitions: list[tuple]  # (transition, from, to, by, at, note)
@@ -1097,7 +1117,7 @@ class _Loader:
             self.shared[template.pk] = {
                 "rows": [
                     tuple(
-                        field.get_db_prep_save(getattr(row, field.attname), connection)
+                        self.activities.prepare(field.attname, getattr(row, field.attname))
                         for field in fields
                     )
                     for row in plan.rows
@@ -1216,21 +1236,23 @@ class _Loader:
 
     def write_chunk(self, built: list[_Built]) -> Counter:
         """Write the applications :meth:`build_chunk` built, in one transaction."""
-        with transaction.atomic(), _given_timestamps(Customer, Application):
+        with transaction.atomic():
             numbers = application_services.application_numbers_reserve(
-                years=[b.application.start_date.year for b in built]
+                years=[item.year for item in built]
             )
-            for item, number in zip(built, numbers, strict=True):
-                item.application.number = number
-            application_services.customer_bulk_create(customers=[item.customer for item in built])
-            for item in built:
-                item.application.customer = item.customer
-            application_services.application_bulk_create(
-                applications=[item.application for item in built]
+            customers = application_services.customer_rows_insert(
+                fields=CUSTOMER_FIELDS, rows=[item.customer for item in built]
             )
-            for item in built:
-                pk = item.application.pk
-                shared = self.shared[item.application.template_id]
+            pks = application_services.application_rows_insert(
+                fields=APPLICATION_FIELDS,
+                rows=[
+                    (number, customer, *item.application)
+                    for item, number, customer in zip(built, numbers, customers, strict=True)
+                ],
+                energized=[item.energized for item in built],
+            )
+            for item, pk in zip(built, pks, strict=True):
+                shared = self.shared[item.template]
                 for template_part, progress_part in zip(
                     shared["rows"], item.activities, strict=True
                 ):
@@ -1241,7 +1263,6 @@ class _Loader:
                 if item.review is not None:
                     self.reviews.add((pk, *item.review))
             self.activities.write()
-            pks = [item.application.pk for item in built]
             ids = {
                 (application, code): pk
                 for pk, application, code in Activity.objects.filter(
@@ -1250,15 +1271,14 @@ class _Loader:
                 .exclude(code="")
                 .values_list("pk", "application_id", "code")
             }
-            for item in built:
-                pk = item.application.pk
+            for item, pk in zip(built, pks, strict=True):
                 for code, *row in item.events:
                     self.events.add((ids[pk, code], *row))
             self.events.write()
             self.transitions.write()
             self.baselines.write()
             self.reviews.write()
-        return Counter(item.application.state for item in built)
+        return Counter(item.state for item in built)
 
     def _build(self, rng, combo, draft: _Draft, history: _History) -> _Built:
         business_type, customer_class, voltage_class, plan, _weight = combo
@@ -1385,40 +1405,44 @@ class _Loader:
             last_moment = max(last_moment, reviewed_at)
             review = (*scores, findings, manager_id, reviewed_db)
 
-        customer = Customer(region=region, created_at=accepted_at, **details)
-        application = Application(
-            region=region,
-            business_type=business_type,
-            customer_class=customer_class,
-            voltage_class=voltage_class,
-            requested_capacity_kva=capacity,
-            supply_type=SupplyType.DUAL if dual else SupplyType.SINGLE,
-            is_important=important,
-            account_manager_id=manager_id,
-            assigned_at=accepted_at if manager_id else None,
-            state=history.state,
-            suspended_from=history.suspended_from,
-            template=plan.template,
-            start_date=days.date(g),
-            committed_duration=planned.committed,
-            committed_finish_date=days.date(g + max(0, planned.committed - 1)),
-            plan_meeting_weekday=settings.REVIEW_MEETING_WEEKDAY,
-            forecast_finish_date=days.date(g + max(0, forecast.finish - 1)),
-            total_float=forecast.min_total_float,
-            accepted_at=accepted_at,
-            energized_at=energized_at,
-            closed_at=closed_at,
-            cancelled_at=cancelled_at,
-            cancel_reason=cancel_reason,
-            # One version per change, as the services count them.
-            version=len(transitions) + len(events) + (review is not None),
-            created_by_id=created_by,
-            created_at=accepted_at,
-            updated_at=last_moment,
-        )
+        start_date = days.date(g)
         return _Built(
-            customer=customer,
-            application=application,
+            # In the order of CUSTOMER_FIELDS and APPLICATION_FIELDS.
+            customer=(region.pk, accepted_at, *details.values()),
+            application=(
+                region.pk,
+                business_type,
+                customer_class,
+                voltage_class,
+                capacity,
+                SupplyType.DUAL if dual else SupplyType.SINGLE,
+                important,
+                manager_id,
+                accepted_at if manager_id else None,
+                history.state,
+                history.suspended_from,
+                plan.template.pk,
+                start_date,
+                planned.committed,
+                days.date(g + max(0, planned.committed - 1)),
+                settings.REVIEW_MEETING_WEEKDAY,
+                days.date(g + max(0, forecast.finish - 1)),
+                forecast.min_total_float,
+                accepted_at,
+                energized_at,
+                closed_at,
+                cancelled_at,
+                cancel_reason,
+                # One version per change, as the services count them.
+                len(transitions) + len(events) + (review is not None),
+                created_by,
+                accepted_at,
+                last_moment,
+            ),
+            template=plan.template.pk,
+            year=start_date.year,
+            state=history.state,
+            energized=energized_at is not None,
             activities=activities,
             events=events,
             transitions=transitions,

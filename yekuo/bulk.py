@@ -298,30 +298,46 @@ def _staging_table(cursor, opts, columns) -> str:
 
 
 def _insert_with_orm(model, given, rows, connection, returning, ignore_conflicts):
-    """``bulk_create`` the rows (databases other than PostgreSQL)."""
-    attnames = [f.attname for f in given]
-    objs = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
-    manager = model._base_manager.db_manager(connection.alias)
-    if not (returning and ignore_conflicts):
-        manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
-        return [obj.pk for obj in objs] if returning else None
-    # bulk_create leaves every key unset when it may skip rows; the insert beneath it
-    # (QuerySet._insert, which bulk_create calls per chunk) can return the keys of the rows
-    # it stored. Keys grow in insertion order, which is row order.
+    """Insert the rows through the ORM's insert (databases other than PostgreSQL).
+
+    Raw, as ``loaddata`` saves: a value given for an ``auto_now`` field is stored as given,
+    as ``COPY`` stores it (``bulk_create`` would replace it with the current time); the
+    fields not named get :func:`_unnamed_values`. Keys grow in insertion order, which is row
+    order; with ``ignore_conflicts`` only the stored rows' keys come back.
+    """
     opts = model._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    rest = _unnamed_values(model, given)
+    fields = [*given, *rest]
+    attnames = [f.attname for f in fields]
+    tail = tuple(rest.values())
+    objs = [model(**dict(zip(attnames, (*row, *tail), strict=True))) for row in rows]
+    queryset = model._base_manager.db_manager(connection.alias).get_queryset()
     size = max(1, connection.ops.bulk_batch_size(fields, objs))
     ids = []
     for start in range(0, len(objs), size):
-        stored = manager.get_queryset()._insert(
+        stored = queryset._insert(
             objs[start : start + size],
             fields=fields,
-            returning_fields=[opts.pk],
+            returning_fields=[opts.pk] if returning else None,
+            raw=True,
             using=connection.alias,
-            on_conflict=OnConflict.IGNORE,
+            on_conflict=OnConflict.IGNORE if ignore_conflicts else None,
         )
-        ids.extend(row[0] for row in stored if row is not None)
-    return sorted(ids)
+        if returning:
+            ids.extend(row[0] for row in stored if row is not None)
+    if not returning:
+        return None
+    return sorted(ids) if ignore_conflicts else ids
+
+
+def _ready(field, value):
+    """Return ``value`` of ``field`` as :class:`RowWriter` sends it to the database."""
+    if isinstance(field, models.JSONField) and connection.vendor == "postgresql":
+        # Serialised once, here: COPY's text format takes a jsonb column's JSON as text,
+        # whereas the driver's JSON wrapper would serialise it again for every row (the
+        # same template's predecessors go into every application's activities).
+        return None if value is None else json.dumps(value, cls=field.encoder)
+    return field.get_db_prep_save(value, connection)
 
 
 class RowWriter:
@@ -350,8 +366,7 @@ class RowWriter:
                     f"a bulk load of {model.__name__} must give {field}: it has no default"
                 )
         self.defaults = tuple(
-            field.get_db_prep_save(default, connection)
-            for field, default in zip(rest, defaults, strict=True)
+            _ready(field, default) for field, default in zip(rest, defaults, strict=True)
         )
         quote = connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in [*self.fields, *rest])
@@ -363,7 +378,7 @@ class RowWriter:
     def prepare(self, name: str, value):
         """Return ``value`` as the database takes it for the field ``name``."""
         field = next(field for field in self.fields if name in (field.name, field.attname))
-        return field.get_db_prep_save(value, connection)
+        return _ready(field, value)
 
     def add(self, row: tuple) -> None:
         self.rows.append(row + self.defaults if self.defaults else row)

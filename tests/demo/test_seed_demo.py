@@ -277,6 +277,8 @@ def test_the_baseline_and_numbers_are_those_application_create_gives(seeded):
         assert application.baselines.filter(version=1, created_at=application.accepted_at).exists()
         assert application.baselines.count() == 1
         assert application.customer.created_at == application.accepted_at
+        assert application.created_at == application.accepted_at
+        assert application.updated_at >= application.accepted_at
 
     created = services.application_create(
         customer=seeded_application.customer,

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 
 from accounts.models import Department, Notification
@@ -85,6 +86,28 @@ def test_inserted_rows_come_back_with_their_keys_in_row_order(application, activ
     assert stored(Deviation, ids, names) == rows
     # Fields not named get their default, as with bulk_create.
     assert set(Deviation.objects.values_list("status", "resolved_at")) == {("open", None)}
+
+
+def test_a_time_given_for_an_auto_now_field_is_kept_and_one_not_given_is_now(manager):
+    # A loader writes history: a notification of last March must not read as made today.
+    past = datetime(2026, 3, 2, 18, 30, 15, 123456, tzinfo=SHANGHAI)
+    now = datetime(2026, 12, 31, 23, 59, 30, tzinfo=SHANGHAI)
+    with time_machine.travel(now, tick=False):
+        given = bulk.insert_rows(
+            Notification,
+            ["recipient", "kind", "text", "created_at"],
+            [(manager.pk, "deviation_red", "旧的", past)],
+            returning=True,
+        )
+        unnamed = bulk.insert_rows(
+            Notification,
+            ["recipient", "kind", "text"],
+            [(manager.pk, "deviation_red", "新的")],
+            returning=True,
+        )
+
+    assert Notification.objects.get(pk=given[0]).created_at == past
+    assert Notification.objects.get(pk=unnamed[0]).created_at == now
 
 
 def test_inserted_values_keep_nulls_dates_json_and_text(application, activities):
