@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import date, datetime, time
 
 from django.conf import settings
@@ -2113,17 +2114,31 @@ def customer_rows_insert(*, fields: tuple[str, ...], rows: list[tuple]) -> list[
     return bulk.insert_rows(Customer, list(fields), rows, returning=True)
 
 
-def application_rows_insert(
-    *, fields: tuple[str, ...], rows: list[tuple], energized: list[bool]
-) -> list[int]:
-    """Store applications a loader has built with their plan, forecast and log, each a
-    tuple of the values of ``fields`` (``energized``: whether each one is); return their
-    keys in the order of ``rows``. Their activities, baselines and log rows go in through
-    the *_rows writers."""
-    pks = bulk.insert_rows(Application, list(fields), rows, returning=True)
-    dashboard_counts.created(pks)
-    dashboard_counts.energized([pk for pk, done in zip(pks, energized, strict=True) if done])
-    return pks
+@contextmanager
+def application_rows_loading():
+    """Yield ``insert(fields=, rows=, energized=)``, which stores applications a loader has
+    built with their plan, forecast and log, each a tuple of the values of ``fields``
+    (``energized``: whether each one is), and returns their keys in the order of ``rows``.
+    Their activities, baselines and log rows go in through the *_rows writers.
+
+    The dashboard's counts of what was stored are added when the block ends, last in its
+    transaction: two loaders writing at once then each hold the counts' rows only for their
+    commit, instead of one waiting for the other's whole block.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("application_rows_loading needs a transaction around it")
+    stored: list[int] = []
+    done: list[int] = []
+
+    def insert(*, fields: tuple[str, ...], rows: list[tuple], energized: list[bool]) -> list[int]:
+        pks = bulk.insert_rows(Application, list(fields), rows, returning=True)
+        stored.extend(pks)
+        done.extend(pk for pk, flag in zip(pks, energized, strict=True) if flag)
+        return pks
+
+    yield insert
+    dashboard_counts.created(stored)
+    dashboard_counts.energized(done)
 
 
 def stage_transition_rows(fields: tuple[str, ...]) -> bulk.RowWriter:

@@ -43,6 +43,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -72,6 +73,7 @@ from scheduling import cpm
 from scheduling import selectors as schedule_selectors
 from scheduling import services as schedule_services
 from scheduling.models import Activity, NetworkTemplate
+from yekuo import bulk
 from yekuo.domain import BusinessType, CustomerClass, Party, VoltageClass
 from yekuo.lookups import any_of
 
@@ -1234,16 +1236,27 @@ class _Loader:
             built.append(self._build(rng, combo, draft, draft.history(g, days)))
         return built
 
-    def write_chunk(self, built: list[_Built]) -> Counter:
-        """Write the applications :meth:`build_chunk` built, in one transaction."""
+    def numbers(self, built: list[_Built]) -> list[str]:
+        """Reserve the application numbers of a chunk, in its order."""
         with transaction.atomic():
-            numbers = application_services.application_numbers_reserve(
+            return application_services.application_numbers_reserve(
                 years=[item.year for item in built]
             )
+
+    def write_chunk(self, built: list[_Built], numbers: list[str] | None = None) -> Counter:
+        """Write the applications :meth:`build_chunk` built, in one transaction, with the
+        ``numbers`` reserved for them (reserved here if not given)."""
+        with transaction.atomic(), application_services.application_rows_loading() as insert:
+            if numbers is None:
+                numbers = self.numbers(built)
+            # Each statement's foreign keys are checked when it ends, not all at the commit,
+            # so that the commit is short: the dashboard's counts, added last, stay locked
+            # only for it while another writing process waits for them.
+            bulk.constraints_checked_at_once()
             customers = application_services.customer_rows_insert(
                 fields=CUSTOMER_FIELDS, rows=[item.customer for item in built]
             )
-            pks = application_services.application_rows_insert(
+            pks = insert(
                 fields=APPLICATION_FIELDS,
                 rows=[
                     (number, customer, *item.application)
@@ -1554,7 +1567,7 @@ def _demo_managers(usernames: list[str]):
 
 
 def _writes_aside(chunk_size: int, count: int) -> bool:
-    """Whether a second process can write while this one builds: on PostgreSQL, outside a
+    """Whether other processes can write while this one builds: on PostgreSQL, outside a
     transaction (a test's, a caller's: the writer could not see into it), with more than
     one chunk to write, on a system that forks."""
     return (
@@ -1568,8 +1581,8 @@ def _writes_aside(chunk_size: int, count: int) -> bool:
 def _writer(loader: _Loader, inbox, outbox) -> None:
     """Write the chunks that arrive in ``inbox`` until None; answer in ``outbox``."""
     try:
-        for built in iter(inbox.get, None):
-            outbox.put(("written", loader.write_chunk(built)))
+        for built, numbers in iter(inbox.get, None):
+            outbox.put(("written", loader.write_chunk(built, numbers)))
         outbox.put(("done", None))
     # Every failure goes back to the parent, which raises it.
     except BaseException:  # noqa: BLE001
@@ -1578,62 +1591,74 @@ def _writer(loader: _Loader, inbox, outbox) -> None:
         connections.close_all()
 
 
-class _AsideWriter:
-    """A forked process that writes the chunks this one builds, in the order given.
+class _AsideWriters:
+    """Forked processes that write the chunks this one builds, each in its own connection.
 
-    Building (drawing, scheduling, forecasting) and writing (the inserts, the copies, the
-    database's own work on them) each take about half the time; in two processes they
-    overlap. The chunks are written one after the other, in one connection, exactly as
-    :meth:`_Loader.write_chunk` writes them in this process: the same rows and numbers. At
-    most ``AHEAD`` built chunks wait, so memory stays bounded.
+    Building (drawing, scheduling, forecasting) takes about a third of the time; writing
+    (the copies, the database's own work on them, its checks of the foreign keys) the rest,
+    of which PostgreSQL does most. With ``WRITERS`` processes taking the chunks in turn, the
+    database works on several chunks at once, beside the building. Each chunk is written as
+    :meth:`_Loader.write_chunk` writes it in this process, with the numbers this process
+    reserved for it in chunk order: the same rows and numbers; only the keys, drawn by the
+    writers as they go, may interleave. At most ``AHEAD`` built chunks wait per process, so
+    memory stays bounded.
     """
 
     AHEAD = 2
+    WRITERS = 2
 
-    def __init__(self, loader: _Loader) -> None:
+    def __init__(self, loader: _Loader, processes: int = WRITERS) -> None:
         context = multiprocessing.get_context("fork")
-        self.inbox = context.Queue(self.AHEAD)
         self.outbox = context.Queue()
-        # The child must not share this process's connections (or their pool): close
+        # The children must not share this process's connections (or their pool): close
         # them; each process opens its own when it next needs one.
         connections.close_all()
         for alias in connections:
             close_pool = getattr(connections[alias], "close_pool", None)
             if close_pool is not None:
                 close_pool()
-        self.process = context.Process(
-            target=_writer, args=(loader, self.inbox, self.outbox), daemon=True
-        )
-        self.process.start()
+        self.inboxes = [context.Queue(self.AHEAD) for _ in range(processes)]
+        self.processes = [
+            context.Process(target=_writer, args=(loader, inbox, self.outbox), daemon=True)
+            for inbox in self.inboxes
+        ]
+        for process in self.processes:
+            process.start()
+        self.sent = 0
+        self.finished = 0
 
     def _answer(self, block: bool) -> tuple[str, object] | None:
         try:
             kind, value = self.outbox.get(block, 1.0 if block else None)
         except queue.Empty:
-            if not self.process.is_alive():
-                raise DemoDataError(
-                    f"the writing process ended with status {self.process.exitcode}"
-                ) from None
+            for process in self.processes:
+                if not process.is_alive() and process.exitcode != 0:
+                    raise DemoDataError(
+                        f"a writing process ended with status {process.exitcode}"
+                    ) from None
             return None
         if kind == "failed":
             raise DemoDataError(f"writing the demo applications failed:\n{value}")
         return kind, value
 
-    def put(self, built: list[_Built]) -> None:
+    def put(self, built: list[_Built], numbers: list[str]) -> None:
+        index = self.sent % len(self.inboxes)
+        inbox, process = self.inboxes[index], self.processes[index]
         while True:
             try:
-                self.inbox.put(built, timeout=1.0)
-                return
+                inbox.put((built, numbers), timeout=1.0)
+                break
             except queue.Full:
-                if not self.process.is_alive():
+                if not process.is_alive():
                     # Its failure, or how it ended, is behind the chunks it wrote: read on
                     # until it is found (``_answer`` raises it).
                     while True:
                         self._answer(block=False)
+        self.sent += 1
 
     def written(self, *, wait: bool) -> Iterator[Counter]:
         """Yield the states of each chunk written since the last call (all, with ``wait``)."""
-        while True:
+        while self.finished < len(self.processes):
             answer = self._answer(block=wait)
             if answer is None:
                 if wait:
@@ -1641,21 +1666,29 @@ class _AsideWriter:
                 return
             kind, states = answer
             if kind == "done":
-                return
+                self.finished += 1
+                continue
             yield states
 
     def finish(self) -> None:
-        self.inbox.put(None)
+        for inbox in self.inboxes:
+            inbox.put(None)
 
     def close(self) -> None:
-        self.process.join(10)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
+        # After a failure the others are told to stop too; they finish the chunk in hand.
+        for inbox in self.inboxes:
+            with suppress(queue.Full):
+                inbox.put_nowait(None)
+        for process in self.processes:
+            process.join(10)
+            if process.is_alive():
+                process.terminate()
+                process.join()
         # Chunks a failed writer never read would stay in the queue's pipe: without this,
         # this process would wait for them at its exit, for ever.
-        self.inbox.cancel_join_thread()
-        self.inbox.close()
+        for inbox in self.inboxes:
+            inbox.cancel_join_thread()
+            inbox.close()
 
 
 def demo_applications_load(
@@ -1703,10 +1736,11 @@ def demo_applications_load(
         for first in range(0, count, chunk_size):
             note(loader.write_chunk(loader.build_chunk(order[first : first + chunk_size])))
     else:
-        writer = _AsideWriter(loader)
+        writer = _AsideWriters(loader)
         try:
             for first in range(0, count, chunk_size):
-                writer.put(loader.build_chunk(order[first : first + chunk_size]))
+                built = loader.build_chunk(order[first : first + chunk_size])
+                writer.put(built, loader.numbers(built))
                 for written in writer.written(wait=False):
                     note(written)
             writer.finish()

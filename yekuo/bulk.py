@@ -330,6 +330,16 @@ def _insert_with_orm(model, given, rows, connection, returning, ignore_conflicts
     return sorted(ids) if ignore_conflicts else ids
 
 
+def constraints_checked_at_once() -> None:
+    """Check the deferred constraints (Django's foreign keys) of the rest of this
+    transaction when each statement ends instead of at the commit (PostgreSQL; elsewhere
+    nothing). The same checks, earlier: a bulk load's commit then holds its last row locks
+    only briefly."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def _ready(field, value):
     """Return ``value`` of ``field`` as :class:`RowWriter` sends it to the database."""
     if isinstance(field, models.JSONField) and connection.vendor == "postgresql":
