@@ -2,10 +2,10 @@
 assignment catch-up, before and after they became linear, on PostgreSQL.
 
 Run ``python -m benchmarks.jobs [--applications 10000 100000] [--database-url URL]
-[--keep] [--reuse] [--seed S]``.
+[--keep] [--reuse] [--seed S] [--today YYYY-MM-DD] [--before-up-to N]``.
 
-For each N it seeds N demo applications (``manage.py seed_demo --today``, fixed day
-``DEFAULT_TODAY``) into a scratch database of its own, ``<name>_jobs_<N>``, beside the one
+For each N it seeds N demo applications (``manage.py seed_demo --today``, by default the
+fixed day ``DEFAULT_TODAY``) into a scratch database of its own, ``<name>_jobs_<N>``, beside the one
 ``--database-url`` (or ``DATABASE_URL``) names, and analyses it. No deviation sweep is run:
 the KPIs count the open deviations in one grouped query, which is not what is timed here.
 Then, each in a fresh process of its own (so its peak memory is its own):
@@ -20,6 +20,9 @@ Then, each in a fresh process of its own (so its peak memory is its own):
    beat ran it every minute) and now
    (:func:`applications.assignment.account_manager_assign_waiting`); the managers chosen
    must be the same.
+
+The former code is timed only up to ``--before-up-to`` applications (all by default): at
+1,000,000 its catch-up alone, one transaction per waiting application, would take hours.
 
 Printed per N: seconds, queries, peak memory growth (``ru_maxrss``) and the time per
 1,000 applications (per 1,000 waiting ones for the catch-up); then, for the largest N
@@ -253,6 +256,20 @@ def _arguments(argv):
         help="a PostgreSQL URL; the scratch databases are made beside it",
     )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=DEFAULT_TODAY,
+        metavar="YYYY-MM-DD",
+        help=f"the day the demo history ends and the jobs run (default {DEFAULT_TODAY})",
+    )
+    parser.add_argument(
+        "--before-up-to",
+        type=int,
+        default=None,
+        metavar="N",
+        help="time the former code only for counts up to N (default: every count)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the seeded databases")
     parser.add_argument(
         "--reuse", action="store_true", help="measure kept databases again; implies --keep"
@@ -307,7 +324,7 @@ def _manage(url: str, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def _seed(url: str, count: int, seed: int) -> float:
+def _seed(url: str, count: int, seed: int, today: date) -> float:
     started = time.perf_counter()
     _manage(url, "migrate", "--noinput", "-v", "0")
     _manage(
@@ -318,7 +335,7 @@ def _seed(url: str, count: int, seed: int) -> float:
         "--seed",
         str(seed),
         "--today",
-        DEFAULT_TODAY.isoformat(),
+        today.isoformat(),
         "-v",
         "0",
     )
@@ -329,9 +346,19 @@ def _seed(url: str, count: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def _run(what: str, url: str) -> dict:
+def _run(what: str, url: str, today: date) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.jobs", "--measure", what, "--database-url", url],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.jobs",
+            "--measure",
+            what,
+            "--database-url",
+            url,
+            "--today",
+            today.isoformat(),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -350,7 +377,7 @@ def _load() -> str:
 def main(argv=None) -> int:
     args = _arguments(argv)
     if args.measure:
-        print(RESULT + json.dumps(measure(args.measure, args.database_url, DEFAULT_TODAY)))
+        print(RESULT + json.dumps(measure(args.measure, args.database_url, args.today)))
         return 0
     base = urlsplit(args.database_url).path.lstrip("/") or "yekuo"
     keep = args.keep or args.reuse
@@ -363,17 +390,18 @@ def main(argv=None) -> int:
             if not (args.reuse and _ours(args.database_url, seeded)):
                 _create(args.database_url, seeded)
                 made.append(seeded)
-                seconds = _seed(seeded_url, count, args.seed)
+                seconds = _seed(seeded_url, count, args.seed, args.today)
                 print(f"seeded {count} applications into {seeded} in {seconds:.0f} s", flush=True)
             row = {}
-            for what in ("kpi-before", "kpi-after"):
-                row[what] = _run(what, seeded_url)
+            before = args.before_up_to is None or count <= args.before_up_to
+            for what in ("kpi-before", "kpi-after")[0 if before else 1 :]:
+                row[what] = _run(what, seeded_url, args.today)
                 print(f"  N={count} {what}: {row[what]['seconds']:.2f} s  ({_load()})", flush=True)
             run = f"{base}_jobs_run"
-            for what in ("assign-before", "assign-after"):
+            for what in ("assign-before", "assign-after")[0 if before else 1 :]:
                 _create(args.database_url, run, template=seeded)
                 try:
-                    row[what] = _run(what, _url(args.database_url, run))
+                    row[what] = _run(what, _url(args.database_url, run), args.today)
                 finally:
                     _drop(args.database_url, run)
                 print(f"  N={count} {what}: {row[what]['seconds']:.2f} s  ({_load()})", flush=True)
@@ -395,9 +423,18 @@ def _report(rows: dict) -> None:
     print(header)
     for count, row in rows.items():
         for job, per in (("kpi", count), ("assign", None)):
-            before, after = row[f"{job}-before"], row[f"{job}-after"]
+            after = row[f"{job}-after"]
+            before = row.get(f"{job}-before")
             unit = per or max(after["waiting"], 1)
             label = job if per else f"assign/{after['waiting']}"
+            if before is None:
+                # Not timed at this count (--before-up-to).
+                print(
+                    f"{count:>9} {label:<10} {'—':>9} {after['seconds']:>8.2f} {'—':>8} "
+                    f"{'—':>7}/{after['queries']:<7} {'—':>6}/{after['peak_mb']:<6.0f} "
+                    f"{'—':>12} {1e6 * after['seconds'] / unit:>10.1f} —"
+                )
+                continue
             print(
                 f"{count:>9} {label:<10} {before['seconds']:>9.2f} {after['seconds']:>8.2f} "
                 f"{before['seconds'] / max(after['seconds'], 1e-9):>7.1f}× "
@@ -407,19 +444,21 @@ def _report(rows: dict) -> None:
                 f"{'yes' if before['digest'] == after['digest'] else 'NO'}"
             )
     if len(rows) > 1:
-        small, large = min(rows), max(rows)
+        small = min(rows)
         print(
-            f"\ngrowth from N={small} to N={large} against what each reads (1.0: linear): the KPI "
-            f"figures against the active and finished-in-window applications "
-            f"({rows[small]['kpi-after']['counted']} and {rows[large]['kpi-after']['counted']}), "
-            f"the catch-up against the waiting ones"
+            f"\ngrowth from N={small} to each larger N against what each reads (1.0: linear): "
+            f"the KPI figures against the active and finished-in-window applications, the "
+            f"catch-up against the waiting ones"
         )
-        for what in MEASURES:
-            unit = "counted" if what.startswith("kpi") else "waiting"
-            a, b = rows[small][what], rows[large][what]
-            size = max(b[unit], 1) / max(a[unit], 1)
-            growth = (b["seconds"] / max(a["seconds"], 1e-9)) / size
-            print(f"  {what:<14} {growth:5.2f}")
+        for large in sorted(rows)[1:]:
+            for what in MEASURES:
+                if what not in rows[small] or what not in rows[large]:
+                    continue
+                unit = "counted" if what.startswith("kpi") else "waiting"
+                a, b = rows[small][what], rows[large][what]
+                size = max(b[unit], 1) / max(a[unit], 1)
+                growth = (b["seconds"] / max(a["seconds"], 1e-9)) / size
+                print(f"  N={large:<9} {what:<14} {growth:5.2f}  ({a[unit]} → {b[unit]} {unit})")
 
 
 if __name__ == "__main__":

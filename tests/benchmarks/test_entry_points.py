@@ -94,3 +94,39 @@ def test_the_search_benchmark_times_every_text_against_the_former_filter():
         row = next(line for line in lines if line.startswith(what))
         assert len(row.split()) >= 6, row  # matches, then two times for each way
     assert "worst p95" in lines[-1]
+
+
+def test_the_jobs_report_leaves_the_former_code_out_where_it_was_not_timed(capsys):
+    from benchmarks import jobs
+
+    def measured(seconds, counted, waiting):
+        return {
+            "seconds": seconds,
+            "queries": 17,
+            "peak_mb": 12.0,
+            "digest": "d",
+            "waiting": waiting,
+            "counted": counted,
+        }
+
+    rows = {
+        10_000: {
+            "kpi-before": measured(3.0, 5_000, 100),
+            "kpi-after": measured(1.0, 5_000, 100),
+            "assign-before": measured(5.0, 5_000, 100),
+            "assign-after": measured(0.5, 5_000, 100),
+        },
+        1_000_000: {
+            "kpi-after": measured(120.0, 500_000, 10_000),
+            "assign-after": measured(60.0, 500_000, 10_000),
+        },
+    }
+    jobs._report(rows)
+    out = capsys.readouterr().out
+
+    big = [line for line in out.splitlines() if line.strip().startswith("1000000 ")]
+    assert len(big) == 2 and all(" — " in line for line in big)
+    assert "  120.00 " in big[0]
+    # Time per 1,000 counted: 120 s / 500,000 = 240 µs, against 200 µs at 10,000 → 1.20.
+    assert "N=1000000   kpi-after       1.20  (5000 → 500000 counted)" in out
+    assert "assign-before" not in out.split("growth from")[1]
