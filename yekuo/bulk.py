@@ -330,6 +330,23 @@ def _insert_with_orm(model, given, rows, connection, returning, ignore_conflicts
     return sorted(ids) if ignore_conflicts else ids
 
 
+def statistics_refresh(*models) -> None:
+    """Have PostgreSQL sample these models' tables again for its planner (``ANALYZE``;
+    elsewhere nothing), after a bulk load changed them wholesale.
+
+    Autovacuum would, a while later; a job that runs at once would plan with the figures
+    of the empty tables. After 1,000,000 demo applications the KPI snapshot, reading the
+    active applications after the last chunk's key, sorted every one that remained for
+    each chunk (333 ms a chunk instead of 1 ms). ANALYZE took 8 s at that size.
+    """
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
 def constraints_checked_at_once() -> None:
     """Check the deferred constraints (Django's foreign keys) of the rest of this
     transaction when each statement ends instead of at the commit (PostgreSQL; elsewhere
@@ -364,6 +381,7 @@ class RowWriter:
     """
 
     def __init__(self, model, given: tuple[str, ...]) -> None:
+        self.model = model
         meta = model._meta
         fields = [field for field in meta.concrete_fields if not field.primary_key]
         by_name = {field.name: field for field in fields} | {f.attname: f for f in fields}

@@ -57,6 +57,17 @@ def test_writing_aside_stores_the_same_rows_as_writing_in_one_process():
     assert dump() == in_one
     assert len(in_one) == 45
     assert ActivityEvent.objects.count() == events > 0
+    # The planner knows what was loaded (ANALYZE), before autovacuum comes by.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+            "('applications_application', 'scheduling_activityevent')"
+        )
+        planned = dict(cursor.fetchall())
+    assert planned == {
+        "applications_application": Application.objects.count(),
+        "scheduling_activityevent": ActivityEvent.objects.count(),
+    }
     # Both processes added to the dashboard's counts: they equal a count of the rows.
     assert dashboard_counts.dashboard_counts_check() == []
     assert (
@@ -87,3 +98,15 @@ def test_a_failure_in_the_writing_process_is_raised_here(monkeypatch):
         load(aside=True)
     # The four whole chunks were written and committed; the last was not.
     assert Application.objects.count() == 40
+
+
+def test_applications_placed_in_two_processes_are_placed_on_the_same_days():
+    need_service("PostgreSQL", connection.vendor == "postgresql", "the planners fork beside it")
+    people.demo_people_load()
+    loader = demo_applications._Loader(seed=11, today=TODAY)
+
+    in_one = loader.plan(45)
+
+    assert loader.plan(45, processes=2) == in_one
+    assert sorted(position for _g, position in in_one) == list(range(45))
+    assert len({g for g, _position in in_one}) > 5
