@@ -1216,8 +1216,7 @@ class _Loader:
             parts = [
                 (count * k // processes, count * (k + 1) // processes) for k in range(processes)
             ]
-            # The children read no database; the parent opens a new connection when needed.
-            connections.close_all()
+            disconnect_before_fork()
             with multiprocessing.get_context("fork").Pool(
                 processes, initializer=_planning, initargs=(self,)
             ) as pool:
@@ -1591,16 +1590,32 @@ def _demo_managers(usernames: list[str]):
     )
 
 
-def _writes_aside(chunk_size: int, count: int) -> bool:
-    """Whether other processes can write while this one builds: on PostgreSQL, outside a
-    transaction (a test's, a caller's: the writer could not see into it), with more than
-    one chunk to write, on a system that forks."""
+def disconnect_before_fork() -> None:
+    """Close this process's connections and their pool: a forked child must not share
+    them (two processes on one socket wait for each other's answers for ever). Each process
+    opens its own when it next needs one."""
+    connections.close_all()
+    for alias in connections:
+        close_pool = getattr(connections[alias], "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
+def forks_beside() -> bool:
+    """Whether forked processes can write beside this one: on PostgreSQL, outside a
+    transaction (a test's, a caller's: they could not see into it), on a system that
+    forks."""
     return (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
-        and count > chunk_size
         and "fork" in multiprocessing.get_all_start_methods()
     )
+
+
+def _writes_aside(chunk_size: int, count: int) -> bool:
+    """Whether other processes can write while this one builds: where they can fork beside
+    it (:func:`forks_beside`), with more than one chunk to write."""
+    return count > chunk_size and forks_beside()
 
 
 # The loader a planning process places applications with (set as it starts, by fork).
@@ -1648,13 +1663,7 @@ class _AsideWriters:
     def __init__(self, loader: _Loader, processes: int = WRITERS) -> None:
         context = multiprocessing.get_context("fork")
         self.outbox = context.Queue()
-        # The children must not share this process's connections (or their pool): close
-        # them; each process opens its own when it next needs one.
-        connections.close_all()
-        for alias in connections:
-            close_pool = getattr(connections[alias], "close_pool", None)
-            if close_pool is not None:
-                close_pool()
+        disconnect_before_fork()
         self.inboxes = [context.Queue(self.AHEAD) for _ in range(processes)]
         self.processes = [
             context.Process(target=_writer, args=(loader, inbox, self.outbox), daemon=True)

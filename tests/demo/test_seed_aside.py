@@ -6,8 +6,9 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from applications import dashboard_counts
-from applications.models import ACTIVE_STATES, Application, ApplicationCount
+from applications.models import ACTIVE_STATES, Application, ApplicationCount, KpiSnapshot
 from demo import applications as demo_applications
+from demo import kpi as demo_kpi
 from demo import people
 from scheduling.models import ActivityEvent
 from tests.conftest import load_reference_data, need_service
@@ -110,3 +111,34 @@ def test_applications_placed_in_two_processes_are_placed_on_the_same_days():
     assert loader.plan(45, processes=2) == in_one
     assert sorted(position for _g, position in in_one) == list(range(45))
     assert len({g for g, _position in in_one}) > 5
+
+
+def test_the_kpi_history_taken_in_two_processes_is_the_one_taken_in_one():
+    need_service("PostgreSQL", connection.vendor == "postgresql", "the snapshots fork beside it")
+    people.demo_people_load()
+    load(aside=False)
+    assert demo_kpi.forks_beside()
+
+    def snapshots():
+        return sorted(
+            KpiSnapshot.objects.values_list(
+                "day",
+                "scope",
+                "manager_id",
+                "department_id",
+                "active",
+                "finished",
+                "on_time",
+                "average_cycle_days",
+                "deviations_red",
+            )
+        )
+
+    days = demo_kpi.demo_kpi_history_load(today=TODAY, processes=1)
+    in_one = snapshots()
+    KpiSnapshot.objects.all().delete()
+
+    assert demo_kpi.demo_kpi_history_load(today=TODAY, processes=2) == days
+    assert snapshots() == in_one
+    assert len({row[0] for row in in_one}) == len(days) == demo_kpi.KPI_MONTHS
+    assert sum(row[5] for row in in_one) > 0
