@@ -942,50 +942,6 @@ def _capacity(rng: random.Random, voltage_class: str) -> int:
 # --- Loading -----------------------------------------------------------------------------------
 
 
-# The columns of the customers and the applications the loader writes (the customer's
-# details in the order _customer gives them); the others get their defaults.
-CUSTOMER_FIELDS = (
-    "region",
-    "created_at",
-    "name",
-    "credit_code",
-    "industry",
-    "address",
-    "contact_name",
-    "contact_phone",
-)
-APPLICATION_FIELDS = (
-    "number",
-    "customer",
-    "region",
-    "business_type",
-    "customer_class",
-    "voltage_class",
-    "requested_capacity_kva",
-    "supply_type",
-    "is_important",
-    "account_manager",
-    "assigned_at",
-    "state",
-    "suspended_from",
-    "template",
-    "start_date",
-    "committed_duration",
-    "committed_finish_date",
-    "plan_meeting_weekday",
-    "forecast_finish_date",
-    "total_float",
-    "accepted_at",
-    "energized_at",
-    "closed_at",
-    "cancelled_at",
-    "cancel_reason",
-    "version",
-    "created_by",
-    "created_at",
-    "updated_at",
-)
-
 # The activity columns the loader fills beyond those copied from the template.
 ACTIVITY_PROGRESS = (
     "baseline_es",
@@ -1017,8 +973,8 @@ class _Manager:
 class _Built:
     """One application ready to write: its rows, without the ids the writer draws."""
 
-    customer: tuple  # CUSTOMER_FIELDS
-    application: tuple  # APPLICATION_FIELDS after the number and the customer
+    customer: dict  # field name → value
+    application: dict  # field name → value, but for the number and the customer
     template: int
     year: int  # of the start date, which numbers the application
     state: str
@@ -1277,13 +1233,15 @@ class _Loader:
             # so that the commit is short: the dashboard's counts, added last, stay locked
             # only for it while another writing process waits for them.
             bulk.constraints_checked_at_once()
+            # Every application of a run is drawn with the same fields, in the same order.
             customers = application_services.customer_rows_insert(
-                fields=CUSTOMER_FIELDS, rows=[item.customer for item in built]
+                fields=tuple(built[0].customer),
+                rows=[tuple(item.customer.values()) for item in built],
             )
             pks = insert(
-                fields=APPLICATION_FIELDS,
+                fields=("number", "customer", *built[0].application),
                 rows=[
-                    (number, customer, *item.application)
+                    (number, customer, *item.application.values())
                     for item, number, customer in zip(built, numbers, customers, strict=True)
                 ],
                 energized=[item.energized for item in built],
@@ -1444,38 +1402,37 @@ class _Loader:
 
         start_date = days.date(g)
         return _Built(
-            # In the order of CUSTOMER_FIELDS and APPLICATION_FIELDS.
-            customer=(region.pk, accepted_at, *details.values()),
-            application=(
-                region.pk,
-                business_type,
-                customer_class,
-                voltage_class,
-                capacity,
-                SupplyType.DUAL if dual else SupplyType.SINGLE,
-                important,
-                manager_id,
-                accepted_at if manager_id else None,
-                history.state,
-                history.suspended_from,
-                plan.template.pk,
-                start_date,
-                planned.committed,
-                days.date(g + max(0, planned.committed - 1)),
-                settings.REVIEW_MEETING_WEEKDAY,
-                days.date(g + max(0, forecast.finish - 1)),
-                forecast.min_total_float,
-                accepted_at,
-                energized_at,
-                closed_at,
-                cancelled_at,
-                cancel_reason,
+            customer={"region": region.pk, "created_at": accepted_at, **details},
+            application={
+                "region": region.pk,
+                "business_type": business_type,
+                "customer_class": customer_class,
+                "voltage_class": voltage_class,
+                "requested_capacity_kva": capacity,
+                "supply_type": SupplyType.DUAL if dual else SupplyType.SINGLE,
+                "is_important": important,
+                "account_manager": manager_id,
+                "assigned_at": accepted_at if manager_id else None,
+                "state": history.state,
+                "suspended_from": history.suspended_from,
+                "template": plan.template.pk,
+                "start_date": start_date,
+                "committed_duration": planned.committed,
+                "committed_finish_date": days.date(g + max(0, planned.committed - 1)),
+                "plan_meeting_weekday": settings.REVIEW_MEETING_WEEKDAY,
+                "forecast_finish_date": days.date(g + max(0, forecast.finish - 1)),
+                "total_float": forecast.min_total_float,
+                "accepted_at": accepted_at,
+                "energized_at": energized_at,
+                "closed_at": closed_at,
+                "cancelled_at": cancelled_at,
+                "cancel_reason": cancel_reason,
                 # One version per change, as the services count them.
-                len(transitions) + len(events) + (review is not None),
-                created_by,
-                accepted_at,
-                last_moment,
-            ),
+                "version": len(transitions) + len(events) + (review is not None),
+                "created_by": created_by,
+                "created_at": accepted_at,
+                "updated_at": last_moment,
+            },
             template=plan.template.pk,
             year=start_date.year,
             state=history.state,

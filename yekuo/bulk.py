@@ -314,17 +314,19 @@ def _insert_with_orm(model, given, rows, connection, returning, ignore_conflicts
     queryset = model._base_manager.db_manager(connection.alias).get_queryset()
     size = max(1, connection.ops.bulk_batch_size(fields, objs))
     ids = []
-    for start in range(0, len(objs), size):
-        stored = queryset._insert(
-            objs[start : start + size],
-            fields=fields,
-            returning_fields=[opts.pk] if returning else None,
-            raw=True,
-            using=connection.alias,
-            on_conflict=OnConflict.IGNORE if ignore_conflicts else None,
-        )
-        if returning:
-            ids.extend(row[0] for row in stored if row is not None)
+    # All the statements or none, as with COPY (and bulk_create).
+    with transaction.atomic(using=connection.alias, savepoint=False):
+        for start in range(0, len(objs), size):
+            stored = queryset._insert(
+                objs[start : start + size],
+                fields=fields,
+                returning_fields=[opts.pk] if returning else None,
+                raw=True,
+                using=connection.alias,
+                on_conflict=OnConflict.IGNORE if ignore_conflicts else None,
+            )
+            if returning:
+                ids.extend(row[0] for row in stored if row is not None)
     if not returning:
         return None
     return sorted(ids) if ignore_conflicts else ids
