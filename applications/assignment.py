@@ -5,6 +5,7 @@ The applications app owns it because it writes the application's manager; the pe
 chooses from are read from the accounts app.
 """
 
+import heapq
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -156,6 +157,102 @@ def _choose(
     choice.load = loads.get(choice.profile.user_id, 0)
     choice.tied = sum(1 for ratio, _p in candidates if ratio == lowest) > 1
     return choice
+
+
+class _LeastLoaded:
+    """The rules of ``_choose`` applied to many applications in turn, each counting the
+    load the ones before it added, in time that does not grow with the managers.
+
+    ``_choose`` reads every manager serving the region for each application: with
+    thousands of managers and tens of thousands waiting, that is hundreds of millions of
+    steps. Here the managers of each region and voltage class wait in a heap ordered as
+    ``_choose`` orders its candidates (load / capacity, never assigned first, least
+    recently assigned, user name); taking one pushes it back with its new load, and the
+    entries it leaves behind are skipped when they come up. A manager too full for the
+    lightest application leaves the heaps for good: loads only grow here.
+    """
+
+    def __init__(self, serving_region: dict, loads: dict[int, int], *, now: datetime):
+        self._serving = serving_region
+        self._loads = loads
+        self._now = now
+        self._heaps: dict[tuple, list] = {}
+        self._qualified: dict[tuple, list] = {}
+        self._heaps_of: dict[int, list[list]] = defaultdict(list)
+        self._keys: dict[int, tuple] = {}
+
+    def _key(self, profile: AccountManagerProfile) -> tuple:
+        return (
+            Fraction(self._loads.get(profile.user_id, 0), profile.capacity),
+            profile.last_assigned_at is not None,
+            profile.last_assigned_at or self._now,
+            profile.user.username,
+            profile.pk,
+        )
+
+    def _full(self, profile: AccountManagerProfile) -> bool:
+        return self._loads.get(profile.user_id, 0) + APPLICATION_WEIGHT > profile.capacity
+
+    def _heap(self, region_id: int, voltage_class: str) -> list:
+        group = (region_id, voltage_class)
+        heap = self._heaps.get(group)
+        if heap is None:
+            serving = self._serving.get(region_id, [])
+            # A JSON list: filtered here because SQLite cannot ask whether it contains a value.
+            qualified = [p for p in serving if voltage_class in (p.voltage_classes or [])]
+            self._qualified[group] = qualified
+            heap = self._heaps[group] = []
+            for profile in qualified:
+                if self._full(profile):
+                    continue
+                key = self._keys.setdefault(profile.pk, self._key(profile))
+                heap.append((*key, profile))
+                self._heaps_of[profile.pk].append(heap)
+            heapq.heapify(heap)
+        return heap
+
+    def take(self, application: Application) -> _Choice:
+        """Return what ``_choose`` would for ``application`` now, and count the chosen
+        manager's new load and assignment."""
+        heap = self._heap(application.region_id, application.voltage_class)
+        choice = _Choice(
+            serving=self._serving.get(application.region_id, []),
+            qualified=self._qualified[(application.region_id, application.voltage_class)],
+        )
+        weight = application_weight(
+            is_important=application.is_important, customer_class=application.customer_class
+        )
+        aside, best = [], None
+        while heap:
+            *key, profile = heap[0]
+            if best is not None and key[0] > best[0]:
+                break
+            heapq.heappop(heap)
+            if self._keys[profile.pk] != tuple(key):
+                continue  # left behind when the manager was taken
+            if self._full(profile):
+                continue
+            aside.append((*key, profile))
+            if self._loads.get(profile.user_id, 0) + weight > profile.capacity:
+                continue
+            if best is not None:
+                choice.tied = True
+                break
+            best = key
+            choice.profile = profile
+        for entry in aside:
+            heapq.heappush(heap, entry)
+        if choice.profile is None:
+            return choice
+        profile = choice.profile
+        choice.load = self._loads.get(profile.user_id, 0)
+        self._loads[profile.user_id] = choice.load + weight
+        profile.last_assigned_at = self._now
+        key = self._keys[profile.pk] = self._key(profile)
+        if not self._full(profile):
+            for other in self._heaps_of[profile.pk]:
+                heapq.heappush(other, (*key, profile))
+        return choice
 
 
 def _assigned_reason(application: Application, choice: _Choice) -> str:
@@ -345,9 +442,10 @@ def account_manager_assign_waiting(
     PostgreSQL those an assignment is holding are skipped, it assigns them), every active
     profile (locked in id order, as ``account_manager_assign`` locks them, so neither
     waits on the other in a cycle) with its regions, the loads, the supervisors, then
-    one update per manager chosen, one to stamp the managers, one read of what was
-    written, one insert for the change log and one for the notifications (on SQLite,
-    inserts are split at its limit of parameters a statement).
+    one update of the applications chosen, one to stamp the managers, one read of what was
+    written, one insert for the change log and one for the notifications (on SQLite, the
+    update and the inserts are split at its limit of parameters a statement). Nor does the
+    time of choosing grow with the managers (``_LeastLoaded``).
 
     Return how many were assigned and how many still have nobody eligible.
     """
@@ -381,35 +479,28 @@ def account_manager_assign_waiting(
 
         chosen: dict[int, tuple[Application, _Choice, str]] = {}
         left = []
+        managers = _LeastLoaded(serving_region, loads, now=now)
         for application in applications:
-            choice = _choose(
-                application, serving_region.get(application.region_id, []), loads, now=now
-            )
+            choice = managers.take(application)
             if choice.profile is None:
                 left.append((application, choice))
                 continue
             chosen[application.pk] = (application, choice, _assigned_reason(application, choice))
-            weight = application_weight(
-                is_important=application.is_important, customer_class=application.customer_class
-            )
-            loads[choice.profile.user_id] = choice.load + weight
-            choice.profile.last_assigned_at = now
 
-        by_manager = defaultdict(list)
-        for pk, (_application, choice, _reason) in chosen.items():
-            by_manager[choice.profile.user_id].append(pk)
         # The dashboard's counts per manager move with the applications (their rows are
         # locked already).
         counted = dashboard_counts.before(list(chosen), locked=True)
-        for user_id, ids in by_manager.items():
-            # Conditional, for SQLite, which ignores row locks: an application another run
-            # assigned meanwhile is left as it is (and read back below as not written here).
-            Application.objects.filter(any_of("pk", ids), account_manager__isnull=True).update(
-                account_manager_id=user_id,
-                assigned_at=now,
-                version=F("version") + 1,
-                updated_at=now,
-            )
+        # Conditional, for SQLite, which ignores row locks: an application another run
+        # assigned meanwhile is left as it is (and read back below as not written here).
+        bulk.update_rows(
+            Application,
+            ["account_manager", "assigned_at", "version", "updated_at"],
+            [
+                (pk, choice.profile.user_id, now, application.version + 1, now)
+                for pk, (application, choice, _reason) in sorted(chosen.items())
+            ],
+            where_null=("account_manager",),
+        )
         dashboard_counts.after(counted)
         written = set(
             Application.objects.filter(any_of("pk", list(chosen)), assigned_at=now).values_list(

@@ -96,8 +96,13 @@ def insert_rows(
         return [pk for pk in ids if pk in stored]
 
 
-def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
+def update_rows(
+    model, fields: list[str], rows: list[tuple], *, where_null: tuple[str, ...] = ()
+) -> None:
     """Set ``fields`` of many rows of ``model``, each row given as (pk, *values).
+
+    A row whose field named in ``where_null`` holds a value is left as it is: a writer that
+    took the rows meanwhile keeps what it wrote (SQLite ignores row locks).
 
     ``QuerySet.bulk_update`` builds, through the ORM, a ``CASE`` with a branch per row for
     every field, which the database then tries branch by branch: once a day has passed and
@@ -116,6 +121,9 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
     columns = [opts.get_field(name) for name in fields]
     table, pk = quote(opts.db_table), quote(opts.pk.column)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
+    unset = "".join(
+        f" AND {table}.{quote(opts.get_field(name).column)} IS NULL" for name in where_null
+    )
     if connection.vendor == "postgresql":
         with (
             transaction.atomic(using=connection.alias, savepoint=False),
@@ -131,7 +139,7 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
             keys = [row[0] for row in rows]
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {quote(staging)} AS v "
-                f"WHERE {table}.{pk} = v.{pk} AND {table}.{pk} BETWEEN %s AND %s",
+                f"WHERE {table}.{pk} = v.{pk} AND {table}.{pk} BETWEEN %s AND %s{unset}",
                 [min(keys), max(keys)],
             )
         return
@@ -140,7 +148,8 @@ def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
         for values, params in _value_lists(connection, columns, rows):
             cursor.execute(
                 f"WITH v ({names}) AS (VALUES {values}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{quote('id')}",
+                f"UPDATE {table} SET {assignments} FROM v "
+                f"WHERE {table}.{pk} = v.{quote('id')}{unset}",
                 params,
             )
 

@@ -215,6 +215,27 @@ def test_updated_rows_take_the_new_values_and_others_keep_theirs(application, ac
     ]
 
 
+def test_an_update_where_null_leaves_the_rows_someone_else_filled(application, activities):
+    rows = [deviation_row(application, a, delay=k + 1) for k, a in enumerate(activities[:3])]
+    ids = bulk.insert_rows(Deviation, DEVIATION_FIELDS, rows, returning=True)
+    marketing = Department.objects.get(code="marketing").pk
+    Deviation.objects.filter(pk__in=ids).update(department=None)
+    Deviation.objects.filter(pk=ids[1]).update(department=marketing, delay=20)
+
+    bulk.update_rows(
+        Deviation,
+        ["department", "delay"],
+        [(pk, marketing, 9) for pk in ids],
+        where_null=("department",),
+    )
+
+    assert stored(Deviation, ids, ["department_id", "delay"]) == [
+        (marketing, 9),
+        (marketing, 20),
+        (marketing, 9),
+    ]
+
+
 def test_upserted_rows_are_added_or_set_by_their_key(
     application, supervisor, manager, django_assert_num_queries
 ):
