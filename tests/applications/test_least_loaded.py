@@ -31,11 +31,11 @@ def profile(pk, *, capacity, voltages, assigned_hours_ago):
 
 managers = st.lists(
     st.tuples(
-        st.integers(0, 4),  # capacity (0: a manager with no room at all)
+        st.integers(0, 8),  # capacity (0: a manager with no room at all)
         st.lists(st.sampled_from(VOLTAGES), min_size=0, max_size=3, unique=True),
         st.one_of(st.none(), st.integers(1, 3)),  # few distinct times: many ties
         st.lists(st.integers(1, 3), min_size=1, max_size=3, unique=True),  # regions served
-        st.integers(0, 3),  # load held already
+        st.integers(0, 6),  # load held already
     ),
     max_size=12,
 )
