@@ -124,53 +124,22 @@ class _Choice:
     tied: bool = False
 
 
-def _choose(
-    application: Application,
-    serving: list[AccountManagerProfile],
-    loads: dict[int, int],
-    *,
-    now: datetime,
-) -> _Choice:
-    """Apply the rules of automatic assignment to ``application``, given the active
-    managers serving its region and every manager's weighted load (user id → load)."""
-    # A JSON list: filtered here because SQLite cannot ask whether it contains a value.
-    qualified = [p for p in serving if application.voltage_class in (p.voltage_classes or [])]
-    weight = application_weight(
-        is_important=application.is_important, customer_class=application.customer_class
-    )
-    candidates = [
-        (Fraction(loads.get(p.user_id, 0), p.capacity), p)
-        for p in qualified
-        if loads.get(p.user_id, 0) + weight <= p.capacity
-    ]
-    choice = _Choice(serving=serving, qualified=qualified)
-    if not candidates:
-        return choice
-    candidates.sort(
-        key=lambda c: (
-            c[0],
-            c[1].last_assigned_at is not None,
-            c[1].last_assigned_at or now,
-            c[1].user.username,
-        )
-    )
-    lowest, choice.profile = candidates[0]
-    choice.load = loads.get(choice.profile.user_id, 0)
-    choice.tied = sum(1 for ratio, _p in candidates if ratio == lowest) > 1
-    return choice
-
-
 class _LeastLoaded:
-    """The rules of ``_choose`` applied to many applications in turn, each counting the
-    load the ones before it added, in time that does not grow with the managers.
+    """The rules of automatic assignment, applied to one application or to many in turn,
+    each counting the load the ones before it added.
 
-    ``_choose`` reads every manager serving the region for each application: with
-    thousands of managers and tens of thousands waiting, that is hundreds of millions of
-    steps. Here the managers of each region and voltage class wait in a heap ordered as
-    ``_choose`` orders its candidates (load / capacity, never assigned first, least
-    recently assigned, user name); taking one pushes it back with its new load, and the
-    entries it leaves behind are skipped when they come up. A manager too full for the
-    lightest application leaves the heaps for good: loads only grow here.
+    Eligible for an application: a manager serving its region (``serving_region``: region
+    id → the active profiles serving it), qualified for its voltage class, with room for
+    its weight (``loads``: user id → weighted load). Chosen: the lowest load / capacity;
+    of equal ones, never assigned first, then the least recently assigned, then by user
+    name.
+
+    Reading every manager of the region for each application made a catch-up of tens of
+    thousands waiting among thousands of managers take hundreds of millions of steps.
+    Here the managers of each region and voltage class wait in a heap in that order;
+    taking one pushes it back with its new load, and the entries it leaves behind are
+    skipped when they come up. A manager too full for the lightest application leaves
+    the heaps for good: loads only grow here.
 
     The ratio is kept as a float, not a ``Fraction`` (whose comparisons were most of the
     time): with capacities below 2**15 two different ratios differ by more than 2**-30,
@@ -220,8 +189,8 @@ class _LeastLoaded:
         return heap
 
     def take(self, application: Application) -> _Choice:
-        """Return what ``_choose`` would for ``application`` now, and count the chosen
-        manager's new load and assignment."""
+        """Return the manager the rules choose for ``application`` now (none: nobody is
+        eligible), and count the chosen manager's new load and assignment."""
         heap = self._heap(application.region_id, application.voltage_class)
         choice = _Choice(
             serving=self._serving.get(application.region_id, []),
@@ -350,7 +319,7 @@ def account_manager_assign(*, application_id: int, now: datetime | None = None) 
             .order_by("pk")
         )
         loads = manager_weighted_loads(user_ids=[p.user_id for p in serving])
-        choice = _choose(application, serving, loads, now=now)
+        choice = _LeastLoaded({application.region_id: serving}, loads, now=now).take(application)
         if choice.profile is None:
             notification_send_many(
                 _unassigned_notices([(application, choice)], supervisors=_assigning_supervisors())

@@ -1,8 +1,10 @@
-"""The catch-up's heaps of managers choose as ``_choose`` does, one application after the
-other, whatever the managers, loads, weights and ties: checked on random offices without
-the database (the catch-up's own tests check it against the single assignment)."""
+"""The heaps of managers choose as the rules of automatic assignment say, one application
+after the other, whatever the managers, loads, weights and ties: checked on random offices
+without the database against the rules read plainly over every manager (the catch-up's own
+tests check it against the single assignment)."""
 
 from datetime import datetime, timedelta
+from fractions import Fraction
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -86,20 +88,40 @@ def outcomes(take, drawn_applications):
 
 
 def one_by_one(drawn_managers, drawn_applications):
-    """What the catch-up did before the heaps: ``_choose`` over every manager serving the
-    region, for each application in turn."""
+    """The rules read plainly, for each application in turn: of the managers serving its
+    region, qualified for its voltage class and with room for its weight, the lowest load
+    / capacity; of equal ones, never assigned first, then the least recently assigned,
+    then by user name."""
     _profiles, serving, loads = office(drawn_managers)
 
     def take(application):
-        choice = assignment._choose(
-            application, serving.get(application.region_id, []), loads, now=NOW
+        weight = application_weight(
+            is_important=application.is_important, customer_class=application.customer_class
         )
-        if choice.profile is not None:
-            weight = application_weight(
-                is_important=application.is_important, customer_class=application.customer_class
+        region = serving.get(application.region_id, [])
+        qualified = [p for p in region if application.voltage_class in p.voltage_classes]
+        room = [p for p in qualified if loads.get(p.user_id, 0) + weight <= p.capacity]
+        ranked = sorted(
+            room,
+            key=lambda p: (
+                Fraction(loads.get(p.user_id, 0), p.capacity),
+                p.last_assigned_at is not None,
+                p.last_assigned_at or NOW,
+                p.user.username,
+            ),
+        )
+        choice = SimpleNamespace(
+            serving=region, qualified=qualified, profile=None, load=0, tied=False
+        )
+        if ranked:
+            choice.profile = chosen = ranked[0]
+            lowest = Fraction(loads.get(chosen.user_id, 0), chosen.capacity)
+            choice.tied = (
+                sum(Fraction(loads.get(p.user_id, 0), p.capacity) == lowest for p in room) > 1
             )
-            loads[choice.profile.user_id] = choice.load + weight
-            choice.profile.last_assigned_at = NOW
+            choice.load = loads.get(chosen.user_id, 0)
+            loads[chosen.user_id] = choice.load + weight
+            chosen.last_assigned_at = NOW
         return choice
 
     return outcomes(take, drawn_applications)
