@@ -82,6 +82,10 @@ class DeviationFilterForm(ErrorAttrsMixin, forms.Form):
         # A fresh query each time the form is shown: managers come and go.
         self.fields["manager"].queryset = _managers()
         self.fields["manager"].fit()
+        # Read once into lists: the page's cached filters are keyed on what they offer
+        # (through iter(): a list asks a model choice iterator its length, a count query).
+        for name in ("department", "region", "cause"):
+            self.fields[name].choices = list(iter(self.fields[name].choices))
 
 
 class ReassignForm(ErrorAttrsMixin, forms.Form):

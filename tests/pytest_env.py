@@ -34,3 +34,6 @@ os.environ.setdefault(
     or f"sqlite:///{os.path.join(os.environ['YEKUO_VAR_DIR'], 'yekuo.sqlite3')}",
 )
 os.environ.setdefault("REPLICA_READS", "0")
+
+# Every page fragment served from the cache is rendered again and compared (yekuo.fragments).
+os.environ.setdefault("FRAGMENT_CACHE_CHECK", "1")

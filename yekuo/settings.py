@@ -128,6 +128,7 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "applications.context_processors.todo_count",
             ],
+            "libraries": {"fragments": "yekuo.fragments"},
         },
     },
 ]
@@ -682,6 +683,11 @@ if not 0 <= RISK_SAMPLES <= 100_000:
 # second.
 RISK_AT_RISK_BELOW = env.float("RISK_AT_RISK_BELOW", default=0.8)
 RISK_LIKELY_LATE_BELOW = env.float("RISK_LIKELY_LATE_BELOW", default=0.5)
+
+# Page fragments are cached under a digest of what they show (yekuo.fragments). With the
+# check on (the tests), a fragment found in the cache is rendered again and compared: a
+# body that reads more than its key names raises instead of serving a stale answer.
+FRAGMENT_CACHE_CHECK = env.bool("FRAGMENT_CACHE_CHECK", default=False)
 
 # Shared capacity (scheduling.levelling): whether important customers' work goes first in the
 # queue for a crew or a review meeting (else least float against the commitment first).

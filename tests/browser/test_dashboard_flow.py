@@ -18,12 +18,18 @@ def desk():
     late = make_application(by=supervisor, manager=zhang.user)
     slow = make_application(by=supervisor, manager=zhang.user)
     fine = make_application(by=supervisor, manager=li.user)
-    make_application(by=supervisor, manager=None)
-    li.regions.set([late.region])  # li may take it: automatic assignment's checks hold
+    waiting = make_application(by=supervisor, manager=None, region=late.region)
+    li.regions.set([late.region])  # li may take them: automatic assignment's checks hold
     open_deviation(late, "F", severity="red", delay=4)
     open_deviation(slow, "J", severity="amber", delay=2)
     open_deviation(fine, "E", severity="info", delay=1)
-    return {"supervisor": supervisor, "zhang": zhang.user, "li": li.user, "late": late}
+    return {
+        "supervisor": supervisor,
+        "zhang": zhang.user,
+        "li": li.user,
+        "late": late,
+        "waiting": waiting,
+    }
 
 
 def test_a_supervisor_filters_to_red_and_reassigns(page, login, screenshot, desk):
@@ -63,3 +69,12 @@ def test_a_supervisor_filters_to_red_and_reassigns(page, login, screenshot, desk
     )
     row = page.locator("#deviation-table tbody tr", has_text=desk["late"].number)
     assert "李强" in row.inner_text()
+
+    # The queue's buttons share one form (its CSRF token outside the cached rows).
+    waiting = desk["waiting"]
+    page.locator(f"#unassigned tr[data-number='{waiting.number}'] button").click()
+    page.wait_for_url("**/dashboard/")
+    assert "已分派客户经理。" in page.locator(".messages").inner_text()
+    waiting.refresh_from_db()
+    assert waiting.account_manager == desk["li"]
+    assert page.locator(f"#unassigned tr[data-number='{waiting.number}']").count() == 0

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Department
 from accounts.roles import Role
-from applications import dashboard_counts, services
+from applications import assignment, dashboard_counts, services
 from applications.models import Application, AssignmentChange, KpiScope, KpiSnapshot
 from tests.dates import TODAY, day_of_note, on_days_of_note, pin_today
 from tests.factories import (
@@ -118,6 +118,40 @@ def test_the_key_figures(client, supervisor, board):
     assert kpi(html, "unassigned") == "1"
     assert kpi(html, "on-time") == "—"  # nothing energized in the last 30 days
     assert unassigned.number in re.search(r'id="unassigned".*?</table>', html, re.S).group(0)
+
+
+def section(html, id_):
+    return re.search(rf'id="{id_}".*?</table>', html, re.S).group(0)
+
+
+def test_the_cached_parts_show_every_change_at_the_next_request(
+    client, supervisor, manager, board, settings
+):
+    """As served (fragments from the cache, not rendered again to compare): what changed
+    in the rows is on the next page, with nothing invalidated by hand."""
+    settings.FRAGMENT_CACHE_CHECK = False
+    waiting = make_application(by=supervisor, manager=None, region=board["first"].region)
+    client.force_login(supervisor)
+    for _ in range(2):  # the second is served from the cache
+        html = client.get("/dashboard/").content.decode()
+    row = re.search(rf'data-number="{board["first"].number}">.*?</tr>', html, re.S).group(0)
+    assert '<td class="num">5</td>' in row
+    assert waiting.number in section(html, "unassigned")
+    managers = section(html, "managers")
+    assert "李四" in managers and '<td class="num">10</td>' not in managers
+
+    board["first"].activities.get(code="F").deviations.update(delay=7)
+    board["first"].customer.name = "改名后的客户"
+    board["first"].customer.save(update_fields=["name"])
+    assignment.account_manager_assign(application_id=waiting.pk)
+    board["other"].account_manager.capacity = 10
+    board["other"].account_manager.save(update_fields=["capacity"])
+    html = client.get("/dashboard/").content.decode()
+
+    row = re.search(rf'data-number="{board["first"].number}">.*?</tr>', html, re.S).group(0)
+    assert '<td class="num">7</td>' in row and "改名后的客户" in row
+    assert waiting.number not in section(html, "unassigned")
+    assert '<td class="num">10</td>' in section(html, "managers")
 
 
 def test_the_deviation_table_lists_open_deviations_most_severe_first(client, supervisor, board):
