@@ -17,6 +17,16 @@ from . import selectors
 from .models import ApplicationState, Complaint, DocumentKind, SupplyType, TimeLimitStatus
 
 
+def read_choices(form: forms.Form, *names: str) -> None:
+    """Read the choices of ``form``'s model choice fields ``names`` into lists, once: a
+    page caches the form's fields under a digest of what they offer (``{% fragment %}``).
+
+    Through ``iter()``: ``list()`` would ask the field's iterator its length first, which
+    is one more query (a count)."""
+    for name in names:
+        form.fields[name].choices = list(iter(form.fields[name].choices))
+
+
 class LengthMessagesMixin:
     """Say how long a text may be in words a reader uses, naming the field (Django's own
     message reads "确保该变量包含不超过 2000 字符")."""
@@ -509,6 +519,7 @@ class ComplaintForm(LengthMessagesMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["handled_by"].fit()
+        read_choices(self, "department")
 
 
 class AcceptanceForm(ErrorAttrsMixin, forms.Form):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -44,6 +46,7 @@ from scheduling.models import Activity, Baseline, Deviation, Proposal, Severity
 from scheduling.timelimits import ClockReading, ClockWork, clock_readings
 from yekuo.domain import CLOCKS, WHOLE_PROCESS, DocumentKind, Party
 from yekuo.errors import InvalidInput
+from yekuo.fragments import fingerprint
 
 from . import guards
 from .credit_code import validate_credit_code
@@ -733,9 +736,10 @@ class ApplicationPage:
     baseline_version: int
     may_upload: bool
     may_review: bool
-    gantt: object
-    network: object
-    network_error: str | None
+    # The drawings, made when first asked for: the page serves them from its cache under
+    # ``plan_key``, a digest of all they are drawn from, and then never draws them.
+    draw: Callable[[], PlanDrawings]
+    plan_key: str
     today: date
     complaints: list = field(default_factory=list)
     may_complain: bool = False
@@ -747,6 +751,22 @@ class ApplicationPage:
     deviation_history: list = field(default_factory=list)
     # The risk forecast of the last analysis, while the work is in progress.
     risk: RiskCard | None = None
+
+    @functools.cached_property
+    def drawings(self) -> PlanDrawings:
+        return self.draw()
+
+    @property
+    def gantt(self):
+        return self.drawings.gantt
+
+    @property
+    def network(self):
+        return self.drawings.network
+
+    @property
+    def network_error(self) -> str | None:
+        return self.drawings.network_error
 
 
 def risk_level(on_time: float | None) -> str:
@@ -974,6 +994,15 @@ NETWORK_VIEWS = ("logic", "time")
 GANTT_ZOOMS = ("week", "month")
 
 
+def drawing_choices(network_view: str, zoom: str | None) -> tuple[str, str | None]:
+    """Return the view of the network and the Gantt chart's zoom asked for, or their
+    defaults where the request named none known."""
+    return (
+        network_view if network_view in NETWORK_VIEWS else "logic",
+        zoom if zoom in GANTT_ZOOMS else None,
+    )
+
+
 def plan_drawings(
     application: Application,
     all_activities: list,
@@ -984,8 +1013,7 @@ def plan_drawings(
 ) -> PlanDrawings:
     """Return the drawings of the plan of ``application`` (its activities, dummies with
     them, already read): no query beyond the working calendar."""
-    network_view = network_view if network_view in NETWORK_VIEWS else "logic"
-    zoom = zoom if zoom in GANTT_ZOOMS else None
+    network_view, zoom = drawing_choices(network_view, zoom)
     calendar = schedule_selectors.working_calendar()
     activities = [a for a in all_activities if not a.is_dummy]
     network_error = None
@@ -1082,6 +1110,11 @@ def application_page(
     if application is None:
         return None
     all_activities = list(application.activities.all())
+    # All the drawings are made from, taken before anything of the reader is set on the
+    # rows: the application with its activities, the working days and the day.
+    plan_key = fingerprint(
+        application, all_activities, schedule_selectors.working_calendar_digest(), today
+    )
     activities = [a for a in all_activities if not a.is_dummy]
     progress_open = application.state in WORK_STATES
     by_code = {a.code: a for a in activities}
@@ -1158,9 +1191,7 @@ def application_page(
     )
     for item in follow_ups:
         item.overdue = item.status == FollowUp.Status.OPEN and item.due_on < today
-    drawings = plan_drawings(
-        application, all_activities, today=today, network_view=network_view, zoom=zoom
-    )
+    network_view, zoom = drawing_choices(network_view, zoom)
     may_answer = guards.manager_or_supervisor(application, user)
     return ApplicationPage(
         application=application,
@@ -1181,11 +1212,17 @@ def application_page(
         may_review=(
             may_answer and application.state == ApplicationState.ENERGIZED and review is None
         ),
-        gantt=drawings.gantt,
-        network=drawings.network,
-        network_error=drawings.network_error,
-        network_view=drawings.network_view,
-        zoom=drawings.zoom,
+        draw=functools.partial(
+            plan_drawings,
+            application,
+            all_activities,
+            today=today,
+            network_view=network_view,
+            zoom=zoom,
+        ),
+        plan_key=plan_key,
+        network_view=network_view,
+        zoom=zoom,
         today=today,
         complaints=complaints,
         may_complain=may_answer,

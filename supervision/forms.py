@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PersonChoiceField
 from accounts.models import Department, Region, User
-from applications.forms import ErrorAttrsMixin
+from applications.forms import ErrorAttrsMixin, read_choices
 from applications.models import Application
 from scheduling import explanations
 from scheduling.models import DeviationCause, ResponsibleParty, Severity
@@ -82,10 +82,7 @@ class DeviationFilterForm(ErrorAttrsMixin, forms.Form):
         # A fresh query each time the form is shown: managers come and go.
         self.fields["manager"].queryset = _managers()
         self.fields["manager"].fit()
-        # Read once into lists: the page's cached filters are keyed on what they offer
-        # (through iter(): a list asks a model choice iterator its length, a count query).
-        for name in ("department", "region", "cause"):
-            self.fields[name].choices = list(iter(self.fields[name].choices))
+        read_choices(self, "department", "region", "cause")
 
 
 class ReassignForm(ErrorAttrsMixin, forms.Form):

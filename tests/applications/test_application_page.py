@@ -1,6 +1,6 @@
 """The application page through HTTP: what each reader sees, and every form it posts."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -262,6 +262,33 @@ def test_recording_a_start_and_a_finish_stores_them_and_says_so(client, applicat
     ]
     html = response.content.decode()
     assert '<time datetime="2026-03-03" title="2026年3月3日">3月3日</time>' in html
+
+
+def test_as_served_from_the_cache_the_page_shows_progress_and_the_next_day(
+    client, application, manager, settings
+):
+    """The activity rows and the drawings are cached (not rendered again to compare):
+    a progress entry and a new day show at the next request all the same."""
+    settings.FRAGMENT_CACHE_CHECK = False
+    client.force_login(manager)
+    with time_machine.travel(datetime.combine(DAY0, time(9), tzinfo=SHANGHAI), tick=False):
+        for _ in range(2):  # the second from the cache
+            html = client.get(page_url(application)).content.decode()
+        assert html.count('<g class="task critical" data-code="A"') == 1
+        assert 'id="progress-A"' in html and 'form="progress-A"' in html
+        progress(client, application, "A", actual_start="2026-03-02")
+        progress(client, application, "A", actual_finish="2026-03-02")
+        html = client.get(page_url(application)).content.decode()
+        row = html.split('<tr id="activity-A"', 1)[1].split("</tr>", 1)[0]
+        assert row.count('<time datetime="2026-03-02"') == 2  # started and finished
+        assert '<g class="task done" data-code="A"' in html
+        assert 'id="progress-A"' not in html
+        today_line = html.split('<line class="today" x1="', 1)[1].split('"', 1)[0]
+    with time_machine.travel(
+        datetime.combine(DAY0, time(9), tzinfo=SHANGHAI) + timedelta(days=1), tick=False
+    ):
+        html = client.get(page_url(application)).content.decode()
+    assert html.split('<line class="today" x1="', 1)[1].split('"', 1)[0] != today_line
 
 
 def test_the_remaining_days_of_a_started_activity(client, application, manager):
