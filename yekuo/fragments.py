@@ -204,6 +204,8 @@ class FragmentNode(template.Node):
         self.nodelist, self.name, self.inputs = nodelist, name, inputs
 
     def render(self, context):
+        if not settings.FRAGMENT_CACHE:
+            return self.nodelist.render(context)
         values = [value.resolve(context) for value in self.inputs]
         key = "fragment:{}:{}".format(
             self.name,

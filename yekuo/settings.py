@@ -688,6 +688,8 @@ RISK_LIKELY_LATE_BELOW = env.float("RISK_LIKELY_LATE_BELOW", default=0.5)
 # check on (the tests), a fragment found in the cache is rendered again and compared: a
 # body that reads more than its key names raises instead of serving a stale answer.
 FRAGMENT_CACHE_CHECK = env.bool("FRAGMENT_CACHE_CHECK", default=False)
+# Off: every fragment is rendered on every request (the benchmarks compare both).
+FRAGMENT_CACHE = env.bool("FRAGMENT_CACHE", default=True)
 
 # Shared capacity (scheduling.levelling): whether important customers' work goes first in the
 # queue for a crew or a review meeting (else least float against the commitment first).

@@ -96,6 +96,19 @@ def test_the_search_benchmark_times_every_text_against_the_former_filter():
     assert "worst p95" in lines[-1]
 
 
+def test_the_pages_benchmark_times_each_page_as_served_and_rendered_whole():
+    url = os.environ.get("DATABASE_URL", "")
+    need_service("PostgreSQL", url.startswith("postgres"), "the benchmark's scratch database")
+    done = _run("benchmarks.pages", "--applications", "60", "--requests", "2")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for what in ("workspace (account manager)", "application page", "dashboard"):
+        row = next(line for line in lines if line.startswith(what))
+        # p50, p95 and queries as served, then p50 and p95 rendered whole
+        assert len(row.removeprefix(what).split()) == 5, row
+    assert "worst p95" in lines[-1]
+
+
 def test_the_jobs_report_leaves_the_former_code_out_where_it_was_not_timed(capsys):
     from benchmarks import jobs
 

@@ -149,6 +149,15 @@ def test_a_fragment_is_rendered_once_per_content_then_served(settings):
     assert counter.reads == 2  # the second was served from the cache
 
 
+def test_with_the_cache_off_every_request_renders_the_body(settings):
+    settings.FRAGMENT_CACHE_CHECK = False
+    settings.FRAGMENT_CACHE = False
+    counter = Counting()
+    for _ in range(3):
+        assert _render(n=151, counter=counter) == "151 counted"
+    assert counter.reads == 3
+
+
 def test_a_new_day_or_another_language_renders_again(settings):
     settings.FRAGMENT_CACHE_CHECK = False
     counter = Counting()
