@@ -36,9 +36,11 @@ from django import template
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Model, QuerySet
+from django.dispatch import receiver
 from django.forms import BaseForm
 from django.forms.widgets import ChoiceWidget
 from django.utils import timezone, translation
+from django.utils.autoreload import file_changed
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 
@@ -90,6 +92,13 @@ def code_stamp() -> str:
                 digest.update(str(path.relative_to(base)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@receiver(file_changed)
+def _source_changed(sender, file_path, **kwargs) -> None:
+    """Under ``runserver``, a template edited takes effect without a restart: so does its
+    place in the keys."""
+    code_stamp.cache_clear()
 
 
 def fingerprint(*values) -> str:

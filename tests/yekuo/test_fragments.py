@@ -11,6 +11,7 @@ import time_machine
 from django import forms
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import translation
+from django.utils.autoreload import file_changed
 
 from accounts.models import Department
 from applications.models import Application
@@ -18,7 +19,7 @@ from scheduling.models import Deviation
 from tests.dates import SHANGHAI
 from tests.factories import make_application
 from tests.pages.conftest import open_deviation
-from yekuo.fragments import FragmentMismatch, fingerprint
+from yekuo.fragments import FragmentMismatch, code_stamp, fingerprint
 from yekuo.shown import Shown
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +170,20 @@ def test_a_new_day_or_another_language_renders_again(settings):
         with translation.override("en"):
             _render(n=201, counter=counter)
     assert counter.reads == 3
+
+
+def test_a_source_changed_under_runserver_changes_every_key(settings, tmp_path):
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "templates").mkdir()
+    page = tmp_path / "templates" / "page.html"
+    page.write_text("<p>one</p>")
+    code_stamp.cache_clear()
+    before = code_stamp()
+    page.write_text("<p>two</p>")
+    assert code_stamp() == before  # read once per process
+    file_changed.send(sender=None, file_path=page)
+    assert code_stamp() != before
+    code_stamp.cache_clear()
 
 
 def test_a_body_reading_a_value_its_key_does_not_name_is_caught(settings):
