@@ -72,6 +72,8 @@ def home(request):
         "profile": profile,
         "profile_regions": list(profile.regions.all()) if profile else [],
         "may_accept": _may_accept(user),
+        # Whose each row is: shown to those who see more than their own.
+        "shows_manager": profile is None or user.has_perm("accounts.supervise_applications"),
     }
     return render(request, "applications/home.html", context)
 
