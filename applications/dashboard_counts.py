@@ -1,8 +1,9 @@
 """The counts the supervisors' dashboard draws, kept in step with the rows they count.
 
-Three tables hold, per key, how many unresolved deviations of active applications
-(``DeviationCount``) and how many active applications (``ApplicationCount``) there are,
-and the applications energized each day (``EnergizedCount``). Every change to those rows
+Four tables hold, per key, how many unresolved deviations of active applications
+(``DeviationCount``, and ``DeviationTotal`` summed over region and manager) and how many
+active applications (``ApplicationCount``) there are, and the applications energized
+each day (``EnergizedCount``). Every change to those rows
 adds its difference in the same transaction, so the page reads a few small sums that are
 exact at every request.
 
@@ -48,6 +49,7 @@ from .models import (
     Application,
     ApplicationCount,
     DeviationCount,
+    DeviationTotal,
     EnergizedCount,
 )
 from .weights import weight_expression
@@ -87,6 +89,15 @@ def _deviation_shares(application_ids: list[int] | None = None) -> Counter:
         key = (sev, stage or "", dep or 0, region or 0, manager or 0, cause or 0, party or "")
         shares[(*key, resp or 0, status)] += n
     return shares
+
+
+def _totals(deviations: Counter) -> Counter:
+    """Return ``deviations`` (keyed as ``DeviationCount``) summed over region and manager
+    (keyed as ``DeviationTotal``)."""
+    totals: Counter = Counter()
+    for (sev, stage, dep, _region, _manager, cause, party, resp, status), n in deviations.items():
+        totals[(sev, stage, dep, cause, party, resp, status)] += n
+    return totals
 
 
 def _application_shares(application_ids: list[int] | None = None) -> Counter:
@@ -172,6 +183,7 @@ def _upsert(model, deltas: dict[tuple, tuple[int, ...]], values: tuple[str, ...]
 
 def _add(deviations: Counter, applications: Counter) -> None:
     _upsert(DeviationCount, {key: (n,) for key, n in deviations.items()}, ("n",))
+    _upsert(DeviationTotal, {key: (n,) for key, n in _totals(deviations).items()}, ("n",))
     keys = {key for key, _value in applications}
     _upsert(
         ApplicationCount,
@@ -273,24 +285,28 @@ class Difference:
     counted: tuple[int, ...]
 
 
-def _stored() -> tuple[Counter, Counter]:
+def _stored() -> tuple[Counter, Counter, Counter]:
     deviations: Counter = Counter()
     for row in DeviationCount.objects.values_list(*DeviationCount.KEY, "n"):
         deviations[row[:-1]] += row[-1]
+    totals: Counter = Counter()
+    for row in DeviationTotal.objects.values_list(*DeviationTotal.KEY, "n"):
+        totals[row[:-1]] += row[-1]
     applications: Counter = Counter()
     for *key, n, weight in ApplicationCount.objects.values_list(
         *ApplicationCount.KEY, "n", "weight"
     ):
         applications[(tuple(key), "n")] += n
         applications[(tuple(key), "weight")] += weight
-    return deviations, applications
+    return deviations, applications, totals
 
 
 def dashboard_counts_check() -> list[Difference]:
     """Return every key whose stored counts differ from a count of the rows (none when the
     counts are right)."""
-    stored_deviations, stored_applications = _stored()
+    stored_deviations, stored_applications, stored_totals = _stored()
     deviations, applications = _deviation_shares(), _application_shares()
+    totals = _totals(deviations)
     stored_energized: Counter = Counter()
     for day, *values in EnergizedCount.objects.values_list("day", *ENERGIZED_VALUES):
         for name, value in zip(ENERGIZED_VALUES, values, strict=True):
@@ -300,6 +316,11 @@ def dashboard_counts_check() -> list[Difference]:
         Difference("deviations", key, (stored_deviations[key],), (deviations[key],))
         for key in sorted(set(stored_deviations) | set(deviations), key=repr)
         if stored_deviations[key] != deviations[key]
+    ]
+    differences += [
+        Difference("deviation totals", key, (stored_totals[key],), (totals[key],))
+        for key in sorted(set(stored_totals) | set(totals), key=repr)
+        if stored_totals[key] != totals[key]
     ]
     keys = {key for key, _value in [*stored_applications, *applications]}
     for key in sorted(keys, key=repr):
@@ -328,6 +349,7 @@ def dashboard_counts_recount() -> tuple[int, int]:
         with connection.cursor() as cursor:
             tables = (
                 DeviationCount._meta.db_table,
+                DeviationTotal._meta.db_table,
                 ApplicationCount._meta.db_table,
                 EnergizedCount._meta.db_table,
             )
@@ -335,6 +357,7 @@ def dashboard_counts_recount() -> tuple[int, int]:
             cursor.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
     # Count rows, not domain rows: they are replaced, nothing of the history goes.
     DeviationCount.objects.all().delete()
+    DeviationTotal.objects.all().delete()
     ApplicationCount.objects.all().delete()
     EnergizedCount.objects.all().delete()
     deviations, applications = _deviation_shares(), _application_shares()

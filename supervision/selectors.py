@@ -20,6 +20,7 @@ from applications.models import (
     ApplicationCount,
     CapacityMeasure,
     DeviationCount,
+    DeviationTotal,
     EnergizedCount,
     TimeLimitStatus,
 )
@@ -175,10 +176,10 @@ class DashboardKpis:
 def open_deviation_counts() -> list[tuple[int | None, str, str, int]]:
     """Return the open deviations of active applications counted by (department id,
     stage of the late activity, severity), in one query over the maintained counts
-    (``applications.dashboard_counts``): the cards and both charts are summed from these
-    rows."""
+    (``applications.dashboard_counts``, their totals over regions and managers): the cards
+    and both charts are summed from these rows."""
     rows = (
-        DeviationCount.objects.values_list("department_id", "stage", "severity")
+        DeviationTotal.objects.values_list("department_id", "stage", "severity")
         .annotate(total=Sum("n"))
         .filter(total__gt=0)
         .order_by()
@@ -272,8 +273,11 @@ def open_deviation_answer_counts(
 ) -> dict[str, list[dict]]:
     """The dashboard's open deviations (filtered as the table is) counted by cause and by
     responsible party, as ``deviation_counts`` tells them: three queries over the
-    maintained counts and the names, whatever the number of deviations."""
-    counts = DeviationCount.objects.filter(n__gt=0)
+    maintained counts and the names, whatever the number of deviations. Unfiltered by
+    manager and region, from the counts' totals over those (a few hundred rows, not tens
+    of thousands)."""
+    by_person = manager_id or region_id
+    counts = (DeviationCount if by_person else DeviationTotal).objects.filter(n__gt=0)
     if cause:
         counts = counts.filter(cause_id__in=DeviationCause.objects.filter(code=cause).values("pk"))
     if party:

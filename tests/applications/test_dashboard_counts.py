@@ -27,6 +27,7 @@ from applications.models import (
     Application,
     ApplicationCount,
     DeviationCount,
+    DeviationTotal,
     TimeLimitStatus,
 )
 from scheduling.models import Activity, Deviation, Severity
@@ -285,13 +286,15 @@ def test_the_check_finds_a_wrong_count_and_the_recount_repairs_it(supervisor, ma
     late_start(application, manager)
     call_command("recount_dashboard", "--check", stdout=StringIO())
     DeviationCount.objects.filter(n=1).update(n=5)
+    DeviationTotal.objects.filter(n=1).update(n=3)
     ApplicationCount.objects.all().delete()
     out = StringIO()
     with pytest.raises(CommandError) as exc:
         call_command("recount_dashboard", "--check", stdout=out)
     assert exc.value.returncode == 1
-    assert "2 counts differ" in str(exc.value)
+    assert "3 counts differ" in str(exc.value)
     assert "kept (5,), rows say (1,)" in out.getvalue()
+    assert "kept (3,), rows say (1,)" in out.getvalue()
     call_command("recount_dashboard", stdout=out)
     assert dashboard_counts.dashboard_counts_check() == []
     assert held(manager) == 1
@@ -326,6 +329,24 @@ def test_the_migration_counts_the_rows_of_an_existing_database(supervisor, manag
     ) == kept
     assert sum(n for *_key, n in kept[0]) == 2
     assert sorted((n, w) for _m, n, w in kept[1]) == [(1, 1), (2, 3)]
+
+
+def test_the_totals_migration_sums_the_counts_of_an_existing_database(supervisor, manager):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    fill_totals = import_module("applications.migrations.0028_deviation_totals").fill_totals
+    other = AccountManagerProfileFactory(user__username="other-totals").user
+    for who in (manager, other, manager):
+        application = make_application(by=supervisor, manager=who, accepted_on=DAY0)
+        open_deviation(application, "B", severity="amber")
+    kept = sorted(DeviationTotal.objects.values_list(*DeviationTotal.KEY, "n"))
+    assert [n for *_key, n in kept] == [3]  # two managers' counts, one total
+    DeviationTotal.objects.all().delete()
+    fill_totals(apps, None)
+    assert sorted(DeviationTotal.objects.values_list(*DeviationTotal.KEY, "n")) == kept
+    assert dashboard_counts.dashboard_counts_check() == []
 
 
 # --- The page reads a fixed number of queries whatever the data ------------------------------
