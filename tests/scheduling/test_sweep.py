@@ -332,14 +332,15 @@ def test_a_batch_costs_the_same_number_of_queries_whatever_its_size(
     # The first run, at most: the savepoint and its release; the applications, their
     # activities, the time limits, the learned durations of their templates, the open
     # deviations and proposals (6); the dashboard's
-    # counters read before and after the writes and one upsert per counter table (6); the
+    # counters read before and after the writes and one upsert per counter table (7: the
+    # deviation counts and their totals, the applications' counts); the
     # forecasts (3), the risk forecasts (3: staging table, COPY, upsert), the new
     # deviations' keys and COPY, the proposals' COPY; the joint
     # departments and their staff (the staff only when a red deviation has any); twice a
     # notification write (keys, staging table, COPY, insert) around the time-limit
     # readings and the sent keys; the webhook subscriptions that want the deviations
     # found (none here: no event stored); the applications' update (3).
-    first = 39
+    first = 40
     with django_assert_max_num_queries(first):
         analysis.deviation_sweep_batch(application_ids=ids, now=now)
     # The second run finds every fingerprint unchanged: only the reads that tell it so
