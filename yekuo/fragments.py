@@ -106,13 +106,17 @@ def fingerprint(*values) -> str:
     could show of it (see the module's docstring for what is digested)."""
     # Pickled rather than written out: the same values give the same bytes on the same
     # code path, different values always different bytes, and it is 2.5 times as fast.
-    written = pickle.dumps(_plain(values, set()), protocol=5)
+    written = pickle.dumps(_plain(values, {}), protocol=5)
     return hashlib.blake2b(written, digest_size=20).hexdigest()
 
 
-def _plain(value, seen: set[int]):
+def _plain(value, seen: dict[int, tuple[int, object]]):
     """Return ``value`` as nested tuples of plain values, the digest's input (written in
-    one pass, not value by value)."""
+    one pass, not value by value).
+
+    A row or a dataclass met again (a related row pointing back) is written as the number
+    of its first meeting; ``seen`` keeps each met object with its number, so that no id is
+    reused by another object while the digest is made."""
     kind = type(value)
     if kind in _EXACT:
         return value
@@ -128,8 +132,8 @@ def _plain(value, seen: set[int]):
         return _form(value, seen)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if id(value) in seen:
-            return ("^", kind.__qualname__)
-        seen.add(id(value))
+            return ("^", seen[id(value)][0])
+        seen[id(value)] = (len(seen), value)
         return (
             kind.__qualname__,
             *(_plain(getattr(value, field.name), seen) for field in dataclasses.fields(value)),
@@ -148,7 +152,7 @@ def _plain(value, seen: set[int]):
     )
 
 
-def _form(form: BaseForm, seen: set[int]) -> tuple:
+def _form(form: BaseForm, seen: dict) -> tuple:
     """A form as shown: what was entered and its errors, and each field's widget with the
     choices it offers (read already: a model choice field's are read by its form)."""
     data = dict(form.data.lists()) if hasattr(form.data, "lists") else form.data
@@ -184,13 +188,13 @@ def _shown_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in names if name[0] != "_")
 
 
-def _instance(instance: Model, seen: set[int]) -> tuple:
+def _instance(instance: Model, seen: dict) -> tuple:
     """A row as loaded: its fields and the attributes a selector set on it, the related
     rows loaded with it and its prefetched rows."""
     label = instance._meta.label
     if id(instance) in seen:  # met again further down (a related row pointing back)
-        return ("^", label, instance.pk)
-    seen.add(id(instance))
+        return ("^", seen[id(instance)][0])
+    seen[id(instance)] = (len(seen), instance)
     fields = instance.__dict__
     # Its fields and what a selector set on it; the names with an underscore are Django's
     # and its libraries' bookkeeping (the row's state, a state machine's first states).

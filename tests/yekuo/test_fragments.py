@@ -101,6 +101,12 @@ def test_plain_values_lists_marks_and_dataclasses_are_told_apart():
     assert len({fingerprint(value) for value in values}) == len(values)
 
 
+def test_a_value_met_again_is_told_from_another_met_before():
+    first, second = Bar("a", 1), Bar("b", 2)
+    assert fingerprint([first, second, first]) != fingerprint([first, second, second])
+    assert fingerprint([first, second, first]) == fingerprint([first, second, first])
+
+
 def test_a_form_is_keyed_on_what_was_entered_its_errors_and_its_choices(supervisor):
     Department.objects.create(code="T1", name="运检部")
     empty = fingerprint(Choosing())
