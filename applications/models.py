@@ -938,6 +938,22 @@ class IdempotencyKey(models.Model):
 
 # --- Counts the supervisors' dashboard draws (kept by applications/dashboard_counts.py) ----
 
+# The key of the deviation counts, and of their totals over region and manager.
+DEVIATION_COUNT_KEY = (
+    "severity",
+    "stage",
+    "department_id",
+    "region_id",
+    "manager_id",
+    "cause_id",
+    "responsible_party",
+    "responsible_department_id",
+    "status",
+)
+DEVIATION_TOTAL_KEY = tuple(
+    name for name in DEVIATION_COUNT_KEY if name not in ("region_id", "manager_id")
+)
+
 
 class DeviationCount(models.Model):
     """How many unresolved deviations of active applications share one key: the dashboard's
@@ -961,36 +977,13 @@ class DeviationCount(models.Model):
     status = models.CharField(max_length=15)
     n = models.IntegerField(default=0)
 
-    KEY = (
-        "severity",
-        "stage",
-        "department_id",
-        "region_id",
-        "manager_id",
-        "cause_id",
-        "responsible_party",
-        "responsible_department_id",
-        "status",
-    )
+    KEY = DEVIATION_COUNT_KEY
 
     class Meta:
         verbose_name = _("deviation count")
         verbose_name_plural = _("deviation counts")
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "severity",
-                    "stage",
-                    "department_id",
-                    "region_id",
-                    "manager_id",
-                    "cause_id",
-                    "responsible_party",
-                    "responsible_department_id",
-                    "status",
-                ],
-                name="deviation_count_key",
-            )
+            models.UniqueConstraint(fields=list(DEVIATION_COUNT_KEY), name="deviation_count_key")
         ]
         # The dashboard filtered by a manager or a region sums their rows only.
         indexes = [
@@ -1018,32 +1011,13 @@ class DeviationTotal(models.Model):
     status = models.CharField(max_length=15)
     n = models.IntegerField(default=0)
 
-    KEY = (
-        "severity",
-        "stage",
-        "department_id",
-        "cause_id",
-        "responsible_party",
-        "responsible_department_id",
-        "status",
-    )
+    KEY = DEVIATION_TOTAL_KEY
 
     class Meta:
         verbose_name = _("deviation total")
         verbose_name_plural = _("deviation totals")
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "severity",
-                    "stage",
-                    "department_id",
-                    "cause_id",
-                    "responsible_party",
-                    "responsible_department_id",
-                    "status",
-                ],
-                name="deviation_total_key",
-            )
+            models.UniqueConstraint(fields=list(DEVIATION_TOTAL_KEY), name="deviation_total_key")
         ]
 
     def __str__(self) -> str:

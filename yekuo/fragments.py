@@ -67,7 +67,7 @@ _PLAIN = (
     uuid.UUID,
     enum.Enum,
 )
-# Values written as they are: their ``repr`` is exact and tells their type.
+# Values taken into the digest as they are: pickled exactly, with their type.
 _EXACT = frozenset(
     {str, int, float, bool, bytes, type(None), decimal.Decimal, datetime.date}
     | {datetime.datetime, datetime.time, datetime.timedelta, uuid.UUID}

@@ -83,11 +83,17 @@ def test_the_province_benchmark_refuses_a_region_count_out_of_range():
     assert "--regions must be from 1 to 200" in refused.stderr
 
 
-def test_the_search_benchmark_times_every_text_against_the_former_filter():
+def _run_on_scratch(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run benchmark ``name`` on its scratch database beside the tests' PostgreSQL one."""
     url = os.environ.get("DATABASE_URL", "")
     need_service("PostgreSQL", url.startswith("postgres"), "the benchmark's scratch database")
-    done = _run("benchmarks.search", "--applications", "400", "--requests", "1")
+    done = _run(f"benchmarks.{name}", *args)
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_the_search_benchmark_times_every_text_against_the_former_filter():
+    done = _run_on_scratch("search", "--applications", "400", "--requests", "1")
     lines = done.stdout.splitlines()
     assert "400 applications;" in done.stdout
     for what in ("2 characters of a name", "number fragment", "nobody's text"):
@@ -97,10 +103,7 @@ def test_the_search_benchmark_times_every_text_against_the_former_filter():
 
 
 def test_the_pages_benchmark_times_each_page_as_served_and_rendered_whole():
-    url = os.environ.get("DATABASE_URL", "")
-    need_service("PostgreSQL", url.startswith("postgres"), "the benchmark's scratch database")
-    done = _run("benchmarks.pages", "--applications", "60", "--requests", "2")
-    assert done.returncode == 0, done.stderr
+    done = _run_on_scratch("pages", "--applications", "60", "--requests", "2")
     lines = done.stdout.splitlines()
     for what in ("workspace (account manager)", "application page", "dashboard"):
         row = next(line for line in lines if line.startswith(what))
