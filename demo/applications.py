@@ -957,6 +957,7 @@ ACTIVITY_PROGRESS = (
     "forecast_tf",
     "forecast_ff",
     "is_critical",
+    "is_ready",
     "updated_at",
 )
 
@@ -1367,13 +1368,23 @@ class _Loader:
 
         date_of = self._date
         baseline_times, forecast_times = planned.baseline.activities, forecast.activities
+        # What can go on now, as the services store it with each forecast (the departments'
+        # lists of work read it): started and unfinished, or waiting on nothing unfinished.
+        finished = {code for code, p in progress.items() if p.actual_finish is not None}
         activities = []
         for row in plan.rows:
             if row.is_dummy:
-                # A dummy has no times: only is_critical (False) and updated_at are set.
-                activities.append((None,) * (len(ACTIVITY_PROGRESS) - 2) + (False, accepted_db))
+                # A dummy has no times: only is_critical and is_ready (False) and updated_at
+                # are set.
+                activities.append(
+                    (None,) * (len(ACTIVITY_PROGRESS) - 3) + (False, False, accepted_db)
+                )
                 continue
             base, now = baseline_times[row.code], forecast_times[row.code]
+            ready = row.code not in finished and (
+                row.code in progress
+                or all(pred.id in finished for pred in plan.compiled.predecessors(row.code))
+            )
             start_db, finish_db, updated_db = actual.get(row.code, (None, None, accepted_db))
             activities.append(
                 (
@@ -1390,6 +1401,7 @@ class _Loader:
                     now.tf,
                     now.ff,
                     now.critical,
+                    ready,
                     updated_db,
                 )
             )

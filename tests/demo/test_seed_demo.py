@@ -228,7 +228,7 @@ def test_every_stage_move_passed_the_stage_machines_own_guards(seeded):
             assert all(a.actual_finish for a in activities if not a.is_dummy)
 
 
-def test_the_stored_forecast_is_what_reforecasting_gives(seeded):
+def test_the_stored_forecast_and_readiness_are_what_reforecasting_gives(seeded):
     working = Application.objects.filter(state__in=WORK_STATES).prefetch_related("activities")
 
     assert working.exists()
@@ -237,7 +237,15 @@ def test_the_stored_forecast_is_what_reforecasting_gives(seeded):
             application.forecast_finish_date,
             application.total_float,
             sorted(
-                (a.code, a.forecast_start, a.forecast_finish, a.forecast_tf, a.forecast_ff)
+                (
+                    a.code,
+                    a.forecast_start,
+                    a.forecast_finish,
+                    a.forecast_tf,
+                    a.forecast_ff,
+                    a.is_critical,
+                    a.is_ready,
+                )
                 for a in application.activities.all()
                 if not a.is_dummy
             ),
@@ -254,7 +262,13 @@ def test_the_stored_forecast_is_what_reforecasting_gives(seeded):
             application.total_float,
             sorted(
                 Activity.objects.filter(application=application, is_dummy=False).values_list(
-                    "code", "forecast_start", "forecast_finish", "forecast_tf", "forecast_ff"
+                    "code",
+                    "forecast_start",
+                    "forecast_finish",
+                    "forecast_tf",
+                    "forecast_ff",
+                    "is_critical",
+                    "is_ready",
                 )
             ),
         )
