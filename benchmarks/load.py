@@ -311,7 +311,8 @@ class Server:
 
 
 class CpuMeter:
-    """CPU seconds of gunicorn's processes and this database's backends between two reads."""
+    """CPU seconds of gunicorn's processes, this database's backends and this process (the
+    clients, which share the machine) between two reads."""
 
     def __init__(self, server: Server, database: str) -> None:
         self.server, self.database = server, database
@@ -320,6 +321,7 @@ class CpuMeter:
         return {
             "gunicorn": {pid: _cpu_seconds(pid) for pid in self.server.pids()},
             "postgres": {pid: _cpu_seconds(pid) for pid in _backends(self.database)},
+            "clients": {os.getpid(): _cpu_seconds(os.getpid())},
         }
 
     @staticmethod
@@ -629,8 +631,13 @@ def print_report(report: Report, seconds: float, cpu: dict[str, float], *, singl
         print(
             f"CPU per request: gunicorn {cpu['gunicorn'] / total * 1000:.1f} ms, "
             f"PostgreSQL {cpu['postgres'] / total * 1000:.1f} ms "
-            f"(gunicorn {cpu['gunicorn']:.1f} s, PostgreSQL {cpu['postgres']:.1f} s in all)"
+            f"(gunicorn {cpu['gunicorn']:.1f} s, PostgreSQL {cpu['postgres']:.1f} s in all); "
+            f"the clients {cpu['clients'] / total * 1000:.1f} ms"
         )
+    if seconds:
+        # What the three kept busy of the machine: near every core, the server is the limit.
+        busy = sum(cpu.values()) / seconds
+        print(f"cores busy: {busy:.2f} of {os.cpu_count()} (gunicorn, PostgreSQL and the clients)")
     print(
         f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
     )

@@ -66,7 +66,11 @@ def test_a_short_run_reports_every_endpoint_without_errors():
         assert int(requests) >= 1, f"{endpoint}: {report}"
         assert errors == "0", f"{endpoint}: {report}"
     assert re.search(r"requests/s [\d.]+ over [\d.]+ s; errors 0\n", report), report
-    assert re.search(r"CPU per request: gunicorn [\d.]+ ms, PostgreSQL [\d.]+ ms", report), report
+    assert re.search(
+        r"CPU per request: gunicorn [\d.]+ ms, PostgreSQL [\d.]+ ms .*; the clients [\d.]+ ms",
+        report,
+    ), report
+    assert re.search(r"cores busy: [\d.]+ of \d+ \(gunicorn, PostgreSQL and the clients\)", report)
     assert "dropped" not in report and "kept" not in report
 
 
