@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, Deviation
+from yekuo import compiled
 from yekuo.shown import Shown
 
 from .models import WORK_STATES, Application, CustomerLinkVisit, TimeLimitStatus
@@ -72,22 +73,27 @@ def _ready_work(user):
     of every change and by the sweep, so this reads an index, not the networks), of the
     user's own applications when the user has no department duties; the caller keeps the
     user's department's, as owner or as joint department."""
+    return _ready_rows(None if may_have_department_work(user) else user.pk)
+
+
+def _ready_rows(manager_id: int | None):
+    """:func:`_ready_work` by keys: of the applications of ``manager_id`` unless None."""
     ready = Activity.objects.filter(
         is_ready=True, application__state__in=ACTIVE_WORK, is_dummy=False
     )
-    if not may_have_department_work(user):
-        ready = ready.filter(application__account_manager=user)
+    if manager_id is not None:
+        ready = ready.filter(application__account_manager_id=manager_id)
     return ready
 
 
-def _union_count(branches, enough: int) -> int:
-    """Count the distinct rows of these querysets of keys in one query, each branch read
-    up to ``enough`` where the database takes a limit in a union."""
+def _union(branches, enough: int):
+    """The union of these querysets' keys, each branch read up to ``enough`` where the
+    database takes a limit in a union."""
     branches = [b.order_by().values("pk") for b in branches]
     if connection.features.supports_slicing_ordering_in_compound:
         branches = [b[:enough] for b in branches]
     first, *others = branches
-    return first.union(*others).count()
+    return first.union(*others)
 
 
 def _ready_or_running(user, *, today: date, limit: int) -> tuple[list[tuple[Activity, bool]], bool]:
@@ -192,18 +198,19 @@ def _waiting_reasons():
     }
 
 
-def _managed(user):
-    return Application.objects.filter(account_manager=user, state__in=ACTIVE_WORK)
-
-
 def _waiting_branches(user) -> list:
     """The manager's applications at work that wait for them: one queryset per reason.
 
     Joined by OR, PostgreSQL turns each EXISTS into a hash of the whole table (every
     unfinished activity of the province); alone in its branch, each is a join that stops
     at a limit."""
+    return _waiting_rows(user.pk)
+
+
+def _waiting_rows(manager_id: int) -> list:
+    """:func:`_waiting_branches` by the manager's key."""
     reasons = _waiting_reasons()
-    base = _managed(user)
+    base = Application.objects.filter(account_manager_id=manager_id, state__in=ACTIVE_WORK)
     return [
         base.filter(Exists(reasons["unanswered"])),
         base.filter(~Exists(reasons["stage_open"])),
@@ -214,8 +221,14 @@ def _waiting_branches(user) -> list:
 
 def _waiting_count(user, enough: int) -> int:
     """Count the applications waiting for the manager, up to about ``enough``: one
-    query, a union of one branch per reason."""
-    return _union_count(_waiting_branches(user), enough)
+    query, a union of one branch per reason (compiled once per process: it is asked on
+    every page)."""
+    return compiled.count(
+        ("todo-waiting", enough),
+        Application,
+        lambda manager: _union(_waiting_rows(manager), enough),
+        {"manager": user.pk},
+    )
 
 
 def _waiting_keys(user, limit: int) -> list[int]:
@@ -275,11 +288,20 @@ def _open_work_count(user, enough: int) -> int:
     """Count the department's work up to about ``enough``: one branch for the activities the
     department owns, one for those it shares, so each reads its index and stops at the
     limit (joined by OR, the planner walks every activity of the province)."""
-    department = user.department_id
-    ready = _ready_work(user)
-    return _union_count(
-        [ready.filter(department_id=department), ready.filter(joint_departments=department)],
-        enough,
+    own = not may_have_department_work(user)
+
+    def build(manager, department):
+        ready = _ready_rows(manager if own else None)
+        return _union(
+            [ready.filter(department_id=department), ready.filter(joint_departments=department)],
+            enough,
+        )
+
+    return compiled.count(
+        ("todo-open-work", own, enough),
+        Activity,
+        build,
+        {"manager": user.pk, "department": user.department_id},
     )
 
 
