@@ -747,8 +747,11 @@ class ApplicationPage:
     network_view: str = "logic"
     zoom: str | None = None
     history: list = field(default_factory=list)
-    # The resolved deviations, the archived ones too, the last resolved first.
+    # The resolved deviations, the archived ones too, the last resolved first: the
+    # HISTORY_SHOWN last unless all were asked for; ``more_resolved`` when more wait.
     deviation_history: list = field(default_factory=list)
+    more_resolved: bool = False
+    all_resolved: bool = False
     # The risk forecast of the last analysis, while the work is in progress.
     risk: RiskCard | None = None
 
@@ -1086,10 +1089,13 @@ def application_page(
     today: date | None = None,
     network_view: str = "logic",
     zoom: str | None = None,
+    all_resolved: bool = False,
 ) -> ApplicationPage | None:
     """Return the page of application ``number``, or None when ``user`` may not read it.
 
-    ``network_view`` and ``zoom`` choose the drawings (``plan_drawings``)."""
+    ``network_view`` and ``zoom`` choose the drawings (``plan_drawings``); the page lists
+    the ``HISTORY_SHOWN`` last resolved deviations, or all of them with ``all_resolved``
+    (an application worked on for months gathers many)."""
     today = today or timezone.localdate()
     application = (
         visible_applications(user)
@@ -1193,6 +1199,10 @@ def application_page(
         item.overdue = item.status == FollowUp.Status.OPEN and item.due_on < today
     network_view, zoom = drawing_choices(network_view, zoom)
     may_answer = guards.manager_or_supervisor(application, user)
+    shown = None if all_resolved else HISTORY_SHOWN
+    resolved = schedule_selectors.deviation_history(
+        [application.pk], limit=None if shown is None else shown + 1
+    )
     return ApplicationPage(
         application=application,
         activities=activities,
@@ -1229,7 +1239,9 @@ def application_page(
         follow_ups=follow_ups,
         risk=risk_card(application, by_code),
         history=change_history(application, all_activities),
-        deviation_history=schedule_selectors.deviation_history([application.pk]),
+        deviation_history=resolved[:shown],
+        more_resolved=shown is not None and len(resolved) > shown,
+        all_resolved=all_resolved,
     )
 
 

@@ -210,8 +210,14 @@ def _drawing_choices(request) -> dict:
     }
 
 
+def _page_choices(request) -> dict:
+    """Return what the query asks of the application page: the drawings, and with
+    ``?resolved=all`` every resolved deviation rather than the last ones."""
+    return {**_drawing_choices(request), "all_resolved": request.GET.get("resolved") == "all"}
+
+
 def _render_page(request, number, *, bound=None, status=200):
-    page = selectors.application_page(number, request.user, **_drawing_choices(request))
+    page = selectors.application_page(number, request.user, **_page_choices(request))
     if page is None:
         raise Http404(_("There is no application %(number)s you may read.") % {"number": number})
     bound = bound or {}

@@ -714,3 +714,65 @@ def test_a_closed_applications_gantt_ends_with_its_work_not_today(client, applic
     html = client.get(page_url(application)).content.decode()
     assert 'class="today"' not in html
     assert 'class="commitment"' in html
+
+
+# --- Resolved deviations --------------------------------------------------------------------
+
+
+def _resolved(application, count: int) -> list[Deviation]:
+    """``count`` resolved deviations of ``application``, resolved a day apart."""
+    activity = application.activities.filter(is_dummy=False).first()
+    first = datetime.combine(DAY0, time(18), tzinfo=SHANGHAI)
+    return [
+        Deviation.objects.create(
+            application=application,
+            activity=activity,
+            department=activity.department,
+            detected_at=first,
+            updated_at=first + timedelta(days=i),
+            delay=1 + i,
+            total_float=0,
+            free_float=0,
+            critical=False,
+            total_slip=0,
+            successor_slip=0,
+            commitment_overrun=0,
+            severity="info",
+            status=Deviation.Status.RESOLVED,
+            resolved_at=first + timedelta(days=i),
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_the_page_lists_the_last_resolved_deviations_in_the_same_queries(
+    client, application, manager, count, django_assert_max_num_queries
+):
+    rows = _resolved(application, count)
+    client.force_login(manager)
+    client.get(page_url(application))
+    with django_assert_max_num_queries(25):
+        html = client.get(page_url(application)).content.decode()
+    shown = sorted(
+        (row for row in rows if f'id="resolved-deviation-{row.pk}"' in html),
+        key=lambda row: html.index(f'id="resolved-deviation-{row.pk}"'),
+    )
+    # The last resolved first, at most HISTORY_SHOWN (30) of them.
+    assert shown == rows[::-1][:30]
+    assert ('id="all-resolved"' in html) == (count > 30)
+    if count > 30:
+        assert "最近 30 条" in html and "显示全部已消除的偏差" in html
+    else:
+        assert f'<span class="count">{count}</span>' in html
+
+
+def test_every_resolved_deviation_is_listed_when_asked_for(client, application, manager):
+    rows = _resolved(application, 40)
+    client.force_login(manager)
+    html = client.get(page_url(application), {"resolved": "all"}).content.decode()
+    assert all(f'id="resolved-deviation-{row.pk}"' in html for row in rows)
+    assert html.index(f'resolved-deviation-{rows[-1].pk}"') < html.index(
+        f'resolved-deviation-{rows[0].pk}"'
+    )
+    assert 'id="deviation-history" open' in html and 'id="all-resolved"' not in html
