@@ -1199,9 +1199,9 @@ def application_page(
         item.overdue = item.status == FollowUp.Status.OPEN and item.due_on < today
     network_view, zoom = drawing_choices(network_view, zoom)
     may_answer = guards.manager_or_supervisor(application, user)
-    shown = None if all_resolved else HISTORY_SHOWN
+    # One more than shown: whether more wait.
     resolved = schedule_selectors.deviation_history(
-        [application.pk], limit=None if shown is None else shown + 1
+        [application.pk], limit=None if all_resolved else HISTORY_SHOWN + 1
     )
     return ApplicationPage(
         application=application,
@@ -1239,8 +1239,8 @@ def application_page(
         follow_ups=follow_ups,
         risk=risk_card(application, by_code),
         history=change_history(application, all_activities),
-        deviation_history=resolved[:shown],
-        more_resolved=shown is not None and len(resolved) > shown,
+        deviation_history=resolved if all_resolved else resolved[:HISTORY_SHOWN],
+        more_resolved=not all_resolved and len(resolved) > HISTORY_SHOWN,
         all_resolved=all_resolved,
     )
 

@@ -198,17 +198,12 @@ def _waiting_reasons():
     }
 
 
-def _waiting_branches(user) -> list:
+def _waiting_rows(manager_id: int) -> list:
     """The manager's applications at work that wait for them: one queryset per reason.
 
     Joined by OR, PostgreSQL turns each EXISTS into a hash of the whole table (every
     unfinished activity of the province); alone in its branch, each is a join that stops
     at a limit."""
-    return _waiting_rows(user.pk)
-
-
-def _waiting_rows(manager_id: int) -> list:
-    """:func:`_waiting_branches` by the manager's key."""
     reasons = _waiting_reasons()
     base = Application.objects.filter(account_manager_id=manager_id, state__in=ACTIVE_WORK)
     return [
@@ -236,7 +231,7 @@ def _waiting_keys(user, limit: int) -> list[int]:
     one query, a union of the reasons' branches, each ordered and limited where the
     database takes that in a union."""
     order = ("committed_finish_date", "number")
-    branches = [b.order_by().values_list("pk", *order) for b in _waiting_branches(user)]
+    branches = [b.order_by().values_list("pk", *order) for b in _waiting_rows(user.pk)]
     if connection.features.supports_slicing_ordering_in_compound:
         branches = [b.order_by(*order)[:limit] for b in branches]
     first, *others = branches

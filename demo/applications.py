@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -962,6 +963,14 @@ ACTIVITY_PROGRESS = (
 )
 
 
+class _Recorded(NamedTuple):
+    """What ``activity_is_ready`` reads of an activity, before its row is written."""
+
+    code: str
+    actual_start: object
+    actual_finish: object
+
+
 @dataclass(frozen=True)
 class _Manager:
     user: User
@@ -1369,7 +1378,7 @@ class _Loader:
         date_of = self._date
         baseline_times, forecast_times = planned.baseline.activities, forecast.activities
         # What can go on now, as the services store it with each forecast (the departments'
-        # lists of work read it): started and unfinished, or waiting on nothing unfinished.
+        # lists of work read it), by their rule.
         finished = {code for code, p in progress.items() if p.actual_finish is not None}
         activities = []
         for row in plan.rows:
@@ -1381,9 +1390,15 @@ class _Loader:
                 )
                 continue
             base, now = baseline_times[row.code], forecast_times[row.code]
-            ready = row.code not in finished and (
-                row.code in progress
-                or all(pred.id in finished for pred in plan.compiled.predecessors(row.code))
+            recorded = progress.get(row.code)
+            ready = schedule_selectors.activity_is_ready(
+                _Recorded(
+                    row.code,
+                    recorded.actual_start if recorded else None,
+                    recorded.actual_finish if recorded else None,
+                ),
+                finished,
+                plan.compiled,
             )
             start_db, finish_db, updated_db = actual.get(row.code, (None, None, accepted_db))
             activities.append(

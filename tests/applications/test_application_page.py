@@ -22,6 +22,7 @@ from tests.factories import (
     UserFactory,
     make_application,
 )
+from tests.pages.conftest import open_deviation
 
 pytestmark = [pytest.mark.usefixtures("meetings_when_ready"), pytest.mark.django_db, pin_today]
 
@@ -721,28 +722,13 @@ def test_a_closed_applications_gantt_ends_with_its_work_not_today(client, applic
 
 def _resolved(application, count: int) -> list[Deviation]:
     """``count`` resolved deviations of ``application``, resolved a day apart."""
-    activity = application.activities.filter(is_dummy=False).first()
     first = datetime.combine(DAY0, time(18), tzinfo=SHANGHAI)
-    return [
-        Deviation.objects.create(
-            application=application,
-            activity=activity,
-            department=activity.department,
-            detected_at=first,
-            updated_at=first + timedelta(days=i),
-            delay=1 + i,
-            total_float=0,
-            free_float=0,
-            critical=False,
-            total_slip=0,
-            successor_slip=0,
-            commitment_overrun=0,
-            severity="info",
-            status=Deviation.Status.RESOLVED,
-            resolved_at=first + timedelta(days=i),
-        )
-        for i in range(count)
-    ]
+    rows = []
+    for i in range(count):
+        row = open_deviation(application, "A", severity="info", delay=1 + i, status="resolved")
+        Deviation.objects.filter(pk=row.pk).update(resolved_at=first + timedelta(days=i))
+        rows.append(row)
+    return rows
 
 
 @pytest.mark.parametrize("count", [3, 40])

@@ -28,6 +28,7 @@ from applications.models import (
 from applications.sweep import application_reanalyse
 from scheduling import selectors as schedule_selectors
 from scheduling.models import Activity, ActivityEvent, Baseline
+from scheduling.services import FORECAST_FIELDS
 from yekuo.domain import BusinessType
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +230,8 @@ def test_every_stage_move_passed_the_stage_machines_own_guards(seeded):
 
 
 def test_the_stored_forecast_and_readiness_are_what_reforecasting_gives(seeded):
+    # Every column the services store with a forecast, readiness included.
+    fields = ("code", *FORECAST_FIELDS)
     working = Application.objects.filter(state__in=WORK_STATES).prefetch_related("activities")
 
     assert working.exists()
@@ -237,15 +240,7 @@ def test_the_stored_forecast_and_readiness_are_what_reforecasting_gives(seeded):
             application.forecast_finish_date,
             application.total_float,
             sorted(
-                (
-                    a.code,
-                    a.forecast_start,
-                    a.forecast_finish,
-                    a.forecast_tf,
-                    a.forecast_ff,
-                    a.is_critical,
-                    a.is_ready,
-                )
+                tuple(getattr(a, name) for name in fields)
                 for a in application.activities.all()
                 if not a.is_dummy
             ),
@@ -262,13 +257,7 @@ def test_the_stored_forecast_and_readiness_are_what_reforecasting_gives(seeded):
             application.total_float,
             sorted(
                 Activity.objects.filter(application=application, is_dummy=False).values_list(
-                    "code",
-                    "forecast_start",
-                    "forecast_finish",
-                    "forecast_tf",
-                    "forecast_ff",
-                    "is_critical",
-                    "is_ready",
+                    *fields
                 )
             ),
         )
